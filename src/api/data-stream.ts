@@ -1,0 +1,141 @@
+// DataStream: a typed stream of records and the transformations users chain on it.
+import { JobConfigError } from '../runtime/errors.ts';
+import { filterOperator } from '../runtime/operators/filter.ts';
+import { flatMapOperator } from '../runtime/operators/flat-map.ts';
+import { mapOperator } from '../runtime/operators/map.ts';
+import { sinkOperator } from '../runtime/operators/sink.ts';
+import { watermarkAssignerOperator } from '../runtime/operators/watermark-assigner.ts';
+import type { GraphInput, GraphNode, Sink } from '../runtime/types.ts';
+import type { KeyValue } from '../state/types.ts';
+import type { Collector } from './functions.ts';
+import type { StreamContext } from './stream-context.ts';
+import { KeyedStream } from './keyed-stream.ts';
+import type { WatermarkStrategy } from './watermark-strategy.ts';
+
+/** Settings shared by everything that is one operator: uid, name, parallelism. */
+export abstract class OperatorHandle {
+  constructor(
+    protected readonly context: StreamContext,
+    /** The operator node settings apply to; undefined for virtual streams (union). */
+    protected readonly node: GraphNode | undefined,
+  ) {}
+
+  /** Stable id of the operator: state and checkpoints are keyed by it. */
+  uid(uid: string): this {
+    const node = this.requireNode('uid');
+    if (typeof uid !== 'string' || uid.length === 0) {
+      throw new JobConfigError(`uid of operator '${node.name}'`, 'must be a non-empty string');
+    }
+    node.uid = uid;
+    node.uidExplicit = true;
+    return this;
+  }
+
+  /** Display name (defaults to the operator type). */
+  name(name: string): this {
+    this.requireNode('name').name = name;
+    return this;
+  }
+
+  setParallelism(parallelism: number): this {
+    const node = this.requireNode('setParallelism');
+    if (!Number.isInteger(parallelism) || parallelism < 1) {
+      throw new JobConfigError(`parallelism of operator '${node.uid}'`, `must be an integer >= 1, got ${parallelism}`);
+    }
+    node.parallelism = parallelism;
+    node.parallelismExplicit = true;
+    return this;
+  }
+
+  private requireNode(setting: string): GraphNode {
+    if (!this.node) throw new JobConfigError(setting, 'a union is not an operator; set it on the streams being united or on the next operator');
+    return this.node;
+  }
+}
+
+/**
+ * A stream of records of type T.
+ *
+ * @example
+ * env.fromElements(1, 2, 3).map((n) => `#${n}`).sinkTo(Sinks.collect()); // DataStream<string>
+ */
+export class DataStream<T> extends OperatorHandle {
+  constructor(
+    context: StreamContext,
+    node: GraphNode | undefined,
+    /** Where records of this stream come from (more than one after a union). */
+    readonly inputs: readonly GraphInput[],
+  ) {
+    super(context, node);
+  }
+
+  map<R>(fn: (value: T) => R): DataStream<R> {
+    return this.transform<R>('map', mapOperator(requireFunction(fn, 'map')));
+  }
+
+  filter(predicate: (value: T) => boolean): DataStream<T> {
+    return this.transform<T>('filter', filterOperator(requireFunction(predicate, 'filter')));
+  }
+
+  flatMap<R>(fn: (value: T, out: Collector<R>) => void): DataStream<R> {
+    return this.transform<R>('flatMap', flatMapOperator(requireFunction(fn, 'flatMap')));
+  }
+
+  /** Partitions by key: records with equal keys go to the same subtask and share state. */
+  keyBy<K extends KeyValue>(keySelector: (value: T) => K): KeyedStream<T, K> {
+    requireFunction(keySelector, 'keyBy');
+    const inputs = this.inputs.map((input) => ({
+      nodeId: input.nodeId,
+      partitioning: 'hash' as const,
+      keySelector: keySelector as (value: unknown) => KeyValue,
+    }));
+    return new KeyedStream<T, K>(this.context, inputs, keySelector);
+  }
+
+  /** Merges streams of the same type. */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    const inputs = [...this.inputs];
+    for (const other of others) {
+      if (!(other instanceof DataStream)) throw new JobConfigError('union', 'every argument must be a DataStream');
+      inputs.push(...other.inputs);
+    }
+    return new DataStream<T>(this.context, undefined, inputs);
+  }
+
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): DataStream<T> {
+    return this.transform<T>(
+      'watermarks',
+      watermarkAssignerOperator(strategy, this.context.config.autoWatermarkIntervalMs),
+    );
+  }
+
+  sinkTo(sink: Sink<T>): DataStreamSink<T> {
+    if (!sink || typeof sink.createWriter !== 'function' || typeof sink.validate !== 'function') {
+      throw new JobConfigError('sinkTo', 'expected a sink such as Sinks.collect(), Sinks.file({ path }) or Sinks.discard()');
+    }
+    const node = this.context.graph.add({
+      kind: 'sink',
+      type: `sink`,
+      name: `sink:${sink.kind}`,
+      inputs: this.inputs,
+      sink: sink as Sink<unknown>,
+      operator: sinkOperator(sink),
+    });
+    return new DataStreamSink<T>(this.context, node);
+  }
+
+  protected transform<R>(type: string, operator: import('../runtime/types.ts').OperatorFactory, keyed = false): DataStream<R> {
+    const node = this.context.graph.add({ kind: 'operator', type, inputs: this.inputs, operator, keyed });
+    return new DataStream<R>(this.context, node, [{ nodeId: node.id, partitioning: 'forward' }]);
+  }
+}
+
+/** The end of a pipeline; carries the sink's uid, name and parallelism. */
+export class DataStreamSink<T> extends OperatorHandle {
+  declare readonly __type?: T;
+}
+
+export function requireFunction<F>(fn: F, what: string): F {
+  if (typeof fn !== 'function') throw new JobConfigError(what, `expected a function, got ${typeof fn}`);
+  return fn;
+}

@@ -1,0 +1,89 @@
+// StreamExecutionEnvironment: where a job definition creates its sources and settings.
+import { elements } from './sources/elements.ts';
+import { JobConfigError } from '../runtime/errors.ts';
+import type { CheckpointingConfig, JobConfig, PreStateHook, PreStateHookContext, Source } from '../runtime/types.ts';
+import { DataStream } from './data-stream.ts';
+import { GraphBuilder } from './graph-builder.ts';
+import type { StreamContext } from './stream-context.ts';
+
+interface MutableJobConfig {
+  autoWatermarkIntervalMs: number;
+  checkpointing?: CheckpointingConfig;
+}
+
+/**
+ * Passed to the function given to `defineJob`; the same code runs in every worker thread.
+ *
+ * @example
+ * export default defineJob((env) => {
+ *   env.fromSource(Sources.sequence({ from: 1, to: 100 }), 'numbers').sinkTo(Sinks.collect());
+ * });
+ */
+export class StreamExecutionEnvironment {
+  private readonly graph: GraphBuilder;
+  private readonly settings: MutableJobConfig = { autoWatermarkIntervalMs: 200 };
+  private readonly hooks: PreStateHook[] = [];
+  private readonly context: StreamContext;
+
+  constructor(
+    /** Default parallelism of operators that do not set their own (from runJob's `parallelism`). */
+    readonly parallelism: number,
+    readonly maxParallelism: number,
+  ) {
+    this.graph = new GraphBuilder(parallelism);
+    this.context = { graph: this.graph, config: this.settings };
+  }
+
+  /** Reads records from a source, e.g. `Sources.sequence(...)` or `Sources.file(...)`. */
+  fromSource<T>(source: Source<T>, name?: string): DataStream<T> {
+    if (!source || typeof source.createReader !== 'function' || typeof source.createSplits !== 'function') {
+      throw new JobConfigError('fromSource', 'expected a source such as Sources.sequence(...) or Sources.file(...)');
+    }
+    const node = this.graph.add({ kind: 'source', type: 'source', name: name ?? `source:${source.kind}`, inputs: [], source: source as Source<unknown> });
+    if (source.maxSourceParallelism !== undefined) node.parallelism = Math.min(node.parallelism, source.maxSourceParallelism);
+    return new DataStream<T>(this.context, node, [{ nodeId: node.id, partitioning: 'forward' }]);
+  }
+
+  /** A bounded stream of the given values, read by a single subtask. */
+  fromElements<T>(...values: T[]): DataStream<T> {
+    return this.fromSource(elements(values), 'elements');
+  }
+
+  /** Milliseconds between watermarks an assigner emits (0: after every batch). Default 200. */
+  setAutoWatermarkInterval(ms: number): this {
+    if (!Number.isFinite(ms) || ms < 0) throw new JobConfigError('autoWatermarkIntervalMs', `must be a number >= 0, got ${ms}`);
+    this.settings.autoWatermarkIntervalMs = ms;
+    return this;
+  }
+
+  /**
+   * Records the checkpointing settings. The checkpoint coordinator does not exist yet, so
+   * no checkpoint is taken; the settings are validated and kept in the graph.
+   */
+  enableCheckpointing(options: { intervalMs: number; mode?: 'aligned' | 'unaligned' }): this {
+    if (!options || !Number.isFinite(options.intervalMs) || options.intervalMs <= 0) {
+      throw new JobConfigError('enableCheckpointing intervalMs', `must be a number > 0, got ${options?.intervalMs}`);
+    }
+    const mode = options.mode ?? 'aligned';
+    if (mode !== 'aligned' && mode !== 'unaligned') throw new JobConfigError('enableCheckpointing mode', `must be 'aligned' or 'unaligned', got '${String(mode)}'`);
+    this.settings.checkpointing = { intervalMs: options.intervalMs, mode };
+    return this;
+  }
+
+  /**
+   * Runs `hook` in every worker before any state is loaded (status RUNNING_PRE_STATE_HOOKS),
+   * e.g. to load reference data.
+   */
+  onBeforeStateLoad(name: string, hook: (ctx: PreStateHookContext) => void | Promise<void>): this {
+    if (typeof name !== 'string' || name.length === 0) throw new JobConfigError('onBeforeStateLoad name', 'must be a non-empty string');
+    if (typeof hook !== 'function') throw new JobConfigError(`onBeforeStateLoad '${name}'`, 'hook must be a function');
+    if (this.hooks.some((h) => h.name === name)) throw new JobConfigError(`onBeforeStateLoad '${name}'`, 'a hook with this name is already registered');
+    this.hooks.push({ name, run: hook });
+    return this;
+  }
+
+  /** @internal The graph built so far. */
+  toJobGraph(): { nodes: GraphBuilder['nodes']; hooks: PreStateHook[]; config: JobConfig } {
+    return { nodes: this.graph.nodes, hooks: this.hooks, config: { ...this.settings } };
+  }
+}

@@ -1,0 +1,53 @@
+// Encodes record batches with msgpackr into standalone ArrayBuffers that can be transferred.
+import { Packr, Unpackr } from 'msgpackr';
+import type { ChannelMessage } from './types.ts';
+
+/** A message as posted on a MessagePort: bytes are transferred, not copied. */
+export interface WireMessage {
+  /** msgpackr-encoded record array. */
+  b?: ArrayBuffer;
+  /** Float64 event times, one per record. */
+  t?: ArrayBuffer;
+  w?: number;
+  e?: 1;
+}
+
+export class BatchEncoder {
+  // Records structures let repeated object shapes be written once per batch.
+  private readonly packr = new Packr({ useRecords: true, moreTypes: false });
+
+  encode(message: ChannelMessage): { wire: WireMessage; transfer: ArrayBuffer[] } {
+    const wire: WireMessage = {};
+    const transfer: ArrayBuffer[] = [];
+    if (message.values !== null && message.values.length > 0) {
+      const packed = this.packr.pack(message.values);
+      // pack() returns a view of a shared pool: copy into an exclusive buffer we can give away.
+      const bytes = new ArrayBuffer(packed.length);
+      new Uint8Array(bytes).set(packed);
+      wire.b = bytes;
+      transfer.push(bytes);
+      if (message.timestamps !== null) {
+        const times = message.timestamps instanceof Float64Array ? message.timestamps : Float64Array.from(message.timestamps);
+        const buffer = times.buffer.byteLength === times.byteLength ? times.buffer : times.slice().buffer;
+        wire.t = buffer as ArrayBuffer;
+        transfer.push(wire.t);
+      }
+    }
+    if (message.watermark !== undefined) wire.w = message.watermark;
+    if (message.end) wire.e = 1;
+    return { wire, transfer };
+  }
+}
+
+export class BatchDecoder {
+  private readonly unpackr = new Unpackr({ useRecords: true, moreTypes: false });
+
+  decode(wire: WireMessage): ChannelMessage {
+    return {
+      values: wire.b ? (this.unpackr.unpack(new Uint8Array(wire.b)) as unknown[]) : null,
+      timestamps: wire.t ? new Float64Array(wire.t) : null,
+      watermark: wire.w,
+      end: wire.e === 1,
+    };
+  }
+}

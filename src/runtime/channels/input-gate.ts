@@ -1,0 +1,105 @@
+// Consumer end of a subtask's input channels: one arrival-ordered queue, per-channel watermarks and end markers.
+import { MIN_WATERMARK } from '../types.ts';
+import { BatchDecoder, type WireMessage } from './batch-codec.ts';
+import type { ChannelMessage } from './types.ts';
+
+interface QueueEntry {
+  channel: number;
+  message: ChannelMessage | undefined;
+  wire: WireMessage | undefined;
+}
+
+export class InputGate {
+  private queue: QueueEntry[] = [];
+  private head = 0;
+  private readonly watermarks: Float64Array;
+  private readonly ended: Uint8Array;
+  private endedCount = 0;
+  private combined = MIN_WATERMARK;
+  private readonly creditReturners: Array<() => void>;
+  private decoder: BatchDecoder | undefined;
+
+  constructor(
+    readonly channelCount: number,
+    /** Called whenever a message arrives: the task schedules its input processing. */
+    private readonly onData: () => void,
+  ) {
+    this.watermarks = new Float64Array(channelCount).fill(MIN_WATERMARK);
+    this.ended = new Uint8Array(channelCount);
+    this.creditReturners = new Array(channelCount);
+  }
+
+  /** Registers how a processed message's credit goes back to the producer of `channel`. */
+  connect(channel: number, returnCredit: () => void): void {
+    this.creditReturners[channel] = returnCredit;
+  }
+
+  pushMessage(channel: number, message: ChannelMessage): void {
+    this.queue.push({ channel, message, wire: undefined });
+    this.onData();
+  }
+
+  pushWire(channel: number, wire: WireMessage): void {
+    this.queue.push({ channel, message: undefined, wire });
+    this.onData();
+  }
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Next message in arrival order (decoded), or undefined. */
+  poll(): { channel: number; message: ChannelMessage } | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const entry = this.queue[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (entry.message) return { channel: entry.channel, message: entry.message };
+    this.decoder ??= new BatchDecoder();
+    return { channel: entry.channel, message: this.decoder.decode(entry.wire!) };
+  }
+
+  /** The message from `channel` has been processed: give its producer the credit back. */
+  acknowledge(channel: number): void {
+    this.creditReturners[channel]?.();
+  }
+
+  /** Records a channel's watermark; returns the new minimum over live channels if it advanced. */
+  advanceWatermark(channel: number, watermark: number): number | undefined {
+    if (watermark <= this.watermarks[channel]) return undefined;
+    this.watermarks[channel] = watermark;
+    return this.recomputeCombined();
+  }
+
+  /** Marks a channel ended; true once every channel has. */
+  markEnded(channel: number): boolean {
+    if (this.ended[channel] === 0) {
+      this.ended[channel] = 1;
+      this.endedCount++;
+    }
+    return this.endedCount === this.channelCount;
+  }
+
+  /** Also the watermark after an ended channel stops holding the minimum back. */
+  watermarkAfterEnd(): number | undefined {
+    return this.recomputeCombined();
+  }
+
+  private recomputeCombined(): number | undefined {
+    let min = Number.POSITIVE_INFINITY;
+    let live = 0;
+    for (let i = 0; i < this.channelCount; i++) {
+      if (this.ended[i] === 1) continue;
+      live++;
+      if (this.watermarks[i] < min) min = this.watermarks[i];
+    }
+    if (live === 0) return undefined;
+    if (min > this.combined) {
+      this.combined = min;
+      return min;
+    }
+    return undefined;
+  }
+}

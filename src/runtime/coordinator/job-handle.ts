@@ -1,0 +1,93 @@
+// The handle runJob returns: status, status events, progress, cancel, and the final result.
+import { EventEmitter } from 'node:events';
+import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';
+import type { OperatorMetrics } from '../types.ts';
+import type { JobResult } from './job-result.ts';
+
+/** Records in/out per operator uid, summed over subtasks, as last reported by the workers. */
+export interface JobProgress {
+  readonly at: number;
+  readonly operators: Readonly<Record<string, OperatorMetrics>>;
+}
+
+export interface JobHandleControl {
+  cancel(): Promise<void>;
+  liveWorkerThreads(): number;
+}
+
+/**
+ * A running job.
+ *
+ * @example
+ * const job = await runJob(new URL('./job.ts', import.meta.url), { parallelism: 2 });
+ * job.on('status', (e) => console.log(e.status));
+ * const result = await job.done;
+ */
+export class JobHandle extends EventEmitter {
+  private current: JobStatus = 'CREATED';
+  private readonly history: StatusEvent[] = [];
+  readonly done: Promise<JobResult>;
+  private settle!: { resolve: (r: JobResult) => void; reject: (e: unknown) => void };
+  private control: JobHandleControl | undefined;
+
+  constructor(readonly jobId: string) {
+    super();
+    this.done = new Promise<JobResult>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    // A caller that only watches status events must not get an unhandled rejection.
+    this.done.catch(() => {});
+    this.history.push({ status: 'CREATED', previous: null, at: Date.now() });
+  }
+
+  get status(): JobStatus {
+    return this.current;
+  }
+
+  /** Every transition so far, with timestamps, CREATED first. */
+  get statusHistory(): readonly StatusEvent[] {
+    return this.history;
+  }
+
+  override on(event: 'status', listener: (event: StatusEvent) => void): this;
+  override on(event: 'progress', listener: (progress: JobProgress) => void): this;
+  override on(event: string | symbol, listener: (...args: never[]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  /** Stops the job; `done` then resolves with status CANCELED. */
+  cancel(): Promise<void> {
+    return this.control?.cancel() ?? Promise.resolve();
+  }
+
+  /** Worker threads of this job still alive (0 once `done` has settled). */
+  liveWorkerThreads(): number {
+    return this.control?.liveWorkerThreads() ?? 0;
+  }
+
+  /** @internal */
+  attach(control: JobHandleControl): void {
+    this.control = control;
+  }
+
+  /** @internal Applies a lifecycle event and emits the status change. */
+  transition(event: JobEvent): JobStatus {
+    const previous = this.current;
+    const status = nextJobStatus(previous, event);
+    this.current = status;
+    const change: StatusEvent = { status, previous, at: Date.now() };
+    this.history.push(change);
+    this.emit('status', change);
+    return status;
+  }
+
+  /** @internal */
+  resolve(result: JobResult): void {
+    this.settle.resolve(result);
+  }
+
+  /** @internal */
+  reject(error: unknown): void {
+    this.settle.reject(error);
+  }
+}

@@ -1,0 +1,55 @@
+// The result of a job and how it is assembled from the workers' reports.
+import type { ChannelStats } from '../channels/types.ts';
+import type { JobStatus, StatusEvent } from '../lifecycle/job-status.ts';
+import type { JobGraph } from '../types.ts';
+import type { SubtaskMetricsReport, WorkerResult } from '../worker/protocol.ts';
+
+export interface OperatorSummary {
+  readonly uid: string;
+  readonly name: string;
+  readonly type: string;
+  readonly parallelism: number;
+  readonly recordsIn: number;
+  readonly recordsOut: number;
+}
+
+/** What `job.done` resolves to. */
+export interface JobResult {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly durationMs: number;
+  /** Per operator uid: records in and out, summed over subtasks. */
+  readonly operators: Readonly<Record<string, OperatorSummary>>;
+  /** Records gathered by `Sinks.collect()`, per sink uid, subtask 0 first. */
+  readonly collected: Readonly<Record<string, unknown[]>>;
+  readonly channels: readonly ChannelStats[];
+  readonly statusHistory: readonly StatusEvent[];
+  /** Duration of each pre-state-load hook, slowest worker, in ms. */
+  readonly hookMs: Readonly<Record<string, number>>;
+}
+
+export function summarizeOperators(graph: JobGraph, reports: readonly SubtaskMetricsReport[]): Record<string, OperatorSummary> {
+  const summary: Record<string, OperatorSummary> = {};
+  for (const node of graph.nodes) {
+    let recordsIn = 0;
+    let recordsOut = 0;
+    for (const r of reports) {
+      if (r.uid !== node.uid) continue;
+      recordsIn += r.metrics.recordsIn;
+      recordsOut += r.metrics.recordsOut;
+    }
+    summary[node.uid] = { uid: node.uid, name: node.name, type: node.type, parallelism: node.parallelism, recordsIn, recordsOut };
+  }
+  return summary;
+}
+
+export function collectSinkResults(results: readonly WorkerResult[]): Record<string, unknown[]> {
+  const entries = results.flatMap((r) => r.sinkResults).sort((a, b) => a.subtaskIndex - b.subtaskIndex);
+  const collected: Record<string, unknown[]> = {};
+  for (const entry of entries) {
+    if (!Array.isArray(entry.value)) continue;
+    const list = (collected[entry.uid] ??= []);
+    for (const value of entry.value) list.push(value);
+  }
+  return collected;
+}

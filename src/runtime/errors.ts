@@ -1,0 +1,104 @@
+// Typed errors of the runtime: each carries the fields a caller needs to act on it.
+
+/** Base class so callers can catch every baton error at once. */
+export class BatonError extends Error {
+  override name = 'BatonError';
+}
+
+/** A job option or operator setting is invalid; nothing was started. */
+export class JobConfigError extends BatonError {
+  override name = 'JobConfigError';
+  /** The option or setting at fault, e.g. `parallelism` or `operator 'count' uid`. */
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(`invalid ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** The job module could not be loaded or does not export a job. */
+export class JobModuleError extends BatonError {
+  override name = 'JobModuleError';
+  readonly moduleUrl: string;
+  constructor(moduleUrl: string, message: string, options?: { cause?: unknown }) {
+    super(`job module ${moduleUrl}: ${message}`, options);
+    this.moduleUrl = moduleUrl;
+  }
+}
+
+/** A user function threw. Names the operator and subtask; `originalStack` is the user's stack. */
+export class UserFunctionError extends BatonError {
+  override name = 'UserFunctionError';
+  readonly operatorUid: string;
+  readonly subtaskIndex: number;
+  readonly originalMessage: string;
+  readonly originalStack: string;
+  constructor(operatorUid: string, subtaskIndex: number, originalMessage: string, originalStack: string) {
+    super(`operator '${operatorUid}' (subtask ${subtaskIndex}) failed: ${originalMessage}\n--- user stack ---\n${originalStack}`);
+    this.operatorUid = operatorUid;
+    this.subtaskIndex = subtaskIndex;
+    this.originalMessage = originalMessage;
+    this.originalStack = originalStack;
+  }
+}
+
+/** A pre-state-load hook threw; no state was loaded. */
+export class PreStateHookError extends BatonError {
+  override name = 'PreStateHookError';
+  readonly hookName: string;
+  readonly workerIndex: number;
+  readonly originalStack: string;
+  constructor(hookName: string, workerIndex: number, originalMessage: string, originalStack: string) {
+    super(`pre-state-load hook '${hookName}' failed on worker ${workerIndex}: ${originalMessage}\n--- hook stack ---\n${originalStack}`);
+    this.hookName = hookName;
+    this.workerIndex = workerIndex;
+    this.originalStack = originalStack;
+  }
+}
+
+/** A worker thread died or broke the protocol (not a user function error). */
+export class WorkerFailureError extends BatonError {
+  override name = 'WorkerFailureError';
+  readonly workerIndex: number;
+  constructor(workerIndex: number, message: string, options?: { cause?: unknown }) {
+    super(`worker ${workerIndex}: ${message}`, options);
+    this.workerIndex = workerIndex;
+  }
+}
+
+/** The job was canceled before it finished. */
+export class JobCanceledError extends BatonError {
+  override name = 'JobCanceledError';
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super(`job '${jobId}' was canceled`);
+    this.jobId = jobId;
+  }
+}
+
+/** Plain, cloneable description of an error crossing a thread boundary. */
+export interface SerializedError {
+  readonly kind: 'user' | 'hook' | 'internal';
+  readonly message: string;
+  readonly stack: string;
+  readonly operatorUid?: string;
+  readonly subtaskIndex?: number;
+  readonly hookName?: string;
+}
+
+export function describeError(error: unknown): { message: string; stack: string } {
+  if (error instanceof Error) return { message: error.message, stack: error.stack ?? `${error.name}: ${error.message}` };
+  const text = typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+  return { message: text, stack: `thrown value: ${text}` };
+}
+
+export function reviveError(error: SerializedError, workerIndex: number): BatonError {
+  switch (error.kind) {
+    case 'user':
+      return new UserFunctionError(error.operatorUid ?? '?', error.subtaskIndex ?? -1, error.message, error.stack);
+    case 'hook':
+      return new PreStateHookError(error.hookName ?? '?', workerIndex, error.message, error.stack);
+    default:
+      return new WorkerFailureError(workerIndex, `${error.message}\n${error.stack}`);
+  }
+}

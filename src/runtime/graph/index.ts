@@ -1,0 +1,2 @@
+export { canChain, graphFingerprint, planChannels, planJob } from './plan.ts';
+export { validateGraph } from './validate-graph.ts';

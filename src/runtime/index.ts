@@ -1,0 +1,9 @@
+// The runtime's public face: running jobs and what they report.
+export { JobHandle, type JobProgress } from './coordinator/job-handle.ts';
+export type { JobResult, OperatorSummary } from './coordinator/job-result.ts';
+export { runJob } from './coordinator/job-runner.ts';
+export type { RunJobOptions } from './coordinator/run-options.ts';
+export type { ChannelStats } from './channels/types.ts';
+export * from './errors.ts';
+export { JobStatus, type StatusEvent } from './lifecycle/job-status.ts';
+export type { PreStateHookContext, Sink, SinkWriter, Source, SourceReader, SourceSplit } from './types.ts';

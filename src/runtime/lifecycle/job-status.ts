@@ -1,0 +1,98 @@
+// The job lifecycle as a pure transition function: which status follows which event.
+
+export const JobStatus = {
+  CREATED: 'CREATED',
+  INITIALIZING: 'INITIALIZING',
+  RUNNING_PRE_STATE_HOOKS: 'RUNNING_PRE_STATE_HOOKS',
+  RESTORING: 'RESTORING',
+  WAITING_FOR_START_SIGNAL: 'WAITING_FOR_START_SIGNAL',
+  RUNNING: 'RUNNING',
+  RESTARTING: 'RESTARTING',
+  FINISHED: 'FINISHED',
+  SUSPENDED: 'SUSPENDED',
+  CANCELED: 'CANCELED',
+  FAILED: 'FAILED',
+} as const;
+
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+
+export type JobEvent =
+  | { type: 'initialize' }
+  | { type: 'workers-ready' }
+  | { type: 'hooks-done' }
+  | { type: 'state-restored' }
+  | { type: 'start-signal' }
+  | { type: 'input-ended' }
+  | { type: 'suspended' }
+  | { type: 'cancel' }
+  | { type: 'fail'; error: unknown }
+  | { type: 'restart' };
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set([
+  JobStatus.FINISHED,
+  JobStatus.SUSPENDED,
+  JobStatus.CANCELED,
+  JobStatus.FAILED,
+]);
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+/** Thrown for an event the current status does not accept: a bug in the caller, not user input. */
+export class IllegalTransitionError extends Error {
+  override name = 'IllegalTransitionError';
+  constructor(
+    readonly from: JobStatus,
+    readonly event: JobEvent['type'],
+  ) {
+    super(`job status ${from} does not accept event '${event}'`);
+  }
+}
+
+/**
+ * Next status after `event`. Start-up walks CREATED → INITIALIZING → RUNNING_PRE_STATE_HOOKS →
+ * RESTORING → WAITING_FOR_START_SIGNAL → RUNNING; a job without handover passes straight through
+ * WAITING_FOR_START_SIGNAL. Cancel and failure are accepted from every non-terminal status.
+ */
+export function nextJobStatus(status: JobStatus, event: JobEvent): JobStatus {
+  if (isTerminal(status)) throw new IllegalTransitionError(status, event.type);
+  switch (event.type) {
+    case 'cancel':
+      return JobStatus.CANCELED;
+    case 'fail':
+      return JobStatus.FAILED;
+    case 'restart':
+      return JobStatus.RESTARTING;
+    default:
+      break;
+  }
+  const expected: Partial<Record<JobEvent['type'], readonly JobStatus[]>> = {
+    initialize: [JobStatus.CREATED, JobStatus.RESTARTING],
+    'workers-ready': [JobStatus.INITIALIZING],
+    'hooks-done': [JobStatus.RUNNING_PRE_STATE_HOOKS],
+    'state-restored': [JobStatus.RESTORING],
+    'start-signal': [JobStatus.WAITING_FOR_START_SIGNAL],
+    'input-ended': [JobStatus.RUNNING],
+    suspended: [JobStatus.RUNNING],
+  };
+  const next: Partial<Record<JobEvent['type'], JobStatus>> = {
+    initialize: JobStatus.INITIALIZING,
+    'workers-ready': JobStatus.RUNNING_PRE_STATE_HOOKS,
+    'hooks-done': JobStatus.RESTORING,
+    'state-restored': JobStatus.WAITING_FOR_START_SIGNAL,
+    'start-signal': JobStatus.RUNNING,
+    'input-ended': JobStatus.FINISHED,
+    suspended: JobStatus.SUSPENDED,
+  };
+  if (!expected[event.type]?.includes(status)) throw new IllegalTransitionError(status, event.type);
+  return next[event.type]!;
+}
+
+/** A status change as emitted by a job handle. */
+export interface StatusEvent {
+  readonly status: JobStatus;
+  readonly previous: JobStatus | null;
+  /** Wall-clock time of the transition (ms since epoch). */
+  readonly at: number;
+}

@@ -1,0 +1,127 @@
+// process on a keyed stream: user code with per-key state and timers.
+import type { KeyedStateBackend, KeyValue } from '../../state/types.ts';
+import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
+import { BaseOperator } from './base-operator.ts';
+import { KeyedTimers, type TimerDomain } from './keyed-timers.ts';
+import { userFailure } from './operator-failure.ts';
+import type {
+  Collector,
+  KeyedProcessFunctionLike,
+  KeyedRuntimeContext,
+  OnTimerContext,
+  TimerService,
+} from './types.ts';
+
+/** Builds the keyed runtime context user functions get in `open`. */
+export function keyedRuntimeContext(ctx: OperatorContext, state: KeyedStateBackend): KeyedRuntimeContext {
+  return {
+    uid: ctx.uid,
+    subtaskIndex: ctx.subtaskIndex,
+    parallelism: ctx.parallelism,
+    valueState: (name) => state.valueState(name),
+    mapState: (name) => state.mapState(name),
+    listState: (name) => state.listState(name),
+  };
+}
+
+export function requireKeyedState(ctx: OperatorContext): KeyedStateBackend {
+  if (!ctx.keyedState) throw new Error(`operator '${ctx.uid}' needs a keyed input (call keyBy first)`);
+  return ctx.keyedState;
+}
+
+export class KeyedProcessOperator<K extends KeyValue, I, O> extends BaseOperator implements Collector<O> {
+  private readonly state: KeyedStateBackend;
+  private readonly timers: KeyedTimers;
+  private outTimestamp = NO_TIMESTAMP;
+  // One mutable context object reused for every call: no allocation per record.
+  private readonly context: { key: K; timestamp: number | undefined; timerService: TimerService; timeDomain: TimerDomain };
+
+  constructor(
+    ctx: OperatorContext,
+    private readonly fn: KeyedProcessFunctionLike<K, I, O>,
+    private readonly keySelector: KeySelector<I>,
+  ) {
+    super(ctx);
+    this.state = requireKeyedState(ctx);
+    this.timers = new KeyedTimers(ctx, (key, ts, domain) => this.onTimer(key as K, ts, domain));
+    const timers = this.timers;
+    const self = this;
+    const timerService: TimerService = {
+      currentProcessingTime: () => Date.now(),
+      currentWatermark: () => timers.currentWatermark(),
+      registerEventTimeTimer: (t) => timers.registerEventTime(self.context.key, t),
+      registerProcessingTimeTimer: (t) => timers.registerProcessingTime(self.context.key, t),
+      deleteEventTimeTimer: (t) => timers.deleteEventTime(self.context.key, t),
+      deleteProcessingTimeTimer: (t) => timers.deleteProcessingTime(self.context.key, t),
+    };
+    this.context = { key: undefined as unknown as K, timestamp: undefined, timerService, timeDomain: 'event-time' };
+  }
+
+  override async open(output: Output): Promise<void> {
+    this.out = output;
+    try {
+      await this.fn.open?.(keyedRuntimeContext(this.ctx, this.state));
+    } catch (error) {
+      throw userFailure(error, this.ctx);
+    }
+  }
+
+  collect(value: O): void {
+    this.out.collect(value, this.outTimestamp);
+  }
+
+  processElement(value: unknown, timestamp: number): void {
+    const ctx = this.context;
+    try {
+      const key = this.keySelector(value as I) as K;
+      this.state.setCurrentKey(key);
+      ctx.key = key;
+      ctx.timestamp = timestamp === NO_TIMESTAMP ? undefined : timestamp;
+      this.outTimestamp = timestamp;
+      this.fn.processElement(value as I, ctx, this);
+    } catch (error) {
+      throw userFailure(error, this.ctx);
+    }
+  }
+
+  override processWatermark(watermark: number): void {
+    this.timers.advanceWatermark(watermark);
+    this.out.emitWatermark(watermark);
+  }
+
+  override endInput(): void {
+    this.timers.fireAllProcessingTimers();
+  }
+
+  override async close(): Promise<unknown> {
+    this.timers.dispose();
+    try {
+      await this.fn.close?.();
+    } catch (error) {
+      throw userFailure(error, this.ctx);
+    }
+    return undefined;
+  }
+
+  private onTimer(key: K, timestamp: number, domain: TimerDomain): void {
+    if (!this.fn.onTimer) return;
+    const ctx = this.context;
+    this.state.setCurrentKey(key);
+    ctx.key = key;
+    ctx.timestamp = domain === 'event-time' ? timestamp : undefined;
+    ctx.timeDomain = domain;
+    this.outTimestamp = domain === 'event-time' ? timestamp : NO_TIMESTAMP;
+    try {
+      this.fn.onTimer(timestamp, ctx as OnTimerContext<K>, this);
+    } catch (error) {
+      throw userFailure(error, this.ctx);
+    }
+  }
+}
+
+export function keyedProcessOperator<K extends KeyValue, I, O>(
+  fn: KeyedProcessFunctionLike<K, I, O>,
+  keySelector: KeySelector<I>,
+): OperatorFactory {
+  return { create: (ctx) => new KeyedProcessOperator(ctx, fn, keySelector) };
+}

@@ -1,0 +1,91 @@
+// Event-time and processing-time timers of one keyed operator subtask.
+import { TimerQueue } from '../../state/timers/timer-queue.ts';
+import type { KeyValue } from '../../state/types.ts';
+import type { OperatorContext } from '../types.ts';
+
+export type TimerDomain = 'event-time' | 'processing-time';
+export type FireTimer = (key: KeyValue, timestamp: number, domain: TimerDomain) => void;
+
+export class KeyedTimers {
+  private readonly eventTimers = new TimerQueue();
+  private readonly processingTimers = new TimerQueue();
+  private watermark = Number.NEGATIVE_INFINITY;
+  private cancelScheduled: (() => void) | undefined;
+  private scheduledAt = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly ctx: OperatorContext,
+    private readonly fire: FireTimer,
+  ) {}
+
+  currentWatermark(): number {
+    return this.watermark;
+  }
+
+  registerEventTime(key: KeyValue, timestamp: number): void {
+    this.eventTimers.register(key, timestamp);
+  }
+
+  deleteEventTime(key: KeyValue, timestamp: number): void {
+    this.eventTimers.delete(key, timestamp);
+  }
+
+  registerProcessingTime(key: KeyValue, timestamp: number): void {
+    this.processingTimers.register(key, timestamp);
+    if (timestamp < this.scheduledAt) this.schedule(timestamp);
+  }
+
+  deleteProcessingTime(key: KeyValue, timestamp: number): void {
+    this.processingTimers.delete(key, timestamp);
+  }
+
+  /** Fires every event-time timer at or before the watermark, in timestamp order. */
+  advanceWatermark(watermark: number): void {
+    this.watermark = watermark;
+    for (let t = this.eventTimers.pollDue(watermark); t; t = this.eventTimers.pollDue(watermark)) {
+      this.fire(t.key, t.timestamp, 'event-time');
+    }
+  }
+
+  /**
+   * At the end of bounded input every pending processing-time timer fires at once, in order:
+   * a bounded job then gives the same output however fast it ran (a choice; Flink drops them).
+   */
+  fireAllProcessingTimers(): void {
+    this.unschedule();
+    for (let t = this.processingTimers.pollDue(Number.POSITIVE_INFINITY); t; t = this.processingTimers.pollDue(Number.POSITIVE_INFINITY)) {
+      this.fire(t.key, t.timestamp, 'processing-time');
+    }
+  }
+
+  pendingTimers(): number {
+    return this.eventTimers.size + this.processingTimers.size;
+  }
+
+  dispose(): void {
+    this.unschedule();
+  }
+
+  private schedule(at: number): void {
+    this.unschedule();
+    this.scheduledAt = at;
+    this.cancelScheduled = this.ctx.scheduleProcessingTime(at, () => this.onProcessingTime());
+  }
+
+  private unschedule(): void {
+    this.cancelScheduled?.();
+    this.cancelScheduled = undefined;
+    this.scheduledAt = Number.POSITIVE_INFINITY;
+  }
+
+  private onProcessingTime(): void {
+    this.cancelScheduled = undefined;
+    this.scheduledAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    for (let t = this.processingTimers.pollDue(now); t; t = this.processingTimers.pollDue(now)) {
+      this.fire(t.key, t.timestamp, 'processing-time');
+    }
+    const next = this.processingTimers.peekTimestamp();
+    if (next !== undefined) this.schedule(next);
+  }
+}

@@ -1,0 +1,59 @@
+// assignTimestampsAndWatermarks: stamps records with event time and emits bounded-out-of-orderness watermarks.
+import { MAX_WATERMARK, NO_TIMESTAMP, type OperatorContext, type OperatorFactory } from '../types.ts';
+import { BaseOperator } from './base-operator.ts';
+import { userFailure } from './operator-failure.ts';
+import type { WatermarkStrategyLike } from './types.ts';
+
+export class WatermarkAssignerOperator<T> extends BaseOperator {
+  private maxTimestamp = Number.NEGATIVE_INFINITY;
+  private emitted = Number.NEGATIVE_INFINITY;
+  private lastEmitAt = 0;
+
+  constructor(
+    ctx: OperatorContext,
+    private readonly strategy: WatermarkStrategyLike<T>,
+    private readonly intervalMs: number,
+  ) {
+    super(ctx);
+  }
+
+  processElement(value: unknown, timestamp: number): void {
+    let ts: number;
+    try {
+      ts = this.strategy.timestampAssigner(value as T, timestamp === NO_TIMESTAMP ? undefined : timestamp);
+    } catch (error) {
+      throw userFailure(error, this.ctx);
+    }
+    if (typeof ts !== 'number' || !Number.isFinite(ts)) {
+      throw userFailure(new TypeError(`timestamp assigner returned ${String(ts)}, expected a finite number of milliseconds`), this.ctx);
+    }
+    if (ts > this.maxTimestamp) this.maxTimestamp = ts;
+    this.out.collect(value, ts);
+  }
+
+  // Watermarks are emitted at batch ends, at most every intervalMs: per record would flood channels.
+  override endOfBatch(): void {
+    if (this.intervalMs > 0) {
+      const now = Date.now();
+      if (now - this.lastEmitAt < this.intervalMs) return;
+      this.lastEmitAt = now;
+    }
+    const watermark = this.maxTimestamp - this.strategy.maxOutOfOrdernessMs - 1;
+    if (watermark > this.emitted) {
+      this.emitted = watermark;
+      this.out.emitWatermark(watermark);
+    }
+  }
+
+  // Upstream watermarks are replaced by ours, except the end-of-input one.
+  override processWatermark(watermark: number): void {
+    if (watermark === MAX_WATERMARK && this.emitted !== MAX_WATERMARK) {
+      this.emitted = MAX_WATERMARK;
+      this.out.emitWatermark(MAX_WATERMARK);
+    }
+  }
+}
+
+export function watermarkAssignerOperator<T>(strategy: WatermarkStrategyLike<T>, intervalMs: number): OperatorFactory {
+  return { create: (ctx) => new WatermarkAssignerOperator(ctx, strategy, intervalMs) };
+}

@@ -1,0 +1,70 @@
+// The tail of a chain: routes each record to a channel of every outgoing edge (forward, rebalance or by key group).
+import { hashKey, subtaskForKeyGroup } from '../../state/key-groups.ts';
+import type { ChannelWriter } from '../channels/channel-writer.ts';
+import { OperatorFailure } from '../operators/operator-failure.ts';
+import type { KeySelector, OperatorMetrics, Output, Partitioning } from '../types.ts';
+
+/** The writers of one edge, indexed by consumer subtask (a single writer for forward edges). */
+export interface EdgeWriters {
+  readonly partitioning: Partitioning;
+  readonly writers: readonly ChannelWriter[];
+  readonly keySelector?: KeySelector<unknown>;
+  /** uid of the keyed consumer, to attribute key selector failures. */
+  readonly keyOwnerUid?: string;
+}
+
+export class RecordWriterOutput implements Output {
+  private readonly edges: EdgeWriters[];
+  private readonly single: EdgeWriters | undefined;
+  private readonly roundRobin: number[];
+
+  constructor(
+    edges: readonly EdgeWriters[],
+    private readonly metrics: OperatorMetrics,
+    private readonly maxParallelism: number,
+    private readonly subtaskIndex: number,
+  ) {
+    this.edges = [...edges];
+    this.single = edges.length === 1 ? edges[0] : undefined;
+    this.roundRobin = edges.map((e) => subtaskIndex % Math.max(1, e.writers.length));
+  }
+
+  collect(value: unknown, timestamp: number): void {
+    this.metrics.recordsOut++;
+    if (this.single !== undefined) {
+      this.route(this.single, 0, value, timestamp);
+      return;
+    }
+    for (let i = 0; i < this.edges.length; i++) this.route(this.edges[i], i, value, timestamp);
+  }
+
+  emitWatermark(watermark: number): void {
+    for (const edge of this.edges) for (const writer of edge.writers) writer.flush(watermark);
+  }
+
+  private route(edge: EdgeWriters, edgeIndex: number, value: unknown, timestamp: number): void {
+    const writers = edge.writers;
+    switch (edge.partitioning) {
+      case 'forward':
+        writers[0].add(value, timestamp);
+        return;
+      case 'rebalance': {
+        const next = this.roundRobin[edgeIndex];
+        this.roundRobin[edgeIndex] = next + 1 === writers.length ? 0 : next + 1;
+        writers[next].add(value, timestamp);
+        return;
+      }
+      case 'hash': {
+        let hash: number;
+        try {
+          hash = hashKey(edge.keySelector!(value));
+        } catch (error) {
+          throw new OperatorFailure(edge.keyOwnerUid ?? 'keyBy', this.subtaskIndex, error);
+        }
+        const target = subtaskForKeyGroup(hash % this.maxParallelism, this.maxParallelism, writers.length);
+        writers[target].add(value, timestamp);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,340 @@
+// One running subtask: a chain of operators fed by a source or by its input gate, feeding channel writers.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { keyGroupRangeFor } from '../../state/key-groups.ts';
+import { HeapKeyedStateBackend } from '../../state/heap/heap-keyed-state-backend.ts';
+import type { KeyedStateBackend } from '../../state/types.ts';
+import type { ChannelWriter } from '../channels/channel-writer.ts';
+import { InputGate } from '../channels/input-gate.ts';
+import type { ChannelMessage } from '../channels/types.ts';
+import {
+  MAX_WATERMARK,
+  NO_TIMESTAMP,
+  type GraphNode,
+  type OperatorContext,
+  type OperatorMetrics,
+  type Output,
+  type PlannedTask,
+  type RuntimeTuning,
+  type Source,
+  type StreamOperator,
+} from '../types.ts';
+import { ChainedOutput } from './chained-output.ts';
+import { type EdgeWriters, RecordWriterOutput } from './record-writer-output.ts';
+
+export type SubtaskState = 'created' | 'open' | 'running' | 'finishing' | 'finished' | 'failed' | 'canceled';
+
+export interface SubtaskResult {
+  readonly taskId: number;
+  readonly subtaskIndex: number;
+  readonly operators: ReadonlyArray<{ uid: string } & OperatorMetrics>;
+  readonly sinkResults: ReadonlyArray<{ uid: string; value: unknown }>;
+}
+
+export interface SubtaskHost {
+  readonly workerIndex: number;
+  readonly maxParallelism: number;
+  readonly tuning: RuntimeTuning;
+  /** A failure anywhere in the subtask fails the whole job. */
+  onFailure(error: unknown): void;
+}
+
+export class Subtask {
+  state: SubtaskState = 'created';
+  readonly gate: InputGate | undefined;
+  readonly metrics: OperatorMetrics[];
+  private readonly operators: StreamOperator[];
+  private readonly operatorNodes: GraphNode[];
+  private readonly backends: KeyedStateBackend[] = [];
+  private readonly source: Source<unknown> | undefined;
+  private writers: ChannelWriter[] = [];
+  private output: Output | undefined;
+  private entry: Output | undefined;
+  private drainScheduled = false;
+  private waitingForOutput: (() => void) | undefined;
+  private readonly pendingTimers = new Set<ReturnType<typeof setTimeout>>();
+  private resolveDone!: (result: SubtaskResult | undefined) => void;
+  private sinkResults: Array<{ uid: string; value: unknown }> = [];
+  /** Settles when the subtask has finished, failed or been canceled. */
+  readonly done: Promise<SubtaskResult | undefined>;
+
+  constructor(
+    readonly task: PlannedTask,
+    readonly subtaskIndex: number,
+    nodes: readonly GraphNode[],
+    private readonly host: SubtaskHost,
+    inputChannelCount: number,
+  ) {
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+    const chainNodes = task.operators.map((o) => nodes[o.nodeId]);
+    this.metrics = chainNodes.map(() => ({ recordsIn: 0, recordsOut: 0 }));
+    if (task.isSource) {
+      this.source = chainNodes[0].source;
+      this.operatorNodes = chainNodes.slice(1);
+    } else {
+      this.operatorNodes = chainNodes;
+      this.gate = new InputGate(inputChannelCount, () => this.scheduleDrain());
+    }
+    this.operators = this.operatorNodes.map((node) => node.operator!.create(this.operatorContext(node)));
+  }
+
+  /** Wires the chain's tail to its channel writers and opens every operator. */
+  async open(edges: readonly EdgeWriters[]): Promise<void> {
+    this.writers = edges.flatMap((e) => [...e.writers]);
+    const offset = this.source ? 1 : 0;
+    const tailMetrics = this.metrics[this.metrics.length - 1];
+    this.output = new RecordWriterOutput(edges, tailMetrics, this.host.maxParallelism, this.subtaskIndex);
+    // Open from the tail so each operator's output is ready before anything can call it.
+    for (let i = this.operators.length - 1; i >= 0; i--) {
+      const next = i + 1 < this.operators.length ? new ChainedOutput(this.metrics[i + offset], this.metrics[i + 1 + offset], this.operators[i + 1]) : this.output;
+      await this.operators[i].open(next);
+    }
+    if (this.source) {
+      this.entry = this.operators.length > 0 ? new ChainedOutput(this.metrics[0], this.metrics[1], this.operators[0]) : this.output;
+    }
+    this.state = 'open';
+  }
+
+  start(): void {
+    if (this.state !== 'open') return;
+    this.state = 'running';
+    if (this.source) {
+      this.runSource().catch((error) => this.fail(error));
+    } else if (this.gate!.channelCount === 0) {
+      this.finishInput().catch((error) => this.fail(error));
+    } else {
+      this.scheduleDrain();
+    }
+  }
+
+  /** Called by a writer whose backlog drained. */
+  onWriterAvailable(): void {
+    if (!this.outputAvailable()) return;
+    const waiter = this.waitingForOutput;
+    if (waiter) {
+      this.waitingForOutput = undefined;
+      waiter();
+    }
+    if (this.gate && this.state === 'running') this.scheduleDrain();
+  }
+
+  cancel(): void {
+    if (this.state === 'finished' || this.state === 'failed' || this.state === 'canceled') return;
+    this.state = 'canceled';
+    this.release();
+  }
+
+  fail(error: unknown): void {
+    if (this.state === 'failed' || this.state === 'canceled' || this.state === 'finished') return;
+    this.state = 'failed';
+    this.host.onFailure(error);
+  }
+
+  /** Closes operators without committing (sinks abort) after a failure or cancel. */
+  async abort(): Promise<void> {
+    this.release();
+    for (const op of this.operators) {
+      try {
+        await op.close();
+      } catch {
+        // The job is already failing; the first error is the one reported.
+      }
+    }
+    this.disposeState();
+    this.resolveDone(undefined);
+  }
+
+  private release(): void {
+    for (const timer of this.pendingTimers) clearTimeout(timer);
+    this.pendingTimers.clear();
+    const waiter = this.waitingForOutput;
+    this.waitingForOutput = undefined;
+    waiter?.();
+  }
+
+  private operatorContext(node: GraphNode): OperatorContext {
+    let keyedState: KeyedStateBackend | undefined;
+    if (node.keyed) {
+      keyedState = new HeapKeyedStateBackend({
+        keyGroupRange: keyGroupRangeFor(this.subtaskIndex, this.task.parallelism, this.host.maxParallelism),
+        maxParallelism: this.host.maxParallelism,
+      });
+      this.backends.push(keyedState);
+    }
+    return {
+      uid: node.uid,
+      name: node.name,
+      subtaskIndex: this.subtaskIndex,
+      parallelism: this.task.parallelism,
+      maxParallelism: this.host.maxParallelism,
+      workerIndex: this.host.workerIndex,
+      keyedState,
+      scheduleProcessingTime: (atMs, fire) => this.scheduleTimer(atMs, fire),
+      fail: (error) => this.fail(error),
+    };
+  }
+
+  private scheduleTimer(atMs: number, fire: () => void): () => void {
+    const timer = setTimeout(() => {
+      this.pendingTimers.delete(timer);
+      if (this.state !== 'running') return;
+      try {
+        fire();
+        if (!this.gate || this.gate.queued === 0) this.flushOutputs();
+      } catch (error) {
+        this.fail(error);
+      }
+    }, Math.max(0, atMs - Date.now()));
+    this.pendingTimers.add(timer);
+    return () => {
+      clearTimeout(timer);
+      this.pendingTimers.delete(timer);
+    };
+  }
+
+  private outputAvailable(): boolean {
+    const writers = this.writers;
+    for (let i = 0; i < writers.length; i++) if (!writers[i].available) return false;
+    return true;
+  }
+
+  private waitForOutput(): Promise<void> {
+    if (this.outputAvailable() || this.state !== 'running') return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waitingForOutput = resolve;
+    });
+  }
+
+  private flushOutputs(): void {
+    for (const writer of this.writers) if (writer.pendingRecords > 0) writer.flush();
+  }
+
+  private endOfBatch(): void {
+    const ops = this.operators;
+    for (let i = 0; i < ops.length; i++) ops[i].endOfBatch();
+  }
+
+  private async runSource(): Promise<void> {
+    const source = this.source!;
+    const parallelism = this.task.parallelism;
+    const splits = source.createSplits(parallelism).filter((_, j) => j % parallelism === this.subtaskIndex);
+    const uid = this.operatorNodes.length >= 0 ? this.task.operators[0].uid : '';
+    const entry = this.entry!;
+    const sourceMetrics = this.metrics[0];
+    const emit = (value: unknown, timestamp: number): void => entry.collect(value, timestamp);
+    const batchSize = this.host.tuning.batchSize;
+    for (const split of splits) {
+      const reader = source.createReader(split, { subtaskIndex: this.subtaskIndex, parallelism, uid });
+      try {
+        while (!reader.finished) {
+          if (this.state !== 'running') return;
+          if (!this.outputAvailable()) {
+            await this.waitForOutput();
+            continue;
+          }
+          const polled = reader.poll(batchSize, emit);
+          if (typeof polled !== 'number') {
+            // The source has to wait: ship what we have so downstream is not held up meanwhile.
+            this.flushOutputs();
+            await polled;
+          }
+          this.endOfBatch();
+          await yieldToEventLoop();
+        }
+      } finally {
+        reader.close();
+      }
+    }
+    sourceMetrics.recordsIn = 0;
+    if (this.state === 'running') {
+      entry.emitWatermark(MAX_WATERMARK);
+      await this.finishInput();
+    }
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.state !== 'running') return;
+    this.drainScheduled = true;
+    queueMicrotask(this.drain);
+  }
+
+  private readonly drain = (): void => {
+    this.drainScheduled = false;
+    const gate = this.gate!;
+    try {
+      while (this.state === 'running') {
+        if (!this.outputAvailable()) return;
+        const next = gate.poll();
+        if (next === undefined) {
+          this.flushOutputs();
+          return;
+        }
+        this.processMessage(next.channel, next.message);
+        gate.acknowledge(next.channel);
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  };
+
+  private processMessage(channel: number, message: ChannelMessage): void {
+    const head = this.operators[0];
+    const values = message.values;
+    if (values !== null) {
+      this.metrics[0].recordsIn += values.length;
+      const timestamps = message.timestamps;
+      if (timestamps === null) {
+        for (let i = 0; i < values.length; i++) head.processElement(values[i], NO_TIMESTAMP);
+      } else {
+        for (let i = 0; i < values.length; i++) head.processElement(values[i], timestamps[i]);
+      }
+      this.endOfBatch();
+    }
+    const gate = this.gate!;
+    if (message.watermark !== undefined) {
+      const combined = gate.advanceWatermark(channel, message.watermark);
+      if (combined !== undefined) head.processWatermark(combined);
+    }
+    if (message.end) {
+      if (gate.markEnded(channel)) {
+        this.state = 'finishing';
+        this.finishInput().catch((error) => this.fail(error));
+      } else {
+        const combined = gate.watermarkAfterEnd();
+        if (combined !== undefined) head.processWatermark(combined);
+      }
+    }
+  }
+
+  private async finishInput(): Promise<void> {
+    this.state = 'finishing';
+    for (const op of this.operators) op.endInput();
+    for (const writer of this.writers) writer.end();
+    while (!this.outputAvailable()) {
+      await new Promise<void>((resolve) => {
+        this.waitingForOutput = resolve;
+      });
+      if (this.state !== 'finishing') return;
+    }
+    for (let i = 0; i < this.operators.length; i++) {
+      const value = await this.operators[i].close();
+      if (value !== undefined) this.sinkResults.push({ uid: this.operatorNodes[i].uid, value });
+    }
+    if (this.state !== 'finishing') return;
+    this.state = 'finished';
+    this.release();
+    this.disposeState();
+    this.resolveDone({
+      taskId: this.task.id,
+      subtaskIndex: this.subtaskIndex,
+      operators: this.task.operators.map((o, i) => ({ uid: o.uid, ...this.metrics[i] })),
+      sinkResults: this.sinkResults,
+    });
+  }
+
+  private disposeState(): void {
+    for (const backend of this.backends) backend.dispose();
+    this.backends.length = 0;
+  }
+}

@@ -1,0 +1,259 @@
+// Shared types of the runtime: the job graph users build, the sources/sinks/operators it runs,
+// and the execution plan the coordinator derives from it.
+import type { KeyValue } from '../state/types.ts';
+import type { KeyedStateBackend } from '../state/types.ts';
+
+/** Event time in milliseconds. Records without one carry {@link NO_TIMESTAMP}. */
+export const NO_TIMESTAMP = Number.NEGATIVE_INFINITY;
+export const MAX_WATERMARK = Number.POSITIVE_INFINITY;
+export const MIN_WATERMARK = Number.NEGATIVE_INFINITY;
+
+export type KeySelector<T> = (value: T) => KeyValue;
+
+/** Where a chained operator hands its output: the next operator, or the task's channels. */
+export interface Output {
+  collect(value: unknown, timestamp: number): void;
+  emitWatermark(watermark: number): void;
+}
+
+/** What an operator instance knows about where it runs. */
+export interface OperatorContext {
+  readonly uid: string;
+  readonly name: string;
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly workerIndex: number;
+  /** Keyed state of this operator, present when its input is keyed. */
+  readonly keyedState?: KeyedStateBackend;
+  /** Processing-time timers: a callback in this thread after `delayMs`. */
+  scheduleProcessingTime(atMs: number, fire: () => void): () => void;
+  /** Reports a failure from an asynchronous callback (e.g. a processing-time timer). */
+  fail(error: unknown): void;
+}
+
+/** A running operator of a chain. All record-path methods are synchronous. */
+export interface StreamOperator {
+  open(output: Output): void | Promise<void>;
+  processElement(value: unknown, timestamp: number): void;
+  processWatermark(watermark: number): void;
+  /** Called after each input batch (or source chunk): a cheap place for periodic work. */
+  endOfBatch(): void;
+  /** All input has ended; emit what is left. */
+  endInput(): void;
+  /** Releases resources; the result (if any) is returned with the job's result. */
+  close(): unknown | Promise<unknown>;
+}
+
+export interface OperatorFactory {
+  create(ctx: OperatorContext): StreamOperator;
+}
+
+/** One split of a source's input and where reading it has got to. */
+export interface SourceSplit {
+  readonly id: string;
+  /** Offset to resume from: format owned by the source (a number for sequences, a byte position for files). */
+  readonly offset: unknown;
+  readonly end?: unknown;
+}
+
+export interface SourceReaderContext {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly uid: string;
+}
+
+/**
+ * Reads one split. `poll` emits up to `max` records and returns how many it emitted, or a
+ * promise when it has to wait (rate limit, I/O). `finished` turns true once the split is exhausted.
+ */
+export interface SourceReader<T> {
+  poll(max: number, emit: (value: T, timestamp: number) => void): number | Promise<number>;
+  readonly finished: boolean;
+  /** Current position, so a checkpoint can resume here. */
+  currentSplit(): SourceSplit;
+  close(): void;
+}
+
+export interface Source<T> {
+  readonly kind: string;
+  /** Parallelism forced by the source (e.g. 1 for fromElements), else the operator's. */
+  readonly maxSourceParallelism?: number;
+  /** Checks options before anything starts; throws a JobConfigError naming the bad one. */
+  validate(): void;
+  /** Deterministic: every thread computes the same splits. */
+  createSplits(parallelism: number): SourceSplit[];
+  createReader(split: SourceSplit, ctx: SourceReaderContext): SourceReader<T>;
+}
+
+export interface SinkContext {
+  readonly uid: string;
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+}
+
+export interface SinkWriter<T> {
+  write(value: T, timestamp: number): void;
+  /** End of input: flush and make the output visible. */
+  finish(): void | Promise<void>;
+  /** Releases resources without committing (failure or cancel). */
+  abort(): void | Promise<void>;
+  /** Value returned in the job's result under the sink's uid (e.g. collected records). */
+  result?(): unknown;
+}
+
+export interface Sink<T> {
+  readonly kind: string;
+  validate(): void;
+  createWriter(ctx: SinkContext): SinkWriter<T>;
+}
+
+// ---- the job graph (built identically in every thread) ----
+
+export type Partitioning = 'forward' | 'rebalance' | 'hash';
+
+export interface GraphInput {
+  readonly nodeId: number;
+  readonly partitioning: Partitioning;
+  readonly keySelector?: KeySelector<unknown>;
+}
+
+export type NodeKind = 'source' | 'operator' | 'sink';
+
+export interface GraphNode {
+  readonly id: number;
+  readonly kind: NodeKind;
+  /** Short operator type, e.g. `map`, `process`, `window`. */
+  readonly type: string;
+  name: string;
+  uid: string;
+  uidExplicit: boolean;
+  parallelism: number;
+  parallelismExplicit: boolean;
+  readonly inputs: readonly GraphInput[];
+  /** Keyed operators get a state backend and timers. */
+  readonly keyed: boolean;
+  readonly source?: Source<unknown>;
+  readonly operator?: OperatorFactory;
+  readonly sink?: Sink<unknown>;
+}
+
+export interface JobGraph {
+  readonly nodes: readonly GraphNode[];
+  readonly maxParallelism: number;
+  readonly hooks: readonly PreStateHook[];
+  readonly config: JobConfig;
+}
+
+/** Settings a job makes on its environment (the same in every thread). */
+export interface JobConfig {
+  readonly autoWatermarkIntervalMs: number;
+  /** Recorded by `enableCheckpointing`; checkpoints themselves are not implemented yet. */
+  readonly checkpointing?: CheckpointingConfig;
+}
+
+export interface CheckpointingConfig {
+  readonly intervalMs: number;
+  readonly mode: 'aligned' | 'unaligned';
+}
+
+/** Runtime tuning that does not change the graph (sent to workers with the plan). */
+export interface RuntimeTuning {
+  /** Records per channel batch. */
+  readonly batchSize: number;
+  /** Batches a channel may have in flight before its producer waits. */
+  readonly channelCredits: number;
+}
+
+export interface PreStateHookContext {
+  readonly workerIndex: number;
+  readonly workers: number;
+  readonly jobId: string;
+}
+
+export interface PreStateHook {
+  readonly name: string;
+  readonly run: (ctx: PreStateHookContext) => void | Promise<void>;
+}
+
+/** What runJob passes to a job definition so every thread builds the same graph. */
+export interface GraphBuildConfig {
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+}
+
+const JOB_DEFINITION = Symbol.for('baton.JobDefinition');
+
+/** The default export of a job module. Created by `defineJob`. */
+export interface JobDefinition {
+  readonly [JOB_DEFINITION]: true;
+  buildGraph(config: GraphBuildConfig): JobGraph;
+}
+
+export function isJobDefinition(value: unknown): value is JobDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[JOB_DEFINITION] === true;
+}
+
+export function markJobDefinition(build: (config: GraphBuildConfig) => JobGraph): JobDefinition {
+  return { [JOB_DEFINITION]: true, buildGraph: build };
+}
+
+// ---- the execution plan (plain data, sent to every worker) ----
+
+export interface PlannedOperator {
+  readonly nodeId: number;
+  readonly uid: string;
+  readonly name: string;
+  readonly type: string;
+}
+
+/** One chain of operators; runs as `parallelism` subtasks, subtask i on worker i. */
+export interface PlannedTask {
+  readonly id: number;
+  readonly name: string;
+  readonly parallelism: number;
+  readonly operators: readonly PlannedOperator[];
+  readonly isSource: boolean;
+  readonly keyed: boolean;
+  readonly inputs: readonly PlannedEdge[];
+  readonly outputs: readonly PlannedEdge[];
+}
+
+/** Data flowing from the tail of task `from` to the head of task `to`. */
+export interface PlannedEdge {
+  readonly id: number;
+  readonly from: number;
+  readonly to: number;
+  /** Node whose key selector partitions a hash edge (the consumer head). */
+  readonly partitioning: Partitioning;
+  readonly keyNodeId?: number;
+  readonly inputIndex: number;
+}
+
+/** A channel between subtask `fromSubtask` of an edge's producer and `toSubtask` of its consumer. */
+export interface PlannedChannel {
+  readonly id: number;
+  readonly edgeId: number;
+  readonly fromTask: number;
+  readonly fromSubtask: number;
+  readonly toTask: number;
+  readonly toSubtask: number;
+  /** Index of this channel among the consumer subtask's input channels. */
+  readonly inputChannelIndex: number;
+  /** Index among the producer subtask's output channels of this edge. */
+  readonly outputChannelIndex: number;
+}
+
+export interface ExecutionPlan {
+  readonly tasks: readonly PlannedTask[];
+  readonly channels: readonly PlannedChannel[];
+  readonly workers: number;
+  readonly maxParallelism: number;
+  /** A digest of the graph's shape; workers refuse to run a graph that differs. */
+  readonly fingerprint: string;
+}
+
+export interface OperatorMetrics {
+  recordsIn: number;
+  recordsOut: number;
+}

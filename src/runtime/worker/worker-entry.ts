@@ -1,0 +1,215 @@
+// Entry of every worker thread (a piscina task that lives as long as the job): builds the graph, hosts subtasks.
+import type { MessagePort } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
+import { BatchEncoder } from '../channels/batch-codec.ts';
+import { ChannelWriter } from '../channels/channel-writer.ts';
+import { connectInboundPort, LocalTransport, PortTransport } from '../channels/transports.ts';
+import type { ChannelStats } from '../channels/types.ts';
+import { describeError, type SerializedError } from '../errors.ts';
+import { graphFingerprint } from '../graph/plan.ts';
+import { HookRunFailure, runPreStateHooks } from '../lifecycle/pre-state-hooks.ts';
+import { OperatorFailure } from '../operators/operator-failure.ts';
+import type { EdgeWriters } from '../task/record-writer-output.ts';
+import { Subtask } from '../task/subtask.ts';
+import { isJobDefinition, type JobGraph, type PlannedChannel } from '../types.ts';
+import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerResult } from './protocol.ts';
+
+export function serializeFailure(error: unknown): SerializedError {
+  if (error instanceof OperatorFailure) {
+    const { message, stack } = describeError(error.original);
+    return { kind: 'user', message, stack, operatorUid: error.operatorUid, subtaskIndex: error.subtaskIndex };
+  }
+  if (error instanceof HookRunFailure) {
+    const { message, stack } = describeError(error.original);
+    return { kind: 'hook', message, stack, hookName: error.hookName };
+  }
+  const { message, stack } = describeError(error);
+  return { kind: 'internal', message, stack };
+}
+
+class WorkerSession {
+  private readonly subtasks: Subtask[] = [];
+  private readonly writers: ChannelWriter[] = [];
+  private readonly portsByChannel = new Map<number, MessagePort>();
+  private graph!: JobGraph;
+  private outcome: WorkerResult['outcome'] | undefined;
+  private finish!: (result: WorkerResult) => void;
+  private metricsTimer: ReturnType<typeof setInterval> | undefined;
+  readonly result: Promise<WorkerResult>;
+
+  constructor(private readonly payload: WorkerPayload) {
+    this.result = new Promise((resolve) => {
+      this.finish = resolve;
+    });
+    for (const { channelId, port } of payload.ports) this.portsByChannel.set(channelId, port);
+  }
+
+  async run(): Promise<WorkerResult> {
+    const { control } = this.payload;
+    control.on('message', (command: CoordinatorCommand) => {
+      this.handle(command).catch((error) => this.failWith(error));
+    });
+    try {
+      await this.loadGraph();
+      this.post({ type: 'ready', threadId });
+    } catch (error) {
+      this.failWith(error);
+    }
+    return this.result;
+  }
+
+  private post(event: WorkerEvent): void {
+    this.payload.control.postMessage(event);
+  }
+
+  private async loadGraph(): Promise<void> {
+    const { moduleUrl, buildConfig, plan } = this.payload;
+    const module = (await import(moduleUrl)) as { default?: unknown };
+    if (!isJobDefinition(module.default)) throw new Error(`job module ${moduleUrl} does not export a job (export default defineJob(...))`);
+    this.graph = module.default.buildGraph(buildConfig);
+    const fingerprint = graphFingerprint(this.graph);
+    if (fingerprint !== plan.fingerprint) {
+      throw new Error(`the job graph built in worker ${this.payload.workerIndex} differs from the coordinator's: the function given to defineJob must build the same graph every time`);
+    }
+  }
+
+  private async handle(command: CoordinatorCommand): Promise<void> {
+    if (this.outcome) return;
+    switch (command.type) {
+      case 'run-hooks': {
+        const hookMs = await runPreStateHooks(this.graph.hooks, {
+          workerIndex: this.payload.workerIndex,
+          workers: this.payload.plan.workers,
+          jobId: this.payload.jobId,
+        });
+        this.post({ type: 'hooks-done', hookMs });
+        return;
+      }
+      case 'restore':
+        await this.createSubtasks();
+        this.post({ type: 'restored' });
+        return;
+      case 'start':
+        this.start();
+        return;
+      case 'cancel':
+        await this.end('canceled');
+        return;
+    }
+  }
+
+  private async createSubtasks(): Promise<void> {
+    const { plan, workerIndex, tuning } = this.payload;
+    const encoder = new BatchEncoder();
+    const host = {
+      workerIndex,
+      maxParallelism: plan.maxParallelism,
+      tuning,
+      onFailure: (error: unknown) => this.failWith(error),
+    };
+    const bySubtask = new Map<string, Subtask>();
+    for (const task of plan.tasks) {
+      if (workerIndex >= task.parallelism) continue;
+      const inputs = plan.channels.filter((c) => c.toTask === task.id && c.toSubtask === workerIndex).length;
+      const subtask = new Subtask(task, workerIndex, this.graph.nodes, host, inputs);
+      this.subtasks.push(subtask);
+      bySubtask.set(`${task.id}`, subtask);
+    }
+    const isLocal = (c: PlannedChannel) => c.fromSubtask === workerIndex && c.toSubtask === workerIndex;
+    // Consumer ends first, so local producers can find their gate.
+    for (const channel of plan.channels) {
+      if (channel.toSubtask !== workerIndex || isLocal(channel)) continue;
+      const gate = bySubtask.get(`${channel.toTask}`)!.gate!;
+      connectInboundPort(this.requirePort(channel), gate, channel.inputChannelIndex);
+    }
+    for (const subtask of this.subtasks) {
+      const edges: EdgeWriters[] = subtask.task.outputs.map((edge) => {
+        const consumer = plan.tasks[edge.to];
+        const channels = plan.channels
+          .filter((c) => c.edgeId === edge.id && c.fromSubtask === workerIndex)
+          .sort((a, b) => a.outputChannelIndex - b.outputChannelIndex);
+        const writers = channels.map((channel) => this.createWriter(channel, subtask, bySubtask, encoder, isLocal(channel)));
+        const keyNode = edge.keyNodeId !== undefined ? this.graph.nodes[edge.keyNodeId] : undefined;
+        const keyInput = keyNode?.inputs.find((i) => i.partitioning === 'hash');
+        return {
+          partitioning: edge.partitioning,
+          writers,
+          keySelector: keyInput?.keySelector,
+          keyOwnerUid: keyNode?.uid ?? consumer.operators[0].uid,
+        };
+      });
+      await subtask.open(edges);
+    }
+  }
+
+  private createWriter(channel: PlannedChannel, producer: Subtask, bySubtask: Map<string, Subtask>, encoder: BatchEncoder, local: boolean): ChannelWriter {
+    const { tuning } = this.payload;
+    const onAvailable = () => producer.onWriterAvailable();
+    if (local) {
+      const gate = bySubtask.get(`${channel.toTask}`)!.gate!;
+      const writer = new ChannelWriter(channel.id, new LocalTransport(gate, channel.inputChannelIndex), tuning.channelCredits, tuning.batchSize, onAvailable, 'local');
+      gate.connect(channel.inputChannelIndex, () => writer.addCredits(1));
+      this.writers.push(writer);
+      return writer;
+    }
+    const port = this.requirePort(channel);
+    const writer = new ChannelWriter(channel.id, new PortTransport(port, encoder), tuning.channelCredits, tuning.batchSize, onAvailable, 'port');
+    port.on('message', (credits: number) => writer.addCredits(credits));
+    this.writers.push(writer);
+    return writer;
+  }
+
+  private requirePort(channel: PlannedChannel): MessagePort {
+    const port = this.portsByChannel.get(channel.id);
+    if (!port) throw new Error(`no port for channel ${channel.id} on worker ${this.payload.workerIndex}`);
+    return port;
+  }
+
+  private start(): void {
+    this.metricsTimer = setInterval(() => this.post({ type: 'metrics', operators: this.metricsReport() }), this.payload.metricsIntervalMs);
+    this.metricsTimer.unref();
+    for (const subtask of this.subtasks) subtask.start();
+    Promise.all(this.subtasks.map((s) => s.done))
+      .then(() => this.end('finished'))
+      .catch((error) => this.failWith(error));
+  }
+
+  private failWith(error: unknown): void {
+    if (this.outcome) return;
+    this.post({ type: 'failed', error: serializeFailure(error) });
+    void this.end('failed');
+  }
+
+  private async end(outcome: WorkerResult['outcome']): Promise<void> {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    if (this.metricsTimer) clearInterval(this.metricsTimer);
+    if (outcome !== 'finished') {
+      for (const subtask of this.subtasks) subtask.cancel();
+      await Promise.all(this.subtasks.map((s) => s.abort()));
+    }
+    const channels: ChannelStats[] = this.writers.map((w) => ({ ...w.stats }));
+    const sinkResults: Array<{ uid: string; subtaskIndex: number; value: unknown }> = [];
+    if (outcome === 'finished') {
+      for (const subtask of this.subtasks) {
+        const result = await subtask.done;
+        for (const r of result?.sinkResults ?? []) sinkResults.push({ uid: r.uid, subtaskIndex: subtask.subtaskIndex, value: r.value });
+      }
+    }
+    const operators = this.metricsReport();
+    for (const port of this.portsByChannel.values()) port.close();
+    this.payload.control.close();
+    this.finish({ workerIndex: this.payload.workerIndex, outcome, operators, sinkResults, channels });
+  }
+
+  private metricsReport(): SubtaskMetricsReport[] {
+    return this.subtasks.flatMap((s) =>
+      s.task.operators.map((o, i) => ({ uid: o.uid, subtaskIndex: s.subtaskIndex, metrics: { ...s.metrics[i] } })),
+    );
+  }
+}
+
+/** The piscina task function: runs this worker's share of the job until it ends. */
+export default function runWorker(payload: WorkerPayload): Promise<WorkerResult> {
+  return new WorkerSession(payload).run();
+}

@@ -1,0 +1,9 @@
+// Public face of keyed state: types, key-group math, the heap backend and the timer queue.
+export type * from './types.ts';
+export * from './key-groups.ts';
+export {
+  HeapKeyedStateBackend,
+  type HeapKeyedStateBackendOptions,
+  type StateSnapshotEntry,
+} from './heap/heap-keyed-state-backend.ts';
+export { type Timer, TimerQueue } from './timers/timer-queue.ts';
