@@ -34,7 +34,13 @@ const RESULTS_FILE = new URL('./throughput.json', RESULTS_DIR);
 interface BatonJob {
   done: Promise<unknown>;
 }
-type RunJob = (job: URL, options: { parallelism: number; jobId: string }) => Promise<BatonJob>;
+interface BatonRunOptions {
+  parallelism: number;
+  jobId: string;
+  /** Read by bench/jobs/keyed-count.ts as env.params.n. */
+  params: { n: number };
+}
+type RunJob = (job: URL, options: BatonRunOptions) => Promise<BatonJob>;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -56,16 +62,14 @@ async function loadRunJob(): Promise<{ runJob: RunJob } | { skip: string }> {
 }
 
 /**
- * Checksum reported by a finished baton job: `result.checksum`, or the sum of numeric `checksum` fields of the
- * entries of `result.operators` (array or object; per-partition checksums add up, see workload.checksumTerm).
+ * Checksum reported by a finished baton job, if any: `result.checksum`, or the sum of numeric `checksum` fields of
+ * the entries of `result.operators` (per-partition checksums add up, see workload.checksumTerm).
  */
-function reportedChecksum(result: Record<string, unknown>): number | undefined {
+function reportedChecksum(result: Record<string, unknown>, operators: unknown[]): number | undefined {
   if (typeof result.checksum === 'number') return result.checksum;
-  const ops = result.operators;
-  if (!isRecord(ops)) return undefined;
   let found = false;
   let sum = 0;
-  for (const entry of Array.isArray(ops) ? ops : Object.values(ops)) {
+  for (const entry of operators) {
     if (isRecord(entry) && typeof entry.checksum === 'number') {
       found = true;
       sum += entry.checksum;
@@ -74,17 +78,36 @@ function reportedChecksum(result: Record<string, unknown>): number | undefined {
   return found ? sum : undefined;
 }
 
-function verifyBatonResult(task: string, result: unknown, n: number, expected: number): void {
-  if (!isRecord(result) || result.operators === undefined || result.operators === null) {
+/**
+ * Fail loudly unless the job finished and processed exactly n records. With a checksum in the result it must match
+ * the references'; without one (Sinks.discard reports none) every operator of the 1:1 keyed-count pipeline must have
+ * seen n records: sources n out, every other operator n in.
+ */
+function verifyBatonResult(task: string, result: unknown, n: number, expected: number): 'checksum' | 'record counts' {
+  if (!isRecord(result) || !isRecord(result.operators)) {
     throw new Error(`${task}: job result has no 'operators' (got ${JSON.stringify(result)})`);
   }
-  const checksum = reportedChecksum(result);
-  if (checksum === undefined) {
-    throw new Error(
-      `${task}: job result reports no checksum; expose it as result.checksum or as numeric 'checksum' fields on result.operators entries`,
-    );
+  if (typeof result.status === 'string' && result.status !== 'FINISHED') {
+    throw new Error(`${task}: job ended with status ${result.status}`);
   }
-  assertChecksum(task, n, checksum, expected);
+  const operators = Array.isArray(result.operators) ? result.operators : Object.values(result.operators);
+  const checksum = reportedChecksum(result, operators);
+  if (checksum !== undefined) {
+    assertChecksum(task, n, checksum, expected);
+    return 'checksum';
+  }
+  if (operators.length === 0) throw new Error(`${task}: job result lists no operators`);
+  for (const op of operators) {
+    if (!isRecord(op)) throw new Error(`${task}: malformed operator entry ${JSON.stringify(op)}`);
+    const isSource = op.type === 'source';
+    const seen = isSource ? op.recordsOut : op.recordsIn;
+    if (seen !== n) {
+      throw new Error(
+        `RECORD COUNT MISMATCH in ${task}: operator '${String(op.uid)}' ${isSource ? 'emitted' : 'received'} ${String(seen)} records, expected ${n}`,
+      );
+    }
+  }
+  return 'record counts';
 }
 
 // --- reporting ---
@@ -92,22 +115,30 @@ function verifyBatonResult(task: string, result: unknown, n: number, expected: n
 interface TaskStats {
   n: number;
   meanMs: number;
+  medianMs: number;
+  minMs: number;
   rmePercent: number;
   samples: number;
+  /** n / mean latency: the headline number. */
   recordsPerS: number;
+  /** n / median latency: robust to the occasional slow sample (e.g. both pipeline threads scheduled on one CPU). */
+  recordsPerSMedian: number;
 }
 
 function statsOf(task: Task, n: number): TaskStats | Error {
   const result = task.result;
   if (result.state === 'errored') return result.error;
   if (result.state !== 'completed') return new Error(`task ${task.name} ended in state '${result.state}'`);
-  const meanMs = result.latency.mean;
+  const { mean: meanMs, p50: medianMs, min: minMs } = result.latency;
   return {
     n,
     meanMs,
+    medianMs,
+    minMs,
     rmePercent: result.latency.rme,
     samples: result.latency.samplesCount,
     recordsPerS: n / (meanMs / 1000),
+    recordsPerSMedian: n / (medianMs / 1000),
   };
 }
 
@@ -158,6 +189,11 @@ export async function run(options: SuiteOptions): Promise<void> {
     assertChecksum('node_streams', n, await runNodeStreams(n), expected);
   });
 
+  const verifiedBy: Partial<Record<TaskName, string>> = {
+    plain_loop: 'checksum',
+    node_streams: 'checksum',
+    thread_pair: 'checksum',
+  };
   // Workers are spawned and loaded here, outside the timed section, and reused by every iteration.
   const pair = await ThreadPair.start();
   try {
@@ -172,8 +208,8 @@ export async function run(options: SuiteOptions): Promise<void> {
         const name: TaskName = parallelism === 1 ? 'baton_p1' : 'baton_p2';
         taskN[name] = n;
         bench.add(name, async () => {
-          const job = await runJob(JOB_URL, { parallelism, jobId: 'bench-throughput' });
-          verifyBatonResult(name, await job.done, n, expected);
+          const job = await runJob(JOB_URL, { parallelism, jobId: 'bench-throughput', params: { n } });
+          verifiedBy[name] = verifyBatonResult(name, await job.done, n, expected);
         });
       }
     }
@@ -216,11 +252,14 @@ export async function run(options: SuiteOptions): Promise<void> {
             ? {
                 records: s.n,
                 'mean ms': round(s.meanMs, 1),
+                'median ms': round(s.medianMs, 1),
+                'min ms': round(s.minMs, 1),
                 'rme %': round(s.rmePercent, 1),
                 samples: s.samples,
-                'records/s': fmtRate(s.recordsPerS),
+                'records/s (mean)': fmtRate(s.recordsPerS),
+                'records/s (median)': fmtRate(s.recordsPerSMedian),
               }
-            : { records: taskN[t] ?? null, 'mean ms': null, 'rme %': null, samples: 0, 'records/s': 'skipped' },
+            : { records: taskN[t] ?? null, samples: 0, 'records/s (mean)': 'skipped' },
         ];
       }),
     ),
@@ -232,6 +271,12 @@ export async function run(options: SuiteOptions): Promise<void> {
     throw new Error(`throughput bench: ${errors.length} task(s) failed; ${fileURLToPath(RESULTS_FILE)} not written`);
   }
 
+  for (const t of ['baton_p1', 'baton_p2'] as const) {
+    if (verifiedBy[t] === 'record counts') {
+      console.log(`NOTE: ${t} reports no checksum (Sinks.discard); verified by per-operator record counts only`);
+    }
+  }
+
   const cpus = os.cpus();
   const report = {
     suite: 'throughput',
@@ -240,11 +285,16 @@ export async function run(options: SuiteOptions): Promise<void> {
     n_per_task: taskN,
     records_per_s: recordsPerS,
     ratios,
+    records_per_s_median: Object.fromEntries(
+      TASKS.map((t) => [t, stats[t] ? Math.round(stats[t].recordsPerSMedian) : null]),
+    ),
     mean_ms: Object.fromEntries(TASKS.map((t) => [t, stats[t] ? round(stats[t].meanMs, 3) : null])),
+    median_ms: Object.fromEntries(TASKS.map((t) => [t, stats[t] ? round(stats[t].medianMs, 3) : null])),
     rme_percent: Object.fromEntries(TASKS.map((t) => [t, stats[t] ? round(stats[t].rmePercent, 2) : null])),
     iterations,
     warmup_iterations: warmupIterations,
     checksum: { [n]: expected, [plainN]: expectedPlain },
+    verified_by: verifiedBy,
     skipped: 'skip' in baton ? { baton_p1: baton.skip, baton_p2: baton.skip } : {},
     machine: {
       cpus: cpus.length,

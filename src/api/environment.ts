@@ -1,7 +1,7 @@
 // StreamExecutionEnvironment: where a job definition creates its sources and settings.
 import { elements } from './sources/elements.ts';
 import { JobConfigError } from '../runtime/errors.ts';
-import type { CheckpointingConfig, JobConfig, PreStateHook, PreStateHookContext, Source } from '../runtime/types.ts';
+import type { CheckpointingConfig, JobConfig, JobParam, PreStateHook, PreStateHookContext, Source } from '../runtime/types.ts';
 import { DataStream } from './data-stream.ts';
 import { GraphBuilder } from './graph-builder.ts';
 import type { StreamContext } from './stream-context.ts';
@@ -29,6 +29,8 @@ export class StreamExecutionEnvironment {
     /** Default parallelism of operators that do not set their own (from runJob's `parallelism`). */
     readonly parallelism: number,
     readonly maxParallelism: number,
+    /** Parameters passed to runJob as `params`, the same in every thread. */
+    readonly params: Readonly<Record<string, JobParam>> = {},
   ) {
     this.graph = new GraphBuilder(parallelism);
     this.context = { graph: this.graph, config: this.settings };

@@ -180,7 +180,11 @@ export interface PreStateHook {
 export interface GraphBuildConfig {
   readonly parallelism: number;
   readonly maxParallelism: number;
+  /** Job parameters from runJob's `params` (or `baton run --param k=v`). */
+  readonly params: Readonly<Record<string, JobParam>>;
 }
+
+export type JobParam = string | number | boolean;
 
 const JOB_DEFINITION = Symbol.for('baton.JobDefinition');
 

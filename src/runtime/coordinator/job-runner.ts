@@ -55,7 +55,7 @@ async function loadGraph(url: string, options: ResolvedRunJobOptions): Promise<J
     throw new JobModuleError(url, `cannot be loaded: ${(error as Error).message ?? String(error)}`, { cause: error });
   }
   if (!isJobDefinition(module.default)) throw new JobModuleError(url, 'has no default export made with defineJob(...)');
-  return module.default.buildGraph({ parallelism: options.parallelism, maxParallelism: options.maxParallelism });
+  return module.default.buildGraph({ parallelism: options.parallelism, maxParallelism: options.maxParallelism, params: options.params });
 }
 
 type Phase = 'ready' | 'hooks-done' | 'restored';
@@ -116,11 +116,11 @@ class JobExecution {
       handle.transition({ type: 'input-ended' });
       handle.resolve(this.result(results));
     } catch (error) {
-      await this.settleWorkers();
+      const settled = await this.settleWorkers();
       await this.shutdown();
       if (this.canceled) {
         if (!isTerminal(handle.status)) handle.transition({ type: 'cancel' });
-        handle.resolve(this.result(results));
+        handle.resolve(this.result(settled.length === this.plan.workers ? settled : results));
         return;
       }
       const reported = this.failure ?? error;
@@ -159,7 +159,7 @@ class JobExecution {
         jobId: this.handle.jobId,
         moduleUrl: this.moduleUrl,
         workerIndex,
-        buildConfig: { parallelism: this.options.parallelism, maxParallelism: this.options.maxParallelism },
+        buildConfig: { parallelism: this.options.parallelism, maxParallelism: this.options.maxParallelism, params: this.options.params },
         plan,
         tuning: { batchSize: this.options.batchSize, channelCredits: this.options.channelCredits },
         control: port2,
@@ -241,13 +241,15 @@ class JobExecution {
   }
 
   /** Lets canceled workers abort their sinks cleanly before the threads are terminated. */
-  private async settleWorkers(): Promise<void> {
+  private async settleWorkers(): Promise<WorkerResult[]> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, SETTLE_TIMEOUT_MS);
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), SETTLE_TIMEOUT_MS);
     });
-    await Promise.race([Promise.allSettled(this.pending), timeout]);
+    const settled = await Promise.race([Promise.allSettled(this.pending), timeout]);
     clearTimeout(timer);
+    if (!settled) return [];
+    return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   }
 
   private async shutdown(): Promise<void> {

@@ -15,6 +15,7 @@ const RunJobOptionsSchema = z
     batchSize: z.number().int().min(1).max(65536).default(1024),
     channelCredits: z.number().int().min(1).max(4096).default(4),
     metricsIntervalMs: z.number().int().min(10).default(500),
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   })
   .strict();
 

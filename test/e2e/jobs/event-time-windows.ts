@@ -1,0 +1,39 @@
+// Tumbling event-time windows over out-of-order events from a parallel source.
+import { defineJob, Sinks, Sources, TumblingEventTimeWindows, WatermarkStrategy } from 'baton';
+
+export interface Click {
+  readonly user: string;
+  readonly at: number;
+  readonly n: number;
+}
+
+/** Event n: a user and a timestamp that is out of order by up to `jitter` ms (deterministic). */
+export function clickFor(n: number, jitter = 3_000): Click {
+  const scrambled = (Math.imul(n, 2654435761) >>> 0) % (jitter + 1);
+  return { user: `u${n % 17}`, at: 1_000_000 + n * 10 - scrambled, n };
+}
+
+export default defineJob((env) => {
+  const count = Number(env.params.count ?? 30_000);
+  env.setAutoWatermarkInterval(0);
+  env
+    .fromSource(Sources.sequence({ from: 0, to: count - 1 }), 'clicks')
+    .uid('clicks')
+    .map((n) => clickFor(n))
+    .uid('to-click')
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Click>(5_000).withTimestampAssigner((c) => c.at))
+    .uid('timestamps')
+    .keyBy((c) => c.user)
+    .window(TumblingEventTimeWindows.of(60_000))
+    .aggregate(
+      {
+        createAccumulator: () => ({ clicks: 0, total: 0 }),
+        add: (c: Click, acc: { clicks: number; total: number }) => ({ clicks: acc.clicks + 1, total: acc.total + c.n }),
+        getResult: (acc: { clicks: number; total: number }) => acc,
+      },
+      (user, window, result) => ({ user, start: window.start, end: window.end, ...result }),
+    )
+    .uid('per-minute')
+    .sinkTo(Sinks.collect())
+    .uid('windows');
+});
