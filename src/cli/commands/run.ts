@@ -1,0 +1,54 @@
+// `baton run <job>`: runs a job module, printing status changes, progress and the final counters.
+import type { Command } from 'commander';
+import { runJob } from '../../runtime/coordinator/job-runner.ts';
+import type { JobParam } from '../../runtime/types.ts';
+import { formatCount, formatOperatorsTable } from '../format.ts';
+import { parseParam, parsePositiveInt } from '../parse-params.ts';
+
+interface RunFlags {
+  jobId?: string;
+  parallelism?: number;
+  maxParallelism?: number;
+  param: Record<string, JobParam>;
+  progressMs: number;
+  batchSize?: number;
+  channelCredits?: number;
+}
+
+export function registerRunCommand(program: Command, out: (line: string) => void): void {
+  program
+    .command('run')
+    .description('run a job module (export default defineJob(...)) and print its counters')
+    .argument('<job>', 'path or file URL of the job module')
+    .option('--job-id <id>', 'job id (default: the module file name)')
+    .option('-p, --parallelism <n>', 'default operator parallelism', parsePositiveInt('--parallelism'))
+    .option('--max-parallelism <n>', 'number of key groups', parsePositiveInt('--max-parallelism'))
+    .option('--param <key=value>', 'job parameter, read by the job as env.params.key (repeatable)', parseParam, {})
+    .option('--progress-ms <ms>', 'interval of progress lines', parsePositiveInt('--progress-ms'), 1000)
+    .option('--batch-size <n>', 'records per channel batch', parsePositiveInt('--batch-size'))
+    .option('--channel-credits <n>', 'batches in flight per channel', parsePositiveInt('--channel-credits'))
+    .action(async (job: string, flags: RunFlags) => {
+      const started = Date.now();
+      const handle = await runJob(job, {
+        jobId: flags.jobId,
+        parallelism: flags.parallelism,
+        maxParallelism: flags.maxParallelism,
+        params: flags.param,
+        metricsIntervalMs: flags.progressMs,
+        batchSize: flags.batchSize,
+        channelCredits: flags.channelCredits,
+      });
+      const seconds = () => ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+      out(`${seconds()}s  job '${handle.jobId}' submitted`);
+      handle.on('status', (e) => out(`${seconds()}s  ${e.status}`));
+      handle.on('progress', (p) => {
+        const parts = Object.entries(p.operators).map(([uid, m]) => `${uid} ${formatCount(Math.max(m.recordsIn, m.recordsOut))}`);
+        out(`${seconds()}s  progress  ${parts.join(' | ')}`);
+      });
+      const result = await handle.done;
+      out('');
+      out(formatOperatorsTable(result.operators));
+      out('');
+      out(`job '${result.jobId}' ${result.status} in ${(result.durationMs / 1000).toFixed(2)} s`);
+    });
+}

@@ -1,0 +1,14 @@
+// Text output of the CLI: counters tables and durations.
+import type { JobResult } from '../runtime/coordinator/job-result.ts';
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function formatOperatorsTable(operators: JobResult['operators']): string {
+  const rows = Object.values(operators).map((o) => [o.uid, o.type, String(o.parallelism), formatCount(o.recordsIn), formatCount(o.recordsOut)]);
+  const header = ['operator', 'type', 'par', 'records in', 'records out'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

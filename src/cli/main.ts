@@ -1,0 +1,42 @@
+// The `baton` command line: subcommands parsed with commander.
+import { Command, CommanderError } from 'commander';
+import { BatonError } from '../runtime/errors.ts';
+import { registerDemoCommand } from './commands/demo.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { CliUsageError } from './parse-params.ts';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const defaultIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  const program = new Command('baton')
+    .description('stream processing with exactly-once checkpoints and blue/green handover')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  registerRunCommand(program, io.out);
+  registerDemoCommand(program, io.out);
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CliUsageError) {
+      io.err(`baton: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof BatonError) {
+      io.err(`baton: ${error.message}`);
+      return 1;
+    }
+    io.err(`baton: ${(error as Error)?.stack ?? String(error)}`);
+    return 1;
+  }
+}

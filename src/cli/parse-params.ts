@@ -1,0 +1,25 @@
+// Parses repeated `--param key=value` flags into job parameters (numbers and booleans typed).
+import type { JobParam } from '../runtime/types.ts';
+
+export class CliUsageError extends Error {
+  override name = 'CliUsageError';
+}
+
+export function parseParam(entry: string, previous: Record<string, JobParam> = {}): Record<string, JobParam> {
+  const at = entry.indexOf('=');
+  if (at <= 0) throw new CliUsageError(`--param expects key=value, got '${entry}'`);
+  const key = entry.slice(0, at);
+  const raw = entry.slice(at + 1);
+  let value: JobParam = raw;
+  if (raw === 'true' || raw === 'false') value = raw === 'true';
+  else if (raw.trim() !== '' && Number.isFinite(Number(raw))) value = Number(raw);
+  return { ...previous, [key]: value };
+}
+
+export function parsePositiveInt(name: string) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1) throw new CliUsageError(`${name} must be an integer >= 1, got '${raw}'`);
+    return value;
+  };
+}

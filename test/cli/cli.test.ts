@@ -1,0 +1,71 @@
+// The baton command: run prints status, progress and counters; demo runs end to end; bad flags are named.
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { parseParam } from '../../src/cli/parse-params.ts';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+}
+
+const runningSum = fileURLToPath(new URL('../e2e/jobs/running-sum.ts', import.meta.url));
+
+describe('baton run', () => {
+  it('runs a job and prints its lifecycle and final counters', async () => {
+    const { io, out } = capture();
+    const code = await main(['node', 'baton', 'run', runningSum, '--parallelism', '2', '--param', 'to=5000', '--progress-ms', '50'], io);
+    expect(code).toBe(0);
+    const text = out.join('\n');
+    expect(text).toContain('RUNNING');
+    expect(text).toMatch(/running-sum\s+process\s+2\s+5,000\s+5,000/);
+    expect(text).toMatch(/job 'running-sum' FINISHED/);
+  });
+
+  it('rejects a bad flag value naming the flag', async () => {
+    const { io, err } = capture();
+    const code = await main(['node', 'baton', 'run', runningSum, '--parallelism', '0'], io);
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('--parallelism must be an integer >= 1');
+  });
+
+  it('reports a job that cannot be found', async () => {
+    const { io, err } = capture();
+    const code = await main(['node', 'baton', 'run', '/nonexistent/job.ts'], io);
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain('/nonexistent/job.ts');
+  });
+});
+
+describe('baton demo', () => {
+  it('runs the example job and accounts for every click', async () => {
+    const { io, out } = capture();
+    const code = await main(['node', 'baton', 'demo', '--clicks', '20000'], io);
+    expect(code).toBe(0);
+    const text = out.join('\n');
+    expect(text).toContain('every click counted once: 20,000 of 20,000 in windows');
+    expect(text).toContain('worker threads left: 0');
+  });
+});
+
+describe('--param', () => {
+  it('types numbers and booleans and keeps strings', () => {
+    let params = parseParam('n=42');
+    params = parseParam('fast=true', params);
+    params = parseParam('path=/tmp/x=1', params);
+    expect(params).toEqual({ n: 42, fast: true, path: '/tmp/x=1' });
+    expect(() => parseParam('novalue')).toThrow(/key=value/);
+  });
+});
+
+describe('bin/baton.mjs', () => {
+  it('works as an executable (loads TypeScript jobs without a build)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const bin = fileURLToPath(new URL('../../bin/baton.mjs', import.meta.url));
+    const run = spawnSync(process.execPath, [bin, 'run', runningSum, '--param', 'to=1000'], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/running-sum\s+process\s+1\s+1,000\s+1,000/);
+  });
+});
