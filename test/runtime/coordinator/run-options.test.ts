@@ -1,0 +1,72 @@
+// parseRunJobOptions: defaults, and every invalid value rejected with a JobConfigError naming its option.
+import { describe, expect, it } from 'vitest';
+import { parseRunJobOptions } from '../../../src/runtime/coordinator/run-options.ts';
+import { JobConfigError } from '../../../src/runtime/errors.ts';
+
+function configError(options: unknown): JobConfigError {
+  try {
+    parseRunJobOptions(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(JobConfigError);
+    return error as JobConfigError;
+  }
+  throw new Error(`accepted ${JSON.stringify(options)}`);
+}
+
+describe('parseRunJobOptions', () => {
+  it('fills in defaults for missing, empty and undefined options', () => {
+    const expected = { parallelism: 1, maxParallelism: 128, batchSize: 1024, channelCredits: 4, metricsIntervalMs: 500 };
+    for (const input of [undefined, null, {}]) {
+      const parsed = parseRunJobOptions(input);
+      expect(parsed).toMatchObject(expected);
+      expect(parsed.jobId).toBeUndefined();
+      expect(parsed.workers).toBeUndefined();
+    }
+  });
+
+  it('keeps valid values as given', () => {
+    const parsed = parseRunJobOptions({ jobId: 'job-1.a_b', parallelism: 4, maxParallelism: 32768, workers: 2, batchSize: 1, channelCredits: 4096, metricsIntervalMs: 10 });
+    expect(parsed).toMatchObject({ jobId: 'job-1.a_b', parallelism: 4, maxParallelism: 32768, workers: 2, batchSize: 1, channelCredits: 4096, metricsIntervalMs: 10 });
+  });
+
+  it.each([0, -1, 1.5, '2', 1025, Number.NaN, null])('rejects parallelism %s naming the option', (parallelism) => {
+    const error = configError({ parallelism });
+    expect(error.option).toBe('parallelism');
+    expect(error.message).toContain('parallelism');
+  });
+
+  it.each([
+    ['maxParallelism', 0],
+    ['maxParallelism', 32769],
+    ['workers', 0],
+    ['workers', 2.5],
+    ['batchSize', 0],
+    ['batchSize', 65537],
+    ['channelCredits', 0],
+    ['channelCredits', '4'],
+    ['metricsIntervalMs', 9],
+  ])('rejects %s = %s naming the option', (option, value) => {
+    expect(configError({ [option]: value }).option).toBe(option);
+  });
+
+  it.each(['../x', '', '.hidden', 'a/b', 'has space', 'x'.repeat(129), 42])('rejects jobId %j', (jobId) => {
+    const error = configError({ jobId });
+    expect(error.option).toBe('jobId');
+    expect(error.message).toContain(JSON.stringify(jobId));
+  });
+
+  it('accepts a 128-character jobId', () => {
+    expect(parseRunJobOptions({ jobId: 'a'.repeat(128) }).jobId).toBe('a'.repeat(128));
+  });
+
+  it('rejects an unknown key, naming it', () => {
+    const error = configError({ parallelism: 2, paralelism: 3 });
+    expect(error.option).toBe('paralelism');
+    expect(error.message).toContain("unknown option 'paralelism'");
+    expect(error.message).toContain('parallelism');
+  });
+
+  it('rejects options that are not an object', () => {
+    expect(configError(5).option).toBe('options');
+  });
+});
