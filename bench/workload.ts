@@ -7,9 +7,6 @@ export const QUICK_N = 1_000_000;
 export const MODULUS = 1_000_003;
 export const KEY_COUNT = 1000;
 
-/** Env var through which the bench tells a job (e.g. bench/jobs/keyed-count.ts) how many records to generate. */
-export const N_ENV_VAR = 'BATON_BENCH_N';
-
 /** Map step: n -> v. */
 export function mapRecord(n: number): number {
   return (n * 7 + 3) % MODULUS;
@@ -27,13 +24,6 @@ export function keyOf(v: number): number {
  */
 export function checksumTerm(key: number, count: number): number {
   return count * KEY_COUNT + key;
-}
-
-/** Record count requested through BATON_BENCH_N (for job modules), or DEFAULT_N. */
-export function benchRecordCount(): number {
-  const raw = process.env[N_ENV_VAR];
-  const n = raw === undefined ? Number.NaN : Number(raw);
-  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_N;
 }
 
 /**

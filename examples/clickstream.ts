@@ -33,7 +33,7 @@ class PageViews extends KeyedProcessFunction<string, Click, { page: string; view
     this.views = ctx.valueState<number>('views');
   }
 
-  processElement(c: Click, ctx: KeyedProcessContext<string>, out: Collector<{ page: string; views: number }>): void {
+  processElement(_click: Click, ctx: KeyedProcessContext<string>, out: Collector<{ page: string; views: number }>): void {
     const views = (this.views.value() ?? 0) + 1;
     this.views.update(views);
     if (views % 10_000 === 0) out.collect({ page: ctx.key, views });

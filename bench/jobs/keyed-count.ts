@@ -1,5 +1,6 @@
-// The throughput benchmark's job: sequence → map → keyBy → count per key in state → discard.
-import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
+// The throughput benchmark's job: sequence → map → keyBy → count per key in state → checksum sink.
+import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, type Sink, Sources, type ValueState } from 'baton';
+import { checksumTerm, keyOf, mapRecord } from '../workload.ts';
 
 class CountPerKey extends KeyedProcessFunction<number, number, number> {
   private count!: ValueState<number>;
@@ -8,23 +9,44 @@ class CountPerKey extends KeyedProcessFunction<number, number, number> {
     this.count = ctx.valueState<number>('count');
   }
 
-  processElement(_value: number, _ctx: KeyedProcessContext<number>, out: Collector<number>): void {
+  processElement(_value: number, ctx: KeyedProcessContext<number>, out: Collector<number>): void {
     const next = (this.count.value() ?? 0) + 1;
     this.count.update(next);
-    out.collect(next);
+    out.collect(checksumTerm(ctx.key, next));
   }
+}
+
+/** Like Sinks.discard, but sums what it drops so the benchmark can check every record arrived once. */
+function checksumSink(): Sink<number> {
+  return {
+    kind: 'checksum',
+    validate() {},
+    createWriter() {
+      let sum = 0;
+      return {
+        write: (term: number) => {
+          sum += term;
+        },
+        finish() {},
+        abort() {},
+        result: () => [sum],
+      };
+    },
+  };
 }
 
 export default defineJob((env) => {
   const n = Number(env.params.n ?? 1_000_000);
-  env
-    .fromSource(Sources.sequence({ from: 0, to: n - 1 }), 'numbers')
-    .uid('numbers')
-    .map((i) => (i * 7 + 3) % 1_000_003)
-    .uid('map')
-    .keyBy((v) => v % 1000)
-    .process(new CountPerKey())
-    .uid('count')
-    .sinkTo(Sinks.discard<number>())
-    .uid('discard');
+  const numbers = env.fromSource(Sources.sequence({ from: 0, to: n - 1 }), 'numbers').uid('numbers');
+  const shape = String(env.params.shape ?? 'keyed-count');
+  if (shape === 'source-only') {
+    numbers.sinkTo(checksumSink()).uid('checksum');
+    return;
+  }
+  const mapped = numbers.map(mapRecord).uid('map');
+  if (shape === 'map-only') {
+    mapped.sinkTo(checksumSink()).uid('checksum');
+    return;
+  }
+  mapped.keyBy(keyOf).process(new CountPerKey()).uid('count').sinkTo(checksumSink()).uid('checksum');
 });

@@ -14,7 +14,7 @@ function fmix32(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h | 0;
 }
 
 function mixK(h: number, k: number): number {
@@ -28,6 +28,10 @@ function mixK(h: number, k: number): number {
 
 /** murmur3 (x86, 32 bit) over the UTF-16 code units of a string, two units per block. */
 export function hashString(s: string, seed = 0x9747b28c): number {
+  return mixString(s, seed) >>> 0;
+}
+
+function mixString(s: string, seed = 0x9747b28c): number {
   let h = seed | 0;
   const n = s.length;
   let i = 0;
@@ -43,6 +47,11 @@ export function hashString(s: string, seed = 0x9747b28c): number {
 
 /** A stable 32-bit hash of a key: equal keys hash equally in every thread and process. */
 export function hashKey(key: KeyValue): number {
+  return mixKey(key) >>> 0;
+}
+
+// Returns the hash as a signed int32 so callers that reduce it further keep it unboxed.
+function mixKey(key: KeyValue): number {
   switch (typeof key) {
     case 'number':
       if ((key | 0) === key) return fmix32(mixK(0x1234567, key));
@@ -50,11 +59,11 @@ export function hashKey(key: KeyValue): number {
       f64[0] = key;
       return fmix32(mixK(mixK(0x7654321, u32[0]), u32[1]));
     case 'string':
-      return hashString(key);
+      return mixString(key);
     case 'boolean':
       return fmix32(mixK(0x2b2b2b2b, key ? 1 : 0));
     case 'bigint':
-      return hashString(key.toString(16), 0x3c3c3c3c);
+      return mixString(key.toString(16), 0x3c3c3c3c);
     default:
       throw new TypeError(`unsupported key type ${typeof key}: keys must be string, number, bigint or boolean`);
   }
@@ -66,7 +75,7 @@ export function keyGroupForHash(hash: number, maxParallelism: number): number {
 
 /** Key group of a key (0 ≤ result < maxParallelism). */
 export function keyGroupFor(key: KeyValue, maxParallelism: number): number {
-  return hashKey(key) % maxParallelism;
+  return (mixKey(key) >>> 0) % maxParallelism;
 }
 
 /** Subtask that owns a key group, the inverse of {@link keyGroupRangeFor}. */

@@ -97,7 +97,7 @@ export interface ScheduledTimer {
 export interface TestContext extends OperatorContext {
   readonly scheduled: ScheduledTimer[];
   readonly failures: unknown[];
-  /** Runs every scheduled, not canceled callback (once each), oldest first. */
+  /** Runs the callbacks scheduled so far and not canceled (once each), oldest first; not those scheduled meanwhile. */
   fireScheduled(): number;
 }
 
@@ -127,7 +127,8 @@ export function operatorContext(options: { uid?: string; subtaskIndex?: number; 
     failures,
     fireScheduled() {
       let fired = 0;
-      for (let i = 0; i < scheduled.length; i++) {
+      const count = scheduled.length;
+      for (let i = 0; i < count; i++) {
         const timer = scheduled[i];
         if (timer.canceled) continue;
         timer.canceled = true;

@@ -48,7 +48,8 @@ export function collectSinkResults(results: readonly WorkerResult[]): Record<str
   const collected: Record<string, unknown[]> = {};
   for (const entry of entries) {
     if (!Array.isArray(entry.value)) continue;
-    const list = (collected[entry.uid] ??= []);
+    const list = collected[entry.uid] ?? [];
+    collected[entry.uid] = list;
     for (const value of entry.value) list.push(value);
   }
   return collected;

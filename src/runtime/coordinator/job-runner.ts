@@ -197,7 +197,8 @@ class JobExecution {
   private emitProgress(): void {
     const operators: Record<string, { recordsIn: number; recordsOut: number }> = {};
     for (const report of this.latestMetrics.values()) {
-      const entry = (operators[report.uid] ??= { recordsIn: 0, recordsOut: 0 });
+      const entry = operators[report.uid] ?? { recordsIn: 0, recordsOut: 0 };
+      operators[report.uid] = entry;
       entry.recordsIn += report.metrics.recordsIn;
       entry.recordsOut += report.metrics.recordsOut;
     }

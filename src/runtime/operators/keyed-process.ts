@@ -45,14 +45,13 @@ export class KeyedProcessOperator<K extends KeyValue, I, O> extends BaseOperator
     this.state = requireKeyedState(ctx);
     this.timers = new KeyedTimers(ctx, (key, ts, domain) => this.onTimer(key as K, ts, domain));
     const timers = this.timers;
-    const self = this;
     const timerService: TimerService = {
       currentProcessingTime: () => Date.now(),
       currentWatermark: () => timers.currentWatermark(),
-      registerEventTimeTimer: (t) => timers.registerEventTime(self.context.key, t),
-      registerProcessingTimeTimer: (t) => timers.registerProcessingTime(self.context.key, t),
-      deleteEventTimeTimer: (t) => timers.deleteEventTime(self.context.key, t),
-      deleteProcessingTimeTimer: (t) => timers.deleteProcessingTime(self.context.key, t),
+      registerEventTimeTimer: (t) => timers.registerEventTime(this.context.key, t),
+      registerProcessingTimeTimer: (t) => timers.registerProcessingTime(this.context.key, t),
+      deleteEventTimeTimer: (t) => timers.deleteEventTime(this.context.key, t),
+      deleteProcessingTimeTimer: (t) => timers.deleteProcessingTime(this.context.key, t),
     };
     this.context = { key: undefined as unknown as K, timestamp: undefined, timerService, timeDomain: 'event-time' };
   }
