@@ -97,11 +97,3 @@ export function keyGroupRangeContains(range: KeyGroupRange, keyGroup: number): b
 export function keyGroupRangeSize(range: KeyGroupRange): number {
   return range.end < range.start ? 0 : range.end - range.start + 1;
 }
-
-/** Checks a key is usable as a state key; returns an error message or undefined. */
-export function describeInvalidKey(key: unknown): string | undefined {
-  const t = typeof key;
-  if (t === 'string' || t === 'boolean' || t === 'bigint') return undefined;
-  if (t === 'number') return Number.isNaN(key) ? 'key is NaN' : undefined;
-  return `key of type ${key === null ? 'null' : t} is not supported (use string, number, bigint or boolean)`;
-}

@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_PARALLELISM,
-  describeInvalidKey,
   hashKey,
   keyGroupFor,
   keyGroupRangeContains,
@@ -89,14 +88,6 @@ describe('hashKey', () => {
   });
 });
 
-describe('describeInvalidKey', () => {
-  it('accepts primitives and rejects NaN, null and objects', () => {
-    for (const k of ['x', 1, 1n, false]) expect(describeInvalidKey(k)).toBeUndefined();
-    expect(describeInvalidKey(Number.NaN)).toMatch(/NaN/);
-    expect(describeInvalidKey(null)).toMatch(/null/);
-    expect(describeInvalidKey({})).toMatch(/object/);
-  });
-});
 
 const parallelismPairs: Array<[number, number]> = [];
 for (const maxP of [1, 2, 3, 7, 10, 128, 129, 1000, 32768]) {

@@ -57,13 +57,18 @@ export class ChannelWriter {
     if (count === 0 && watermark === undefined && !end) return;
     let values: unknown[] | null = null;
     if (count > 0) {
-      values = this.values;
-      if (count < values.length) values.length = count;
-      this.values = new Array(this.batchSize);
+      if (count * 2 < this.batchSize) {
+        // A small flush (watermark, idle source): copy out and keep the big array for reuse.
+        values = this.values.slice(0, count);
+        this.values.fill(undefined, 0, count);
+      } else {
+        values = this.values;
+        if (count < values.length) values.length = count;
+        this.values = new Array(this.batchSize);
+      }
       this.count = 0;
     }
     const message: ChannelMessage = { values, timestamps: this.timestamps, watermark, end };
-    this.stats.recordsSent += count;
     this.timestamps = null;
     if (end) this.ended = true;
     this.send(message);
@@ -100,6 +105,7 @@ export class ChannelWriter {
     this.inFlight++;
     if (this.inFlight > this.stats.maxInFlight) this.stats.maxInFlight = this.inFlight;
     this.stats.batchesSent++;
+    this.stats.recordsSent += message.values?.length ?? 0;
     this.transport.send(message);
   }
 

@@ -110,8 +110,14 @@ class JobExecution {
       this.broadcast({ type: 'start' });
       results = await Promise.race([Promise.all(pending), this.failed]);
       if (this.canceled) throw new JobCanceledError(handle.jobId);
-      const failedWorker = results.find((r) => r.outcome !== 'finished');
-      if (failedWorker) throw this.failure ?? new WorkerFailureError(failedWorker.workerIndex, `ended ${failedWorker.outcome}`);
+      const failedWorker = results.find((r) => r.error !== undefined) ?? results.find((r) => r.outcome !== 'finished');
+      if (failedWorker) {
+        const cause = failedWorker.error
+          ? reviveError(failedWorker.error, failedWorker.workerIndex)
+          : new WorkerFailureError(failedWorker.workerIndex, `ended ${failedWorker.outcome}`);
+        this.fail(cause);
+        throw this.failure ?? cause;
+      }
       await this.shutdown();
       handle.transition({ type: 'input-ended' });
       handle.resolve(this.result(results));

@@ -53,7 +53,8 @@ export class IllegalTransitionError extends Error {
 /**
  * Next status after `event`. Start-up walks CREATED → INITIALIZING → RUNNING_PRE_STATE_HOOKS →
  * RESTORING → WAITING_FOR_START_SIGNAL → RUNNING; a job without handover passes straight through
- * WAITING_FOR_START_SIGNAL. Cancel and failure are accepted from every non-terminal status.
+ * WAITING_FOR_START_SIGNAL. Cancel and failure are accepted from every non-terminal status;
+ * a restart from every status of a started job (not CREATED, not while already RESTARTING).
  */
 export function nextJobStatus(status: JobStatus, event: JobEvent): JobStatus {
   if (isTerminal(status)) throw new IllegalTransitionError(status, event.type);
@@ -63,6 +64,7 @@ export function nextJobStatus(status: JobStatus, event: JobEvent): JobStatus {
     case 'fail':
       return JobStatus.FAILED;
     case 'restart':
+      if (status === JobStatus.CREATED || status === JobStatus.RESTARTING) throw new IllegalTransitionError(status, event.type);
       return JobStatus.RESTARTING;
     default:
       break;

@@ -39,9 +39,17 @@ export class KeyedTimers {
     this.processingTimers.delete(key, timestamp);
   }
 
-  /** Fires every event-time timer at or before the watermark, in timestamp order. */
+  /**
+   * Fires every event-time timer at or before the watermark, in timestamp order. On the final
+   * watermark only the timers pending at that moment fire: a timer that re-registers itself
+   * (`ts + period`) would otherwise be due forever.
+   */
   advanceWatermark(watermark: number): void {
     this.watermark = watermark;
+    if (watermark === Number.POSITIVE_INFINITY) {
+      this.fireSnapshot(this.eventTimers, 'event-time');
+      return;
+    }
     for (let t = this.eventTimers.pollDue(watermark); t; t = this.eventTimers.pollDue(watermark)) {
       this.fire(t.key, t.timestamp, 'event-time');
     }
@@ -53,9 +61,14 @@ export class KeyedTimers {
    */
   fireAllProcessingTimers(): void {
     this.unschedule();
-    for (let t = this.processingTimers.pollDue(Number.POSITIVE_INFINITY); t; t = this.processingTimers.pollDue(Number.POSITIVE_INFINITY)) {
-      this.fire(t.key, t.timestamp, 'processing-time');
-    }
+    this.fireSnapshot(this.processingTimers, 'processing-time');
+  }
+
+  /** Fires, once and in order, exactly the timers pending now; ones registered meanwhile stay pending. */
+  private fireSnapshot(queue: TimerQueue, domain: TimerDomain): void {
+    const pending: Array<{ key: KeyValue; timestamp: number }> = [];
+    for (let t = queue.pollDue(Number.POSITIVE_INFINITY); t; t = queue.pollDue(Number.POSITIVE_INFINITY)) pending.push(t);
+    for (const t of pending) this.fire(t.key, t.timestamp, domain);
   }
 
   pendingTimers(): number {

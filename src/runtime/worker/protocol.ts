@@ -41,6 +41,8 @@ export type WorkerEvent =
 export interface WorkerResult {
   readonly workerIndex: number;
   readonly outcome: 'finished' | 'failed' | 'canceled';
+  /** Why the worker failed; also sent as a 'failed' event, but results and events travel on different ports. */
+  readonly error?: SerializedError;
   readonly operators: readonly SubtaskMetricsReport[];
   readonly sinkResults: ReadonlyArray<{ readonly uid: string; readonly subtaskIndex: number; readonly value: unknown }>;
   readonly channels: readonly ChannelStats[];

@@ -176,11 +176,12 @@ class WorkerSession {
 
   private failWith(error: unknown): void {
     if (this.outcome) return;
-    this.post({ type: 'failed', error: serializeFailure(error) });
-    void this.end('failed');
+    const serialized = serializeFailure(error);
+    this.post({ type: 'failed', error: serialized });
+    void this.end('failed', serialized);
   }
 
-  private async end(outcome: WorkerResult['outcome']): Promise<void> {
+  private async end(outcome: WorkerResult['outcome'], error?: SerializedError): Promise<void> {
     if (this.outcome) return;
     this.outcome = outcome;
     if (this.metricsTimer) clearInterval(this.metricsTimer);
@@ -199,7 +200,7 @@ class WorkerSession {
     const operators = this.metricsReport();
     for (const port of this.portsByChannel.values()) port.close();
     this.payload.control.close();
-    this.finish({ workerIndex: this.payload.workerIndex, outcome, operators, sinkResults, channels });
+    this.finish({ workerIndex: this.payload.workerIndex, outcome, error, operators, sinkResults, channels });
   }
 
   private metricsReport(): SubtaskMetricsReport[] {

@@ -127,3 +127,29 @@ describe('KeyedTimers processing time', () => {
     expect(ctx.scheduled[0].canceled).toBe(true);
   });
 });
+
+describe('KeyedTimers at the end of input', () => {
+  it('fires only the processing-time timers pending at end of input, even if onTimer re-registers', () => {
+    const { fired, timers } = setup((key, ts, _domain, t) => {
+      if (fired.length > 100) throw new Error('endless re-firing');
+      t.registerProcessingTime(key, ts + 1000);
+    });
+    timers.registerProcessingTime('k', now + 1000);
+    timers.registerProcessingTime('j', now + 500);
+    timers.fireAllProcessingTimers();
+    expect(fired).toEqual([
+      ['j', now + 500, 'processing-time'],
+      ['k', now + 1000, 'processing-time'],
+    ]);
+  });
+
+  it('fires each pending event-time timer once on the final watermark, even if onTimer re-registers', () => {
+    const { fired, timers } = setup((key, ts, _domain, t) => {
+      if (fired.length > 100) throw new Error('endless re-firing');
+      t.registerEventTime(key, ts + 1000);
+    });
+    timers.registerEventTime('k', 10);
+    timers.advanceWatermark(Number.POSITIVE_INFINITY);
+    expect(fired).toEqual([['k', 10, 'event-time']]);
+  });
+});
