@@ -13,7 +13,7 @@ const RunJobOptionsSchema = z
     maxParallelism: z.number().int().min(1).max(MAX_MAX_PARALLELISM).default(DEFAULT_MAX_PARALLELISM),
     workers: z.number().int().min(1).max(1024).optional(),
     batchSize: z.number().int().min(1).max(65536).default(1024),
-    channelCredits: z.number().int().min(1).max(4096).default(4),
+    channelCredits: z.number().int().min(1).max(4096).default(8),
     metricsIntervalMs: z.number().int().min(10).default(500),
     params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   })

@@ -15,7 +15,7 @@ function configError(options: unknown): JobConfigError {
 
 describe('parseRunJobOptions', () => {
   it('fills in defaults for missing, empty and undefined options', () => {
-    const expected = { parallelism: 1, maxParallelism: 128, batchSize: 1024, channelCredits: 4, metricsIntervalMs: 500 };
+    const expected = { parallelism: 1, maxParallelism: 128, batchSize: 1024, channelCredits: 8, metricsIntervalMs: 500 };
     for (const input of [undefined, null, {}]) {
       const parsed = parseRunJobOptions(input);
       expect(parsed).toMatchObject(expected);
