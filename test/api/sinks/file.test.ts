@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sinks } from '../../../src/api/sinks/index.ts';
 import { JobConfigError } from '../../../src/runtime/errors.ts';
+import { configError } from '../helpers.ts';
 
 let root = '';
 
@@ -23,15 +24,6 @@ function visible(dir: string): string[] {
     .sort();
 }
 
-function configError(run: () => void): JobConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(JobConfigError);
-    return error as JobConfigError;
-  }
-  throw new Error('expected a JobConfigError');
-}
 
 describe('Sinks.file', () => {
   it('writes one JSON line per record and makes the part file visible only on finish', async () => {

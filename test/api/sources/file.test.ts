@@ -8,6 +8,7 @@ import type { FileSplit } from '../../../src/api/sources/index.ts';
 import { JobConfigError } from '../../../src/runtime/errors.ts';
 import { NO_TIMESTAMP } from '../../../src/runtime/types.ts';
 import type { Source, SourceReader, SourceSplit } from '../../../src/runtime/types.ts';
+import { configError, drain } from '../helpers.ts';
 
 const ctx = { subtaskIndex: 0, parallelism: 1, uid: 'lines' };
 const root = mkdtempSync(join(tmpdir(), 'baton-file-source-'));
@@ -61,31 +62,11 @@ function expectedLines(text: string): string[] {
   return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
 }
 
-function drain(reader: SourceReader<string>, max = 1000): string[] {
-  const out: string[] = [];
-  while (!reader.finished) {
-    const n = reader.poll(max, (line, ts) => {
-      expect(ts).toBe(NO_TIMESTAMP);
-      out.push(line);
-    });
-    expect(typeof n).toBe('number');
-  }
-  return out;
-}
 
 function readSplits(source: Source<string>, max = 1000): string[][] {
   return source.createSplits(4).map((split) => drain(source.createReader(split, ctx), max));
 }
 
-function configError(run: () => void): JobConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(JobConfigError);
-    return error as JobConfigError;
-  }
-  throw new Error('expected a JobConfigError');
-}
 
 describe('Sources.file', () => {
   const text = randomText(42, 300, 14, false);

@@ -5,21 +5,11 @@ import type { SequenceSplit } from '../../../src/api/sources/index.ts';
 import { JobConfigError } from '../../../src/runtime/errors.ts';
 import { NO_TIMESTAMP } from '../../../src/runtime/types.ts';
 import type { Source, SourceReader, SourceSplit } from '../../../src/runtime/types.ts';
+import { configError, drain } from '../helpers.ts';
 
 const ctx = { subtaskIndex: 0, parallelism: 1, uid: 'seq' };
 
 /** Polls until finished; fails on a promise, which an unlimited sequence never returns. */
-function drain(reader: SourceReader<number>, max: number): number[] {
-  const out: number[] = [];
-  while (!reader.finished) {
-    const n = reader.poll(max, (v, ts) => {
-      expect(ts).toBe(NO_TIMESTAMP);
-      out.push(v);
-    });
-    expect(typeof n).toBe('number');
-  }
-  return out;
-}
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -29,15 +19,6 @@ function readAll(source: Source<number>, parallelism: number, max: number): numb
   return source.createSplits(parallelism).flatMap((split) => drain(source.createReader(split, ctx), max));
 }
 
-function configError(run: () => void): JobConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(JobConfigError);
-    return error as JobConfigError;
-  }
-  throw new Error('expected a JobConfigError');
-}
 
 describe('Sources.sequence', () => {
   afterEach(() => {
