@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sinks } from '../../../src/api/sinks/index.ts';
-import { JobConfigError } from '../../../src/runtime/errors.ts';
 import { configError } from '../helpers.ts';
 
 let root = '';

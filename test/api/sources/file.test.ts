@@ -3,11 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Sources } from '../../../src/api/sources/index.ts';
 import type { FileSplit } from '../../../src/api/sources/index.ts';
-import { JobConfigError } from '../../../src/runtime/errors.ts';
-import { NO_TIMESTAMP } from '../../../src/runtime/types.ts';
-import type { Source, SourceReader, SourceSplit } from '../../../src/runtime/types.ts';
+import { Sources } from '../../../src/api/sources/index.ts';
+import type { Source, SourceSplit } from '../../../src/runtime/types.ts';
 import { configError, drain } from '../helpers.ts';
 
 const ctx = { subtaskIndex: 0, parallelism: 1, uid: 'lines' };

@@ -1,10 +1,9 @@
 // Tests of Sources.sequence: coverage across parallelism, resuming, rate limiting, validation.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Sources } from '../../../src/api/sources/index.ts';
 import type { SequenceSplit } from '../../../src/api/sources/index.ts';
-import { JobConfigError } from '../../../src/runtime/errors.ts';
+import { Sources } from '../../../src/api/sources/index.ts';
+import type { Source, SourceSplit } from '../../../src/runtime/types.ts';
 import { NO_TIMESTAMP } from '../../../src/runtime/types.ts';
-import type { Source, SourceReader, SourceSplit } from '../../../src/runtime/types.ts';
 import { configError, drain } from '../helpers.ts';
 
 const ctx = { subtaskIndex: 0, parallelism: 1, uid: 'seq' };
