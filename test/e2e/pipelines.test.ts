@@ -142,3 +142,24 @@ describe('timers per key', () => {
     for (const output of outputs) expect(output).toEqual(outputs[0]);
   });
 });
+
+describe('union, filter, MapState and ListState', () => {
+  for (const parallelism of PARALLELISMS) {
+    it(`keeps every non-gift order exactly once in some basket at parallelism ${parallelism}`, async () => {
+      const result = await runToCompletion('union-state', { parallelism });
+      const baskets = result.collected['full-baskets'] as Array<{ customer: string; items: Record<string, number>; history: string[] }>;
+      expect(result.operators['no-gifts']).toMatchObject({ recordsIn: 800, recordsOut: 720 });
+      // Shop orders of c0 and c5 are all gifts: 40 orders (10 baskets) for them, 80 (20) for the others.
+      expect(baskets).toHaveLength(180);
+      for (const basket of baskets) {
+        expect(basket.history).toHaveLength(4);
+        const counted = Object.values(basket.items).reduce((a, b) => a + b, 0);
+        expect(counted).toBe(4);
+        for (const item of basket.history) expect(basket.items[item]).toBeGreaterThan(0);
+      }
+      const perCustomer = new Map<string, number>();
+      for (const b of baskets) perCustomer.set(b.customer, (perCustomer.get(b.customer) ?? 0) + 1);
+      for (let c = 0; c < 10; c++) expect(perCustomer.get(`c${c}`)).toBe(c % 5 === 0 ? 10 : 20);
+    });
+  }
+});
