@@ -1,0 +1,150 @@
+// The checkpoint lifecycle as a pure transition function: trigger, collect acks, complete or abort.
+import type {
+  CheckpointSettings,
+  CoordinatorEffect,
+  CoordinatorEvent,
+  CoordinatorState,
+  PendingCheckpoint,
+  StopMode,
+  Transition,
+} from './types.ts';
+
+/** Initial state; `firstId` continues the numbering after a restore (ids are never reused). */
+export function initialCoordinatorState<S>(firstId: number, now: number, stopAfter?: number): CoordinatorState<S> {
+  return {
+    nextId: firstId,
+    pending: undefined,
+    finalizing: undefined,
+    lastCompleted: undefined,
+    completed: [],
+    lastEndedAt: now,
+    lastTriggeredAt: Number.NEGATIVE_INFINITY,
+    consecutiveFailures: 0,
+    stopRequested: undefined,
+    stopAfter,
+    halted: false,
+  };
+}
+
+/**
+ * One step of the protocol. At most one checkpoint runs at a time (the simplest order that keeps
+ * sink commits and chains sequential). `tasks` are the ids of every subtask that must acknowledge.
+ */
+export function stepCoordinator<S>(
+  state: CoordinatorState<S>,
+  event: CoordinatorEvent<S>,
+  settings: CheckpointSettings,
+  tasks: readonly string[],
+): Transition<S> {
+  if (state.halted) return { state, effects: [] };
+  switch (event.type) {
+    case 'tick':
+      return onTick(state, event.now, settings, tasks);
+    case 'stop':
+      return onStop(state, event.mode, event.now, tasks);
+    case 'ack':
+      return onAck(state, event.id, event.task, event.snapshot);
+    case 'decline':
+      return abort(state, event.id, `declined by ${event.task}: ${event.reason}`, event.now, settings);
+    case 'metadata-written':
+      return onWritten(state, event.id, event.now, settings);
+    case 'metadata-failed':
+      return abort(state, event.id, `metadata write failed: ${event.reason}`, event.now, settings);
+  }
+}
+
+function trigger<S>(state: CoordinatorState<S>, now: number, tasks: readonly string[], stop?: StopMode): Transition<S> {
+  const id = state.nextId;
+  const pending: PendingCheckpoint<S> = { id, triggeredAt: now, awaiting: new Set(tasks), acks: [], stop };
+  return {
+    state: { ...state, nextId: id + 1, pending, lastTriggeredAt: now, stopRequested: undefined },
+    effects: [{ type: 'trigger', id, timestamp: now, stop }],
+  };
+}
+
+function onTick<S>(state: CoordinatorState<S>, now: number, settings: CheckpointSettings, tasks: readonly string[]): Transition<S> {
+  const running = state.pending ?? state.finalizing;
+  if (running) {
+    if (state.pending && now - state.pending.triggeredAt >= settings.timeoutMs) {
+      return abort(state, state.pending.id, `timed out after ${settings.timeoutMs} ms`, now, settings);
+    }
+    return { state, effects: [] };
+  }
+  if (state.stopRequested) return trigger(state, now, tasks, state.stopRequested);
+  if (state.stopAfter !== undefined && state.nextId > state.stopAfter) return { state, effects: [] };
+  if (now - state.lastTriggeredAt < settings.intervalMs) return { state, effects: [] };
+  if (now - state.lastEndedAt < settings.minPauseMs) return { state, effects: [] };
+  const stop = state.stopAfter !== undefined && state.nextId === state.stopAfter ? 'after' : undefined;
+  return trigger(state, now, tasks, stop);
+}
+
+function onStop<S>(state: CoordinatorState<S>, mode: 'suspend' | 'terminate', now: number, tasks: readonly string[]): Transition<S> {
+  if (state.pending || state.finalizing) return { state: { ...state, stopRequested: mode }, effects: [] };
+  return trigger(state, now, tasks, mode);
+}
+
+function onAck<S>(state: CoordinatorState<S>, id: number, task: string, snapshot: S): Transition<S> {
+  const pending = state.pending;
+  // Late acks of an aborted checkpoint are ignored: their chunks stay unreferenced.
+  if (!pending || pending.id !== id || !pending.awaiting.has(task)) return { state, effects: [] };
+  const awaiting = new Set(pending.awaiting);
+  awaiting.delete(task);
+  const acks = [...pending.acks, { task, snapshot }];
+  if (awaiting.size > 0) return { state: { ...state, pending: { ...pending, awaiting, acks } }, effects: [] };
+  const finalizing = { ...pending, awaiting, acks };
+  return {
+    state: { ...state, pending: undefined, finalizing },
+    effects: [{ type: 'write-metadata', id, triggeredAt: pending.triggeredAt, acks }],
+  };
+}
+
+function onWritten<S>(state: CoordinatorState<S>, id: number, now: number, settings: CheckpointSettings): Transition<S> {
+  const done = state.finalizing;
+  if (!done || done.id !== id) return { state, effects: [] };
+  const completed = [...state.completed, id];
+  const keep = Math.max(1, settings.retain);
+  const discard = completed.slice(0, Math.max(0, completed.length - keep));
+  const effects: CoordinatorEffect<S>[] = [{ type: 'notify-complete', id }];
+  if (discard.length > 0) effects.push({ type: 'discard', ids: discard });
+  if (done.stop) effects.push({ type: 'job-stopping', id, mode: done.stop });
+  return {
+    state: {
+      ...state,
+      finalizing: undefined,
+      lastCompleted: id,
+      completed: completed.slice(discard.length),
+      lastEndedAt: now,
+      consecutiveFailures: 0,
+      halted: done.stop !== undefined,
+    },
+    effects,
+  };
+}
+
+function abort<S>(state: CoordinatorState<S>, id: number, reason: string, now: number, settings: CheckpointSettings): Transition<S> {
+  const running = state.pending?.id === id ? state.pending : state.finalizing?.id === id ? state.finalizing : undefined;
+  if (!running) return { state, effects: [] };
+  const failures = state.consecutiveFailures + 1;
+  const effects: CoordinatorEffect<S>[] = [{ type: 'abort', id, reason }];
+  // A failed stop-with-checkpoint is retried with the next checkpoint.
+  const stopRequested = running.stop === 'suspend' || running.stop === 'terminate' ? running.stop : state.stopRequested;
+  const stopAfter = running.stop === 'after' ? id + 1 : state.stopAfter;
+  let halted = false;
+  if (failures > settings.tolerableFailures) {
+    effects.push({ type: 'fail-job', reason: `${failures} consecutive checkpoint failures (tolerable: ${settings.tolerableFailures}); last: checkpoint ${id} ${reason}` });
+    halted = true;
+  }
+  return {
+    state: {
+      ...state,
+      pending: state.pending?.id === id ? undefined : state.pending,
+      finalizing: state.finalizing?.id === id ? undefined : state.finalizing,
+      consecutiveFailures: failures,
+      lastEndedAt: now,
+      stopRequested,
+      stopAfter,
+      halted,
+    },
+    effects,
+  };
+}

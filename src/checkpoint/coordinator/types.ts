@@ -1,0 +1,71 @@
+// Types of the checkpoint coordinator's state machine: its settings, state, events and effects.
+
+export interface CheckpointSettings {
+  /** Time between the starts of two checkpoints. */
+  readonly intervalMs: number;
+  /** A checkpoint not completed in this time is aborted. */
+  readonly timeoutMs: number;
+  /** Least time between the end of one checkpoint and the start of the next. */
+  readonly minPauseMs: number;
+  /** Consecutive failed checkpoints tolerated before the job fails. */
+  readonly tolerableFailures: number;
+  /** Completed checkpoints kept in storage. */
+  readonly retain: number;
+}
+
+/** One task's acknowledgement of checkpoint n, as the coordinator keeps it until completion. */
+export interface TaskAck<S = unknown> {
+  readonly task: string;
+  readonly snapshot: S;
+}
+
+export interface PendingCheckpoint<S = unknown> {
+  readonly id: number;
+  readonly triggeredAt: number;
+  /** Subtasks that have not acknowledged yet. */
+  readonly awaiting: ReadonlySet<string>;
+  readonly acks: readonly TaskAck<S>[];
+  /** A stop-with-checkpoint: the job ends once this one completes. */
+  readonly stop?: StopMode;
+}
+
+export type StopMode = 'suspend' | 'terminate' | 'after';
+
+export interface CoordinatorState<S = unknown> {
+  readonly nextId: number;
+  readonly pending: PendingCheckpoint<S> | undefined;
+  /** Being written to storage: all acks arrived, metadata not yet confirmed. */
+  readonly finalizing: PendingCheckpoint<S> | undefined;
+  readonly lastCompleted: number | undefined;
+  readonly completed: readonly number[];
+  readonly lastEndedAt: number;
+  readonly lastTriggeredAt: number;
+  readonly consecutiveFailures: number;
+  /** A stop requested while another checkpoint was running: taken as soon as possible. */
+  readonly stopRequested: StopMode | undefined;
+  /** `stopAfterCheckpoint`: the checkpoint id after which the job ends. */
+  readonly stopAfter: number | undefined;
+  readonly halted: boolean;
+}
+
+export type CoordinatorEvent<S = unknown> =
+  | { readonly type: 'tick'; readonly now: number }
+  | { readonly type: 'ack'; readonly id: number; readonly task: string; readonly snapshot: S; readonly now: number }
+  | { readonly type: 'decline'; readonly id: number; readonly task: string; readonly reason: string; readonly now: number }
+  | { readonly type: 'metadata-written'; readonly id: number; readonly now: number }
+  | { readonly type: 'metadata-failed'; readonly id: number; readonly reason: string; readonly now: number }
+  | { readonly type: 'stop'; readonly mode: 'suspend' | 'terminate'; readonly now: number };
+
+export type CoordinatorEffect<S = unknown> =
+  | { readonly type: 'trigger'; readonly id: number; readonly timestamp: number; readonly stop?: StopMode }
+  | { readonly type: 'write-metadata'; readonly id: number; readonly triggeredAt: number; readonly acks: readonly TaskAck<S>[] }
+  | { readonly type: 'notify-complete'; readonly id: number }
+  | { readonly type: 'abort'; readonly id: number; readonly reason: string }
+  | { readonly type: 'discard'; readonly ids: readonly number[] }
+  | { readonly type: 'job-stopping'; readonly id: number; readonly mode: StopMode }
+  | { readonly type: 'fail-job'; readonly reason: string };
+
+export interface Transition<S = unknown> {
+  readonly state: CoordinatorState<S>;
+  readonly effects: readonly CoordinatorEffect<S>[];
+}

@@ -1,0 +1,31 @@
+// The one small interface checkpoint storage implements (local directory or S3).
+
+/**
+ * Object storage rooted at a URI. Keys are relative `/`-separated paths; an implementation
+ * rejects keys that could escape the root (`..`, absolute paths, empty segments).
+ */
+export interface CheckpointStorage {
+  /** The root, e.g. `file:///data/checkpoints` or `s3://bucket/prefix`. */
+  readonly uri: string;
+  /** Writes an object atomically: a reader sees either nothing or all of it. */
+  put(key: string, data: Uint8Array): Promise<void>;
+  /** Reads an object; throws StorageNotFoundError if absent. */
+  get(key: string): Promise<Uint8Array>;
+  exists(key: string): Promise<boolean>;
+  /** Every key under `prefix` (recursive), sorted; pages through listings internally. */
+  list(prefix: string): Promise<string[]>;
+  /** Deletes objects; a missing key is not an error. */
+  delete(keys: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** S3 settings; anything left out comes from the standard AWS environment and credential chain. */
+export interface S3StorageOptions {
+  readonly endpoint?: string;
+  readonly region?: string;
+  /** Defaults to true when an endpoint is given (S3-compatible servers), false otherwise. */
+  readonly forcePathStyle?: boolean;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** Parallel requests for batch operations. Default 16. */
+  readonly concurrency?: number;
+}

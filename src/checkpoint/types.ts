@@ -1,0 +1,42 @@
+// Shared types of checkpointing: what a checkpoint's metadata records and how its status is read.
+import type { KeyGroupRange } from '../state/types.ts';
+
+export type CheckpointStatus = 'COMPLETED' | 'FAILED' | 'IN_PROGRESS' | 'UNKNOWN';
+
+/** An immutable keyed-state chunk under `shared/`: a full base or the delta since the previous chunk. */
+export interface ChunkRef {
+  /** File name under `<job-dir>/shared/`. */
+  readonly id: string;
+  readonly kind: 'base' | 'delta';
+  readonly bytes: number;
+  /** Entries written, tombstones included. */
+  readonly entries: number;
+}
+
+/** The chain that rebuilds one key-group range: a base followed by deltas, oldest first. */
+export interface KeyGroupChain {
+  readonly range: KeyGroupRange;
+  readonly chain: readonly ChunkRef[];
+}
+
+/** Everything one operator saved in a checkpoint. */
+export interface OperatorSnapshot {
+  readonly uid: string;
+  readonly parallelism: number;
+  /** Keyed state, per key-group range (one range per subtask at the time of the snapshot). */
+  readonly keyed: readonly KeyGroupChain[];
+  /** Small non-keyed state per subtask (source splits, staged sink transactions), inline. */
+  readonly subtasks: ReadonlyArray<{ readonly subtaskIndex: number; readonly state: unknown }>;
+}
+
+/** Contents of `chk-<n>/_metadata` (after the header). */
+export interface CheckpointMetadata {
+  readonly jobId: string;
+  readonly checkpointId: number;
+  readonly triggeredAt: number;
+  readonly completedAt: number;
+  readonly maxParallelism: number;
+  readonly operators: readonly OperatorSnapshot[];
+  /** Exclusive files of this checkpoint under `chk-<n>/` (channel state, large operator state). */
+  readonly exclusiveFiles: readonly string[];
+}

@@ -1,0 +1,98 @@
+// The checkpoint coordinator's transitions: timing, acks, completion, aborts, retention, stop.
+import { describe, expect, it } from 'vitest';
+import { initialCoordinatorState, stepCoordinator } from '../../../src/checkpoint/coordinator/checkpoint-coordinator.ts';
+import type { CheckpointSettings, CoordinatorEvent, CoordinatorState, Transition } from '../../../src/checkpoint/coordinator/types.ts';
+
+const settings: CheckpointSettings = { intervalMs: 100, timeoutMs: 1_000, minPauseMs: 20, tolerableFailures: 1, retain: 2 };
+const tasks = ['0/0', '0/1', '1/0'];
+
+function run(state: CoordinatorState<string>, ...events: CoordinatorEvent<string>[]): Transition<string> {
+  let current: Transition<string> = { state, effects: [] };
+  const effects = [];
+  for (const event of events) {
+    current = stepCoordinator(current.state, event, settings, tasks);
+    effects.push(...current.effects);
+  }
+  return { state: current.state, effects };
+}
+
+const acks = (id: number, now: number) => tasks.map((task) => ({ type: 'ack' as const, id, task, snapshot: `${task}@${id}`, now }));
+
+describe('checkpoint coordinator', () => {
+  it('triggers on the interval, completes once every task acked and the metadata is written', () => {
+    const start = initialCoordinatorState<string>(1, 0);
+    const t = run(start, { type: 'tick', now: 100 });
+    expect(t.effects).toEqual([{ type: 'trigger', id: 1, timestamp: 100, stop: undefined }]);
+    const partial = run(t.state, ...acks(1, 150).slice(0, 2));
+    expect(partial.effects).toEqual([]);
+    const all = run(partial.state, acks(1, 160)[2]);
+    expect(all.effects).toEqual([{ type: 'write-metadata', id: 1, triggeredAt: 100, acks: tasks.map((task) => ({ task, snapshot: `${task}@1` })) }]);
+    const done = run(all.state, { type: 'metadata-written', id: 1, now: 170 });
+    expect(done.effects).toEqual([{ type: 'notify-complete', id: 1 }]);
+    expect(done.state.lastCompleted).toBe(1);
+  });
+
+  it('never runs two checkpoints at once and respects the minimum pause', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 100 }, { type: 'tick', now: 250 });
+    expect(t.effects.filter((e) => e.type === 'trigger')).toHaveLength(1);
+    t = run(t.state, ...acks(1, 260), { type: 'metadata-written', id: 1, now: 290 }, { type: 'tick', now: 300 });
+    expect(t.effects.some((e) => e.type === 'trigger')).toBe(false);
+    t = run(t.state, { type: 'tick', now: 310 });
+    expect(t.effects).toEqual([{ type: 'trigger', id: 2, timestamp: 310, stop: undefined }]);
+  });
+
+  it('ignores duplicate, unknown and late acks', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 100 });
+    t = run(t.state, acks(1, 110)[0], acks(1, 111)[0], { type: 'ack', id: 7, task: '0/1', snapshot: 'x', now: 112 });
+    expect(t.state.pending?.awaiting.size).toBe(2);
+    t = run(t.state, { type: 'tick', now: 1_200 });
+    expect(t.effects).toEqual([{ type: 'abort', id: 1, reason: 'timed out after 1000 ms' }]);
+    t = run(t.state, ...acks(1, 1_300));
+    expect(t.effects).toEqual([]);
+  });
+
+  it('fails the job after more consecutive failures than tolerated, and a success resets the count', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 100 }, { type: 'decline', id: 1, task: '0/0', reason: 'disk full', now: 110 });
+    expect(t.effects.at(-1)).toEqual({ type: 'abort', id: 1, reason: 'declined by 0/0: disk full' });
+    t = run(t.state, { type: 'tick', now: 200 }, ...acks(2, 210), { type: 'metadata-written', id: 2, now: 220 });
+    expect(t.state.consecutiveFailures).toBe(0);
+    t = run(t.state, { type: 'tick', now: 300 }, { type: 'metadata-failed', id: 3, reason: 'S3 500', now: 310 });
+    t = run(t.state, { type: 'tick', now: 400 }, { type: 'decline', id: 4, task: '1/0', reason: 'x', now: 410 });
+    expect(t.effects.map((e) => e.type)).toEqual(['trigger', 'abort', 'fail-job']);
+    expect(run(t.state, { type: 'tick', now: 10_000 }).effects).toEqual([]);
+  });
+
+  it('discards checkpoints beyond the retained number, oldest first', () => {
+    let t: Transition<string> = { state: initialCoordinatorState<string>(1, 0), effects: [] };
+    const discarded: number[] = [];
+    for (let id = 1; id <= 4; id++) {
+      t = run(t.state, { type: 'tick', now: id * 100 }, ...acks(id, id * 100 + 10), { type: 'metadata-written', id, now: id * 100 + 20 });
+      for (const e of t.effects) if (e.type === 'discard') discarded.push(...e.ids);
+    }
+    expect(discarded).toEqual([1, 2]);
+    expect(t.state.completed).toEqual([3, 4]);
+  });
+
+  it('stops after checkpoint n, moving to n+1 when n fails', () => {
+    let t = run(initialCoordinatorState<string>(5, 0, 6), { type: 'tick', now: 100 });
+    expect(t.effects).toEqual([{ type: 'trigger', id: 5, timestamp: 100, stop: undefined }]);
+    t = run(t.state, ...acks(5, 110), { type: 'metadata-written', id: 5, now: 120 }, { type: 'tick', now: 200 });
+    expect(t.effects.at(-1)).toEqual({ type: 'trigger', id: 6, timestamp: 200, stop: 'after' });
+    t = run(t.state, { type: 'decline', id: 6, task: '0/0', reason: 'x', now: 210 }, { type: 'tick', now: 300 });
+    expect(t.effects.at(-1)).toEqual({ type: 'trigger', id: 7, timestamp: 300, stop: 'after' });
+    t = run(t.state, ...acks(7, 310), { type: 'metadata-written', id: 7, now: 320 });
+    expect(t.effects).toContainEqual({ type: 'job-stopping', id: 7, mode: 'after' });
+    expect(run(t.state, { type: 'tick', now: 1_000 }).effects).toEqual([]);
+  });
+
+  it('takes a stop-with-checkpoint at once, or right after the running checkpoint', () => {
+    const idle = run(initialCoordinatorState<string>(1, 0), { type: 'stop', mode: 'suspend', now: 5 });
+    expect(idle.effects).toEqual([{ type: 'trigger', id: 1, timestamp: 5, stop: 'suspend' }]);
+    let busy = run(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 100 }, { type: 'stop', mode: 'terminate', now: 101 });
+    expect(busy.effects.filter((e) => e.type === 'trigger')).toHaveLength(1);
+    busy = run(busy.state, ...acks(1, 110), { type: 'metadata-written', id: 1, now: 111 }, { type: 'tick', now: 112 });
+    expect(busy.effects.at(-1)).toEqual({ type: 'trigger', id: 2, timestamp: 112, stop: 'terminate' });
+    busy = run(busy.state, ...acks(2, 120), { type: 'metadata-written', id: 2, now: 121 });
+    expect(busy.effects).toContainEqual({ type: 'job-stopping', id: 2, mode: 'terminate' });
+  });
+});
