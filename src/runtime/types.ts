@@ -43,6 +43,17 @@ export interface StreamOperator {
   endInput(): void;
   /** Releases resources; the result (if any) is returned with the job's result. */
   close(): unknown | Promise<unknown>;
+  /** Small non-keyed state for checkpoint n, taken synchronously at the barrier. */
+  snapshotState?(checkpointId: number): unknown;
+  /**
+   * Restores what `snapshotState` returned, from every subtask of the snapshot (so a rescaled
+   * operator can pick what belongs to its key groups). Called before `open`.
+   */
+  initializeState?(states: readonly unknown[]): void | Promise<void>;
+  /** Checkpoint n is complete everywhere: commit what was staged for it. */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
+  /** The job is being suspended: close without emitting or committing anything more. */
+  suspend?(): void | Promise<void>;
 }
 
 export interface OperatorFactory {
@@ -100,6 +111,12 @@ export interface SinkWriter<T> {
   abort(): void | Promise<void>;
   /** Value returned in the job's result under the sink's uid (e.g. collected records). */
   result?(): unknown;
+  /** Transactional sinks: stage everything written so far under checkpoint n; returns the state to save. */
+  prepareCommit?(checkpointId: number): unknown;
+  /** Makes visible what was staged for checkpoints up to n. */
+  commit?(checkpointId: number): void | Promise<void>;
+  /** After a restore: commit what the restored checkpoint staged (from every old subtask), discard the rest. */
+  recover?(states: readonly unknown[]): void | Promise<void>;
 }
 
 export interface Sink<T> {

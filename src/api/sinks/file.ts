@@ -1,5 +1,5 @@
 // Sinks.file: one part file per subtask, written under a hidden in-progress name and renamed on finish.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JobConfigError } from '../../runtime/errors.ts';
 import type { Sink, SinkContext, SinkWriter } from '../../runtime/types.ts';
@@ -24,14 +24,14 @@ export function sanitizeForFileName(uid: string): string {
 }
 
 /**
- * The visible and in-progress names of a subtask's part file.
+ * The names of part file `seq` of a subtask: visible, in progress, and staged for a checkpoint.
  *
  * @example
- * partFileNames('counts', 3); // { visible: 'part-counts-3-0', inProgress: '.part-counts-3-0.inprogress' }
+ * partFileNames('counts', 3); // { visible: 'part-counts-3-0', inProgress: '.part-counts-3-0.inprogress', pending: '.part-counts-3-0.pending' }
  */
-export function partFileNames(uid: string, subtaskIndex: number): { visible: string; inProgress: string } {
-  const visible = `part-${sanitizeForFileName(uid)}-${subtaskIndex}-0`;
-  return { visible, inProgress: `.${visible}.inprogress` };
+export function partFileNames(uid: string, subtaskIndex: number, seq = 0): { visible: string; inProgress: string; pending: string } {
+  const visible = `part-${sanitizeForFileName(uid)}-${subtaskIndex}-${seq}`;
+  return { visible, inProgress: `.${visible}.inprogress`, pending: `.${visible}.pending` };
 }
 
 // undefined (or a function) has no JSON text; as in JSON arrays, it becomes null so every
@@ -40,40 +40,110 @@ function toJsonLine(record: unknown): string {
   return JSON.stringify(record) ?? 'null';
 }
 
+/** What a file sink subtask saves in a checkpoint: part files staged and not yet committed. */
+export interface FileSinkState {
+  readonly subtaskIndex: number;
+  readonly staged: ReadonlyArray<{ readonly checkpointId: number; readonly seqs: readonly number[] }>;
+}
+
 type WriterState = 'open' | 'finished' | 'aborted';
 
+function renameIfPresent(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+function unlinkIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/**
+ * Two-phase commit on a directory: records go to a hidden in-progress file; at checkpoint n
+ * the file is closed and renamed to a hidden `.pending` name recorded in the checkpoint; when
+ * n completes it is renamed to its visible name. Renames are atomic, so a reader of the
+ * directory only ever sees committed, complete files.
+ */
 class FileSinkWriter<T> implements SinkWriter<T> {
-  private readonly dir: string;
-  private readonly inProgressPath: string;
-  private readonly visiblePath: string;
-  private readonly format: (record: T) => string;
   private fd = -1;
   private pending = '';
   private state: WriterState = 'open';
+  private seq = 0;
+  private staged: Array<{ checkpointId: number; seqs: number[] }> = [];
+  private readonly prefix: string;
 
-  constructor(dir: string, uid: string, subtaskIndex: number, format: (record: T) => string) {
-    const names = partFileNames(uid, subtaskIndex);
-    this.dir = dir;
-    this.inProgressPath = join(dir, names.inProgress);
-    this.visiblePath = join(dir, names.visible);
-    this.format = format;
+  constructor(
+    private readonly dir: string,
+    private readonly uid: string,
+    private readonly subtaskIndex: number,
+    private readonly parallelism: number,
+    private readonly format: (record: T) => string,
+  ) {
+    this.prefix = `part-${sanitizeForFileName(uid)}-`;
+    this.seq = this.nextFreeSeq();
   }
 
   write(value: T, _timestamp: number): void {
-    if (this.state !== 'open') throw new Error(`Sinks.file: write after ${this.state} (${this.visiblePath})`);
+    if (this.state !== 'open') throw new Error(`Sinks.file: write after ${this.state} (${this.dir})`);
     // String concatenation builds a rope; writeSync flattens it once per flush.
     this.pending += `${this.format(value)}\n`;
     if (this.pending.length >= FLUSH_CHARS) this.flush();
   }
 
+  prepareCommit(checkpointId: number): FileSinkState {
+    if (this.state === 'open' && (this.fd >= 0 || this.pending.length > 0)) {
+      this.closeCurrent();
+      const names = this.names(this.seq);
+      renameSync(join(this.dir, names.inProgress), join(this.dir, names.pending));
+      this.staged.push({ checkpointId, seqs: [this.seq] });
+      this.seq++;
+    }
+    return { subtaskIndex: this.subtaskIndex, staged: this.staged.map((s) => ({ checkpointId: s.checkpointId, seqs: [...s.seqs] })) };
+  }
+
+  commit(checkpointId: number): void {
+    const ready = this.staged.filter((s) => s.checkpointId <= checkpointId);
+    if (ready.length === 0) return;
+    for (const entry of ready) for (const seq of entry.seqs) this.publish(this.subtaskIndex, seq);
+    this.staged = this.staged.filter((s) => s.checkpointId > checkpointId);
+  }
+
+  /**
+   * After a restore from checkpoint n: what n staged (by any old subtask) is committed, since n
+   * completed; hidden files this subtask (or, for subtask 0, any old subtask beyond the new
+   * parallelism) left behind belong to later, never completed checkpoints and are deleted.
+   */
+  recover(states: readonly unknown[]): void {
+    for (const raw of states) {
+      const state = raw as FileSinkState | undefined;
+      if (!state || !Array.isArray(state.staged)) continue;
+      const owner = state.subtaskIndex < this.parallelism ? state.subtaskIndex : 0;
+      if (owner !== this.subtaskIndex) continue;
+      for (const entry of state.staged) for (const seq of entry.seqs) this.publish(state.subtaskIndex, seq);
+    }
+    for (const name of this.listOwnFiles()) {
+      if (name.file.startsWith('.')) unlinkIfPresent(join(this.dir, name.file));
+    }
+    this.seq = this.nextFreeSeq();
+  }
+
   finish(): void {
     if (this.state !== 'open') return;
-    this.flush();
-    // fsync before the rename: a visible part file must never be a truncated one, even after a crash.
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    this.fd = -1;
-    renameSync(this.inProgressPath, this.visiblePath);
+    if (this.fd >= 0 || this.pending.length > 0) {
+      this.closeCurrent();
+      const names = this.names(this.seq);
+      renameSync(join(this.dir, names.inProgress), join(this.dir, names.visible));
+      this.seq++;
+    }
+    // End of bounded input: everything staged becomes visible too.
+    for (const entry of this.staged) for (const seq of entry.seqs) this.publish(this.subtaskIndex, seq);
+    this.staged = [];
     this.state = 'finished';
   }
 
@@ -83,18 +153,63 @@ class FileSinkWriter<T> implements SinkWriter<T> {
     this.pending = '';
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
+    // Staged files stay: a restore of the checkpoint that staged them commits them.
+    unlinkIfPresent(join(this.dir, this.names(this.seq).inProgress));
+  }
+
+  private names(seq: number) {
+    return partFileNames(this.uid, this.subtaskIndex, seq);
+  }
+
+  private publish(subtaskIndex: number, seq: number): void {
+    const names = partFileNames(this.uid, subtaskIndex, seq);
+    renameIfPresent(join(this.dir, names.pending), join(this.dir, names.visible));
+  }
+
+  private closeCurrent(): void {
+    this.flush();
+    // fsync before the rename: a visible part file must never be a truncated one, even after a crash.
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Part files of this sink that this subtask is responsible for, with their sequence numbers. */
+  private listOwnFiles(): Array<{ file: string; seq: number }> {
+    let files: string[];
     try {
-      unlinkSync(this.inProgressPath);
+      files = readdirSync(this.dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
     }
+    const own: Array<{ file: string; seq: number }> = [];
+    for (const file of files) {
+      const bare = file.startsWith('.') ? file.slice(1).replace(/\.(inprogress|pending)$/, '') : file;
+      if (!bare.startsWith(this.prefix)) continue;
+      const match = /^(\d+)-(\d+)$/.exec(bare.slice(this.prefix.length));
+      if (!match) continue;
+      const subtask = Number(match[1]);
+      const owner = subtask < this.parallelism ? subtask : 0;
+      if (owner === this.subtaskIndex) own.push({ file, seq: Number(match[2]) });
+    }
+    return own;
+  }
+
+  // Sequence numbers continue after every file this subtask ever wrote, so no restart overwrites one.
+  private nextFreeSeq(): number {
+    let next = 0;
+    for (const f of this.listOwnFiles()) {
+      if (f.file.includes(`-${this.subtaskIndex}-`) && f.seq >= next) next = f.seq + 1;
+    }
+    return Math.max(next, this.seq);
   }
 
   private flush(): void {
     if (this.fd < 0) {
       mkdirSync(this.dir, { recursive: true });
       // 'w' truncates what a crashed earlier attempt may have left under the same name.
-      this.fd = openSync(this.inProgressPath, 'w');
+      this.fd = openSync(join(this.dir, this.names(this.seq).inProgress), 'w');
     }
     if (this.pending.length > 0) {
       writeSync(this.fd, this.pending);
@@ -105,8 +220,9 @@ class FileSinkWriter<T> implements SinkWriter<T> {
 
 /**
  * Writes each record as one line (`format(record)`, default JSON) to the directory `path`:
- * subtask i of sink `uid` writes `part-<uid>-<i>-0`. Until the subtask finishes the file is
- * named `.part-<uid>-<i>-0.inprogress`, so readers of the directory only see complete files.
+ * subtask i of sink `uid` writes `part-<uid>-<i>-<seq>`. Exactly once: until a file is
+ * committed (its checkpoint completed, or the bounded input ended) it is hidden as
+ * `.part-…inprogress` / `.part-…pending`, so readers of the directory only see committed output.
  *
  * @example
  * const out = Sinks.file<{ word: string; count: number }>({ path: './out' });
@@ -134,7 +250,7 @@ export function file<T>(options: FileSinkOptions<T>): Sink<T> {
     },
     createWriter(ctx: SinkContext): SinkWriter<T> {
       const format: (record: T) => string = options.format ?? toJsonLine;
-      return new FileSinkWriter<T>(resolve(options.path), ctx.uid, ctx.subtaskIndex, format);
+      return new FileSinkWriter<T>(resolve(options.path), ctx.uid, ctx.subtaskIndex, ctx.parallelism, format);
     },
   };
 }

@@ -9,7 +9,11 @@ export interface WireMessage {
   /** Float64 event times, one per record. */
   t?: ArrayBuffer;
   w?: number;
+  /** Checkpoint barrier id. */
+  k?: number;
   e?: 1;
+  /** End because of a suspend. */
+  s?: 1;
 }
 
 export class BatchEncoder {
@@ -34,7 +38,9 @@ export class BatchEncoder {
       }
     }
     if (message.watermark !== undefined) wire.w = message.watermark;
+    if (message.barrier !== undefined) wire.k = message.barrier;
     if (message.end) wire.e = 1;
+    if (message.suspend) wire.s = 1;
     return { wire, transfer };
   }
 }
@@ -43,11 +49,14 @@ export class BatchDecoder {
   private readonly unpackr = new Unpackr({ useRecords: true, moreTypes: false });
 
   decode(wire: WireMessage): ChannelMessage {
-    return {
+    const message: ChannelMessage = {
       values: wire.b ? (this.unpackr.unpack(new Uint8Array(wire.b)) as unknown[]) : null,
       timestamps: wire.t ? new Float64Array(wire.t) : null,
       watermark: wire.w,
       end: wire.e === 1,
     };
+    if (wire.k !== undefined) message.barrier = wire.k;
+    if (wire.s === 1) message.suspend = true;
+    return message;
   }
 }

@@ -50,11 +50,11 @@ export class ChannelWriter {
     if (index + 1 >= this.batchSize) this.flush();
   }
 
-  /** Sends the records gathered so far (if any), followed by a watermark or the end marker. */
-  flush(watermark?: number, end = false): void {
+  /** Sends the records gathered so far (if any), followed by a watermark, a barrier or the end marker. */
+  flush(watermark?: number, end = false, barrier?: number, suspend = false): void {
     if (this.ended) return;
     const count = this.count;
-    if (count === 0 && watermark === undefined && !end) return;
+    if (count === 0 && watermark === undefined && !end && barrier === undefined) return;
     let values: unknown[] | null = null;
     if (count > 0) {
       if (count * 2 < this.batchSize) {
@@ -69,13 +69,20 @@ export class ChannelWriter {
       this.count = 0;
     }
     const message: ChannelMessage = { values, timestamps: this.timestamps, watermark, end };
+    if (barrier !== undefined) message.barrier = barrier;
+    if (suspend) message.suspend = true;
     this.timestamps = null;
     if (end) this.ended = true;
     this.send(message);
   }
 
-  end(): void {
-    this.flush(undefined, true);
+  end(suspend = false): void {
+    this.flush(undefined, true, undefined, suspend);
+  }
+
+  /** Barriers are sent even without credit (they wait in the backlog like any message). */
+  barrier(checkpointId: number): void {
+    this.flush(undefined, false, checkpointId);
   }
 
   /** The consumer processed `n` messages. */

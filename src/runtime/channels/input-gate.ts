@@ -18,6 +18,10 @@ export class InputGate {
   private combined = MIN_WATERMARK;
   private readonly creditReturners: Array<() => void>;
   private decoder: BatchDecoder | undefined;
+  // Aligned checkpoints: channels that delivered the current barrier are blocked; what they send
+  // meanwhile waits here, in order, until the barrier has been delivered on every channel.
+  private readonly blocked: Uint8Array;
+  private readonly held: QueueEntry[][];
 
   constructor(
     readonly channelCount: number,
@@ -27,6 +31,8 @@ export class InputGate {
     this.watermarks = new Float64Array(channelCount).fill(MIN_WATERMARK);
     this.ended = new Uint8Array(channelCount);
     this.creditReturners = new Array(channelCount);
+    this.blocked = new Uint8Array(channelCount);
+    this.held = Array.from({ length: channelCount }, () => []);
   }
 
   /** Registers how a processed message's credit goes back to the producer of `channel`. */
@@ -48,10 +54,15 @@ export class InputGate {
     return this.queue.length - this.head;
   }
 
-  /** Next message in arrival order (decoded), or undefined. */
+  /** Next message in arrival order (decoded) from a channel that is not blocked, or undefined. */
   poll(): { channel: number; message: ChannelMessage } | undefined {
-    if (this.head >= this.queue.length) return undefined;
-    const entry = this.queue[this.head++];
+    let entry: QueueEntry;
+    for (;;) {
+      if (this.head >= this.queue.length) return undefined;
+      entry = this.queue[this.head++];
+      if (this.blocked[entry.channel] === 0) break;
+      this.held[entry.channel].push(entry);
+    }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
@@ -59,6 +70,31 @@ export class InputGate {
     if (entry.message) return { channel: entry.channel, message: entry.message };
     this.decoder ??= new BatchDecoder();
     return { channel: entry.channel, message: this.decoder.decode(entry.wire!) };
+  }
+
+  /** Holds back `channel` until {@link unblockAll}: it delivered the barrier being aligned. */
+  block(channel: number): void {
+    this.blocked[channel] = 1;
+  }
+
+  isEnded(channel: number): boolean {
+    return this.ended[channel] === 1;
+  }
+
+  /** Releases every blocked channel; held messages go first, in their order. */
+  unblockAll(): void {
+    const released: QueueEntry[] = [];
+    for (let c = 0; c < this.channelCount; c++) {
+      this.blocked[c] = 0;
+      if (this.held[c].length > 0) {
+        released.push(...this.held[c]);
+        this.held[c] = [];
+      }
+    }
+    if (released.length === 0) return;
+    this.queue = [...released, ...this.queue.slice(this.head)];
+    this.head = 0;
+    this.onData();
   }
 
   /** The message from `channel` has been processed: give its producer the credit back. */

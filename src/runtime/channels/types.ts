@@ -8,8 +8,12 @@ export interface ChannelMessage {
   timestamps: number[] | Float64Array | null;
   /** Watermark that holds after the batch's records. */
   watermark?: number;
+  /** Checkpoint barrier n, after the batch's records and watermark. */
+  barrier?: number;
   /** This channel will carry nothing more. */
   end?: boolean;
+  /** With `end`: the job is being suspended, not drained: operators close without flushing. */
+  suspend?: boolean;
 }
 
 /** How a producer's batches reach the consumer (same thread or a MessagePort). */

@@ -2,7 +2,7 @@
 import type { KeyedStateBackend, KeyValue } from '../../state/types.ts';
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
 import { BaseOperator } from './base-operator.ts';
-import { KeyedTimers, type TimerDomain } from './keyed-timers.ts';
+import { KeyedTimers, restoreTimers, type TimerDomain, type TimersSnapshot } from './keyed-timers.ts';
 import { userFailure } from './operator-failure.ts';
 import type {
   Collector,
@@ -81,6 +81,14 @@ export class KeyedProcessOperator<K extends KeyValue, I, O> extends BaseOperator
     } catch (error) {
       throw userFailure(error, this.ctx);
     }
+  }
+
+  snapshotState(): TimersSnapshot {
+    return { timers: this.timers.snapshot() };
+  }
+
+  initializeState(states: readonly unknown[]): void {
+    restoreTimers(this.timers, this.ctx, states);
   }
 
   override processWatermark(watermark: number): void {

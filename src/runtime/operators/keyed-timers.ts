@@ -1,7 +1,24 @@
 // Event-time and processing-time timers of one keyed operator subtask.
 import { TimerQueue } from '../../state/timers/timer-queue.ts';
 import type { KeyValue } from '../../state/types.ts';
+import { keyGroupFor, keyGroupRangeContains } from '../../state/key-groups.ts';
 import type { OperatorContext } from '../types.ts';
+
+/** Timers saved in a checkpoint by a keyed operator subtask. */
+export interface TimersSnapshot {
+  readonly timers: ReadonlyArray<readonly [KeyValue, number, TimerDomain]>;
+}
+
+/** Restores the timers of every old subtask whose key now belongs to this subtask's key groups. */
+export function restoreTimers(timers: KeyedTimers, ctx: OperatorContext, states: readonly unknown[]): void {
+  const range = ctx.keyedState?.keyGroupRange;
+  if (!range) return;
+  const owns = (key: KeyValue) => keyGroupRangeContains(range, keyGroupFor(key, ctx.maxParallelism));
+  for (const state of states) {
+    const saved = (state as TimersSnapshot | undefined)?.timers;
+    if (Array.isArray(saved)) timers.restore(saved, owns);
+  }
+}
 
 export type TimerDomain = 'event-time' | 'processing-time';
 export type FireTimer = (key: KeyValue, timestamp: number, domain: TimerDomain) => void;
@@ -69,6 +86,23 @@ export class KeyedTimers {
     const pending: Array<{ key: KeyValue; timestamp: number }> = [];
     for (let t = queue.pollDue(Number.POSITIVE_INFINITY); t; t = queue.pollDue(Number.POSITIVE_INFINITY)) pending.push(t);
     for (const t of pending) this.fire(t.key, t.timestamp, domain);
+  }
+
+  /** Every pending timer, for a checkpoint: [key, timestamp, domain]. */
+  snapshot(): Array<[KeyValue, number, TimerDomain]> {
+    return [
+      ...this.eventTimers.entries().map((t): [KeyValue, number, TimerDomain] => [t.key, t.timestamp, 'event-time']),
+      ...this.processingTimers.entries().map((t): [KeyValue, number, TimerDomain] => [t.key, t.timestamp, 'processing-time']),
+    ];
+  }
+
+  /** Re-registers restored timers whose key belongs to this subtask (`owns`). */
+  restore(timers: ReadonlyArray<readonly [KeyValue, number, TimerDomain]>, owns: (key: KeyValue) => boolean): void {
+    for (const [key, timestamp, domain] of timers) {
+      if (!owns(key)) continue;
+      if (domain === 'event-time') this.registerEventTime(key, timestamp);
+      else this.registerProcessingTime(key, timestamp);
+    }
   }
 
   pendingTimers(): number {

@@ -6,6 +6,7 @@ import { userFailure } from './operator-failure.ts';
 export class SinkOperator<T> extends BaseOperator {
   private writer: SinkWriter<T>;
   private finished = false;
+  private suspended = false;
 
   constructor(ctx: OperatorContext, sink: Sink<T>) {
     super(ctx);
@@ -26,11 +27,30 @@ export class SinkOperator<T> extends BaseOperator {
 
   override processWatermark(): void {}
 
+  snapshotState(checkpointId: number): unknown {
+    return this.writer.prepareCommit?.(checkpointId);
+  }
+
+  async initializeState(states: readonly unknown[]): Promise<void> {
+    await this.writer.recover?.(states);
+  }
+
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    await this.writer.commit?.(checkpointId);
+  }
+
+  /** Suspending keeps what is staged for completed or in-flight checkpoints; only open files go. */
+  async suspend(): Promise<void> {
+    this.suspended = true;
+    await this.writer.abort();
+  }
+
   override endInput(): void {
     this.finished = true;
   }
 
   override async close(): Promise<unknown> {
+    if (this.suspended) return this.writer.result?.();
     if (!this.finished) {
       await this.writer.abort();
       return undefined;

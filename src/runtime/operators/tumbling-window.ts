@@ -3,7 +3,7 @@ import type { KeyedStateBackend, KeyValue, MapState } from '../../state/types.ts
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory } from '../types.ts';
 import { BaseOperator } from './base-operator.ts';
 import { requireKeyedState } from './keyed-process.ts';
-import { KeyedTimers } from './keyed-timers.ts';
+import { KeyedTimers, restoreTimers, type TimersSnapshot } from './keyed-timers.ts';
 import { userFailure } from './operator-failure.ts';
 import type { AggregateFunction, TimeWindow } from './types.ts';
 
@@ -62,6 +62,14 @@ export class TumblingWindowOperator<K extends KeyValue, T, ACC, R, O> extends Ba
     } catch (error) {
       throw userFailure(error, this.ctx);
     }
+  }
+
+  snapshotState(): TimersSnapshot {
+    return { timers: this.timers.snapshot() };
+  }
+
+  initializeState(states: readonly unknown[]): void {
+    restoreTimers(this.timers, this.ctx, states);
   }
 
   override processWatermark(watermark: number): void {

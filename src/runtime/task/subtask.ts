@@ -2,7 +2,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { keyGroupRangeFor } from '../../state/key-groups.ts';
 import { HeapKeyedStateBackend } from '../../state/heap/heap-keyed-state-backend.ts';
-import type { KeyedStateBackend } from '../../state/types.ts';
+import type { KeyedStateBackend, KeyGroupRange } from '../../state/types.ts';
 import type { ChannelWriter } from '../channels/channel-writer.ts';
 import { InputGate } from '../channels/input-gate.ts';
 import type { ChannelMessage } from '../channels/types.ts';
@@ -16,6 +16,8 @@ import {
   type PlannedTask,
   type RuntimeTuning,
   type Source,
+  type SourceReader,
+  type SourceSplit,
   type StreamOperator,
 } from '../types.ts';
 import { ChainedOutput } from './chained-output.ts';
@@ -39,6 +41,25 @@ export interface SubtaskHost {
   readonly tuning: RuntimeTuning;
   /** A failure anywhere in the subtask fails the whole job. */
   onFailure(error: unknown): void;
+  /** Keyed state for one operator subtask (heap or LMDB, the host decides). */
+  createKeyedState?(uid: string, subtaskIndex: number, range: KeyGroupRange): KeyedStateBackend;
+  /**
+   * Checkpoint n reached this subtask: `parts` is its state, taken synchronously; the host
+   * snapshots keyed state at once (before any further record) and uploads asynchronously.
+   */
+  onSnapshot?(subtask: Subtask, checkpointId: number, parts: SubtaskSnapshotParts): void;
+}
+
+/** What one subtask contributes to a checkpoint, before upload. */
+export interface SubtaskSnapshotParts {
+  readonly operators: ReadonlyArray<{ readonly uid: string; readonly state: unknown; readonly keyedState?: KeyedStateBackend }>;
+}
+
+/** A checkpoint trigger reaching a source, and what the source does after it. */
+export interface CheckpointTrigger {
+  readonly id: number;
+  /** `after`/`suspend`: stop after the barrier without draining; `terminate`: drain (max watermark) first. */
+  readonly stop?: 'after' | 'suspend' | 'terminate';
 }
 
 export class Subtask {
@@ -57,6 +78,19 @@ export class Subtask {
   private readonly pendingTimers = new Set<ReturnType<typeof setTimeout>>();
   private resolveDone!: (result: SubtaskResult | undefined) => void;
   private sinkResults: Array<{ uid: string; value: unknown }> = [];
+  private readonly backendsByUid = new Map<string, KeyedStateBackend>();
+  /** Source only: checkpoints triggered and not yet taken (between two polls). */
+  private readonly triggers: CheckpointTrigger[] = [];
+  /** Source only: splits restored from a checkpoint, replacing createSplits. */
+  restoredSplits: SourceSplit[] | undefined;
+  private currentSplits: Array<{ split: SourceSplit; reader?: SourceReader<unknown>; finished?: boolean }> = [];
+  /** Aligned checkpoints: the barrier being aligned and the channels that delivered it. */
+  private aligning: { id: number; arrived: Set<number> } | undefined;
+  private lastCheckpoint = 0;
+  /** Source: paused after the barrier of a stop-with-checkpoint (its id), until stop or abort. */
+  private paused: number | false = false;
+  private resume: (() => void) | undefined;
+  private drained = false;
   /** Settles when the subtask has finished, failed or been canceled. */
   readonly done: Promise<SubtaskResult | undefined>;
 
@@ -154,16 +188,20 @@ export class Subtask {
     const waiter = this.waitingForOutput;
     this.waitingForOutput = undefined;
     waiter?.();
+    const resume = this.resume;
+    this.resume = undefined;
+    resume?.();
   }
 
   private operatorContext(node: GraphNode): OperatorContext {
     let keyedState: KeyedStateBackend | undefined;
     if (node.keyed) {
-      keyedState = new HeapKeyedStateBackend({
-        keyGroupRange: keyGroupRangeFor(this.subtaskIndex, this.task.parallelism, this.host.maxParallelism),
-        maxParallelism: this.host.maxParallelism,
-      });
+      const range = keyGroupRangeFor(this.subtaskIndex, this.task.parallelism, this.host.maxParallelism);
+      keyedState =
+        this.host.createKeyedState?.(node.uid, this.subtaskIndex, range) ??
+        new HeapKeyedStateBackend({ keyGroupRange: range, maxParallelism: this.host.maxParallelism });
       this.backends.push(keyedState);
+      this.backendsByUid.set(node.uid, keyedState);
     }
     return {
       uid: node.uid,
@@ -221,18 +259,24 @@ export class Subtask {
   private async runSource(): Promise<void> {
     const source = this.source!;
     const parallelism = this.task.parallelism;
-    const splits = source.createSplits(parallelism).filter((_, j) => j % parallelism === this.subtaskIndex);
-    const uid = this.operatorNodes.length >= 0 ? this.task.operators[0].uid : '';
+    const splits = this.restoredSplits ?? source.createSplits(parallelism).filter((_, j) => j % parallelism === this.subtaskIndex);
+    this.currentSplits = splits.map((split) => ({ split }));
+    const uid = this.task.operators[0].uid;
     const entry = this.entry!;
-    const sourceMetrics = this.metrics[0];
     const emit = (value: unknown, timestamp: number): void => entry.collect(value, timestamp);
     const batchSize = this.host.tuning.batchSize;
     let chunks = 0;
-    for (const split of splits) {
-      const reader = source.createReader(split, { subtaskIndex: this.subtaskIndex, parallelism, uid });
+    for (const current of this.currentSplits) {
+      const reader = source.createReader(current.split, { subtaskIndex: this.subtaskIndex, parallelism, uid });
+      current.reader = reader;
       try {
         while (!reader.finished) {
           if (this.state !== 'running') return;
+          if (this.triggers.length > 0) this.takeSourceCheckpoints();
+          if (this.paused) {
+            await this.waitForResume();
+            continue;
+          }
           if (!this.outputAvailable()) {
             await this.waitForOutput();
             continue;
@@ -251,12 +295,143 @@ export class Subtask {
       } finally {
         reader.close();
       }
+      current.split = reader.currentSplit();
+      current.reader = undefined;
+      current.finished = true;
     }
-    sourceMetrics.recordsIn = 0;
     if (this.state === 'running') {
       entry.emitWatermark(MAX_WATERMARK);
       await this.finishInput();
     }
+  }
+
+  /** Source: serve every pending trigger between two polls, in order. */
+  private takeSourceCheckpoints(): void {
+    for (let trigger = this.triggers.shift(); trigger; trigger = this.triggers.shift()) {
+      if (trigger.stop === 'terminate' && !this.drained) {
+        // Drain: windows and timers fire before the barrier, so their output is part of it.
+        this.drained = true;
+        this.entry!.emitWatermark(MAX_WATERMARK);
+      }
+      const splits = this.currentSplits
+        .filter((s) => !s.finished)
+        .map((s) => (s.reader ? s.reader.currentSplit() : s.split));
+      this.performCheckpoint(trigger.id, { splits });
+      // A stop pauses the source after its barrier; an abort of that checkpoint resumes it.
+      if (trigger.stop) this.paused = trigger.id;
+    }
+  }
+
+  /** Source: checkpoint n arrived from the coordinator. */
+  triggerCheckpoint(trigger: CheckpointTrigger): void {
+    if (!this.source || this.state !== 'running') return;
+    this.triggers.push(trigger);
+    const waiter = this.waitingForOutput;
+    this.waitingForOutput = undefined;
+    waiter?.();
+  }
+
+  /** Checkpoint n was aborted: a source paused by a stop-with-checkpoint n goes on. */
+  checkpointAborted(checkpointId: number): void {
+    if (this.aligning && this.aligning.id === checkpointId) this.cancelAlignment();
+    if (this.paused === checkpointId) {
+      this.paused = false;
+      const resume = this.resume;
+      this.resume = undefined;
+      resume?.();
+    }
+  }
+
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    if (this.state === 'failed' || this.state === 'canceled') return;
+    for (const op of this.operators) await op.notifyCheckpointComplete?.(checkpointId);
+  }
+
+  /** Restores operator state (what snapshotState returned, per old subtask) before open. */
+  async initializeState(statesByUid: ReadonlyMap<string, readonly unknown[]>): Promise<void> {
+    for (let i = 0; i < this.operators.length; i++) {
+      const states = statesByUid.get(this.operatorNodes[i].uid);
+      if (states) await this.operators[i].initializeState?.(states);
+    }
+  }
+
+  keyedStateOf(uid: string): KeyedStateBackend | undefined {
+    return this.backendsByUid.get(uid);
+  }
+
+  /** Ends the subtask for a suspend or stop: no draining, sinks keep what checkpoints staged. */
+  async suspend(): Promise<void> {
+    if (this.state === 'finished' || this.state === 'failed' || this.state === 'canceled') return;
+    this.state = 'finishing';
+    this.release();
+    for (let i = 0; i < this.operators.length; i++) {
+      await this.operators[i].suspend?.();
+      const value = await this.operators[i].close();
+      if (value !== undefined) this.sinkResults.push({ uid: this.operatorNodes[i].uid, value });
+    }
+    this.state = 'finished';
+    this.disposeState();
+    this.resolveDone(this.result());
+  }
+
+  private waitForResume(): Promise<void> {
+    if (this.paused === false || this.state !== 'running') return Promise.resolve();
+    return new Promise((resolve) => {
+      this.resume = resolve;
+    });
+  }
+
+  /** Snapshot of every operator of the chain, then the barrier goes downstream. */
+  private performCheckpoint(checkpointId: number, sourceState?: unknown): void {
+    this.lastCheckpoint = checkpointId;
+    const operators: Array<{ uid: string; state: unknown; keyedState?: KeyedStateBackend }> = [];
+    if (this.source) operators.push({ uid: this.task.operators[0].uid, state: sourceState });
+    for (let i = 0; i < this.operators.length; i++) {
+      const uid = this.operatorNodes[i].uid;
+      operators.push({ uid, state: this.operators[i].snapshotState?.(checkpointId), keyedState: this.backendsByUid.get(uid) });
+    }
+    this.host.onSnapshot?.(this, checkpointId, { operators });
+    for (const writer of this.writers) writer.barrier(checkpointId);
+  }
+
+  /** Aligned barriers: block each channel that delivered barrier n until every live channel has. */
+  private onBarrier(channel: number, checkpointId: number): void {
+    if (checkpointId <= this.lastCheckpoint) return;
+    const gate = this.gate!;
+    if (!this.aligning || this.aligning.id < checkpointId) {
+      // A newer barrier overtakes an alignment whose checkpoint was abandoned.
+      if (this.aligning) gate.unblockAll();
+      this.aligning = { id: checkpointId, arrived: new Set() };
+    } else if (this.aligning.id > checkpointId) {
+      return;
+    }
+    this.aligning.arrived.add(channel);
+    gate.block(channel);
+    this.completeAlignmentIfReady();
+  }
+
+  private completeAlignmentIfReady(): void {
+    const aligning = this.aligning;
+    if (!aligning) return;
+    const gate = this.gate!;
+    for (let c = 0; c < gate.channelCount; c++) if (!aligning.arrived.has(c) && !gate.isEnded(c)) return;
+    this.aligning = undefined;
+    this.performCheckpoint(aligning.id);
+    gate.unblockAll();
+  }
+
+  private cancelAlignment(): void {
+    this.aligning = undefined;
+    this.gate?.unblockAll();
+  }
+
+  private result(): SubtaskResult {
+    return {
+      taskId: this.task.id,
+      subtaskIndex: this.subtaskIndex,
+      operators: this.task.operators.map((o, i) => ({ uid: o.uid, ...this.metrics[i] })),
+      sinkResults: this.sinkResults,
+    };
   }
 
   private scheduleDrain(): void {
@@ -302,6 +477,7 @@ export class Subtask {
       const combined = gate.advanceWatermark(channel, message.watermark);
       if (combined !== undefined) head.processWatermark(combined);
     }
+    if (message.barrier !== undefined) this.onBarrier(channel, message.barrier);
     if (message.end) {
       if (gate.markEnded(channel)) {
         this.state = 'finishing';
@@ -309,6 +485,8 @@ export class Subtask {
       } else {
         const combined = gate.watermarkAfterEnd();
         if (combined !== undefined) head.processWatermark(combined);
+        // An ended channel no longer owes the barrier being aligned.
+        this.completeAlignmentIfReady();
       }
     }
   }
@@ -331,12 +509,7 @@ export class Subtask {
     this.state = 'finished';
     this.release();
     this.disposeState();
-    this.resolveDone({
-      taskId: this.task.id,
-      subtaskIndex: this.subtaskIndex,
-      operators: this.task.operators.map((o, i) => ({ uid: o.uid, ...this.metrics[i] })),
-      sinkResults: this.sinkResults,
-    });
+    this.resolveDone(this.result());
   }
 
   private disposeState(): void {

@@ -65,7 +65,7 @@ describe('Sinks.file', () => {
     expect(readdirSync(root).some((name) => name.endsWith('.inprogress'))).toBe(false);
   });
 
-  it('writes an empty part file for a subtask without records, and null for undefined', async () => {
+  it('writes no part file for a subtask without records, and null for undefined', async () => {
     const sink = Sinks.file<unknown>({ path: root });
     const empty = sink.createWriter({ uid: 'u', subtaskIndex: 0, parallelism: 2 });
     const odd = sink.createWriter({ uid: 'u', subtaskIndex: 1, parallelism: 2 });
@@ -73,18 +73,55 @@ describe('Sinks.file', () => {
     odd.write('x', 0);
     await empty.finish();
     await odd.finish();
-    expect(readFileSync(join(root, 'part-u-0-0'), 'utf8')).toBe('');
+    expect(readdirSync(root)).toEqual(['part-u-1-0']);
     expect(readFileSync(join(root, 'part-u-1-0'), 'utf8')).toBe('null\n"x"\n');
   });
 
-  it('replaces output left by an earlier attempt', async () => {
-    writeFileSync(join(root, '.part-u-0-0.inprogress'), 'stale in-progress data that is long\n');
-    writeFileSync(join(root, 'part-u-0-0'), 'stale\n');
+  it('never overwrites committed output of an earlier attempt', async () => {
+    writeFileSync(join(root, 'part-u-0-0'), 'earlier\n');
     const writer = Sinks.file<number>({ path: root }).createWriter({ uid: 'u', subtaskIndex: 0, parallelism: 1 });
     writer.write(1, 0);
     await writer.finish();
-    expect(readdirSync(root)).toEqual(['part-u-0-0']);
-    expect(readFileSync(join(root, 'part-u-0-0'), 'utf8')).toBe('1\n');
+    expect(readdirSync(root).sort()).toEqual(['part-u-0-0', 'part-u-0-1']);
+    expect(readFileSync(join(root, 'part-u-0-0'), 'utf8')).toBe('earlier\n');
+    expect(readFileSync(join(root, 'part-u-0-1'), 'utf8')).toBe('1\n');
+  });
+
+  it('stages output per checkpoint and makes it visible only when that checkpoint completes', async () => {
+    const writer = Sinks.file<number>({ path: root }).createWriter({ uid: 't', subtaskIndex: 0, parallelism: 1 });
+    writer.write(1, 0);
+    const state1 = writer.prepareCommit?.(1);
+    writer.write(2, 0);
+    const state2 = writer.prepareCommit?.(2);
+    writer.write(3, 0);
+    expect(readdirSync(root).filter((f) => !f.startsWith('.'))).toEqual([]);
+    expect(state1).toEqual({ subtaskIndex: 0, staged: [{ checkpointId: 1, seqs: [0] }] });
+    expect(state2).toEqual({ subtaskIndex: 0, staged: [{ checkpointId: 1, seqs: [0] }, { checkpointId: 2, seqs: [1] }] });
+    await writer.commit?.(1);
+    expect(readdirSync(root).filter((f) => !f.startsWith('.'))).toEqual(['part-t-0-0']);
+    // A failure now: checkpoint 2 never completes, record 3 was never checkpointed.
+    await writer.abort();
+    // The restore of checkpoint 2 (which completed after all, say) commits what it staged.
+    const restored = Sinks.file<number>({ path: root }).createWriter({ uid: 't', subtaskIndex: 0, parallelism: 1 });
+    await restored.recover?.([state2]);
+    expect(readdirSync(root).sort()).toEqual(['part-t-0-0', 'part-t-0-1']);
+    restored.write(4, 0);
+    await restored.finish();
+    const lines = readdirSync(root).sort().flatMap((f) => readFileSync(join(root, f), 'utf8').split('\n').filter(Boolean));
+    expect(lines).toEqual(['1', '2', '4']);
+  });
+
+  it('a restore discards what later, never completed checkpoints staged', async () => {
+    const writer = Sinks.file<number>({ path: root }).createWriter({ uid: 'd', subtaskIndex: 1, parallelism: 2 });
+    writer.write(1, 0);
+    const state1 = writer.prepareCommit?.(1);
+    writer.write(2, 0);
+    writer.prepareCommit?.(2);
+    writer.write(3, 0);
+    await writer.abort();
+    const restored = Sinks.file<number>({ path: root }).createWriter({ uid: 'd', subtaskIndex: 1, parallelism: 2 });
+    await restored.recover?.([state1]);
+    expect(readdirSync(root)).toEqual(['part-d-1-0']);
   });
 
   it('abort() leaves nothing behind, flushed or not', async () => {
