@@ -1,4 +1,12 @@
-// Checkpoints: coordinator, storage (file + S3), metadata format, shared-chunk registry, restore.
-// Nothing here yet: exactly-once checkpoints are the next issue. The folder exists so the
-// layout, and the rule that state and checkpoint never import api, hold from the start.
-export {};
+// Checkpoints: job-directory layout, metadata format, status from storage, shared-chunk registry, coordinator.
+export { initialCoordinatorState, stepCoordinator } from './coordinator/checkpoint-coordinator.ts';
+export type * from './coordinator/types.ts';
+export * from './errors.ts';
+export * from './layout.ts';
+export { crc32 } from './metadata/crc32.ts';
+export * from './metadata/metadata-codec.ts';
+export { isCheckpointMetadata, metadataProblem } from './metadata/metadata-shape.ts';
+export * from './registry/chunk-cleaner.ts';
+export { SharedChunkRegistry, chunkIdsOf, planRetention } from './registry/shared-chunk-registry.ts';
+export * from './status/checkpoint-status.ts';
+export type * from './types.ts';

@@ -1,6 +1,7 @@
 // The `baton` command line: subcommands parsed with commander.
 import { Command, CommanderError } from 'commander';
 import { BatonError } from '../runtime/errors.ts';
+import { registerCheckpointsCommand } from './commands/checkpoints.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { CliUsageError } from './parse-params.ts';
@@ -21,11 +22,15 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     .description('stream processing with exactly-once checkpoints and blue/green handover')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  let exitCode = 0;
   registerRunCommand(program, io.out);
   registerDemoCommand(program, io.out);
+  registerCheckpointsCommand(program, io.out, (code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof CliUsageError) {

@@ -172,6 +172,14 @@ export interface JobConfig {
 export interface CheckpointingConfig {
   readonly intervalMs: number;
   readonly mode: 'aligned' | 'unaligned';
+  /** A checkpoint not completed in this time is aborted. Default 60 s. */
+  readonly timeoutMs: number;
+  /** Least time between the end of one checkpoint and the start of the next. Default 0. */
+  readonly minPauseMs: number;
+  /** Consecutive failed checkpoints tolerated before the job fails. Default 0. */
+  readonly tolerableFailures: number;
+  /** Completed checkpoints kept in storage. Default 3. */
+  readonly retain: number;
 }
 
 /** Runtime tuning that does not change the graph (sent to workers with the plan). */

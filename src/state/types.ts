@@ -53,3 +53,28 @@ export interface KeyedStateBackend {
   keyCount(): number;
   dispose(): void;
 }
+
+/** One immutable chunk of keyed state for a key-group range: a full base or a delta. */
+export interface StateChunk {
+  readonly kind: 'base' | 'delta';
+  readonly range: KeyGroupRange;
+  /** Sorted by key bytes; a null value is a tombstone (deltas only). */
+  readonly entries: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]>;
+}
+
+/** A keyed state backend that checkpoints in chunks (LMDB: incremental; heap: always a base). */
+export interface ChunkedKeyedStateBackend extends KeyedStateBackend {
+  /** No change tracking: every checkpoint must store a full base. */
+  readonly alwaysBase?: boolean;
+  /** Changes since the previous snapshot, per changed range (none when nothing changed). */
+  snapshotDelta(): StateChunk[];
+  /** Everything live in the backend's range, as a base. */
+  snapshotBase(): StateChunk;
+  /** Replaces the state of the backend's range with these chains (each a base then its deltas). */
+  restoreChunks(chunks: readonly StateChunk[]): void;
+}
+
+export function isChunkedBackend(backend: KeyedStateBackend): backend is ChunkedKeyedStateBackend {
+  const b = backend as Partial<ChunkedKeyedStateBackend>;
+  return typeof b.snapshotDelta === 'function' && typeof b.snapshotBase === 'function' && typeof b.restoreChunks === 'function';
+}

@@ -3,7 +3,12 @@ import type { Command } from 'commander';
 import { runJob } from '../../runtime/coordinator/job-runner.ts';
 import type { JobParam } from '../../runtime/types.ts';
 import { formatCount, formatOperatorsTable } from '../format.ts';
-import { parseParam, parsePositiveInt } from '../parse-params.ts';
+import { CliUsageError, parseParam, parsePositiveInt } from '../parse-params.ts';
+
+function parseStateBackend(raw: string): 'lmdb' | 'heap' {
+  if (raw !== 'lmdb' && raw !== 'heap') throw new CliUsageError(`--state-backend must be lmdb or heap, got '${raw}'`);
+  return raw;
+}
 
 interface RunFlags {
   jobId?: string;
@@ -13,6 +18,11 @@ interface RunFlags {
   progressMs: number;
   batchSize?: number;
   channelCredits?: number;
+  checkpointStorage?: string;
+  restoreFrom?: string;
+  stopAfterCheckpoint?: number;
+  stateBackend?: 'lmdb' | 'heap';
+  allowNonRestoredState?: boolean;
 }
 
 export function registerRunCommand(program: Command, out: (line: string) => void): void {
@@ -27,6 +37,11 @@ export function registerRunCommand(program: Command, out: (line: string) => void
     .option('--progress-ms <ms>', 'interval of progress lines', parsePositiveInt('--progress-ms'), 1000)
     .option('--batch-size <n>', 'records per channel batch', parsePositiveInt('--batch-size'))
     .option('--channel-credits <n>', 'batches in flight per channel', parsePositiveInt('--channel-credits'))
+    .option('--checkpoint-storage <uri>', 'checkpoint root: file:///dir, a path, or s3://bucket/prefix')
+    .option('--restore-from <latest|n|path>', 'restore from the newest completed checkpoint, checkpoint n, or a .../chk-<n> path')
+    .option('--stop-after-checkpoint <n>', 'end (SUSPENDED) right after checkpoint n completes', parsePositiveInt('--stop-after-checkpoint'))
+    .option('--state-backend <lmdb|heap>', 'keyed state backend (default lmdb)', parseStateBackend)
+    .option('--allow-non-restored-state', 'drop checkpointed state of operators the job no longer has')
     .action(async (job: string, flags: RunFlags) => {
       const started = Date.now();
       const handle = await runJob(job, {
@@ -37,7 +52,13 @@ export function registerRunCommand(program: Command, out: (line: string) => void
         metricsIntervalMs: flags.progressMs,
         batchSize: flags.batchSize,
         channelCredits: flags.channelCredits,
+        checkpointStorage: flags.checkpointStorage,
+        restoreFrom: flags.restoreFrom === undefined ? undefined : /^\d+$/.test(flags.restoreFrom) ? Number(flags.restoreFrom) : flags.restoreFrom,
+        stopAfterCheckpoint: flags.stopAfterCheckpoint,
+        stateBackend: flags.stateBackend,
+        allowNonRestoredState: flags.allowNonRestoredState,
       });
+      handle.on('checkpoint', (c) => out(`${seconds()}s  checkpoint ${c.id} ${c.status}${c.status === 'COMPLETED' ? ` in ${c.durationMs} ms, ${formatCount(c.stateBytes)} state bytes` : `: ${c.failure}`}`));
       const seconds = () => ((Date.now() - started) / 1000).toFixed(1).padStart(6);
       out(`${seconds()}s  job '${handle.jobId}' submitted`);
       handle.on('status', (e) => out(`${seconds()}s  ${e.status}`));

@@ -2,6 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';
 import type { OperatorMetrics } from '../types.ts';
+import type { CheckpointStats } from './checkpoint-driver.ts';
 import type { JobResult } from './job-result.ts';
 
 /** Records in/out per operator uid, summed over subtasks, as last reported by the workers. */
@@ -12,6 +13,7 @@ export interface JobProgress {
 
 export interface JobHandleControl {
   cancel(): Promise<void>;
+  stop(mode: 'suspend' | 'terminate'): Promise<JobResult>;
   liveWorkerThreads(): number;
 }
 
@@ -51,8 +53,18 @@ export class JobHandle extends EventEmitter {
 
   override on(event: 'status', listener: (event: StatusEvent) => void): this;
   override on(event: 'progress', listener: (progress: JobProgress) => void): this;
+  override on(event: 'checkpoint', listener: (stats: CheckpointStats) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  /**
+   * Stops with a final checkpoint: `suspend` ends SUSPENDED (state kept for a restore),
+   * `terminate` first emits the maximum watermark so windows fire, and ends FINISHED.
+   */
+  stop(options: { mode: 'suspend' | 'terminate' } = { mode: 'suspend' }): Promise<JobResult> {
+    if (!this.control) return Promise.reject(new Error('job not started'));
+    return this.control.stop(options.mode);
   }
 
   /** Stops the job; `done` then resolves with status CANCELED. */

@@ -1,5 +1,6 @@
 // The result of a job and how it is assembled from the workers' reports.
 import type { ChannelStats } from '../channels/types.ts';
+import type { CheckpointStats } from './checkpoint-driver.ts';
 import type { JobStatus, StatusEvent } from '../lifecycle/job-status.ts';
 import type { JobGraph } from '../types.ts';
 import type { SubtaskMetricsReport, WorkerResult } from '../worker/protocol.ts';
@@ -26,6 +27,14 @@ export interface JobResult {
   readonly statusHistory: readonly StatusEvent[];
   /** Duration of each pre-state-load hook, slowest worker, in ms. */
   readonly hookMs: Readonly<Record<string, number>>;
+  /** Every checkpoint this run completed or aborted, in order. */
+  readonly checkpoints: readonly CheckpointStats[];
+  /** The checkpoint the job started from (after restarts: the last one it restored). */
+  readonly restoredFrom: number | undefined;
+  /** The checkpoint a stop-with-checkpoint (or stopAfterCheckpoint) ended on. */
+  readonly stoppedAtCheckpoint: number | undefined;
+  /** 1 plus the number of restarts. */
+  readonly attempts: number;
 }
 
 export function summarizeOperators(graph: JobGraph, reports: readonly SubtaskMetricsReport[]): Record<string, OperatorSummary> {

@@ -16,6 +16,30 @@ const RunJobOptionsSchema = z
     channelCredits: z.number().int().min(1).max(4096).default(8),
     metricsIntervalMs: z.number().int().min(10).default(500),
     params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    /** Root of checkpoint storage: `file:///dir`, a path, or `s3://bucket/prefix`; this job's files go under `<root>/<jobId>/`. */
+    checkpointStorage: z.string().min(1).optional(),
+    s3: z
+      .object({
+        endpoint: z.string().url().optional(),
+        region: z.string().min(1).optional(),
+        forcePathStyle: z.boolean().optional(),
+        credentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional() }).strict().optional(),
+        concurrency: z.number().int().min(1).max(256).optional(),
+      })
+      .strict()
+      .optional(),
+    restoreFrom: z.union([z.literal('latest'), z.number().int().min(1), z.string().min(1)]).optional(),
+    allowNonRestoredState: z.boolean().default(false),
+    stopAfterCheckpoint: z.number().int().min(1).optional(),
+    stateBackend: z.enum(['lmdb', 'heap']).default('lmdb'),
+    /** Local working directory of the LMDB state (default: a fresh directory under the OS temp dir). */
+    stateDir: z.string().min(1).optional(),
+    restartStrategy: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('none') }).strict(),
+        z.object({ type: z.literal('fixedDelay'), attempts: z.number().int().min(1), delayMs: z.number().int().min(0) }).strict(),
+      ])
+      .default({ type: 'none' }),
   })
   .strict();
 

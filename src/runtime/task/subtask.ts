@@ -48,6 +48,8 @@ export interface SubtaskHost {
    * snapshots keyed state at once (before any further record) and uploads asynchronously.
    */
   onSnapshot?(subtask: Subtask, checkpointId: number, parts: SubtaskSnapshotParts): void;
+  /** A source subtask read all of its input. */
+  onInputEnded?(): void;
 }
 
 /** What one subtask contributes to a checkpoint, before upload. */
@@ -300,6 +302,7 @@ export class Subtask {
       current.finished = true;
     }
     if (this.state === 'running') {
+      this.host.onInputEnded?.();
       entry.emitWatermark(MAX_WATERMARK);
       await this.finishInput();
     }

@@ -2,7 +2,43 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from '../errors.ts';
 import type { ChannelStats } from '../channels/types.ts';
+import type { KeyGroupChain } from '../../checkpoint/types.ts';
+import type { S3StorageOptions } from '../../checkpoint/storage/types.ts';
 import type { ExecutionPlan, GraphBuildConfig, OperatorMetrics, RuntimeTuning } from '../types.ts';
+
+/** Where and how a worker keeps state and writes checkpoint chunks. */
+export interface WorkerStateConfig {
+  readonly backend: 'lmdb' | 'heap';
+  /** This worker's LMDB directory. */
+  readonly stateDir: string;
+  /** Checkpoint storage root URI and the job's directory under it; absent when checkpointing is off. */
+  readonly checkpointStorage?: string;
+  readonly s3?: S3StorageOptions;
+}
+
+/** What one operator subtask restores. */
+export interface OperatorRestore {
+  readonly uid: string;
+  readonly subtaskIndex: number;
+  readonly chains: readonly KeyGroupChain[];
+  readonly states: readonly unknown[];
+  readonly splits?: readonly unknown[];
+}
+
+export interface WorkerRestore {
+  readonly checkpointId: number;
+  readonly operators: readonly OperatorRestore[];
+}
+
+/** A subtask's part of checkpoint n, as acknowledged to the coordinator. */
+export interface SubtaskAck {
+  readonly taskId: number;
+  readonly subtaskIndex: number;
+  readonly operators: ReadonlyArray<{ readonly uid: string; readonly state: unknown; readonly keyed: readonly KeyGroupChain[] }>;
+  readonly stateBytes: number;
+  readonly syncMs: number;
+  readonly asyncMs: number;
+}
 
 /** The piscina task a worker runs for the lifetime of the job. */
 export interface WorkerPayload {
@@ -17,13 +53,19 @@ export interface WorkerPayload {
   readonly ports: ReadonlyArray<{ readonly channelId: number; readonly port: MessagePort }>;
   /** Milliseconds between progress reports. */
   readonly metricsIntervalMs: number;
+  readonly state: WorkerStateConfig;
 }
 
 export type CoordinatorCommand =
   | { readonly type: 'run-hooks' }
-  | { readonly type: 'restore' }
+  | { readonly type: 'restore'; readonly restore?: WorkerRestore }
   | { readonly type: 'start' }
-  | { readonly type: 'cancel' };
+  | { readonly type: 'cancel' }
+  | { readonly type: 'trigger-checkpoint'; readonly id: number; readonly stop?: 'after' | 'suspend' | 'terminate' }
+  | { readonly type: 'checkpoint-complete'; readonly id: number }
+  | { readonly type: 'checkpoint-aborted'; readonly id: number }
+  /** End after a stop-with-checkpoint completed: subtasks close without draining. */
+  | { readonly type: 'stop' };
 
 export interface SubtaskMetricsReport {
   readonly uid: string;
@@ -36,7 +78,11 @@ export type WorkerEvent =
   | { readonly type: 'hooks-done'; readonly hookMs: Readonly<Record<string, number>> }
   | { readonly type: 'restored' }
   | { readonly type: 'metrics'; readonly operators: readonly SubtaskMetricsReport[] }
-  | { readonly type: 'failed'; readonly error: SerializedError };
+  | { readonly type: 'failed'; readonly error: SerializedError }
+  | { readonly type: 'checkpoint-ack'; readonly id: number; readonly task: string; readonly ack: SubtaskAck }
+  | { readonly type: 'checkpoint-decline'; readonly id: number; readonly task: string; readonly reason: string }
+  /** A source subtask read all its input: no further checkpoint can complete. */
+  | { readonly type: 'source-finished' };
 
 export interface WorkerResult {
   readonly workerIndex: number;

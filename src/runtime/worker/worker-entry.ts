@@ -10,9 +10,13 @@ import { graphFingerprint } from '../graph/plan.ts';
 import { HookRunFailure, runPreStateHooks } from '../lifecycle/pre-state-hooks.ts';
 import { OperatorFailure } from '../operators/operator-failure.ts';
 import type { EdgeWriters } from '../task/record-writer-output.ts';
-import { Subtask } from '../task/subtask.ts';
-import { isJobDefinition, type JobGraph, type PlannedChannel } from '../types.ts';
-import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerResult } from './protocol.ts';
+import { Subtask, type SubtaskHost } from '../task/subtask.ts';
+import { isJobDefinition, type JobGraph, type PlannedChannel, type SourceSplit } from '../types.ts';
+import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from './protocol.ts';
+import { WorkerCheckpoints } from './worker-checkpoints.ts';
+import { WorkerStateBackends } from './worker-state-backends.ts';
+import { scopeStorage } from '../../checkpoint/scoped-storage.ts';
+import { openStorage } from '../../checkpoint/storage/index.ts';
 
 export function serializeFailure(error: unknown): SerializedError {
   if (error instanceof OperatorFailure) {
@@ -32,6 +36,8 @@ class WorkerSession {
   private readonly writers: ChannelWriter[] = [];
   private readonly portsByChannel = new Map<number, MessagePort>();
   private graph!: JobGraph;
+  private stateBackends: WorkerStateBackends | undefined;
+  private checkpoints: WorkerCheckpoints | undefined;
   private outcome: WorkerResult['outcome'] | undefined;
   private finish!: (result: WorkerResult) => void;
   private metricsTimer: ReturnType<typeof setInterval> | undefined;
@@ -86,8 +92,20 @@ class WorkerSession {
         return;
       }
       case 'restore':
-        await this.createSubtasks();
+        await this.createSubtasks(command.restore);
         this.post({ type: 'restored' });
+        return;
+      case 'trigger-checkpoint':
+        for (const subtask of this.subtasks) subtask.triggerCheckpoint({ id: command.id, stop: command.stop });
+        return;
+      case 'checkpoint-complete':
+        for (const subtask of this.subtasks) await subtask.notifyCheckpointComplete(command.id);
+        return;
+      case 'checkpoint-aborted':
+        for (const subtask of this.subtasks) subtask.checkpointAborted(command.id);
+        return;
+      case 'stop':
+        for (const subtask of this.subtasks) await subtask.suspend();
         return;
       case 'start':
         this.start();
@@ -98,14 +116,29 @@ class WorkerSession {
     }
   }
 
-  private async createSubtasks(): Promise<void> {
-    const { plan, workerIndex, tuning } = this.payload;
+  private async createSubtasks(restore: WorkerRestore | undefined): Promise<void> {
+    const { plan, workerIndex, tuning, state } = this.payload;
     const encoder = new BatchEncoder();
-    const host = {
+    this.stateBackends = new WorkerStateBackends(state, plan.maxParallelism);
+    if (state.checkpointStorage) {
+      const storage = scopeStorage(openStorage(state.checkpointStorage, { s3: state.s3 }), this.payload.jobId);
+      this.checkpoints = new WorkerCheckpoints(storage, this.stateBackends.codec, {
+        ack: (id, task, ack) => this.post({ type: 'checkpoint-ack', id, task, ack }),
+        decline: (id, task, reason) => this.post({ type: 'checkpoint-decline', id, task, reason }),
+      });
+    }
+    const backends = this.stateBackends;
+    const host: SubtaskHost = {
       workerIndex,
       maxParallelism: plan.maxParallelism,
       tuning,
       onFailure: (error: unknown) => this.failWith(error),
+      createKeyedState: (uid, subtaskIndex, range) => backends.create(uid, subtaskIndex, range),
+      onSnapshot: (subtask, id, parts) => {
+        if (!this.checkpoints) throw new Error('checkpoint triggered without checkpoint storage');
+        this.checkpoints.onSnapshot(subtask, id, parts);
+      },
+      onInputEnded: () => this.post({ type: 'source-finished' }),
     };
     const bySubtask = new Map<string, Subtask>();
     for (const task of plan.tasks) {
@@ -122,6 +155,7 @@ class WorkerSession {
       const gate = bySubtask.get(`${channel.toTask}`)!.gate!;
       connectInboundPort(this.requirePort(channel), gate, channel.inputChannelIndex);
     }
+    if (restore) await this.restore(restore);
     for (const subtask of this.subtasks) {
       const edges: EdgeWriters[] = subtask.task.outputs.map((edge) => {
         const consumer = plan.tasks[edge.to];
@@ -139,6 +173,28 @@ class WorkerSession {
         };
       });
       await subtask.open(edges);
+    }
+  }
+
+  /** Rebuilds keyed state (chunks downloaded in parallel), operator states and source splits. */
+  private async restore(restore: WorkerRestore): Promise<void> {
+    const byUid = new Map<string, Subtask>();
+    for (const subtask of this.subtasks) for (const op of subtask.task.operators) byUid.set(op.uid, subtask);
+    await Promise.all(
+      restore.operators.map(async (op) => {
+        const subtask = byUid.get(op.uid);
+        if (!subtask) return;
+        if (op.chains.length > 0) {
+          if (!this.checkpoints) throw new Error('restoring keyed state needs checkpoint storage');
+          await this.checkpoints.restoreKeyed(subtask, op.uid, op.chains);
+        }
+        if (op.splits) subtask.restoredSplits = [...op.splits] as SourceSplit[];
+      }),
+    );
+    for (const subtask of this.subtasks) {
+      const states = new Map<string, readonly unknown[]>();
+      for (const op of restore.operators) if (byUid.get(op.uid) === subtask && op.states.length > 0) states.set(op.uid, op.states);
+      await subtask.initializeState(states);
     }
   }
 
@@ -198,6 +254,7 @@ class WorkerSession {
       }
     }
     const operators = this.metricsReport();
+    this.stateBackends?.close();
     for (const port of this.portsByChannel.values()) port.close();
     this.payload.control.close();
     this.finish({ workerIndex: this.payload.workerIndex, outcome, error, operators, sinkResults, channels });

@@ -1,0 +1,113 @@
+// Checks that a decoded value has the shape of CheckpointMetadata, naming the first bad field by path.
+import { MAX_MAX_PARALLELISM } from '../../state/key-groups.ts';
+import { isValidChunkId, isValidExclusiveName } from '../layout.ts';
+import type { CheckpointMetadata } from '../types.ts';
+
+type Problem = string | undefined;
+
+const SAFE_NAME_RULE = "[A-Za-z0-9._-], no '..', no leading '.' or '_'";
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function check(path: string, ok: boolean, expected: string, value: unknown): Problem {
+  return ok ? undefined : `${path}: expected ${expected}, got ${describe(value)}`;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing (missing)';
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
+function firstProblem<T>(items: readonly T[], each: (item: T, index: number) => Problem): Problem {
+  for (let i = 0; i < items.length; i++) {
+    const problem = each(items[i], i);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+function chunkProblem(path: string, chunk: unknown, index: number): Problem {
+  if (!isRecord(chunk)) return check(path, false, 'a chunk reference', chunk);
+  return (
+    check(`${path}.id`, typeof chunk.id === 'string' && isValidChunkId(chunk.id), `a chunk id safe as a file name (${SAFE_NAME_RULE})`, chunk.id) ??
+    check(`${path}.kind`, chunk.kind === 'base' || chunk.kind === 'delta', "'base' or 'delta'", chunk.kind) ??
+    // A base replaces everything before it, so one in the middle means the chain was built wrong.
+    check(`${path}.kind`, index === 0 || chunk.kind === 'delta', "'delta' (a base may only start a chain)", chunk.kind) ??
+    check(`${path}.bytes`, isCount(chunk.bytes), 'a non-negative integer', chunk.bytes) ??
+    check(`${path}.entries`, isCount(chunk.entries), 'a non-negative integer', chunk.entries)
+  );
+}
+
+function chainProblem(path: string, chain: unknown, maxParallelism: number): Problem {
+  if (!isRecord(chain)) return check(path, false, 'a key-group chain', chain);
+  const range = chain.range;
+  if (!isRecord(range)) return check(`${path}.range`, false, 'a key-group range', range);
+  const { start, end } = range;
+  const problem =
+    check(`${path}.range.start`, isCount(start) && start < maxParallelism, `an integer in [0, ${maxParallelism})`, start) ??
+    // `end < start` is the empty range (more subtasks than key groups).
+    check(`${path}.range.end`, Number.isSafeInteger(end) && (end as number) >= (start as number) - 1 && (end as number) < maxParallelism, `an integer in [start - 1, ${maxParallelism})`, end);
+  if (problem !== undefined) return problem;
+  if (!Array.isArray(chain.chain)) return check(`${path}.chain`, false, 'an array', chain.chain);
+  return firstProblem(chain.chain, (chunk, i) => chunkProblem(`${path}.chain[${i}]`, chunk, i));
+}
+
+function operatorProblem(path: string, op: unknown, maxParallelism: number, uids: Set<string>): Problem {
+  if (!isRecord(op)) return check(path, false, 'an operator snapshot', op);
+  const problem =
+    check(`${path}.uid`, typeof op.uid === 'string' && op.uid.length > 0, 'a non-empty string', op.uid) ??
+    check(`${path}.uid`, !uids.has(op.uid as string), 'a uid not used by another operator', op.uid) ??
+    check(`${path}.parallelism`, isCount(op.parallelism) && op.parallelism > 0, 'a positive integer', op.parallelism) ??
+    check(`${path}.keyed`, Array.isArray(op.keyed), 'an array', op.keyed) ??
+    check(`${path}.subtasks`, Array.isArray(op.subtasks), 'an array', op.subtasks);
+  if (problem !== undefined) return problem;
+  uids.add(op.uid as string);
+  const parallelism = op.parallelism as number;
+  return (
+    firstProblem(op.keyed as unknown[], (chain, i) => chainProblem(`${path}.keyed[${i}]`, chain, maxParallelism)) ??
+    firstProblem(op.subtasks as unknown[], (sub, i) =>
+      isRecord(sub)
+        ? check(`${path}.subtasks[${i}].subtaskIndex`, isCount(sub.subtaskIndex) && sub.subtaskIndex < parallelism, `an integer in [0, ${parallelism})`, sub.subtaskIndex)
+        : check(`${path}.subtasks[${i}]`, false, 'a subtask state', sub),
+    )
+  );
+}
+
+/**
+ * The first way `value` is not valid CheckpointMetadata, as `path: problem`, or undefined when it
+ * is valid. Every chunk id and exclusive file name is checked against layout.ts, so paths built
+ * from valid metadata never leave the job directory.
+ *
+ * @example metadataProblem({ jobId: '' }) // 'jobId: expected a non-empty string, got ""'
+ */
+export function metadataProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) return check('metadata', false, 'an object', value);
+  const m = value;
+  const problem =
+    check('jobId', typeof m.jobId === 'string' && m.jobId.length > 0, 'a non-empty string', m.jobId) ??
+    check('checkpointId', isCount(m.checkpointId), 'a non-negative integer', m.checkpointId) ??
+    check('triggeredAt', Number.isFinite(m.triggeredAt), 'a finite number', m.triggeredAt) ??
+    check('completedAt', Number.isFinite(m.completedAt), 'a finite number', m.completedAt) ??
+    check('maxParallelism', isCount(m.maxParallelism) && m.maxParallelism >= 1 && m.maxParallelism <= MAX_MAX_PARALLELISM, `an integer in [1, ${MAX_MAX_PARALLELISM}]`, m.maxParallelism) ??
+    check('operators', Array.isArray(m.operators), 'an array', m.operators) ??
+    check('exclusiveFiles', Array.isArray(m.exclusiveFiles), 'an array', m.exclusiveFiles);
+  if (problem !== undefined) return problem;
+  const uids = new Set<string>();
+  return (
+    firstProblem(m.operators as unknown[], (op, i) => operatorProblem(`operators[${i}]`, op, m.maxParallelism as number, uids)) ??
+    firstProblem(m.exclusiveFiles as unknown[], (name, i) =>
+      check(`exclusiveFiles[${i}]`, typeof name === 'string' && isValidExclusiveName(name), `a file name safe in chk-<n>/ (${SAFE_NAME_RULE})`, name),
+    )
+  );
+}
+
+/** Narrows `value` to CheckpointMetadata when {@link metadataProblem} finds nothing. @example if (isCheckpointMetadata(v)) use(v.checkpointId) */
+export function isCheckpointMetadata(value: unknown): value is CheckpointMetadata {
+  return metadataProblem(value) === undefined;
+}

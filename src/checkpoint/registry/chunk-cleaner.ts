@@ -1,0 +1,112 @@
+// Storage side of the shared-chunk registry: rebuild it from metadata, delete what nothing references.
+import { CheckpointNotFoundError, CorruptMetadataError } from '../errors.ts';
+import { SHARED_DIR, checkpointDir, metadataKey, parseSharedChunkKey, sharedChunkKey } from '../layout.ts';
+import { type SkippedCheckpoint, listCheckpoints, readMetadata } from '../status/checkpoint-status.ts';
+import type { CheckpointStorage } from '../storage/types.ts';
+import type { CheckpointMetadata } from '../types.ts';
+import { SharedChunkRegistry, chunkIdsOf } from './shared-chunk-registry.ts';
+
+/** A registry rebuilt from storage, and the COMPLETED checkpoints whose metadata could not be read. */
+export interface RebuiltRegistry {
+  readonly registry: SharedChunkRegistry;
+  /** Oldest first. A corrupt one's chunks are unknown; a vanished one was discarded meanwhile. */
+  readonly skipped: readonly SkippedCheckpoint[];
+}
+
+/** Result of {@link orphanChunks}. */
+export interface OrphanReport {
+  /** Chunk ids under `shared/` that no completed checkpoint and nothing in flight references, sorted. */
+  readonly orphans: readonly string[];
+  /** COMPLETED checkpoints with corrupt metadata; while there are any, `orphans` is empty. */
+  readonly unreadable: readonly number[];
+}
+
+/**
+ * Builds the registry from the metadata of every COMPLETED checkpoint in storage. Deriving it
+ * from storage (never from a separate mutable file) means a restarted job, the CLI or another
+ * deployment all see the same references as the files a restore would read.
+ *
+ * @example const { registry, skipped } = await rebuildRegistry(storage);
+ */
+export async function rebuildRegistry(storage: CheckpointStorage): Promise<RebuiltRegistry> {
+  const completed = (await listCheckpoints(storage)).filter((c) => c.status === 'COMPLETED');
+  const read = await Promise.all(
+    completed.map(async ({ id }): Promise<{ id: number; metadata: CheckpointMetadata } | SkippedCheckpoint> => {
+      try {
+        return { id, metadata: await readMetadata(storage, id) };
+      } catch (error) {
+        // Storage failures propagate: a registry missing a readable checkpoint would free its chunks.
+        if (error instanceof CorruptMetadataError || error instanceof CheckpointNotFoundError) return { id, error };
+        throw error;
+      }
+    }),
+  );
+  const registry = new SharedChunkRegistry();
+  const skipped: SkippedCheckpoint[] = [];
+  for (const entry of read) {
+    if ('error' in entry) skipped.push(entry);
+    else registry.register(entry.id, chunkIdsOf(entry.metadata));
+  }
+  return { registry, skipped };
+}
+
+/**
+ * Deletes those of `candidateIds` that `registry` says no retained checkpoint references (checked
+ * again here, since the registry may have changed since the candidates were chosen). Returns the
+ * deleted ids, sorted.
+ *
+ * @example await deleteUnreferenced(storage, registry, registry.release(3));
+ */
+export async function deleteUnreferenced(storage: CheckpointStorage, registry: SharedChunkRegistry, candidateIds: Iterable<string>): Promise<string[]> {
+  const ids = [...new Set(candidateIds)].filter((id) => !registry.isReferenced(id)).sort();
+  // Keys are built (and validated) before anything is deleted.
+  const keys = ids.map(sharedChunkKey);
+  if (keys.length > 0) await storage.delete(keys);
+  return ids;
+}
+
+/**
+ * Discards checkpoint n: deletes its `_metadata` first, so that from then on nobody takes it for
+ * COMPLETED and starts restoring from files that are about to go; then the shared chunks only it
+ * used; then the rest of `chk-<n>/`. A crash part way leaves leftovers, never a broken COMPLETED
+ * checkpoint. Returns the deleted chunk ids.
+ *
+ * @example for (const n of planRetention(completed, 2)) await discardCheckpoint(storage, registry, n);
+ */
+export async function discardCheckpoint(storage: CheckpointStorage, registry: SharedChunkRegistry, n: number): Promise<string[]> {
+  await storage.delete([metadataKey(n)]);
+  const deleted = await deleteUnreferenced(storage, registry, registry.release(n));
+  const rest = await storage.list(checkpointDir(n));
+  if (rest.length > 0) await storage.delete(rest);
+  return deleted;
+}
+
+/**
+ * Chunks under `shared/` that no COMPLETED checkpoint references and that are not in flight:
+ * leftovers of checkpoints that failed or were cut off by a crash.
+ *
+ * Listings carry no modification time, so instead of a grace period the caller says which chunks
+ * are in flight: every chunk a not-yet-completed checkpoint of the running job references
+ * (uploaded or reused). It is read after `shared/` is listed and before metadata is read, so any
+ * listed chunk is either in flight, or its checkpoint's metadata is seen, or it is an orphan: pass
+ * the job's live set (or a function), not a copy taken earlier. Only the process that writes
+ * checkpoints to this job directory may delete what this returns; any other has no in-flight set.
+ *
+ * While a COMPLETED checkpoint's metadata is corrupt, its chunks are unknown, so nothing is
+ * reported as an orphan.
+ *
+ * @example const { orphans } = await orphanChunks(storage, job.inFlightChunks);
+ */
+export async function orphanChunks(storage: CheckpointStorage, inFlight: ReadonlySet<string> | (() => Iterable<string>)): Promise<OrphanReport> {
+  const listed = new Set<string>();
+  for (const key of await storage.list(SHARED_DIR)) {
+    const id = parseSharedChunkKey(key);
+    if (id !== undefined) listed.add(id);
+  }
+  const busy = new Set(typeof inFlight === 'function' ? inFlight() : inFlight);
+  const { registry, skipped } = await rebuildRegistry(storage);
+  const unreadable = skipped.filter((s) => s.error instanceof CorruptMetadataError).map((s) => s.id);
+  if (unreadable.length > 0) return { orphans: [], unreadable };
+  const orphans = [...listed].filter((id) => !busy.has(id) && !registry.isReferenced(id)).sort();
+  return { orphans, unreadable };
+}

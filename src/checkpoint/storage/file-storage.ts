@@ -1,0 +1,207 @@
+// Checkpoint storage in a local directory: atomic writes by temp file + fsync + rename.
+import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { JobConfigError } from '../../runtime/errors.ts';
+import { mapWithConcurrency } from './concurrency.ts';
+import { redactUserInfo, StorageIoError, StorageNotFoundError } from './errors.ts';
+import { compareKeys, normalizeListPrefix, storageKeyProblem, TEMP_MARKER, validateStorageKey } from './storage-key.ts';
+import type { CheckpointStorage } from './types.ts';
+
+/** Parallel unlinks in one `delete` call; enough to hide latency without exhausting descriptors. */
+const DELETE_CONCURRENCY = 16;
+/** Retries of a write whose directory a concurrent `delete` pruned between mkdir and open. */
+const PUT_DIRECTORY_RETRIES = 5;
+
+/**
+ * Storage rooted at a local directory, given as `file:///abs/dir` or a plain (absolute or relative)
+ * path. The directory is created on the first write.
+ *
+ * `put` writes `<key>.tmp-<random>`, fsyncs it, renames it over the key and fsyncs the directory,
+ * so a reader (or a restart after a crash) sees either the old object, or the whole new one, and
+ * never a torn file. `list` skips such temp files. `delete` also removes folders it leaves empty.
+ *
+ * @example
+ * ```ts
+ * const storage = new FileStorage('file:///data/checkpoints');
+ * await storage.put('orders/chk-1/_metadata', bytes);
+ * await storage.list('orders/chk-1'); // ['orders/chk-1/_metadata']
+ * ```
+ */
+export class FileStorage implements CheckpointStorage {
+  readonly uri: string;
+  /** Absolute path of the root directory. */
+  readonly directory: string;
+
+  constructor(uriOrPath: string) {
+    this.directory = directoryOf(uriOrPath);
+    this.uri = pathToFileURL(this.directory).href;
+  }
+
+  async put(key: string, data: Uint8Array): Promise<void> {
+    const path = this.#path(key);
+    try {
+      await writeAtomically(path, data);
+    } catch (error) {
+      throw new StorageIoError(this.uri, key, 'put', error);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const path = this.#path(key);
+    try {
+      return await readFile(path);
+    } catch (error) {
+      // A folder or a path through a file is "no such object", as it would be on S3.
+      if (isCode(error, 'ENOENT', 'EISDIR', 'ENOTDIR')) throw new StorageNotFoundError(this.uri, key);
+      throw new StorageIoError(this.uri, key, 'get', error);
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const path = this.#path(key);
+    try {
+      return (await stat(path)).isFile();
+    } catch (error) {
+      if (isCode(error, 'ENOENT', 'ENOTDIR')) return false;
+      throw new StorageIoError(this.uri, key, 'exists', error);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const folder = normalizeListPrefix(prefix);
+    const keys: string[] = [];
+    try {
+      await walk(folder === '' ? this.directory : join(this.directory, ...folder.split('/')), folder === '' ? '' : `${folder}/`, keys);
+    } catch (error) {
+      throw new StorageIoError(this.uri, prefix, 'list', error);
+    }
+    return keys.sort(compareKeys);
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    // Every key is checked before the first unlink, so a bad key deletes nothing.
+    const paths = keys.map((key) => this.#path(key));
+    await mapWithConcurrency(paths, DELETE_CONCURRENCY, async (path, index) => {
+      try {
+        await rm(path, { force: true });
+      } catch (error) {
+        throw new StorageIoError(this.uri, keys[index], 'delete', error);
+      }
+      await this.#pruneEmptyParents(path);
+    });
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between calls.
+  }
+
+  #path(key: string): string {
+    return join(this.directory, ...validateStorageKey(key).split('/'));
+  }
+
+  /** Removes folders emptied by a delete (e.g. a disposed `chk-<n>/`), up to but never the root. */
+  async #pruneEmptyParents(path: string): Promise<void> {
+    for (let dir = dirname(path); dir !== this.directory && dir.startsWith(this.directory); dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        // Not empty (or already gone, or not ours to remove): stop, it is only tidying.
+        return;
+      }
+    }
+  }
+}
+
+function directoryOf(uriOrPath: string): string {
+  if (typeof uriOrPath !== 'string' || uriOrPath === '') throw new JobConfigError('checkpointStorage', 'the storage location is empty');
+  if (!/^file:/i.test(uriOrPath)) return resolve(uriOrPath);
+  // Never echo a user-info part: it may hold a secret.
+  const shown = redactUserInfo(uriOrPath);
+  if (!/^file:\/\//i.test(uriOrPath)) {
+    throw new JobConfigError('checkpointStorage', `'${shown}' is not a file URL of an absolute path; use file:///abs/dir or a plain path`);
+  }
+  let url: URL;
+  try {
+    url = new URL(uriOrPath);
+  } catch {
+    throw new JobConfigError('checkpointStorage', `'${shown}' is not a valid file URL`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new JobConfigError('checkpointStorage', 'a file URL must not contain a user name or password');
+  }
+  try {
+    return resolve(fileURLToPath(url));
+  } catch (error) {
+    throw new JobConfigError('checkpointStorage', `'${shown}' is not a local file URL (${(error as Error).message})`);
+  }
+}
+
+async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  for (let attempt = 0; ; attempt++) {
+    const temp = `${path}${TEMP_MARKER}${randomBytes(8).toString('hex')}`;
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      await mkdir(dir, { recursive: true });
+      handle = await open(temp, 'wx');
+    } catch (error) {
+      // A concurrent delete may prune the freshly made folder before the open: make it again.
+      if (isCode(error, 'ENOENT') && attempt < PUT_DIRECTORY_RETRIES) continue;
+      throw error;
+    }
+    try {
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw error;
+    }
+    // The rename is durable only once the directory entry is on disk.
+    await syncDirectory(dir);
+    return;
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (error) {
+    // Some platforms (Windows) and file systems cannot open or fsync a directory; the data itself is synced.
+    if (!isCode(error, 'EISDIR', 'EINVAL', 'EPERM', 'EACCES', 'ENOTSUP')) throw error;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Collects every file under `dir` whose key is valid (this skips temp files of unfinished writes). */
+async function walk(dir: string, keyPrefix: string, out: string[]): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isCode(error, 'ENOENT', 'ENOTDIR')) return;
+    throw error;
+  }
+  // One folder at a time: a deep tree must not open hundreds of directory handles at once.
+  for (const entry of entries) {
+    const key = keyPrefix + entry.name;
+    if (storageKeyProblem(key) !== undefined) continue;
+    if (entry.isDirectory()) await walk(join(dir, entry.name), `${key}/`, out);
+    else if (entry.isFile()) out.push(key);
+  }
+}
+
+function isCode(error: unknown, ...codes: string[]): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && codes.includes(code);
+}

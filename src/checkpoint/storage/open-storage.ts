@@ -1,0 +1,36 @@
+// Picks the checkpoint storage implementation for a URI by its scheme.
+import { JobConfigError } from '../../runtime/errors.ts';
+import { redactUserInfo } from './errors.ts';
+import { FileStorage } from './file-storage.ts';
+import { S3Storage } from './s3-storage.ts';
+import type { CheckpointStorage, S3StorageOptions } from './types.ts';
+
+/** Settings passed through to the implementation `openStorage` picks. */
+export interface OpenStorageOptions {
+  readonly s3?: S3StorageOptions;
+}
+
+/**
+ * Opens storage for `file:///abs/dir`, a plain absolute or relative path, or `s3://bucket/prefix`.
+ *
+ * @throws JobConfigError (option `checkpointStorage`) for an unknown scheme or a malformed URI.
+ * @example
+ * ```ts
+ * const storage = openStorage('s3://checkpoints/prod', { s3: { region: 'eu-west-1' } });
+ * const keys = await storage.list('orders/chk-117');
+ * ```
+ */
+export function openStorage(uri: string, options: OpenStorageOptions = {}): CheckpointStorage {
+  if (typeof uri !== 'string' || uri.trim() === '') throw new JobConfigError('checkpointStorage', 'the storage URI is empty');
+  const scheme = schemeOf(uri);
+  if (scheme === undefined || scheme === 'file') return new FileStorage(uri);
+  if (scheme === 's3') return new S3Storage(uri, options.s3);
+  throw new JobConfigError('checkpointStorage', `unsupported scheme '${scheme}:' in '${redactUserInfo(uri)}'; use file:///dir, s3://bucket/prefix or a path`);
+}
+
+/** The lower-cased URI scheme, or undefined for a plain path. */
+function schemeOf(uri: string): string | undefined {
+  // One letter before ':' is a Windows drive (C:\data), not a scheme.
+  const match = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(uri);
+  return match === null ? undefined : match[1].toLowerCase();
+}

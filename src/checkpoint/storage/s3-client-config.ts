@@ -1,0 +1,56 @@
+// S3 client settings for checkpoint storage, following the AWS conventions for env and defaults.
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3StorageOptions } from './types.ts';
+
+/** Region used when neither options, env nor the AWS profile name one (S3-compatible servers ignore it). */
+export const FALLBACK_REGION = 'us-east-1';
+
+/**
+ * The `S3Client` configuration for `options`, filling gaps from `env` the way the AWS tools do:
+ * region from `AWS_REGION` / `AWS_DEFAULT_REGION` (then the AWS profile, then `us-east-1`), endpoint
+ * from `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, path-style addressing whenever an endpoint is set
+ * (S3-compatible servers rarely have per-bucket host names), credentials from the default chain.
+ * Checksums are always `WHEN_REQUIRED`: otherwise the SDK sends stream bodies aws-chunked, which
+ * some S3-compatible servers store framing and all — silent corruption.
+ *
+ * @example
+ * ```ts
+ * const client = new S3Client(resolveS3ClientConfig({ endpoint: 'http://127.0.0.1:4569' }));
+ * ```
+ */
+export function resolveS3ClientConfig(options: S3StorageOptions = {}, env: NodeJS.ProcessEnv = process.env): S3ClientConfig {
+  const endpoint = options.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  const region = options.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? regionFromProfileOrFallback;
+  return {
+    region,
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
+    ...(options.credentials !== undefined ? { credentials: { ...options.credentials } } : {}),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+let profileRegion: Promise<string> | undefined;
+
+/**
+ * The SDK's own region chain (AWS profile files included) with a fallback instead of its
+ * "Region is missing" error: a local S3-compatible server needs no region at all.
+ */
+function regionFromProfileOrFallback(): Promise<string> {
+  profileRegion ??= (async () => {
+    const probe = new S3Client({});
+    try {
+      return await probe.config.region();
+    } catch {
+      return FALLBACK_REGION;
+    } finally {
+      probe.destroy();
+    }
+  })();
+  return profileRegion;
+}

@@ -1,0 +1,72 @@
+// `baton checkpoints list|status|inspect <job-dir>`: reads checkpoint state from storage alone.
+import type { Command } from 'commander';
+import { listCheckpoints, checkpointStatus, readMetadata } from '../../checkpoint/status/checkpoint-status.ts';
+import { openStorage } from '../../checkpoint/storage/index.ts';
+import type { CheckpointStatus } from '../../checkpoint/types.ts';
+import { formatCount } from '../format.ts';
+import { parsePositiveInt } from '../parse-params.ts';
+
+/** Exit codes of `baton checkpoints status`, so scripts can branch on them. */
+export const STATUS_EXIT_CODES: Readonly<Record<CheckpointStatus, number>> = {
+  COMPLETED: 0,
+  FAILED: 3,
+  IN_PROGRESS: 4,
+  UNKNOWN: 5,
+};
+
+export function registerCheckpointsCommand(program: Command, out: (line: string) => void, setExitCode: (code: number) => void): void {
+  const checkpoints = program.command('checkpoints').description('inspect the checkpoints in a job directory (<root>/<jobId>, file:// or s3://)');
+
+  checkpoints
+    .command('list')
+    .argument('<job-dir>', 'URI or path of the directory holding chk-<n>')
+    .action(async (jobDir: string) => {
+      const storage = openStorage(jobDir);
+      try {
+        const entries = await listCheckpoints(storage);
+        if (entries.length === 0) out(`no checkpoints in ${storage.uri}`);
+        for (const e of entries) out(`chk-${e.id}\t${e.status}`);
+      } finally {
+        await storage.close();
+      }
+    });
+
+  checkpoints
+    .command('status')
+    .argument('<job-dir>', 'URI or path of the directory holding chk-<n>')
+    .argument('<n>', 'checkpoint number', parsePositiveInt('<n>'))
+    .description(`prints the status; exit code ${Object.entries(STATUS_EXIT_CODES).map(([s, c]) => `${c} ${s}`).join(', ')}`)
+    .action(async (jobDir: string, n: number) => {
+      const storage = openStorage(jobDir);
+      try {
+        const status = await checkpointStatus(storage, n);
+        out(status);
+        setExitCode(STATUS_EXIT_CODES[status]);
+      } finally {
+        await storage.close();
+      }
+    });
+
+  checkpoints
+    .command('inspect')
+    .argument('<job-dir>', 'URI or path of the directory holding chk-<n>')
+    .argument('<n>', 'checkpoint number', parsePositiveInt('<n>'))
+    .action(async (jobDir: string, n: number) => {
+      const storage = openStorage(jobDir);
+      try {
+        const meta = await readMetadata(storage, n);
+        out(`checkpoint ${meta.checkpointId} of job '${meta.jobId}': triggered ${new Date(meta.triggeredAt).toISOString()}, completed in ${meta.completedAt - meta.triggeredAt} ms, maxParallelism ${meta.maxParallelism}`);
+        for (const op of meta.operators) {
+          const bytes = op.keyed.reduce((a, c) => a + c.chain.reduce((b, r) => b + r.bytes, 0), 0);
+          out(`operator '${op.uid}' parallelism ${op.parallelism}: ${op.keyed.length} key-group range(s), ${formatCount(bytes)} state bytes, ${op.subtasks.length} subtask state(s)`);
+          for (const chain of op.keyed) {
+            const size = chain.chain.reduce((a, r) => a + r.bytes, 0);
+            const deltas = chain.chain.filter((r) => r.kind === 'delta').length;
+            out(`  key groups ${chain.range.start}-${chain.range.end}: chain of ${chain.chain.length} (base + ${deltas} delta), ${formatCount(size)} bytes`);
+          }
+        }
+      } finally {
+        await storage.close();
+      }
+    });
+}

@@ -1,0 +1,189 @@
+// Runs the pure checkpoint coordinator: a clock tick, worker acks in, storage and worker commands out.
+import { initialCoordinatorState, stepCoordinator } from '../../checkpoint/coordinator/checkpoint-coordinator.ts';
+import type { CheckpointSettings, CoordinatorEffect, CoordinatorEvent, CoordinatorState, StopMode } from '../../checkpoint/coordinator/types.ts';
+import type { CheckpointMetadata, OperatorSnapshot } from '../../checkpoint/types.ts';
+import type { CoordinatorCommand, SubtaskAck } from '../worker/protocol.ts';
+
+/** Statistics of one checkpoint, as the job handle reports them. */
+export interface CheckpointStats {
+  readonly id: number;
+  readonly status: 'COMPLETED' | 'FAILED';
+  readonly triggeredAt: number;
+  readonly endedAt: number;
+  readonly durationMs: number;
+  readonly stateBytes: number;
+  readonly failure?: string;
+}
+
+/** What the driver needs from storage (metadata, failure markers, cleanup), injected. */
+export interface CheckpointPersistence {
+  writeMetadata(metadata: CheckpointMetadata): Promise<void>;
+  writeFailed(id: number, reason: string): Promise<void>;
+  discard(ids: readonly number[], retained: readonly CheckpointMetadata[]): Promise<void>;
+}
+
+export interface CheckpointDriverOptions {
+  readonly jobId: string;
+  readonly settings: CheckpointSettings;
+  readonly maxParallelism: number;
+  /** Every subtask (`task/subtask`) that acknowledges a checkpoint. */
+  readonly tasks: readonly string[];
+  /** Parallelism per operator uid, for the metadata. */
+  readonly parallelism: ReadonlyMap<string, number>;
+  readonly firstId: number;
+  readonly stopAfter?: number;
+  readonly persistence: CheckpointPersistence;
+  readonly broadcast: (command: CoordinatorCommand) => void;
+  readonly onCompleted: (stats: CheckpointStats) => void;
+  readonly onFailed: (stats: CheckpointStats) => void;
+  readonly onStopping: (id: number, mode: StopMode) => void;
+  readonly failJob: (reason: string) => void;
+  readonly now?: () => number;
+}
+
+/** Assembles a checkpoint's metadata from its acknowledgements (pure). */
+export function buildMetadata(
+  jobId: string,
+  id: number,
+  triggeredAt: number,
+  completedAt: number,
+  maxParallelism: number,
+  parallelism: ReadonlyMap<string, number>,
+  acks: readonly SubtaskAck[],
+): CheckpointMetadata {
+  const byUid = new Map<string, { keyed: OperatorSnapshot['keyed'][number][]; subtasks: Array<{ subtaskIndex: number; state: unknown }> }>();
+  for (const ack of acks) {
+    for (const op of ack.operators) {
+      const entry = byUid.get(op.uid) ?? { keyed: [], subtasks: [] };
+      entry.keyed.push(...op.keyed);
+      entry.subtasks.push({ subtaskIndex: ack.subtaskIndex, state: op.state ?? null });
+      byUid.set(op.uid, entry);
+    }
+  }
+  const operators: OperatorSnapshot[] = [...byUid.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([uid, e]) => ({
+      uid,
+      parallelism: parallelism.get(uid) ?? e.subtasks.length,
+      keyed: e.keyed.sort((a, b) => a.range.start - b.range.start),
+      subtasks: e.subtasks.sort((a, b) => a.subtaskIndex - b.subtaskIndex),
+    }));
+  return { jobId, checkpointId: id, triggeredAt, completedAt, maxParallelism, operators, exclusiveFiles: [] };
+}
+
+export class CheckpointDriver {
+  private state: CoordinatorState<SubtaskAck>;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly now: () => number;
+  private readonly retained: CheckpointMetadata[] = [];
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  readonly history: CheckpointStats[] = [];
+
+  constructor(private readonly options: CheckpointDriverOptions) {
+    this.now = options.now ?? Date.now;
+    this.state = initialCoordinatorState<SubtaskAck>(options.firstId, this.now(), options.stopAfter);
+  }
+
+  start(): void {
+    const every = Math.max(5, Math.min(50, Math.floor(this.options.settings.intervalMs / 4)));
+    this.timer = setInterval(() => this.dispatch({ type: 'tick', now: this.now() }), every);
+    this.timer.unref();
+    this.dispatch({ type: 'tick', now: this.now() });
+  }
+
+  /** No checkpoint is triggered any more (input ended, job ending); running writes still finish. */
+  close(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Waits for metadata writes, failure markers and discards still under way. */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise);
+    const untrack = () => this.inFlight.delete(promise);
+    promise.then(untrack, untrack);
+    return promise;
+  }
+
+  requestStop(mode: 'suspend' | 'terminate'): void {
+    this.dispatch({ type: 'stop', mode, now: this.now() });
+  }
+
+  onAck(id: number, task: string, ack: SubtaskAck): void {
+    this.dispatch({ type: 'ack', id, task, snapshot: ack, now: this.now() });
+  }
+
+  onDecline(id: number, task: string, reason: string): void {
+    this.dispatch({ type: 'decline', id, task, reason, now: this.now() });
+  }
+
+  get lastCompleted(): number | undefined {
+    return this.state.lastCompleted;
+  }
+
+  private dispatch(event: CoordinatorEvent<SubtaskAck>): void {
+    // Once closed nothing new starts; what is already being written still completes (and discards).
+    if (this.stopped && (event.type === 'tick' || event.type === 'stop')) return;
+    const { state, effects } = stepCoordinator(this.state, event, this.options.settings, this.options.tasks);
+    this.state = state;
+    for (const effect of effects) this.execute(effect);
+  }
+
+  private execute(effect: CoordinatorEffect<SubtaskAck>): void {
+    const o = this.options;
+    switch (effect.type) {
+      case 'trigger':
+        o.broadcast({ type: 'trigger-checkpoint', id: effect.id, stop: effect.stop });
+        return;
+      case 'write-metadata': {
+        const completedAt = this.now();
+        const acks = effect.acks.map((a) => a.snapshot);
+        const metadata = buildMetadata(o.jobId, effect.id, effect.triggeredAt, completedAt, o.maxParallelism, o.parallelism, acks);
+        const stateBytes = acks.reduce((a, b) => a + b.stateBytes, 0);
+        this.track(o.persistence.writeMetadata(metadata)).then(
+          () => {
+            this.retained.push(metadata);
+            const stats: CheckpointStats = { id: effect.id, status: 'COMPLETED', triggeredAt: effect.triggeredAt, endedAt: this.now(), durationMs: this.now() - effect.triggeredAt, stateBytes };
+            this.history.push(stats);
+            this.dispatch({ type: 'metadata-written', id: effect.id, now: this.now() });
+            o.onCompleted(stats);
+          },
+          (error: unknown) => this.dispatch({ type: 'metadata-failed', id: effect.id, reason: (error as Error).message ?? String(error), now: this.now() }),
+        );
+        return;
+      }
+      case 'notify-complete':
+        o.broadcast({ type: 'checkpoint-complete', id: effect.id });
+        return;
+      case 'abort': {
+        const stats: CheckpointStats = { id: effect.id, status: 'FAILED', triggeredAt: Number.NaN, endedAt: this.now(), durationMs: Number.NaN, stateBytes: 0, failure: effect.reason };
+        this.history.push(stats);
+        o.broadcast({ type: 'checkpoint-aborted', id: effect.id });
+        this.track(o.persistence.writeFailed(effect.id, effect.reason)).catch(() => {
+          // The checkpoint has no _metadata either way: a missing _FAILED only makes it IN_PROGRESS for readers.
+        });
+        o.onFailed(stats);
+        return;
+      }
+      case 'discard': {
+        const keep = this.retained.filter((m) => !effect.ids.includes(m.checkpointId));
+        this.retained.splice(0, this.retained.length, ...keep);
+        this.track(o.persistence.discard(effect.ids, keep)).catch(() => {
+          // Leftovers only cost space; the next discard or a cleanup run removes them.
+        });
+        return;
+      }
+      case 'job-stopping':
+        o.onStopping(effect.id, effect.mode);
+        return;
+      case 'fail-job':
+        o.failJob(effect.reason);
+        return;
+    }
+  }
+}

@@ -1,0 +1,318 @@
+// One attempt at running a job: worker pool, channels, lifecycle phases, checkpoints, and how it ended.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { StopMode } from '../../checkpoint/coordinator/types.ts';
+import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import { planRestore } from '../../checkpoint/restore/plan-restore.ts';
+import { JobCanceledError, reviveError, WorkerFailureError } from '../errors.ts';
+import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
+import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
+import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
+import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
+import type { JobHandle } from './job-handle.ts';
+import type { ResolvedRunJobOptions } from './run-options.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+type Phase = 'ready' | 'hooks-done' | 'restored';
+
+/** How long failed or canceled workers get to abort before their threads are terminated. */
+const SETTLE_TIMEOUT_MS = 5_000;
+
+export type AttemptOutcome =
+  | { readonly kind: 'finished'; readonly results: readonly WorkerResult[] }
+  | { readonly kind: 'stopped'; readonly mode: StopMode; readonly checkpointId: number; readonly results: readonly WorkerResult[] }
+  | { readonly kind: 'canceled'; readonly results: readonly WorkerResult[] }
+  | { readonly kind: 'failed'; readonly error: unknown; readonly results: readonly WorkerResult[] };
+
+export interface AttemptContext {
+  readonly handle: JobHandle;
+  readonly moduleUrl: string;
+  readonly graph: JobGraph;
+  readonly plan: ExecutionPlan;
+  readonly options: ResolvedRunJobOptions;
+  /** The job's directory in checkpoint storage (when checkpointing or restoring). */
+  readonly jobStorage?: CheckpointStorage;
+  readonly checkpointStorageUri?: string;
+  readonly checkpointing?: CheckpointingConfig;
+  /** Loads the checkpoint to restore (after the hooks ran), or undefined for an empty start. */
+  readonly loadRestore: () => Promise<CheckpointMetadata | undefined>;
+  /** Next checkpoint id (after every id already in storage). */
+  readonly firstCheckpointId: () => Promise<number>;
+  readonly stateRoot: string;
+  readonly onCheckpoint: (stats: CheckpointStats) => void;
+}
+
+export class JobAttempt {
+  private pool: WorkerPool | undefined;
+  private pending: Promise<WorkerResult>[] = [];
+  private controls: MessagePort[] = [];
+  private readonly arrived = new Map<Phase, Set<number>>();
+  private phaseWaiter: { phase: Phase; resolve: () => void } | undefined;
+  private failure: unknown;
+  private failureSignal!: (error: unknown) => void;
+  private readonly failed: Promise<never>;
+  readonly hookMs: Record<string, number> = {};
+  readonly latestMetrics = new Map<string, SubtaskMetricsReport>();
+  private canceled = false;
+  private driver: CheckpointDriver | undefined;
+  private stopping: { mode: StopMode; id: number } | undefined;
+  private stopRequest: 'suspend' | 'terminate' | undefined;
+  restoredCheckpoint: number | undefined;
+
+  constructor(private readonly ctx: AttemptContext) {
+    this.failed = new Promise<never>((_, reject) => {
+      this.failureSignal = reject;
+    });
+    this.failed.catch(() => {});
+  }
+
+  get checkpointHistory(): readonly CheckpointStats[] {
+    return this.driver?.history ?? [];
+  }
+
+  async run(): Promise<AttemptOutcome> {
+    const { handle, plan } = this.ctx;
+    try {
+      handle.transition({ type: 'initialize' });
+      this.pending = this.launchWorkers();
+      await this.untilAll('ready');
+      handle.transition({ type: 'workers-ready' });
+      this.broadcast({ type: 'run-hooks' });
+      await this.untilAll('hooks-done');
+      handle.transition({ type: 'hooks-done' });
+      const metadata = await Promise.race([this.ctx.loadRestore(), this.failed]);
+      this.restoredCheckpoint = metadata?.checkpointId;
+      const restores = metadata ? this.planWorkerRestores(metadata) : undefined;
+      this.controls.forEach((port, i) => this.send(port, { type: 'restore', restore: restores?.[i] }));
+      await this.untilAll('restored');
+      handle.transition({ type: 'state-restored' });
+      handle.transition({ type: 'start-signal' });
+      this.broadcast({ type: 'start' });
+      await this.startCheckpointing();
+      const results = await Promise.race([Promise.all(this.pending), this.failed]);
+      this.driver?.close();
+      await this.driver?.drain();
+      if (this.canceled) throw new JobCanceledError(handle.jobId);
+      const failedWorker = results.find((r) => r.error !== undefined) ?? results.find((r) => r.outcome !== 'finished');
+      if (failedWorker) {
+        const cause = failedWorker.error
+          ? reviveError(failedWorker.error, failedWorker.workerIndex)
+          : new WorkerFailureError(failedWorker.workerIndex, `ended ${failedWorker.outcome}`);
+        this.fail(cause);
+        throw this.failure ?? cause;
+      }
+      await this.shutdown();
+      if (this.stopping) return { kind: 'stopped', mode: this.stopping.mode, checkpointId: this.stopping.id, results };
+      return { kind: 'finished', results };
+    } catch (error) {
+      // Record the first cause before workers are stopped: their own endings are consequences.
+      if (!this.canceled) this.fail(error);
+      this.driver?.close();
+      await this.driver?.drain();
+      const settled = await this.settleWorkers();
+      await this.shutdown();
+      const results = settled.length === plan.workers ? settled : [];
+      if (this.canceled) return { kind: 'canceled', results };
+      return { kind: 'failed', error: this.failure ?? error, results };
+    }
+  }
+
+  cancel(): void {
+    if (this.canceled) return;
+    this.canceled = true;
+    this.driver?.close();
+    this.broadcast({ type: 'cancel' });
+    this.failureSignal(new JobCanceledError(this.ctx.handle.jobId));
+  }
+
+  /** Stop with a final checkpoint; before checkpointing started, the request waits for it. */
+  stop(mode: 'suspend' | 'terminate'): void {
+    if (this.driver) this.driver.requestStop(mode);
+    else this.stopRequest = mode;
+  }
+
+  get hasCheckpointing(): boolean {
+    return this.ctx.checkpointing !== undefined;
+  }
+
+  liveWorkerThreads(): number {
+    return this.pool?.liveThreads ?? 0;
+  }
+
+  private async startCheckpointing(): Promise<void> {
+    const { checkpointing, jobStorage, plan, graph, handle, options } = this.ctx;
+    if (!checkpointing || !jobStorage) return;
+    const firstId = Math.max(await this.ctx.firstCheckpointId(), (this.restoredCheckpoint ?? 0) + 1);
+    const tasks = plan.tasks.flatMap((t) => Array.from({ length: t.parallelism }, (_, i) => `${t.id}/${i}`));
+    this.driver = new CheckpointDriver({
+      jobId: handle.jobId,
+      settings: checkpointing,
+      maxParallelism: plan.maxParallelism,
+      tasks,
+      parallelism: new Map(graph.nodes.map((n) => [n.uid, n.parallelism])),
+      firstId,
+      stopAfter: options.stopAfterCheckpoint,
+      persistence: new StorageCheckpointPersistence(jobStorage),
+      broadcast: (command) => this.broadcast(command),
+      onCompleted: (stats) => this.ctx.onCheckpoint(stats),
+      onFailed: (stats) => this.ctx.onCheckpoint(stats),
+      onStopping: (id, mode) => {
+        this.stopping = { id, mode };
+        this.broadcast({ type: 'stop' });
+      },
+      failJob: (reason) => this.fail(new WorkerFailureError(-1, `checkpointing failed: ${reason}`)),
+    });
+    this.driver.start();
+    if (this.stopRequest) this.driver.requestStop(this.stopRequest);
+  }
+
+  private planWorkerRestores(metadata: CheckpointMetadata): WorkerRestore[] {
+    const { graph, plan, options } = this.ctx;
+    const sourceUids = new Set(plan.tasks.filter((t) => t.isSource).map((t) => t.operators[0].uid));
+    const targets = graph.nodes.map((n) => ({ uid: n.uid, parallelism: n.parallelism, keyed: n.keyed, isSource: sourceUids.has(n.uid) }));
+    const restorePlan = planRestore(metadata, targets, plan.maxParallelism, options.allowNonRestoredState);
+    const perWorker: OperatorRestore[][] = Array.from({ length: plan.workers }, () => []);
+    for (const [uid, subtasks] of restorePlan) {
+      subtasks.forEach((s, subtaskIndex) => {
+        perWorker[subtaskIndex].push({ uid, subtaskIndex, chains: s.chains, states: s.states, splits: s.splits });
+      });
+    }
+    return perWorker.map((operators) => ({ checkpointId: metadata.checkpointId, operators }));
+  }
+
+  private launchWorkers(): Promise<WorkerResult>[] {
+    const { plan, options, handle } = this.ctx;
+    this.pool = new WorkerPool(plan.workers);
+    const ports: Array<Array<{ channelId: number; port: MessagePort }>> = Array.from({ length: plan.workers }, () => []);
+    for (const channel of plan.channels) {
+      if (channel.fromSubtask === channel.toSubtask) continue;
+      const { port1, port2 } = new MessageChannel();
+      ports[channel.fromSubtask].push({ channelId: channel.id, port: port1 });
+      ports[channel.toSubtask].push({ channelId: channel.id, port: port2 });
+    }
+    return Array.from({ length: plan.workers }, (_, workerIndex) => {
+      const { port1, port2 } = new MessageChannel();
+      this.controls.push(port1);
+      port1.on('message', (event: WorkerEvent) => this.onWorkerEvent(workerIndex, event));
+      const stateDir = join(this.ctx.stateRoot, `worker-${workerIndex}`);
+      mkdirSync(stateDir, { recursive: true });
+      const payload: WorkerPayload = {
+        jobId: handle.jobId,
+        moduleUrl: this.ctx.moduleUrl,
+        workerIndex,
+        buildConfig: { parallelism: options.parallelism, maxParallelism: options.maxParallelism, params: options.params },
+        plan,
+        tuning: { batchSize: options.batchSize, channelCredits: options.channelCredits },
+        control: port2,
+        ports: ports[workerIndex],
+        metricsIntervalMs: options.metricsIntervalMs,
+        state: { backend: options.stateBackend, stateDir, checkpointStorage: this.ctx.checkpointStorageUri, s3: options.s3 },
+      };
+      return this.pool!.run(payload, ports[workerIndex].map((p) => p.port)).catch((error: unknown) => {
+        const failure = new WorkerFailureError(workerIndex, `thread ended abnormally: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+        this.fail(failure);
+        throw failure;
+      });
+    });
+  }
+
+  private onWorkerEvent(workerIndex: number, event: WorkerEvent): void {
+    switch (event.type) {
+      case 'ready':
+      case 'restored':
+        this.arrive(event.type, workerIndex);
+        return;
+      case 'hooks-done':
+        for (const [name, ms] of Object.entries(event.hookMs)) this.hookMs[name] = Math.max(this.hookMs[name] ?? 0, ms);
+        this.arrive('hooks-done', workerIndex);
+        return;
+      case 'metrics':
+        for (const report of event.operators) this.latestMetrics.set(`${report.uid}/${report.subtaskIndex}`, report);
+        this.emitProgress();
+        return;
+      case 'failed':
+        this.fail(reviveError(event.error, workerIndex));
+        return;
+      case 'checkpoint-ack':
+        this.driver?.onAck(event.id, event.task, event.ack);
+        return;
+      case 'checkpoint-decline':
+        this.driver?.onDecline(event.id, event.task, event.reason);
+        return;
+      case 'source-finished':
+        // A source that ended cannot pass barriers any more: no further checkpoint could complete.
+        if (!this.stopping) this.driver?.close();
+        return;
+    }
+  }
+
+  private emitProgress(): void {
+    const operators: Record<string, { recordsIn: number; recordsOut: number }> = {};
+    for (const report of this.latestMetrics.values()) {
+      const entry = operators[report.uid] ?? { recordsIn: 0, recordsOut: 0 };
+      operators[report.uid] = entry;
+      entry.recordsIn += report.metrics.recordsIn;
+      entry.recordsOut += report.metrics.recordsOut;
+    }
+    this.ctx.handle.emit('progress', { at: Date.now(), operators });
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== undefined || this.canceled) return;
+    this.failure = error;
+    this.driver?.close();
+    this.broadcast({ type: 'cancel' });
+    this.failureSignal(error);
+  }
+
+  private arrive(phase: Phase, workerIndex: number): void {
+    const set = this.arrived.get(phase) ?? new Set<number>();
+    set.add(workerIndex);
+    this.arrived.set(phase, set);
+    const waiter = this.phaseWaiter;
+    if (waiter && waiter.phase === phase && set.size === this.ctx.plan.workers) {
+      this.phaseWaiter = undefined;
+      waiter.resolve();
+    }
+  }
+
+  private untilAll(phase: Phase): Promise<void> {
+    if ((this.arrived.get(phase)?.size ?? 0) === this.ctx.plan.workers) return Promise.resolve();
+    const reached = new Promise<void>((resolve) => {
+      this.phaseWaiter = { phase, resolve };
+    });
+    return Promise.race([reached, this.failed]);
+  }
+
+  private send(port: MessagePort, command: CoordinatorCommand): void {
+    try {
+      port.postMessage(command);
+    } catch {
+      // The worker already closed its end: it has ended and needs no command.
+    }
+  }
+
+  private broadcast(command: CoordinatorCommand): void {
+    for (const port of this.controls) this.send(port, command);
+  }
+
+  /** Lets canceled workers abort their sinks cleanly before the threads are terminated. */
+  private async settleWorkers(): Promise<WorkerResult[]> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), SETTLE_TIMEOUT_MS);
+    });
+    const settled = await Promise.race([Promise.allSettled(this.pending), timeout]);
+    clearTimeout(timer);
+    if (!settled) return [];
+    return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const port of this.controls) port.close();
+    this.controls = [];
+    await this.pool?.destroy();
+  }
+}

@@ -1,0 +1,187 @@
+// Drives a job across attempts: restore source, restart strategy, stop and cancel, and the final result.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseCheckpointDir } from '../../checkpoint/layout.ts';
+import { findLatestRestorable, listCheckpoints, readMetadata } from '../../checkpoint/status/checkpoint-status.ts';
+import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import { JobConfigError } from '../errors.ts';
+import { isTerminal } from '../lifecycle/job-status.ts';
+import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
+import type { WorkerResult } from '../worker/protocol.ts';
+import type { CheckpointStats } from './checkpoint-driver.ts';
+import { type AttemptOutcome, JobAttempt } from './job-attempt.ts';
+import type { JobHandle, JobHandleControl } from './job-handle.ts';
+import { collectSinkResults, type JobResult, summarizeOperators } from './job-result.ts';
+import type { ResolvedRunJobOptions } from './run-options.ts';
+
+export interface JobControllerInit {
+  readonly handle: JobHandle;
+  readonly moduleUrl: string;
+  readonly graph: JobGraph;
+  readonly plan: ExecutionPlan;
+  readonly options: ResolvedRunJobOptions;
+  readonly checkpointing?: CheckpointingConfig;
+  readonly checkpointStorageUri?: string;
+  readonly jobStorage?: CheckpointStorage;
+}
+
+/** Resolves `restoreFrom` against the job's directory: 'latest', a number, or a `.../chk-<n>` path. */
+export async function resolveRestore(storage: CheckpointStorage, restoreFrom: 'latest' | number | string): Promise<CheckpointMetadata | undefined> {
+  if (restoreFrom === 'latest') return (await findLatestRestorable(storage)).latest?.metadata;
+  if (typeof restoreFrom === 'number') return readMetadata(storage, restoreFrom);
+  if (/^\d+$/.test(restoreFrom)) return readMetadata(storage, Number(restoreFrom));
+  const trimmed = restoreFrom.replace(/\/+$/, '').replace(/\/_metadata$/, '');
+  const slash = trimmed.lastIndexOf('/');
+  const id = parseCheckpointDir(trimmed.slice(slash + 1));
+  const parent = trimmed.slice(0, slash);
+  if (id === undefined) throw new JobConfigError('restoreFrom', `'${restoreFrom}' is not 'latest', a checkpoint number or a path ending in chk-<n>`);
+  const own = storage.uri.replace(/\/+$/, '');
+  const sameDir = parent === own || `file://${parent}` === own || parent === own.replace(/^file:\/\//, '');
+  if (!sameDir) {
+    throw new JobConfigError('restoreFrom', `'${restoreFrom}' is outside this job's checkpoint directory ${own}; set checkpointStorage and jobId to match it`);
+  }
+  return readMetadata(storage, id);
+}
+
+export class JobController implements JobHandleControl {
+  private attempt: JobAttempt | undefined;
+  private canceled = false;
+  private pendingStop: 'suspend' | 'terminate' | undefined;
+  private readonly startedAt = Date.now();
+  private readonly checkpoints: CheckpointStats[] = [];
+  private restoredFrom: number | undefined;
+  private attempts = 0;
+
+  constructor(private readonly init: JobControllerInit) {}
+
+  async run(): Promise<void> {
+    const { handle, options } = this.init;
+    const strategy = options.restartStrategy;
+    let restarts = 0;
+    for (;;) {
+      this.attempts++;
+      const stateRoot = options.stateDir ? join(options.stateDir, `attempt-${this.attempts}`) : mkdtempSync(join(tmpdir(), `baton-${handle.jobId}-`));
+      const attempt = this.createAttempt(stateRoot, this.attempts === 1 ? options.restoreFrom : this.init.checkpointing ? 'latest' : undefined);
+      this.attempt = attempt;
+      if (this.pendingStop) attempt.stop(this.pendingStop);
+      let outcome: AttemptOutcome;
+      try {
+        outcome = await attempt.run();
+      } finally {
+        rmSync(stateRoot, { recursive: true, force: true });
+      }
+      if (outcome.kind === 'failed' && !this.canceled && strategy.type === 'fixedDelay' && restarts < strategy.attempts) {
+        restarts++;
+        handle.transition({ type: 'restart' });
+        await new Promise((resolve) => setTimeout(resolve, strategy.delayMs));
+        if (!this.canceled) continue;
+        outcome = { kind: 'canceled', results: [] };
+      }
+      this.finish(outcome, attempt);
+      return;
+    }
+  }
+
+  cancel(): Promise<void> {
+    const { handle } = this.init;
+    if (!isTerminal(handle.status) && !this.canceled) {
+      this.canceled = true;
+      this.attempt?.cancel();
+    }
+    return handle.done.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  stop(mode: 'suspend' | 'terminate'): Promise<JobResult> {
+    if (!this.init.checkpointing) {
+      return Promise.reject(new JobConfigError('stop', 'stop with a checkpoint needs checkpointing: call env.enableCheckpointing(...) in the job'));
+    }
+    this.pendingStop = mode;
+    this.attempt?.stop(mode);
+    return this.init.handle.done;
+  }
+
+  liveWorkerThreads(): number {
+    return this.attempt?.liveWorkerThreads() ?? 0;
+  }
+
+  private createAttempt(stateRoot: string, restoreFrom: 'latest' | number | string | undefined): JobAttempt {
+    const { jobStorage } = this.init;
+    return new JobAttempt({
+      handle: this.init.handle,
+      moduleUrl: this.init.moduleUrl,
+      graph: this.init.graph,
+      plan: this.init.plan,
+      options: this.init.options,
+      jobStorage,
+      checkpointStorageUri: this.init.checkpointStorageUri,
+      checkpointing: this.init.checkpointing,
+      stateRoot,
+      loadRestore: async () => {
+        if (restoreFrom === undefined || !jobStorage) return undefined;
+        const metadata = await resolveRestore(jobStorage, restoreFrom);
+        this.restoredFrom = metadata?.checkpointId;
+        const stopAfter = this.init.options.stopAfterCheckpoint;
+        if (metadata && stopAfter !== undefined && stopAfter <= metadata.checkpointId) {
+          throw new JobConfigError('stopAfterCheckpoint', `${stopAfter} is not after the restored checkpoint ${metadata.checkpointId}`);
+        }
+        return metadata;
+      },
+      firstCheckpointId: async () => {
+        if (!jobStorage) return 1;
+        const ids = (await listCheckpoints(jobStorage)).map((c) => c.id);
+        return ids.length === 0 ? 1 : Math.max(...ids) + 1;
+      },
+      onCheckpoint: (stats) => {
+        this.checkpoints.push(stats);
+        this.init.handle.emit('checkpoint', stats);
+      },
+    });
+  }
+
+  private finish(outcome: AttemptOutcome, attempt: JobAttempt): void {
+    const { handle } = this.init;
+    switch (outcome.kind) {
+      case 'finished':
+        handle.transition({ type: 'input-ended' });
+        handle.resolve(this.result(outcome.results, attempt));
+        return;
+      case 'stopped':
+        handle.transition(outcome.mode === 'terminate' ? { type: 'input-ended' } : { type: 'suspended' });
+        handle.resolve(this.result(outcome.results, attempt, outcome.checkpointId));
+        return;
+      case 'canceled':
+        if (!isTerminal(handle.status)) handle.transition({ type: 'cancel' });
+        handle.resolve(this.result(outcome.results, attempt));
+        return;
+      case 'failed':
+        if (!isTerminal(handle.status)) handle.transition({ type: 'fail', error: outcome.error });
+        handle.reject(outcome.error);
+        return;
+    }
+  }
+
+  private result(results: readonly WorkerResult[], attempt: JobAttempt, stoppedAt?: number): JobResult {
+    const { handle, graph } = this.init;
+    const reports = results.length > 0 ? results.flatMap((r) => r.operators) : [...attempt.latestMetrics.values()];
+    return {
+      jobId: handle.jobId,
+      status: handle.status,
+      durationMs: Date.now() - this.startedAt,
+      operators: summarizeOperators(graph, reports),
+      collected: collectSinkResults(results),
+      channels: results.flatMap((r) => r.channels),
+      statusHistory: [...handle.statusHistory],
+      hookMs: { ...attempt.hookMs },
+      checkpoints: [...this.checkpoints],
+      restoredFrom: this.restoredFrom,
+      stoppedAtCheckpoint: stoppedAt,
+      attempts: this.attempts,
+    };
+  }
+}
+

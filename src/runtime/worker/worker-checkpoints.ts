@@ -1,0 +1,152 @@
+// A worker's side of checkpoints: snapshot keyed state at the barrier, upload chunks, ack; restore chains.
+import { randomBytes } from 'node:crypto';
+import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
+import type { ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
+import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/types.ts';
+import type { Subtask, SubtaskSnapshotParts } from '../task/subtask.ts';
+import type { SubtaskAck } from './protocol.ts';
+
+/** Encodes and decodes state chunks (the state layer's binary format). */
+export interface ChunkCodec {
+  encode(chunk: StateChunk): Uint8Array;
+  decode(bytes: Uint8Array, name: string): StateChunk;
+}
+
+/** When a chain gets a new base instead of another delta. */
+export interface MaterializationPolicy {
+  /** Deltas after the base before a new base is written. */
+  readonly maxDeltas: number;
+  /** A new base once the deltas add up to this fraction of the base's bytes. */
+  readonly maxDeltaBytesRatio: number;
+}
+
+export const DEFAULT_MATERIALIZATION: MaterializationPolicy = { maxDeltas: 10, maxDeltaBytesRatio: 1 };
+
+const chainKey = (uid: string, range: KeyGroupRange) => `${uid}/${range.start}-${range.end}`;
+
+function sanitize(uid: string): string {
+  return uid.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** Decides base or delta for the next chunk of a chain (pure). */
+export function needsNewBase(chain: readonly ChunkRef[] | undefined, policy: MaterializationPolicy): boolean {
+  if (!chain || chain.length === 0) return true;
+  const base = chain[0];
+  const deltas = chain.slice(1);
+  if (deltas.length >= policy.maxDeltas) return true;
+  const deltaBytes = deltas.reduce((a, c) => a + c.bytes, 0);
+  return deltaBytes > Math.max(base.bytes, 1024) * policy.maxDeltaBytesRatio;
+}
+
+export interface CheckpointSink {
+  ack(id: number, task: string, ack: SubtaskAck): void;
+  decline(id: number, task: string, reason: string): void;
+}
+
+export class WorkerCheckpoints {
+  /** The current chain of every (operator, key-group range) on this worker. */
+  private readonly chains = new Map<string, ChunkRef[]>();
+  /** Chains whose last upload failed: their next chunk must be a base. */
+  private readonly broken = new Set<string>();
+  /** Chains with an upload in flight: a snapshot taken meanwhile cannot build on it. */
+  private readonly uploading = new Set<string>();
+
+  constructor(
+    private readonly storage: CheckpointStorage,
+    private readonly codec: ChunkCodec,
+    private readonly out: CheckpointSink,
+    private readonly policy: MaterializationPolicy = DEFAULT_MATERIALIZATION,
+  ) {}
+
+  /**
+   * Synchronous part (at the barrier): take each keyed backend's chunk; then upload in the
+   * background and acknowledge. Processing goes on meanwhile.
+   */
+  onSnapshot(subtask: Subtask, checkpointId: number, parts: SubtaskSnapshotParts): void {
+    const started = performance.now();
+    const task = `${subtask.task.id}/${subtask.subtaskIndex}`;
+    const uploads: Array<{ key: string; uid: string; range: KeyGroupRange; chunk: StateChunk; id: string; replaces: boolean }> = [];
+    const operators: Array<{ uid: string; state: unknown; keyed: KeyGroupChain[] }> = [];
+    for (const part of parts.operators) {
+      const keyed: KeyGroupChain[] = [];
+      const backend = part.keyedState;
+      if (backend) {
+        if (!isChunkedBackend(backend)) throw new Error(`keyed state of operator '${part.uid}' cannot be checkpointed`);
+        const range = backend.keyGroupRange;
+        const key = chainKey(part.uid, range);
+        const chain = this.chains.get(key);
+        const base = backend.alwaysBase === true || this.broken.has(key) || this.uploading.has(key) || needsNewBase(chain, this.policy);
+        // A delta is always taken: it clears the backend's record of what changed.
+        const delta = backend.snapshotDelta();
+        const chunks = base ? [backend.snapshotBase()] : delta;
+        if (chunks.length > 0) this.uploading.add(key);
+        for (const chunk of chunks) {
+          const id = `${sanitize(part.uid)}-${range.start}-${range.end}-${checkpointId}-${chunk.kind}-${randomBytes(4).toString('hex')}`;
+          uploads.push({ key, uid: part.uid, range, chunk, id, replaces: base });
+        }
+        keyed.push({ range, chain: [] });
+      }
+      operators.push({ uid: part.uid, state: part.state, keyed });
+    }
+    const syncMs = performance.now() - started;
+    void this.upload(checkpointId, task, subtask, operators, uploads, syncMs);
+  }
+
+  private async upload(
+    checkpointId: number,
+    task: string,
+    subtask: Subtask,
+    operators: Array<{ uid: string; state: unknown; keyed: KeyGroupChain[] }>,
+    uploads: Array<{ key: string; uid: string; range: KeyGroupRange; chunk: StateChunk; id: string; replaces: boolean }>,
+    syncMs: number,
+  ): Promise<void> {
+    const started = performance.now();
+    let stateBytes = 0;
+    try {
+      const refs = await Promise.all(
+        uploads.map(async (u) => {
+          const bytes = this.codec.encode(u.chunk);
+          await this.storage.put(`shared/${u.id}`, bytes);
+          stateBytes += bytes.length;
+          const ref: ChunkRef = { id: u.id, kind: u.chunk.kind, bytes: bytes.length, entries: u.chunk.entries.length };
+          return { ...u, ref };
+        }),
+      );
+      for (const r of refs) {
+        this.chains.set(r.key, r.replaces ? [r.ref] : [...(this.chains.get(r.key) ?? []), r.ref]);
+        this.broken.delete(r.key);
+      }
+    } catch (error) {
+      for (const u of uploads) this.broken.add(u.key);
+      for (const u of uploads) this.uploading.delete(u.key);
+      this.out.decline(checkpointId, task, `state upload failed: ${(error as Error).message ?? String(error)}`);
+      return;
+    }
+    for (const u of uploads) this.uploading.delete(u.key);
+    for (const op of operators) {
+      op.keyed = op.keyed.map((k) => ({ range: k.range, chain: [...(this.chains.get(chainKey(op.uid, k.range)) ?? [])] }));
+    }
+    this.out.ack(checkpointId, task, {
+      taskId: subtask.task.id,
+      subtaskIndex: subtask.subtaskIndex,
+      operators,
+      stateBytes,
+      syncMs,
+      asyncMs: performance.now() - started,
+    });
+  }
+
+  /** Downloads the chains (in parallel) and rebuilds the backend; the chains continue from here. */
+  async restoreKeyed(subtask: Subtask, uid: string, chains: readonly KeyGroupChain[]): Promise<void> {
+    const backend = subtask.keyedStateOf(uid);
+    if (!backend || chains.length === 0) return;
+    if (!isChunkedBackend(backend)) throw new Error(`keyed state of operator '${uid}' cannot be restored`);
+    const downloaded = await Promise.all(
+      chains.map((c) => Promise.all(c.chain.map(async (ref) => this.codec.decode(await this.storage.get(`shared/${ref.id}`), ref.id)))),
+    );
+    backend.restoreChunks(downloaded.flat());
+    // Continue the chain only when the range is unchanged; otherwise start from a new base.
+    const same = chains.length === 1 && chains[0].range.start === backend.keyGroupRange.start && chains[0].range.end === backend.keyGroupRange.end;
+    if (same) this.chains.set(chainKey(uid, backend.keyGroupRange), [...chains[0].chain]);
+  }
+}

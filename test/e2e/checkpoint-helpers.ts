@@ -1,0 +1,25 @@
+// Helpers of the checkpoint tests: the expected output of checkpointed-sum and reading committed files.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Every line an uninterrupted run of checkpointed-sum commits, sorted. */
+export function expectedSums(to: number): string[] {
+  const sums = new Map<number, number>();
+  const lines: string[] = [];
+  for (let n = 1; n <= to; n++) {
+    const key = n % 7;
+    const sum = (sums.get(key) ?? 0) + n;
+    sums.set(key, sum);
+    lines.push(`${key},${n},${sum}`);
+  }
+  return lines.sort();
+}
+
+/** Lines of the committed (visible) part files; hidden in-progress and pending files are not output. */
+export function committedLines(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => !f.startsWith('.'))
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean))
+    .sort();
+}

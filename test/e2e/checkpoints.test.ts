@@ -1,0 +1,166 @@
+// Exactly-once checkpoints end to end: periodic checkpoints, stop and resume, rescaling, restarts after crashes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CorruptMetadataError } from '../../src/checkpoint/errors.ts';
+import { metadataKey } from '../../src/checkpoint/layout.ts';
+import { checkpointStatus, listCheckpoints } from '../../src/checkpoint/status/checkpoint-status.ts';
+import { openStorage } from '../../src/checkpoint/storage/index.ts';
+import { runJob, type RunJobOptions } from '../../src/index.ts';
+import { committedLines, expectedSums } from './checkpoint-helpers.ts';
+import { jobUrl } from './helpers.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'baton-checkpoints-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let counter = 0;
+function fresh(name: string) {
+  counter++;
+  const dir = join(root, `${name}-${counter}`);
+  return { storage: pathToFileURL(join(dir, 'checkpoints')).href, output: join(dir, 'out'), dir, jobId: `${name}-${counter}` };
+}
+
+async function run(options: RunJobOptions) {
+  const job = await runJob(jobUrl('checkpointed-sum'), options);
+  return { job, result: await job.done };
+}
+
+describe('periodic checkpoints', () => {
+  it('completes checkpoints with metadata in storage and commits exactly the expected output', async () => {
+    const t = fresh('periodic');
+    const { job, result } = await run({ jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: { output: t.output, to: 3_000 } });
+    expect(result.status).toBe('FINISHED');
+    const completed = result.checkpoints.filter((c) => c.status === 'COMPLETED');
+    expect(completed.length).toBeGreaterThanOrEqual(2);
+    const storage = openStorage(`${t.storage}/${t.jobId}`);
+    const listed = await listCheckpoints(storage);
+    // Only the retained ones are left, and each reads COMPLETED from storage alone.
+    expect(listed.filter((c) => c.status === 'COMPLETED').length).toBeLessThanOrEqual(3);
+    expect(await checkpointStatus(storage, completed.at(-1)!.id)).toBe('COMPLETED');
+    expect(committedLines(t.output)).toEqual(expectedSums(3_000));
+    expect(job.liveWorkerThreads()).toBe(0);
+  });
+});
+
+describe('stop with checkpoint and resume', () => {
+  for (const [before, after] of [
+    [2, 2],
+    [2, 1],
+    [1, 3],
+  ] as const) {
+    it(`suspends at a checkpoint and a resumed job (parallelism ${before} → ${after}) continues exactly once`, async () => {
+      const t = fresh('stop');
+      const to = 6_000;
+      const first = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: before, checkpointStorage: t.storage, params: { output: t.output, to } });
+      await new Promise<void>((resolve) => {
+        first.on('checkpoint', (c) => {
+          if (c.status === 'COMPLETED' && c.id >= 2) resolve();
+        });
+      });
+      const stopped = await first.stop({ mode: 'suspend' });
+      expect(stopped.status).toBe('SUSPENDED');
+      expect(stopped.stoppedAtCheckpoint).toBeGreaterThanOrEqual(3);
+      const partial = committedLines(t.output);
+      expect(partial.length).toBeGreaterThan(0);
+      expect(partial.length).toBeLessThan(to);
+      const { result } = await run({ jobId: t.jobId, parallelism: after, checkpointStorage: t.storage, restoreFrom: 'latest', params: { output: t.output, to } });
+      expect(result.restoredFrom).toBe(stopped.stoppedAtCheckpoint);
+      expect(result.status).toBe('FINISHED');
+      // Record for record what one uninterrupted run commits: nothing lost, nothing twice, sums continued.
+      expect(committedLines(t.output)).toEqual(expectedSums(to));
+    });
+  }
+
+  it('stopAfterCheckpoint ends the job right after that checkpoint', async () => {
+    const t = fresh('after');
+    const { result } = await run({ jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, stopAfterCheckpoint: 3, params: { output: t.output, to: 50_000 } });
+    expect(result.status).toBe('SUSPENDED');
+    expect(result.stoppedAtCheckpoint).toBe(3);
+    const resumed = await run({ jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, restoreFrom: 3, stopAfterCheckpoint: 5, params: { output: t.output, to: 50_000 } });
+    expect(resumed.result.stoppedAtCheckpoint).toBe(5);
+    const lines = committedLines(t.output);
+    const expected = expectedSums(50_000);
+    // Exactly a prefix of the sequence was committed, each line once.
+    expect(new Set(lines).size).toBe(lines.length);
+    for (const line of lines) expect(expected).toContain(line);
+    const ns = lines.map((l) => Number(l.split(',')[1])).sort((a, b) => a - b);
+    expect(ns).toEqual(Array.from({ length: ns.length }, (_, i) => i + 1));
+  });
+});
+
+describe('failures', () => {
+  for (const crashAt of [150, 1_400, 2_900]) {
+    it(`a worker thread killed at record ${crashAt} is restarted from the last checkpoint, output exactly once`, async () => {
+      const t = fresh('crash');
+      const marker = join(t.dir, 'crashed');
+      const { result } = await run({
+        jobId: t.jobId,
+        parallelism: 2,
+        checkpointStorage: t.storage,
+        restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
+        params: { output: t.output, to: 3_000, crashAt, crashMarker: marker },
+      });
+      expect(result.status).toBe('FINISHED');
+      expect(result.attempts).toBe(2);
+      expect(result.statusHistory.map((e) => e.status)).toContain('RESTARTING');
+      expect(committedLines(t.output)).toEqual(expectedSums(3_000));
+    });
+  }
+
+  it('without a restart strategy the crash fails the job and leaves only committed output', async () => {
+    const t = fresh('nostrategy');
+    const job = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: { output: t.output, to: 3_000, crashAt: 1_500, crashMarker: join(t.dir, 'm') } });
+    await expect(job.done).rejects.toThrow(/worker \d/);
+    const lines = committedLines(t.output);
+    expect(lines.length).toBeLessThan(1_500);
+    const expected = new Set(expectedSums(3_000));
+    for (const line of lines) expect(expected.has(line)).toBe(true);
+  });
+
+  it('restore from latest skips a corrupt newest checkpoint; asking for it by number is a clear error', async () => {
+    const t = fresh('corrupt');
+    const first = await run({ jobId: t.jobId, parallelism: 1, checkpointStorage: t.storage, stopAfterCheckpoint: 3, params: { output: t.output, to: 50_000 } });
+    expect(first.result.stoppedAtCheckpoint).toBe(3);
+    const storage = openStorage(`${t.storage}/${t.jobId}`);
+    const bytes = await storage.get(metadataKey(3));
+    bytes[bytes.length - 1] ^= 0xff;
+    await storage.put(metadataKey(3), bytes);
+    const error = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, checkpointStorage: t.storage, restoreFrom: 3, params: { output: t.output, to: 50_000 } }).then((j) => j.done).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptMetadataError);
+    const resumed = await run({ jobId: t.jobId, checkpointStorage: t.storage, restoreFrom: 'latest', stopAfterCheckpoint: 4, params: { output: join(t.dir, 'out2'), to: 50_000 } });
+    expect(resumed.result.restoredFrom).toBe(2);
+    writeFileSync(join(t.dir, 'done'), '');
+  });
+});
+
+describe('on S3 (s3rver on 127.0.0.1)', () => {
+  it('stops, resumes at another parallelism and commits exactly once, with all checkpoint files in the bucket', async () => {
+    const { startS3rver } = await import('../support/s3rver.ts');
+    const s3 = await startS3rver();
+    try {
+      const t = fresh('s3');
+      const checkpointStorage = `s3://${s3.bucket}/checkpoints`;
+      const s3Options = { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials };
+      const to = 6_000;
+      const first = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage, s3: s3Options, params: { output: t.output, to } });
+      await new Promise<void>((resolve) => {
+        first.on('checkpoint', (c) => {
+          if (c.status === 'COMPLETED' && c.id >= 2) resolve();
+        });
+      });
+      const stopped = await first.stop({ mode: 'suspend' });
+      expect(stopped.status).toBe('SUSPENDED');
+      const storage = openStorage(`${checkpointStorage}/${t.jobId}`, { s3: s3Options });
+      expect(await checkpointStatus(storage, stopped.stoppedAtCheckpoint!)).toBe('COMPLETED');
+      expect((await storage.list('shared/')).length).toBeGreaterThan(0);
+      const { result } = await run({ jobId: t.jobId, parallelism: 1, checkpointStorage, s3: s3Options, restoreFrom: 'latest', params: { output: t.output, to } });
+      expect(result.restoredFrom).toBe(stopped.stoppedAtCheckpoint);
+      expect(committedLines(t.output)).toEqual(expectedSums(to));
+      await storage.close();
+    } finally {
+      await s3.close();
+    }
+  });
+});

@@ -1,0 +1,46 @@
+// A checkpointed job: a rate-limited sequence, a keyed running sum in state, a transactional file sink.
+import { existsSync, writeFileSync } from 'node:fs';
+import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
+
+class RunningSum extends KeyedProcessFunction<number, number, string> {
+  private sum!: ValueState<number>;
+
+  override open(ctx: KeyedRuntimeContext): void {
+    this.sum = ctx.valueState<number>('sum');
+  }
+
+  processElement(n: number, ctx: KeyedProcessContext<number>, out: Collector<string>): void {
+    const sum = (this.sum.value() ?? 0) + n;
+    this.sum.update(sum);
+    out.collect(`${ctx.key},${n},${sum}`);
+  }
+}
+
+/** Ends this worker thread abruptly at record `at`, once: the marker file makes later attempts pass. */
+function crashOnce(n: number, at: number, marker: string): number {
+  if (n === at && !existsSync(marker)) {
+    writeFileSync(marker, `crashed at ${n}`);
+    process.exit(17);
+  }
+  return n;
+}
+
+export default defineJob((env) => {
+  const p = env.params;
+  env.enableCheckpointing({ intervalMs: Number(p.intervalMs ?? 40), tolerableFailures: 5, retain: 3 });
+  let numbers = env
+    .fromSource(Sources.sequence({ from: 1, to: Number(p.to ?? 6_000), ratePerSec: Number(p.rate ?? 12_000) }), 'numbers')
+    .setParallelism(1)
+    .uid('numbers');
+  if (p.crashAt !== undefined) {
+    const at = Number(p.crashAt);
+    const marker = String(p.crashMarker);
+    numbers = numbers.map((n) => crashOnce(n, at, marker)).setParallelism(1).uid('crash');
+  }
+  numbers
+    .keyBy((n) => n % 7)
+    .process(new RunningSum())
+    .uid('sum')
+    .sinkTo(Sinks.file<string>({ path: String(p.output), format: (line) => line }))
+    .uid('out');
+});
