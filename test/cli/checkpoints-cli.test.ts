@@ -1,0 +1,70 @@
+// `baton checkpoints list|status|inspect` read a job directory from storage alone.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFailedMarker } from '../../src/checkpoint/status/checkpoint-status.ts';
+import { openStorage } from '../../src/checkpoint/storage/index.ts';
+import { main } from '../../src/cli/main.ts';
+import { runJob } from '../../src/index.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'baton-cli-checkpoints-'));
+const storageUri = pathToFileURL(join(root, 'store')).href;
+const jobDir = `${storageUri}/cli-job`;
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+}
+
+beforeAll(async () => {
+  const job = await runJob(new URL('../e2e/jobs/checkpointed-sum.ts', import.meta.url), {
+    jobId: 'cli-job',
+    parallelism: 2,
+    checkpointStorage: storageUri,
+    stopAfterCheckpoint: 3,
+    params: { output: join(root, 'out'), to: 100_000 },
+  });
+  await job.done;
+  await writeFailedMarker(openStorage(jobDir), 4, 'declined by 1/0: disk full');
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('baton checkpoints', () => {
+  it('list shows every checkpoint with its status', async () => {
+    const { io, out } = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'list', jobDir], io)).toBe(0);
+    expect(out).toEqual(['chk-1\tCOMPLETED', 'chk-2\tCOMPLETED', 'chk-3\tCOMPLETED', 'chk-4\tFAILED']);
+  });
+
+  it('status exits 0 for COMPLETED and non-zero otherwise', async () => {
+    for (const [n, status, code] of [
+      [3, 'COMPLETED', 0],
+      [4, 'FAILED', 3],
+      [9, 'UNKNOWN', 5],
+    ] as const) {
+      const { io, out } = capture();
+      expect(await main(['node', 'baton', 'checkpoints', 'status', jobDir, String(n)], io)).toBe(code);
+      expect(out).toEqual([status]);
+    }
+  });
+
+  it('inspect shows operators, key-group ranges, chains and bytes', async () => {
+    const { io, out } = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'inspect', jobDir, '3'], io)).toBe(0);
+    const text = out.join('\n');
+    expect(text).toContain("checkpoint 3 of job 'cli-job'");
+    expect(text).toMatch(/operator 'sum' parallelism 2: 2 key-group range\(s\)/);
+    expect(text).toMatch(/key groups 0-63: chain of \d+ \(base \+ \d+ delta\), [\d,]+ bytes/);
+    expect(text).toMatch(/key groups 64-127: chain of/);
+    expect(text).toContain("operator 'numbers' parallelism 1");
+  });
+
+  it('inspect of a missing checkpoint is a clear error', async () => {
+    const { io, err } = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'inspect', jobDir, '42'], io)).toBe(1);
+    expect(err.join('\n')).toMatch(/42/);
+  });
+});
