@@ -5,6 +5,7 @@ import type { Suite } from './suite.ts';
 /** Registered suites, loaded lazily so one suite's imports cannot break another. */
 const SUITES: Record<string, () => Promise<Suite>> = {
   throughput: () => import('./throughput.ts'),
+  checkpoint: () => import('./checkpoint.ts'),
 };
 
 const USAGE = `usage: npm run bench -- [suite...] [--quick]

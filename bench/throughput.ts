@@ -35,7 +35,7 @@ const RESULTS_FILE = new URL('./throughput.json', RESULTS_DIR);
  */
 async function runBaton(task: string, parallelism: number, n: number, expected: number): Promise<{ runningMs: number; totalMs: number }> {
   const started = performance.now();
-  const job = await runJob(JOB_URL, { parallelism, jobId: 'bench-throughput', params: { n } });
+  const job = await runJob(JOB_URL, { parallelism, jobId: 'bench-throughput', params: { n }, stateBackend: 'heap' });
   const result = await job.done;
   const totalMs = performance.now() - started;
   if (result.status !== 'FINISHED') throw new Error(`${task}: job ended ${result.status}`);

@@ -37,6 +37,7 @@ function checksumSink(): Sink<number> {
 
 export default defineJob((env) => {
   const n = Number(env.params.n ?? 1_000_000);
+  if (env.params.checkpointMs !== undefined) env.enableCheckpointing({ intervalMs: Number(env.params.checkpointMs), retain: 2 });
   const numbers = env.fromSource(Sources.sequence({ from: 0, to: n - 1 }), 'numbers').uid('numbers');
   const shape = String(env.params.shape ?? 'keyed-count');
   if (shape === 'source-only') {
