@@ -59,16 +59,40 @@ export class StreamExecutionEnvironment {
   }
 
   /**
-   * Records the checkpointing settings. The checkpoint coordinator does not exist yet, so
-   * no checkpoint is taken; the settings are validated and kept in the graph.
+   * Takes an exactly-once checkpoint every `intervalMs` (stored where runJob's
+   * `checkpointStorage` says).
+   *
+   * @example
+   * env.enableCheckpointing({ intervalMs: 1_000, timeoutMs: 30_000, retain: 3 });
    */
-  enableCheckpointing(options: { intervalMs: number; mode?: 'aligned' | 'unaligned' }): this {
-    if (!options || !Number.isFinite(options.intervalMs) || options.intervalMs <= 0) {
-      throw new JobConfigError('enableCheckpointing intervalMs', `must be a number > 0, got ${options?.intervalMs}`);
-    }
+  enableCheckpointing(options: {
+    intervalMs: number;
+    mode?: 'aligned' | 'unaligned';
+    timeoutMs?: number;
+    minPauseMs?: number;
+    tolerableFailures?: number;
+    retain?: number;
+  }): this {
+    const positive = (name: string, value: number | undefined, fallback: number, min: number) => {
+      const v = value ?? fallback;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+        throw new JobConfigError(`enableCheckpointing ${name}`, `must be a number >= ${min}, got ${String(value)}`);
+      }
+      return v;
+    };
+    if (!options || typeof options !== 'object') throw new JobConfigError('enableCheckpointing', 'expected { intervalMs, ... }');
     const mode = options.mode ?? 'aligned';
-    if (mode !== 'aligned' && mode !== 'unaligned') throw new JobConfigError('enableCheckpointing mode', `must be 'aligned' or 'unaligned', got '${String(mode)}'`);
-    this.settings.checkpointing = { intervalMs: options.intervalMs, mode };
+    if (mode !== 'aligned') {
+      throw new JobConfigError('enableCheckpointing mode', mode === 'unaligned' ? "'unaligned' is not implemented yet; use 'aligned'" : `must be 'aligned' or 'unaligned', got '${String(mode)}'`);
+    }
+    this.settings.checkpointing = {
+      intervalMs: positive('intervalMs', options.intervalMs, Number.NaN, 1),
+      mode,
+      timeoutMs: positive('timeoutMs', options.timeoutMs, 60_000, 1),
+      minPauseMs: positive('minPauseMs', options.minPauseMs, 0, 0),
+      tolerableFailures: Math.floor(positive('tolerableFailures', options.tolerableFailures, 0, 0)),
+      retain: Math.floor(positive('retain', options.retain, 3, 1)),
+    };
     return this;
   }
 
