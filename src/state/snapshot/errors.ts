@@ -1,0 +1,24 @@
+// Errors of keyed-state snapshots: a chunk that fails validation is reported, never half-applied.
+
+/**
+ * A keyed-state chunk failed validation on decode (bad magic, unknown version or flags,
+ * checksum mismatch, truncation, malformed payload).
+ *
+ * @example
+ * try { decodeChunk(bytes, 'shared/abc') } catch (e) {
+ *   if (e instanceof ChunkCorruptError) console.error(e.chunk, e.reason);
+ * }
+ */
+export class ChunkCorruptError extends Error {
+  /** Name of the chunk (file name or id) as passed to the decoder. */
+  readonly chunk: string;
+  /** What was wrong, e.g. `checksum mismatch`. */
+  readonly reason: string;
+
+  constructor(chunk: string, reason: string) {
+    super(`keyed-state chunk ${chunk} is corrupt: ${reason}`);
+    this.name = 'ChunkCorruptError';
+    this.chunk = chunk;
+    this.reason = reason;
+  }
+}
