@@ -216,3 +216,67 @@ describe('windows and timers across a stop and resume', () => {
     expect(read).toBeGreaterThan(0);
   });
 });
+
+describe('alignment and storage failures', () => {
+  /** Final sum per key is order-independent; the multiset of n per key must be exact. */
+  function checkUnion(lines: string[], to: number) {
+    const seen = new Set<number>();
+    const finals = new Map<number, number>();
+    for (const line of lines) {
+      const [key, n, sum] = line.split(',').map(Number);
+      expect(seen.has(n)).toBe(false);
+      seen.add(n);
+      expect(key).toBe(n % 5);
+      finals.set(key, Math.max(finals.get(key) ?? 0, sum));
+    }
+    expect(seen.size).toBe(to);
+    for (let key = 0; key < 5; key++) {
+      let total = 0;
+      for (let n = 1; n <= to; n++) if (n % 5 === key) total += n;
+      expect(finals.get(key)).toBe(total);
+    }
+  }
+
+  it('aligns barriers of two inputs: stop and resume at another parallelism loses and repeats nothing', async () => {
+    const t = fresh('union');
+    const options = { jobId: t.jobId, checkpointStorage: t.storage, params: { output: t.output, to: 4_000 } };
+    const first = await runJob(jobUrl('checkpointed-union'), { ...options, parallelism: 2 });
+    await new Promise<void>((resolve) => {
+      first.on('checkpoint', (c) => {
+        if (c.status === 'COMPLETED' && c.id >= 3) resolve();
+      });
+    });
+    await first.stop({ mode: 'suspend' });
+    const { result } = await (async () => {
+      const job = await runJob(jobUrl('checkpointed-union'), { ...options, parallelism: 3, restoreFrom: 'latest' });
+      return { result: await job.done };
+    })();
+    expect(result.status).toBe('FINISHED');
+    checkUnion(committedLines(t.output), 4_000);
+  });
+
+  it('a storage error during chunk upload fails that checkpoint (FAILED in storage) and the job goes on exactly once', async () => {
+    const t = fresh('storage-error');
+    const storageDir = join(t.dir, 'checkpoints', t.jobId);
+    const job = await runJob(jobUrl('checkpointed-union'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: { output: t.output, to: 4_000, rate: 4_000 } });
+    const failed: number[] = [];
+    let broken = false;
+    job.on('checkpoint', (c) => {
+      if (c.status === 'FAILED') failed.push(c.id);
+      if (c.status === 'COMPLETED' && c.id >= 2 && !broken) {
+        broken = true;
+        // `shared` becomes a file: every chunk upload now fails with ENOTDIR.
+        rmSync(join(storageDir, 'shared'), { recursive: true, force: true });
+        writeFileSync(join(storageDir, 'shared'), 'not a directory');
+        setTimeout(() => rmSync(join(storageDir, 'shared'), { force: true }), 150);
+      }
+    });
+    const result = await job.done;
+    expect(result.status).toBe('FINISHED');
+    expect(failed.length).toBeGreaterThan(0);
+    const storage = openStorage(`${t.storage}/${t.jobId}`);
+    expect(['FAILED', 'UNKNOWN']).toContain(await checkpointStatus(storage, failed[0]));
+    expect(result.checkpoints.filter((c) => c.status === 'COMPLETED' && c.id > failed[0]).length).toBeGreaterThan(0);
+    checkUnion(committedLines(t.output), 4_000);
+  });
+});

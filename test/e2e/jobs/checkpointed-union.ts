@@ -1,0 +1,33 @@
+// Two sources united into a keyed running sum: every keyed subtask aligns barriers from several channels.
+import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
+
+class RunningSum extends KeyedProcessFunction<number, number, string> {
+  private sum!: ValueState<number>;
+
+  override open(ctx: KeyedRuntimeContext): void {
+    this.sum = ctx.valueState<number>('sum');
+  }
+
+  processElement(n: number, ctx: KeyedProcessContext<number>, out: Collector<string>): void {
+    const sum = (this.sum.value() ?? 0) + n;
+    this.sum.update(sum);
+    out.collect(`${ctx.key},${n},${sum}`);
+  }
+}
+
+export default defineJob((env) => {
+  const p = env.params;
+  const to = Number(p.to ?? 4_000);
+  const rate = Number(p.rate ?? 8_000);
+  env.enableCheckpointing({ intervalMs: 30, tolerableFailures: 50 });
+  // Odd numbers from one source, even from the other; keyed by n % 5 so each key sees both.
+  const odd = env.fromSource(Sources.sequence({ from: 0, to: to / 2 - 1, ratePerSec: rate }), 'odd').setParallelism(1).uid('odd').map((i) => 2 * i + 1).setParallelism(1).uid('to-odd');
+  const even = env.fromSource(Sources.sequence({ from: 1, to: to / 2, ratePerSec: rate }), 'even').setParallelism(1).uid('even').map((i) => 2 * i).setParallelism(1).uid('to-even');
+  odd
+    .union(even)
+    .keyBy((n) => n % 5)
+    .process(new RunningSum())
+    .uid('sum')
+    .sinkTo(Sinks.file<string>({ path: String(p.output), format: (l) => l }))
+    .uid('out');
+});
