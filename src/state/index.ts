@@ -7,3 +7,18 @@ export {
   type StateSnapshotEntry,
 } from './heap/heap-keyed-state-backend.ts';
 export { type Timer, TimerQueue } from './timers/timer-queue.ts';
+export {
+  type KeyedStateSnapshot,
+  LmdbKeyedStateBackend,
+  type LmdbKeyedStateBackendOptions,
+  openStateEnvironment,
+} from './lmdb/lmdb-keyed-state-backend.ts';
+export {
+  CHUNK_MAGIC,
+  CHUNK_VERSION,
+  compareBytes,
+  type DeltaChunk,
+  decodeChunk,
+  encodeChunk,
+} from './snapshot/delta-chunk.ts';
+export { ChunkCorruptError } from './snapshot/errors.ts';

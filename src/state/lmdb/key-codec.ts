@@ -119,12 +119,22 @@ export function encodeKey(key: KeyValue): Uint8Array {
   return Buffer.from(encodeKeyBinary(key), 'latin1');
 }
 
-/** The bytes of a binary string. */
+/**
+ * The bytes of a binary string.
+ *
+ * @example
+ * binaryStringToBytes('\x07a\0\0'); // <Buffer 07 61 00 00>
+ */
 export function binaryStringToBytes(s: string): Buffer {
   return Buffer.from(s, 'latin1');
 }
 
-/** The binary string of bytes `[start, end)`. */
+/**
+ * The binary string of bytes `[start, end)`.
+ *
+ * @example
+ * bytesToBinaryString(encodeKey('a')); // '\x07a\0\0'
+ */
 export function bytesToBinaryString(bytes: Uint8Array, start = 0, end = bytes.length): string {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return buf.toString('latin1', start, end);
@@ -135,10 +145,10 @@ function corruptKey(offset: number, what: string): never {
 }
 
 // End (exclusive) of an escaped, 0x00 0x00-terminated run starting at `pos`.
-function escapedEnd(bytes: Uint8Array, pos: number): number {
-  for (let i = pos; i < bytes.length; i++) {
-    if (bytes[i] !== 0) continue;
-    const next = bytes[i + 1];
+function escapedEnd(s: string, pos: number): number {
+  for (let i = pos; i < s.length; i++) {
+    if (s.charCodeAt(i) !== 0) continue;
+    const next = s.charCodeAt(i + 1);
     if (next === 0) return i + 2;
     if (next !== 1) corruptKey(i, 'bad escape');
     i++;
@@ -146,15 +156,81 @@ function escapedEnd(bytes: Uint8Array, pos: number): number {
   return corruptKey(pos, 'unterminated string');
 }
 
-function unescapeBytes(bytes: Uint8Array, start: number, end: number): Buffer {
-  const out = Buffer.allocUnsafe(end - start);
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const b = bytes[i];
-    out[n++] = b;
-    if (b === 0) i++; // skip the 0x01 of an escaped NUL
+/**
+ * Length of the encoded key that starts at `offset` of a binary string.
+ *
+ * @example
+ * encodedKeyLengthBinary('\x07ab\0\0'); // 5
+ */
+export function encodedKeyLengthBinary(s: string, offset = 0): number {
+  const tag = s.charCodeAt(offset);
+  switch (tag) {
+    case KEY_TAG_FALSE:
+    case KEY_TAG_TRUE:
+      return 1;
+    case KEY_TAG_NUMBER:
+      if (offset + 9 > s.length) corruptKey(offset, 'truncated number');
+      return 9;
+    case KEY_TAG_BIGINT: {
+      const end = s.indexOf('\0', offset + 1);
+      if (end < 0) corruptKey(offset, 'unterminated bigint');
+      return end + 1 - offset;
+    }
+    case KEY_TAG_STRING:
+    case KEY_TAG_UTF16:
+      return escapedEnd(s, offset + 1) - offset;
+    default:
+      return corruptKey(offset, `unknown tag ${tag}`);
   }
-  return out.subarray(0, n);
+}
+
+function hasHighChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return true;
+  return false;
+}
+
+/**
+ * Decodes the key that starts at `offset` of a binary string (the inverse of {@link encodeKeyBinary}).
+ *
+ * @example
+ * decodeKeyBinary(encodeKeyBinary('ab')); // 'ab'
+ */
+export function decodeKeyBinary(s: string, offset = 0): KeyValue {
+  const tag = s.charCodeAt(offset);
+  switch (tag) {
+    case KEY_TAG_FALSE:
+      return false;
+    case KEY_TAG_TRUE:
+      return true;
+    case KEY_TAG_NUMBER: {
+      if (offset + 9 > s.length) corruptKey(offset, 'truncated number');
+      const b = f64Bytes;
+      for (let i = 0; i < 8; i++) b[i] = s.charCodeAt(offset + 1 + i);
+      if (b[0] & 0x80) b[0] &= 0x7f;
+      else for (let i = 0; i < 8; i++) b[i] = ~b[i] & 0xff;
+      return f64View.getFloat64(0);
+    }
+    case KEY_TAG_BIGINT: {
+      const end = s.indexOf('\0', offset + 1);
+      if (end < 0) corruptKey(offset, 'unterminated bigint');
+      return BigInt(s.slice(offset + 1, end));
+    }
+    case KEY_TAG_STRING: {
+      let raw = s.slice(offset + 1, escapedEnd(s, offset + 1) - 2);
+      if (raw.includes('\0')) raw = raw.replaceAll('\0\x01', '\0');
+      // ASCII is its own UTF-8; anything else is UTF-8 bytes to decode.
+      return hasHighChars(raw) ? Buffer.from(raw, 'latin1').toString('utf8') : raw;
+    }
+    case KEY_TAG_UTF16: {
+      let raw = s.slice(offset + 1, escapedEnd(s, offset + 1) - 2);
+      if (raw.includes('\0')) raw = raw.replaceAll('\0\x01', '\0');
+      let out = '';
+      for (let i = 0; i + 1 < raw.length; i += 2) out += String.fromCharCode((raw.charCodeAt(i) << 8) | raw.charCodeAt(i + 1));
+      return out;
+    }
+    default:
+      return corruptKey(offset, `unknown tag ${tag}`);
+  }
 }
 
 /**
@@ -164,25 +240,7 @@ function unescapeBytes(bytes: Uint8Array, start: number, end: number): Buffer {
  * encodedKeyLength(encodeKey('ab'), 0); // 5
  */
 export function encodedKeyLength(bytes: Uint8Array, offset = 0): number {
-  const tag = bytes[offset];
-  switch (tag) {
-    case KEY_TAG_FALSE:
-    case KEY_TAG_TRUE:
-      return 1;
-    case KEY_TAG_NUMBER:
-      if (offset + 9 > bytes.length) corruptKey(offset, 'truncated number');
-      return 9;
-    case KEY_TAG_BIGINT: {
-      const end = bytes.indexOf(0, offset + 1);
-      if (end < 0) corruptKey(offset, 'unterminated bigint');
-      return end + 1 - offset;
-    }
-    case KEY_TAG_STRING:
-    case KEY_TAG_UTF16:
-      return escapedEnd(bytes, offset + 1) - offset;
-    default:
-      return corruptKey(offset, `unknown tag ${tag}`);
-  }
+  return encodedKeyLengthBinary(bytesToBinaryString(bytes), offset);
 }
 
 /**
@@ -192,42 +250,15 @@ export function encodedKeyLength(bytes: Uint8Array, offset = 0): number {
  * decodeKey(encodeKey(42n)); // 42n
  */
 export function decodeKey(bytes: Uint8Array, offset = 0): KeyValue {
-  const tag = bytes[offset];
-  switch (tag) {
-    case KEY_TAG_FALSE:
-      return false;
-    case KEY_TAG_TRUE:
-      return true;
-    case KEY_TAG_NUMBER: {
-      if (offset + 9 > bytes.length) corruptKey(offset, 'truncated number');
-      const b = f64Bytes;
-      for (let i = 0; i < 8; i++) b[i] = bytes[offset + 1 + i];
-      if (b[0] & 0x80) b[0] &= 0x7f;
-      else for (let i = 0; i < 8; i++) b[i] = ~b[i] & 0xff;
-      return f64View.getFloat64(0);
-    }
-    case KEY_TAG_BIGINT: {
-      const end = bytes.indexOf(0, offset + 1);
-      if (end < 0) corruptKey(offset, 'unterminated bigint');
-      return BigInt(bytesToBinaryString(bytes, offset + 1, end));
-    }
-    case KEY_TAG_STRING: {
-      const end = escapedEnd(bytes, offset + 1) - 2;
-      return unescapeBytes(bytes, offset + 1, end).toString('utf8');
-    }
-    case KEY_TAG_UTF16: {
-      const end = escapedEnd(bytes, offset + 1) - 2;
-      const units = unescapeBytes(bytes, offset + 1, end);
-      let s = '';
-      for (let i = 0; i + 1 < units.length; i += 2) s += String.fromCharCode((units[i] << 8) | units[i + 1]);
-      return s;
-    }
-    default:
-      return corruptKey(offset, `unknown tag ${tag}`);
-  }
+  return decodeKeyBinary(bytesToBinaryString(bytes), offset);
 }
 
-/** The 2-char binary string of a key group or state id (u16 big-endian). */
+/**
+ * The 2-char binary string of a key group or state id (u16 big-endian).
+ *
+ * @example
+ * u16BinaryString(258); // '\x01\x02'
+ */
 export function u16BinaryString(n: number): string {
   return String.fromCharCode(n >>> 8, n & 0xff);
 }
@@ -259,22 +290,37 @@ export interface DecodedStateKey {
  */
 export function decodeStateKey(bytes: Uint8Array): DecodedStateKey {
   if (bytes.length < 5) corruptKey(0, 'state key shorter than 5 bytes');
+  const s = bytesToBinaryString(bytes);
   const keyGroup = (bytes[0] << 8) | bytes[1];
   const stateId = (bytes[2] << 8) | bytes[3];
-  const userKeyEnd = 4 + encodedKeyLength(bytes, 4);
-  const userKey = decodeKey(bytes, 4);
-  const mapKey = userKeyEnd < bytes.length ? decodeKey(bytes, userKeyEnd) : undefined;
+  const userKeyEnd = 4 + encodedKeyLengthBinary(s, 4);
+  const userKey = decodeKeyBinary(s, 4);
+  const mapKey = userKeyEnd < s.length ? decodeKeyBinary(s, userKeyEnd) : undefined;
   return { keyGroup, stateId, userKey, mapKey };
 }
 
-/** Key group of a state key (or {@link STATE_TABLE_KEY_GROUP} for a state table row). */
+/**
+ * Key group of a state key (or {@link STATE_TABLE_KEY_GROUP} for a state table row).
+ *
+ * @example
+ * keyGroupOfKey(encodeStateKey(7, 0, 'k')); // 7
+ */
 export function keyGroupOfKey(bytes: Uint8Array): number {
   return (bytes[0] << 8) | bytes[1];
 }
 
-/** The first key of key group `keyGroup` (an inclusive range start, or exclusive range end). */
-export function keyGroupStart(keyGroup: number): Buffer {
-  return Buffer.from([keyGroup >>> 8, keyGroup & 0xff]);
+/**
+ * {@link prefixSuccessor} of a binary string.
+ *
+ * @example
+ * prefixSuccessorBinary('a\xff'); // 'b'
+ */
+export function prefixSuccessorBinary(prefix: string): string | undefined {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    const c = prefix.charCodeAt(i);
+    if (c !== 0xff) return prefix.slice(0, i) + String.fromCharCode(c + 1);
+  }
+  return undefined;
 }
 
 /**
@@ -321,7 +367,12 @@ export function encodeStateTableRow(row: StateTableRow): [key: Buffer, value: Bu
   return [key, Buffer.from([row.id >>> 8, row.id & 0xff, KIND_CODES[row.kind]])];
 }
 
-/** True if `key` is a state table row rather than a state entry. */
+/**
+ * True if `key` is a state table row rather than a state entry.
+ *
+ * @example
+ * const data = chunk.entries.filter(([key]) => !isStateTableKey(key));
+ */
 export function isStateTableKey(key: Uint8Array): boolean {
   return key.length >= 2 && key[0] === 0xff && key[1] === 0xff;
 }

@@ -26,7 +26,12 @@ export const CHUNK_HEADER_BYTES = 16;
 const FLAG_DELTA = 0x0001;
 const KNOWN_FLAGS = FLAG_DELTA;
 
-/** Lexicographic byte order (shorter first on a common prefix): the order LMDB keeps keys in. */
+/**
+ * Lexicographic byte order (shorter first on a common prefix): the order LMDB keeps keys in.
+ *
+ * @example
+ * entries.sort((a, b) => compareBytes(a[0], b[0]));
+ */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = a.length < b.length ? a.length : b.length;
   for (let i = 0; i < n; i++) {
