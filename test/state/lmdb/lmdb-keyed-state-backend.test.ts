@@ -604,18 +604,38 @@ describe('LmdbKeyedStateBackend lifecycle and limits', () => {
     );
   });
 
-  it('returns copies: mutating a read value does not change the state', () => {
+  it('returns the written object until a snapshot, which captures it as of the snapshot call', () => {
     const b = create();
     const v = b.valueState<{ n: number; bytes: Uint8Array }>('v');
     b.setCurrentKey('k');
-    v.update({ n: 1, bytes: Uint8Array.of(1, 2) });
+    const written = { n: 1, bytes: Uint8Array.of(1, 2) };
+    v.update(written);
+    expect(v.value()).toBe(written);
+    written.n = 2;
+    const { chunks } = b.snapshot();
+    written.n = 3; // after the snapshot: neither the snapshot nor the stored state sees it
+    expect(chunks).toHaveLength(1);
     const read = v.value() as { n: number; bytes: Uint8Array };
-    read.n = 2;
+    expect(read).not.toBe(written);
+    expect(read).toEqual({ n: 2, bytes: Uint8Array.of(1, 2) });
+    // Reads of a key not written since the snapshot decode a fresh copy each time.
     read.bytes[0] = 9;
-    expect(v.value()).toEqual({ n: 1, bytes: Uint8Array.of(1, 2) });
+    expect(v.value()).toEqual({ n: 2, bytes: Uint8Array.of(1, 2) });
+    expect(b.fullSnapshot().entries.length).toBe(2); // the entry and its state table row
+
+    const l = b.listState<{ x: number }>('l');
+    const first = { x: 1 };
+    l.add(first);
+    expect(l.get()[0]).toBe(first);
+    expect(l.get()).toBe(l.get());
     b.snapshot();
-    const again = v.value() as { n: number; bytes: Uint8Array };
-    again.bytes[0] = 9;
-    expect(v.value()).toEqual({ n: 1, bytes: Uint8Array.of(1, 2) });
+    l.add({ x: 2 });
+    expect(l.get()).toEqual([{ x: 1 }, { x: 2 }]);
+
+    const m = b.mapState<string, { y: number }>('m');
+    const entry = { y: 1 };
+    m.put('a', entry);
+    expect(m.get('a')).toBe(entry);
+    expect([...m.values()][0]).toBe(entry);
   });
 });

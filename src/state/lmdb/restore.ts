@@ -1,0 +1,83 @@
+// Restoring a backend's key-group range from base and delta chunks, remapping state ids by name.
+import type { Database } from 'lmdb';
+import type { DeltaChunk } from '../snapshot/delta-chunk.ts';
+import type { KeyGroupRange, StateKind } from '../types.ts';
+import { TABLE_START } from './environment.ts';
+import { bytesToBinaryString, decodeStateTableRow, isStateTableKey, u16BinaryString } from './key-codec.ts';
+import type { Bytes, StateInfo } from './overlay.ts';
+import type { StateTable } from './state-table.ts';
+
+/**
+ * Replaces the LMDB content of `keyGroupRange` with what `chunks` rebuild (see
+ * {@link LmdbKeyedStateBackend.restore}); the overlay is the caller's to reset.
+ */
+export function restoreChunks(
+  db: Database<Bytes, string>,
+  table: StateTable,
+  keyGroupRange: KeyGroupRange,
+  chunks: readonly DeltaChunk[],
+): void {
+  // Resolve every chunk's state table against ours first, so a conflict throws before any write.
+  const rowsPerChunk = chunks.map((chunk) => {
+    const rows: Array<{ id: number; name: string; kind: StateKind }> = [];
+    const entries = chunk.entries;
+    // Table rows (key group 0xFFFF) sort after every state entry.
+    for (let i = entries.length - 1; i >= 0 && isStateTableKey(entries[i][0]); i--) {
+      const value = entries[i][1];
+      if (value === null) throw new Error('corrupt chunk: a state table row is a tombstone');
+      rows.push(decodeStateTableRow(entries[i][0], value));
+    }
+    return rows;
+  });
+  const kinds = new Map<string, StateKind>();
+  for (const rows of rowsPerChunk) {
+    for (const { name, kind } of rows) {
+      const known = table.get(name)?.kind ?? kinds.get(name);
+      if (known !== undefined && known !== kind) {
+        throw new Error(`cannot restore state "${name}" as ${kind} state: it is registered as ${known} state`);
+      }
+      kinds.set(name, kind);
+    }
+  }
+  const remaps = rowsPerChunk.map((rows) => {
+    const remap = new Map<number, StateInfo>();
+    for (const { id, name, kind } of rows) remap.set(id, table.register(name, kind));
+    return remap;
+  });
+
+  const { start, end } = keyGroupRange;
+  db.transactionSync(() => {
+    clearRange(db, table, keyGroupRange);
+    chunks.forEach((chunk, c) => {
+      const remap = remaps[c];
+      for (const [key, value] of chunk.entries) {
+        const kg = (key[0] << 8) | key[1];
+        if (kg < start || kg > end) continue; // another subtask's key group, or a table row
+        const id = (key[2] << 8) | key[3];
+        const ours = remap.get(id);
+        if (ours === undefined) throw new Error(`corrupt chunk: entry of state id ${id} without a state table row`);
+        let k = bytesToBinaryString(key);
+        if (ours.id !== id) k = k.slice(0, 2) + ours.idChars + k.slice(4);
+        if (value === null) db.removeSync(k);
+        else db.putSync(k, value);
+      }
+    });
+  });
+}
+
+/** Removes a key-group range from LMDB; must run inside a write transaction. */
+function clearRange(db: Database<Bytes, string>, table: StateTable, { start, end }: KeyGroupRange): void {
+  const outside =
+    [...db.getKeys({ start: '\0\0', end: u16BinaryString(start), limit: 1 })].length +
+    [...db.getKeys({ start: u16BinaryString(end + 1), end: TABLE_START, limit: 1 })].length;
+  if (outside === 0) {
+    // Nothing outside our range: dropping all pages is far cheaper than deleting key by key.
+    db.clearSync();
+    for (const info of table.values()) table.writeRow(info);
+    return;
+  }
+  if (end < start) return;
+  // Collected first: deleting under an open cursor would disturb the scan.
+  const keys = [...db.getKeys({ start: u16BinaryString(start), end: u16BinaryString(end + 1) })];
+  for (const key of keys) db.removeSync(key);
+}
