@@ -72,6 +72,8 @@ export class StreamExecutionEnvironment {
     minPauseMs?: number;
     tolerableFailures?: number;
     retain?: number;
+    /** New base chunk after this many deltas (default 10) or when deltas exceed this × the base's bytes (default 1). */
+    materialization?: { maxDeltas?: number; maxDeltaBytesRatio?: number };
   }): this {
     const positive = (name: string, value: number | undefined, fallback: number, min: number) => {
       const v = value ?? fallback;
@@ -92,6 +94,10 @@ export class StreamExecutionEnvironment {
       minPauseMs: positive('minPauseMs', options.minPauseMs, 0, 0),
       tolerableFailures: Math.floor(positive('tolerableFailures', options.tolerableFailures, 0, 0)),
       retain: Math.floor(positive('retain', options.retain, 3, 1)),
+      materialization: {
+        maxDeltas: Math.floor(positive('materialization.maxDeltas', options.materialization?.maxDeltas, 10, 0)),
+        maxDeltaBytesRatio: positive('materialization.maxDeltaBytesRatio', options.materialization?.maxDeltaBytesRatio, 1, 0),
+      },
     };
     return this;
   }

@@ -180,6 +180,8 @@ export interface CheckpointingConfig {
   readonly tolerableFailures: number;
   /** Completed checkpoints kept in storage. Default 3. */
   readonly retain: number;
+  /** When an incremental chain gets a new base: after `maxDeltas` deltas, or once its deltas outgrow `maxDeltaBytesRatio` × the base. */
+  readonly materialization: { readonly maxDeltas: number; readonly maxDeltaBytesRatio: number };
 }
 
 /** Runtime tuning that does not change the graph (sent to workers with the plan). */

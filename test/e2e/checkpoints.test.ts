@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CorruptMetadataError } from '../../src/checkpoint/errors.ts';
 import { metadataKey } from '../../src/checkpoint/layout.ts';
-import { checkpointStatus, listCheckpoints } from '../../src/checkpoint/status/checkpoint-status.ts';
+import { checkpointStatus, listCheckpoints, readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
 import { openStorage } from '../../src/checkpoint/storage/index.ts';
 import { runJob, type RunJobOptions } from '../../src/index.ts';
 import { committedLines, expectedSums } from './checkpoint-helpers.ts';
@@ -278,5 +278,24 @@ describe('alignment and storage failures', () => {
     expect(['FAILED', 'UNKNOWN']).toContain(await checkpointStatus(storage, failed[0]));
     expect(result.checkpoints.filter((c) => c.status === 'COMPLETED' && c.id > failed[0]).length).toBeGreaterThan(0);
     checkUnion(committedLines(t.output), 4_000);
+  });
+});
+
+describe('incremental chains', () => {
+  it('grow by one delta per checkpoint and are materialized into a new base after maxDeltas', async () => {
+    const t = fresh('chains');
+    const { result } = await run({ jobId: t.jobId, parallelism: 1, checkpointStorage: t.storage, stopAfterCheckpoint: 6, params: { output: t.output, to: 100_000, maxDeltas: 2 } });
+    expect(result.stoppedAtCheckpoint).toBe(6);
+    const storage = openStorage(`${t.storage}/${t.jobId}`);
+    const chains = [];
+    for (const id of [4, 5, 6]) {
+      const meta = await readMetadata(storage, id);
+      const sum = meta.operators.find((o) => o.uid === 'sum')!;
+      chains.push(sum.keyed[0].chain.map((c) => c.kind));
+    }
+    // Checkpoints 1..6 with at most 2 deltas per base: base | base,delta | base,delta,delta | base | ...
+    expect(chains).toEqual([['base'], ['base', 'delta'], ['base', 'delta', 'delta']]);
+    const bases = new Set((await storage.list('shared/')).filter((k) => k.includes('-base-')));
+    expect(bases.size).toBeGreaterThanOrEqual(1);
   });
 });

@@ -122,10 +122,15 @@ class WorkerSession {
     this.stateBackends = new WorkerStateBackends(state, plan.maxParallelism);
     if (state.checkpointStorage) {
       const storage = scopeStorage(openStorage(state.checkpointStorage, { s3: state.s3 }), this.payload.jobId);
-      this.checkpoints = new WorkerCheckpoints(storage, this.stateBackends.codec, {
-        ack: (id, task, ack) => this.post({ type: 'checkpoint-ack', id, task, ack }),
-        decline: (id, task, reason) => this.post({ type: 'checkpoint-decline', id, task, reason }),
-      });
+      this.checkpoints = new WorkerCheckpoints(
+        storage,
+        this.stateBackends.codec,
+        {
+          ack: (id, task, ack) => this.post({ type: 'checkpoint-ack', id, task, ack }),
+          decline: (id, task, reason) => this.post({ type: 'checkpoint-decline', id, task, reason }),
+        },
+        this.graph.config.checkpointing?.materialization,
+      );
     }
     const backends = this.stateBackends;
     const host: SubtaskHost = {

@@ -27,7 +27,12 @@ function crashOnce(n: number, at: number, marker: string): number {
 
 export default defineJob((env) => {
   const p = env.params;
-  env.enableCheckpointing({ intervalMs: Number(p.intervalMs ?? 40), tolerableFailures: 5, retain: 3 });
+  env.enableCheckpointing({
+    intervalMs: Number(p.intervalMs ?? 40),
+    tolerableFailures: 5,
+    retain: 3,
+    materialization: { maxDeltas: Number(p.maxDeltas ?? 10) },
+  });
   let numbers = env
     .fromSource(Sources.sequence({ from: 1, to: Number(p.to ?? 6_000), ratePerSec: Number(p.rate ?? 12_000) }), 'numbers')
     .setParallelism(1)
