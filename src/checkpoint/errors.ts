@@ -1,5 +1,5 @@
 // Typed errors of reading and restoring checkpoints: each names the checkpoint, file or operator at fault.
-import { BatonError } from '../runtime/errors.ts';
+import { BatonError } from '../errors/index.ts';
 import { describeKey } from './layout.ts';
 import type { CheckpointStatus } from './types.ts';
 

@@ -1,20 +1,8 @@
 // Typed errors of the runtime: each carries the fields a caller needs to act on it.
 
-/** Base class so callers can catch every baton error at once. */
-export class BatonError extends Error {
-  override name = 'BatonError';
-}
+import { BatonError } from '../errors/index.ts';
 
-/** A job option or operator setting is invalid; nothing was started. */
-export class JobConfigError extends BatonError {
-  override name = 'JobConfigError';
-  /** The option or setting at fault, e.g. `parallelism` or `operator 'count' uid`. */
-  readonly option: string;
-  constructor(option: string, message: string) {
-    super(`invalid ${option}: ${message}`);
-    this.option = option;
-  }
-}
+export { BatonError, JobConfigError } from '../errors/index.ts';
 
 /** The job module could not be loaded or does not export a job. */
 export class JobModuleError extends BatonError {

@@ -1,5 +1,5 @@
 // Typed errors of checkpoint storage: each names the storage URI and key at fault, never a credential.
-import { BatonError } from '../../runtime/errors.ts';
+import { BatonError } from '../../errors/index.ts';
 
 /** The storage operation that failed, as named in a {@link StorageIoError}. */
 export type StorageOperation = 'put' | 'get' | 'exists' | 'list' | 'delete';

@@ -4,7 +4,7 @@ import type { Dirent } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { JobConfigError } from '../../runtime/errors.ts';
+import { JobConfigError } from '../../errors/index.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { redactUserInfo, StorageIoError, StorageNotFoundError } from './errors.ts';
 import { compareKeys, normalizeListPrefix, storageKeyProblem, TEMP_MARKER, validateStorageKey } from './storage-key.ts';

@@ -1,5 +1,5 @@
 // Picks the checkpoint storage implementation for a URI by its scheme.
-import { JobConfigError } from '../../runtime/errors.ts';
+import { JobConfigError } from '../../errors/index.ts';
 import { redactUserInfo } from './errors.ts';
 import { FileStorage } from './file-storage.ts';
 import { S3Storage } from './s3-storage.ts';

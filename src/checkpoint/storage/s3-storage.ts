@@ -8,7 +8,7 @@ import {
   paginateListObjectsV2,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { JobConfigError } from '../../runtime/errors.ts';
+import { JobConfigError } from '../../errors/index.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { describeCause, redactUserInfo, type StorageOperation, StorageIoError, StorageNotFoundError } from './errors.ts';
 import { resolveS3ClientConfig } from './s3-client-config.ts';

@@ -1,0 +1,44 @@
+// The layers of DESIGN.md hold: api → runtime → (state, checkpoint); state and checkpoint never import upward.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const src = fileURLToPath(new URL('../src/', import.meta.url));
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : /\.(ts|mjs)$/.test(name) ? [path] : [];
+  });
+}
+
+function importedFolders(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const folders: string[] = [];
+  for (const match of text.matchAll(/from '(\.[^']+)'/g)) {
+    const target = relative(src, join(file, '..', match[1]));
+    folders.push(target.split('/')[0]);
+  }
+  return folders;
+}
+
+const FORBIDDEN: Record<string, readonly string[]> = {
+  state: ['api', 'runtime', 'checkpoint', 'handover', 'cli'],
+  checkpoint: ['api', 'runtime', 'handover', 'cli'],
+  runtime: ['api', 'handover', 'cli'],
+  errors: ['api', 'runtime', 'state', 'checkpoint', 'handover', 'cli'],
+};
+
+describe('layering', () => {
+  for (const [layer, forbidden] of Object.entries(FORBIDDEN)) {
+    it(`src/${layer} imports none of ${forbidden.join(', ')}`, () => {
+      const offenders = files(join(src, layer)).flatMap((file) =>
+        importedFolders(file)
+          .filter((folder) => forbidden.includes(folder))
+          .map((folder) => `${relative(src, file)} → ${folder}`),
+      );
+      expect(offenders).toEqual([]);
+    });
+  }
+});
