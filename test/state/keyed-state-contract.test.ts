@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RootDatabase } from 'lmdb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HeapKeyedStateBackend } from '../../../src/state/heap/heap-keyed-state-backend.ts';
-import { keyGroupRangeFor } from '../../../src/state/key-groups.ts';
-import { LmdbKeyedStateBackend, openStateEnvironment } from '../../../src/state/lmdb/lmdb-keyed-state-backend.ts';
-import type { KeyedStateBackend, KeyGroupRange } from '../../../src/state/types.ts';
+import { HeapKeyedStateBackend } from '../../src/state/heap/heap-keyed-state-backend.ts';
+import { keyGroupRangeFor } from '../../src/state/key-groups.ts';
+import { LmdbKeyedStateBackend, openStateEnvironment } from '../../src/state/lmdb/lmdb-keyed-state-backend.ts';
+import type { KeyedStateBackend, KeyGroupRange } from '../../src/state/types.ts';
 
 type Factory = (keyGroupRange: KeyGroupRange, maxParallelism: number) => KeyedStateBackend;
 
