@@ -1,8 +1,8 @@
 // process on a keyed stream: user code with per-key state and timers.
 import type { KeyedStateBackend, KeyValue } from '../../state/types.ts';
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
-import { BaseOperator } from './base-operator.ts';
-import { KeyedTimers, restoreTimers, type TimerDomain, type TimersSnapshot } from './keyed-timers.ts';
+import type { TimerDomain } from './keyed-timers.ts';
+import { TimerOperator } from './timer-operator.ts';
 import { userFailure } from './operator-failure.ts';
 import type {
   Collector,
@@ -29,9 +29,8 @@ export function requireKeyedState(ctx: OperatorContext): KeyedStateBackend {
   return ctx.keyedState;
 }
 
-export class KeyedProcessOperator<K extends KeyValue, I, O> extends BaseOperator implements Collector<O> {
+export class KeyedProcessOperator<K extends KeyValue, I, O> extends TimerOperator implements Collector<O> {
   private readonly state: KeyedStateBackend;
-  private readonly timers: KeyedTimers;
   private outTimestamp = NO_TIMESTAMP;
   // One mutable context object reused for every call: no allocation per record.
   private readonly context: { key: K; timestamp: number | undefined; timerService: TimerService; timeDomain: TimerDomain };
@@ -43,7 +42,6 @@ export class KeyedProcessOperator<K extends KeyValue, I, O> extends BaseOperator
   ) {
     super(ctx);
     this.state = requireKeyedState(ctx);
-    this.timers = new KeyedTimers(ctx, (key, ts, domain) => this.onTimer(key as K, ts, domain));
     const timers = this.timers;
     const timerService: TimerService = {
       currentProcessingTime: () => Date.now(),
@@ -83,19 +81,6 @@ export class KeyedProcessOperator<K extends KeyValue, I, O> extends BaseOperator
     }
   }
 
-  snapshotState(): TimersSnapshot {
-    return { timers: this.timers.snapshot() };
-  }
-
-  initializeState(states: readonly unknown[]): void {
-    restoreTimers(this.timers, this.ctx, states);
-  }
-
-  override processWatermark(watermark: number): void {
-    this.timers.advanceWatermark(watermark);
-    this.out.emitWatermark(watermark);
-  }
-
   override endInput(): void {
     this.timers.fireAllProcessingTimers();
   }
@@ -110,11 +95,11 @@ export class KeyedProcessOperator<K extends KeyValue, I, O> extends BaseOperator
     return undefined;
   }
 
-  private onTimer(key: K, timestamp: number, domain: TimerDomain): void {
+  protected fireTimer(key: KeyValue, timestamp: number, domain: TimerDomain): void {
     if (!this.fn.onTimer) return;
     const ctx = this.context;
     this.state.setCurrentKey(key);
-    ctx.key = key;
+    ctx.key = key as K;
     ctx.timestamp = domain === 'event-time' ? timestamp : undefined;
     ctx.timeDomain = domain;
     this.outTimestamp = domain === 'event-time' ? timestamp : NO_TIMESTAMP;

@@ -1,9 +1,8 @@
 // Tumbling event-time windows with an incremental aggregate, fired by event-time timers.
 import type { KeyedStateBackend, KeyValue, MapState } from '../../state/types.ts';
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory } from '../types.ts';
-import { BaseOperator } from './base-operator.ts';
 import { requireKeyedState } from './keyed-process.ts';
-import { KeyedTimers, restoreTimers, type TimersSnapshot } from './keyed-timers.ts';
+import { TimerOperator } from './timer-operator.ts';
 import { userFailure } from './operator-failure.ts';
 import type { AggregateFunction, TimeWindow } from './types.ts';
 
@@ -20,10 +19,9 @@ export function tumblingWindowStart(timestamp: number, sizeMs: number, offsetMs:
 
 export type WindowResultFunction<K, R, O> = (key: K, window: TimeWindow, result: R) => O;
 
-export class TumblingWindowOperator<K extends KeyValue, T, ACC, R, O> extends BaseOperator {
+export class TumblingWindowOperator<K extends KeyValue, T, ACC, R, O> extends TimerOperator {
   private readonly state: KeyedStateBackend;
   private readonly windows: MapState<number, ACC>;
-  private readonly timers: KeyedTimers;
   lateRecordsDropped = 0;
 
   constructor(
@@ -36,7 +34,6 @@ export class TumblingWindowOperator<K extends KeyValue, T, ACC, R, O> extends Ba
     super(ctx);
     this.state = requireKeyedState(ctx);
     this.windows = this.state.mapState<number, ACC>('window-accumulators');
-    this.timers = new KeyedTimers(ctx, (key, ts) => this.fireWindow(key as K, ts));
   }
 
   processElement(value: unknown, timestamp: number): void {
@@ -64,25 +61,12 @@ export class TumblingWindowOperator<K extends KeyValue, T, ACC, R, O> extends Ba
     }
   }
 
-  snapshotState(): TimersSnapshot {
-    return { timers: this.timers.snapshot() };
-  }
-
-  initializeState(states: readonly unknown[]): void {
-    restoreTimers(this.timers, this.ctx, states);
-  }
-
-  override processWatermark(watermark: number): void {
-    this.timers.advanceWatermark(watermark);
-    this.out.emitWatermark(watermark);
-  }
-
   override close(): unknown {
     this.timers.dispose();
     return undefined;
   }
 
-  private fireWindow(key: K, lastTimestamp: number): void {
+  protected fireTimer(key: KeyValue, lastTimestamp: number): void {
     const start = lastTimestamp + 1 - this.spec.sizeMs;
     this.state.setCurrentKey(key);
     const acc = this.windows.get(start);
@@ -91,7 +75,7 @@ export class TumblingWindowOperator<K extends KeyValue, T, ACC, R, O> extends Ba
     let output: unknown;
     try {
       const result = this.aggregate.getResult(acc);
-      output = this.resultFn ? this.resultFn(key, { start, end: start + this.spec.sizeMs }, result) : result;
+      output = this.resultFn ? this.resultFn(key as K, { start, end: start + this.spec.sizeMs }, result) : result;
     } catch (error) {
       throw userFailure(error, this.ctx);
     }
