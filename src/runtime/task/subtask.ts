@@ -20,6 +20,7 @@ import {
   type SourceSplit,
   type StreamOperator,
 } from '../types.ts';
+import { type AlignmentDecision, BarrierAligner } from './barrier-aligner.ts';
 import { ChainedOutput } from './chained-output.ts';
 import { type EdgeWriters, RecordWriterOutput } from './record-writer-output.ts';
 
@@ -86,9 +87,7 @@ export class Subtask {
   /** Source only: splits restored from a checkpoint, replacing createSplits. */
   restoredSplits: SourceSplit[] | undefined;
   private currentSplits: Array<{ split: SourceSplit; reader?: SourceReader<unknown>; finished?: boolean }> = [];
-  /** Aligned checkpoints: the barrier being aligned and the channels that delivered it. */
-  private aligning: { id: number; arrived: Set<number> } | undefined;
-  private lastCheckpoint = 0;
+  private readonly aligner: BarrierAligner | undefined;
   /** Source: paused after the barrier of a stop-with-checkpoint (its id), until stop or abort. */
   private paused: number | false = false;
   private resume: (() => void) | undefined;
@@ -114,6 +113,8 @@ export class Subtask {
     } else {
       this.operatorNodes = chainNodes;
       this.gate = new InputGate(inputChannelCount, () => this.scheduleDrain());
+      const gate = this.gate;
+      this.aligner = new BarrierAligner(inputChannelCount, (c) => gate.isEnded(c));
     }
     this.operators = this.operatorNodes.map((node) => node.operator!.create(this.operatorContext(node)));
   }
@@ -336,7 +337,7 @@ export class Subtask {
 
   /** Checkpoint n was aborted: a source paused by a stop-with-checkpoint n goes on. */
   checkpointAborted(checkpointId: number): void {
-    if (this.aligning && this.aligning.id === checkpointId) this.cancelAlignment();
+    if (this.aligner) this.apply(this.aligner.abort(checkpointId));
     if (this.paused === checkpointId) {
       this.paused = false;
       const resume = this.resume;
@@ -386,7 +387,6 @@ export class Subtask {
 
   /** Snapshot of every operator of the chain, then the barrier goes downstream. */
   private performCheckpoint(checkpointId: number, sourceState?: unknown): void {
-    this.lastCheckpoint = checkpointId;
     const operators: Array<{ uid: string; state: unknown; keyedState?: KeyedStateBackend }> = [];
     if (this.source) operators.push({ uid: this.task.operators[0].uid, state: sourceState });
     for (let i = 0; i < this.operators.length; i++) {
@@ -397,35 +397,20 @@ export class Subtask {
     for (const writer of this.writers) writer.barrier(checkpointId);
   }
 
-  /** Aligned barriers: block each channel that delivered barrier n until every live channel has. */
   private onBarrier(channel: number, checkpointId: number): void {
-    if (checkpointId <= this.lastCheckpoint) return;
+    for (const decision of this.aligner!.onBarrier(channel, checkpointId, Date.now())) this.apply(decision);
+  }
+
+  /** Carries out what the aligner decided, in order. */
+  private apply(decision: AlignmentDecision | undefined): void {
+    if (!decision) return;
     const gate = this.gate!;
-    if (!this.aligning || this.aligning.id < checkpointId) {
-      // A newer barrier overtakes an alignment whose checkpoint was abandoned.
-      if (this.aligning) gate.unblockAll();
-      this.aligning = { id: checkpointId, arrived: new Set() };
-    } else if (this.aligning.id > checkpointId) {
-      return;
+    if (decision.releaseAll) gate.unblockAll();
+    if (decision.block !== undefined) gate.block(decision.block);
+    if (decision.checkpoint !== undefined) {
+      this.performCheckpoint(decision.checkpoint);
+      gate.unblockAll();
     }
-    this.aligning.arrived.add(channel);
-    gate.block(channel);
-    this.completeAlignmentIfReady();
-  }
-
-  private completeAlignmentIfReady(): void {
-    const aligning = this.aligning;
-    if (!aligning) return;
-    const gate = this.gate!;
-    for (let c = 0; c < gate.channelCount; c++) if (!aligning.arrived.has(c) && !gate.isEnded(c)) return;
-    this.aligning = undefined;
-    this.performCheckpoint(aligning.id);
-    gate.unblockAll();
-  }
-
-  private cancelAlignment(): void {
-    this.aligning = undefined;
-    this.gate?.unblockAll();
   }
 
   private result(): SubtaskResult {
@@ -489,7 +474,7 @@ export class Subtask {
         const combined = gate.watermarkAfterEnd();
         if (combined !== undefined) head.processWatermark(combined);
         // An ended channel no longer owes the barrier being aligned.
-        this.completeAlignmentIfReady();
+        this.apply(this.aligner!.onChannelEnded());
       }
     }
   }
