@@ -84,8 +84,8 @@ export class StreamExecutionEnvironment {
     };
     if (!options || typeof options !== 'object') throw new JobConfigError('enableCheckpointing', 'expected { intervalMs, ... }');
     const mode = options.mode ?? 'aligned';
-    if (mode !== 'aligned') {
-      throw new JobConfigError('enableCheckpointing mode', mode === 'unaligned' ? "'unaligned' is not implemented yet; use 'aligned'" : `must be 'aligned' or 'unaligned', got '${String(mode)}'`);
+    if (mode !== 'aligned' && mode !== 'unaligned') {
+      throw new JobConfigError('enableCheckpointing mode', `must be 'aligned' or 'unaligned', got '${String(mode)}'`);
     }
     this.settings.checkpointing = {
       intervalMs: positive('intervalMs', options.intervalMs, Number.NaN, 1),

@@ -39,4 +39,14 @@ export interface CheckpointMetadata {
   readonly operators: readonly OperatorSnapshot[];
   /** Exclusive files of this checkpoint under `chk-<n>/` (channel state, large operator state). */
   readonly exclusiveFiles: readonly string[];
+  /** Unaligned checkpoints: in-flight data per subtask (named by its first operator's uid), in an exclusive file. */
+  readonly channelState?: readonly ChannelStateRef[];
+}
+
+/** Where one subtask's channel state (overtaken input and output batches) is stored. */
+export interface ChannelStateRef {
+  readonly uid: string;
+  readonly subtaskIndex: number;
+  readonly file: string;
+  readonly bytes: number;
 }

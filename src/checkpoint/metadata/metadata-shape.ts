@@ -99,11 +99,24 @@ export function metadataProblem(value: unknown): string | undefined {
     check('exclusiveFiles', Array.isArray(m.exclusiveFiles), 'an array', m.exclusiveFiles);
   if (problem !== undefined) return problem;
   const uids = new Set<string>();
+  const files = new Set(m.exclusiveFiles as unknown[]);
   return (
     firstProblem(m.operators as unknown[], (op, i) => operatorProblem(`operators[${i}]`, op, m.maxParallelism as number, uids)) ??
     firstProblem(m.exclusiveFiles as unknown[], (name, i) =>
       check(`exclusiveFiles[${i}]`, typeof name === 'string' && isValidExclusiveName(name), `a file name safe in chk-<n>/ (${SAFE_NAME_RULE})`, name),
-    )
+    ) ??
+    (m.channelState === undefined
+      ? undefined
+      : (check('channelState', Array.isArray(m.channelState), 'an array', m.channelState) ??
+        firstProblem(m.channelState as unknown[], (ref, i) => {
+          if (!isRecord(ref)) return check(`channelState[${i}]`, false, 'an object', ref);
+          return (
+            check(`channelState[${i}].uid`, typeof ref.uid === 'string' && ref.uid.length > 0, 'a non-empty string', ref.uid) ??
+            check(`channelState[${i}].subtaskIndex`, isCount(ref.subtaskIndex), 'a non-negative integer', ref.subtaskIndex) ??
+            check(`channelState[${i}].bytes`, isCount(ref.bytes), 'a non-negative integer', ref.bytes) ??
+            check(`channelState[${i}].file`, typeof ref.file === 'string' && files.has(ref.file), 'a file listed in exclusiveFiles', ref.file)
+          );
+        })))
   );
 }
 

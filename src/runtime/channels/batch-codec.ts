@@ -11,6 +11,8 @@ export interface WireMessage {
   w?: number;
   /** Checkpoint barrier id. */
   k?: number;
+  /** Priority (unaligned) barrier. */
+  p?: 1;
   e?: 1;
   /** End because of a suspend. */
   s?: 1;
@@ -39,6 +41,7 @@ export class BatchEncoder {
     }
     if (message.watermark !== undefined) wire.w = message.watermark;
     if (message.barrier !== undefined) wire.k = message.barrier;
+    if (message.priority) wire.p = 1;
     if (message.end) wire.e = 1;
     if (message.suspend) wire.s = 1;
     return { wire, transfer };
@@ -56,6 +59,7 @@ export class BatchDecoder {
       end: wire.e === 1,
     };
     if (wire.k !== undefined) message.barrier = wire.k;
+    if (wire.p === 1) message.priority = true;
     if (wire.s === 1) message.suspend = true;
     return message;
   }

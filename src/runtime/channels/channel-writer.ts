@@ -1,5 +1,6 @@
 // Producer end of one channel: fills batches and sends them only against credits from the consumer.
 import { NO_TIMESTAMP } from '../types.ts';
+import type { RecordedBatch } from './input-gate.ts';
 import type { ChannelMessage, ChannelStats, OutboundTransport } from './types.ts';
 
 /**
@@ -83,6 +84,25 @@ export class ChannelWriter {
   /** Barriers are sent even without credit (they wait in the backlog like any message). */
   barrier(checkpointId: number): void {
     this.flush(undefined, false, checkpointId);
+  }
+
+  /**
+   * Unaligned barrier: goes out at once, ahead of the backlog and without a credit. Returns the
+   * batches it overtook (records only): they are this channel's output state for checkpoint n.
+   */
+  priorityBarrier(checkpointId: number): RecordedBatch[] {
+    if (this.ended) return [];
+    if (this.count > 0) this.flush();
+    const overtaken = this.backlog
+      .filter((m) => m.values !== null && m.values.length > 0)
+      .map((m) => ({ values: [...m.values!], timestamps: m.timestamps ? Array.from(m.timestamps) : null }));
+    this.transport.send({ values: null, timestamps: null, barrier: checkpointId, priority: true });
+    return overtaken;
+  }
+
+  /** After a restore: batches this channel had not sent at the checkpoint go out first. */
+  replay(messages: readonly RecordedBatch[]): void {
+    for (const m of messages) this.send({ values: m.values, timestamps: m.timestamps });
   }
 
   /** The consumer processed `n` messages. */

@@ -7,6 +7,14 @@ interface QueueEntry {
   channel: number;
   message: ChannelMessage | undefined;
   wire: WireMessage | undefined;
+  /** Replayed channel state: its producer never spent a credit on it. */
+  noCredit?: boolean;
+}
+
+/** Batches as channel state stores them: records only (watermarks are regenerated after a restore). */
+export interface RecordedBatch {
+  readonly values: unknown[];
+  readonly timestamps: number[] | null;
 }
 
 export class InputGate {
@@ -40,14 +48,52 @@ export class InputGate {
     this.creditReturners[channel] = returnCredit;
   }
 
+  /** Unaligned checkpoints: priority barriers skip the queue and go straight here. */
+  onPriorityBarrier: ((channel: number, checkpointId: number) => void) | undefined;
+  /** Unaligned checkpoints: sees every batch as it arrives, to record in-flight data. */
+  onArrival: ((channel: number, batch: () => RecordedBatch | undefined) => void) | undefined;
+
   pushMessage(channel: number, message: ChannelMessage): void {
+    if (message.priority && message.barrier !== undefined) {
+      this.onPriorityBarrier?.(channel, message.barrier);
+      return;
+    }
+    this.onArrival?.(channel, () => recorded(message));
     this.queue.push({ channel, message, wire: undefined });
     this.onData();
   }
 
   pushWire(channel: number, wire: WireMessage): void {
+    if (wire.p === 1 && wire.k !== undefined) {
+      this.onPriorityBarrier?.(channel, wire.k);
+      return;
+    }
+    this.onArrival?.(channel, () => recorded(this.decode(wire)));
     this.queue.push({ channel, message: undefined, wire });
     this.onData();
+  }
+
+  /** After a restore: channel state goes ahead of any new input, and returns no credit. */
+  replay(channel: number, batch: RecordedBatch): void {
+    this.queue.push({ channel, message: { values: batch.values, timestamps: batch.timestamps }, wire: undefined, noCredit: true });
+    this.onData();
+  }
+
+  /** Copies of every batch queued and not yet processed (held ones included), per channel. */
+  queuedBatches(): Array<{ channel: number; batch: RecordedBatch }> {
+    const out: Array<{ channel: number; batch: RecordedBatch }> = [];
+    const add = (entry: QueueEntry) => {
+      const batch = recorded(entry.message ?? this.decode(entry.wire!));
+      if (batch) out.push({ channel: entry.channel, batch });
+    };
+    for (const held of this.held) for (const entry of held) add(entry);
+    for (let i = this.head; i < this.queue.length; i++) add(this.queue[i]);
+    return out;
+  }
+
+  private decode(wire: WireMessage): ChannelMessage {
+    this.decoder ??= new BatchDecoder();
+    return this.decoder.decode(wire);
   }
 
   get queued(): number {
@@ -55,7 +101,7 @@ export class InputGate {
   }
 
   /** Next message in arrival order (decoded) from a channel that is not blocked, or undefined. */
-  poll(): { channel: number; message: ChannelMessage } | undefined {
+  poll(): { channel: number; message: ChannelMessage; noCredit?: boolean } | undefined {
     let entry: QueueEntry;
     for (;;) {
       if (this.head >= this.queue.length) return undefined;
@@ -67,9 +113,8 @@ export class InputGate {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    if (entry.message) return { channel: entry.channel, message: entry.message };
-    this.decoder ??= new BatchDecoder();
-    return { channel: entry.channel, message: this.decoder.decode(entry.wire!) };
+    if (entry.message) return { channel: entry.channel, message: entry.message, noCredit: entry.noCredit };
+    return { channel: entry.channel, message: this.decode(entry.wire!) };
   }
 
   /** Holds back `channel` until {@link unblockAll}: it delivered the barrier being aligned. */
@@ -138,4 +183,9 @@ export class InputGate {
     }
     return undefined;
   }
+}
+
+function recorded(message: ChannelMessage): RecordedBatch | undefined {
+  if (message.values === null || message.values.length === 0) return undefined;
+  return { values: [...message.values], timestamps: message.timestamps ? Array.from(message.timestamps) : null };
 }

@@ -12,6 +12,10 @@ export interface CheckpointStats {
   readonly endedAt: number;
   readonly durationMs: number;
   readonly stateBytes: number;
+  /** Unaligned checkpoints: bytes of in-flight data persisted. */
+  readonly channelStateBytes: number;
+  /** Per subtask (`task/subtask`): synchronous and asynchronous part, bytes written. */
+  readonly tasks: ReadonlyArray<{ readonly task: string; readonly syncMs: number; readonly asyncMs: number; readonly stateBytes: number; readonly channelStateBytes: number }>;
   readonly failure?: string;
 }
 
@@ -60,6 +64,7 @@ export function buildMetadata(
       byUid.set(op.uid, entry);
     }
   }
+  const channelState = acks.flatMap((a) => (a.channelState ? [a.channelState] : []));
   const operators: OperatorSnapshot[] = [...byUid.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([uid, e]) => ({
@@ -68,7 +73,8 @@ export function buildMetadata(
       keyed: e.keyed.sort((a, b) => a.range.start - b.range.start),
       subtasks: e.subtasks.sort((a, b) => a.subtaskIndex - b.subtaskIndex),
     }));
-  return { jobId, checkpointId: id, triggeredAt, completedAt, maxParallelism, operators, exclusiveFiles: [] };
+  const metadata: CheckpointMetadata = { jobId, checkpointId: id, triggeredAt, completedAt, maxParallelism, operators, exclusiveFiles: channelState.map((c) => c.file) };
+  return channelState.length > 0 ? { ...metadata, channelState } : metadata;
 }
 
 export class CheckpointDriver {
@@ -145,10 +151,27 @@ export class CheckpointDriver {
         const acks = effect.acks.map((a) => a.snapshot);
         const metadata = buildMetadata(o.jobId, effect.id, effect.triggeredAt, completedAt, o.maxParallelism, o.parallelism, acks);
         const stateBytes = acks.reduce((a, b) => a + b.stateBytes, 0);
+        const channelStateBytes = acks.reduce((a, b) => a + b.channelStateBytes, 0);
+        const tasks = effect.acks.map((a) => ({
+          task: a.task,
+          syncMs: a.snapshot.syncMs,
+          asyncMs: a.snapshot.asyncMs,
+          stateBytes: a.snapshot.stateBytes,
+          channelStateBytes: a.snapshot.channelStateBytes,
+        }));
         this.track(o.persistence.writeMetadata(metadata)).then(
           () => {
             this.retained.push(metadata);
-            const stats: CheckpointStats = { id: effect.id, status: 'COMPLETED', triggeredAt: effect.triggeredAt, endedAt: this.now(), durationMs: this.now() - effect.triggeredAt, stateBytes };
+            const stats: CheckpointStats = {
+              id: effect.id,
+              status: 'COMPLETED',
+              triggeredAt: effect.triggeredAt,
+              endedAt: this.now(),
+              durationMs: this.now() - effect.triggeredAt,
+              stateBytes,
+              channelStateBytes,
+              tasks,
+            };
             this.history.push(stats);
             this.dispatch({ type: 'metadata-written', id: effect.id, now: this.now() });
             o.onCompleted(stats);
@@ -161,7 +184,17 @@ export class CheckpointDriver {
         o.broadcast({ type: 'checkpoint-complete', id: effect.id });
         return;
       case 'abort': {
-        const stats: CheckpointStats = { id: effect.id, status: 'FAILED', triggeredAt: Number.NaN, endedAt: this.now(), durationMs: Number.NaN, stateBytes: 0, failure: effect.reason };
+        const stats: CheckpointStats = {
+          id: effect.id,
+          status: 'FAILED',
+          triggeredAt: Number.NaN,
+          endedAt: this.now(),
+          durationMs: Number.NaN,
+          stateBytes: 0,
+          channelStateBytes: 0,
+          tasks: [],
+          failure: effect.reason,
+        };
         this.history.push(stats);
         o.broadcast({ type: 'checkpoint-aborted', id: effect.id });
         this.track(o.persistence.writeFailed(effect.id, effect.reason)).catch(() => {

@@ -6,7 +6,7 @@ import type { StopMode } from '../../checkpoint/coordinator/types.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import { planRestore } from '../../checkpoint/restore/plan-restore.ts';
-import { JobCanceledError, reviveError, WorkerFailureError } from '../errors.ts';
+import { JobCanceledError, JobConfigError, reviveError, WorkerFailureError } from '../errors.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
@@ -179,7 +179,23 @@ export class JobAttempt {
         perWorker[subtaskIndex].push({ uid, subtaskIndex, chains: s.chains, states: s.states, splits: s.splits });
       });
     }
-    return perWorker.map((operators) => ({ checkpointId: metadata.checkpointId, operators }));
+    // In-flight data is tied to channels: it restores only where the subtasks are the same.
+    const refs = metadata.channelState ?? [];
+    for (const ref of refs) {
+      const saved = metadata.operators.find((o) => o.uid === ref.uid);
+      const now = graph.nodes.find((n) => n.uid === ref.uid);
+      if (saved && now && saved.parallelism !== now.parallelism) {
+        throw new JobConfigError(
+          'restoreFrom',
+          `checkpoint ${metadata.checkpointId} is unaligned (it holds in-flight data) and operator '${ref.uid}' had parallelism ${saved.parallelism}, now ${now.parallelism}: restore unaligned checkpoints at the same parallelism`,
+        );
+      }
+    }
+    return perWorker.map((operators, workerIndex) => ({
+      checkpointId: metadata.checkpointId,
+      operators,
+      channelState: refs.filter((r) => r.subtaskIndex === workerIndex),
+    }));
   }
 
   private launchWorkers(): Promise<WorkerResult>[] {

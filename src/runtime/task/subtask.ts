@@ -4,7 +4,7 @@ import { keyGroupRangeFor } from '../../state/key-groups.ts';
 import { HeapKeyedStateBackend } from '../../state/heap/heap-keyed-state-backend.ts';
 import type { KeyedStateBackend, KeyGroupRange } from '../../state/types.ts';
 import type { ChannelWriter } from '../channels/channel-writer.ts';
-import { InputGate } from '../channels/input-gate.ts';
+import { InputGate, type RecordedBatch } from '../channels/input-gate.ts';
 import type { ChannelMessage } from '../channels/types.ts';
 import {
   MAX_WATERMARK,
@@ -24,8 +24,18 @@ import { type AlignmentDecision, BarrierAligner } from './barrier-aligner.ts';
 import { ChainedOutput } from './chained-output.ts';
 import { type EdgeWriters, RecordWriterOutput } from './record-writer-output.ts';
 
+/** Longest an input drain runs before it lets the worker's event loop in (ms). */
+const DRAIN_SLICE_MS = 10;
+
 /** Source chunks (of batchSize records) emitted between two turns of the worker's event loop. */
 const SOURCE_CHUNKS_PER_YIELD = 4;
+
+interface BatchInProgress {
+  readonly channel: number;
+  readonly message: ChannelMessage;
+  readonly noCredit?: boolean;
+  index: number;
+}
 
 export type SubtaskState = 'created' | 'open' | 'running' | 'finishing' | 'finished' | 'failed' | 'canceled';
 
@@ -51,11 +61,21 @@ export interface SubtaskHost {
   onSnapshot?(subtask: Subtask, checkpointId: number, parts: SubtaskSnapshotParts): void;
   /** A source subtask read all of its input. */
   onInputEnded?(): void;
+  /** Aligned (default) or unaligned barriers. */
+  readonly checkpointMode?: 'aligned' | 'unaligned';
 }
 
 /** What one subtask contributes to a checkpoint, before upload. */
 export interface SubtaskSnapshotParts {
   readonly operators: ReadonlyArray<{ readonly uid: string; readonly state: unknown; readonly keyedState?: KeyedStateBackend }>;
+  /** Unaligned checkpoints: in-flight data, complete once barrier n arrived on every input channel. */
+  readonly channelState?: Promise<ChannelStateData>;
+}
+
+/** In-flight data of an unaligned checkpoint: overtaken input per channel, unsent output per writer. */
+export interface ChannelStateData {
+  readonly input: ReadonlyArray<{ readonly channel: number; readonly batch: RecordedBatch }>;
+  readonly output: ReadonlyArray<readonly RecordedBatch[]>;
 }
 
 /** A checkpoint trigger reaching a source, and what the source does after it. */
@@ -88,6 +108,13 @@ export class Subtask {
   restoredSplits: SourceSplit[] | undefined;
   private currentSplits: Array<{ split: SourceSplit; reader?: SourceReader<unknown>; finished?: boolean }> = [];
   private readonly aligner: BarrierAligner | undefined;
+  /** A batch whose records are partly processed (the drain's time slice ran out). */
+  private inProgress: BatchInProgress | undefined;
+  /** Unaligned checkpoint n in progress: input channels still owing barrier n and what they sent meanwhile. */
+  private recording:
+    | { id: number; pending: Set<number>; input: Array<{ channel: number; batch: RecordedBatch }>; output: RecordedBatch[][]; resolve: (data: ChannelStateData) => void }
+    | undefined;
+  private lastUnaligned = 0;
   /** Source: paused after the barrier of a stop-with-checkpoint (its id), until stop or abort. */
   private paused: number | false = false;
   private resume: (() => void) | undefined;
@@ -115,6 +142,10 @@ export class Subtask {
       this.gate = new InputGate(inputChannelCount, () => this.scheduleDrain());
       const gate = this.gate;
       this.aligner = new BarrierAligner(inputChannelCount, (c) => gate.isEnded(c));
+      if (host.checkpointMode === 'unaligned') {
+        gate.onPriorityBarrier = (channel, id) => this.onPriorityBarrier(channel, id);
+        gate.onArrival = (channel, batch) => this.onArrival(channel, batch);
+      }
     }
     this.operators = this.operatorNodes.map((node) => node.operator!.create(this.operatorContext(node)));
   }
@@ -338,6 +369,7 @@ export class Subtask {
   /** Checkpoint n was aborted: a source paused by a stop-with-checkpoint n goes on. */
   checkpointAborted(checkpointId: number): void {
     if (this.aligner) this.apply(this.aligner.abort(checkpointId));
+    if (this.recording?.id === checkpointId) this.recording = undefined;
     if (this.paused === checkpointId) {
       this.paused = false;
       const resume = this.resume;
@@ -386,15 +418,80 @@ export class Subtask {
   }
 
   /** Snapshot of every operator of the chain, then the barrier goes downstream. */
-  private performCheckpoint(checkpointId: number, sourceState?: unknown): void {
+  private performCheckpoint(checkpointId: number, sourceState?: unknown, channelState?: Promise<ChannelStateData>): void {
     const operators: Array<{ uid: string; state: unknown; keyedState?: KeyedStateBackend }> = [];
     if (this.source) operators.push({ uid: this.task.operators[0].uid, state: sourceState });
     for (let i = 0; i < this.operators.length; i++) {
       const uid = this.operatorNodes[i].uid;
       operators.push({ uid, state: this.operators[i].snapshotState?.(checkpointId), keyedState: this.backendsByUid.get(uid) });
     }
+    if (this.host.checkpointMode === 'unaligned') {
+      // The barrier overtakes what this subtask has not sent yet: that becomes its output state.
+      const output = this.writers.map((w) => w.priorityBarrier(checkpointId));
+      const state = channelState ?? Promise.resolve({ input: [], output });
+      if (this.recording && this.recording.id === checkpointId) this.recording.output = output;
+      this.host.onSnapshot?.(this, checkpointId, { operators, channelState: state });
+      this.finishRecordingIfDone();
+      return;
+    }
     this.host.onSnapshot?.(this, checkpointId, { operators });
     for (const writer of this.writers) writer.barrier(checkpointId);
+  }
+
+  /**
+   * Unaligned: the first barrier n on any channel is acted on at once, overtaking queued input.
+   * Everything queued (not yet processed) and everything the other channels deliver before their
+   * barrier n is the input channel state; it is still processed as usual afterwards.
+   */
+  private onPriorityBarrier(channel: number, checkpointId: number): void {
+    if (this.state !== 'running') return;
+    const recording = this.recording;
+    if (recording && recording.id === checkpointId) {
+      recording.pending.delete(channel);
+      this.finishRecordingIfDone();
+      return;
+    }
+    if (checkpointId <= this.lastUnaligned) return;
+    this.lastUnaligned = checkpointId;
+    const gate = this.gate!;
+    const pending = new Set<number>();
+    for (let c = 0; c < gate.channelCount; c++) if (c !== channel && !gate.isEnded(c)) pending.add(c);
+    let resolve!: (data: ChannelStateData) => void;
+    const channelState = new Promise<ChannelStateData>((r) => {
+      resolve = r;
+    });
+    const input = gate.queuedBatches();
+    // The unprocessed rest of a partly processed batch precedes the barrier too.
+    const partial = this.inProgress;
+    if (partial?.message.values && partial.index < partial.message.values.length) {
+      const ts = partial.message.timestamps;
+      input.unshift({
+        channel: partial.channel,
+        batch: { values: partial.message.values.slice(partial.index), timestamps: ts ? Array.from(ts).slice(partial.index) : null },
+      });
+    }
+    this.recording = { id: checkpointId, pending, input, output: [], resolve };
+    this.performCheckpoint(checkpointId, undefined, channelState);
+  }
+
+  private onArrival(channel: number, batch: () => RecordedBatch | undefined): void {
+    const recording = this.recording;
+    if (!recording?.pending.has(channel)) return;
+    const recorded = batch();
+    if (recorded) recording.input.push({ channel, batch: recorded });
+  }
+
+  private finishRecordingIfDone(): void {
+    const recording = this.recording;
+    if (!recording || recording.pending.size > 0) return;
+    this.recording = undefined;
+    recording.resolve({ input: recording.input, output: recording.output });
+  }
+
+  /** After a restore, before start: in-flight data of the checkpoint goes first. */
+  restoreChannelState(data: ChannelStateData): void {
+    for (const { channel, batch } of data.input) this.gate?.replay(channel, batch);
+    data.output.forEach((batches, i) => this.writers[i]?.replay(batches));
   }
 
   private onBarrier(channel: number, checkpointId: number): void {
@@ -431,41 +528,72 @@ export class Subtask {
   private readonly drain = (): void => {
     this.drainScheduled = false;
     const gate = this.gate!;
+    const deadline = performance.now() + DRAIN_SLICE_MS;
     try {
       while (this.state === 'running') {
         if (!this.outputAvailable()) return;
-        const next = gate.poll();
-        if (next === undefined) {
-          this.flushOutputs();
+        if (performance.now() > deadline) {
+          // Let the event loop in: control commands, barriers, credits and timers must not wait
+          // until a slow operator has worked through its whole queue.
+          this.drainScheduled = true;
+          setImmediate(this.drain);
           return;
         }
-        this.processMessage(next.channel, next.message);
-        gate.acknowledge(next.channel);
+        let current = this.inProgress;
+        if (current === undefined) {
+          const next = gate.poll();
+          if (next === undefined) {
+            this.flushOutputs();
+            return;
+          }
+          current = { ...next, index: 0 };
+        }
+        // A batch is processed in slices too: one slow operator must not hold the thread for a whole batch.
+        if (!this.processRecords(current, deadline)) {
+          this.inProgress = current;
+          continue;
+        }
+        this.inProgress = undefined;
+        this.processControl(current.channel, current.message);
+        if (!current.noCredit) gate.acknowledge(current.channel);
       }
     } catch (error) {
       this.fail(error);
     }
   };
 
-  private processMessage(channel: number, message: ChannelMessage): void {
+  /** Processes the records of a batch from `index`; false when the time slice ran out first. */
+  private processRecords(current: BatchInProgress, deadline: number): boolean {
+    const values = current.message.values;
+    if (values === null) return true;
     const head = this.operators[0];
-    const values = message.values;
-    if (values !== null) {
-      this.metrics[0].recordsIn += values.length;
-      const timestamps = message.timestamps;
-      if (timestamps === null) {
-        for (let i = 0; i < values.length; i++) head.processElement(values[i], NO_TIMESTAMP);
-      } else {
-        for (let i = 0; i < values.length; i++) head.processElement(values[i], timestamps[i]);
-      }
-      this.endOfBatch();
+    const timestamps = current.message.timestamps;
+    const start = current.index;
+    let i = start;
+    for (; i < values.length; i++) {
+      if ((i & 63) === 63 && performance.now() > deadline) break;
+      head.processElement(values[i], timestamps === null ? NO_TIMESTAMP : timestamps[i]);
     }
+    this.metrics[0].recordsIn += i - start;
+    current.index = i;
+    if (i < values.length) return false;
+    this.endOfBatch();
+    return true;
+  }
+
+  /** What follows a batch's records: its watermark, barrier and end marker. */
+  private processControl(channel: number, message: ChannelMessage): void {
+    const head = this.operators[0];
     const gate = this.gate!;
     if (message.watermark !== undefined) {
       const combined = gate.advanceWatermark(channel, message.watermark);
       if (combined !== undefined) head.processWatermark(combined);
     }
     if (message.barrier !== undefined) this.onBarrier(channel, message.barrier);
+    if (message.end && this.recording) {
+      this.recording.pending.delete(channel);
+      this.finishRecordingIfDone();
+    }
     if (message.end) {
       if (gate.markEnded(channel)) {
         this.state = 'finishing';

@@ -2,7 +2,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from '../errors.ts';
 import type { ChannelStats } from '../channels/types.ts';
-import type { KeyGroupChain } from '../../checkpoint/types.ts';
+import type { ChannelStateRef, KeyGroupChain } from '../../checkpoint/types.ts';
 import type { S3StorageOptions } from '../../checkpoint/storage/types.ts';
 import type { ExecutionPlan, GraphBuildConfig, OperatorMetrics, RuntimeTuning } from '../types.ts';
 
@@ -28,6 +28,8 @@ export interface OperatorRestore {
 export interface WorkerRestore {
   readonly checkpointId: number;
   readonly operators: readonly OperatorRestore[];
+  /** Unaligned checkpoints: channel state files of this worker's subtasks. */
+  readonly channelState: readonly ChannelStateRef[];
 }
 
 /** A subtask's part of checkpoint n, as acknowledged to the coordinator. */
@@ -38,6 +40,9 @@ export interface SubtaskAck {
   readonly stateBytes: number;
   readonly syncMs: number;
   readonly asyncMs: number;
+  /** Unaligned: where this subtask's in-flight data went (an exclusive file of the checkpoint). */
+  readonly channelState?: ChannelStateRef;
+  readonly channelStateBytes: number;
 }
 
 /** The piscina task a worker runs for the lifetime of the job. */

@@ -1,9 +1,13 @@
 // A worker's side of checkpoints: snapshot keyed state at the barrier, upload chunks, ack; restore chains.
 import { randomBytes } from 'node:crypto';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
+import { Packr } from 'msgpackr';
+import type { ChannelStateRef, ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
 import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/types.ts';
-import type { Subtask, SubtaskSnapshotParts } from '../task/subtask.ts';
+import type { ChannelStateData, Subtask, SubtaskSnapshotParts } from '../task/subtask.ts';
+
+// Channel state holds arbitrary records: keep Maps, Sets, bigints and dates as they were.
+const channelPackr = new Packr({ useRecords: false, moreTypes: true, useBigIntExtension: true });
 import type { SubtaskAck } from './protocol.ts';
 
 /** Encodes and decodes state chunks (the state layer's binary format). */
@@ -89,7 +93,7 @@ export class WorkerCheckpoints {
       operators.push({ uid: part.uid, state: part.state, keyed });
     }
     const syncMs = performance.now() - started;
-    void this.upload(checkpointId, task, subtask, operators, uploads, syncMs);
+    void this.upload(checkpointId, task, subtask, operators, uploads, syncMs, parts.channelState);
   }
 
   private async upload(
@@ -99,10 +103,20 @@ export class WorkerCheckpoints {
     operators: Array<{ uid: string; state: unknown; keyed: KeyGroupChain[] }>,
     uploads: Array<{ key: string; uid: string; range: KeyGroupRange; chunk: StateChunk; id: string; replaces: boolean }>,
     syncMs: number,
+    channelState?: Promise<ChannelStateData>,
   ): Promise<void> {
     const started = performance.now();
     let stateBytes = 0;
+    let channelRef: ChannelStateRef | undefined;
     try {
+      if (channelState) {
+        const data = await channelState;
+        const head = subtask.task.operators[0].uid;
+        const file = `channel-${sanitize(head)}-${subtask.subtaskIndex}`;
+        const bytes = channelPackr.pack({ input: data.input, output: data.output });
+        await this.storage.put(`chk-${checkpointId}/${file}`, bytes);
+        channelRef = { uid: head, subtaskIndex: subtask.subtaskIndex, file, bytes: bytes.length };
+      }
       const refs = await Promise.all(
         uploads.map(async (u) => {
           const bytes = this.codec.encode(u.chunk);
@@ -133,7 +147,14 @@ export class WorkerCheckpoints {
       stateBytes,
       syncMs,
       asyncMs: performance.now() - started,
+      channelState: channelRef,
+      channelStateBytes: channelRef?.bytes ?? 0,
     });
+  }
+
+  /** Unaligned restore: downloads a subtask's channel state, to replay before new input. */
+  async readChannelState(checkpointId: number, ref: ChannelStateRef): Promise<ChannelStateData> {
+    return channelPackr.unpack(await this.storage.get(`chk-${checkpointId}/${ref.file}`)) as ChannelStateData;
   }
 
   /** Downloads the chains (in parallel) and rebuilds the backend; the chains continue from here. */

@@ -144,6 +144,7 @@ class WorkerSession {
         this.checkpoints.onSnapshot(subtask, id, parts);
       },
       onInputEnded: () => this.post({ type: 'source-finished' }),
+      checkpointMode: this.graph.config.checkpointing?.mode,
     };
     const bySubtask = new Map<string, Subtask>();
     for (const task of plan.tasks) {
@@ -179,6 +180,21 @@ class WorkerSession {
       });
       await subtask.open(edges);
     }
+    if (restore) await this.restoreChannelState(restore);
+  }
+
+  /** Unaligned restore: in-flight data of the checkpoint is replayed before any new input. */
+  private async restoreChannelState(restore: WorkerRestore): Promise<void> {
+    if (restore.channelState.length === 0) return;
+    if (!this.checkpoints) throw new Error('restoring channel state needs checkpoint storage');
+    const checkpoints = this.checkpoints;
+    await Promise.all(
+      restore.channelState.map(async (ref) => {
+        const subtask = this.subtasks.find((s) => s.task.operators[0].uid === ref.uid && s.subtaskIndex === ref.subtaskIndex);
+        if (!subtask) return;
+        subtask.restoreChannelState(await checkpoints.readChannelState(restore.checkpointId, ref));
+      }),
+    );
   }
 
   /** Rebuilds keyed state (chunks downloaded in parallel), operator states and source splits. */

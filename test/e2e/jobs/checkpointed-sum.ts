@@ -25,9 +25,18 @@ function crashOnce(n: number, at: number, marker: string): number {
   return n;
 }
 
+function spin<T>(micros: number, value: T): T {
+  const until = performance.now() + micros / 1000;
+  while (performance.now() < until) {
+    // busy: a stage that cannot keep up
+  }
+  return value;
+}
+
 export default defineJob((env) => {
   const p = env.params;
   env.enableCheckpointing({
+    mode: p.mode === 'unaligned' ? 'unaligned' : 'aligned',
     intervalMs: Number(p.intervalMs ?? 40),
     tolerableFailures: 5,
     retain: 3,
@@ -42,10 +51,15 @@ export default defineJob((env) => {
     const marker = String(p.crashMarker);
     numbers = numbers.map((n) => crashOnce(n, at, marker)).setParallelism(1).uid('crash');
   }
+  const slowMicros = Number(p.slowMicros ?? 0);
   numbers
     .keyBy((n) => n % 7)
     .process(new RunningSum())
     .uid('sum')
+    // A slow stage keeps the channels into it full: checkpoints then have in-flight data.
+    .map((line) => (slowMicros > 0 ? spin(slowMicros, line) : line))
+    .setParallelism(1)
+    .uid('slow')
     .sinkTo(Sinks.file<string>({ path: String(p.output), format: (line) => line }))
     .uid('out');
 });
