@@ -68,6 +68,8 @@ export class StreamExecutionEnvironment {
   enableCheckpointing(options: {
     intervalMs: number;
     mode?: 'aligned' | 'unaligned';
+    /** Start aligned; a task whose alignment lasts longer than this switches to unaligned for that checkpoint. */
+    alignedTimeoutMs?: number;
     timeoutMs?: number;
     minPauseMs?: number;
     tolerableFailures?: number;
@@ -87,9 +89,13 @@ export class StreamExecutionEnvironment {
     if (mode !== 'aligned' && mode !== 'unaligned') {
       throw new JobConfigError('enableCheckpointing mode', `must be 'aligned' or 'unaligned', got '${String(mode)}'`);
     }
+    if (options.alignedTimeoutMs !== undefined && mode === 'unaligned') {
+      throw new JobConfigError('enableCheckpointing alignedTimeoutMs', "applies to mode 'aligned' only (unaligned checkpoints never align)");
+    }
     this.settings.checkpointing = {
       intervalMs: positive('intervalMs', options.intervalMs, Number.NaN, 1),
       mode,
+      alignedTimeoutMs: options.alignedTimeoutMs === undefined ? undefined : positive('alignedTimeoutMs', options.alignedTimeoutMs, 0, 0),
       timeoutMs: positive('timeoutMs', options.timeoutMs, 60_000, 1),
       minPauseMs: positive('minPauseMs', options.minPauseMs, 0, 0),
       tolerableFailures: Math.floor(positive('tolerableFailures', options.tolerableFailures, 0, 0)),

@@ -41,6 +41,19 @@ export interface CheckpointMetadata {
   readonly exclusiveFiles: readonly string[];
   /** Unaligned checkpoints: in-flight data per subtask (named by its first operator's uid), in an exclusive file. */
   readonly channelState?: readonly ChannelStateRef[];
+  /** Per subtask (named by its first operator's uid): how it took the checkpoint, for inspection. */
+  readonly taskStats?: readonly TaskStats[];
+}
+
+export interface TaskStats {
+  readonly uid: string;
+  readonly subtaskIndex: number;
+  readonly unaligned: boolean;
+  readonly alignmentMs: number;
+  readonly syncMs: number;
+  readonly asyncMs: number;
+  readonly stateBytes: number;
+  readonly channelStateBytes: number;
 }
 
 /** Where one subtask's channel state (overtaken input and output batches) is stored. */

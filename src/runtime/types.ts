@@ -172,6 +172,8 @@ export interface JobConfig {
 export interface CheckpointingConfig {
   readonly intervalMs: number;
   readonly mode: 'aligned' | 'unaligned';
+  /** Aligned mode: a task whose alignment lasts longer than this takes the checkpoint unaligned. */
+  readonly alignedTimeoutMs?: number;
   /** A checkpoint not completed in this time is aborted. Default 60 s. */
   readonly timeoutMs: number;
   /** Least time between the end of one checkpoint and the start of the next. Default 0. */

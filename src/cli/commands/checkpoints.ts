@@ -65,6 +65,11 @@ export function registerCheckpointsCommand(program: Command, out: (line: string)
             out(`  key groups ${chain.range.start}-${chain.range.end}: chain of ${chain.chain.length} (base + ${deltas} delta), ${formatCount(size)} bytes`);
           }
         }
+        for (const t of meta.taskStats ?? []) {
+          out(
+            `task '${t.uid}' #${t.subtaskIndex}: ${t.unaligned ? 'unaligned' : 'aligned'}, alignment ${t.alignmentMs} ms, sync ${t.syncMs} ms, async ${t.asyncMs} ms, state ${formatCount(t.stateBytes)} B, channel state ${formatCount(t.channelStateBytes)} B`,
+          );
+        }
       } finally {
         await storage.close();
       }

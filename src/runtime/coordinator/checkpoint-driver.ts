@@ -4,6 +4,17 @@ import type { CheckpointSettings, CoordinatorEffect, CoordinatorEvent, Coordinat
 import type { CheckpointMetadata, OperatorSnapshot } from '../../checkpoint/types.ts';
 import type { CoordinatorCommand, SubtaskAck } from '../worker/protocol.ts';
 
+/** One subtask's part of a checkpoint (also stored in the metadata, for `baton checkpoints inspect`). */
+export interface TaskCheckpointStats {
+  readonly task: string;
+  readonly unaligned: boolean;
+  readonly alignmentMs: number;
+  readonly syncMs: number;
+  readonly asyncMs: number;
+  readonly stateBytes: number;
+  readonly channelStateBytes: number;
+}
+
 /** Statistics of one checkpoint, as the job handle reports them. */
 export interface CheckpointStats {
   readonly id: number;
@@ -15,7 +26,7 @@ export interface CheckpointStats {
   /** Unaligned checkpoints: bytes of in-flight data persisted. */
   readonly channelStateBytes: number;
   /** Per subtask (`task/subtask`): synchronous and asynchronous part, bytes written. */
-  readonly tasks: ReadonlyArray<{ readonly task: string; readonly syncMs: number; readonly asyncMs: number; readonly stateBytes: number; readonly channelStateBytes: number }>;
+  readonly tasks: readonly TaskCheckpointStats[];
   readonly failure?: string;
 }
 
@@ -73,7 +84,26 @@ export function buildMetadata(
       keyed: e.keyed.sort((a, b) => a.range.start - b.range.start),
       subtasks: e.subtasks.sort((a, b) => a.subtaskIndex - b.subtaskIndex),
     }));
-  const metadata: CheckpointMetadata = { jobId, checkpointId: id, triggeredAt, completedAt, maxParallelism, operators, exclusiveFiles: channelState.map((c) => c.file) };
+  const taskStats = acks.map((a) => ({
+    uid: a.operators[0]?.uid ?? `task-${a.taskId}`,
+    subtaskIndex: a.subtaskIndex,
+    unaligned: a.unaligned,
+    alignmentMs: Math.round(a.alignmentMs),
+    syncMs: Math.round(a.syncMs * 10) / 10,
+    asyncMs: Math.round(a.asyncMs * 10) / 10,
+    stateBytes: a.stateBytes,
+    channelStateBytes: a.channelStateBytes,
+  }));
+  const metadata: CheckpointMetadata = {
+    jobId,
+    checkpointId: id,
+    triggeredAt,
+    completedAt,
+    maxParallelism,
+    operators,
+    exclusiveFiles: channelState.map((c) => c.file),
+    taskStats,
+  };
   return channelState.length > 0 ? { ...metadata, channelState } : metadata;
 }
 
@@ -152,8 +182,10 @@ export class CheckpointDriver {
         const metadata = buildMetadata(o.jobId, effect.id, effect.triggeredAt, completedAt, o.maxParallelism, o.parallelism, acks);
         const stateBytes = acks.reduce((a, b) => a + b.stateBytes, 0);
         const channelStateBytes = acks.reduce((a, b) => a + b.channelStateBytes, 0);
-        const tasks = effect.acks.map((a) => ({
+        const tasks: TaskCheckpointStats[] = effect.acks.map((a) => ({
           task: a.task,
+          unaligned: a.snapshot.unaligned,
+          alignmentMs: a.snapshot.alignmentMs,
           syncMs: a.snapshot.syncMs,
           asyncMs: a.snapshot.asyncMs,
           stateBytes: a.snapshot.stateBytes,

@@ -6,6 +6,8 @@ export interface AlignmentDecision {
   readonly block?: number;
   /** Every live channel delivered barrier n: snapshot, forward the barrier, release all channels. */
   readonly checkpoint?: number;
+  /** With `checkpoint`: when the alignment began. */
+  readonly startedAt?: number;
   /** Release every blocked channel without a checkpoint (an alignment was abandoned). */
   readonly releaseAll?: boolean;
 }
@@ -25,7 +27,7 @@ export class BarrierAligner {
   ) {}
 
   /** The checkpoint being aligned and since when (for statistics and timeouts). */
-  get current(): { readonly id: number; readonly startedAt: number } | undefined {
+  get current(): { readonly id: number; readonly startedAt: number; readonly arrived: ReadonlySet<number> } | undefined {
     return this.aligning;
   }
 
@@ -57,6 +59,14 @@ export class BarrierAligner {
     return { releaseAll: true };
   }
 
+  /** Checkpoint n is being taken unaligned instead: stop aligning it, ignore its later barriers. */
+  switchToUnaligned(checkpointId: number): AlignmentDecision | undefined {
+    this.taken(checkpointId);
+    if (!this.aligning || this.aligning.id !== checkpointId) return undefined;
+    this.aligning = undefined;
+    return { releaseAll: true };
+  }
+
   /** A checkpoint taken without alignment (a source's own trigger). */
   taken(checkpointId: number): void {
     if (checkpointId > this.lastTaken) this.lastTaken = checkpointId;
@@ -68,6 +78,6 @@ export class BarrierAligner {
     for (let c = 0; c < this.channelCount; c++) if (!aligning.arrived.has(c) && !this.isEnded(c)) return undefined;
     this.aligning = undefined;
     this.lastTaken = aligning.id;
-    return { checkpoint: aligning.id };
+    return { checkpoint: aligning.id, startedAt: aligning.startedAt };
   }
 }

@@ -63,6 +63,8 @@ export interface SubtaskHost {
   onInputEnded?(): void;
   /** Aligned (default) or unaligned barriers. */
   readonly checkpointMode?: 'aligned' | 'unaligned';
+  /** Aligned mode: an alignment lasting longer than this switches the task to unaligned for that checkpoint. */
+  readonly alignedTimeoutMs?: number;
 }
 
 /** What one subtask contributes to a checkpoint, before upload. */
@@ -70,6 +72,9 @@ export interface SubtaskSnapshotParts {
   readonly operators: ReadonlyArray<{ readonly uid: string; readonly state: unknown; readonly keyedState?: KeyedStateBackend }>;
   /** Unaligned checkpoints: in-flight data, complete once barrier n arrived on every input channel. */
   readonly channelState?: Promise<ChannelStateData>;
+  /** Whether this subtask took the checkpoint unaligned, and how long it aligned barriers first. */
+  readonly unaligned?: boolean;
+  readonly alignmentMs?: number;
 }
 
 /** In-flight data of an unaligned checkpoint: overtaken input per channel, unsent output per writer. */
@@ -142,10 +147,9 @@ export class Subtask {
       this.gate = new InputGate(inputChannelCount, () => this.scheduleDrain());
       const gate = this.gate;
       this.aligner = new BarrierAligner(inputChannelCount, (c) => gate.isEnded(c));
-      if (host.checkpointMode === 'unaligned') {
-        gate.onPriorityBarrier = (channel, id) => this.onPriorityBarrier(channel, id);
-        gate.onArrival = (channel, batch) => this.onArrival(channel, batch);
-      }
+      // Also in aligned mode: an upstream task whose alignment timed out sends unaligned barriers.
+      gate.onPriorityBarrier = (channel, id) => this.onPriorityBarrier(channel, id);
+      gate.onArrival = (channel, batch) => this.onArrival(channel, batch);
     }
     this.operators = this.operatorNodes.map((node) => node.operator!.create(this.operatorContext(node)));
   }
@@ -351,7 +355,7 @@ export class Subtask {
       const splits = this.currentSplits
         .filter((s) => !s.finished)
         .map((s) => (s.reader ? s.reader.currentSplit() : s.split));
-      this.performCheckpoint(trigger.id, { splits });
+      this.performCheckpoint(trigger.id, { sourceState: { splits }, unaligned: this.host.checkpointMode === 'unaligned' });
       // A stop pauses the source after its barrier; an abort of that checkpoint resumes it.
       if (trigger.stop) this.paused = trigger.id;
     }
@@ -418,30 +422,35 @@ export class Subtask {
   }
 
   /** Snapshot of every operator of the chain, then the barrier goes downstream. */
-  private performCheckpoint(checkpointId: number, sourceState?: unknown, channelState?: Promise<ChannelStateData>): void {
+  private performCheckpoint(
+    checkpointId: number,
+    options: { sourceState?: unknown; channelState?: Promise<ChannelStateData>; unaligned?: boolean; alignmentMs?: number } = {},
+  ): void {
     const operators: Array<{ uid: string; state: unknown; keyedState?: KeyedStateBackend }> = [];
-    if (this.source) operators.push({ uid: this.task.operators[0].uid, state: sourceState });
+    if (this.source) operators.push({ uid: this.task.operators[0].uid, state: options.sourceState });
     for (let i = 0; i < this.operators.length; i++) {
       const uid = this.operatorNodes[i].uid;
       operators.push({ uid, state: this.operators[i].snapshotState?.(checkpointId), keyedState: this.backendsByUid.get(uid) });
     }
-    if (this.host.checkpointMode === 'unaligned') {
+    const alignment = { unaligned: options.unaligned === true, alignmentMs: options.alignmentMs ?? 0 };
+    if (options.unaligned) {
       // The barrier overtakes what this subtask has not sent yet: that becomes its output state.
       const output = this.writers.map((w) => w.priorityBarrier(checkpointId));
-      const state = channelState ?? Promise.resolve({ input: [], output });
+      const state = options.channelState ?? Promise.resolve({ input: [], output });
       if (this.recording && this.recording.id === checkpointId) this.recording.output = output;
-      this.host.onSnapshot?.(this, checkpointId, { operators, channelState: state });
+      this.host.onSnapshot?.(this, checkpointId, { operators, channelState: state, ...alignment });
       this.finishRecordingIfDone();
       return;
     }
-    this.host.onSnapshot?.(this, checkpointId, { operators });
+    this.host.onSnapshot?.(this, checkpointId, { operators, ...alignment });
     for (const writer of this.writers) writer.barrier(checkpointId);
   }
 
   /**
    * Unaligned: the first barrier n on any channel is acted on at once, overtaking queued input.
    * Everything queued (not yet processed) and everything the other channels deliver before their
-   * barrier n is the input channel state; it is still processed as usual afterwards.
+   * barrier n is the input channel state; it is still processed as usual afterwards. A task in
+   * aligned mode gets here too when an upstream task switched after its alignment timeout.
    */
   private onPriorityBarrier(channel: number, checkpointId: number): void {
     if (this.state !== 'running') return;
@@ -452,18 +461,31 @@ export class Subtask {
       return;
     }
     if (checkpointId <= this.lastUnaligned) return;
+    const aligning = this.aligner?.current;
+    const arrived = new Set<number>(aligning?.id === checkpointId ? aligning.arrived : []);
+    this.switchToUnaligned(checkpointId, arrived, aligning?.id === checkpointId ? aligning.startedAt : Date.now(), channel);
+  }
+
+  /**
+   * Takes checkpoint n unaligned now. Channels in `arrived` delivered an aligned barrier n: what
+   * they hold back comes after it and is plain input. A priority barrier overtook everything
+   * queued on `priorityChannel`: that is channel state, and the channel owes nothing more. The
+   * others owe barrier n: what they have queued and send until it is channel state.
+   */
+  private switchToUnaligned(checkpointId: number, arrived: ReadonlySet<number>, startedAt: number, priorityChannel?: number): void {
     this.lastUnaligned = checkpointId;
     const gate = this.gate!;
+    const release = this.aligner?.switchToUnaligned(checkpointId);
     const pending = new Set<number>();
-    for (let c = 0; c < gate.channelCount; c++) if (c !== channel && !gate.isEnded(c)) pending.add(c);
+    for (let c = 0; c < gate.channelCount; c++) if (!arrived.has(c) && c !== priorityChannel && !gate.isEnded(c)) pending.add(c);
     let resolve!: (data: ChannelStateData) => void;
     const channelState = new Promise<ChannelStateData>((r) => {
       resolve = r;
     });
-    const input = gate.queuedBatches();
+    const input = gate.queuedBatches().filter((q) => !arrived.has(q.channel));
     // The unprocessed rest of a partly processed batch precedes the barrier too.
     const partial = this.inProgress;
-    if (partial?.message.values && partial.index < partial.message.values.length) {
+    if (partial?.message.values && partial.index < partial.message.values.length && !arrived.has(partial.channel)) {
       const ts = partial.message.timestamps;
       input.unshift({
         channel: partial.channel,
@@ -471,7 +493,25 @@ export class Subtask {
       });
     }
     this.recording = { id: checkpointId, pending, input, output: [], resolve };
-    this.performCheckpoint(checkpointId, undefined, channelState);
+    this.performCheckpoint(checkpointId, { channelState, unaligned: true, alignmentMs: Date.now() - startedAt });
+    if (release) this.apply(release);
+  }
+
+  /** Aligned with a timeout: an alignment that lasts too long becomes unaligned on this task. */
+  private armAlignmentTimeout(checkpointId: number): void {
+    const timeoutMs = this.host.alignedTimeoutMs;
+    if (timeoutMs === undefined) return;
+    const timer = setTimeout(() => {
+      this.pendingTimers.delete(timer);
+      const aligning = this.aligner?.current;
+      if (this.state !== 'running' || aligning?.id !== checkpointId) return;
+      try {
+        this.switchToUnaligned(checkpointId, new Set(aligning.arrived), aligning.startedAt);
+      } catch (error) {
+        this.fail(error);
+      }
+    }, timeoutMs);
+    this.pendingTimers.add(timer);
   }
 
   private onArrival(channel: number, batch: () => RecordedBatch | undefined): void {
@@ -495,7 +535,17 @@ export class Subtask {
   }
 
   private onBarrier(channel: number, checkpointId: number): void {
+    const recording = this.recording;
+    if (recording && recording.id === checkpointId) {
+      // A late barrier of a checkpoint this task took unaligned: that channel's in-flight data is complete.
+      recording.pending.delete(channel);
+      this.finishRecordingIfDone();
+      return;
+    }
+    if (checkpointId <= this.lastUnaligned) return;
+    const before = this.aligner!.current?.id;
     for (const decision of this.aligner!.onBarrier(channel, checkpointId, Date.now())) this.apply(decision);
+    if (before !== checkpointId && this.aligner!.current?.id === checkpointId) this.armAlignmentTimeout(checkpointId);
   }
 
   /** Carries out what the aligner decided, in order. */
@@ -505,7 +555,7 @@ export class Subtask {
     if (decision.releaseAll) gate.unblockAll();
     if (decision.block !== undefined) gate.block(decision.block);
     if (decision.checkpoint !== undefined) {
-      this.performCheckpoint(decision.checkpoint);
+      this.performCheckpoint(decision.checkpoint, { alignmentMs: Date.now() - (decision.startedAt ?? Date.now()) });
       gate.unblockAll();
     }
   }

@@ -43,6 +43,9 @@ export interface SubtaskAck {
   /** Unaligned: where this subtask's in-flight data went (an exclusive file of the checkpoint). */
   readonly channelState?: ChannelStateRef;
   readonly channelStateBytes: number;
+  /** Whether the subtask took the checkpoint unaligned, and how long it aligned barriers before. */
+  readonly unaligned: boolean;
+  readonly alignmentMs: number;
 }
 
 /** The piscina task a worker runs for the lifetime of the job. */

@@ -93,7 +93,8 @@ export class WorkerCheckpoints {
       operators.push({ uid: part.uid, state: part.state, keyed });
     }
     const syncMs = performance.now() - started;
-    void this.upload(checkpointId, task, subtask, operators, uploads, syncMs, parts.channelState);
+    const alignment = { unaligned: parts.unaligned === true, alignmentMs: parts.alignmentMs ?? 0 };
+    void this.upload(checkpointId, task, subtask, operators, uploads, syncMs, alignment, parts.channelState);
   }
 
   private async upload(
@@ -103,6 +104,7 @@ export class WorkerCheckpoints {
     operators: Array<{ uid: string; state: unknown; keyed: KeyGroupChain[] }>,
     uploads: Array<{ key: string; uid: string; range: KeyGroupRange; chunk: StateChunk; id: string; replaces: boolean }>,
     syncMs: number,
+    alignment: { unaligned: boolean; alignmentMs: number },
     channelState?: Promise<ChannelStateData>,
   ): Promise<void> {
     const started = performance.now();
@@ -149,6 +151,7 @@ export class WorkerCheckpoints {
       asyncMs: performance.now() - started,
       channelState: channelRef,
       channelStateBytes: channelRef?.bytes ?? 0,
+      ...alignment,
     });
   }
 

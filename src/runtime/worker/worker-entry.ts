@@ -145,6 +145,7 @@ class WorkerSession {
       },
       onInputEnded: () => this.post({ type: 'source-finished' }),
       checkpointMode: this.graph.config.checkpointing?.mode,
+      alignedTimeoutMs: this.graph.config.checkpointing?.alignedTimeoutMs,
     };
     const bySubtask = new Map<string, Subtask>();
     for (const task of plan.tasks) {

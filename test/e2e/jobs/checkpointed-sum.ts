@@ -37,6 +37,7 @@ export default defineJob((env) => {
   const p = env.params;
   env.enableCheckpointing({
     mode: p.mode === 'unaligned' ? 'unaligned' : 'aligned',
+    alignedTimeoutMs: p.alignedTimeoutMs === undefined ? undefined : Number(p.alignedTimeoutMs),
     intervalMs: Number(p.intervalMs ?? 40),
     tolerableFailures: 5,
     retain: 3,

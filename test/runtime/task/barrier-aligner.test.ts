@@ -12,12 +12,12 @@ describe('BarrierAligner', () => {
     expect(a.onBarrier(1, 5, 0)).toEqual([{ block: 1 }]);
     expect(a.current).toEqual({ id: 5, arrived: new Set([1]), startedAt: 0 });
     expect(a.onBarrier(0, 5, 1)).toEqual([{ block: 0 }]);
-    expect(a.onBarrier(2, 5, 2)).toEqual([{ block: 2 }, { checkpoint: 5 }]);
+    expect(a.onBarrier(2, 5, 2)).toEqual([{ block: 2 }, { checkpoint: 5, startedAt: 0 }]);
     expect(a.current).toBeUndefined();
   });
 
   it('a single input checkpoints at once', () => {
-    expect(aligner(1).onBarrier(0, 1, 0)).toEqual([{ block: 0 }, { checkpoint: 1 }]);
+    expect(aligner(1).onBarrier(0, 1, 0)).toEqual([{ block: 0 }, { checkpoint: 1, startedAt: 0 }]);
   });
 
   it('ignores barriers of checkpoints already taken or older than the one aligned', () => {
@@ -37,7 +37,7 @@ describe('BarrierAligner', () => {
     a.onBarrier(1, 1, 0);
     expect(a.onChannelEnded()).toBeUndefined();
     ended.add(2);
-    expect(a.onChannelEnded()).toEqual({ checkpoint: 1 });
+    expect(a.onChannelEnded()).toEqual({ checkpoint: 1, startedAt: 0 });
   });
 
   it('a newer barrier abandons an alignment; an abort releases the blocked channels', () => {
