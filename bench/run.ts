@@ -6,6 +6,7 @@ import type { Suite } from './suite.ts';
 const SUITES: Record<string, () => Promise<Suite>> = {
   throughput: () => import('./throughput.ts'),
   checkpoint: () => import('./checkpoint.ts'),
+  backpressure: () => import('./backpressure.ts'),
 };
 
 const USAGE = `usage: npm run bench -- [suite...] [--quick]
