@@ -22,6 +22,9 @@ import {
 } from '../types.ts';
 import { type AlignmentDecision, BarrierAligner } from './barrier-aligner.ts';
 import { ChainedOutput } from './chained-output.ts';
+import { type ChannelStateData, ChannelStateRecording } from './channel-state-recorder.ts';
+
+export type { ChannelStateData } from './channel-state-recorder.ts';
 import { type EdgeWriters, RecordWriterOutput } from './record-writer-output.ts';
 
 /** Longest an input drain runs before it lets the worker's event loop in (ms). */
@@ -77,11 +80,6 @@ export interface SubtaskSnapshotParts {
   readonly alignmentMs?: number;
 }
 
-/** In-flight data of an unaligned checkpoint: overtaken input per channel, unsent output per writer. */
-export interface ChannelStateData {
-  readonly input: ReadonlyArray<{ readonly channel: number; readonly batch: RecordedBatch }>;
-  readonly output: ReadonlyArray<readonly RecordedBatch[]>;
-}
 
 /** A checkpoint trigger reaching a source, and what the source does after it. */
 export interface CheckpointTrigger {
@@ -116,9 +114,7 @@ export class Subtask {
   /** A batch whose records are partly processed (the drain's time slice ran out). */
   private inProgress: BatchInProgress | undefined;
   /** Unaligned checkpoint n in progress: input channels still owing barrier n and what they sent meanwhile. */
-  private recording:
-    | { id: number; pending: Set<number>; input: Array<{ channel: number; batch: RecordedBatch }>; output: RecordedBatch[][]; resolve: (data: ChannelStateData) => void }
-    | undefined;
+  private recording: ChannelStateRecording | undefined;
   private lastUnaligned = 0;
   /** Source: paused after the barrier of a stop-with-checkpoint (its id), until stop or abort. */
   private paused: number | false = false;
@@ -373,7 +369,7 @@ export class Subtask {
   /** Checkpoint n was aborted: a source paused by a stop-with-checkpoint n goes on. */
   checkpointAborted(checkpointId: number): void {
     if (this.aligner) this.apply(this.aligner.abort(checkpointId));
-    if (this.recording?.id === checkpointId) this.recording = undefined;
+    if (this.recording?.checkpointId === checkpointId) this.recording = undefined;
     if (this.paused === checkpointId) {
       this.paused = false;
       const resume = this.resume;
@@ -437,7 +433,7 @@ export class Subtask {
       // The barrier overtakes what this subtask has not sent yet: that becomes its output state.
       const output = this.writers.map((w) => w.priorityBarrier(checkpointId));
       const state = options.channelState ?? Promise.resolve({ input: [], output });
-      if (this.recording && this.recording.id === checkpointId) this.recording.output = output;
+      if (this.recording?.checkpointId === checkpointId) this.recording.setOutput(output);
       this.host.onSnapshot?.(this, checkpointId, { operators, channelState: state, ...alignment });
       this.finishRecordingIfDone();
       return;
@@ -454,10 +450,8 @@ export class Subtask {
    */
   private onPriorityBarrier(channel: number, checkpointId: number): void {
     if (this.state !== 'running') return;
-    const recording = this.recording;
-    if (recording && recording.id === checkpointId) {
-      recording.pending.delete(channel);
-      this.finishRecordingIfDone();
+    if (this.recording?.checkpointId === checkpointId) {
+      this.channelDelivered(channel);
       return;
     }
     if (checkpointId <= this.lastUnaligned) return;
@@ -478,10 +472,6 @@ export class Subtask {
     const release = this.aligner?.switchToUnaligned(checkpointId);
     const pending = new Set<number>();
     for (let c = 0; c < gate.channelCount; c++) if (!arrived.has(c) && c !== priorityChannel && !gate.isEnded(c)) pending.add(c);
-    let resolve!: (data: ChannelStateData) => void;
-    const channelState = new Promise<ChannelStateData>((r) => {
-      resolve = r;
-    });
     const input = gate.queuedBatches().filter((q) => !arrived.has(q.channel));
     // The unprocessed rest of a partly processed batch precedes the barrier too.
     const partial = this.inProgress;
@@ -492,7 +482,8 @@ export class Subtask {
         batch: { values: partial.message.values.slice(partial.index), timestamps: ts ? Array.from(ts).slice(partial.index) : null },
       });
     }
-    this.recording = { id: checkpointId, pending, input, output: [], resolve };
+    this.recording = new ChannelStateRecording(checkpointId, pending, input);
+    const channelState = this.recording.done;
     this.performCheckpoint(checkpointId, { channelState, unaligned: true, alignmentMs: Date.now() - startedAt });
     if (release) this.apply(release);
   }
@@ -515,17 +506,16 @@ export class Subtask {
   }
 
   private onArrival(channel: number, batch: () => RecordedBatch | undefined): void {
-    const recording = this.recording;
-    if (!recording?.pending.has(channel)) return;
-    const recorded = batch();
-    if (recorded) recording.input.push({ channel, batch: recorded });
+    this.recording?.onArrival(channel, batch);
+  }
+
+  /** A channel delivered the barrier of the checkpoint being recorded (or ended). */
+  private channelDelivered(channel: number): void {
+    if (this.recording?.channelDone(channel)) this.recording = undefined;
   }
 
   private finishRecordingIfDone(): void {
-    const recording = this.recording;
-    if (!recording || recording.pending.size > 0) return;
-    this.recording = undefined;
-    recording.resolve({ input: recording.input, output: recording.output });
+    if (this.recording?.finishIfComplete()) this.recording = undefined;
   }
 
   /** After a restore, before start: in-flight data of the checkpoint goes first. */
@@ -535,11 +525,9 @@ export class Subtask {
   }
 
   private onBarrier(channel: number, checkpointId: number): void {
-    const recording = this.recording;
-    if (recording && recording.id === checkpointId) {
+    if (this.recording?.checkpointId === checkpointId) {
       // A late barrier of a checkpoint this task took unaligned: that channel's in-flight data is complete.
-      recording.pending.delete(channel);
-      this.finishRecordingIfDone();
+      this.channelDelivered(channel);
       return;
     }
     if (checkpointId <= this.lastUnaligned) return;
@@ -640,10 +628,7 @@ export class Subtask {
       if (combined !== undefined) head.processWatermark(combined);
     }
     if (message.barrier !== undefined) this.onBarrier(channel, message.barrier);
-    if (message.end && this.recording) {
-      this.recording.pending.delete(channel);
-      this.finishRecordingIfDone();
-    }
+    if (message.end) this.channelDelivered(channel);
     if (message.end) {
       if (gate.markEnded(channel)) {
         this.state = 'finishing';
