@@ -61,6 +61,6 @@ export default defineJob((env) => {
     .map((line) => (slowMicros > 0 ? spin(slowMicros, line) : line))
     .setParallelism(1)
     .uid('slow')
-    .sinkTo(Sinks.file<string>({ path: String(p.output), format: (line) => line }))
+    .sinkTo(p.sink === 'discard' ? Sinks.discard<string>() : Sinks.file<string>({ path: String(p.output), format: (line) => line }))
     .uid('out');
 });
