@@ -1,6 +1,7 @@
 // Helpers of the checkpoint tests: the expected output of checkpointed-sum and reading committed files.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** Every line an uninterrupted run of checkpointed-sum commits, sorted. */
 export function expectedSums(to: number): string[] {
@@ -22,4 +23,14 @@ export function committedLines(dir: string): string[] {
     .filter((f) => !f.startsWith('.'))
     .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean))
     .sort();
+}
+
+/** A fresh job id, checkpoint storage URI and output directory under `root` for each call. */
+export function jobDirs(root: string): (name: string) => { storage: string; output: string; dir: string; jobId: string } {
+  let counter = 0;
+  return (name) => {
+    counter++;
+    const dir = join(root, `${name}-${counter}`);
+    return { storage: pathToFileURL(join(dir, 'checkpoints')).href, output: join(dir, 'out'), dir, jobId: `${name}-${counter}` };
+  };
 }

@@ -2,26 +2,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CorruptMetadataError } from '../../src/checkpoint/errors.ts';
 import { metadataKey } from '../../src/checkpoint/layout.ts';
 import { checkpointStatus, listCheckpoints, readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
 import { openStorage } from '../../src/checkpoint/storage/index.ts';
 import { runJob, type RunJobOptions } from '../../src/index.ts';
-import { committedLines, expectedSums } from './checkpoint-helpers.ts';
-import { clickFor } from './jobs/event-time-windows.ts';
+import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
+import { expectedWindows } from './jobs/event-time-windows.ts';
 import { jobUrl } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-checkpoints-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-let counter = 0;
-function fresh(name: string) {
-  counter++;
-  const dir = join(root, `${name}-${counter}`);
-  return { storage: pathToFileURL(join(dir, 'checkpoints')).href, output: join(dir, 'out'), dir, jobId: `${name}-${counter}` };
-}
+const fresh = jobDirs(root);
 
 async function run(options: RunJobOptions) {
   const job = await runJob(jobUrl('checkpointed-sum'), options);
@@ -168,19 +162,8 @@ describe('on S3 (s3rver on 127.0.0.1)', () => {
 
 describe('windows and timers across a stop and resume', () => {
   const count = 20_000;
-  const expected = () => {
-    const windows = new Map<string, { user: string; start: number; end: number; clicks: number; total: number }>();
-    for (let n = 0; n < count; n++) {
-      const c = clickFor(n);
-      const start = c.at - (c.at % 60_000);
-      const id = `${c.user}@${start}`;
-      const w = windows.get(id) ?? { user: c.user, start, end: start + 60_000, clicks: 0, total: 0 };
-      w.clicks++;
-      w.total += n;
-      windows.set(id, w);
-    }
-    return [...windows.values()].map((w) => JSON.stringify(w)).sort();
-  };
+  const expected = () => expectedWindows(count);
+
 
   it('restores window contents and their timers: every window is emitted once with the full aggregate', async () => {
     const t = fresh('windows');

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clickFor } from './jobs/event-time-windows.ts';
+import { clickFor, expectedWindows } from './jobs/event-time-windows.ts';
 import { runToCompletion, sortedJson } from './helpers.ts';
 
 const PARALLELISMS = [1, 2, 4] as const;
@@ -87,19 +87,8 @@ describe('keyed running sum over a sequence', () => {
 
 describe('event-time windows over out-of-order input', () => {
   const count = 30_000;
-  const expected = (() => {
-    const windows = new Map<string, { user: string; start: number; end: number; clicks: number; total: number }>();
-    for (let n = 0; n < count; n++) {
-      const c = clickFor(n);
-      const start = c.at - (c.at % 60_000);
-      const id = `${c.user}@${start}`;
-      const w = windows.get(id) ?? { user: c.user, start, end: start + 60_000, clicks: 0, total: 0 };
-      w.clicks++;
-      w.total += n;
-      windows.set(id, w);
-    }
-    return sortedJson([...windows.values()]);
-  })();
+  const expected = expectedWindows(count);
+
 
   it('really is out of order', () => {
     let inversions = 0;

@@ -2,23 +2,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
 import { openStorage } from '../../src/checkpoint/storage/index.ts';
 import { JobConfigError, runJob } from '../../src/index.ts';
-import { committedLines, expectedSums } from './checkpoint-helpers.ts';
+import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-unaligned-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-let counter = 0;
-function fresh(name: string) {
-  counter++;
-  const dir = join(root, `${name}-${counter}`);
-  return { storage: pathToFileURL(join(dir, 'checkpoints')).href, output: join(dir, 'out'), dir, jobId: `${name}-${counter}` };
-}
+const fresh = jobDirs(root);
 
 // A stage at 150 µs per record behind an 8 000 records/s source: channels into it stay full.
 const params = (output: string) => ({ output, to: 8_000, mode: 'unaligned', slowMicros: 150, rate: 8_000 });

@@ -2,7 +2,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
 
-class RunningSum extends KeyedProcessFunction<number, number, string> {
+export class RunningSum extends KeyedProcessFunction<number, number, string> {
   private sum!: ValueState<number>;
 
   override open(ctx: KeyedRuntimeContext): void {

@@ -1,19 +1,7 @@
 // Two sources united into a keyed running sum: every keyed subtask aligns barriers from several channels.
-import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
+import { defineJob, Sinks, Sources } from 'baton';
+import { RunningSum } from './checkpointed-sum.ts';
 
-class RunningSum extends KeyedProcessFunction<number, number, string> {
-  private sum!: ValueState<number>;
-
-  override open(ctx: KeyedRuntimeContext): void {
-    this.sum = ctx.valueState<number>('sum');
-  }
-
-  processElement(n: number, ctx: KeyedProcessContext<number>, out: Collector<string>): void {
-    const sum = (this.sum.value() ?? 0) + n;
-    this.sum.update(sum);
-    out.collect(`${ctx.key},${n},${sum}`);
-  }
-}
 
 export default defineJob((env) => {
   const p = env.params;

@@ -1,6 +1,6 @@
 // Checkpointed event-time windows: window contents live in keyed MapState, window ends in timers.
 import { defineJob, Sinks, Sources, TumblingEventTimeWindows, WatermarkStrategy } from 'baton';
-import { type Click, clickFor } from './event-time-windows.ts';
+import { type Click, clickAggregate, clickFor, windowResult } from './event-time-windows.ts';
 
 export default defineJob((env) => {
   const p = env.params;
@@ -15,14 +15,7 @@ export default defineJob((env) => {
     .uid('timestamps')
     .keyBy((c) => c.user)
     .window(TumblingEventTimeWindows.of(60_000))
-    .aggregate(
-      {
-        createAccumulator: () => ({ clicks: 0, total: 0 }),
-        add: (c: Click, acc: { clicks: number; total: number }) => ({ clicks: acc.clicks + 1, total: acc.total + c.n }),
-        getResult: (acc: { clicks: number; total: number }) => acc,
-      },
-      (user, window, result) => ({ user, start: window.start, end: window.end, ...result }),
-    )
+    .aggregate(clickAggregate, windowResult)
     .uid('per-minute')
     .sinkTo(Sinks.file({ path: String(p.output) }))
     .uid('windows');

@@ -13,6 +13,35 @@ export function clickFor(n: number, jitter = 3_000): Click {
   return { user: `u${n % 17}`, at: 1_000_000 + n * 10 - scrambled, n };
 }
 
+/** Clicks and the sum of n per user and window. */
+export const clickAggregate = {
+  createAccumulator: () => ({ clicks: 0, total: 0 }),
+  add: (c: Click, acc: { clicks: number; total: number }) => ({ clicks: acc.clicks + 1, total: acc.total + c.n }),
+  getResult: (acc: { clicks: number; total: number }) => acc,
+};
+
+export const windowResult = (user: string, window: { start: number; end: number }, result: { clicks: number; total: number }) => ({
+  user,
+  start: window.start,
+  end: window.end,
+  ...result,
+});
+
+/** The windows an uninterrupted run over clicks 0..count-1 emits, as sorted JSON lines. */
+export function expectedWindows(count: number): string[] {
+  const windows = new Map<string, { user: string; start: number; end: number; clicks: number; total: number }>();
+  for (let n = 0; n < count; n++) {
+    const c = clickFor(n);
+    const start = c.at - (c.at % 60_000);
+    const id = `${c.user}@${start}`;
+    const w = windows.get(id) ?? { user: c.user, start, end: start + 60_000, clicks: 0, total: 0 };
+    w.clicks++;
+    w.total += n;
+    windows.set(id, w);
+  }
+  return [...windows.values()].map((w) => JSON.stringify(w)).sort();
+}
+
 export default defineJob((env) => {
   const count = Number(env.params.count ?? 30_000);
   env.setAutoWatermarkInterval(0);
@@ -25,14 +54,7 @@ export default defineJob((env) => {
     .uid('timestamps')
     .keyBy((c) => c.user)
     .window(TumblingEventTimeWindows.of(60_000))
-    .aggregate(
-      {
-        createAccumulator: () => ({ clicks: 0, total: 0 }),
-        add: (c: Click, acc: { clicks: number; total: number }) => ({ clicks: acc.clicks + 1, total: acc.total + c.n }),
-        getResult: (acc: { clicks: number; total: number }) => acc,
-      },
-      (user, window, result) => ({ user, start: window.start, end: window.end, ...result }),
-    )
+    .aggregate(clickAggregate, windowResult)
     .uid('per-minute')
     .sinkTo(Sinks.collect())
     .uid('windows');
