@@ -1,10 +1,68 @@
 // baton: stream processing for Node.js with exactly-once checkpoints and blue/green handover.
-export * from './api/index.ts';
-export * from './runtime/index.ts';
+// The public contract of DESIGN.md is listed here by name, so it is visible at a glance.
+
+// Writing jobs
+export {
+  DataStream,
+  DataStreamSink,
+  defineJob,
+  KeyedProcessFunction,
+  KeyedStream,
+  Sinks,
+  Sources,
+  StreamExecutionEnvironment,
+  TumblingEventTimeWindows,
+  WatermarkStrategy,
+  WindowedStream,
+} from './api/index.ts';
+export type {
+  AggregateFunction,
+  Collector,
+  FileSinkOptions,
+  FileSourceOptions,
+  KeyedProcessContext,
+  KeyedRuntimeContext,
+  OnTimerContext,
+  RuntimeContext,
+  SequenceOptions,
+  TimerService,
+  TimestampAssigner,
+  TimeWindow,
+} from './api/index.ts';
 export type { KeyValue, ListState, MapState, ValueState } from './state/types.ts';
+
+// Running jobs
+export { JobHandle, JobStatus, runJob } from './runtime/index.ts';
+export type {
+  ChannelStats,
+  JobProgress,
+  JobResult,
+  OperatorSummary,
+  PreStateHookContext,
+  RunJobOptions,
+  Sink,
+  SinkWriter,
+  Source,
+  SourceReader,
+  SourceSplit,
+  StatusEvent,
+} from './runtime/index.ts';
+export type { CheckpointStats } from './runtime/coordinator/checkpoint-driver.ts';
+
+// Errors
+export {
+  BatonError,
+  JobCanceledError,
+  JobConfigError,
+  JobModuleError,
+  PreStateHookError,
+  UserFunctionError,
+  WorkerFailureError,
+} from './runtime/index.ts';
 export { CheckpointNotFoundError, CorruptMetadataError, StateRestoreError } from './checkpoint/errors.ts';
+
+// Checkpoints, readable from storage alone
 export { checkpointStatus, findLatestRestorable, latestCompleted, listCheckpoints, readMetadata } from './checkpoint/status/checkpoint-status.ts';
 export { openStorage, StorageIoError, StorageNotFoundError } from './checkpoint/storage/index.ts';
 export type { CheckpointStorage, S3StorageOptions } from './checkpoint/storage/index.ts';
 export type { CheckpointMetadata, CheckpointStatus } from './checkpoint/types.ts';
-export type { CheckpointStats } from './runtime/coordinator/checkpoint-driver.ts';
