@@ -1,7 +1,7 @@
 // `baton checkpoints list|status|inspect <job-dir>`: reads checkpoint state from storage alone.
 import type { Command } from 'commander';
 import { listCheckpoints, checkpointStatus, readMetadata } from '../../checkpoint/status/checkpoint-status.ts';
-import { openStorage } from '../../checkpoint/storage/index.ts';
+import { type CheckpointStorage, openStorage } from '../../checkpoint/storage/index.ts';
 import type { CheckpointStatus } from '../../checkpoint/types.ts';
 import { formatCount } from '../format.ts';
 import { parsePositiveInt } from '../parse-params.ts';
@@ -14,6 +14,16 @@ export const STATUS_EXIT_CODES: Readonly<Record<CheckpointStatus, number>> = {
   UNKNOWN: 5,
 };
 
+/** Opens the job directory for one command and always closes it. */
+async function withJobDir(jobDir: string, use: (storage: CheckpointStorage) => Promise<void>): Promise<void> {
+  const storage = openStorage(jobDir);
+  try {
+    await use(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
 export function registerCheckpointsCommand(program: Command, out: (line: string) => void, setExitCode: (code: number) => void): void {
   const checkpoints = program.command('checkpoints').description('inspect the checkpoints in a job directory (<root>/<jobId>, file:// or s3://)');
 
@@ -21,14 +31,11 @@ export function registerCheckpointsCommand(program: Command, out: (line: string)
     .command('list')
     .argument('<job-dir>', 'URI or path of the directory holding chk-<n>')
     .action(async (jobDir: string) => {
-      const storage = openStorage(jobDir);
-      try {
+      await withJobDir(jobDir, async (storage) => {
         const entries = await listCheckpoints(storage);
         if (entries.length === 0) out(`no checkpoints in ${storage.uri}`);
         for (const e of entries) out(`chk-${e.id}\t${e.status}`);
-      } finally {
-        await storage.close();
-      }
+      });
     });
 
   checkpoints
@@ -37,14 +44,11 @@ export function registerCheckpointsCommand(program: Command, out: (line: string)
     .argument('<n>', 'checkpoint number', parsePositiveInt('<n>'))
     .description(`prints the status; exit code ${Object.entries(STATUS_EXIT_CODES).map(([s, c]) => `${c} ${s}`).join(', ')}`)
     .action(async (jobDir: string, n: number) => {
-      const storage = openStorage(jobDir);
-      try {
+      await withJobDir(jobDir, async (storage) => {
         const status = await checkpointStatus(storage, n);
         out(status);
         setExitCode(STATUS_EXIT_CODES[status]);
-      } finally {
-        await storage.close();
-      }
+      });
     });
 
   checkpoints
@@ -52,8 +56,7 @@ export function registerCheckpointsCommand(program: Command, out: (line: string)
     .argument('<job-dir>', 'URI or path of the directory holding chk-<n>')
     .argument('<n>', 'checkpoint number', parsePositiveInt('<n>'))
     .action(async (jobDir: string, n: number) => {
-      const storage = openStorage(jobDir);
-      try {
+      await withJobDir(jobDir, async (storage) => {
         const meta = await readMetadata(storage, n);
         out(`checkpoint ${meta.checkpointId} of job '${meta.jobId}': triggered ${new Date(meta.triggeredAt).toISOString()}, completed in ${meta.completedAt - meta.triggeredAt} ms, maxParallelism ${meta.maxParallelism}`);
         for (const op of meta.operators) {
@@ -70,8 +73,6 @@ export function registerCheckpointsCommand(program: Command, out: (line: string)
             `task '${t.uid}' #${t.subtaskIndex}: ${t.unaligned ? 'unaligned' : 'aligned'}, alignment ${t.alignmentMs} ms, sync ${t.syncMs} ms, async ${t.asyncMs} ms, state ${formatCount(t.stateBytes)} B, channel state ${formatCount(t.channelStateBytes)} B`,
           );
         }
-      } finally {
-        await storage.close();
-      }
+      });
     });
 }

@@ -1,18 +1,12 @@
 // Runs the pure checkpoint coordinator: a clock tick, worker acks in, storage and worker commands out.
 import { initialCoordinatorState, stepCoordinator } from '../../checkpoint/coordinator/checkpoint-coordinator.ts';
 import type { CheckpointSettings, CoordinatorEffect, CoordinatorEvent, CoordinatorState, StopMode } from '../../checkpoint/coordinator/types.ts';
-import type { CheckpointMetadata, OperatorSnapshot } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata, OperatorSnapshot, TaskStats } from '../../checkpoint/types.ts';
 import type { CoordinatorCommand, SubtaskAck } from '../worker/protocol.ts';
 
-/** One subtask's part of a checkpoint (also stored in the metadata, for `baton checkpoints inspect`). */
-export interface TaskCheckpointStats {
+/** One subtask's part of a checkpoint: the metadata's task statistics plus the subtask's id (`task/subtask`). */
+export interface TaskCheckpointStats extends TaskStats {
   readonly task: string;
-  readonly unaligned: boolean;
-  readonly alignmentMs: number;
-  readonly syncMs: number;
-  readonly asyncMs: number;
-  readonly stateBytes: number;
-  readonly channelStateBytes: number;
 }
 
 /** Statistics of one checkpoint, as the job handle reports them. */
@@ -182,15 +176,7 @@ export class CheckpointDriver {
         const metadata = buildMetadata(o.jobId, effect.id, effect.triggeredAt, completedAt, o.maxParallelism, o.parallelism, acks);
         const stateBytes = acks.reduce((a, b) => a + b.stateBytes, 0);
         const channelStateBytes = acks.reduce((a, b) => a + b.channelStateBytes, 0);
-        const tasks: TaskCheckpointStats[] = effect.acks.map((a) => ({
-          task: a.task,
-          unaligned: a.snapshot.unaligned,
-          alignmentMs: a.snapshot.alignmentMs,
-          syncMs: a.snapshot.syncMs,
-          asyncMs: a.snapshot.asyncMs,
-          stateBytes: a.snapshot.stateBytes,
-          channelStateBytes: a.snapshot.channelStateBytes,
-        }));
+        const tasks: TaskCheckpointStats[] = (metadata.taskStats ?? []).map((t, i) => ({ task: effect.acks[i].task, ...t }));
         this.track(o.persistence.writeMetadata(metadata)).then(
           () => {
             this.retained.push(metadata);

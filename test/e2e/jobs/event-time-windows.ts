@@ -1,5 +1,5 @@
 // Tumbling event-time windows over out-of-order events from a parallel source.
-import { defineJob, Sinks, Sources, TumblingEventTimeWindows, WatermarkStrategy } from 'baton';
+import { type DataStream, defineJob, Sinks, Sources, TumblingEventTimeWindows, WatermarkStrategy } from 'baton';
 
 export interface Click {
   readonly user: string;
@@ -42,12 +42,9 @@ export function expectedWindows(count: number): string[] {
   return [...windows.values()].map((w) => JSON.stringify(w)).sort();
 }
 
-export default defineJob((env) => {
-  const count = Number(env.params.count ?? 30_000);
-  env.setAutoWatermarkInterval(0);
-  env
-    .fromSource(Sources.sequence({ from: 0, to: count - 1 }), 'clicks')
-    .uid('clicks')
+/** Clicks n → per-user one-minute windows: the part both window jobs share. */
+export function clicksPerMinute(numbers: DataStream<number>): DataStream<ReturnType<typeof windowResult>> {
+  return numbers
     .map((n) => clickFor(n))
     .uid('to-click')
     .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Click>(5_000).withTimestampAssigner((c) => c.at))
@@ -55,7 +52,13 @@ export default defineJob((env) => {
     .keyBy((c) => c.user)
     .window(TumblingEventTimeWindows.of(60_000))
     .aggregate(clickAggregate, windowResult)
-    .uid('per-minute')
+    .uid('per-minute');
+}
+
+export default defineJob((env) => {
+  const count = Number(env.params.count ?? 30_000);
+  env.setAutoWatermarkInterval(0);
+  clicksPerMinute(env.fromSource(Sources.sequence({ from: 0, to: count - 1 }), 'clicks').uid('clicks'))
     .sinkTo(Sinks.collect())
     .uid('windows');
 });
