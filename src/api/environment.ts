@@ -74,6 +74,12 @@ export class StreamExecutionEnvironment {
     minPauseMs?: number;
     tolerableFailures?: number;
     retain?: number;
+    /**
+     * Unaligned mode: `spill: 'continuous'` persists in-flight input as it arrives (in segments of
+     * `segmentBytes`, default 1 MiB, written at least every `flushMs`, default 50), so a checkpoint
+     * only flushes; `'barrier'` (default) writes it when the barrier comes.
+     */
+    unaligned?: { spill?: 'barrier' | 'continuous'; segmentBytes?: number; flushMs?: number };
     /** New base chunk after this many deltas (default 10) or when deltas exceed this × the base's bytes (default 1). */
     materialization?: { maxDeltas?: number; maxDeltaBytesRatio?: number };
   }): this {
@@ -92,6 +98,14 @@ export class StreamExecutionEnvironment {
     if (options.alignedTimeoutMs !== undefined && mode === 'unaligned') {
       throw new JobConfigError('enableCheckpointing alignedTimeoutMs', "applies to mode 'aligned' only (unaligned checkpoints never align)");
     }
+    const spill = options.unaligned?.spill ?? 'barrier';
+    if (options.unaligned !== undefined) {
+      if (typeof options.unaligned !== 'object' || options.unaligned === null) throw new JobConfigError('enableCheckpointing unaligned', 'expected { spill, segmentBytes, flushMs }');
+      if (spill !== 'barrier' && spill !== 'continuous') {
+        throw new JobConfigError('enableCheckpointing unaligned.spill', `must be 'barrier' or 'continuous', got '${String(spill)}'`);
+      }
+      if (mode !== 'unaligned') throw new JobConfigError('enableCheckpointing unaligned', "applies to mode 'unaligned' only");
+    }
     this.settings.checkpointing = {
       intervalMs: positive('intervalMs', options.intervalMs, Number.NaN, 1),
       mode,
@@ -104,6 +118,14 @@ export class StreamExecutionEnvironment {
         maxDeltas: Math.floor(positive('materialization.maxDeltas', options.materialization?.maxDeltas, 10, 0)),
         maxDeltaBytesRatio: positive('materialization.maxDeltaBytesRatio', options.materialization?.maxDeltaBytesRatio, 1, 0),
       },
+      ...(spill === 'continuous'
+        ? {
+            continuousSpill: {
+              segmentBytes: Math.floor(positive('unaligned.segmentBytes', options.unaligned?.segmentBytes, 1 << 20, 1)),
+              flushMs: positive('unaligned.flushMs', options.unaligned?.flushMs, 50, 1),
+            },
+          }
+        : {}),
     };
     return this;
   }

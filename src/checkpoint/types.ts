@@ -54,6 +54,8 @@ export interface TaskStats {
   readonly asyncMs: number;
   readonly stateBytes: number;
   readonly channelStateBytes: number;
+  /** Continuous spilling: in-flight input written since the subtask's previous checkpoint. */
+  readonly spilledBytes?: number;
 }
 
 /** Where one subtask's channel state (overtaken input and output batches) is stored. */
@@ -62,4 +64,6 @@ export interface ChannelStateRef {
   readonly subtaskIndex: number;
   readonly file: string;
   readonly bytes: number;
+  /** Continuous spilling: shared chunks (spilled input segments) the file refers to. */
+  readonly segments?: readonly string[];
 }

@@ -4,6 +4,7 @@ import { BatonError } from '../runtime/errors.ts';
 import { registerCheckpointsCommand } from './commands/checkpoints.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerWatchCommand } from './commands/watch.ts';
 import { CliUsageError } from './parse-params.ts';
 
 export interface CliIo {
@@ -28,6 +29,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   registerCheckpointsCommand(program, io.out, (code) => {
     exitCode = code;
   });
+  registerWatchCommand(program, io.out, (code) => { exitCode = code; });
   try {
     await program.parseAsync([...argv]);
     return exitCode;

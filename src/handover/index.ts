@@ -2,3 +2,5 @@
 // restore and gate land here (issue 5); pre-state-load hooks already run as a lifecycle phase
 // of every job (src/runtime/lifecycle/pre-state-hooks.ts).
 export type { PreStateHook, PreStateHookContext } from '../runtime/types.ts';
+export { StaleHandoverTargetError } from './errors.ts';
+export * from './watcher/index.ts';

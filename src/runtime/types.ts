@@ -184,6 +184,8 @@ export interface CheckpointingConfig {
   readonly retain: number;
   /** When an incremental chain gets a new base: after `maxDeltas` deltas, or once its deltas outgrow `maxDeltaBytesRatio` × the base. */
   readonly materialization: { readonly maxDeltas: number; readonly maxDeltaBytesRatio: number };
+  /** Unaligned mode with `spill: 'continuous'`: in-flight input is written as it arrives, in segments. */
+  readonly continuousSpill?: { readonly segmentBytes: number; readonly flushMs: number };
 }
 
 /** Runtime tuning that does not change the graph (sent to workers with the plan). */

@@ -114,7 +114,13 @@ export function metadataProblem(value: unknown): string | undefined {
             check(`channelState[${i}].uid`, typeof ref.uid === 'string' && ref.uid.length > 0, 'a non-empty string', ref.uid) ??
             check(`channelState[${i}].subtaskIndex`, isCount(ref.subtaskIndex), 'a non-negative integer', ref.subtaskIndex) ??
             check(`channelState[${i}].bytes`, isCount(ref.bytes), 'a non-negative integer', ref.bytes) ??
-            check(`channelState[${i}].file`, typeof ref.file === 'string' && files.has(ref.file), 'a file listed in exclusiveFiles', ref.file)
+            check(`channelState[${i}].file`, typeof ref.file === 'string' && files.has(ref.file), 'a file listed in exclusiveFiles', ref.file) ??
+            (ref.segments === undefined
+              ? undefined
+              : (check(`channelState[${i}].segments`, Array.isArray(ref.segments), 'an array', ref.segments) ??
+                firstProblem(ref.segments as unknown[], (id, j) =>
+                  check(`channelState[${i}].segments[${j}]`, typeof id === 'string' && isValidChunkId(id), `a chunk id (${SAFE_NAME_RULE})`, id),
+                )))
           );
         })))
   );

@@ -81,6 +81,8 @@ export class SharedChunkRegistry {
 export function chunkIdsOf(meta: CheckpointMetadata): string[] {
   const ids = new Set<string>();
   for (const op of meta.operators) for (const chain of op.keyed) for (const chunk of chain.chain) ids.add(chunk.id);
+  // Continuous spilling: segments of in-flight input are shared chunks too.
+  for (const ref of meta.channelState ?? []) for (const id of ref.segments ?? []) ids.add(id);
   return [...ids].sort();
 }
 

@@ -5,6 +5,8 @@ import type { ChannelMessage } from './types.ts';
 
 interface QueueEntry {
   channel: number;
+  /** Arrival number at this gate (continuous spilling refers to batches by it). */
+  seq: number;
   message: ChannelMessage | undefined;
   wire: WireMessage | undefined;
   /** Replayed channel state: its producer never spent a credit on it. */
@@ -30,6 +32,7 @@ export class InputGate {
   // meanwhile waits here, in order, until the barrier has been delivered on every channel.
   private readonly blocked: Uint8Array;
   private readonly held: QueueEntry[][];
+  private seq = 0;
 
   constructor(
     readonly channelCount: number,
@@ -51,15 +54,19 @@ export class InputGate {
   /** Unaligned checkpoints: priority barriers skip the queue and go straight here. */
   onPriorityBarrier: ((channel: number, checkpointId: number) => void) | undefined;
   /** Unaligned checkpoints: sees every batch as it arrives, to record in-flight data. */
-  onArrival: ((channel: number, batch: () => RecordedBatch | undefined) => void) | undefined;
+  onArrival: ((channel: number, seq: number, batch: () => RecordedBatch | undefined) => void) | undefined;
+  /** Continuous spilling: sees every queued message (replayed channel state too), before anything else. */
+  onQueued: ((channel: number, seq: number, message: ChannelMessage | undefined, wire: WireMessage | undefined) => void) | undefined;
 
   pushMessage(channel: number, message: ChannelMessage): void {
     if (message.priority && message.barrier !== undefined) {
       this.onPriorityBarrier?.(channel, message.barrier);
       return;
     }
-    this.onArrival?.(channel, () => recorded(message));
-    this.queue.push({ channel, message, wire: undefined });
+    const seq = this.seq++;
+    this.onQueued?.(channel, seq, message, undefined);
+    this.onArrival?.(channel, seq, () => recorded(message));
+    this.queue.push({ channel, seq, message, wire: undefined });
     this.onData();
   }
 
@@ -68,15 +75,33 @@ export class InputGate {
       this.onPriorityBarrier?.(channel, wire.k);
       return;
     }
-    this.onArrival?.(channel, () => recorded(this.decode(wire)));
-    this.queue.push({ channel, message: undefined, wire });
+    const seq = this.seq++;
+    this.onQueued?.(channel, seq, undefined, wire);
+    this.onArrival?.(channel, seq, () => recorded(this.decode(wire)));
+    this.queue.push({ channel, seq, message: undefined, wire });
     this.onData();
   }
 
   /** After a restore: channel state goes ahead of any new input, and returns no credit. */
   replay(channel: number, batch: RecordedBatch): void {
-    this.queue.push({ channel, message: { values: batch.values, timestamps: batch.timestamps }, wire: undefined, noCredit: true });
+    const message: ChannelMessage = { values: batch.values, timestamps: batch.timestamps };
+    const seq = this.seq++;
+    this.onQueued?.(channel, seq, message, undefined);
+    this.queue.push({ channel, seq, message, wire: undefined, noCredit: true });
     this.onData();
+  }
+
+  /** The arrival number the next message will get. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** Every message queued and not yet processed (held ones included), by arrival number, without decoding. */
+  queuedEntries(): Array<{ channel: number; seq: number }> {
+    const out: Array<{ channel: number; seq: number }> = [];
+    for (const held of this.held) for (const entry of held) out.push({ channel: entry.channel, seq: entry.seq });
+    for (let i = this.head; i < this.queue.length; i++) out.push({ channel: this.queue[i].channel, seq: this.queue[i].seq });
+    return out;
   }
 
   /** Copies of every batch queued and not yet processed (held ones included), per channel. */
@@ -101,7 +126,7 @@ export class InputGate {
   }
 
   /** Next message in arrival order (decoded) from a channel that is not blocked, or undefined. */
-  poll(): { channel: number; message: ChannelMessage; noCredit?: boolean } | undefined {
+  poll(): { channel: number; seq: number; message: ChannelMessage; noCredit?: boolean } | undefined {
     let entry: QueueEntry;
     for (;;) {
       if (this.head >= this.queue.length) return undefined;
@@ -113,8 +138,8 @@ export class InputGate {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    if (entry.message) return { channel: entry.channel, message: entry.message, noCredit: entry.noCredit };
-    return { channel: entry.channel, message: this.decode(entry.wire!) };
+    if (entry.message) return { channel: entry.channel, seq: entry.seq, message: entry.message, noCredit: entry.noCredit };
+    return { channel: entry.channel, seq: entry.seq, message: this.decode(entry.wire!) };
   }
 
   /** Holds back `channel` until {@link unblockAll}: it delivered the barrier being aligned. */

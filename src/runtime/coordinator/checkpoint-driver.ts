@@ -19,6 +19,8 @@ export interface CheckpointStats {
   readonly stateBytes: number;
   /** Unaligned checkpoints: bytes of in-flight data persisted. */
   readonly channelStateBytes: number;
+  /** Continuous spilling: in-flight input written since the previous checkpoint (all subtasks). */
+  readonly spilledBytes: number;
   /** Per subtask (`task/subtask`): synchronous and asynchronous part, bytes written. */
   readonly tasks: readonly TaskCheckpointStats[];
   readonly failure?: string;
@@ -87,6 +89,7 @@ export function buildMetadata(
     asyncMs: Math.round(a.asyncMs * 10) / 10,
     stateBytes: a.stateBytes,
     channelStateBytes: a.channelStateBytes,
+    ...(a.spilledBytes > 0 ? { spilledBytes: a.spilledBytes } : {}),
   }));
   const metadata: CheckpointMetadata = {
     jobId,
@@ -176,6 +179,7 @@ export class CheckpointDriver {
         const metadata = buildMetadata(o.jobId, effect.id, effect.triggeredAt, completedAt, o.maxParallelism, o.parallelism, acks);
         const stateBytes = acks.reduce((a, b) => a + b.stateBytes, 0);
         const channelStateBytes = acks.reduce((a, b) => a + b.channelStateBytes, 0);
+        const spilledBytes = acks.reduce((a, b) => a + (b.spilledBytes ?? 0), 0);
         const tasks: TaskCheckpointStats[] = (metadata.taskStats ?? []).map((t, i) => ({ task: effect.acks[i].task, ...t }));
         this.track(o.persistence.writeMetadata(metadata)).then(
           () => {
@@ -188,6 +192,7 @@ export class CheckpointDriver {
               durationMs: this.now() - effect.triggeredAt,
               stateBytes,
               channelStateBytes,
+              spilledBytes,
               tasks,
             };
             this.history.push(stats);
@@ -210,6 +215,7 @@ export class CheckpointDriver {
           durationMs: Number.NaN,
           stateBytes: 0,
           channelStateBytes: 0,
+          spilledBytes: 0,
           tasks: [],
           failure: effect.reason,
         };

@@ -4,13 +4,9 @@ import { encodeMetadata } from '../../checkpoint/metadata/metadata-codec.ts';
 import { listCheckpoints, readMetadata, writeFailedMarker } from '../../checkpoint/status/checkpoint-status.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import { chunkIdsOf } from '../../checkpoint/registry/shared-chunk-registry.ts';
 import type { CheckpointPersistence } from './checkpoint-driver.ts';
 
-export function chunkIdsOf(metadata: CheckpointMetadata): Set<string> {
-  const ids = new Set<string>();
-  for (const op of metadata.operators) for (const chain of op.keyed) for (const ref of chain.chain) ids.add(ref.id);
-  return ids;
-}
 
 export class StorageCheckpointPersistence implements CheckpointPersistence {
   constructor(private readonly storage: CheckpointStorage) {}

@@ -1,15 +1,25 @@
 // In-flight data of one unaligned checkpoint at one subtask: recorded until every input channel delivered its barrier.
 import type { RecordedBatch } from '../channels/input-gate.ts';
 
+/**
+ * One overtaken input batch: a copy of its records, or (continuous spilling) a reference to the
+ * batch with arrival number `seq` in the subtask's in-flight log, from record `from` on.
+ */
+export type InFlightInput =
+  | { readonly channel: number; readonly batch: RecordedBatch }
+  | { readonly channel: number; readonly seq: number; readonly from: number };
+
 /** In-flight data of an unaligned checkpoint: overtaken input per channel, unsent output per writer. */
 export interface ChannelStateData {
-  readonly input: ReadonlyArray<{ readonly channel: number; readonly batch: RecordedBatch }>;
+  readonly input: readonly InFlightInput[];
   readonly output: ReadonlyArray<readonly RecordedBatch[]>;
+  /** Continuous spilling: no later checkpoint refers to a batch that arrived before this one. */
+  readonly floorSeq?: number;
 }
 
 export class ChannelStateRecording {
   private readonly pending: Set<number>;
-  private readonly input: Array<{ channel: number; batch: RecordedBatch }>;
+  private readonly input: InFlightInput[];
   private output: RecordedBatch[][] = [];
   private resolve!: (data: ChannelStateData) => void;
   private finished = false;
@@ -21,7 +31,9 @@ export class ChannelStateRecording {
     /** Input channels that still owe barrier n. */
     pending: Iterable<number>,
     /** What was queued, unprocessed, when the checkpoint was taken. */
-    queued: Array<{ channel: number; batch: RecordedBatch }>,
+    queued: InFlightInput[],
+    /** Record arrivals by reference to the in-flight log (continuous spilling) instead of copying them. */
+    private readonly floorSeq?: number,
   ) {
     this.pending = new Set(pending);
     this.input = queued;
@@ -36,8 +48,12 @@ export class ChannelStateRecording {
   }
 
   /** A batch arrived: it is channel state if its channel still owes the barrier. */
-  onArrival(channel: number, batch: () => RecordedBatch | undefined): void {
+  onArrival(channel: number, seq: number, batch: () => RecordedBatch | undefined): void {
     if (!this.pending.has(channel)) return;
+    if (this.floorSeq !== undefined) {
+      this.input.push({ channel, seq, from: 0 });
+      return;
+    }
     const recorded = batch();
     if (recorded) this.input.push({ channel, batch: recorded });
   }
@@ -52,7 +68,7 @@ export class ChannelStateRecording {
     if (this.finished) return true;
     if (this.pending.size > 0) return false;
     this.finished = true;
-    this.resolve({ input: this.input, output: this.output });
+    this.resolve(this.floorSeq === undefined ? { input: this.input, output: this.output } : { input: this.input, output: this.output, floorSeq: this.floorSeq });
     return true;
   }
 }

@@ -22,7 +22,8 @@ import {
 } from '../types.ts';
 import { type AlignmentDecision, BarrierAligner } from './barrier-aligner.ts';
 import { ChainedOutput } from './chained-output.ts';
-import { type ChannelStateData, ChannelStateRecording } from './channel-state-recorder.ts';
+import { type ChannelStateData, ChannelStateRecording, type InFlightInput } from './channel-state-recorder.ts';
+import type { InFlightLog } from './in-flight-log.ts';
 
 export type { ChannelStateData } from './channel-state-recorder.ts';
 import { type EdgeWriters, RecordWriterOutput } from './record-writer-output.ts';
@@ -35,6 +36,7 @@ const SOURCE_CHUNKS_PER_YIELD = 4;
 
 interface BatchInProgress {
   readonly channel: number;
+  readonly seq: number;
   readonly message: ChannelMessage;
   readonly noCredit?: boolean;
   index: number;
@@ -68,6 +70,8 @@ export interface SubtaskHost {
   readonly checkpointMode?: 'aligned' | 'unaligned';
   /** Aligned mode: an alignment lasting longer than this switches the task to unaligned for that checkpoint. */
   readonly alignedTimeoutMs?: number;
+  /** Continuous spilling: the log that persists this subtask's input as it arrives (undefined: spill at the barrier). */
+  createInFlightLog?(subtask: Subtask): InFlightLog | undefined;
 }
 
 /** What one subtask contributes to a checkpoint, before upload. */
@@ -80,6 +84,12 @@ export interface SubtaskSnapshotParts {
   readonly alignmentMs?: number;
 }
 
+
+/** Channel state as a restore replays it: copies of every batch, in order. */
+export interface RestoredChannelState {
+  readonly input: ReadonlyArray<{ readonly channel: number; readonly batch: RecordedBatch }>;
+  readonly output: ReadonlyArray<readonly RecordedBatch[]>;
+}
 
 /** A checkpoint trigger reaching a source, and what the source does after it. */
 export interface CheckpointTrigger {
@@ -116,6 +126,8 @@ export class Subtask {
   /** Unaligned checkpoint n in progress: input channels still owing barrier n and what they sent meanwhile. */
   private recording: ChannelStateRecording | undefined;
   private lastUnaligned = 0;
+  /** Continuous spilling: every input batch is persisted as it arrives; channel state refers to it. */
+  private readonly inFlightLog: InFlightLog | undefined;
   /** Source: paused after the barrier of a stop-with-checkpoint (its id), until stop or abort. */
   private paused: number | false = false;
   private resume: (() => void) | undefined;
@@ -145,9 +157,12 @@ export class Subtask {
       this.aligner = new BarrierAligner(inputChannelCount, (c) => gate.isEnded(c));
       // Also in aligned mode: an upstream task whose alignment timed out sends unaligned barriers.
       gate.onPriorityBarrier = (channel, id) => this.onPriorityBarrier(channel, id);
-      gate.onArrival = (channel, batch) => this.onArrival(channel, batch);
+      gate.onArrival = (channel, seq, batch) => this.recording?.onArrival(channel, seq, batch);
     }
     this.operators = this.operatorNodes.map((node) => node.operator!.create(this.operatorContext(node)));
+    this.inFlightLog = this.gate ? host.createInFlightLog?.(this) : undefined;
+    const log = this.inFlightLog;
+    if (log && this.gate) this.gate.onQueued = (channel, seq, message, wire) => log.append(channel, seq, message, wire);
   }
 
   /** Wires the chain's tail to its channel writers and opens every operator. */
@@ -472,17 +487,31 @@ export class Subtask {
     const release = this.aligner?.switchToUnaligned(checkpointId);
     const pending = new Set<number>();
     for (let c = 0; c < gate.channelCount; c++) if (!arrived.has(c) && c !== priorityChannel && !gate.isEnded(c)) pending.add(c);
-    const input = gate.queuedBatches().filter((q) => !arrived.has(q.channel));
-    // The unprocessed rest of a partly processed batch precedes the barrier too.
+    const log = this.inFlightLog;
+    let input: InFlightInput[];
+    let floorSeq: number | undefined;
     const partial = this.inProgress;
-    if (partial?.message.values && partial.index < partial.message.values.length && !arrived.has(partial.channel)) {
-      const ts = partial.message.timestamps;
-      input.unshift({
-        channel: partial.channel,
-        batch: { values: partial.message.values.slice(partial.index), timestamps: ts ? Array.from(ts).slice(partial.index) : null },
-      });
+    const hasRest = partial?.message.values && partial.index < partial.message.values.length && !arrived.has(partial.channel);
+    if (log) {
+      // Everything queued is already in the log: refer to it by arrival number.
+      const queued = gate.queuedEntries();
+      input = queued.filter((q) => !arrived.has(q.channel)).map((q) => ({ channel: q.channel, seq: q.seq, from: 0 }));
+      if (hasRest) input.unshift({ channel: partial!.channel, seq: partial!.seq, from: partial!.index });
+      floorSeq = partial?.seq ?? gate.nextSeq;
+      for (const q of queued) if (q.seq < floorSeq) floorSeq = q.seq;
+      log.hold(checkpointId, floorSeq);
+    } else {
+      input = gate.queuedBatches().filter((q) => !arrived.has(q.channel));
+      // The unprocessed rest of a partly processed batch precedes the barrier too.
+      if (hasRest) {
+        const ts = partial!.message.timestamps;
+        input.unshift({
+          channel: partial!.channel,
+          batch: { values: partial!.message.values!.slice(partial!.index), timestamps: ts ? Array.from(ts).slice(partial!.index) : null },
+        });
+      }
     }
-    this.recording = new ChannelStateRecording(checkpointId, pending, input);
+    this.recording = new ChannelStateRecording(checkpointId, pending, input, floorSeq);
     const channelState = this.recording.done;
     this.performCheckpoint(checkpointId, { channelState, unaligned: true, alignmentMs: Date.now() - startedAt });
     if (release) this.apply(release);
@@ -505,10 +534,6 @@ export class Subtask {
     this.pendingTimers.add(timer);
   }
 
-  private onArrival(channel: number, batch: () => RecordedBatch | undefined): void {
-    this.recording?.onArrival(channel, batch);
-  }
-
   /** A channel delivered the barrier of the checkpoint being recorded (or ended). */
   private channelDelivered(channel: number): void {
     if (this.recording?.channelDone(channel)) this.recording = undefined;
@@ -519,7 +544,7 @@ export class Subtask {
   }
 
   /** After a restore, before start: in-flight data of the checkpoint goes first. */
-  restoreChannelState(data: ChannelStateData): void {
+  restoreChannelState(data: RestoredChannelState): void {
     for (const { channel, batch } of data.input) this.gate?.replay(channel, batch);
     data.output.forEach((batches, i) => this.writers[i]?.replay(batches));
   }

@@ -43,6 +43,8 @@ export interface SubtaskAck {
   /** Unaligned: where this subtask's in-flight data went (an exclusive file of the checkpoint). */
   readonly channelState?: ChannelStateRef;
   readonly channelStateBytes: number;
+  /** Continuous spilling: bytes of in-flight input this subtask wrote since its previous checkpoint. */
+  readonly spilledBytes: number;
   /** Whether the subtask took the checkpoint unaligned, and how long it aligned barriers before. */
   readonly unaligned: boolean;
   readonly alignmentMs: number;

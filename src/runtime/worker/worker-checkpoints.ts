@@ -2,12 +2,15 @@
 import { randomBytes } from 'node:crypto';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { Packr } from 'msgpackr';
+import { sharedChunkKey } from '../../checkpoint/layout.ts';
 import type { ChannelStateRef, ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
 import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/types.ts';
-import type { ChannelStateData, Subtask, SubtaskSnapshotParts } from '../task/subtask.ts';
+import type { ChannelStateData, RestoredChannelState, Subtask, SubtaskSnapshotParts } from '../task/subtask.ts';
+import { decodeSpillSegment, InFlightSpillLog, type SpillSettings } from './in-flight-spill-log.ts';
 
-// Channel state holds arbitrary records: keep Maps, Sets, bigints and dates as they were.
-const channelPackr = new Packr({ useRecords: false, moreTypes: true, useBigIntExtension: true });
+// Channel state holds arbitrary records: keep Maps, Sets, bigints and dates as they were (useRecords
+// also keeps Maps Maps).
+const channelPackr = new Packr({ useRecords: true, moreTypes: true, useBigIntExtension: true });
 import type { SubtaskAck } from './protocol.ts';
 
 /** Encodes and decodes state chunks (the state layer's binary format). */
@@ -42,6 +45,13 @@ export function needsNewBase(chain: readonly ChunkRef[] | undefined, policy: Mat
   return deltaBytes > Math.max(base.bytes, 1024) * policy.maxDeltaBytesRatio;
 }
 
+/** A channel-state file: copies of the input, or (continuous spilling) references into spilled segments. */
+interface StoredChannelState {
+  readonly input?: RestoredChannelState['input'];
+  readonly spilled?: ReadonlyArray<{ channel: number; segment: string; index: number; from: number }>;
+  readonly output: RestoredChannelState['output'];
+}
+
 export interface CheckpointSink {
   ack(id: number, task: string, ack: SubtaskAck): void;
   decline(id: number, task: string, reason: string): void;
@@ -54,13 +64,30 @@ export class WorkerCheckpoints {
   private readonly broken = new Set<string>();
   /** Chains with an upload in flight: a snapshot taken meanwhile cannot build on it. */
   private readonly uploading = new Set<string>();
+  /** Continuous spilling: the in-flight log of each subtask with inputs. */
+  private readonly logs = new Map<Subtask, InFlightSpillLog>();
 
   constructor(
     private readonly storage: CheckpointStorage,
     private readonly codec: ChunkCodec,
     private readonly out: CheckpointSink,
     private readonly policy: MaterializationPolicy = DEFAULT_MATERIALIZATION,
+    private readonly spill?: SpillSettings,
   ) {}
+
+  /** Continuous spilling: the log persisting `subtask`'s input as it arrives (none when spilling at the barrier). */
+  createInFlightLog(subtask: Subtask): InFlightSpillLog | undefined {
+    if (!this.spill) return undefined;
+    const log = new InFlightSpillLog(this.storage, `${sanitize(subtask.task.operators[0].uid)}-${subtask.subtaskIndex}`, this.spill);
+    this.logs.set(subtask, log);
+    return log;
+  }
+
+  /** The job ends on this worker: spilled segments no checkpoint refers to are deleted. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.logs.values()].map((log) => log.close()));
+    this.logs.clear();
+  }
 
   /**
    * Synchronous part (at the barrier): take each keyed backend's chunk; then upload in the
@@ -110,15 +137,35 @@ export class WorkerCheckpoints {
     const started = performance.now();
     let stateBytes = 0;
     let channelRef: ChannelStateRef | undefined;
+    let spilledBytes = 0;
+    const log = this.logs.get(subtask);
+    let floorSeq: number | undefined;
     try {
       if (channelState) {
         const data = await channelState;
+        floorSeq = data.floorSeq;
         const head = subtask.task.operators[0].uid;
         const file = `channel-${sanitize(head)}-${subtask.subtaskIndex}`;
-        const bytes = channelPackr.pack({ input: data.input, output: data.output });
+        let content: unknown = { input: data.input, output: data.output };
+        let segments: string[] | undefined;
+        if (log && data.floorSeq !== undefined) {
+          // Continuous spilling: the input is already in the log; completion only flushes it.
+          await log.flush();
+          const input = [];
+          for (const item of data.input) {
+            if (!('seq' in item)) continue;
+            const at = log.locate(item.seq);
+            if (at) input.push({ channel: item.channel, segment: at.segment, index: at.index, from: item.from });
+          }
+          segments = [...new Set(input.map((i) => i.segment))].sort();
+          log.markReferenced(segments);
+          content = { spilled: input, output: data.output };
+        }
+        const bytes = channelPackr.pack(content);
         await this.storage.put(`chk-${checkpointId}/${file}`, bytes);
-        channelRef = { uid: head, subtaskIndex: subtask.subtaskIndex, file, bytes: bytes.length };
+        channelRef = { uid: head, subtaskIndex: subtask.subtaskIndex, file, bytes: bytes.length, ...(segments && segments.length > 0 ? { segments } : {}) };
       }
+      if (log) spilledBytes = log.takeWrittenBytes();
       const refs = await Promise.all(
         uploads.map(async (u) => {
           const bytes = this.codec.encode(u.chunk);
@@ -133,12 +180,15 @@ export class WorkerCheckpoints {
         this.broken.delete(r.key);
       }
     } catch (error) {
+      if (log && floorSeq !== undefined) void log.release(checkpointId, floorSeq).catch(() => undefined);
       for (const u of uploads) this.broken.add(u.key);
       for (const u of uploads) this.uploading.delete(u.key);
       this.out.decline(checkpointId, task, `state upload failed: ${(error as Error).message ?? String(error)}`);
       return;
     }
     for (const u of uploads) this.uploading.delete(u.key);
+    // Segments older than this checkpoint's floor that it did not refer to can go now.
+    if (log && floorSeq !== undefined) void log.release(checkpointId, floorSeq).catch(() => undefined);
     for (const op of operators) {
       op.keyed = op.keyed.map((k) => ({ range: k.range, chain: [...(this.chains.get(chainKey(op.uid, k.range)) ?? [])] }));
     }
@@ -151,13 +201,35 @@ export class WorkerCheckpoints {
       asyncMs: performance.now() - started,
       channelState: channelRef,
       channelStateBytes: channelRef?.bytes ?? 0,
+      spilledBytes,
       ...alignment,
     });
   }
 
   /** Unaligned restore: downloads a subtask's channel state, to replay before new input. */
-  async readChannelState(checkpointId: number, ref: ChannelStateRef): Promise<ChannelStateData> {
-    return channelPackr.unpack(await this.storage.get(`chk-${checkpointId}/${ref.file}`)) as ChannelStateData;
+  async readChannelState(checkpointId: number, ref: ChannelStateRef): Promise<RestoredChannelState> {
+    const stored = channelPackr.unpack(await this.storage.get(`chk-${checkpointId}/${ref.file}`)) as StoredChannelState;
+    if (!stored.spilled) return stored as RestoredChannelState;
+    // Continuous spilling: the input lives in spilled segments (each downloaded once).
+    const segments = new Map<string, Promise<ReturnType<typeof decodeSpillSegment>>>();
+    const segment = (id: string) => {
+      let batches = segments.get(id);
+      if (!batches) {
+        batches = this.storage.get(sharedChunkKey(id)).then((bytes) => decodeSpillSegment(bytes, id));
+        segments.set(id, batches);
+      }
+      return batches;
+    };
+    const input = await Promise.all(
+      stored.spilled.map(async (s) => {
+        const batch = (await segment(s.segment))[s.index];
+        if (!batch) throw new Error(`channel state ${ref.file} of checkpoint ${checkpointId} refers to batch ${s.index} of spilled segment ${s.segment}, which has none`);
+        const values = s.from > 0 ? batch.values.slice(s.from) : batch.values;
+        const timestamps = batch.timestamps && s.from > 0 ? batch.timestamps.slice(s.from) : batch.timestamps;
+        return { channel: s.channel, batch: { values, timestamps } };
+      }),
+    );
+    return { input, output: stored.output };
   }
 
   /** Downloads the chains (in parallel) and rebuilds the backend; the chains continue from here. */

@@ -130,6 +130,7 @@ class WorkerSession {
           decline: (id, task, reason) => this.post({ type: 'checkpoint-decline', id, task, reason }),
         },
         this.graph.config.checkpointing?.materialization,
+        this.graph.config.checkpointing?.continuousSpill,
       );
     }
     const backends = this.stateBackends;
@@ -146,6 +147,7 @@ class WorkerSession {
       onInputEnded: () => this.post({ type: 'source-finished' }),
       checkpointMode: this.graph.config.checkpointing?.mode,
       alignedTimeoutMs: this.graph.config.checkpointing?.alignedTimeoutMs,
+      createInFlightLog: (subtask) => this.checkpoints?.createInFlightLog(subtask),
     };
     const bySubtask = new Map<string, Subtask>();
     for (const task of plan.tasks) {
@@ -276,6 +278,7 @@ class WorkerSession {
       }
     }
     const operators = this.metricsReport();
+    await this.checkpoints?.close();
     this.stateBackends?.close();
     for (const port of this.portsByChannel.values()) port.close();
     this.payload.control.close();

@@ -34,7 +34,8 @@ class ChunkedLmdbBackend extends LmdbKeyedStateBackend implements ChunkedKeyedSt
 
 // Heap state has no change tracking: every checkpoint stores it whole, as one base chunk whose
 // entries are msgpack-encoded [state, kind, key] → value.
-const heapPackr = new Packr({ useRecords: false, moreTypes: true, useBigIntExtension: true });
+// useRecords keeps Map values Maps (without it msgpackr decodes them as plain objects).
+const heapPackr = new Packr({ useRecords: true, moreTypes: true, useBigIntExtension: true });
 
 class ChunkedHeapBackend extends HeapKeyedStateBackend implements ChunkedKeyedStateBackend {
   readonly alwaysBase = true;

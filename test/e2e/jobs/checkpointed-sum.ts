@@ -42,6 +42,7 @@ export default defineJob((env) => {
     tolerableFailures: 5,
     retain: 3,
     materialization: { maxDeltas: Number(p.maxDeltas ?? 10) },
+    unaligned: p.spill === 'continuous' ? { spill: 'continuous', flushMs: 20, segmentBytes: 64 * 1024 } : undefined,
   });
   let numbers = env
     .fromSource(Sources.sequence({ from: 1, to: Number(p.to ?? 6_000), ratePerSec: Number(p.rate ?? 12_000) }), 'numbers')

@@ -71,7 +71,7 @@ describe('InputGate queue', () => {
     expect(first.message.watermark).toBe(9);
     expect(first.message.end).toBe(false);
     expect(gate.poll()).toMatchObject({ channel: 1, message: { values: ['local'] } });
-    expect(gate.poll()).toEqual({ channel: 0, message: { values: null, timestamps: null, watermark: undefined, end: true } });
+    expect(gate.poll()).toEqual({ channel: 0, seq: 2, message: { values: null, timestamps: null, watermark: undefined, end: true } });
   });
 });
 
@@ -132,5 +132,27 @@ describe('InputGate watermarks', () => {
     expect(gate.markEnded(2)).toBe(false);
     expect(gate.markEnded(1)).toBe(true);
     expect(gate.watermarkAfterEnd()).toBeUndefined();
+  });
+});
+
+describe('InputGate arrival numbers (continuous spilling)', () => {
+  it('numbers every queued message in arrival order, replays too, and lists what is unprocessed without decoding', () => {
+    const gate = new InputGate(2, () => {});
+    const queued: Array<[number, number]> = [];
+    gate.onQueued = (channel, seq) => queued.push([channel, seq]);
+    gate.replay(1, { values: ['r'], timestamps: null });
+    gate.pushMessage(0, records(['a']));
+    gate.pushWire(1, new BatchEncoder().encode({ values: ['b'], timestamps: null }).wire);
+    expect(queued).toEqual([
+      [1, 0],
+      [0, 1],
+      [1, 2],
+    ]);
+    expect(gate.poll()).toMatchObject({ channel: 1, seq: 0 });
+    expect(gate.queuedEntries()).toEqual([
+      { channel: 0, seq: 1 },
+      { channel: 1, seq: 2 },
+    ]);
+    expect(gate.nextSeq).toBe(3);
   });
 });

@@ -1,0 +1,25 @@
+// Typed errors of the handover: each names the checkpoint at fault so a deployment can act on it.
+import { BatonError } from '../errors/index.ts';
+
+/**
+ * The handover target is older than the newest COMPLETED checkpoint: the old deployment has already
+ * gone past it, so starting from it would replay (and duplicate) what came after.
+ *
+ * @example
+ * ```ts
+ * try { await watchForCheckpoint(storage, { target: 117, timeoutMs: 60_000 }); }
+ * catch (e) { if (e instanceof StaleHandoverTargetError) retarget(e.newestCompleted + 1); }
+ * ```
+ */
+export class StaleHandoverTargetError extends BatonError {
+  override name = 'StaleHandoverTargetError';
+  readonly targetCheckpoint: number;
+  readonly newestCompleted: number;
+  constructor(targetCheckpoint: number, newestCompleted: number) {
+    super(
+      `handover target chk-${targetCheckpoint} is older than the newest completed checkpoint chk-${newestCompleted}: the job has already moved past it; pick a target after ${newestCompleted}`,
+    );
+    this.targetCheckpoint = targetCheckpoint;
+    this.newestCompleted = newestCompleted;
+  }
+}
