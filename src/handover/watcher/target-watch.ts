@@ -90,7 +90,7 @@ function whyCannotComplete(id: number, status: CheckpointStatus, newestCompleted
 }
 
 function timeoutIfDue(state: TargetWatchState, at: number, actions: TargetWatchAction[]): TargetWatchStep {
-  if (true) return { state, actions };
+  if (at < state.deadline) return { state, actions };
   actions.push({ type: 'timed-out', checkpointId: state.target, status: state.targetStatus, at });
   return { state: { ...state, phase: 'timed-out' }, actions };
 }
