@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
+import { listCheckpoints, readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
 import { openStorage } from '../../src/checkpoint/storage/index.ts';
 import { JobConfigError, runJob } from '../../src/index.ts';
 import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
@@ -69,6 +69,62 @@ describe('unaligned checkpoints', () => {
     expect(error).toBeInstanceOf(JobConfigError);
     expect((error as JobConfigError).option).toBe('restoreFrom');
     expect((error as Error).message).toMatch(/unaligned.*same parallelism/);
+  });
+});
+
+describe('continuous spilling', () => {
+  const spilling = (output: string) => ({ ...params(output), spill: 'continuous' });
+
+  it('writes in-flight input as it arrives, checkpoints refer to it, and a resumed job continues exactly once', async () => {
+    const t = fresh('spill-resume');
+    const first = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: spilling(t.output) });
+    let spilled = 0;
+    await new Promise<void>((resolve) => {
+      first.on('checkpoint', (c) => {
+        spilled += c.spilledBytes;
+        if (c.status === 'COMPLETED' && c.id >= 2 && c.channelStateBytes > 0 && spilled > 0) resolve();
+      });
+    });
+    const stopped = await first.stop({ mode: 'suspend' });
+    expect(stopped.status).toBe('SUSPENDED');
+    const storage = openStorage(`${t.storage}/${t.jobId}`);
+    const meta = await readMetadata(storage, stopped.stoppedAtCheckpoint!);
+    const segments = (meta.channelState ?? []).flatMap((ref) => ref.segments ?? []);
+    expect(segments.length).toBeGreaterThan(0);
+    for (const id of segments) expect(await storage.exists(`shared/${id}`)).toBe(true);
+    // Segments no retained checkpoint refers to were deleted by the workers.
+    const referenced = new Set<string>();
+    for (const entry of await listCheckpoints(storage)) {
+      if (entry.status !== 'COMPLETED') continue;
+      for (const ref of (await readMetadata(storage, entry.id)).channelState ?? []) for (const id of ref.segments ?? []) referenced.add(id);
+    }
+    const stored = (await storage.list('shared/')).map((k) => k.slice('shared/'.length)).filter((k) => k.startsWith('spill-'));
+    expect(stored.filter((id) => !referenced.has(id))).toEqual([]);
+    const resumed = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, restoreFrom: 'latest', params: spilling(t.output) });
+    expect((await resumed.done).status).toBe('FINISHED');
+    expect(committedLines(t.output)).toEqual(expectedSums(8_000));
+  });
+
+  it('a worker killed under backpressure restarts from a spilled checkpoint, output exactly once', async () => {
+    const t = fresh('spill-crash');
+    const job = await runJob(jobUrl('checkpointed-sum'), {
+      jobId: t.jobId,
+      parallelism: 2,
+      checkpointStorage: t.storage,
+      restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
+      params: { ...spilling(t.output), crashAt: 5_000, crashMarker: join(t.dir, 'crashed') },
+    });
+    const result = await job.done;
+    expect(result.status).toBe('FINISHED');
+    expect(result.attempts).toBe(2);
+    expect(committedLines(t.output)).toEqual(expectedSums(8_000));
+  });
+
+  it('refuses spill settings outside unaligned mode, naming the option, before anything starts', async () => {
+    const t = fresh('spill-config');
+    const error = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, checkpointStorage: t.storage, params: { ...spilling(t.output), mode: 'aligned' } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobConfigError);
+    expect((error as JobConfigError).option).toBe('enableCheckpointing unaligned');
   });
 });
 

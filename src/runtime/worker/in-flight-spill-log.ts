@@ -83,7 +83,8 @@ export class InFlightSpillLog implements InFlightLog {
       const times = ts === null ? null : ts instanceof Float64Array ? ts : Float64Array.from(ts);
       entry = { c: channel, s: seq, w: 0, b: recordPackr.pack(message.values), t: times ? new Uint8Array(times.buffer, times.byteOffset, times.byteLength) : null };
     }
-    const segment = (this.open ??= this.newSegment());
+    if (this.open === undefined) this.open = this.newSegment();
+    const segment = this.open;
     this.located.set(seq, { segment: segment.id, index: segment.entries.length });
     segment.entries.push(entry);
     segment.bytes += entry.b.byteLength + (entry.t?.byteLength ?? 0);
