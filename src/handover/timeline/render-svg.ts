@@ -2,7 +2,7 @@
 import { downtimeWindow } from './downtime.ts';
 import { laneSegments, timeBounds } from './segments.ts';
 import { legendOrder } from './status-colors.ts';
-import { svgAxis, AXIS_HEIGHT } from './svg-axis.ts';
+import { AXIS_HEIGHT, svgAxis } from './svg-axis.ts';
 import { downtimeLabel, svgDowntimeBand } from './svg-downtime.ts';
 import { element, textElement } from './svg-element.ts';
 import { type LabelRequest, labelRowCount, placeLabels, svgLabels } from './svg-labels.ts';
@@ -56,10 +56,7 @@ export function renderTimelineSvg(timeline: Timeline, options: TimelineSvgOption
   const width = checkWidth(options.width ?? DEFAULT_WIDTH);
   const bounds = timeBounds(timeline);
   const lanes = timeline.lanes.map((lane) => ({ name: lane.name, segments: laneSegments(lane, bounds.end) }));
-  const nameWidth = nameColumnWidth(
-    lanes.map((l) => l.name),
-    width,
-  );
+  const nameWidth = nameColumnWidth(lanes.map((l) => l.name), width);
   const scale = timeScale(bounds, PADDING + nameWidth + PADDING, width - PADDING);
   const downtime = downtimeWindow(timeline.markers);
 
@@ -75,16 +72,17 @@ export function renderTimelineSvg(timeline: Timeline, options: TimelineSvgOption
   const lanesBottom = lanes.length === 0 ? lanesTop + LANE_HEIGHT : laneTop(lanesTop, lanes.length - 1) + LANE_HEIGHT;
   const axisY = lanesBottom + 6;
   const legend = svgLegend(legendOrder(lanes.flatMap((l) => l.segments.map((s) => s.status))), width, axisY + AXIS_HEIGHT);
-  const metrics = svgMetrics(timeline.metrics, axisY + AXIS_HEIGHT + legend.height + (legend.height > 0 ? 6 : 0));
-  const height = axisY + AXIS_HEIGHT + legend.height + (legend.height > 0 ? 6 : 0) + metrics.height + PADDING;
+  const metricsTop = axisY + AXIS_HEIGHT + legend.height + (legend.height > 0 ? 6 : 0);
+  const metrics = svgMetrics(timeline.metrics, metricsTop);
+  const height = metricsTop + metrics.height + PADDING;
 
-  const laneIndex = new Map(lanes.map((l, i) => [l.name, laneTop(lanesTop, i)]));
+  const laneTops = new Map(lanes.map((l, i) => [l.name, laneTop(lanesTop, i)]));
   const body = [
     element('rect', { class: 'background', x: 0, y: 0, width, height, fill: '#ffffff' }),
     ...(options.title === undefined ? [] : [textElement('text', { class: 'title', x: PADDING, y: PADDING + FONT_SIZE + 4, 'font-size': FONT_SIZE + 3, 'font-weight': 'bold' }, options.title)]),
     ...svgLanes(lanes, scale, lanesTop, nameWidth),
     ...(downtime === undefined ? [] : [svgDowntimeBand(downtime, scale, lanesTop - 2, lanesBottom + 2)]),
-    ...svgMarkers(timeline.markers, labels, scale, { labelsBottom, lanesBottom, laneTopOf: (name) => laneIndex.get(name) }),
+    ...svgMarkers(timeline.markers, labels, scale, { labelsBottom, lanesBottom, laneTopOf: (name) => laneTops.get(name) }),
     ...svgAxis(scale, axisY),
     // Labels last, so they sit above the lines that cross them.
     ...svgLabels(labels, labelsBottom),

@@ -43,12 +43,18 @@ function metricLines(timeline: Timeline): string[] {
  * Throws a RangeError naming the lane or marker whose time is not a finite number.
  *
  * @example
- * process.stdout.write(renderTimelineText(timeline));
+ * const lanes = [{ name: 'A (blue)', transitions: [{ status: 'RUNNING', at: 0 }, { status: 'FINISHED', at: 3000 }], endAt: 4000 }];
+ * process.stdout.write(renderTimelineText({ lanes, markers: [{ label: 'A last record', at: 3000 }] }));
+ * // handover timeline: 4.000 s from t0 = 0 (epoch ms)
+ * //
  * // A (blue)
  * //   status    start (s)  duration (ms)
- * //   RUNNING       0.000           9000  ##################################......
- * //   FINISHED      9.000              0  .......................................#
- * // ...
+ * //   RUNNING       0.000           3000  ##############################..........
+ * //   FINISHED      3.000           1000  ..............................##########
+ * //
+ * // markers
+ * //   at (s)  lane  label
+ * //    3.000        A last record
  */
 export function renderTimelineText(timeline: Timeline): string {
   const { start, end } = timeBounds(timeline);

@@ -42,7 +42,7 @@ export function labelRowCount(labels: readonly PlacedLabel[]): number {
   return labels.reduce((max, l) => Math.max(max, l.row + 1), 0);
 }
 
-/** Baseline y of a row when the label area spans `rows` rows down to `bottom`. */
+/** Baseline y of a label row, rows counted upwards from the label area's `bottom`. */
 export function labelBaseline(row: number, bottom: number): number {
   return bottom - row * ROW_HEIGHT - 4;
 }
