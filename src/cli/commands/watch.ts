@@ -38,6 +38,12 @@ function describeResult(result: WatchForCheckpointResult): string {
   return `timed out after ${result.waitedMs} ms: chk-${result.checkpointId} is ${result.status}`;
 }
 
+/**
+ * Adds `baton watch <job-dir> --target N [--timeout MS] [--poll MS]`; `setExitCode` receives a
+ * {@link WATCH_EXIT_CODES} value.
+ *
+ * @example registerWatchCommand(program, io.out, (code) => { exitCode = code; });
+ */
 export function registerWatchCommand(program: Command, out: (line: string) => void, setExitCode: (code: number) => void): void {
   program
     .command('watch')
