@@ -32,7 +32,13 @@ export type {
 export type { KeyValue, ListState, MapState, ValueState } from './state/types.ts';
 
 // Running jobs
-export { JobHandle, JobStatus, runJob } from './runtime/index.ts';
+export { JobHandle, JobStatus } from './runtime/index.ts';
+export { runJob } from './handover/run-job.ts';
+export { referenceData } from './runtime/reference-data.ts';
+export type { ReferenceData } from './runtime/types.ts';
+export type { HandoverMetrics } from './runtime/coordinator/start-sequence.ts';
+export { HandoverTimeoutError, StaleHandoverTargetError } from './handover/errors.ts';
+export { readStopRequest, writeStopRequest } from './checkpoint/status/stop-request.ts';
 export type {
   ChannelStats,
   JobProgress,

@@ -9,4 +9,5 @@ export { isCheckpointMetadata, metadataProblem } from './metadata/metadata-shape
 export * from './registry/chunk-cleaner.ts';
 export { SharedChunkRegistry, chunkIdsOf, planRetention } from './registry/shared-chunk-registry.ts';
 export * from './status/checkpoint-status.ts';
+export * from './status/stop-request.ts';
 export type * from './types.ts';

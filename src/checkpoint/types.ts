@@ -43,6 +43,8 @@ export interface CheckpointMetadata {
   readonly channelState?: readonly ChannelStateRef[];
   /** Per subtask (named by its first operator's uid): how it took the checkpoint, for inspection. */
   readonly taskStats?: readonly TaskStats[];
+  /** When the job last processed a record before this checkpoint (epoch ms): where a handover's downtime starts. */
+  readonly lastRecordAt?: number;
 }
 
 export interface TaskStats {

@@ -23,3 +23,21 @@ export class StaleHandoverTargetError extends BatonError {
     this.newestCompleted = newestCompleted;
   }
 }
+
+/**
+ * The handover target did not complete within `timeoutMs` and the policy was `onTimeout: 'fail'`.
+ *
+ * @example if (e instanceof HandoverTimeoutError) console.log(`chk-${e.targetCheckpoint} still ${e.lastStatus}`);
+ */
+export class HandoverTimeoutError extends BatonError {
+  override name = 'HandoverTimeoutError';
+  readonly targetCheckpoint: number;
+  readonly timeoutMs: number;
+  readonly lastStatus: string;
+  constructor(targetCheckpoint: number, timeoutMs: number, lastStatus: string) {
+    super(`handover target chk-${targetCheckpoint} did not complete within ${timeoutMs} ms (last seen ${lastStatus}); onTimeout is 'fail'`);
+    this.targetCheckpoint = targetCheckpoint;
+    this.timeoutMs = timeoutMs;
+    this.lastStatus = lastStatus;
+  }
+}

@@ -14,6 +14,16 @@ export class JobModuleError extends BatonError {
   }
 }
 
+/** A user function asked for reference data no pre-state-load hook of this worker loaded. */
+export class ReferenceDataNotLoadedError extends BatonError {
+  override name = 'ReferenceDataNotLoadedError';
+  readonly uri: string;
+  constructor(uri: string, loaded: readonly string[]) {
+    super(`reference data '${uri}' was not loaded: call ctx.loadReferenceData('${uri}') in an onBeforeStateLoad hook (loaded: ${loaded.length > 0 ? loaded.join(', ') : 'none'})`);
+    this.uri = uri;
+  }
+}
+
 /** A user function threw. Names the operator and subtask; `originalStack` is the user's stack. */
 export class UserFunctionError extends BatonError {
   override name = 'UserFunctionError';

@@ -200,6 +200,22 @@ export interface PreStateHookContext {
   readonly workerIndex: number;
   readonly workers: number;
   readonly jobId: string;
+  /**
+   * Loads a `file://` or `s3://` object once for the whole job into a SharedArrayBuffer that every
+   * worker thread shares (one copy in memory); progress goes to the job handle's
+   * 'reference-data' events. User functions read it with `referenceData(uri)`.
+   *
+   * @example
+   * env.onBeforeStateLoad('prices', async (ctx) => { await ctx.loadReferenceData('s3://ref/prices.bin'); });
+   */
+  loadReferenceData(uri: string): Promise<ReferenceData>;
+}
+
+/** Reference data loaded by a pre-state-load hook: the same SharedArrayBuffer in every worker. */
+export interface ReferenceData {
+  readonly uri: string;
+  readonly buffer: SharedArrayBuffer;
+  readonly bytes: number;
 }
 
 export interface PreStateHook {

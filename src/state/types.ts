@@ -72,6 +72,11 @@ export interface ChunkedKeyedStateBackend extends KeyedStateBackend {
   snapshotBase(): StateChunk;
   /** Replaces the state of the backend's range with these chains (each a base then its deltas). */
   restoreChunks(chunks: readonly StateChunk[]): void;
+  /**
+   * Applies chunks on top of the current state (a handover following a running job's
+   * checkpoints); with `clear`, that key-group range is emptied first (its chain got a new base).
+   */
+  applyChunks(chunks: readonly StateChunk[], clear?: KeyGroupRange): void;
 }
 
 export function isChunkedBackend(backend: KeyedStateBackend): backend is ChunkedKeyedStateBackend {

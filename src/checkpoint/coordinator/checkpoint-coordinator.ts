@@ -50,7 +50,25 @@ export function stepCoordinator<S>(
       return onWritten(state, event.id, event.now, settings);
     case 'metadata-failed':
       return abort(state, event.id, `metadata write failed: ${event.reason}`, event.now, settings);
+    case 'stop-after':
+      return onStopAfter(state, event.id);
   }
+}
+
+/**
+ * Stop right after checkpoint `id`: accepted while `id` is not triggered yet (its barrier will
+ * pause the sources); an earlier request (a smaller id) wins, as the job must not go past it.
+ */
+function onStopAfter<S>(state: CoordinatorState<S>, id: number): Transition<S> {
+  if (state.stopAfter === id) return { state, effects: [] };
+  if (id < state.nextId) {
+    const reason = `checkpoint ${id} was already triggered (next is ${state.nextId}): the job cannot stop exactly after it`;
+    return { state, effects: [{ type: 'stop-after-rejected', id, reason }] };
+  }
+  if (state.stopAfter !== undefined && state.stopAfter < id) {
+    return { state, effects: [{ type: 'stop-after-rejected', id, reason: `the job already stops after checkpoint ${state.stopAfter}` }] };
+  }
+  return { state: { ...state, stopAfter: id }, effects: [] };
 }
 
 function trigger<S>(state: CoordinatorState<S>, now: number, tasks: readonly string[], stop?: StopMode): Transition<S> {

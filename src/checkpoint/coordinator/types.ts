@@ -54,7 +54,9 @@ export type CoordinatorEvent<S = unknown> =
   | { readonly type: 'decline'; readonly id: number; readonly task: string; readonly reason: string; readonly now: number }
   | { readonly type: 'metadata-written'; readonly id: number; readonly now: number }
   | { readonly type: 'metadata-failed'; readonly id: number; readonly reason: string; readonly now: number }
-  | { readonly type: 'stop'; readonly mode: 'suspend' | 'terminate'; readonly now: number };
+  | { readonly type: 'stop'; readonly mode: 'suspend' | 'terminate'; readonly now: number }
+  /** From outside (a stop request in storage): end right after checkpoint `id`. */
+  | { readonly type: 'stop-after'; readonly id: number; readonly now: number };
 
 export type CoordinatorEffect<S = unknown> =
   | { readonly type: 'trigger'; readonly id: number; readonly timestamp: number; readonly stop?: StopMode }
@@ -63,7 +65,9 @@ export type CoordinatorEffect<S = unknown> =
   | { readonly type: 'abort'; readonly id: number; readonly reason: string }
   | { readonly type: 'discard'; readonly ids: readonly number[] }
   | { readonly type: 'job-stopping'; readonly id: number; readonly mode: StopMode }
-  | { readonly type: 'fail-job'; readonly reason: string };
+  | { readonly type: 'fail-job'; readonly reason: string }
+  /** A stop-after request came too late: checkpoint `id` was already triggered (its sources went past it). */
+  | { readonly type: 'stop-after-rejected'; readonly id: number; readonly reason: string };
 
 export interface Transition<S = unknown> {
   readonly state: CoordinatorState<S>;

@@ -1,6 +1,6 @@
 // `baton demo`: runs the example click-stream job end to end and explains what happened.
 import type { Command } from 'commander';
-import { runJob } from '../../runtime/coordinator/job-runner.ts';
+import { runJob } from '../../handover/run-job.ts';
 import { formatCount, formatOperatorsTable } from '../format.ts';
 
 const DEMO_JOB = new URL('../../../examples/clickstream.ts', import.meta.url);

@@ -1,6 +1,6 @@
 // `baton run <job>`: runs a job module, printing status changes, progress and the final counters.
 import type { Command } from 'commander';
-import { runJob } from '../../runtime/coordinator/job-runner.ts';
+import { runJob } from '../../handover/run-job.ts';
 import type { JobParam } from '../../runtime/types.ts';
 import { formatCount, formatOperatorsTable } from '../format.ts';
 import { CliUsageError, parseParam, parsePositiveInt } from '../parse-params.ts';

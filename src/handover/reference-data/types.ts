@@ -1,25 +1,8 @@
 // Shared types of reference data: what user code receives, what loaders report.
 import type { S3StorageOptions } from '../../checkpoint/storage/index.ts';
 
-/**
- * Reference data a pre-state-load hook receives: one copy of the bytes in shared memory, the same
- * `SharedArrayBuffer` object in every worker of the job (wrap it in a typed array or a DataView).
- *
- * @example
- * ```ts
- * env.onBeforeStateLoad('rates', async (ctx) => {
- *   const rates: ReferenceData = await ctx.loadReferenceData('s3://ref/rates.bin');
- *   table = new Float64Array(rates.buffer);
- * });
- * ```
- */
-export interface ReferenceData {
-  /** The normalized URI the data was loaded from, e.g. `file:///data/rates.bin` or `s3://ref/rates.bin`. */
-  readonly uri: string;
-  readonly buffer: SharedArrayBuffer;
-  /** Size in bytes, equal to `buffer.byteLength`. */
-  readonly bytes: number;
-}
+/** Reference data a pre-state-load hook receives (defined by the runtime, which hands it to workers). */
+export type { ReferenceData } from '../../runtime/types.ts';
 
 /** One progress report of a load; the last one always has `loadedBytes === totalBytes`. */
 export interface ReferenceDataProgress {

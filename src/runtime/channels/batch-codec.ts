@@ -11,6 +11,8 @@ export interface WireMessage {
   w?: number;
   /** Checkpoint barrier id. */
   k?: number;
+  /** With `k`: when the checkpoint was triggered (epoch ms). */
+  a?: number;
   /** Priority (unaligned) barrier. */
   p?: 1;
   e?: 1;
@@ -41,6 +43,7 @@ export class BatchEncoder {
     }
     if (message.watermark !== undefined) wire.w = message.watermark;
     if (message.barrier !== undefined) wire.k = message.barrier;
+    if (message.barrierAt !== undefined) wire.a = message.barrierAt;
     if (message.priority) wire.p = 1;
     if (message.end) wire.e = 1;
     if (message.suspend) wire.s = 1;
@@ -59,6 +62,7 @@ export class BatchDecoder {
       end: wire.e === 1,
     };
     if (wire.k !== undefined) message.barrier = wire.k;
+    if (wire.a !== undefined) message.barrierAt = wire.a;
     if (wire.p === 1) message.priority = true;
     if (wire.s === 1) message.suspend = true;
     return message;

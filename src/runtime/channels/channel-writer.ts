@@ -52,7 +52,7 @@ export class ChannelWriter {
   }
 
   /** Sends the records gathered so far (if any), followed by a watermark, a barrier or the end marker. */
-  flush(watermark?: number, end = false, barrier?: number, suspend = false): void {
+  flush(watermark?: number, end = false, barrier?: number, suspend = false, barrierAt?: number): void {
     if (this.ended) return;
     const count = this.count;
     if (count === 0 && watermark === undefined && !end && barrier === undefined) return;
@@ -71,6 +71,7 @@ export class ChannelWriter {
     }
     const message: ChannelMessage = { values, timestamps: this.timestamps, watermark, end };
     if (barrier !== undefined) message.barrier = barrier;
+    if (barrier !== undefined && barrierAt !== undefined) message.barrierAt = barrierAt;
     if (suspend) message.suspend = true;
     this.timestamps = null;
     if (end) this.ended = true;
@@ -81,22 +82,24 @@ export class ChannelWriter {
     this.flush(undefined, true, undefined, suspend);
   }
 
-  /** Barriers are sent even without credit (they wait in the backlog like any message). */
-  barrier(checkpointId: number): void {
-    this.flush(undefined, false, checkpointId);
+  /** Barriers are sent even without credit (they wait in the backlog like any message); `at`: when checkpoint n was triggered. */
+  barrier(checkpointId: number, at?: number): void {
+    this.flush(undefined, false, checkpointId, false, at);
   }
 
   /**
    * Unaligned barrier: goes out at once, ahead of the backlog and without a credit. Returns the
    * batches it overtook (records only): they are this channel's output state for checkpoint n.
    */
-  priorityBarrier(checkpointId: number): RecordedBatch[] {
+  priorityBarrier(checkpointId: number, at?: number): RecordedBatch[] {
     if (this.ended) return [];
     if (this.count > 0) this.flush();
     const overtaken = this.backlog
       .filter((m) => m.values !== null && m.values.length > 0)
       .map((m) => ({ values: [...m.values!], timestamps: m.timestamps ? Array.from(m.timestamps) : null }));
-    this.transport.send({ values: null, timestamps: null, barrier: checkpointId, priority: true });
+    const barrier: ChannelMessage = { values: null, timestamps: null, barrier: checkpointId, priority: true };
+    if (at !== undefined) barrier.barrierAt = at;
+    this.transport.send(barrier);
     return overtaken;
   }
 

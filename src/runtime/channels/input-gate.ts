@@ -51,8 +51,13 @@ export class InputGate {
     this.creditReturners[channel] = returnCredit;
   }
 
-  /** Unaligned checkpoints: priority barriers skip the queue and go straight here. */
-  onPriorityBarrier: ((channel: number, checkpointId: number) => void) | undefined;
+  /** Unaligned checkpoints: priority barriers skip the queue and go straight here (`at`: when the checkpoint was triggered). */
+  onPriorityBarrier: ((channel: number, checkpointId: number, at: number | undefined) => void) | undefined;
+  /**
+   * An aligned barrier was queued (at arrival, not when processed), after its message: `seq` is
+   * the arrival number of the message carrying it, `at` when the checkpoint was triggered.
+   */
+  onBarrierQueued: ((channel: number, checkpointId: number, at: number | undefined, seq: number) => void) | undefined;
   /** Unaligned checkpoints: sees every batch as it arrives, to record in-flight data. */
   onArrival: ((channel: number, seq: number, batch: () => RecordedBatch | undefined) => void) | undefined;
   /** Continuous spilling: sees every queued message (replayed channel state too), before anything else. */
@@ -60,25 +65,27 @@ export class InputGate {
 
   pushMessage(channel: number, message: ChannelMessage): void {
     if (message.priority && message.barrier !== undefined) {
-      this.onPriorityBarrier?.(channel, message.barrier);
+      this.onPriorityBarrier?.(channel, message.barrier, message.barrierAt);
       return;
     }
     const seq = this.seq++;
     this.onQueued?.(channel, seq, message, undefined);
     this.onArrival?.(channel, seq, () => recorded(message));
     this.queue.push({ channel, seq, message, wire: undefined });
+    if (message.barrier !== undefined) this.onBarrierQueued?.(channel, message.barrier, message.barrierAt, seq);
     this.onData();
   }
 
   pushWire(channel: number, wire: WireMessage): void {
     if (wire.p === 1 && wire.k !== undefined) {
-      this.onPriorityBarrier?.(channel, wire.k);
+      this.onPriorityBarrier?.(channel, wire.k, wire.a);
       return;
     }
     const seq = this.seq++;
     this.onQueued?.(channel, seq, undefined, wire);
     this.onArrival?.(channel, seq, () => recorded(this.decode(wire)));
     this.queue.push({ channel, seq, message: undefined, wire });
+    if (wire.k !== undefined) this.onBarrierQueued?.(channel, wire.k, wire.a, seq);
     this.onData();
   }
 
@@ -104,10 +111,14 @@ export class InputGate {
     return out;
   }
 
-  /** Copies of every batch queued and not yet processed (held ones included), per channel. */
-  queuedBatches(): Array<{ channel: number; batch: RecordedBatch }> {
+  /**
+   * Copies of every batch queued and not yet processed (held ones included), per channel; with
+   * `include`, only of the entries it accepts (the others are not decoded).
+   */
+  queuedBatches(include?: (channel: number, seq: number) => boolean): Array<{ channel: number; batch: RecordedBatch }> {
     const out: Array<{ channel: number; batch: RecordedBatch }> = [];
     const add = (entry: QueueEntry) => {
+      if (include && !include(entry.channel, entry.seq)) return;
       const batch = recorded(entry.message ?? this.decode(entry.wire!));
       if (batch) out.push({ channel: entry.channel, batch });
     };

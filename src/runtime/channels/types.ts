@@ -10,6 +10,8 @@ export interface ChannelMessage {
   watermark?: number;
   /** Checkpoint barrier n, after the batch's records and watermark. */
   barrier?: number;
+  /** With `barrier`: when checkpoint n was triggered (epoch ms, the coordinator's clock), for alignment timeouts. */
+  barrierAt?: number;
   /** Unaligned barrier: sent ahead of queued data without a credit, handled by the consumer on arrival. */
   priority?: boolean;
   /** This channel will carry nothing more. */

@@ -49,6 +49,8 @@ export interface CheckpointDriverOptions {
   readonly onFailed: (stats: CheckpointStats) => void;
   readonly onStopping: (id: number, mode: StopMode) => void;
   readonly failJob: (reason: string) => void;
+  /** A stop-after request (from outside) that came too late. */
+  readonly onStopAfterRejected?: (id: number, reason: string) => void;
   readonly now?: () => number;
 }
 
@@ -91,6 +93,8 @@ export function buildMetadata(
     channelStateBytes: a.channelStateBytes,
     ...(a.spilledBytes > 0 ? { spilledBytes: a.spilledBytes } : {}),
   }));
+  // When the job last processed a record before this checkpoint (a handover's downtime starts there).
+  const lastRecordAt = Math.max(0, ...acks.map((a) => a.lastRecordAt ?? 0));
   const metadata: CheckpointMetadata = {
     jobId,
     checkpointId: id,
@@ -100,6 +104,7 @@ export function buildMetadata(
     operators,
     exclusiveFiles: channelState.map((c) => c.file),
     taskStats,
+    ...(lastRecordAt > 0 ? { lastRecordAt } : {}),
   };
   return channelState.length > 0 ? { ...metadata, channelState } : metadata;
 }
@@ -147,6 +152,16 @@ export class CheckpointDriver {
     this.dispatch({ type: 'stop', mode, now: this.now() });
   }
 
+  /** End the job right after checkpoint `id` (a stop request from outside). */
+  requestStopAfter(id: number): void {
+    this.dispatch({ type: 'stop-after', id, now: this.now() });
+  }
+
+  /** The checkpoint the job will stop after, if any. */
+  get stopAfter(): number | undefined {
+    return this.state.stopAfter;
+  }
+
   onAck(id: number, task: string, ack: SubtaskAck): void {
     this.dispatch({ type: 'ack', id, task, snapshot: ack, now: this.now() });
   }
@@ -171,7 +186,8 @@ export class CheckpointDriver {
     const o = this.options;
     switch (effect.type) {
       case 'trigger':
-        o.broadcast({ type: 'trigger-checkpoint', id: effect.id, stop: effect.stop });
+        // Wall-clock trigger time (not the injectable clock): barriers carry it for alignment timeouts in workers.
+        o.broadcast({ type: 'trigger-checkpoint', id: effect.id, at: Date.now(), stop: effect.stop });
         return;
       case 'write-metadata': {
         const completedAt = this.now();
@@ -240,6 +256,9 @@ export class CheckpointDriver {
         return;
       case 'fail-job':
         o.failJob(effect.reason);
+        return;
+      case 'stop-after-rejected':
+        o.onStopAfterRejected?.(effect.id, effect.reason);
         return;
     }
   }

@@ -3,17 +3,25 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { StopMode } from '../../checkpoint/coordinator/types.ts';
+import { readStopRequest } from '../../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import { planRestore } from '../../checkpoint/restore/plan-restore.ts';
-import { JobCanceledError, JobConfigError, reviveError, WorkerFailureError } from '../errors.ts';
+import { JobCanceledError, JobConfigError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
 import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
 import type { JobHandle } from './job-handle.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
+import type { AttemptRestoreControl, ReferenceDataLoader, StartSequence } from './start-sequence.ts';
 import { WorkerPool } from './worker-pool.ts';
+
+/** An error as a worker can revive it (name, message, stack; a BatonError keeps its message). */
+function describeFailure(error: unknown): SerializedError {
+  const e = error as Error;
+  return { kind: 'internal', message: e?.message ?? String(error), stack: e?.stack ?? '' };
+}
 
 type Phase = 'ready' | 'hooks-done' | 'restored';
 
@@ -42,6 +50,9 @@ export interface AttemptContext {
   readonly firstCheckpointId: () => Promise<number>;
   readonly stateRoot: string;
   readonly onCheckpoint: (stats: CheckpointStats) => void;
+  /** Replaces the plain restore (a handover); only on the first attempt. */
+  readonly startSequence?: StartSequence;
+  readonly loadReferenceData?: ReferenceDataLoader;
 }
 
 export class JobAttempt {
@@ -59,6 +70,12 @@ export class JobAttempt {
   private driver: CheckpointDriver | undefined;
   private stopping: { mode: StopMode; id: number } | undefined;
   private stopRequest: 'suspend' | 'terminate' | undefined;
+  private followWaiter: { id: number; arrived: Set<number>; chunks: number; bytes: number; resolve: (r: { chunks: number; bytes: number }) => void } | undefined;
+  private resolveFirstRecord!: (at: number) => void;
+  private readonly firstRecord = new Promise<number>((resolve) => {
+    this.resolveFirstRecord = resolve;
+  });
+  private stopRequestPoller: ReturnType<typeof setInterval> | undefined;
   restoredCheckpoint: number | undefined;
 
   constructor(private readonly ctx: AttemptContext) {
@@ -76,20 +93,26 @@ export class JobAttempt {
     const { handle, plan } = this.ctx;
     try {
       handle.transition({ type: 'initialize' });
+      await this.ctx.startSequence?.begin?.();
       this.pending = this.launchWorkers();
       await this.untilAll('ready');
       handle.transition({ type: 'workers-ready' });
       this.broadcast({ type: 'run-hooks' });
       await this.untilAll('hooks-done');
       handle.transition({ type: 'hooks-done' });
-      const metadata = await Promise.race([this.ctx.loadRestore(), this.failed]);
-      this.restoredCheckpoint = metadata?.checkpointId;
-      const restores = metadata ? this.planWorkerRestores(metadata) : undefined;
-      this.controls.forEach((port, i) => this.send(port, { type: 'restore', restore: restores?.[i] }));
-      await this.untilAll('restored');
-      handle.transition({ type: 'state-restored' });
+      const sequence = this.ctx.startSequence;
+      if (sequence) {
+        const metadata = await Promise.race([sequence.prepare(this.restoreControl()), this.failed]);
+        this.restoredCheckpoint = metadata?.checkpointId;
+      } else {
+        const metadata = await Promise.race([this.ctx.loadRestore(), this.failed]);
+        this.restoredCheckpoint = metadata?.checkpointId;
+        await this.restoreWorkers(metadata, false);
+        handle.transition({ type: 'state-restored' });
+      }
       handle.transition({ type: 'start-signal' });
       this.broadcast({ type: 'start' });
+      sequence?.started?.(this.restoreControl());
       await this.startCheckpointing();
       const results = await Promise.race([Promise.all(this.pending), this.failed]);
       this.driver?.close();
@@ -163,9 +186,92 @@ export class JobAttempt {
         this.broadcast({ type: 'stop' });
       },
       failJob: (reason) => this.fail(new WorkerFailureError(-1, `checkpointing failed: ${reason}`)),
+      onStopAfterRejected: (id, reason) => this.ctx.handle.emit('stop-request', { afterCheckpoint: id, accepted: false, reason }),
     });
     this.driver.start();
     if (this.stopRequest) this.driver.requestStop(this.stopRequest);
+    this.pollStopRequests(jobStorage, options.stopRequestPollMs);
+  }
+
+  /** Another deployment (or an orchestrator) may ask, through storage, to stop right after checkpoint n. */
+  private pollStopRequests(storage: CheckpointStorage, everyMs: number): void {
+    let seen: number | undefined;
+    let busy = false;
+    const poll = async () => {
+      if (busy || !this.driver) return;
+      busy = true;
+      try {
+        const request = await readStopRequest(storage);
+        if (request && request.afterCheckpoint !== seen) {
+          seen = request.afterCheckpoint;
+          this.ctx.handle.emit('stop-request', { ...request, accepted: true });
+          this.driver.requestStopAfter(request.afterCheckpoint);
+        }
+      } catch (error) {
+        this.ctx.handle.emit('stop-request', { error: (error as Error).message ?? String(error), accepted: false });
+      } finally {
+        busy = false;
+      }
+    };
+    this.stopRequestPoller = setInterval(() => void poll(), everyMs);
+    this.stopRequestPoller.unref();
+    void poll();
+  }
+
+  private async restoreWorkers(metadata: CheckpointMetadata | undefined, incremental: boolean): Promise<void> {
+    const restores = metadata ? this.planWorkerRestores(metadata) : undefined;
+    this.controls.forEach((port, i) => this.send(port, { type: 'restore', restore: restores?.[i], incremental }));
+    await this.untilAll('restored');
+  }
+
+  private restoreControl(): AttemptRestoreControl {
+    const { jobStorage, handle } = this.ctx;
+    if (!jobStorage) throw new JobConfigError('checkpointStorage', 'a handover needs checkpoint storage');
+    return {
+      jobId: handle.jobId,
+      jobStorage,
+      follow: (metadata) => this.followCheckpoint(metadata),
+      restore: (metadata) => this.restoreWorkers(metadata, true),
+      stateRestored: () => handle.transition({ type: 'state-restored' }),
+      failed: this.failed,
+      firstRecord: this.firstRecord,
+    };
+  }
+
+  /** Every worker brings its keyed state to `metadata`'s (only new chunks are downloaded). */
+  private followCheckpoint(metadata: CheckpointMetadata): Promise<{ chunks: number; bytes: number }> {
+    const restores = this.planWorkerRestores(metadata);
+    const done = new Promise<{ chunks: number; bytes: number }>((resolve) => {
+      this.followWaiter = { id: metadata.checkpointId, arrived: new Set(), chunks: 0, bytes: 0, resolve };
+    });
+    this.controls.forEach((port, i) => this.send(port, { type: 'follow', restore: restores[i] }));
+    return Promise.race([done, this.failed]);
+  }
+
+  private onFollowed(workerIndex: number, event: { checkpointId: number; chunks: number; bytes: number }): void {
+    const waiter = this.followWaiter;
+    if (!waiter || waiter.id !== event.checkpointId) return;
+    waiter.arrived.add(workerIndex);
+    waiter.chunks += event.chunks;
+    waiter.bytes += event.bytes;
+    if (waiter.arrived.size < this.ctx.plan.workers) return;
+    this.followWaiter = undefined;
+    waiter.resolve({ chunks: waiter.chunks, bytes: waiter.bytes });
+  }
+
+  /** A hook asked for reference data: loaded once (the loader dedupes), the same buffer to every worker. */
+  private serveReferenceData(workerIndex: number, requestId: number, uri: string): void {
+    const port = this.controls[workerIndex];
+    const loader = this.ctx.loadReferenceData;
+    if (!loader) {
+      const error = new JobConfigError('loadReferenceData', 'this runner has no reference-data loader (use runJob from the baton package)');
+      this.send(port, { type: 'reference-data', requestId, error: describeFailure(error) });
+      return;
+    }
+    loader(uri, (progress) => this.ctx.handle.emit('reference-data', progress)).then(
+      (buffer) => this.send(port, { type: 'reference-data', requestId, buffer }),
+      (error: unknown) => this.send(port, { type: 'reference-data', requestId, error: describeFailure(error) }),
+    );
   }
 
   private planWorkerRestores(metadata: CheckpointMetadata): WorkerRestore[] {
@@ -239,6 +345,15 @@ export class JobAttempt {
       case 'ready':
       case 'restored':
         this.arrive(event.type, workerIndex);
+        return;
+      case 'followed':
+        this.onFollowed(workerIndex, event);
+        return;
+      case 'first-record':
+        this.resolveFirstRecord(event.at);
+        return;
+      case 'reference-data-request':
+        this.serveReferenceData(workerIndex, event.requestId, event.uri);
         return;
       case 'hooks-done':
         for (const [name, ms] of Object.entries(event.hookMs)) this.hookMs[name] = Math.max(this.hookMs[name] ?? 0, ms);
@@ -327,6 +442,7 @@ export class JobAttempt {
   }
 
   private async shutdown(): Promise<void> {
+    if (this.stopRequestPoller) clearInterval(this.stopRequestPoller);
     for (const port of this.controls) port.close();
     this.controls = [];
     await this.pool?.destroy();

@@ -15,6 +15,7 @@ import { type AttemptOutcome, JobAttempt } from './job-attempt.ts';
 import type { JobHandle, JobHandleControl } from './job-handle.ts';
 import { collectSinkResults, type JobResult, summarizeOperators } from './job-result.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
+import type { ReferenceDataLoader, StartSequence } from './start-sequence.ts';
 
 export interface JobControllerInit {
   readonly handle: JobHandle;
@@ -25,6 +26,9 @@ export interface JobControllerInit {
   readonly checkpointing?: CheckpointingConfig;
   readonly checkpointStorageUri?: string;
   readonly jobStorage?: CheckpointStorage;
+  /** Deployment B of a handover: replaces the restore of the first attempt. */
+  readonly startSequence?: StartSequence;
+  readonly loadReferenceData?: ReferenceDataLoader;
 }
 
 /** Resolves `restoreFrom` against the job's directory: 'latest', a number, or a `.../chk-<n>` path. */
@@ -140,6 +144,9 @@ export class JobController implements JobHandleControl {
         this.checkpoints.push(stats);
         this.init.handle.emit('checkpoint', stats);
       },
+      // After a restart, B is an ordinary job: it restores its own latest checkpoint.
+      startSequence: this.attempts === 1 ? this.init.startSequence : undefined,
+      loadReferenceData: this.init.loadReferenceData,
     });
   }
 
@@ -178,9 +185,10 @@ export class JobController implements JobHandleControl {
       statusHistory: [...handle.statusHistory],
       hookMs: { ...attempt.hookMs },
       checkpoints: [...this.checkpoints],
-      restoredFrom: this.restoredFrom,
+      restoredFrom: attempt.restoredCheckpoint ?? this.restoredFrom,
       stoppedAtCheckpoint: stoppedAt,
       attempts: this.attempts,
+      ...(this.init.startSequence ? { handover: this.init.startSequence.metrics() } : {}),
     };
   }
 }

@@ -4,6 +4,7 @@ import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '
 import type { OperatorMetrics } from '../types.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
 import type { JobResult } from './job-result.ts';
+import type { HandoverMetrics, ReferenceDataProgressEvent } from './start-sequence.ts';
 
 /** Records in/out per operator uid, summed over subtasks, as last reported by the workers. */
 export interface JobProgress {
@@ -54,6 +55,12 @@ export class JobHandle extends EventEmitter {
   override on(event: 'status', listener: (event: StatusEvent) => void): this;
   override on(event: 'progress', listener: (progress: JobProgress) => void): this;
   override on(event: 'checkpoint', listener: (stats: CheckpointStats) => void): this;
+  /** Deployment B of a handover: each step (stage 1, followed checkpoints, target moves, stage 2, downtime). */
+  override on(event: 'handover', listener: (event: { phase: string; at: number; checkpointId?: number; detail?: string; metrics: HandoverMetrics }) => void): this;
+  /** Loading reference data for a pre-state-load hook (once per URI for all workers). */
+  override on(event: 'reference-data', listener: (progress: ReferenceDataProgressEvent) => void): this;
+  /** A stop request read from storage (accepted), or one that came too late (rejected, with the reason). */
+  override on(event: 'stop-request', listener: (event: { afterCheckpoint?: number; accepted: boolean; reason?: string; error?: string }) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
   }

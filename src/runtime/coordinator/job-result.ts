@@ -1,6 +1,7 @@
 // The result of a job and how it is assembled from the workers' reports.
 import type { ChannelStats } from '../channels/types.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
+import type { HandoverMetrics } from './start-sequence.ts';
 import type { JobStatus, StatusEvent } from '../lifecycle/job-status.ts';
 import type { JobGraph } from '../types.ts';
 import type { SubtaskMetricsReport, WorkerResult } from '../worker/protocol.ts';
@@ -35,6 +36,8 @@ export interface JobResult {
   readonly stoppedAtCheckpoint: number | undefined;
   /** 1 plus the number of restarts. */
   readonly attempts: number;
+  /** Deployment B of a handover: stage times, checkpoints followed, downtime. */
+  readonly handover?: HandoverMetrics;
 }
 
 export function summarizeOperators(graph: JobGraph, reports: readonly SubtaskMetricsReport[]): Record<string, OperatorSummary> {

@@ -9,7 +9,16 @@ import { validateGraph } from '../graph/validate-graph.ts';
 import { isJobDefinition, type JobGraph } from '../types.ts';
 import { JobController } from './job-controller.ts';
 import { JobHandle } from './job-handle.ts';
+import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { parseRunJobOptions, type ResolvedRunJobOptions, type RunJobOptions } from './run-options.ts';
+import type { ReferenceDataLoader, StartSequence } from './start-sequence.ts';
+
+/** Parts of a run that live above the runtime (src/handover), injected by the package's runJob. */
+export interface RunExtensions {
+  readonly referenceData?: ReferenceDataLoader;
+  /** Builds deployment B's start sequence when `handover` is set. */
+  readonly startSequence?: (ctx: { readonly handle: JobHandle; readonly jobStorage: CheckpointStorage; readonly options: ResolvedRunJobOptions }) => StartSequence;
+}
 
 /**
  * Starts a job defined by `export default defineJob(...)` in `moduleUrl`.
@@ -19,7 +28,7 @@ import { parseRunJobOptions, type ResolvedRunJobOptions, type RunJobOptions } fr
  * const job = await runJob(new URL('./wordcount.ts', import.meta.url), { parallelism: 2 });
  * const { operators, collected } = await job.done;
  */
-export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Promise<JobHandle> {
+export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {}, extensions: RunExtensions = {}): Promise<JobHandle> {
   const resolved = parseRunJobOptions(options);
   const url = toModuleUrl(moduleUrl);
   const graph = await loadGraph(url, resolved);
@@ -32,13 +41,21 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
   const jobId = resolved.jobId ?? basename(new URL(url).pathname, extname(new URL(url).pathname));
   const checkpointing = graph.config.checkpointing;
   const needsStorage = checkpointing !== undefined || resolved.restoreFrom !== undefined || resolved.stopAfterCheckpoint !== undefined;
+  if (resolved.handover) {
+    if (!checkpointing) throw new JobConfigError('handover', 'needs checkpointing: call env.enableCheckpointing(...) in the job');
+    if (resolved.restoreFrom !== undefined) throw new JobConfigError('handover', 'a handover restores from its target checkpoint: leave restoreFrom out');
+    if (!extensions.startSequence) throw new JobConfigError('handover', 'this runner has no handover support (use runJob from the baton package)');
+  }
   if (resolved.stopAfterCheckpoint !== undefined && !checkpointing) {
     throw new JobConfigError('stopAfterCheckpoint', 'needs checkpointing: call env.enableCheckpointing(...) in the job');
   }
   const storageUri = resolved.checkpointStorage ?? pathToFileURL(resolvePath('.baton', 'checkpoints')).href;
   const rootStorage = needsStorage ? openStorage(storageUri, { s3: resolved.s3 }) : undefined;
   const handle = new JobHandle(jobId);
+  const jobStorage = rootStorage ? scopeStorage(rootStorage, jobId) : undefined;
   const controller = new JobController({
+    startSequence: resolved.handover && jobStorage ? extensions.startSequence?.({ handle, jobStorage, options: resolved }) : undefined,
+    loadReferenceData: extensions.referenceData,
     handle,
     moduleUrl: url,
     graph,
@@ -46,7 +63,7 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
     options: resolved,
     checkpointing,
     checkpointStorageUri: rootStorage ? storageUri : undefined,
-    jobStorage: rootStorage ? scopeStorage(rootStorage, jobId) : undefined,
+    jobStorage,
   });
   handle.attach(controller);
   // Start on the next turn so callers can subscribe to status events first.

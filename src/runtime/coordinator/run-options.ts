@@ -31,6 +31,22 @@ const RunJobOptionsSchema = z
     restoreFrom: z.union([z.literal('latest'), z.number().int().min(1), z.string().min(1)]).optional(),
     allowNonRestoredState: z.boolean().default(false),
     stopAfterCheckpoint: z.number().int().min(1).optional(),
+    /** How often a running job reads the stop request (`handover/stop-request.json`) in its directory. */
+    stopRequestPollMs: z.number().int().min(10).default(250),
+    /** Deployment B of a handover: take over at checkpoint `targetCheckpoint` of the job running on the same directory. */
+    handover: z
+      .object({
+        targetCheckpoint: z.number().int().min(1),
+        timeoutMs: z.number().int().min(1).default(600_000),
+        onTimeout: z.enum(['fail', 'start-from-latest']).default('fail'),
+        pollMs: z.number().int().min(10).default(100),
+        /** Write the stop request for the target, so the running job ends right after it. Default true. */
+        requestStop: z.boolean().default(true),
+        /** Accept a target older than the newest completed checkpoint (start from that one). Default false. */
+        allowStaleTarget: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     stateBackend: z.enum(['lmdb', 'heap']).default('lmdb'),
     /** Local working directory of the LMDB state (default: a fresh directory under the OS temp dir). */
     stateDir: z.string().min(1).optional(),

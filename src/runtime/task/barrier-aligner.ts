@@ -59,12 +59,20 @@ export class BarrierAligner {
     return { releaseAll: true };
   }
 
-  /** Checkpoint n is being taken unaligned instead: stop aligning it, ignore its later barriers. */
+  /**
+   * Checkpoint n is being taken unaligned instead: stop aligning it (or an older checkpoint it
+   * supersedes), ignore its later barriers.
+   */
   switchToUnaligned(checkpointId: number): AlignmentDecision | undefined {
     this.taken(checkpointId);
-    if (!this.aligning || this.aligning.id !== checkpointId) return undefined;
+    if (!this.aligning || this.aligning.id > checkpointId) return undefined;
     this.aligning = undefined;
     return { releaseAll: true };
+  }
+
+  /** The newest checkpoint taken, aligned or not: its barriers (and older ones) are ignored. */
+  get lastTakenId(): number {
+    return this.lastTaken;
   }
 
   /** A checkpoint taken without alignment (a source's own trigger). */

@@ -24,6 +24,7 @@ import { type AlignmentDecision, BarrierAligner } from './barrier-aligner.ts';
 import { ChainedOutput } from './chained-output.ts';
 import { type ChannelStateData, ChannelStateRecording, type InFlightInput } from './channel-state-recorder.ts';
 import type { InFlightLog } from './in-flight-log.ts';
+import { isChannelState, planUnalignedSwitch, selectChannelState } from './unaligned-cutoffs.ts';
 
 export type { ChannelStateData } from './channel-state-recorder.ts';
 import { type EdgeWriters, RecordWriterOutput } from './record-writer-output.ts';
@@ -40,6 +41,17 @@ interface BatchInProgress {
   readonly message: ChannelMessage;
   readonly noCredit?: boolean;
   index: number;
+}
+
+/** Checkpoint n as seen at this subtask's input before it is taken: when it was triggered, where its aligned barriers wait. */
+interface BarrierSighting {
+  /** When the checkpoint was triggered (epoch ms, from its barriers). */
+  readonly at: number;
+  /** Aligned barriers n queued and not processed yet: channel → arrival number of the message carrying it. */
+  readonly queued: Map<number, number>;
+  /** The alignment timeout is armed (a timer, or a switch already queued). */
+  armed?: boolean;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 export type SubtaskState = 'created' | 'open' | 'running' | 'finishing' | 'finished' | 'failed' | 'canceled';
@@ -66,6 +78,8 @@ export interface SubtaskHost {
   onSnapshot?(subtask: Subtask, checkpointId: number, parts: SubtaskSnapshotParts): void;
   /** A source subtask read all of its input. */
   onInputEnded?(): void;
+  /** The first record this subtask processed (a handover's downtime ends at the job's first). */
+  onFirstRecord?(at: number): void;
   /** Aligned (default) or unaligned barriers. */
   readonly checkpointMode?: 'aligned' | 'unaligned';
   /** Aligned mode: an alignment lasting longer than this switches the task to unaligned for that checkpoint. */
@@ -82,6 +96,8 @@ export interface SubtaskSnapshotParts {
   /** Whether this subtask took the checkpoint unaligned, and how long it aligned barriers first. */
   readonly unaligned?: boolean;
   readonly alignmentMs?: number;
+  /** When this subtask last processed a record before the barrier (epoch ms; 0: none). */
+  readonly lastRecordAt?: number;
 }
 
 
@@ -94,6 +110,8 @@ export interface RestoredChannelState {
 /** A checkpoint trigger reaching a source, and what the source does after it. */
 export interface CheckpointTrigger {
   readonly id: number;
+  /** When the coordinator triggered it (epoch ms); barriers carry it downstream for alignment timeouts. */
+  readonly at?: number;
   /** `after`/`suspend`: stop after the barrier without draining; `terminate`: drain (max watermark) first. */
   readonly stop?: 'after' | 'suspend' | 'terminate';
 }
@@ -126,12 +144,18 @@ export class Subtask {
   /** Unaligned checkpoint n in progress: input channels still owing barrier n and what they sent meanwhile. */
   private recording: ChannelStateRecording | undefined;
   private lastUnaligned = 0;
+  /** Newest checkpoint aborted: its barriers still in flight are ignored (checkpoints run one at a time). */
+  private lastAborted = 0;
+  /** Checkpoints whose barriers reached the input and that are not taken yet. */
+  private readonly sightings = new Map<number, BarrierSighting>();
   /** Continuous spilling: every input batch is persisted as it arrives; channel state refers to it. */
   private readonly inFlightLog: InFlightLog | undefined;
   /** Source: paused after the barrier of a stop-with-checkpoint (its id), until stop or abort. */
   private paused: number | false = false;
   private resume: (() => void) | undefined;
   private drained = false;
+  /** Epoch ms of the last batch of records processed (0: none yet). */
+  private lastRecordAt = 0;
   /** Settles when the subtask has finished, failed or been canceled. */
   readonly done: Promise<SubtaskResult | undefined>;
 
@@ -156,7 +180,8 @@ export class Subtask {
       const gate = this.gate;
       this.aligner = new BarrierAligner(inputChannelCount, (c) => gate.isEnded(c));
       // Also in aligned mode: an upstream task whose alignment timed out sends unaligned barriers.
-      gate.onPriorityBarrier = (channel, id) => this.onPriorityBarrier(channel, id);
+      gate.onPriorityBarrier = (channel, id, at) => this.onPriorityBarrier(channel, id, at);
+      // MUTATION
       gate.onArrival = (channel, seq, batch) => this.recording?.onArrival(channel, seq, batch);
     }
     this.operators = this.operatorNodes.map((node) => node.operator!.create(this.operatorContext(node)));
@@ -334,7 +359,9 @@ export class Subtask {
           if (typeof polled !== 'number') {
             // The source has to wait: ship what we have so downstream is not held up meanwhile.
             this.flushOutputs();
-            await polled;
+            if ((await polled) > 0) this.recordsProcessed();
+          } else if (polled > 0) {
+            this.recordsProcessed();
           }
           this.endOfBatch();
           // Let the event loop deliver channel messages (credits, other subtasks' input) now and
@@ -366,7 +393,7 @@ export class Subtask {
       const splits = this.currentSplits
         .filter((s) => !s.finished)
         .map((s) => (s.reader ? s.reader.currentSplit() : s.split));
-      this.performCheckpoint(trigger.id, { sourceState: { splits }, unaligned: this.host.checkpointMode === 'unaligned' });
+      this.performCheckpoint(trigger.id, { sourceState: { splits }, unaligned: this.host.checkpointMode === 'unaligned', barrierAt: trigger.at ?? Date.now() });
       // A stop pauses the source after its barrier; an abort of that checkpoint resumes it.
       if (trigger.stop) this.paused = trigger.id;
     }
@@ -383,6 +410,8 @@ export class Subtask {
 
   /** Checkpoint n was aborted: a source paused by a stop-with-checkpoint n goes on. */
   checkpointAborted(checkpointId: number): void {
+    if (checkpointId > this.lastAborted) this.lastAborted = checkpointId;
+    this.forgetSightings(checkpointId);
     if (this.aligner) this.apply(this.aligner.abort(checkpointId));
     if (this.recording?.checkpointId === checkpointId) this.recording = undefined;
     if (this.paused === checkpointId) {
@@ -435,18 +464,19 @@ export class Subtask {
   /** Snapshot of every operator of the chain, then the barrier goes downstream. */
   private performCheckpoint(
     checkpointId: number,
-    options: { sourceState?: unknown; channelState?: Promise<ChannelStateData>; unaligned?: boolean; alignmentMs?: number } = {},
+    options: { sourceState?: unknown; channelState?: Promise<ChannelStateData>; unaligned?: boolean; alignmentMs?: number; barrierAt?: number } = {},
   ): void {
+    const barrierAt = options.barrierAt;
     const operators: Array<{ uid: string; state: unknown; keyedState?: KeyedStateBackend }> = [];
     if (this.source) operators.push({ uid: this.task.operators[0].uid, state: options.sourceState });
     for (let i = 0; i < this.operators.length; i++) {
       const uid = this.operatorNodes[i].uid;
       operators.push({ uid, state: this.operators[i].snapshotState?.(checkpointId), keyedState: this.backendsByUid.get(uid) });
     }
-    const alignment = { unaligned: options.unaligned === true, alignmentMs: options.alignmentMs ?? 0 };
+    const alignment = { unaligned: options.unaligned === true, alignmentMs: options.alignmentMs ?? 0, lastRecordAt: this.lastRecordAt };
     if (options.unaligned) {
       // The barrier overtakes what this subtask has not sent yet: that becomes its output state.
-      const output = this.writers.map((w) => w.priorityBarrier(checkpointId));
+      const output = this.writers.map((w) => w.priorityBarrier(checkpointId, barrierAt));
       const state = options.channelState ?? Promise.resolve({ input: [], output });
       if (this.recording?.checkpointId === checkpointId) this.recording.setOutput(output);
       this.host.onSnapshot?.(this, checkpointId, { operators, channelState: state, ...alignment });
@@ -454,7 +484,7 @@ export class Subtask {
       return;
     }
     this.host.onSnapshot?.(this, checkpointId, { operators, ...alignment });
-    for (const writer of this.writers) writer.barrier(checkpointId);
+    for (const writer of this.writers) writer.barrier(checkpointId, barrierAt);
   }
 
   /**
@@ -463,45 +493,103 @@ export class Subtask {
    * barrier n is the input channel state; it is still processed as usual afterwards. A task in
    * aligned mode gets here too when an upstream task switched after its alignment timeout.
    */
-  private onPriorityBarrier(channel: number, checkpointId: number): void {
+  private onPriorityBarrier(channel: number, checkpointId: number, at: number | undefined): void {
     if (this.state !== 'running') return;
     if (this.recording?.checkpointId === checkpointId) {
       this.channelDelivered(channel);
       return;
     }
-    if (checkpointId <= this.lastUnaligned) return;
-    const aligning = this.aligner?.current;
-    const arrived = new Set<number>(aligning?.id === checkpointId ? aligning.arrived : []);
-    this.switchToUnaligned(checkpointId, arrived, aligning?.id === checkpointId ? aligning.startedAt : Date.now(), channel);
+    if (!this.canStillTake(checkpointId)) return;
+    this.sighting(checkpointId, at);
+    this.switchToUnaligned(checkpointId, channel);
   }
 
   /**
-   * Takes checkpoint n unaligned now. Channels in `arrived` delivered an aligned barrier n: what
-   * they hold back comes after it and is plain input. A priority barrier overtook everything
-   * queued on `priorityChannel`: that is channel state, and the channel owes nothing more. The
-   * others owe barrier n: what they have queued and send until it is channel state.
+   * An aligned barrier n was queued at the input (it is processed later, in arrival order). A
+   * channel owing barrier n to an unaligned checkpoint taken meanwhile has now delivered all its
+   * part; otherwise the alignment timeout of checkpoint n counts from its trigger, from here on.
    */
-  private switchToUnaligned(checkpointId: number, arrived: ReadonlySet<number>, startedAt: number, priorityChannel?: number): void {
+  private onBarrierQueued(channel: number, checkpointId: number, at: number | undefined, seq: number): void {
+    if (this.recording?.checkpointId === checkpointId) {
+      this.channelDelivered(channel);
+      return;
+    }
+    if (!this.canStillTake(checkpointId)) return;
+    const sighting = this.sighting(checkpointId, at);
+    sighting.queued.set(channel, seq);
+    this.armAlignmentTimeout(checkpointId, sighting);
+  }
+
+  /** Whether checkpoint n may still be taken here: not taken or aborted, not superseded by a newer alignment. */
+  private canStillTake(checkpointId: number): boolean {
+    if (checkpointId <= this.lastUnaligned || checkpointId <= this.lastAborted) return false;
+    if (this.aligner && checkpointId <= this.aligner.lastTakenId) return false;
+    const aligning = this.aligner?.current;
+    return !aligning || aligning.id <= checkpointId;
+  }
+
+  private sighting(checkpointId: number, at: number | undefined): BarrierSighting {
+    let sighting = this.sightings.get(checkpointId);
+    if (!sighting) {
+      sighting = { at: at ?? Date.now(), queued: new Map() };
+      this.sightings.set(checkpointId, sighting);
+    }
+    return sighting;
+  }
+
+  /** Checkpoints up to n were taken or aborted: their timers and queued barriers no longer matter. */
+  private forgetSightings(upTo: number): void {
+    for (const [id, sighting] of this.sightings) {
+      if (id > upTo) continue;
+      if (sighting.timer !== undefined) {
+        clearTimeout(sighting.timer);
+        this.pendingTimers.delete(sighting.timer);
+      }
+      this.sightings.delete(id);
+    }
+  }
+
+  /**
+   * Takes checkpoint n unaligned now, the snapshot at once and a priority barrier downstream.
+   * Input channel state, per channel (see planUnalignedSwitch): nothing for a channel whose
+   * barrier n the aligner processed (what it holds back comes after it); what was queued up to
+   * its barrier for a channel whose barrier n is still queued (processed later, then ignored);
+   * everything queued on `priorityChannel`, which owes nothing more; everything queued on the
+   * others plus what they deliver until their barrier n.
+   */
+  private switchToUnaligned(checkpointId: number, priorityChannel?: number): void {
     this.lastUnaligned = checkpointId;
     const gate = this.gate!;
+    const aligning = this.aligner?.current;
+    const aligningThis = aligning?.id === checkpointId;
+    const arrived = new Set<number>(aligningThis ? aligning.arrived : []);
+    const alignmentMs = aligningThis ? Date.now() - aligning.startedAt : 0;
+    const sighting = this.sightings.get(checkpointId);
     const release = this.aligner?.switchToUnaligned(checkpointId);
-    const pending = new Set<number>();
-    for (let c = 0; c < gate.channelCount; c++) if (!arrived.has(c) && c !== priorityChannel && !gate.isEnded(c)) pending.add(c);
+    const plan = planUnalignedSwitch({
+      channelCount: gate.channelCount,
+      arrived,
+      queuedBarriers: sighting?.queued ?? new Map(),
+      priorityChannel,
+      isEnded: (c) => gate.isEnded(c),
+    });
+    const cutoffs = plan.cutoffs;
     const log = this.inFlightLog;
     let input: InFlightInput[];
     let floorSeq: number | undefined;
     const partial = this.inProgress;
-    const hasRest = partial?.message.values && partial.index < partial.message.values.length && !arrived.has(partial.channel);
+    const hasRest = partial?.message.values && partial.index < partial.message.values.length && isChannelState(cutoffs, partial.channel, partial.seq);
     if (log) {
       // Everything queued is already in the log: refer to it by arrival number.
       const queued = gate.queuedEntries();
-      input = queued.filter((q) => !arrived.has(q.channel)).map((q) => ({ channel: q.channel, seq: q.seq, from: 0 }));
+      input = selectChannelState(queued, cutoffs).map((q) => ({ channel: q.channel, seq: q.seq, from: 0 }));
       if (hasRest) input.unshift({ channel: partial!.channel, seq: partial!.seq, from: partial!.index });
+      // A later checkpoint may still refer to anything queued, channel state of this one or not.
       floorSeq = partial?.seq ?? gate.nextSeq;
       for (const q of queued) if (q.seq < floorSeq) floorSeq = q.seq;
       log.hold(checkpointId, floorSeq);
     } else {
-      input = gate.queuedBatches().filter((q) => !arrived.has(q.channel));
+      input = gate.queuedBatches((channel, seq) => isChannelState(cutoffs, channel, seq));
       // The unprocessed rest of a partly processed batch precedes the barrier too.
       if (hasRest) {
         const ts = partial!.message.timestamps;
@@ -511,27 +599,47 @@ export class Subtask {
         });
       }
     }
-    this.recording = new ChannelStateRecording(checkpointId, pending, input, floorSeq);
+    this.forgetSightings(checkpointId);
+    this.recording = new ChannelStateRecording(checkpointId, plan.pending, input, floorSeq);
     const channelState = this.recording.done;
-    this.performCheckpoint(checkpointId, { channelState, unaligned: true, alignmentMs: Date.now() - startedAt });
+    this.performCheckpoint(checkpointId, { channelState, unaligned: true, alignmentMs, barrierAt: sighting?.at ?? Date.now() });
     if (release) this.apply(release);
   }
 
-  /** Aligned with a timeout: an alignment that lasts too long becomes unaligned on this task. */
-  private armAlignmentTimeout(checkpointId: number): void {
+  /**
+   * Aligned with a timeout: checkpoint n may stay aligned until `alignedTimeoutMs` after its
+   * trigger (not after this task began aligning). Past that, while its barrier is still queued
+   * on some channel or the alignment still waits, this task takes it unaligned.
+   */
+  private armAlignmentTimeout(checkpointId: number, sighting: BarrierSighting): void {
     const timeoutMs = this.host.alignedTimeoutMs;
-    if (timeoutMs === undefined) return;
+    if (timeoutMs === undefined || this.host.checkpointMode === 'unaligned' || sighting.armed) return;
+    sighting.armed = true;
+    const delay = sighting.at + timeoutMs - Date.now();
+    if (delay <= 0) {
+      // Already late on arrival: switch right away, though not inside whoever pushed the barrier
+      // (a local producer's send, or this task's own credit return).
+      queueMicrotask(() => this.onAlignmentDeadline(checkpointId));
+      return;
+    }
     const timer = setTimeout(() => {
       this.pendingTimers.delete(timer);
-      const aligning = this.aligner?.current;
-      if (this.state !== 'running' || aligning?.id !== checkpointId) return;
-      try {
-        this.switchToUnaligned(checkpointId, new Set(aligning.arrived), aligning.startedAt);
-      } catch (error) {
-        this.fail(error);
-      }
-    }, timeoutMs);
+      sighting.timer = undefined;
+      this.onAlignmentDeadline(checkpointId);
+    }, delay);
+    sighting.timer = timer;
     this.pendingTimers.add(timer);
+  }
+
+  private onAlignmentDeadline(checkpointId: number): void {
+    if (this.state !== 'running' || !this.canStillTake(checkpointId)) return;
+    const queued = this.sightings.get(checkpointId)?.queued.size ?? 0;
+    if (queued === 0 && this.aligner?.current?.id !== checkpointId) return;
+    try {
+      this.switchToUnaligned(checkpointId);
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /** A channel delivered the barrier of the checkpoint being recorded (or ended). */
@@ -549,16 +657,18 @@ export class Subtask {
     data.output.forEach((batches, i) => this.writers[i]?.replay(batches));
   }
 
-  private onBarrier(channel: number, checkpointId: number): void {
+  private onBarrier(channel: number, checkpointId: number, at: number | undefined): void {
     if (this.recording?.checkpointId === checkpointId) {
       // A late barrier of a checkpoint this task took unaligned: that channel's in-flight data is complete.
       this.channelDelivered(channel);
       return;
     }
+    // Also a queued barrier of a checkpoint this task switched to unaligned before processing it.
     if (checkpointId <= this.lastUnaligned) return;
-    const before = this.aligner!.current?.id;
+    const sighting = this.canStillTake(checkpointId) ? this.sighting(checkpointId, at) : undefined;
+    sighting?.queued.delete(channel);
     for (const decision of this.aligner!.onBarrier(channel, checkpointId, Date.now())) this.apply(decision);
-    if (before !== checkpointId && this.aligner!.current?.id === checkpointId) this.armAlignmentTimeout(checkpointId);
+    if (sighting && this.aligner!.current?.id === checkpointId) this.armAlignmentTimeout(checkpointId, sighting);
   }
 
   /** Carries out what the aligner decided, in order. */
@@ -568,9 +678,18 @@ export class Subtask {
     if (decision.releaseAll) gate.unblockAll();
     if (decision.block !== undefined) gate.block(decision.block);
     if (decision.checkpoint !== undefined) {
-      this.performCheckpoint(decision.checkpoint, { alignmentMs: Date.now() - (decision.startedAt ?? Date.now()) });
+      const barrierAt = this.sightings.get(decision.checkpoint)?.at;
+      this.forgetSightings(decision.checkpoint);
+      this.performCheckpoint(decision.checkpoint, { alignmentMs: Date.now() - (decision.startedAt ?? Date.now()), barrierAt });
       gate.unblockAll();
     }
+  }
+
+  /** Per batch, not per record: one clock read per batch is cheap. */
+  private recordsProcessed(): void {
+    const now = Date.now();
+    if (this.lastRecordAt === 0) this.host.onFirstRecord?.(now);
+    this.lastRecordAt = now;
   }
 
   private result(): SubtaskResult {
@@ -638,6 +757,7 @@ export class Subtask {
       head.processElement(values[i], timestamps === null ? NO_TIMESTAMP : timestamps[i]);
     }
     this.metrics[0].recordsIn += i - start;
+    if (i > start) this.recordsProcessed();
     current.index = i;
     if (i < values.length) return false;
     this.endOfBatch();
@@ -652,7 +772,7 @@ export class Subtask {
       const combined = gate.advanceWatermark(channel, message.watermark);
       if (combined !== undefined) head.processWatermark(combined);
     }
-    if (message.barrier !== undefined) this.onBarrier(channel, message.barrier);
+    if (message.barrier !== undefined) this.onBarrier(channel, message.barrier, message.barrierAt);
     if (message.end) this.channelDelivered(channel);
     if (message.end) {
       if (gate.markEnded(channel)) {

@@ -43,6 +43,8 @@ export interface SubtaskAck {
   /** Unaligned: where this subtask's in-flight data went (an exclusive file of the checkpoint). */
   readonly channelState?: ChannelStateRef;
   readonly channelStateBytes: number;
+  /** When this subtask last processed a record before the barrier (epoch ms; 0: none yet). */
+  readonly lastRecordAt?: number;
   /** Continuous spilling: bytes of in-flight input this subtask wrote since its previous checkpoint. */
   readonly spilledBytes: number;
   /** Whether the subtask took the checkpoint unaligned, and how long it aligned barriers before. */
@@ -68,10 +70,16 @@ export interface WorkerPayload {
 
 export type CoordinatorCommand =
   | { readonly type: 'run-hooks' }
-  | { readonly type: 'restore'; readonly restore?: WorkerRestore }
+  /** Stage 2 of a handover (`incremental`): keyed state applies only what following did not. */
+  | { readonly type: 'restore'; readonly restore?: WorkerRestore; readonly incremental?: boolean }
+  /** Handover stage 1 and following: bring keyed state to this checkpoint's (nothing else). */
+  | { readonly type: 'follow'; readonly restore: WorkerRestore }
+  /** Answer to a 'reference-data-request'. */
+  | { readonly type: 'reference-data'; readonly requestId: number; readonly buffer?: SharedArrayBuffer; readonly error?: SerializedError }
   | { readonly type: 'start' }
   | { readonly type: 'cancel' }
-  | { readonly type: 'trigger-checkpoint'; readonly id: number; readonly stop?: 'after' | 'suspend' | 'terminate' }
+  /** `at`: when the checkpoint was triggered (Date.now() on the main thread, the clock every worker thread shares). */
+  | { readonly type: 'trigger-checkpoint'; readonly id: number; readonly at: number; readonly stop?: 'after' | 'suspend' | 'terminate' }
   | { readonly type: 'checkpoint-complete'; readonly id: number }
   | { readonly type: 'checkpoint-aborted'; readonly id: number }
   /** End after a stop-with-checkpoint completed: subtasks close without draining. */
@@ -87,6 +95,11 @@ export type WorkerEvent =
   | { readonly type: 'ready'; readonly threadId: number }
   | { readonly type: 'hooks-done'; readonly hookMs: Readonly<Record<string, number>> }
   | { readonly type: 'restored' }
+  | { readonly type: 'followed'; readonly checkpointId: number; readonly chunks: number; readonly bytes: number }
+  /** The first record this worker processed after the start signal. */
+  | { readonly type: 'first-record'; readonly at: number }
+  /** A pre-state-load hook asked for reference data: the coordinator loads it once for all workers. */
+  | { readonly type: 'reference-data-request'; readonly requestId: number; readonly uri: string }
   | { readonly type: 'metrics'; readonly operators: readonly SubtaskMetricsReport[] }
   | { readonly type: 'failed'; readonly error: SerializedError }
   | { readonly type: 'checkpoint-ack'; readonly id: number; readonly task: string; readonly ack: SubtaskAck }

@@ -64,6 +64,8 @@ export class WorkerCheckpoints {
   private readonly broken = new Set<string>();
   /** Chains with an upload in flight: a snapshot taken meanwhile cannot build on it. */
   private readonly uploading = new Set<string>();
+  /** Handover: the chunk ids applied so far per (operator, chain range) of the job being followed. */
+  private readonly followed = new Map<string, string[]>();
   /** Continuous spilling: the in-flight log of each subtask with inputs. */
   private readonly logs = new Map<Subtask, InFlightSpillLog>();
 
@@ -120,7 +122,7 @@ export class WorkerCheckpoints {
       operators.push({ uid: part.uid, state: part.state, keyed });
     }
     const syncMs = performance.now() - started;
-    const alignment = { unaligned: parts.unaligned === true, alignmentMs: parts.alignmentMs ?? 0 };
+    const alignment = { unaligned: parts.unaligned === true, alignmentMs: parts.alignmentMs ?? 0, lastRecordAt: parts.lastRecordAt ?? 0 };
     void this.upload(checkpointId, task, subtask, operators, uploads, syncMs, alignment, parts.channelState);
   }
 
@@ -131,7 +133,7 @@ export class WorkerCheckpoints {
     operators: Array<{ uid: string; state: unknown; keyed: KeyGroupChain[] }>,
     uploads: Array<{ key: string; uid: string; range: KeyGroupRange; chunk: StateChunk; id: string; replaces: boolean }>,
     syncMs: number,
-    alignment: { unaligned: boolean; alignmentMs: number },
+    alignment: { unaligned: boolean; alignmentMs: number; lastRecordAt: number },
     channelState?: Promise<ChannelStateData>,
   ): Promise<void> {
     const started = performance.now();
@@ -230,6 +232,42 @@ export class WorkerCheckpoints {
       }),
     );
     return { input, output: stored.output };
+  }
+
+  /**
+   * Handover (stage 1, following, stage 2): brings the backend to the state of these chains by
+   * applying only the chunks not applied before. A chain that no longer starts with what was
+   * applied (a materialization gave it a new base) reloads just its key-group range.
+   */
+  async followKeyed(subtask: Subtask, uid: string, chains: readonly KeyGroupChain[]): Promise<{ chunks: number; bytes: number }> {
+    const backend = subtask.keyedStateOf(uid);
+    if (!backend || chains.length === 0) return { chunks: 0, bytes: 0 };
+    if (!isChunkedBackend(backend)) throw new Error(`keyed state of operator '${uid}' cannot be restored`);
+    const steps = chains.map((c) => {
+      const key = chainKey(uid, c.range);
+      const applied = this.followed.get(key) ?? [];
+      const extends_ = applied.length > 0 && applied.length <= c.chain.length && applied.every((id, i) => c.chain[i].id === id);
+      return { chain: c, key, todo: extends_ ? c.chain.slice(applied.length) : c.chain, replace: !extends_ };
+    });
+    let bytes = 0;
+    const downloaded = await Promise.all(
+      steps.map((step) =>
+        Promise.all(
+          step.todo.map(async (ref) => {
+            const data = await this.storage.get(`shared/${ref.id}`);
+            bytes += data.length;
+            return this.codec.decode(data, ref.id);
+          }),
+        ),
+      ),
+    );
+    steps.forEach((step, i) => {
+      if (step.todo.length > 0 || step.replace) backend.applyChunks(downloaded[i], step.replace ? step.chain.range : undefined);
+      this.followed.set(step.key, step.chain.chain.map((r) => r.id));
+    });
+    const same = chains.length === 1 && chains[0].range.start === backend.keyGroupRange.start && chains[0].range.end === backend.keyGroupRange.end;
+    if (same) this.chains.set(chainKey(uid, backend.keyGroupRange), [...chains[0].chain]);
+    return { chunks: steps.reduce((a, s) => a + s.todo.length, 0), bytes };
   }
 
   /** Downloads the chains (in parallel) and rebuilds the backend; the chains continue from here. */

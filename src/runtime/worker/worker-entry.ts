@@ -5,13 +5,14 @@ import { BatchEncoder } from '../channels/batch-codec.ts';
 import { ChannelWriter } from '../channels/channel-writer.ts';
 import { connectInboundPort, LocalTransport, PortTransport } from '../channels/transports.ts';
 import type { ChannelStats } from '../channels/types.ts';
-import { describeError, type SerializedError } from '../errors.ts';
+import { describeError, reviveError, type SerializedError } from '../errors.ts';
+import { rememberReferenceData } from '../reference-data.ts';
 import { graphFingerprint } from '../graph/plan.ts';
 import { HookRunFailure, runPreStateHooks } from '../lifecycle/pre-state-hooks.ts';
 import { OperatorFailure } from '../operators/operator-failure.ts';
 import type { EdgeWriters } from '../task/record-writer-output.ts';
 import { Subtask, type SubtaskHost } from '../task/subtask.ts';
-import { isJobDefinition, type JobGraph, type PlannedChannel, type SourceSplit } from '../types.ts';
+import { isJobDefinition, type JobGraph, type PlannedChannel, type ReferenceData, type SourceSplit } from '../types.ts';
 import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from './protocol.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
 import { WorkerStateBackends } from './worker-state-backends.ts';
@@ -41,6 +42,11 @@ class WorkerSession {
   private outcome: WorkerResult['outcome'] | undefined;
   private finish!: (result: WorkerResult) => void;
   private metricsTimer: ReturnType<typeof setInterval> | undefined;
+  private constructed = false;
+  private readonly bySubtask = new Map<string, Subtask>();
+  private firstRecordReported = false;
+  private nextRequestId = 1;
+  private readonly referenceRequests = new Map<number, { resolve: (buffer: SharedArrayBuffer) => void; reject: (error: unknown) => void }>();
   readonly result: Promise<WorkerResult>;
 
   constructor(private readonly payload: WorkerPayload) {
@@ -87,16 +93,38 @@ class WorkerSession {
           workerIndex: this.payload.workerIndex,
           workers: this.payload.plan.workers,
           jobId: this.payload.jobId,
+          loadReferenceData: (uri) => this.requestReferenceData(uri),
         });
         this.post({ type: 'hooks-done', hookMs });
         return;
       }
+      case 'reference-data': {
+        const waiter = this.referenceRequests.get(command.requestId);
+        this.referenceRequests.delete(command.requestId);
+        if (command.buffer) waiter?.resolve(command.buffer);
+        else waiter?.reject(reviveError(command.error ?? { kind: 'internal', message: 'reference data could not be loaded', stack: '' }, this.payload.workerIndex));
+        return;
+      }
+      case 'follow': {
+        this.constructSubtasks();
+        let chunks = 0;
+        let bytes = 0;
+        for (const op of command.restore.operators) {
+          const subtask = this.subtaskOf(op.uid);
+          if (!subtask || op.chains.length === 0) continue;
+          const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains);
+          chunks += applied.chunks;
+          bytes += applied.bytes;
+        }
+        this.post({ type: 'followed', checkpointId: command.restore.checkpointId, chunks, bytes });
+        return;
+      }
       case 'restore':
-        await this.createSubtasks(command.restore);
+        await this.createSubtasks(command.restore, command.incremental === true);
         this.post({ type: 'restored' });
         return;
       case 'trigger-checkpoint':
-        for (const subtask of this.subtasks) subtask.triggerCheckpoint({ id: command.id, stop: command.stop });
+        for (const subtask of this.subtasks) subtask.triggerCheckpoint({ id: command.id, stop: command.stop, at: command.at });
         return;
       case 'checkpoint-complete':
         for (const subtask of this.subtasks) await subtask.notifyCheckpointComplete(command.id);
@@ -116,9 +144,33 @@ class WorkerSession {
     }
   }
 
-  private async createSubtasks(restore: WorkerRestore | undefined): Promise<void> {
+  private requestReferenceData(uri: string): Promise<ReferenceData> {
+    if (typeof uri !== 'string' || uri.length === 0) return Promise.reject(new TypeError('loadReferenceData needs a file:// or s3:// URI'));
+    const requestId = this.nextRequestId++;
+    return new Promise<SharedArrayBuffer>((resolve, reject) => {
+      this.referenceRequests.set(requestId, { resolve, reject });
+      this.post({ type: 'reference-data-request', requestId, uri });
+    }).then((buffer) => {
+      const data: ReferenceData = { uri, buffer, bytes: buffer.byteLength };
+      rememberReferenceData(uri, data);
+      return data;
+    });
+  }
+
+  private requireCheckpoints(): WorkerCheckpoints {
+    if (!this.checkpoints) throw new Error('restoring keyed state needs checkpoint storage');
+    return this.checkpoints;
+  }
+
+  private subtaskOf(uid: string): Subtask | undefined {
+    return this.subtasks.find((s) => s.task.operators.some((o) => o.uid === uid));
+  }
+
+  /** Builds this worker's subtasks and state (once): following a checkpoint needs them before the restore. */
+  private constructSubtasks(): void {
+    if (this.constructed) return;
+    this.constructed = true;
     const { plan, workerIndex, tuning, state } = this.payload;
-    const encoder = new BatchEncoder();
     this.stateBackends = new WorkerStateBackends(state, plan.maxParallelism);
     if (state.checkpointStorage) {
       const storage = scopeStorage(openStorage(state.checkpointStorage, { s3: state.s3 }), this.payload.jobId);
@@ -145,18 +197,29 @@ class WorkerSession {
         this.checkpoints.onSnapshot(subtask, id, parts);
       },
       onInputEnded: () => this.post({ type: 'source-finished' }),
+      onFirstRecord: (at) => {
+        if (this.firstRecordReported) return;
+        this.firstRecordReported = true;
+        this.post({ type: 'first-record', at });
+      },
       checkpointMode: this.graph.config.checkpointing?.mode,
       alignedTimeoutMs: this.graph.config.checkpointing?.alignedTimeoutMs,
       createInFlightLog: (subtask) => this.checkpoints?.createInFlightLog(subtask),
     };
-    const bySubtask = new Map<string, Subtask>();
     for (const task of plan.tasks) {
       if (workerIndex >= task.parallelism) continue;
       const inputs = plan.channels.filter((c) => c.toTask === task.id && c.toSubtask === workerIndex).length;
       const subtask = new Subtask(task, workerIndex, this.graph.nodes, host, inputs);
       this.subtasks.push(subtask);
-      bySubtask.set(`${task.id}`, subtask);
+      this.bySubtask.set(`${task.id}`, subtask);
     }
+  }
+
+  private async createSubtasks(restore: WorkerRestore | undefined, incremental: boolean): Promise<void> {
+    const { plan, workerIndex } = this.payload;
+    const encoder = new BatchEncoder();
+    this.constructSubtasks();
+    const bySubtask = this.bySubtask;
     const isLocal = (c: PlannedChannel) => c.fromSubtask === workerIndex && c.toSubtask === workerIndex;
     // Consumer ends first, so local producers can find their gate.
     for (const channel of plan.channels) {
@@ -164,7 +227,7 @@ class WorkerSession {
       const gate = bySubtask.get(`${channel.toTask}`)!.gate!;
       connectInboundPort(this.requirePort(channel), gate, channel.inputChannelIndex);
     }
-    if (restore) await this.restore(restore);
+    if (restore) await this.restore(restore, incremental);
     for (const subtask of this.subtasks) {
       const edges: EdgeWriters[] = subtask.task.outputs.map((edge) => {
         const consumer = plan.tasks[edge.to];
@@ -201,7 +264,7 @@ class WorkerSession {
   }
 
   /** Rebuilds keyed state (chunks downloaded in parallel), operator states and source splits. */
-  private async restore(restore: WorkerRestore): Promise<void> {
+  private async restore(restore: WorkerRestore, incremental: boolean): Promise<void> {
     const byUid = new Map<string, Subtask>();
     for (const subtask of this.subtasks) for (const op of subtask.task.operators) byUid.set(op.uid, subtask);
     await Promise.all(
@@ -209,8 +272,9 @@ class WorkerSession {
         const subtask = byUid.get(op.uid);
         if (!subtask) return;
         if (op.chains.length > 0) {
-          if (!this.checkpoints) throw new Error('restoring keyed state needs checkpoint storage');
-          await this.checkpoints.restoreKeyed(subtask, op.uid, op.chains);
+          const checkpoints = this.requireCheckpoints();
+          if (incremental) await checkpoints.followKeyed(subtask, op.uid, op.chains);
+          else await checkpoints.restoreKeyed(subtask, op.uid, op.chains);
         }
         if (op.splits) subtask.restoredSplits = [...op.splits] as SourceSplit[];
       }),

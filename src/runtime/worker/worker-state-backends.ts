@@ -30,6 +30,10 @@ class ChunkedLmdbBackend extends LmdbKeyedStateBackend implements ChunkedKeyedSt
   restoreChunks(chunks: readonly StateChunk[]): void {
     this.restore(chunks.map(toDelta));
   }
+
+  applyChunks(chunks: readonly StateChunk[], clear?: KeyGroupRange): void {
+    this.apply(chunks.map(toDelta), clear);
+  }
 }
 
 // Heap state has no change tracking: every checkpoint stores it whole, as one base chunk whose
@@ -51,6 +55,19 @@ class ChunkedHeapBackend extends HeapKeyedStateBackend implements ChunkedKeyedSt
     ]);
     entries.sort((a, b) => compareBytes(a[0], b[0]));
     return { kind: 'base', range: this.keyGroupRange, entries };
+  }
+
+  applyChunks(chunks: readonly StateChunk[], clear?: KeyGroupRange): void {
+    if (clear) {
+      for (const e of this.snapshotEntries()) {
+        if (e.keyGroup < clear.start || e.keyGroup > clear.end) continue;
+        this.setCurrentKey(e.key);
+        if (e.kind === 'value') this.valueState(e.state).clear();
+        else if (e.kind === 'list') this.listState(e.state).clear();
+        else this.mapState(e.state).clear();
+      }
+    }
+    this.restoreChunks(chunks);
   }
 
   restoreChunks(chunks: readonly StateChunk[]): void {

@@ -217,6 +217,19 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   }
 
   /**
+   * Applies chunks on top of the current state, in order (deltas of a chain already restored);
+   * with `clear`, that key-group range is emptied first. One write transaction, like {@link restore}.
+   *
+   * @example
+   * backend.apply([nextDelta]); // follow a running job's checkpoint
+   */
+  apply(chunks: readonly DeltaChunk[], clear?: KeyGroupRange): void {
+    this.checkOpen();
+    restoreChunks(this.db, this.table, this.keyGroupRange, chunks, clear);
+    this.writer.reset();
+  }
+
+  /**
    * Releases the named database: dropped (deleted and closed) by default, only closed with
    * `retain`. An environment passed in stays open; one opened from a path is closed.
    *

@@ -16,6 +16,8 @@ export function restoreChunks(
   table: StateTable,
   keyGroupRange: KeyGroupRange,
   chunks: readonly DeltaChunk[],
+  /** Emptied first (within `keyGroupRange`); undefined applies the chunks on top of what is there. */
+  clear: KeyGroupRange | undefined = keyGroupRange,
 ): void {
   // Resolve every chunk's state table against ours first, so a conflict throws before any write.
   const rowsPerChunk = chunks.map((chunk) => {
@@ -47,7 +49,11 @@ export function restoreChunks(
 
   const { start, end } = keyGroupRange;
   db.transactionSync(() => {
-    clearRange(db, table, keyGroupRange);
+    if (clear) {
+      const from = Math.max(clear.start, start);
+      const to = Math.min(clear.end, end);
+      if (from <= to) clearRange(db, table, { start: from, end: to });
+    }
     chunks.forEach((chunk, c) => {
       const remap = remaps[c];
       for (const [key, value] of chunk.entries) {

@@ -1,0 +1,58 @@
+// "Stop right after checkpoint n": a request object under the job's directory that its coordinator polls.
+import { StorageNotFoundError } from '../storage/errors.ts';
+import type { CheckpointStorage } from '../storage/types.ts';
+
+/** Key of the stop request in a job directory (not a `chk-<n>` folder, so checkpoint listings ignore it). */
+export const STOP_REQUEST_KEY = 'handover/stop-request.json';
+
+/** What the request says: who asked, when, and after which checkpoint the running job must end. */
+export interface StopRequest {
+  readonly afterCheckpoint: number;
+  readonly requestedAt: number;
+  readonly requestedBy: string;
+}
+
+/**
+ * Asks the job running on this directory to end right after checkpoint `afterCheckpoint`
+ * (its sources pause after that barrier; its sink commits through it).
+ *
+ * @example await writeStopRequest(storage, 117, 'deployment B');
+ */
+export async function writeStopRequest(storage: CheckpointStorage, afterCheckpoint: number, requestedBy: string): Promise<StopRequest> {
+  if (!Number.isSafeInteger(afterCheckpoint) || afterCheckpoint < 1) throw new RangeError(`afterCheckpoint must be a positive integer, got ${afterCheckpoint}`);
+  const request: StopRequest = { afterCheckpoint, requestedAt: Date.now(), requestedBy };
+  await storage.put(STOP_REQUEST_KEY, new TextEncoder().encode(JSON.stringify(request)));
+  return request;
+}
+
+/** The pending request, or undefined; a malformed object is an error naming the key. */
+export async function readStopRequest(storage: CheckpointStorage): Promise<StopRequest | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await storage.get(STOP_REQUEST_KEY);
+  } catch (error) {
+    if (error instanceof StorageNotFoundError) return undefined;
+    throw error;
+  }
+  const parsed = parseStopRequest(new TextDecoder().decode(bytes));
+  if (!parsed) throw new Error(`${storage.uri}/${STOP_REQUEST_KEY} is not a stop request ({ afterCheckpoint, requestedAt, requestedBy })`);
+  return parsed;
+}
+
+/** Parses a request (pure); undefined when the text is not one. @example parseStopRequest('{"afterCheckpoint":3,"requestedAt":0,"requestedBy":"x"}') */
+export function parseStopRequest(text: string): StopRequest | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const v = value as Partial<StopRequest> | null;
+  if (!v || typeof v !== 'object' || !Number.isSafeInteger(v.afterCheckpoint) || (v.afterCheckpoint as number) < 1) return undefined;
+  return { afterCheckpoint: v.afterCheckpoint as number, requestedAt: Number(v.requestedAt) || 0, requestedBy: String(v.requestedBy ?? 'unknown') };
+}
+
+/** Removes the request (a job that took over no longer needs it). */
+export async function clearStopRequest(storage: CheckpointStorage): Promise<void> {
+  await storage.delete([STOP_REQUEST_KEY]);
+}

@@ -1,0 +1,32 @@
+// runJob with everything above the runtime plugged in: reference data for hooks, and deployment B's handover.
+import { runJob as runRuntimeJob } from '../runtime/coordinator/job-runner.ts';
+import type { JobHandle } from '../runtime/coordinator/job-handle.ts';
+import type { RunJobOptions } from '../runtime/coordinator/run-options.ts';
+import { ReferenceDataCache } from './reference-data/index.ts';
+import { TwoStageRestore } from './two-stage-restore.ts';
+
+/**
+ * Starts a job defined by `export default defineJob(...)` in `moduleUrl`. With `handover`, the job
+ * is deployment B: it preloads state while the job running on the same directory goes on, and
+ * takes over at the target checkpoint. Resolves once the job is validated and planned.
+ *
+ * @example
+ * const b = await runJob(new URL('./job.ts', import.meta.url), {
+ *   jobId: 'orders', checkpointStorage: 's3://ckpt/prod', handover: { targetCheckpoint: 117, timeoutMs: 60_000 },
+ * });
+ * console.log((await b.done).handover?.downtimeMs);
+ */
+export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Promise<JobHandle> {
+  // One cache per job: every worker (and every restart) shares one copy of each object.
+  const cache = new ReferenceDataCache({ s3: options.s3 });
+  return runRuntimeJob(moduleUrl, options, {
+    referenceData: (uri, onProgress) => cache.load(uri, onProgress),
+    startSequence: ({ handle, jobStorage, options: resolved }) =>
+      new TwoStageRestore(
+        jobStorage,
+        resolved.handover!,
+        (event) => handle.emit('handover', event),
+        () => handle.statusHistory.findLast((e) => e.status === 'RUNNING_PRE_STATE_HOOKS')?.at,
+      ),
+  });
+}

@@ -1,0 +1,170 @@
+// Deployment B of a handover: stage 1 restore, following the running job's checkpoints, stage 2 at the target.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { findLatestRestorable, listCheckpoints, readMetadata } from '../checkpoint/status/checkpoint-status.ts';
+import { clearStopRequest, writeStopRequest } from '../checkpoint/status/stop-request.ts';
+import type { CheckpointStorage } from '../checkpoint/storage/types.ts';
+import type { CheckpointMetadata } from '../checkpoint/types.ts';
+import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../runtime/coordinator/start-sequence.ts';
+import { HandoverTimeoutError } from './errors.ts';
+import { checkTargetNotStale, initialTargetWatch, newestCompletedOf, stepTargetWatch } from './watcher/index.ts';
+import type { TargetWatchState } from './watcher/types.ts';
+
+/** `handover` options of runJob, resolved. */
+export interface HandoverOptions {
+  readonly targetCheckpoint: number;
+  readonly timeoutMs: number;
+  readonly onTimeout: 'fail' | 'start-from-latest';
+  readonly pollMs: number;
+  readonly requestStop: boolean;
+  readonly allowStaleTarget: boolean;
+}
+
+/** One step of a handover, as the job handle's 'handover' events report it. */
+export interface HandoverEvent {
+  readonly phase: 'stop-requested' | 'stage1-done' | 'followed' | 'target-moved' | 'stage2-done' | 'downtime';
+  readonly at: number;
+  readonly checkpointId?: number;
+  readonly detail?: string;
+  readonly metrics: HandoverMetrics;
+}
+
+/**
+ * The start sequence of deployment B: runs while A keeps processing, and blocks only for the
+ * target's own delta. Steps follow DESIGN.md "Handover"; the waiting is the target watcher's
+ * pure state machine fed with listings of the job directory.
+ */
+export class TwoStageRestore implements StartSequence {
+  private m: { -readonly [K in keyof HandoverMetrics]: HandoverMetrics[K] };
+  private target: CheckpointMetadata | undefined;
+
+  constructor(
+    private readonly storage: CheckpointStorage,
+    private readonly options: HandoverOptions,
+    private readonly emit: (event: HandoverEvent) => void,
+    /** When the pre-state-load hooks started (RUNNING_PRE_STATE_HOOKS), to time them. */
+    private readonly hooksStartedAt: () => number | undefined,
+  ) {
+    const t = options.targetCheckpoint;
+    this.m = {
+      requestedTarget: t,
+      targetCheckpoint: t,
+      moves: [],
+      outcome: 'pending',
+      hookMs: 0,
+      stage1Checkpoint: undefined,
+      stage1Ms: 0,
+      stage1Bytes: 0,
+      waitMs: 0,
+      followedCheckpoints: 0,
+      followBytes: 0,
+      stage2Ms: 0,
+      stage2Bytes: 0,
+      targetReadyBeforeJob: false,
+      lastRecordAt: undefined,
+      firstRecordAt: undefined,
+      downtimeMs: undefined,
+    };
+  }
+
+  metrics(): HandoverMetrics {
+    return { ...this.m, moves: [...this.m.moves] };
+  }
+
+  /** Tells the running job to end right after the target, before B spends minutes on its hooks. */
+  async begin(): Promise<void> {
+    const newest = newestCompletedOf(await listCheckpoints(this.storage));
+    if (!this.options.allowStaleTarget) checkTargetNotStale(this.options.targetCheckpoint, newest);
+    if (!this.options.requestStop) return;
+    await writeStopRequest(this.storage, this.options.targetCheckpoint, 'handover');
+    this.report('stop-requested', this.options.targetCheckpoint);
+  }
+
+  async prepare(control: AttemptRestoreControl): Promise<CheckpointMetadata | undefined> {
+    const hooksStarted = this.hooksStartedAt();
+    this.m.hookMs = hooksStarted === undefined ? 0 : Date.now() - hooksStarted;
+    // Stage 1: the newest completed checkpoint, whatever it is, into local state.
+    const stage1Start = Date.now();
+    const newest = (await findLatestRestorable(this.storage)).latest?.metadata;
+    if (newest && !this.options.allowStaleTarget) checkTargetNotStale(this.options.targetCheckpoint, newest.checkpointId);
+    let followed = newest?.checkpointId ?? 0;
+    if (newest) {
+      const applied = await control.follow(newest);
+      this.m.stage1Checkpoint = newest.checkpointId;
+      this.m.stage1Bytes = applied.bytes;
+    }
+    this.m.stage1Ms = Date.now() - stage1Start;
+    control.stateRestored();
+    this.report('stage1-done', newest?.checkpointId);
+
+    // Waiting: follow every checkpoint A completes until the target does (or moves, or time runs out).
+    const waitStart = Date.now();
+    let watch: TargetWatchState = initialTargetWatch(this.options.targetCheckpoint, waitStart + this.options.timeoutMs);
+    let first = true;
+    let startFrom: CheckpointMetadata | undefined;
+    for (;;) {
+      const listing = await listCheckpoints(this.storage);
+      const step = stepTargetWatch(watch, { type: 'observed', at: Date.now(), statuses: listing });
+      watch = step.state;
+      for (const action of step.actions) {
+        if (action.type === 'target-moved') {
+          this.m.moves = [...this.m.moves, action.move];
+          this.m.targetCheckpoint = action.move.to;
+          this.report('target-moved', action.move.to, action.move.reason);
+        }
+      }
+      // Apply completed checkpoints before the target as deltas, oldest first, so stage 2 only has the target's.
+      for (const entry of listing) {
+        if (entry.status !== 'COMPLETED' || entry.id <= followed || entry.id >= watch.target) continue;
+        const metadata = await readMetadata(this.storage, entry.id);
+        const applied = await control.follow(metadata);
+        followed = entry.id;
+        this.m.followedCheckpoints++;
+        this.m.followBytes += applied.bytes;
+        this.report('followed', entry.id);
+      }
+      if (watch.phase === 'ready') {
+        this.m.targetReadyBeforeJob = first;
+        startFrom = await readMetadata(this.storage, watch.target);
+        this.m.outcome = 'target';
+        break;
+      }
+      if (watch.phase === 'timed-out') {
+        if (this.options.onTimeout === 'fail') throw new HandoverTimeoutError(watch.target, this.options.timeoutMs, watch.targetStatus ?? 'UNKNOWN');
+        startFrom = (await findLatestRestorable(this.storage)).latest?.metadata;
+        this.m.outcome = 'timeout-latest';
+        if (startFrom) this.m.targetCheckpoint = startFrom.checkpointId;
+        break;
+      }
+      first = false;
+      await Promise.race([sleep(this.options.pollMs), control.failed]);
+    }
+    this.m.waitMs = Date.now() - waitStart;
+
+    // Stage 2: the remaining delta, then operator state, source offsets and channel state.
+    const stage2Start = Date.now();
+    if (startFrom) {
+      const remaining = await control.follow(startFrom);
+      this.m.stage2Bytes = remaining.bytes;
+    }
+    await control.restore(startFrom);
+    this.m.stage2Ms = Date.now() - stage2Start;
+    this.target = startFrom;
+    this.m.lastRecordAt = startFrom?.lastRecordAt;
+    if (this.options.requestStop) await clearStopRequest(this.storage).catch(() => undefined);
+    this.report('stage2-done', startFrom?.checkpointId);
+    return startFrom;
+  }
+
+  started(control: AttemptRestoreControl): void {
+    void control.firstRecord.then((at) => {
+      this.m.firstRecordAt = at;
+      const last = this.target?.lastRecordAt;
+      if (last !== undefined) this.m.downtimeMs = at - last;
+      this.report('downtime', this.target?.checkpointId);
+    });
+  }
+
+  private report(phase: HandoverEvent['phase'], checkpointId?: number, detail?: string): void {
+    this.emit({ phase, at: Date.now(), checkpointId, detail, metrics: this.metrics() });
+  }
+}

@@ -1,0 +1,78 @@
+// What a handover (or any other start sequence) can do with an attempt between its hooks and RUNNING.
+import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+
+/** Loads reference data once for the job (injected: the loader lives in src/handover). */
+export type ReferenceDataLoader = (uri: string, onProgress: (progress: ReferenceDataProgressEvent) => void) => Promise<SharedArrayBuffer>;
+
+/** Progress of a reference-data load, as the job handle's 'reference-data' events report it. */
+export interface ReferenceDataProgressEvent {
+  readonly uri: string;
+  readonly loadedBytes: number;
+  readonly totalBytes: number;
+}
+
+/** The attempt's side of a start sequence: restore primitives and signals, with the I/O behind them. */
+export interface AttemptRestoreControl {
+  readonly jobId: string;
+  /** The job's directory in checkpoint storage. */
+  readonly jobStorage: CheckpointStorage;
+  /**
+   * Brings every worker's keyed state to `metadata`'s, downloading only chunks not applied
+   * before (stage 1 and following). Resolves with what was downloaded.
+   */
+  follow(metadata: CheckpointMetadata): Promise<{ readonly chunks: number; readonly bytes: number }>;
+  /** Stage 2: keyed state incrementally, then operator state, source offsets and channel state. */
+  restore(metadata: CheckpointMetadata | undefined): Promise<void>;
+  /** RESTORING → WAITING_FOR_START_SIGNAL. */
+  stateRestored(): void;
+  /** Rejects once the attempt fails or is canceled: waits race it. */
+  readonly failed: Promise<never>;
+  /** The job's first processed record after the start signal (epoch ms). */
+  readonly firstRecord: Promise<number>;
+}
+
+/**
+ * Replaces the plain restore of an attempt: runs RESTORING and WAITING_FOR_START_SIGNAL and
+ * decides which checkpoint the job starts from. A handover is one.
+ */
+export interface StartSequence {
+  /** Returns the checkpoint restored (stage 2 done), or undefined for an empty start. */
+  prepare(control: AttemptRestoreControl): Promise<CheckpointMetadata | undefined>;
+  /** Called right after the start signal. */
+  started?(control: AttemptRestoreControl): void;
+  /** Writes what must be visible before the job starts (e.g. the stop request for the old job). */
+  begin?(): Promise<void>;
+  /** Metrics for the job's result. */
+  metrics(): HandoverMetrics;
+}
+
+/** What a handover measured, on the job handle's 'handover' events and in the job's result. */
+export interface HandoverMetrics {
+  /** The target asked for, and the one taken over at (later if checkpoints failed). */
+  readonly requestedTarget: number;
+  readonly targetCheckpoint: number;
+  readonly moves: ReadonlyArray<{ readonly from: number; readonly to: number; readonly at: number; readonly reason: string }>;
+  /** 'target', or 'timeout-latest' when the timeout started the job from the newest completed checkpoint. */
+  readonly outcome: 'target' | 'timeout-latest' | 'pending';
+  /** Pre-state-load hooks (RUNNING_PRE_STATE_HOOKS), slowest worker. */
+  readonly hookMs: number;
+  /** Stage 1: the newest completed checkpoint when B was ready (undefined: none yet). */
+  readonly stage1Checkpoint: number | undefined;
+  readonly stage1Ms: number;
+  readonly stage1Bytes: number;
+  /** WAITING_FOR_START_SIGNAL until the target completed, following meanwhile. */
+  readonly waitMs: number;
+  readonly followedCheckpoints: number;
+  readonly followBytes: number;
+  /** Stage 2: the remaining delta(s), operator state, offsets, channel state. */
+  readonly stage2Ms: number;
+  readonly stage2Bytes: number;
+  /** The target was already complete when B finished stage 1 (normally false: B was ready first). */
+  readonly targetReadyBeforeJob: boolean;
+  /** A's last processed record before the target (from its metadata) and B's first (epoch ms). */
+  readonly lastRecordAt: number | undefined;
+  readonly firstRecordAt: number | undefined;
+  /** From A's last processed record to B's first. */
+  readonly downtimeMs: number | undefined;
+}
