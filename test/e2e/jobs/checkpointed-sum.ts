@@ -25,6 +25,21 @@ function crashOnce(n: number, at: number, marker: string): number {
   return n;
 }
 
+/**
+ * Ends this worker thread abruptly once file `when` exists (checked every 64 records), once: the
+ * marker file makes later attempts pass. Lets a test choose the moment of the kill without timing.
+ */
+function crashOnceWhen(when: string, marker: string): (n: number) => number {
+  let seen = 0;
+  return (n) => {
+    if (++seen % 64 === 0 && existsSync(when) && !existsSync(marker)) {
+      writeFileSync(marker, `crashed at ${n}`);
+      process.exit(17);
+    }
+    return n;
+  };
+}
+
 function spin<T>(micros: number, value: T): T {
   const until = performance.now() + micros / 1000;
   while (performance.now() < until) {
@@ -52,6 +67,9 @@ export default defineJob((env) => {
     const at = Number(p.crashAt);
     const marker = String(p.crashMarker);
     numbers = numbers.map((n) => crashOnce(n, at, marker)).setParallelism(1).uid('crash');
+  }
+  if (p.crashWhenFile !== undefined) {
+    numbers = numbers.map(crashOnceWhen(String(p.crashWhenFile), String(p.crashMarker))).setParallelism(1).uid('crash');
   }
   const slowMicros = Number(p.slowMicros ?? 0);
   numbers
