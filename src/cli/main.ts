@@ -4,6 +4,7 @@ import { BatonError } from '../runtime/errors.ts';
 import { registerCheckpointsCommand } from './commands/checkpoints.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerStopAfterCommand } from './commands/stop-after.ts';
 import { registerWatchCommand } from './commands/watch.ts';
 import { CliUsageError } from './parse-params.ts';
 
@@ -26,6 +27,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   let exitCode = 0;
   registerRunCommand(program, io.out);
   registerDemoCommand(program, io.out);
+  registerStopAfterCommand(program, io.out);
   registerCheckpointsCommand(program, io.out, (code) => {
     exitCode = code;
   });

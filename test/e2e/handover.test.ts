@@ -11,7 +11,7 @@ const root = mkdtempSync(join(tmpdir(), 'baton-handover-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const fresh = jobDirs(root);
 
-const TO = 12_000;
+const TO = 16_000;
 const params = (output: string) => ({ output, to: TO, rate: 4_000, intervalMs: 150 });
 
 /** Resolves with the id of the first completed checkpoint at or after `id`. */
@@ -28,7 +28,7 @@ describe('handover (in one process)', () => {
     const t = fresh('same-process');
     const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params(join(t.dir, 'out-a')) });
     const seen = await completed(a, 2);
-    const target = seen + 8;
+    const target = seen + 10;
     const b = await runJob(jobUrl('checkpointed-sum'), {
       jobId: t.jobId,
       parallelism: 2,
@@ -47,7 +47,10 @@ describe('handover (in one process)', () => {
     const h = resultB.handover!;
     expect(h.targetCheckpoint).toBe(target);
     expect(h.stage1Checkpoint).toBeGreaterThanOrEqual(seen);
-    expect(h.followedCheckpoints).toBeGreaterThan(0);
+    // Every checkpoint A completed between B's stage 1 and the target was applied as a delta.
+    const between = resultA.checkpoints.filter((c) => c.status === 'COMPLETED' && c.id > h.stage1Checkpoint! && c.id < target);
+    expect(h.followedCheckpoints).toBe(between.length);
+    expect(h.stage1Checkpoint).toBeLessThan(target);
     expect(h.targetReadyBeforeJob).toBe(false);
     expect(h.downtimeMs).toBeGreaterThan(0);
     expect(resultB.restoredFrom).toBe(target);

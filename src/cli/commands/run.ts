@@ -1,4 +1,5 @@
 // `baton run <job>`: runs a job module, printing status changes, progress and the final counters.
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { runJob } from '../../handover/run-job.ts';
 import type { JobParam } from '../../runtime/types.ts';
@@ -23,6 +24,16 @@ interface RunFlags {
   stopAfterCheckpoint?: number;
   stateBackend?: 'lmdb' | 'heap';
   allowNonRestoredState?: boolean;
+  handoverTarget?: number;
+  handoverTimeout?: number;
+  handoverOnTimeout?: 'fail' | 'start-from-latest';
+  handoverPoll?: number;
+  resultJson?: string;
+}
+
+function parseOnTimeout(raw: string): 'fail' | 'start-from-latest' {
+  if (raw !== 'fail' && raw !== 'start-from-latest') throw new CliUsageError(`--handover-on-timeout must be fail or start-from-latest, got '${raw}'`);
+  return raw;
 }
 
 export function registerRunCommand(program: Command, out: (line: string) => void): void {
@@ -42,6 +53,11 @@ export function registerRunCommand(program: Command, out: (line: string) => void
     .option('--stop-after-checkpoint <n>', 'end (SUSPENDED) right after checkpoint n completes', parsePositiveInt('--stop-after-checkpoint'))
     .option('--state-backend <lmdb|heap>', 'keyed state backend (default lmdb)', parseStateBackend)
     .option('--allow-non-restored-state', 'drop checkpointed state of operators the job no longer has')
+    .option('--handover-target <n>', 'deployment B: preload while the running job goes on, take over at checkpoint n', parsePositiveInt('--handover-target'))
+    .option('--handover-timeout <ms>', 'how long B waits for the target (default 600000)', parsePositiveInt('--handover-timeout'))
+    .option('--handover-on-timeout <policy>', 'fail (default) or start-from-latest', parseOnTimeout)
+    .option('--handover-poll <ms>', 'how often B lists the job directory (default 100)', parsePositiveInt('--handover-poll'))
+    .option('--result-json <file>', 'write the job result (status, checkpoints, handover metrics) as JSON')
     .action(async (job: string, flags: RunFlags) => {
       const started = Date.now();
       const handle = await runJob(job, {
@@ -57,7 +73,13 @@ export function registerRunCommand(program: Command, out: (line: string) => void
         stopAfterCheckpoint: flags.stopAfterCheckpoint,
         stateBackend: flags.stateBackend,
         allowNonRestoredState: flags.allowNonRestoredState,
+        handover:
+          flags.handoverTarget === undefined
+            ? undefined
+            : { targetCheckpoint: flags.handoverTarget, timeoutMs: flags.handoverTimeout, onTimeout: flags.handoverOnTimeout, pollMs: flags.handoverPoll },
       });
+      handle.on('handover', (h) => out(`${seconds()}s  handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? `: ${h.detail}` : ''}`));
+      handle.on('stop-request', (r) => out(`${seconds()}s  stop request${r.afterCheckpoint === undefined ? '' : ` after chk-${r.afterCheckpoint}`} ${r.accepted ? 'accepted' : `rejected: ${r.reason ?? r.error}`}`));
       handle.on('checkpoint', (c) => out(`${seconds()}s  checkpoint ${c.id} ${c.status}${c.status === 'COMPLETED' ? ` in ${c.durationMs} ms, ${formatCount(c.stateBytes)} state bytes` : `: ${c.failure}`}`));
       const seconds = () => ((Date.now() - started) / 1000).toFixed(1).padStart(6);
       out(`${seconds()}s  job '${handle.jobId}' submitted`);
@@ -67,6 +89,11 @@ export function registerRunCommand(program: Command, out: (line: string) => void
         out(`${seconds()}s  progress  ${parts.join(' | ')}`);
       });
       const result = await handle.done;
+      if (flags.resultJson) await writeFile(flags.resultJson, `${JSON.stringify(result, null, 2)}\n`);
+      if (result.handover) {
+        const h = result.handover;
+        out(`handover to chk-${h.targetCheckpoint}: hooks ${h.hookMs} ms, stage 1 ${h.stage1Ms} ms, waiting ${h.waitMs} ms (${h.followedCheckpoints} followed), stage 2 ${h.stage2Ms} ms, downtime ${h.downtimeMs ?? '?'} ms`);
+      }
       out('');
       out(formatOperatorsTable(result.operators));
       out('');

@@ -1,0 +1,142 @@
+// Handover between two processes: A runs, B (another process) preloads, follows and takes over; on fs and on s3rver.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointStatus } from '../../src/checkpoint/status/checkpoint-status.ts';
+import { openStorage } from '../../src/index.ts';
+import { startS3GateProxy, type S3GateProxy } from '../support/s3-gate-proxy.ts';
+import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
+import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
+import { startDeployment } from './deployment.ts';
+
+const JOB = fileURLToPath(new URL('./jobs/checkpointed-sum.ts', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'baton-handover-proc-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const fresh = jobDirs(root);
+
+const TO = 20_000;
+/** Same replayable input for A and B: a rate-limited sequence, checkpoints every 150 ms. */
+function args(t: { jobId: string; storage: string }, output: string, parallelism: number, extra: string[] = []): string[] {
+  return ['--job-id', t.jobId, '-p', String(parallelism), '--checkpoint-storage', t.storage, '--param', `output=${output}`, '--param', `to=${TO}`, '--param', 'rate=4000', '--param', 'intervalMs=150', ...extra];
+}
+
+const combined = (dir: string) => [...committedLines(join(dir, 'out-a')), ...committedLines(join(dir, 'out-b'))].sort();
+
+describe('handover between processes, on a local directory', () => {
+  it('A stops right after the target, B takes over: A + B output equals one uninterrupted run', async () => {
+    const t = fresh('fs');
+    const a = startDeployment(JOB, args(t, join(t.dir, 'out-a'), 2), join(t.dir, 'a.json'));
+    const seen = Number((await a.line(/checkpoint (\d+) COMPLETED/))[1]);
+    const target = seen + 14;
+    const b = startDeployment(JOB, args(t, join(t.dir, 'out-b'), 2, ['--handover-target', String(target), '--handover-timeout', '60000']), join(t.dir, 'b.json'));
+    const [ea, eb] = await Promise.all([a.exited, b.exited]);
+    expect(ea.code, ea.output).toBe(0);
+    expect(eb.code, eb.output).toBe(0);
+    expect(ea.result!.status).toBe('SUSPENDED');
+    expect(ea.result!.stoppedAtCheckpoint).toBe(target);
+    expect(eb.result!.status).toBe('FINISHED');
+    const h = eb.result!.handover!;
+    expect(h.targetCheckpoint).toBe(target);
+    expect(h.stage1Checkpoint).toBeLessThan(target);
+    expect(h.targetReadyBeforeJob).toBe(false);
+    expect(h.downtimeMs).toBeGreaterThan(0);
+    expect(eb.output).toMatch(/WAITING_FOR_START_SIGNAL/);
+    expect(combined(t.dir)).toEqual(expectedSums(TO));
+  });
+
+  it('B started before A has any checkpoint waits, follows from the first one, and takes over', async () => {
+    const t = fresh('b-first');
+    const target = 6;
+    const b = startDeployment(JOB, args(t, join(t.dir, 'out-b'), 2, ['--handover-target', String(target)]), join(t.dir, 'b.json'));
+    await b.line(/WAITING_FOR_START_SIGNAL/);
+    const a = startDeployment(JOB, args(t, join(t.dir, 'out-a'), 2), join(t.dir, 'a.json'));
+    const [ea, eb] = await Promise.all([a.exited, b.exited]);
+    expect(ea.code, ea.output).toBe(0);
+    expect(eb.code, eb.output).toBe(0);
+    expect(ea.result!.stoppedAtCheckpoint).toBe(target);
+    const h = eb.result!.handover!;
+    expect(h.stage1Checkpoint).toBeUndefined();
+    expect(h.followedCheckpoints).toBe(target - 1);
+    expect(combined(t.dir)).toEqual(expectedSums(TO));
+  });
+
+  it('a target that never completes: onTimeout fail stops B with an error naming the checkpoint, A is untouched', async () => {
+    const t = fresh('timeout-fail');
+    const a = startDeployment(JOB, args(t, join(t.dir, 'out-a'), 2), join(t.dir, 'a.json'));
+    await a.line(/checkpoint \d+ COMPLETED/);
+    const b = startDeployment(JOB, args(t, join(t.dir, 'out-b'), 2, ['--handover-target', '100000', '--handover-timeout', '1500']), join(t.dir, 'b.json'));
+    const eb = await b.exited;
+    expect(eb.code).not.toBe(0);
+    expect(eb.output).toMatch(/handover target chk-100000 did not complete within 1500 ms/);
+    const ea = await a.exited;
+    expect(ea.result!.status).toBe('FINISHED');
+    expect(committedLines(join(t.dir, 'out-a'))).toEqual(expectedSums(TO));
+    expect(committedLines(join(t.dir, 'out-b'))).toEqual([]);
+  });
+
+  it('onTimeout start-from-latest: after A stopped on its own, B starts from the newest completed checkpoint', async () => {
+    const t = fresh('timeout-latest');
+    const a = startDeployment(JOB, args(t, join(t.dir, 'out-a'), 2, ['--stop-after-checkpoint', '4']), join(t.dir, 'a.json'));
+    const ea = await a.exited;
+    expect(ea.result!.stoppedAtCheckpoint).toBe(4);
+    const b = startDeployment(
+      JOB,
+      args(t, join(t.dir, 'out-b'), 2, ['--handover-target', '100000', '--handover-timeout', '800', '--handover-on-timeout', 'start-from-latest']),
+      join(t.dir, 'b.json'),
+    );
+    const eb = await b.exited;
+    expect(eb.code, eb.output).toBe(0);
+    expect(eb.result!.handover!.outcome).toBe('timeout-latest');
+    expect(eb.result!.restoredFrom).toBe(4);
+    expect(combined(t.dir)).toEqual(expectedSums(TO));
+  });
+});
+
+describe('handover between processes, on S3 (s3rver on 127.0.0.1)', () => {
+  let s3: S3rverHandle;
+  let proxy: S3GateProxy;
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    proxy = await startS3GateProxy(s3.endpoint);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await s3?.close();
+  });
+
+  it('B at another parallelism takes over after the target failed once (the target moves to the next checkpoint)', async () => {
+    const t = fresh('s3');
+    const storage = `s3://${s3.bucket}/handover`;
+    const env = { AWS_ENDPOINT_URL_S3: proxy.endpoint, AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey, AWS_REGION: s3.region };
+    const dirs = { jobId: t.jobId, storage };
+    const a = startDeployment(JOB, args(dirs, join(t.dir, 'out-a'), 2), join(t.dir, 'a.json'), env);
+    const seen = Number((await a.line(/checkpoint (\d+) COMPLETED/))[1]);
+    const target = seen + 14;
+    // The target's _metadata write fails: chk-<target> ends FAILED, both deployments move to the next one.
+    // The S3 client retries a 500, so every attempt at that write is failed, not just the first.
+    const isTargetMetadata = (r: { method: string; path: string }) => r.method === 'PUT' && r.path.includes(`/${t.jobId}/chk-${target}/_metadata`);
+    let failedWrites = 0;
+    void (async () => {
+      for (;;) {
+        const gate = proxy.hold(isTargetMetadata);
+        await gate.held();
+        failedWrites++;
+        gate.fail();
+      }
+    })();
+    const b = startDeployment(JOB, args(dirs, join(t.dir, 'out-b'), 3, ['--handover-target', String(target)]), join(t.dir, 'b.json'), env);
+    const [ea, eb] = await Promise.all([a.exited, b.exited]);
+    expect(ea.code, ea.output).toBe(0);
+    expect(eb.code, eb.output).toBe(0);
+    expect(failedWrites).toBeGreaterThan(0);
+    expect(ea.result!.stoppedAtCheckpoint).toBe(target + 1);
+    const h = eb.result!.handover!;
+    expect(h.moves.map((m) => [m.from, m.to])).toEqual([[target, target + 1]]);
+    expect(h.targetCheckpoint).toBe(target + 1);
+    const jobDir = openStorage(`${storage}/${t.jobId}`, { s3: { endpoint: s3.endpoint, credentials: s3.credentials, region: s3.region } });
+    expect(await checkpointStatus(jobDir, target)).toBe('FAILED');
+    expect(combined(t.dir)).toEqual(expectedSums(TO));
+  });
+});
