@@ -181,7 +181,7 @@ export class Subtask {
       this.aligner = new BarrierAligner(inputChannelCount, (c) => gate.isEnded(c));
       // Also in aligned mode: an upstream task whose alignment timed out sends unaligned barriers.
       gate.onPriorityBarrier = (channel, id, at) => this.onPriorityBarrier(channel, id, at);
-      // MUTATION
+      gate.onBarrierQueued = (channel, id, at, seq) => this.onBarrierQueued(channel, id, at, seq);
       gate.onArrival = (channel, seq, batch) => this.recording?.onArrival(channel, seq, batch);
     }
     this.operators = this.operatorNodes.map((node) => node.operator!.create(this.operatorContext(node)));

@@ -122,3 +122,25 @@ describe('batch codec buffers', () => {
     expect(backing.byteLength).toBe(32);
   });
 });
+
+describe('batch codec barriers', () => {
+  it('carries an aligned barrier with its checkpoint trigger time', () => {
+    expect(roundTrip({ values: [1], timestamps: null, barrier: 4, barrierAt: 1_700_000_000_123 })).toEqual({
+      values: [1],
+      timestamps: null,
+      watermark: undefined,
+      end: false,
+      barrier: 4,
+      barrierAt: 1_700_000_000_123,
+    });
+  });
+
+  it('carries a priority barrier with its trigger time', () => {
+    const out = roundTrip({ values: null, timestamps: null, barrier: 2, barrierAt: 99, priority: true });
+    expect(out).toMatchObject({ barrier: 2, barrierAt: 99, priority: true });
+  });
+
+  it('leaves barrierAt out when a barrier has none', () => {
+    expect('barrierAt' in roundTrip({ values: null, timestamps: null, barrier: 2 })).toBe(false);
+  });
+});

@@ -196,3 +196,31 @@ describe('ChannelWriter watermarks and end', () => {
     expect(transport.closed).toBe(true);
   });
 });
+
+describe('ChannelWriter barriers', () => {
+  it('sends an aligned barrier after the pending records, with the checkpoint trigger time, backlogged like any message', () => {
+    const { w, transport } = writer(1, 10);
+    w.add('a', NO_TIMESTAMP);
+    w.flush();
+    w.add('b', NO_TIMESTAMP);
+    w.barrier(3, 1_234);
+    expect(transport.sent).toHaveLength(1);
+    w.addCredits(1);
+    expect(transport.sent[1]).toMatchObject({ values: ['b'], barrier: 3, barrierAt: 1_234 });
+  });
+
+  it('sends a priority barrier at once, ahead of the backlog, with the trigger time, and returns what it overtook', () => {
+    const { w, transport } = writer(1, 10);
+    w.add('a', NO_TIMESTAMP);
+    w.flush();
+    w.add('b', NO_TIMESTAMP);
+    w.flush();
+    w.add('c', NO_TIMESTAMP);
+    const overtaken = w.priorityBarrier(5, 4_321);
+    expect(overtaken).toEqual([
+      { values: ['b'], timestamps: null },
+      { values: ['c'], timestamps: null },
+    ]);
+    expect(transport.sent.at(-1)).toEqual({ values: null, timestamps: null, barrier: 5, barrierAt: 4_321, priority: true });
+  });
+});

@@ -156,3 +156,63 @@ describe('InputGate arrival numbers (continuous spilling)', () => {
     expect(gate.nextSeq).toBe(3);
   });
 });
+
+describe('InputGate barrier hooks (alignment timeout)', () => {
+  it('reports an aligned barrier when it is queued, with its trigger time and the arrival number of its message', () => {
+    const gate = new InputGate(2, () => {});
+    const queued: Array<[number, number, number | undefined, number]> = [];
+    gate.onBarrierQueued = (channel, id, at, seq) => {
+      // Called after the message is queued: a switch right here sees it among the queued entries.
+      expect(gate.queuedEntries().some((e) => e.seq === seq)).toBe(true);
+      queued.push([channel, id, at, seq]);
+    };
+    gate.pushMessage(0, records(['a']));
+    gate.pushMessage(1, { values: ['b'], timestamps: null, barrier: 3, barrierAt: 1_000 });
+    gate.pushWire(0, new BatchEncoder().encode({ values: null, timestamps: null, barrier: 3, barrierAt: 1_000 }).wire);
+    gate.pushMessage(1, { values: null, timestamps: null, barrier: 4 });
+    expect(queued).toEqual([
+      [1, 3, 1_000, 1],
+      [0, 3, 1_000, 2],
+      [1, 4, undefined, 3],
+    ]);
+    // Queued, not processed: the barriers are still delivered in order by poll.
+    expect([gate.poll(), gate.poll(), gate.poll()].map((m) => m?.message.barrier)).toEqual([undefined, 3, 3]);
+  });
+
+  it('priority barriers skip the queue, carry their trigger time, and are not reported as queued', () => {
+    const gate = new InputGate(2, () => {});
+    const priority: Array<[number, number, number | undefined]> = [];
+    let queuedBarriers = 0;
+    gate.onPriorityBarrier = (channel, id, at) => priority.push([channel, id, at]);
+    gate.onBarrierQueued = () => queuedBarriers++;
+    gate.pushMessage(1, { values: null, timestamps: null, barrier: 2, barrierAt: 500, priority: true });
+    gate.pushWire(0, new BatchEncoder().encode({ values: null, timestamps: null, barrier: 2, barrierAt: 500, priority: true }).wire);
+    expect(priority).toEqual([
+      [1, 2, 500],
+      [0, 2, 500],
+    ]);
+    expect(queuedBarriers).toBe(0);
+    expect(gate.queued).toBe(0);
+  });
+
+  it('copies only the queued batches a filter accepts, without decoding the others', () => {
+    const gate = new InputGate(2, () => {});
+    gate.pushMessage(0, records(['a']));
+    gate.pushMessage(1, records(['b']));
+    gate.pushWire(0, new BatchEncoder().encode({ values: ['c'], timestamps: null }).wire);
+    const asked: Array<[number, number]> = [];
+    const batches = gate.queuedBatches((channel, seq) => {
+      asked.push([channel, seq]);
+      return channel === 0;
+    });
+    expect(batches).toEqual([
+      { channel: 0, batch: { values: ['a'], timestamps: null } },
+      { channel: 0, batch: { values: ['c'], timestamps: null } },
+    ]);
+    expect(asked).toEqual([
+      [0, 0],
+      [1, 1],
+      [0, 2],
+    ]);
+  });
+});

@@ -50,3 +50,29 @@ describe('BarrierAligner', () => {
     expect(a.onBarrier(1, 3, 2)).toEqual([{ block: 1 }]);
   });
 });
+
+describe('BarrierAligner switching to unaligned', () => {
+  it('stops aligning the switched checkpoint, releases its channels and ignores its later barriers', () => {
+    const a = aligner(2);
+    a.onBarrier(0, 4, 0);
+    expect(a.switchToUnaligned(4)).toEqual({ releaseAll: true });
+    expect(a.current).toBeUndefined();
+    expect(a.lastTakenId).toBe(4);
+    expect(a.onBarrier(1, 4, 1)).toEqual([]);
+  });
+
+  it('a switch of a newer checkpoint abandons an older alignment (its channels would stay blocked otherwise)', () => {
+    const a = aligner(2);
+    a.onBarrier(0, 3, 0);
+    expect(a.switchToUnaligned(4)).toEqual({ releaseAll: true });
+    expect(a.current).toBeUndefined();
+    expect(a.onBarrier(1, 3, 1)).toEqual([]);
+  });
+
+  it('a switch of an older checkpoint leaves a newer alignment alone', () => {
+    const a = aligner(2);
+    a.onBarrier(0, 5, 0);
+    expect(a.switchToUnaligned(4)).toBeUndefined();
+    expect(a.current?.id).toBe(5);
+  });
+});
