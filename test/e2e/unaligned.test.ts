@@ -159,7 +159,9 @@ describe('alignment timeout', () => {
     await new Promise<void>((resolve) => {
       first.on('checkpoint', (c) => {
         for (const task of c.tasks) if (task.unaligned) switched.push(task.task);
-        if (c.status === 'COMPLETED' && c.id >= 2 && switched.length > 0) resolve();
+        // Switches now come from the first backpressured checkpoint on (the timeout counts from the
+        // trigger): run a few more so the output is large enough to tell exactly-once apart.
+        if (c.status === 'COMPLETED' && c.id >= 6 && switched.length > 0) resolve();
       });
     });
     const stopped = await first.stop({ mode: 'suspend' });
@@ -178,5 +180,56 @@ describe('alignment timeout', () => {
     });
     expect((await resumed.done).status).toBe('SUSPENDED');
     expectExactlyOnceLines(committedLines(t.output));
+  });
+
+  // The timeout counts from the checkpoint's trigger and is checked when a barrier is queued at a
+  // task's input, not when it is processed: a barrier stuck behind backpressured data switches.
+  const timeoutParams = (output: string) => ({ output, slowMicros: 150, rate: 8_000, alignedTimeoutMs: 20 });
+
+  it('counts from the trigger: a single-input task whose barrier waits in its input queue switches too', async () => {
+    const t = fresh('timeout-trigger');
+    const job = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: { ...timeoutParams(t.output), to: 1_000_000 } });
+    const storage = openStorage(`${t.storage}/${t.jobId}`);
+    // 'sum' heads a task of its own with one input (the source): it never aligns, so before the
+    // timeout counted from the trigger it could not switch. Its metadata is read as soon as it is
+    // written, while it is surely retained.
+    const switched = await new Promise<Awaited<ReturnType<typeof readMetadata>> | undefined>((resolve, reject) => {
+      const giveUp = setTimeout(() => resolve(undefined), 30_000);
+      job.on('checkpoint', (c) => {
+        if (c.status !== 'COMPLETED' || c.id < 2 || !c.tasks.some((s) => s.uid === 'sum' && s.unaligned)) return;
+        clearTimeout(giveUp);
+        readMetadata(storage, c.id).then(resolve, reject);
+      });
+    });
+    await job.stop({ mode: 'suspend' });
+    expect(switched).toBeDefined();
+    const sum = switched!.taskStats?.filter((s) => s.uid === 'sum') ?? [];
+    expect(sum.some((s) => s.unaligned)).toBe(true);
+    // It switched without aligning (one input): the barrier was still queued, not being aligned.
+    expect(sum.filter((s) => s.unaligned).every((s) => s.alignmentMs === 0)).toBe(true);
+    expect(switched!.taskStats?.some((s) => s.uid === 'numbers' && !s.unaligned)).toBe(true);
+    expect(switched!.channelState?.length).toBeGreaterThan(0);
+  });
+
+  it('a worker killed under backpressure restarts from a checkpoint whose tasks switched, output exactly once', async () => {
+    const t = fresh('timeout-crash');
+    const job = await runJob(jobUrl('checkpointed-sum'), {
+      jobId: t.jobId,
+      parallelism: 2,
+      checkpointStorage: t.storage,
+      restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
+      params: { ...timeoutParams(t.output), to: 8_000, crashAt: 5_000, crashMarker: join(t.dir, 'crashed') },
+    });
+    const switchedIn = new Map<number, string[]>();
+    job.on('checkpoint', (c) => {
+      if (c.status === 'COMPLETED') switchedIn.set(c.id, c.tasks.filter((s) => s.unaligned).map((s) => s.uid));
+    });
+    const result = await job.done;
+    expect(result.status).toBe('FINISHED');
+    expect(result.attempts).toBe(2);
+    expect(committedLines(t.output)).toEqual(expectedSums(8_000));
+    // Checkpoints after the first were taken by switched single-input tasks.
+    expect([...switchedIn.entries()].some(([id, uids]) => id >= 2 && uids.includes('sum'))).toBe(true);
+    expect(result.restoredFrom).toBeDefined();
   });
 });
