@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Every line an uninterrupted run of checkpointed-sum commits, sorted. */
-export function expectedSums(to: number): string[] {
+export function expectedSums(to: number, keys = 7): string[] {
   const sums = new Map<number, number>();
   const lines: string[] = [];
   for (let n = 1; n <= to; n++) {
-    const key = n % 7;
+    const key = n % keys;
     const sum = (sums.get(key) ?? 0) + n;
     sums.set(key, sum);
     lines.push(`${key},${n},${sum}`);

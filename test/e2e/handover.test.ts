@@ -11,8 +11,11 @@ const root = mkdtempSync(join(tmpdir(), 'baton-handover-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const fresh = jobDirs(root);
 
-const TO = 16_000;
-const params = (output: string) => ({ output, to: TO, rate: 4_000, intervalMs: 150 });
+const TO = 24_000;
+// 5 000 keys: a checkpoint's delta holds only the keys that changed since the one before.
+const KEYS = 5_000;
+// maxDeltas 3: chains get a new base every few checkpoints, so following also reloads replaced ranges.
+const params = (output: string) => ({ output, to: TO, rate: 4_000, intervalMs: 150, keys: KEYS, maxDeltas: 3 });
 
 /** Resolves with the id of the first completed checkpoint at or after `id`. */
 function completed(job: JobHandle, id: number): Promise<number> {
@@ -28,7 +31,7 @@ describe('handover (in one process)', () => {
     const t = fresh('same-process');
     const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params(join(t.dir, 'out-a')) });
     const seen = await completed(a, 2);
-    const target = seen + 10;
+    const target = seen + 20;
     const b = await runJob(jobUrl('checkpointed-sum'), {
       jobId: t.jobId,
       parallelism: 2,
@@ -55,6 +58,6 @@ describe('handover (in one process)', () => {
     expect(h.downtimeMs).toBeGreaterThan(0);
     expect(resultB.restoredFrom).toBe(target);
     const combined = [...committedLines(join(t.dir, 'out-a')), ...committedLines(join(t.dir, 'out-b'))].sort();
-    expect(combined).toEqual(expectedSums(TO));
+    expect(combined).toEqual(expectedSums(TO, KEYS));
   });
 });

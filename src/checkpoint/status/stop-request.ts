@@ -27,6 +27,8 @@ export async function writeStopRequest(storage: CheckpointStorage, afterCheckpoi
 
 /** The pending request, or undefined; a malformed object is an error naming the key. */
 export async function readStopRequest(storage: CheckpointStorage): Promise<StopRequest | undefined> {
+  // exists() first: every storage (and test double) agrees on it, not on the not-found error of get().
+  if (!(await storage.exists(STOP_REQUEST_KEY))) return undefined;
   let bytes: Uint8Array;
   try {
     bytes = await storage.get(STOP_REQUEST_KEY);

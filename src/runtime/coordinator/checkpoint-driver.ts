@@ -170,6 +170,20 @@ export class CheckpointDriver {
     this.dispatch({ type: 'decline', id, task, reason, now: this.now() });
   }
 
+  /**
+   * The attempt failed: the checkpoint still collecting acknowledgements can never complete, so
+   * it is marked FAILED in storage (watchers such as a handover's move on at once).
+   */
+  abandon(reason: string): void {
+    const pending = this.state.pending;
+    if (pending) this.dispatch({ type: 'decline', id: pending.id, task: 'coordinator', reason, now: this.now() });
+  }
+
+  /** The id the next checkpoint would get: ids below it were used by this driver. */
+  get nextId(): number {
+    return this.state.nextId;
+  }
+
   get lastCompleted(): number | undefined {
     return this.state.lastCompleted;
   }

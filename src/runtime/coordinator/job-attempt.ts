@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { StopMode } from '../../checkpoint/coordinator/types.ts';
+import { checkpointStatus } from '../../checkpoint/status/checkpoint-status.ts';
 import { readStopRequest } from '../../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
@@ -50,6 +51,8 @@ export interface AttemptContext {
   readonly firstCheckpointId: () => Promise<number>;
   readonly stateRoot: string;
   readonly onCheckpoint: (stats: CheckpointStats) => void;
+  /** Not the first attempt of the run. */
+  readonly restart?: boolean;
   /** Replaces the plain restore (a handover); only on the first attempt. */
   readonly startSequence?: StartSequence;
   readonly loadReferenceData?: ReferenceDataLoader;
@@ -83,6 +86,11 @@ export class JobAttempt {
       this.failureSignal = reject;
     });
     this.failed.catch(() => {});
+  }
+
+  /** Checkpoint ids below this were triggered by this attempt (a restart must not reuse them). */
+  get nextCheckpointId(): number | undefined {
+    return this.driver?.nextId;
   }
 
   get checkpointHistory(): readonly CheckpointStats[] {
@@ -132,6 +140,7 @@ export class JobAttempt {
     } catch (error) {
       // Record the first cause before workers are stopped: their own endings are consequences.
       if (!this.canceled) this.fail(error);
+      this.driver?.abandon(`the attempt ended: ${(this.failure as Error)?.message ?? 'canceled'}`);
       this.driver?.close();
       await this.driver?.drain();
       const settled = await this.settleWorkers();
@@ -176,7 +185,8 @@ export class JobAttempt {
       tasks,
       parallelism: new Map(graph.nodes.map((n) => [n.uid, n.parallelism])),
       firstId,
-      stopAfter: options.stopAfterCheckpoint,
+      // After a restart the stop checkpoint may have died with the last attempt: like a failed one, the next replaces it.
+      stopAfter: options.stopAfterCheckpoint === undefined ? undefined : this.ctx.restart ? Math.max(options.stopAfterCheckpoint, firstId) : options.stopAfterCheckpoint,
       persistence: new StorageCheckpointPersistence(jobStorage),
       broadcast: (command) => this.broadcast(command),
       onCompleted: (stats) => this.ctx.onCheckpoint(stats),
@@ -204,8 +214,11 @@ export class JobAttempt {
         const request = await readStopRequest(storage);
         if (request && request.afterCheckpoint !== seen) {
           seen = request.afterCheckpoint;
-          this.ctx.handle.emit('stop-request', { ...request, accepted: true });
-          this.driver.requestStopAfter(request.afterCheckpoint);
+          let id = request.afterCheckpoint;
+          // The checkpoint asked for died with the previous attempt: like a failed one, the next replaces it.
+          if (this.ctx.restart && id < this.driver.nextId && (await checkpointStatus(storage, id)) !== 'COMPLETED') id = this.driver.nextId;
+          this.ctx.handle.emit('stop-request', { ...request, afterCheckpoint: id, accepted: true });
+          this.driver.requestStopAfter(id);
         }
       } catch (error) {
         this.ctx.handle.emit('stop-request', { error: (error as Error).message ?? String(error), accepted: false });

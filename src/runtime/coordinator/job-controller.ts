@@ -57,6 +57,8 @@ export class JobController implements JobHandleControl {
   private readonly checkpoints: CheckpointStats[] = [];
   private restoredFrom: number | undefined;
   private attempts = 0;
+  /** Lowest checkpoint id no attempt of this run has used. */
+  private nextCheckpointId = 1;
 
   constructor(private readonly init: JobControllerInit) {}
 
@@ -75,6 +77,7 @@ export class JobController implements JobHandleControl {
         outcome = await attempt.run();
       } finally {
         rmSync(stateRoot, { recursive: true, force: true });
+        this.nextCheckpointId = Math.max(this.nextCheckpointId, attempt.nextCheckpointId ?? 1);
       }
       if (outcome.kind === 'failed' && !this.canceled && strategy.type === 'fixedDelay' && restarts < strategy.attempts) {
         restarts++;
@@ -136,9 +139,12 @@ export class JobController implements JobHandleControl {
         return metadata;
       },
       firstCheckpointId: async () => {
-        if (!jobStorage) return 1;
+        // Never reuse an id an earlier attempt triggered: a late write of the dead attempt could
+        // otherwise land in the new checkpoint of the same number.
+        const used = this.nextCheckpointId;
+        if (!jobStorage) return used;
         const ids = (await listCheckpoints(jobStorage)).map((c) => c.id);
-        return ids.length === 0 ? 1 : Math.max(...ids) + 1;
+        return Math.max(used, ids.length === 0 ? 1 : Math.max(...ids) + 1);
       },
       onCheckpoint: (stats) => {
         this.checkpoints.push(stats);
@@ -146,6 +152,7 @@ export class JobController implements JobHandleControl {
       },
       // After a restart, B is an ordinary job: it restores its own latest checkpoint.
       startSequence: this.attempts === 1 ? this.init.startSequence : undefined,
+      restart: this.attempts > 1,
       loadReferenceData: this.init.loadReferenceData,
     });
   }

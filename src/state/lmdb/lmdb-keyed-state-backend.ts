@@ -212,7 +212,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
    */
   restore(chunks: readonly DeltaChunk[]): void {
     this.checkOpen();
-    restoreChunks(this.db, this.table, this.keyGroupRange, chunks);
+    restoreChunks(this.db, this.table, this.keyGroupRange, chunks, this.keyGroupRange);
     this.writer.reset();
   }
 
@@ -225,7 +225,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
    */
   apply(chunks: readonly DeltaChunk[], clear?: KeyGroupRange): void {
     this.checkOpen();
-    restoreChunks(this.db, this.table, this.keyGroupRange, chunks, clear);
+    restoreChunks(this.db, this.table, this.keyGroupRange, chunks, clear ?? null);
     this.writer.reset();
   }
 

@@ -16,8 +16,8 @@ export function restoreChunks(
   table: StateTable,
   keyGroupRange: KeyGroupRange,
   chunks: readonly DeltaChunk[],
-  /** Emptied first (within `keyGroupRange`); undefined applies the chunks on top of what is there. */
-  clear: KeyGroupRange | undefined = keyGroupRange,
+  /** Emptied first (within `keyGroupRange`); null applies the chunks on top of what is there. */
+  clear: KeyGroupRange | null,
 ): void {
   // Resolve every chunk's state table against ours first, so a conflict throws before any write.
   const rowsPerChunk = chunks.map((chunk) => {

@@ -95,4 +95,18 @@ describe('checkpoint coordinator', () => {
     busy = run(busy.state, ...acks(2, 120), { type: 'metadata-written', id: 2, now: 121 });
     expect(busy.effects).toContainEqual({ type: 'job-stopping', id: 2, mode: 'terminate' });
   });
+
+  it('a stop-after request from outside ends the job right after that checkpoint; a late one is rejected, an earlier one wins', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'stop-after', id: 3, now: 0 });
+    expect(t.state.stopAfter).toBe(3);
+    t = run(t.state, { type: 'stop-after', id: 2, now: 1 });
+    expect(t.state.stopAfter).toBe(2);
+    const later = run(t.state, { type: 'stop-after', id: 5, now: 2 });
+    expect(later.effects).toEqual([{ type: 'stop-after-rejected', id: 5, reason: 'the job already stops after checkpoint 2' }]);
+    expect(later.state.stopAfter).toBe(2);
+    t = run(t.state, { type: 'tick', now: 100 }, ...acks(1, 110), { type: 'metadata-written', id: 1, now: 120 }, { type: 'tick', now: 200 });
+    expect(t.effects.at(-1)).toEqual({ type: 'trigger', id: 2, timestamp: 200, stop: 'after' });
+    const tooLate = run(t.state, { type: 'stop-after', id: 1, now: 210 });
+    expect(tooLate.effects).toEqual([{ type: 'stop-after-rejected', id: 1, reason: 'checkpoint 1 was already triggered (next is 3): the job cannot stop exactly after it' }]);
+  });
 });

@@ -72,8 +72,10 @@ export default defineJob((env) => {
     numbers = numbers.map(crashOnceWhen(String(p.crashWhenFile), String(p.crashMarker))).setParallelism(1).uid('crash');
   }
   const slowMicros = Number(p.slowMicros ?? 0);
+  // Many keys (param `keys`) make checkpoints whose deltas hold only some of the state.
+  const keys = Number(p.keys ?? 7);
   numbers
-    .keyBy((n) => n % 7)
+    .keyBy((n) => n % keys)
     .process(new RunningSum())
     .uid('sum')
     // A slow stage keeps the channels into it full: checkpoints then have in-flight data.

@@ -372,6 +372,37 @@ describe('LmdbKeyedStateBackend restore', () => {
     }
   });
 
+  it('follows a running backend: deltas applied on top as they come, a new base reloads only its range', () => {
+    const random = rng(7);
+    const source = create({ keyGroupsPerChunk: 16 });
+    const model = new Model();
+    randomOps(source, model, random, 800);
+    source.snapshot();
+    const follower = create({ keyGroupsPerChunk: 16 });
+    follower.restore(source.chunkRanges.map((r) => decodeChunk(encodeChunk(source.fullSnapshot(r)), 'base')));
+    for (let round = 0; round < 5; round++) {
+      randomOps(source, model, random, 200);
+      follower.apply(source.snapshot().chunks.map((c) => decodeChunk(encodeChunk(c.chunk), 'delta')));
+      expectMatches(follower, model);
+    }
+    // A key the source never had, in range r of the follower: a new base of r must drop it, and only r.
+    const r = source.chunkRanges[1];
+    let stray = 0;
+    while (keyGroupFor(`stray-${stray}`, 128) < r.start || keyGroupFor(`stray-${stray}`, 128) > r.end) stray++;
+    let outside = 0;
+    while (keyGroupFor(`outside-${outside}`, 128) >= r.start && keyGroupFor(`outside-${outside}`, 128) <= r.end) outside++;
+    for (const key of [`stray-${stray}`, `outside-${outside}`]) {
+      follower.setCurrentKey(key);
+      follower.valueState<number>('value').update(9);
+    }
+    follower.snapshot();
+    follower.apply([decodeChunk(encodeChunk(source.fullSnapshot(r)), 'base')], r);
+    follower.setCurrentKey(`stray-${stray}`);
+    expect(follower.valueState<number>('value').value()).toBeUndefined();
+    follower.setCurrentKey(`outside-${outside}`);
+    expect(follower.valueState<number>('value').value()).toBe(9);
+  });
+
   it('keeps writing correctly after a restore, with deltas relative to it', () => {
     const random = rng(3);
     const a = create();

@@ -1,0 +1,24 @@
+// The stop request: written by a handover or `baton stop-after`, read by the running job's coordinator.
+import { describe, expect, it } from 'vitest';
+import { clearStopRequest, parseStopRequest, readStopRequest, STOP_REQUEST_KEY, writeStopRequest } from '../../../src/checkpoint/status/stop-request.ts';
+import { MemoryStorage } from '../memory-storage.ts';
+
+describe('stop request', () => {
+  it('round-trips through storage and is gone once cleared', async () => {
+    const storage = new MemoryStorage();
+    expect(await readStopRequest(storage)).toBeUndefined();
+    await writeStopRequest(storage, 117, 'deployment B');
+    expect(await readStopRequest(storage)).toMatchObject({ afterCheckpoint: 117, requestedBy: 'deployment B' });
+    await clearStopRequest(storage);
+    expect(await readStopRequest(storage)).toBeUndefined();
+  });
+
+  it('a malformed request is an error naming the key; a bad id is refused before writing', async () => {
+    const storage = new MemoryStorage();
+    await storage.put(STOP_REQUEST_KEY, new TextEncoder().encode('{"afterCheckpoint":"soon"}'));
+    await expect(readStopRequest(storage)).rejects.toThrow(/handover\/stop-request.json is not a stop request/);
+    await expect(writeStopRequest(storage, 0, 'x')).rejects.toThrow(/positive integer/);
+    expect(parseStopRequest('not json')).toBeUndefined();
+    expect(parseStopRequest('{"afterCheckpoint":4}')).toEqual({ afterCheckpoint: 4, requestedAt: 0, requestedBy: 'unknown' });
+  });
+});
