@@ -70,16 +70,28 @@ export class TwoStageRestore implements StartSequence {
     return { ...this.m, moves: [...this.m.moves] };
   }
 
-  /** Tells the running job to end right after the target, before B spends minutes on its hooks. */
+  /** A target the running job has already passed fails before any thread starts. */
   async begin(): Promise<void> {
     const newest = newestCompletedOf(await listCheckpoints(this.storage));
     if (!this.options.allowStaleTarget) checkTargetNotStale(this.options.targetCheckpoint, newest);
-    if (!this.options.requestStop) return;
-    await writeStopRequest(this.storage, this.options.targetCheckpoint, 'handover');
-    this.report('stop-requested', this.options.targetCheckpoint);
   }
 
   async prepare(control: AttemptRestoreControl): Promise<CheckpointMetadata | undefined> {
+    // Only now, with the hooks done, is A told to stop: a B whose hooks failed leaves A untouched.
+    if (this.options.requestStop) {
+      await writeStopRequest(this.storage, this.options.targetCheckpoint, 'handover');
+      this.report('stop-requested', this.options.targetCheckpoint);
+    }
+    try {
+      return await this.takeOver(control);
+    } catch (error) {
+      // B cannot take over: withdraw the request so A goes on (unless A already stopped, nothing to undo).
+      if (this.options.requestStop) await clearStopRequest(this.storage).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async takeOver(control: AttemptRestoreControl): Promise<CheckpointMetadata | undefined> {
     const hooksStarted = this.hooksStartedAt();
     this.m.hookMs = hooksStarted === undefined ? 0 : Date.now() - hooksStarted;
     // Stage 1: the newest completed checkpoint, whatever it is, into local state.

@@ -79,6 +79,7 @@ export class JobAttempt {
     this.resolveFirstRecord = resolve;
   });
   private stopRequestPoller: ReturnType<typeof setInterval> | undefined;
+  private readonly referenceUris = new Set<string>();
   restoredCheckpoint: number | undefined;
 
   constructor(private readonly ctx: AttemptContext) {
@@ -281,7 +282,10 @@ export class JobAttempt {
       this.send(port, { type: 'reference-data', requestId, error: describeFailure(error) });
       return;
     }
-    loader(uri, (progress) => this.ctx.handle.emit('reference-data', progress)).then(
+    // Every worker asks; the loader shares one load, whose progress is reported once.
+    const first = !this.referenceUris.has(uri);
+    this.referenceUris.add(uri);
+    loader(uri, (progress) => first && this.ctx.handle.emit('reference-data', progress)).then(
       (buffer) => this.send(port, { type: 'reference-data', requestId, buffer }),
       (error: unknown) => this.send(port, { type: 'reference-data', requestId, error: describeFailure(error) }),
     );
