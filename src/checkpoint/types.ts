@@ -45,6 +45,8 @@ export interface CheckpointMetadata {
   readonly taskStats?: readonly TaskStats[];
   /** When the job last processed a record before this checkpoint (epoch ms): where a handover's downtime starts. */
   readonly lastRecordAt?: number;
+  /** Taken by a stop-with-checkpoint: the job ended right after it, so another deployment may take over here. */
+  readonly endsJob?: boolean;
 }
 
 export interface TaskStats {

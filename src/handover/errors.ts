@@ -25,6 +25,23 @@ export class StaleHandoverTargetError extends BatonError {
 }
 
 /**
+ * The target completed, but the job running on the directory went on processing after it (it
+ * never got, or got too late, the request to stop there): taking over would duplicate output.
+ *
+ * @example if (e instanceof HandoverTargetPassedError) restartWithTarget(e.targetCheckpoint + 10);
+ */
+export class HandoverTargetPassedError extends BatonError {
+  override name = 'HandoverTargetPassedError';
+  readonly targetCheckpoint: number;
+  constructor(targetCheckpoint: number) {
+    super(
+      `handover target chk-${targetCheckpoint} completed but the running job did not stop after it (its stop request came too late, or it was started without one): taking over there would duplicate output; pick a later target`,
+    );
+    this.targetCheckpoint = targetCheckpoint;
+  }
+}
+
+/**
  * The handover target did not complete within `timeoutMs` and the policy was `onTimeout: 'fail'`.
  *
  * @example if (e instanceof HandoverTimeoutError) console.log(`chk-${e.targetCheckpoint} still ${e.lastStatus}`);

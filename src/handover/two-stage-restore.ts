@@ -5,7 +5,7 @@ import { clearStopRequest, writeStopRequest } from '../checkpoint/status/stop-re
 import type { CheckpointStorage } from '../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../checkpoint/types.ts';
 import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../runtime/coordinator/start-sequence.ts';
-import { HandoverTimeoutError } from './errors.ts';
+import { HandoverTargetPassedError, HandoverTimeoutError } from './errors.ts';
 import { checkTargetNotStale, initialTargetWatch, newestCompletedOf, stepTargetWatch } from './watcher/index.ts';
 import type { TargetWatchState } from './watcher/types.ts';
 
@@ -36,6 +36,7 @@ export interface HandoverEvent {
 export class TwoStageRestore implements StartSequence {
   private m: { -readonly [K in keyof HandoverMetrics]: HandoverMetrics[K] };
   private target: CheckpointMetadata | undefined;
+  private requested = false;
 
   constructor(
     private readonly storage: CheckpointStorage,
@@ -70,23 +71,29 @@ export class TwoStageRestore implements StartSequence {
     return { ...this.m, moves: [...this.m.moves] };
   }
 
-  /** A target the running job has already passed fails before any thread starts. */
+  /**
+   * Before any thread starts: a target the running job already passed fails here, and the running
+   * job is told to stop right after the target (the sooner it knows, the nearer the target can be).
+   */
   async begin(): Promise<void> {
     const newest = newestCompletedOf(await listCheckpoints(this.storage));
     if (!this.options.allowStaleTarget) checkTargetNotStale(this.options.targetCheckpoint, newest);
+    if (!this.options.requestStop) return;
+    await writeStopRequest(this.storage, this.options.targetCheckpoint, 'handover');
+    this.requested = true;
+    this.report('stop-requested', this.options.targetCheckpoint);
+  }
+
+  /** B failed before taking over (e.g. a hook threw): withdraw the request so A goes on. */
+  async abort(): Promise<void> {
+    if (this.requested && this.target === undefined) await clearStopRequest(this.storage).catch(() => undefined);
   }
 
   async prepare(control: AttemptRestoreControl): Promise<CheckpointMetadata | undefined> {
-    // Only now, with the hooks done, is A told to stop: a B whose hooks failed leaves A untouched.
-    if (this.options.requestStop) {
-      await writeStopRequest(this.storage, this.options.targetCheckpoint, 'handover');
-      this.report('stop-requested', this.options.targetCheckpoint);
-    }
     try {
       return await this.takeOver(control);
     } catch (error) {
-      // B cannot take over: withdraw the request so A goes on (unless A already stopped, nothing to undo).
-      if (this.options.requestStop) await clearStopRequest(this.storage).catch(() => undefined);
+      await this.abort();
       throw error;
     }
   }
@@ -97,7 +104,7 @@ export class TwoStageRestore implements StartSequence {
     // Stage 1: the newest completed checkpoint, whatever it is, into local state.
     const stage1Start = Date.now();
     const newest = (await findLatestRestorable(this.storage)).latest?.metadata;
-    if (newest && !this.options.allowStaleTarget) checkTargetNotStale(this.options.targetCheckpoint, newest.checkpointId);
+    // No stale-target check here (begin() did it): a target that FAILED since may have moved past it.
     let followed = newest?.checkpointId ?? 0;
     if (newest) {
       const applied = await control.follow(newest);
@@ -137,6 +144,8 @@ export class TwoStageRestore implements StartSequence {
       if (watch.phase === 'ready') {
         this.m.targetReadyBeforeJob = first;
         startFrom = await readMetadata(this.storage, watch.target);
+        // Only a checkpoint the old job stopped after is a safe cutover: after any other, A went on.
+        if (!startFrom.endsJob && !this.options.allowStaleTarget) throw new HandoverTargetPassedError(watch.target);
         this.m.outcome = 'target';
         break;
       }

@@ -1,4 +1,7 @@
 // The baton command: run prints status, progress and counters; demo runs end to end; bad flags are named.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
@@ -41,11 +44,33 @@ describe('baton run', () => {
 describe('baton demo', () => {
   it('runs the example job and accounts for every click', async () => {
     const { io, out } = capture();
-    const code = await main(['node', 'baton', 'demo', '--clicks', '20000'], io);
+    const code = await main(['node', 'baton', 'demo', 'clickstream', '--clicks', '20000'], io);
     expect(code).toBe(0);
     const text = out.join('\n');
     expect(text).toContain('every click counted once: 20,000 of 20,000 in windows');
     expect(text).toContain('worker threads left: 0');
+  });
+});
+
+describe('baton demo (handover)', () => {
+  it('hands over from A to B exactly once, prints the timeline with metrics and writes the SVG', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-demo-test-'));
+    try {
+      const svg = join(dir, 'timeline.svg');
+      const { io, out } = capture();
+      const code = await main(['node', 'baton', 'demo', '--ref-mb', '8', '--orders', '24000', '--ahead', '6', '--svg', svg], io);
+      const text = out.join('\n');
+      expect(code, text).toBe(0);
+      expect(text).toContain('together they equal one uninterrupted run: yes');
+      expect(text).toMatch(/B WAITING_FOR_START_SIGNAL/);
+      expect(text).toMatch(/downtime \(ms\)\s+\d+/);
+      expect(text).toMatch(/B loaded 8,388,608 bytes of reference data/);
+      const picture = readFileSync(svg, 'utf8');
+      expect(picture.startsWith('<svg') || picture.startsWith('<?xml')).toBe(true);
+      expect(picture).toContain('WAITING_FOR_START_SIGNAL');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

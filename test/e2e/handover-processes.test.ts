@@ -39,8 +39,9 @@ describe('handover between processes, on a local directory', () => {
     expect(eb.result!.status).toBe('FINISHED');
     const h = eb.result!.handover!;
     expect(h.targetCheckpoint).toBe(target);
-    expect(h.stage1Checkpoint).toBeLessThan(target);
-    expect(h.targetReadyBeforeJob).toBe(false);
+    // How far B got before the target depends on how fast its process starts; the metrics must agree with it.
+    expect(h.targetReadyBeforeJob).toBe(h.stage1Checkpoint === target);
+    expect(h.followedCheckpoints).toBe(ea.result!.checkpoints.filter((c) => c.status === 'COMPLETED' && c.id > (h.stage1Checkpoint ?? 0) && c.id < target).length);
     expect(h.downtimeMs).toBeGreaterThan(0);
     expect(eb.output).toMatch(/WAITING_FOR_START_SIGNAL/);
     expect(combined(t.dir)).toEqual(expectedSums(TO));

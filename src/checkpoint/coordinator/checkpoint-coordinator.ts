@@ -52,6 +52,10 @@ export function stepCoordinator<S>(
       return abort(state, event.id, `metadata write failed: ${event.reason}`, event.now, settings);
     case 'stop-after':
       return onStopAfter(state, event.id);
+    case 'stop-after-withdrawn':
+      // Too late once its barrier went out (the sources paused after it): the job stops there anyway.
+      if (state.stopAfter !== event.id || event.id < state.nextId) return { state, effects: [] };
+      return { state: { ...state, stopAfter: event.fallback }, effects: [] };
   }
 }
 
@@ -112,7 +116,7 @@ function onAck<S>(state: CoordinatorState<S>, id: number, task: string, snapshot
   const finalizing = { ...pending, awaiting, acks };
   return {
     state: { ...state, pending: undefined, finalizing },
-    effects: [{ type: 'write-metadata', id, triggeredAt: pending.triggeredAt, acks }],
+    effects: [{ type: 'write-metadata', id, triggeredAt: pending.triggeredAt, acks, ...(pending.stop ? { stop: pending.stop } : {}) }],
   };
 }
 

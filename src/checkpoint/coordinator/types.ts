@@ -56,11 +56,13 @@ export type CoordinatorEvent<S = unknown> =
   | { readonly type: 'metadata-failed'; readonly id: number; readonly reason: string; readonly now: number }
   | { readonly type: 'stop'; readonly mode: 'suspend' | 'terminate'; readonly now: number }
   /** From outside (a stop request in storage): end right after checkpoint `id`. */
-  | { readonly type: 'stop-after'; readonly id: number; readonly now: number };
+  | { readonly type: 'stop-after'; readonly id: number; readonly now: number }
+  /** The stop request for `id` was withdrawn: unless already under way, the job goes on (or stops at `fallback`). */
+  | { readonly type: 'stop-after-withdrawn'; readonly id: number; readonly fallback: number | undefined; readonly now: number };
 
 export type CoordinatorEffect<S = unknown> =
   | { readonly type: 'trigger'; readonly id: number; readonly timestamp: number; readonly stop?: StopMode }
-  | { readonly type: 'write-metadata'; readonly id: number; readonly triggeredAt: number; readonly acks: readonly TaskAck<S>[] }
+  | { readonly type: 'write-metadata'; readonly id: number; readonly triggeredAt: number; readonly acks: readonly TaskAck<S>[]; readonly stop?: StopMode }
   | { readonly type: 'notify-complete'; readonly id: number }
   | { readonly type: 'abort'; readonly id: number; readonly reason: string }
   | { readonly type: 'discard'; readonly ids: readonly number[] }

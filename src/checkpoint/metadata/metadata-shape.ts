@@ -95,6 +95,7 @@ export function metadataProblem(value: unknown): string | undefined {
     check('triggeredAt', Number.isFinite(m.triggeredAt), 'a finite number', m.triggeredAt) ??
     check('completedAt', Number.isFinite(m.completedAt), 'a finite number', m.completedAt) ??
     (m.lastRecordAt === undefined ? undefined : check('lastRecordAt', Number.isFinite(m.lastRecordAt), 'a finite number', m.lastRecordAt)) ??
+    (m.endsJob === undefined ? undefined : check('endsJob', typeof m.endsJob === 'boolean', 'a boolean', m.endsJob)) ??
     check('maxParallelism', isCount(m.maxParallelism) && m.maxParallelism >= 1 && m.maxParallelism <= MAX_MAX_PARALLELISM, `an integer in [1, ${MAX_MAX_PARALLELISM}]`, m.maxParallelism) ??
     check('operators', Array.isArray(m.operators), 'an array', m.operators) ??
     check('exclusiveFiles', Array.isArray(m.exclusiveFiles), 'an array', m.exclusiveFiles);

@@ -2,12 +2,25 @@
 import type { Command } from 'commander';
 import { runJob } from '../../handover/run-job.ts';
 import { formatCount, formatOperatorsTable } from '../format.ts';
+import { parsePositiveInt } from '../parse-params.ts';
+import { runHandoverDemo } from './demo-handover.ts';
 
 const DEMO_JOB = new URL('../../../examples/clickstream.ts', import.meta.url);
 
 export function registerDemoCommand(program: Command, out: (line: string) => void): void {
-  program
-    .command('demo')
+  const demo = program.command('demo').description('runnable demos: the handover (default) and a click-stream job');
+  demo
+    .command('handover', { isDefault: true })
+    .description('A runs; B loads reference data, preloads state, follows A and takes over at a checkpoint agreed in advance')
+    .option('--ref-mb <n>', 'size of the generated reference data (MiB)', parsePositiveInt('--ref-mb'), 256)
+    .option('--orders <n>', 'orders in the input', parsePositiveInt('--orders'), 60_000)
+    .option('--ahead <n>', 'how many checkpoints ahead of A the handover target is', parsePositiveInt('--ahead'), 8)
+    .option('--svg <file>', 'where to write the timeline picture', 'handover-timeline.svg')
+    .action(async (flags: { refMb: number; orders: number; ahead: number; svg: string }) => {
+      await runHandoverDemo({ ...flags, progressBar: process.stdout.isTTY === true }, out);
+    });
+  demo
+    .command('clickstream')
     .description('run the example click-stream job on worker threads and print what it did')
     .option('--clicks <n>', 'number of clicks to generate', '200000')
     .action(async (flags: { clicks: string }) => {

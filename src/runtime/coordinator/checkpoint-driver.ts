@@ -157,6 +157,11 @@ export class CheckpointDriver {
     this.dispatch({ type: 'stop-after', id, now: this.now() });
   }
 
+  /** The stop request for `id` was withdrawn (the deployment that asked cannot take over). */
+  withdrawStopAfter(id: number): void {
+    this.dispatch({ type: 'stop-after-withdrawn', id, fallback: this.options.stopAfter, now: this.now() });
+  }
+
   /** The checkpoint the job will stop after, if any. */
   get stopAfter(): number | undefined {
     return this.state.stopAfter;
@@ -206,7 +211,9 @@ export class CheckpointDriver {
       case 'write-metadata': {
         const completedAt = this.now();
         const acks = effect.acks.map((a) => a.snapshot);
-        const metadata = buildMetadata(o.jobId, effect.id, effect.triggeredAt, completedAt, o.maxParallelism, o.parallelism, acks);
+        const built = buildMetadata(o.jobId, effect.id, effect.triggeredAt, completedAt, o.maxParallelism, o.parallelism, acks);
+        // A stop-with-checkpoint: the job processes nothing after it (a handover may take over here).
+        const metadata: CheckpointMetadata = effect.stop ? { ...built, endsJob: true } : built;
         const stateBytes = acks.reduce((a, b) => a + b.stateBytes, 0);
         const channelStateBytes = acks.reduce((a, b) => a + b.channelStateBytes, 0);
         const spilledBytes = acks.reduce((a, b) => a + (b.spilledBytes ?? 0), 0);

@@ -141,6 +141,7 @@ export class JobAttempt {
     } catch (error) {
       // Record the first cause before workers are stopped: their own endings are consequences.
       if (!this.canceled) this.fail(error);
+      await this.ctx.startSequence?.abort?.();
       this.driver?.abandon(`the attempt ended: ${(this.failure as Error)?.message ?? 'canceled'}`);
       this.driver?.close();
       await this.driver?.drain();
@@ -213,6 +214,11 @@ export class JobAttempt {
       busy = true;
       try {
         const request = await readStopRequest(storage);
+        if (!request && seen !== undefined) {
+          this.driver.withdrawStopAfter(seen);
+          this.ctx.handle.emit('stop-request', { afterCheckpoint: seen, accepted: false, reason: 'withdrawn' });
+          seen = undefined;
+        }
         if (request && request.afterCheckpoint !== seen) {
           seen = request.afterCheckpoint;
           let id = request.afterCheckpoint;
@@ -220,6 +226,7 @@ export class JobAttempt {
           if (this.ctx.restart && id < this.driver.nextId && (await checkpointStatus(storage, id)) !== 'COMPLETED') id = this.driver.nextId;
           this.ctx.handle.emit('stop-request', { ...request, afterCheckpoint: id, accepted: true });
           this.driver.requestStopAfter(id);
+          seen = id;
         }
       } catch (error) {
         this.ctx.handle.emit('stop-request', { error: (error as Error).message ?? String(error), accepted: false });

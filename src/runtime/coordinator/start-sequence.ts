@@ -43,6 +43,8 @@ export interface StartSequence {
   started?(control: AttemptRestoreControl): void;
   /** Writes what must be visible before the job starts (e.g. the stop request for the old job). */
   begin?(): Promise<void>;
+  /** The attempt failed before `prepare` finished (e.g. in a hook): undo what `begin` announced. */
+  abort?(): Promise<void>;
   /** Metrics for the job's result. */
   metrics(): HandoverMetrics;
 }

@@ -109,4 +109,16 @@ describe('checkpoint coordinator', () => {
     const tooLate = run(t.state, { type: 'stop-after', id: 1, now: 210 });
     expect(tooLate.effects).toEqual([{ type: 'stop-after-rejected', id: 1, reason: 'checkpoint 1 was already triggered (next is 3): the job cannot stop exactly after it' }]);
   });
+
+  it('a withdrawn stop request lets the job go on unless its barrier already went out', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'stop-after', id: 3, now: 0 });
+    t = run(t.state, { type: 'stop-after-withdrawn', id: 3, fallback: undefined, now: 1 });
+    expect(t.state.stopAfter).toBeUndefined();
+    t = run(t.state, { type: 'stop-after', id: 1, now: 2 }, { type: 'tick', now: 100 });
+    expect(t.effects.at(-1)).toEqual({ type: 'trigger', id: 1, timestamp: 100, stop: 'after' });
+    const late = run(t.state, { type: 'stop-after-withdrawn', id: 1, fallback: undefined, now: 110 });
+    expect(late.state.stopAfter).toBe(1);
+    const other = run(initialCoordinatorState<string>(1, 0, 9), { type: 'stop-after', id: 4, now: 0 }, { type: 'stop-after-withdrawn', id: 4, fallback: 9, now: 1 });
+    expect(other.state.stopAfter).toBe(9);
+  });
 });

@@ -1,0 +1,140 @@
+// `baton demo`: deployment A runs, deployment B loads reference data, preloads, waits and takes over; timeline and metrics.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import { order, priceOf } from '../../../examples/orders.ts';
+import { runJob } from '../../handover/run-job.ts';
+import { renderTimelineSvg, renderTimelineText, type Timeline } from '../../handover/timeline/index.ts';
+import type { JobResult } from '../../runtime/coordinator/job-result.ts';
+import { formatCount } from '../format.ts';
+
+const JOB = new URL('../../../examples/orders.ts', import.meta.url);
+
+export interface HandoverDemoOptions {
+  readonly refMb: number;
+  readonly orders: number;
+  readonly ahead: number;
+  readonly svg: string;
+  /** Draw a progress bar on the terminal (off when the output is not a TTY, e.g. in tests). */
+  readonly progressBar: boolean;
+}
+
+/** Runs the demo; returns both results and where the SVG went. */
+export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: string) => void): Promise<{ a: JobResult; b: JobResult; svg: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-demo-'));
+  try {
+    const priceList = writePriceList(dir, options.refMb);
+    const storage = pathToFileURL(join(dir, 'checkpoints')).href;
+    const params = (output: string) => ({ priceList, orders: options.orders, rate: 8_000, intervalMs: 250, customers: 10_000, output });
+    const t0 = Date.now();
+    const at = () => `+${String(Date.now() - t0).padStart(6)} ms`;
+
+    out(`A: starting 'orders' (parallelism 2, checkpoints every 250 ms to ${storage})`);
+    const a = await runJob(JOB, { jobId: 'orders', parallelism: 2, checkpointStorage: storage, params: params(join(dir, 'out-a')) });
+    a.on('status', (e) => out(`${at()}  A ${e.status}`));
+    const seen = await new Promise<number>((resolve) => a.on('checkpoint', (c) => c.status === 'COMPLETED' && c.id >= 2 && resolve(c.id)));
+    const target = seen + options.ahead;
+    out(`${at()}  A completed chk-${seen}; B starts with handover target chk-${target}`);
+
+    const b = await runJob(JOB, {
+      jobId: 'orders',
+      parallelism: 2,
+      checkpointStorage: storage,
+      params: params(join(dir, 'out-b')),
+      handover: { targetCheckpoint: target, timeoutMs: 120_000, pollMs: 50 },
+    });
+    b.on('status', (e) => out(`${at()}  B ${e.status}`));
+    b.on('handover', (h) => out(`${at()}  B handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? ` (${h.detail})` : ''}`));
+    const bar = options.progressBar ? new SingleBar({ format: '          B reference data |{bar}| {percentage}% {value}/{total} MiB', hideCursor: true }) : undefined;
+    b.on('reference-data', (p) => {
+      const mib = (n: number) => Math.round(n / 2 ** 20);
+      if (bar && !bar.isActive) bar.start(mib(p.totalBytes), 0);
+      bar?.update(mib(p.loadedBytes));
+      if (p.loadedBytes === p.totalBytes) {
+        bar?.stop();
+        out(`${at()}  B loaded ${formatCount(p.totalBytes)} bytes of reference data into shared memory`);
+      }
+    });
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    const h = rb.handover!;
+    out('');
+    const timeline: Timeline = {
+      lanes: [
+        { name: 'A (old deployment)', transitions: ra.statusHistory.map((e) => ({ status: e.status, at: e.at })) },
+        { name: 'B (new deployment)', transitions: rb.statusHistory.map((e) => ({ status: e.status, at: e.at })) },
+      ],
+      markers: [
+        ...(h.lastRecordAt ? [{ label: 'A last record', at: h.lastRecordAt, lane: 'A (old deployment)' }] : []),
+        ...(h.firstRecordAt ? [{ label: 'B first record', at: h.firstRecordAt, lane: 'B (new deployment)' }] : []),
+        ...ra.checkpoints.filter((c) => c.id === h.targetCheckpoint && c.status === 'COMPLETED').map((c) => ({ label: `chk-${c.id} COMPLETED`, at: c.endedAt })),
+      ],
+      metrics: {
+        'target checkpoint': h.targetCheckpoint,
+        'pre-state hooks (ms)': h.hookMs,
+        'stage 1 (ms)': h.stage1Ms,
+        'stage 1 from': h.stage1Checkpoint === undefined ? 'none' : `chk-${h.stage1Checkpoint}`,
+        'waiting (ms)': h.waitMs,
+        'checkpoints followed': h.followedCheckpoints,
+        'stage 2 (ms)': h.stage2Ms,
+        'target ready before job': h.targetReadyBeforeJob,
+        'downtime (ms)': h.downtimeMs ?? 'unknown',
+      },
+    };
+    for (const line of renderTimelineText(timeline).split('\n')) out(line);
+    const svgPath = resolvePath(options.svg);
+    mkdirSync(join(svgPath, '..'), { recursive: true });
+    writeFileSync(svgPath, renderTimelineSvg(timeline, { title: `baton handover demo: A → B at chk-${h.targetCheckpoint}` }));
+    out('');
+    const aLines = lines(join(dir, 'out-a'));
+    const bLines = lines(join(dir, 'out-b'));
+    const mismatch = firstMismatch([...aLines, ...bLines], expectedLines(options.orders, priceList));
+    const exact = mismatch === undefined;
+    if (mismatch) out(`first difference: got ${mismatch.got ?? 'nothing'}, expected ${mismatch.expected ?? 'nothing'}`);
+    out(`A committed ${formatCount(aLines.length)} lines, B ${formatCount(bLines.length)}; together they equal one uninterrupted run: ${exact ? 'yes' : 'NO'}`);
+    out(`downtime ${h.downtimeMs ?? '?'} ms (A's last record → B's first), while B's start-up took ${h.hookMs + h.stage1Ms} ms before it waited`);
+    out(`timeline written to ${svgPath}`);
+    if (!exact) throw new Error('the demo output is not exactly once');
+    return { a: ra, b: rb, svg: svgPath };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A price list of `mb` MiB: 64 int32 prices up front, the rest stands in for a big reference data set. */
+function writePriceList(dir: string, mb: number): string {
+  const file = join(dir, 'price-list.bin');
+  const data = new Int32Array((mb * 2 ** 20) / 4);
+  for (let i = 0; i < data.length; i++) data[i] = i < 64 ? 100 + i * 7 : i;
+  writeFileSync(file, new Uint8Array(data.buffer));
+  return pathToFileURL(file).href;
+}
+
+function lines(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => !f.startsWith('.'))
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
+}
+
+/** What one uninterrupted run commits, computed with a plain loop. */
+function expectedLines(orders: number, priceList: string): string[] {
+  const prices = new Int32Array(readFileSync(new URL(priceList)).buffer.slice(0, 256));
+  const spend = new Map<number, number>();
+  const result: string[] = [];
+  for (let n = 1; n <= orders; n++) {
+    const o = order(n, 10_000);
+    const s = (spend.get(o.customer) ?? 0) + o.qty * priceOf(prices, o.item);
+    spend.set(o.customer, s);
+    result.push(`${o.id},${o.customer},${s}`);
+  }
+  return result;
+}
+
+/** The first line (in sorted order) where the output differs from one uninterrupted run, if any. */
+function firstMismatch(actual: string[], expected: string[]): { got?: string; expected?: string } | undefined {
+  const a = [...actual].sort();
+  const e = [...expected].sort();
+  for (let i = 0; i < Math.max(a.length, e.length); i++) if (a[i] !== e[i]) return { got: a[i], expected: e[i] };
+  return undefined;
+}
