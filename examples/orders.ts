@@ -5,7 +5,6 @@ import {
   KeyedProcessFunction,
   type KeyedProcessContext,
   type KeyedRuntimeContext,
-  referenceData,
   Sinks,
   Sources,
   type ValueState,
@@ -40,7 +39,7 @@ class CustomerSpend extends KeyedProcessFunction<number, Order, string> {
 
   override open(ctx: KeyedRuntimeContext): void {
     this.spend = ctx.valueState<number>('spend');
-    this.prices = new Int32Array(referenceData(this.priceList).buffer, 0, 64);
+    this.prices = new Int32Array(ctx.referenceData(this.priceList).buffer, 0, 64);
   }
 
   processElement(o: Order, ctx: KeyedProcessContext<number>, out: Collector<string>): void {

@@ -1,7 +1,7 @@
 // Deployment B of a handover: stage 1 restore, following the running job's checkpoints, stage 2 at the target.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findLatestRestorable, listCheckpoints, readMetadata } from '../checkpoint/status/checkpoint-status.ts';
-import { clearStopRequest, writeStopRequest } from '../checkpoint/status/stop-request.ts';
+import { clearStopRequest, handoverReportKey, writeStopRequest } from '../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../checkpoint/types.ts';
 import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../runtime/coordinator/start-sequence.ts';
@@ -177,11 +177,18 @@ export class TwoStageRestore implements StartSequence {
   }
 
   started(control: AttemptRestoreControl): void {
-    void control.firstRecord.then((at) => {
+    void control.firstRecord.then(async (at) => {
       this.m.firstRecordAt = at;
       const last = this.target?.lastRecordAt;
       if (last !== undefined) this.m.downtimeMs = at - last;
       this.report('downtime', this.target?.checkpointId);
+      // A wrote its last record's time into the target's metadata; B writes its first record's (and
+      // the rest of the handover) next to it, so anyone can read the downtime from storage alone.
+      const id = this.target?.checkpointId;
+      if (id !== undefined) {
+        const report = new TextEncoder().encode(JSON.stringify(this.metrics(), null, 2));
+        await this.storage.put(handoverReportKey(id), report).catch(() => undefined);
+      }
     });
   }
 

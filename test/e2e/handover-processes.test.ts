@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointStatus } from '../../src/checkpoint/status/checkpoint-status.ts';
+import { checkpointStatus, readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
 import { openStorage } from '../../src/index.ts';
 import { startS3GateProxy, type S3GateProxy } from '../support/s3-gate-proxy.ts';
 import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
@@ -44,6 +44,10 @@ describe('handover between processes, on a local directory', () => {
     expect(h.followedCheckpoints).toBe(ea.result!.checkpoints.filter((c) => c.status === 'COMPLETED' && c.id > (h.stage1Checkpoint ?? 0) && c.id < target).length);
     expect(h.downtimeMs).toBeGreaterThan(0);
     expect(eb.output).toMatch(/WAITING_FOR_START_SIGNAL/);
+    // Both ends of the downtime are in storage: A's last record in the target's metadata, B's first in its report.
+    const jobDir = openStorage(`${t.storage}/${t.jobId}`);
+    const report = JSON.parse(new TextDecoder().decode(await jobDir.get(`handover/report-chk-${target}.json`)));
+    expect(report.firstRecordAt - (await readMetadata(jobDir, target)).lastRecordAt!).toBe(h.downtimeMs);
     expect(combined(t.dir)).toEqual(expectedSums(TO));
   });
 

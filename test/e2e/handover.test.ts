@@ -60,4 +60,28 @@ describe('handover (in one process)', () => {
     const combined = [...committedLines(join(t.dir, 'out-a')), ...committedLines(join(t.dir, 'out-b'))].sort();
     expect(combined).toEqual(expectedSums(TO, KEYS));
   });
+
+  it('an unaligned target: B replays the in-flight data A checkpointed, output still exactly once', async () => {
+    const t = fresh('unaligned');
+    // A slow stage behind the keyed sum keeps channels full: the target holds in-flight data.
+    const p = (output: string) => ({ output, to: 8_000, rate: 8_000, slowMicros: 150, mode: 'unaligned', intervalMs: 100 });
+    const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: p(join(t.dir, 'out-a')) });
+    const seen = await new Promise<number>((resolve) => a.on('checkpoint', (c) => c.status === 'COMPLETED' && c.channelStateBytes > 0 && resolve(c.id)));
+    const target = seen + 3;
+    const b = await runJob(jobUrl('checkpointed-sum'), {
+      jobId: t.jobId,
+      parallelism: 2,
+      checkpointStorage: t.storage,
+      params: p(join(t.dir, 'out-b')),
+      handover: { targetCheckpoint: target, timeoutMs: 30_000, pollMs: 20 },
+    });
+    const resultA = await a.done;
+    expect(resultA.stoppedAtCheckpoint).toBe(target);
+    expect(resultA.checkpoints.find((c) => c.id === target)!.channelStateBytes).toBeGreaterThan(0);
+    const resultB = await b.done;
+    expect(resultB.status).toBe('FINISHED');
+    expect(resultB.restoredFrom).toBe(target);
+    const combined = [...committedLines(join(t.dir, 'out-a')), ...committedLines(join(t.dir, 'out-b'))].sort();
+    expect(combined).toEqual(expectedSums(8_000));
+  });
 });

@@ -5,6 +5,11 @@ import type { CheckpointStorage } from '../storage/types.ts';
 /** Key of the stop request in a job directory (not a `chk-<n>` folder, so checkpoint listings ignore it). */
 export const STOP_REQUEST_KEY = 'handover/stop-request.json';
 
+/** Key of the report a deployment that took over at checkpoint `id` writes (its metrics, downtime included). */
+export function handoverReportKey(id: number): string {
+  return `handover/report-chk-${id}.json`;
+}
+
 /** What the request says: who asked, when, and after which checkpoint the running job must end. */
 export interface StopRequest {
   readonly afterCheckpoint: number;

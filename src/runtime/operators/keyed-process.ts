@@ -1,4 +1,5 @@
 // process on a keyed stream: user code with per-key state and timers.
+import { referenceData } from '../reference-data.ts';
 import type { KeyedStateBackend, KeyValue } from '../../state/types.ts';
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
 import type { TimerDomain } from './keyed-timers.ts';
@@ -18,6 +19,7 @@ export function keyedRuntimeContext(ctx: OperatorContext, state: KeyedStateBacke
     uid: ctx.uid,
     subtaskIndex: ctx.subtaskIndex,
     parallelism: ctx.parallelism,
+    referenceData,
     valueState: (name) => state.valueState(name),
     mapState: (name) => state.mapState(name),
     listState: (name) => state.listState(name),

@@ -1,4 +1,5 @@
 // Contracts between operators and the user functions they call.
+import type { ReferenceData } from '../types.ts';
 import type { KeyValue, ListState, MapState, ValueState } from '../../state/types.ts';
 
 /** Emits records downstream from inside a user function. */
@@ -21,6 +22,12 @@ export interface RuntimeContext {
   readonly uid: string;
   readonly subtaskIndex: number;
   readonly parallelism: number;
+  /**
+   * Reference data a pre-state-load hook loaded (the SharedArrayBuffer all workers share).
+   *
+   * @example this.prices = new Int32Array(ctx.referenceData('s3://ref/prices.bin').buffer);
+   */
+  referenceData(uri: string): ReferenceData;
 }
 
 /** Runtime context of a keyed operator: state handles scoped to the current key. */
