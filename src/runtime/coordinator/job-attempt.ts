@@ -79,6 +79,8 @@ export class JobAttempt {
     this.resolveFirstRecord = resolve;
   });
   private stopRequestPoller: ReturnType<typeof setInterval> | undefined;
+  /** Epoch ms of the first record any worker processed (undefined: none yet). */
+  firstRecordAt: number | undefined;
   private readonly referenceUris = new Set<string>();
   restoredCheckpoint: number | undefined;
 
@@ -374,6 +376,7 @@ export class JobAttempt {
         this.onFollowed(workerIndex, event);
         return;
       case 'first-record':
+        if (this.firstRecordAt === undefined || event.at < this.firstRecordAt) this.firstRecordAt = event.at;
         this.resolveFirstRecord(event.at);
         return;
       case 'reference-data-request':

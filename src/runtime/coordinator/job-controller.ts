@@ -195,6 +195,7 @@ export class JobController implements JobHandleControl {
       restoredFrom: attempt.restoredCheckpoint ?? this.restoredFrom,
       stoppedAtCheckpoint: stoppedAt,
       attempts: this.attempts,
+      ...(attempt.firstRecordAt !== undefined ? { firstRecordAt: attempt.firstRecordAt } : {}),
       ...(this.init.startSequence ? { handover: this.init.startSequence.metrics() } : {}),
     };
   }

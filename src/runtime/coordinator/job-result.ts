@@ -36,6 +36,8 @@ export interface JobResult {
   readonly stoppedAtCheckpoint: number | undefined;
   /** 1 plus the number of restarts. */
   readonly attempts: number;
+  /** When the (last attempt of the) job processed its first record (epoch ms): a redeploy's downtime ends here. */
+  readonly firstRecordAt?: number;
   /** Deployment B of a handover: stage times, checkpoints followed, downtime. */
   readonly handover?: HandoverMetrics;
 }
