@@ -1,5 +1,5 @@
 // The runtime's public face: running jobs and what they report.
-export { JobHandle, type JobProgress } from './coordinator/job-handle.ts';
+export { JobHandle, type JobProgress, type OperatorProgress } from './coordinator/job-handle.ts';
 export type { JobResult, OperatorSummary } from './coordinator/job-result.ts';
 export { runJob } from './coordinator/job-runner.ts';
 export type { RunJobOptions } from './coordinator/run-options.ts';

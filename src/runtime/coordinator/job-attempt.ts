@@ -13,7 +13,7 @@ import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
 import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
-import type { JobHandle } from './job-handle.ts';
+import type { JobHandle, OperatorProgress } from './job-handle.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
 import type { AttemptRestoreControl, ReferenceDataLoader, StartSequence } from './start-sequence.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -407,12 +407,13 @@ export class JobAttempt {
   }
 
   private emitProgress(): void {
-    const operators: Record<string, { recordsIn: number; recordsOut: number }> = {};
+    const operators: Record<string, OperatorProgress> = {};
     for (const report of this.latestMetrics.values()) {
-      const entry = operators[report.uid] ?? { recordsIn: 0, recordsOut: 0 };
+      const entry = operators[report.uid] ?? { recordsIn: 0, recordsOut: 0, backpressuredMs: 0 };
       operators[report.uid] = entry;
       entry.recordsIn += report.metrics.recordsIn;
       entry.recordsOut += report.metrics.recordsOut;
+      entry.backpressuredMs += report.backpressuredMs ?? 0;
     }
     this.ctx.handle.emit('progress', { at: Date.now(), operators });
   }

@@ -6,10 +6,16 @@ import type { CheckpointStats } from './checkpoint-driver.ts';
 import type { JobResult } from './job-result.ts';
 import type { HandoverMetrics, ReferenceDataProgressEvent } from './start-sequence.ts';
 
-/** Records in/out per operator uid, summed over subtasks, as last reported by the workers. */
+/** One operator's counters, summed over its subtasks. */
+export interface OperatorProgress extends OperatorMetrics {
+  /** Ms its subtasks could not send for lack of credit downstream (summed; the whole chain's figure). */
+  backpressuredMs: number;
+}
+
+/** Records in/out and back-pressure per operator uid, summed over subtasks, as last reported by the workers. */
 export interface JobProgress {
   readonly at: number;
-  readonly operators: Readonly<Record<string, OperatorMetrics>>;
+  readonly operators: Readonly<Record<string, OperatorProgress>>;
 }
 
 export interface JobHandleControl {

@@ -156,6 +156,10 @@ export class Subtask {
   private drained = false;
   /** Epoch ms of the last batch of records processed (0: none yet). */
   private lastRecordAt = 0;
+  /** Back-pressure: ms the output was unavailable (writers without credit), over periods that ended. */
+  private backpressuredMs = 0;
+  /** performance.now() when the current back-pressured period began; -1: output available. */
+  private blockedSince = -1;
   /** Settles when the subtask has finished, failed or been canceled. */
   readonly done: Promise<SubtaskResult | undefined>;
 
@@ -222,6 +226,7 @@ export class Subtask {
   /** Called by a writer whose backlog drained. */
   onWriterAvailable(): void {
     if (!this.outputAvailable()) return;
+    this.markUnblocked();
     const waiter = this.waitingForOutput;
     if (waiter) {
       this.waitingForOutput = undefined;
@@ -257,6 +262,7 @@ export class Subtask {
   }
 
   private release(): void {
+    this.markUnblocked();
     for (const timer of this.pendingTimers) clearTimeout(timer);
     this.pendingTimers.clear();
     const waiter = this.waitingForOutput;
@@ -308,6 +314,25 @@ export class Subtask {
     };
   }
 
+  /**
+   * Ms this subtask could not send (its output writers had no credit) since it started, the
+   * current period included. Clock reads happen only when output becomes unavailable or available
+   * again, never per record or batch, so measuring back-pressure costs nothing on the hot path.
+   */
+  backpressuredTime(): number {
+    return this.blockedSince < 0 ? this.backpressuredMs : this.backpressuredMs + performance.now() - this.blockedSince;
+  }
+
+  private markBlocked(): void {
+    if (this.blockedSince < 0) this.blockedSince = performance.now();
+  }
+
+  private markUnblocked(): void {
+    if (this.blockedSince < 0) return;
+    this.backpressuredMs += performance.now() - this.blockedSince;
+    this.blockedSince = -1;
+  }
+
   private outputAvailable(): boolean {
     const writers = this.writers;
     for (let i = 0; i < writers.length; i++) if (!writers[i].available) return false;
@@ -316,6 +341,7 @@ export class Subtask {
 
   private waitForOutput(): Promise<void> {
     if (this.outputAvailable() || this.state !== 'running') return Promise.resolve();
+    this.markBlocked();
     return new Promise((resolve) => {
       this.waitingForOutput = resolve;
     });
@@ -713,7 +739,10 @@ export class Subtask {
     const deadline = performance.now() + DRAIN_SLICE_MS;
     try {
       while (this.state === 'running') {
-        if (!this.outputAvailable()) return;
+        if (!this.outputAvailable()) {
+          this.markBlocked();
+          return;
+        }
         if (performance.now() > deadline) {
           // Let the event loop in: control commands, barriers, credits and timers must not wait
           // until a slow operator has worked through its whole queue.
@@ -792,6 +821,7 @@ export class Subtask {
     for (const op of this.operators) op.endInput();
     for (const writer of this.writers) writer.end();
     while (!this.outputAvailable()) {
+      this.markBlocked();
       await new Promise<void>((resolve) => {
         this.waitingForOutput = resolve;
       });

@@ -89,6 +89,8 @@ export interface SubtaskMetricsReport {
   readonly uid: string;
   readonly subtaskIndex: number;
   readonly metrics: OperatorMetrics;
+  /** Ms the subtask (its whole chain) was back-pressured since it started: output writers without credit. */
+  readonly backpressuredMs?: number;
 }
 
 export type WorkerEvent =

@@ -350,9 +350,10 @@ class WorkerSession {
   }
 
   private metricsReport(): SubtaskMetricsReport[] {
-    return this.subtasks.flatMap((s) =>
-      s.task.operators.map((o, i) => ({ uid: o.uid, subtaskIndex: s.subtaskIndex, metrics: { ...s.metrics[i] } })),
-    );
+    return this.subtasks.flatMap((s) => {
+      const backpressuredMs = Math.round(s.backpressuredTime());
+      return s.task.operators.map((o, i) => ({ uid: o.uid, subtaskIndex: s.subtaskIndex, metrics: { ...s.metrics[i] }, backpressuredMs }));
+    });
   }
 }
 
