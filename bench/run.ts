@@ -7,6 +7,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   throughput: () => import('./throughput.ts'),
   checkpoint: () => import('./checkpoint.ts'),
   backpressure: () => import('./backpressure.ts'),
+  micro: () => import('./micro.ts'),
 };
 
 const USAGE = `usage: npm run bench -- [suite...] [--quick]
