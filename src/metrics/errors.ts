@@ -1,0 +1,21 @@
+// Typed errors of the metrics module.
+import { BatonError } from '../errors/index.ts';
+
+/**
+ * The /metrics endpoint could not listen (port taken, host not local, no permission).
+ *
+ * @example
+ * try { await startMetricsServer(registry, 9464); }
+ * catch (e) { if (e instanceof MetricsServerError) console.error(`port ${e.port} is taken`); }
+ */
+export class MetricsServerError extends BatonError {
+  override name = 'MetricsServerError';
+  readonly host: string;
+  readonly port: number;
+  constructor(host: string, port: number, options?: { cause?: unknown }) {
+    const reason = (options?.cause as { code?: string; message?: string } | undefined)?.code ?? (options?.cause as Error | undefined)?.message ?? 'unknown error';
+    super(`metrics server cannot listen on ${host}:${port}: ${reason}`, options);
+    this.host = host;
+    this.port = port;
+  }
+}
