@@ -25,7 +25,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   let exitCode = 0;
-  registerRunCommand(program, io.out);
+  registerRunCommand(program, io.out, io.err);
   registerDemoCommand(program, io.out);
   registerStopAfterCommand(program, io.out);
   registerCheckpointsCommand(program, io.out, (code) => {

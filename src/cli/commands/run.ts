@@ -1,7 +1,9 @@
 // `baton run <job>`: runs a job module, printing status changes, progress and the final counters.
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { runJob } from '../../handover/run-job.ts';
+import { attachJobLogger, attachJobMetrics, createLifecycleLogger, type MetricsServer, startMetricsServer } from '../../metrics/index.ts';
 import type { JobParam } from '../../runtime/types.ts';
 import { formatCount, formatOperatorsTable } from '../format.ts';
 import { CliUsageError, parseParam, parsePositiveInt } from '../parse-params.ts';
@@ -9,6 +11,12 @@ import { CliUsageError, parseParam, parsePositiveInt } from '../parse-params.ts'
 function parseStateBackend(raw: string): 'lmdb' | 'heap' {
   if (raw !== 'lmdb' && raw !== 'heap') throw new CliUsageError(`--state-backend must be lmdb or heap, got '${raw}'`);
   return raw;
+}
+
+function parsePort(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new CliUsageError(`--metrics-port must be an integer from 0 to 65535, got '${raw}'`);
+  return value;
 }
 
 interface RunFlags {
@@ -29,6 +37,9 @@ interface RunFlags {
   handoverOnTimeout?: 'fail' | 'start-from-latest';
   handoverPoll?: number;
   resultJson?: string;
+  metricsPort?: number;
+  metricsHost: string;
+  logJson?: boolean;
 }
 
 function parseOnTimeout(raw: string): 'fail' | 'start-from-latest' {
@@ -36,7 +47,7 @@ function parseOnTimeout(raw: string): 'fail' | 'start-from-latest' {
   return raw;
 }
 
-export function registerRunCommand(program: Command, out: (line: string) => void): void {
+export function registerRunCommand(program: Command, out: (line: string) => void, err: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): void {
   program
     .command('run')
     .description('run a job module (export default defineJob(...)) and print its counters')
@@ -58,8 +69,19 @@ export function registerRunCommand(program: Command, out: (line: string) => void
     .option('--handover-on-timeout <policy>', 'fail (default) or start-from-latest', parseOnTimeout)
     .option('--handover-poll <ms>', 'how often B lists the job directory (default 100)', parsePositiveInt('--handover-poll'))
     .option('--result-json <file>', 'write the job result (status, checkpoints, handover metrics) as JSON')
+    .option('--metrics-port <n>', 'serve Prometheus metrics at http://host:n/metrics (0: a free port)', parsePort)
+    .option('--metrics-host <host>', 'address the metrics endpoint binds to', '127.0.0.1')
+    .option('--log-json', 'lifecycle events as JSON lines (pino) on stderr instead of the lines above the table')
     .action(async (job: string, flags: RunFlags) => {
       const started = Date.now();
+      // Listening first: a port already taken fails the command before the job starts.
+      const registry = new Registry();
+      let metrics: MetricsServer | undefined;
+      if (flags.metricsPort !== undefined) {
+        collectDefaultMetrics({ register: registry });
+        metrics = await startMetricsServer(registry, flags.metricsPort, flags.metricsHost);
+        out(`metrics at ${metrics.url}`);
+      }
       const handle = await runJob(job, {
         jobId: flags.jobId,
         parallelism: flags.parallelism,
@@ -77,18 +99,27 @@ export function registerRunCommand(program: Command, out: (line: string) => void
           flags.handoverTarget === undefined
             ? undefined
             : { targetCheckpoint: flags.handoverTarget, timeoutMs: flags.handoverTimeout, onTimeout: flags.handoverOnTimeout, pollMs: flags.handoverPoll },
+      }).catch(async (error: unknown) => {
+        // A job that cannot start must not leave the endpoint holding the process open.
+        await metrics?.close();
+        throw error;
       });
-      handle.on('handover', (h) => out(`${seconds()}s  handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? `: ${h.detail}` : ''}`));
-      handle.on('stop-request', (r) => out(`${seconds()}s  stop request${r.afterCheckpoint === undefined ? '' : ` after chk-${r.afterCheckpoint}`} ${r.accepted ? 'accepted' : `rejected: ${r.reason ?? r.error}`}`));
-      handle.on('checkpoint', (c) => out(`${seconds()}s  checkpoint ${c.id} ${c.status}${c.status === 'COMPLETED' ? ` in ${c.durationMs} ms, ${formatCount(c.stateBytes)} state bytes` : `: ${c.failure}`}`));
-      const seconds = () => ((Date.now() - started) / 1000).toFixed(1).padStart(6);
-      out(`${seconds()}s  job '${handle.jobId}' submitted`);
-      handle.on('status', (e) => out(`${seconds()}s  ${e.status}`));
-      handle.on('progress', (p) => {
-        const parts = Object.entries(p.operators).map(([uid, m]) => `${uid} ${formatCount(Math.max(m.recordsIn, m.recordsOut))}`);
-        out(`${seconds()}s  progress  ${parts.join(' | ')}`);
-      });
-      const result = await handle.done;
+      if (metrics) attachJobMetrics(handle, registry);
+      if (flags.logJson) {
+        attachJobLogger(handle, createLifecycleLogger({ write: (line) => err(line.trimEnd()) }));
+      } else {
+        handle.on('handover', (h) => out(`${seconds()}s  handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? `: ${h.detail}` : ''}`));
+        handle.on('stop-request', (r) => out(`${seconds()}s  stop request${r.afterCheckpoint === undefined ? '' : ` after chk-${r.afterCheckpoint}`} ${r.accepted ? 'accepted' : `rejected: ${r.reason ?? r.error}`}`));
+        handle.on('checkpoint', (c) => out(`${seconds()}s  checkpoint ${c.id} ${c.status}${c.status === 'COMPLETED' ? ` in ${c.durationMs} ms, ${formatCount(c.stateBytes)} state bytes` : `: ${c.failure}`}`));
+        const seconds = () => ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+        out(`${seconds()}s  job '${handle.jobId}' submitted`);
+        handle.on('status', (e) => out(`${seconds()}s  ${e.status}`));
+        handle.on('progress', (p) => {
+          const parts = Object.entries(p.operators).map(([uid, m]) => `${uid} ${formatCount(Math.max(m.recordsIn, m.recordsOut))}`);
+          out(`${seconds()}s  progress  ${parts.join(' | ')}`);
+        });
+      }
+      const result = await handle.done.finally(() => metrics?.close());
       if (flags.resultJson) await writeFile(flags.resultJson, `${JSON.stringify(result, null, 2)}\n`);
       if (result.handover) {
         const h = result.handover;
