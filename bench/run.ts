@@ -7,6 +7,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   throughput: () => import('./throughput.ts'),
   checkpoint: () => import('./checkpoint.ts'),
   backpressure: () => import('./backpressure.ts'),
+  restore: () => import('./restore.ts'),
   handover: () => import('./handover.ts'),
   micro: () => import('./micro.ts'),
 };

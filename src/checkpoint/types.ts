@@ -17,6 +17,12 @@ export interface ChunkRef {
 export interface KeyGroupChain {
   readonly range: KeyGroupRange;
   readonly chain: readonly ChunkRef[];
+  /**
+   * The chain got a new base at this checkpoint (materialization). A reader holding exactly the
+   * chain `from` (chunk ids) reaches the same state by applying `delta` instead of the new base:
+   * a handover following the job never reloads a range because of a materialization.
+   */
+  readonly rebased?: { readonly from: readonly string[]; readonly delta: readonly ChunkRef[] };
 }
 
 /** Everything one operator saved in a checkpoint. */

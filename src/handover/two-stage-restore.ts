@@ -58,6 +58,7 @@ export class TwoStageRestore implements StartSequence {
       waitMs: 0,
       followedCheckpoints: 0,
       followBytes: 0,
+      rangesReloaded: 0,
       stage2Ms: 0,
       stage2Bytes: 0,
       targetReadyBeforeJob: false,
@@ -139,6 +140,7 @@ export class TwoStageRestore implements StartSequence {
         followed = entry.id;
         this.m.followedCheckpoints++;
         this.m.followBytes += applied.bytes;
+        this.m.rangesReloaded += applied.reloads;
         this.report('followed', entry.id);
       }
       if (watch.phase === 'ready') {
@@ -166,6 +168,7 @@ export class TwoStageRestore implements StartSequence {
     if (startFrom) {
       const remaining = await control.follow(startFrom);
       this.m.stage2Bytes = remaining.bytes;
+      this.m.rangesReloaded += remaining.reloads;
     }
     await control.restore(startFrom);
     this.m.stage2Ms = Date.now() - stage2Start;

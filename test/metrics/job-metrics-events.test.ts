@@ -36,6 +36,7 @@ const handover: HandoverMetrics = {
   waitMs: 2_000,
   followedCheckpoints: 3,
   followBytes: 3_000,
+  rangesReloaded: 0,
   stage2Ms: 40,
   stage2Bytes: 500,
   targetReadyBeforeJob: false,

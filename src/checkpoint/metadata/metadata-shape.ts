@@ -55,7 +55,16 @@ function chainProblem(path: string, chain: unknown, maxParallelism: number): Pro
     check(`${path}.range.end`, Number.isSafeInteger(end) && (end as number) >= (start as number) - 1 && (end as number) < maxParallelism, `an integer in [start - 1, ${maxParallelism})`, end);
   if (problem !== undefined) return problem;
   if (!Array.isArray(chain.chain)) return check(`${path}.chain`, false, 'an array', chain.chain);
-  return firstProblem(chain.chain, (chunk, i) => chunkProblem(`${path}.chain[${i}]`, chunk, i));
+  const rebased = chain.rebased;
+  return (
+    firstProblem(chain.chain, (chunk, i) => chunkProblem(`${path}.chain[${i}]`, chunk, i)) ??
+    (rebased === undefined
+      ? undefined
+      : !isRecord(rebased) || !Array.isArray(rebased.from) || !Array.isArray(rebased.delta)
+        ? check(`${path}.rebased`, false, '{ from: chunk ids, delta: chunk references }', rebased)
+        : (firstProblem(rebased.from, (id, i) => check(`${path}.rebased.from[${i}]`, typeof id === 'string' && isValidChunkId(id), 'a chunk id', id)) ??
+          firstProblem(rebased.delta, (chunk, i) => chunkProblem(`${path}.rebased.delta[${i}]`, chunk, i + 1))))
+  );
 }
 
 function operatorProblem(path: string, op: unknown, maxParallelism: number, uids: Set<string>): Problem {

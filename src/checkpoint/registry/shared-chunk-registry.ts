@@ -80,7 +80,12 @@ export class SharedChunkRegistry {
  */
 export function chunkIdsOf(meta: CheckpointMetadata): string[] {
   const ids = new Set<string>();
-  for (const op of meta.operators) for (const chain of op.keyed) for (const chunk of chain.chain) ids.add(chunk.id);
+  for (const op of meta.operators) {
+    for (const chain of op.keyed) {
+      for (const chunk of chain.chain) ids.add(chunk.id);
+      for (const chunk of chain.rebased?.delta ?? []) ids.add(chunk.id);
+    }
+  }
   // Continuous spilling: segments of in-flight input are shared chunks too.
   for (const ref of meta.channelState ?? []) for (const id of ref.segments ?? []) ids.add(id);
   return [...ids].sort();

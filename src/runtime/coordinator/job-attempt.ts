@@ -15,7 +15,7 @@ import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
 import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
 import type { JobHandle, OperatorProgress } from './job-handle.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
-import type { AttemptRestoreControl, ReferenceDataLoader, StartSequence } from './start-sequence.ts';
+import type { AttemptRestoreControl, FollowResult, ReferenceDataLoader, StartSequence } from './start-sequence.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 /** An error as a worker can revive it (name, message, stack; a BatonError keeps its message). */
@@ -73,7 +73,7 @@ export class JobAttempt {
   private driver: CheckpointDriver | undefined;
   private stopping: { mode: StopMode; id: number } | undefined;
   private stopRequest: 'suspend' | 'terminate' | undefined;
-  private followWaiter: { id: number; arrived: Set<number>; chunks: number; bytes: number; resolve: (r: { chunks: number; bytes: number }) => void } | undefined;
+  private followWaiter: { id: number; arrived: Set<number>; chunks: number; bytes: number; reloads: number; resolve: (r: FollowResult) => void } | undefined;
   private resolveFirstRecord!: (at: number) => void;
   private readonly firstRecord = new Promise<number>((resolve) => {
     this.resolveFirstRecord = resolve;
@@ -262,24 +262,25 @@ export class JobAttempt {
   }
 
   /** Every worker brings its keyed state to `metadata`'s (only new chunks are downloaded). */
-  private followCheckpoint(metadata: CheckpointMetadata): Promise<{ chunks: number; bytes: number }> {
+  private followCheckpoint(metadata: CheckpointMetadata): Promise<FollowResult> {
     const restores = this.planWorkerRestores(metadata);
-    const done = new Promise<{ chunks: number; bytes: number }>((resolve) => {
-      this.followWaiter = { id: metadata.checkpointId, arrived: new Set(), chunks: 0, bytes: 0, resolve };
+    const done = new Promise<FollowResult>((resolve) => {
+      this.followWaiter = { id: metadata.checkpointId, arrived: new Set(), chunks: 0, bytes: 0, reloads: 0, resolve };
     });
     this.controls.forEach((port, i) => this.send(port, { type: 'follow', restore: restores[i] }));
     return Promise.race([done, this.failed]);
   }
 
-  private onFollowed(workerIndex: number, event: { checkpointId: number; chunks: number; bytes: number }): void {
+  private onFollowed(workerIndex: number, event: { checkpointId: number; chunks: number; bytes: number; reloads: number }): void {
     const waiter = this.followWaiter;
     if (!waiter || waiter.id !== event.checkpointId) return;
     waiter.arrived.add(workerIndex);
     waiter.chunks += event.chunks;
     waiter.bytes += event.bytes;
+    waiter.reloads += event.reloads;
     if (waiter.arrived.size < this.ctx.plan.workers) return;
     this.followWaiter = undefined;
-    waiter.resolve({ chunks: waiter.chunks, bytes: waiter.bytes });
+    waiter.resolve({ chunks: waiter.chunks, bytes: waiter.bytes, reloads: waiter.reloads });
   }
 
   /** A hook asked for reference data: loaded once (the loader dedupes), the same buffer to every worker. */

@@ -12,6 +12,13 @@ export interface ReferenceDataProgressEvent {
   readonly totalBytes: number;
 }
 
+/** What following one checkpoint downloaded, and how many key-group ranges had to be reloaded from a base. */
+export interface FollowResult {
+  readonly chunks: number;
+  readonly bytes: number;
+  readonly reloads: number;
+}
+
 /** The attempt's side of a start sequence: restore primitives and signals, with the I/O behind them. */
 export interface AttemptRestoreControl {
   readonly jobId: string;
@@ -21,7 +28,7 @@ export interface AttemptRestoreControl {
    * Brings every worker's keyed state to `metadata`'s, downloading only chunks not applied
    * before (stage 1 and following). Resolves with what was downloaded.
    */
-  follow(metadata: CheckpointMetadata): Promise<{ readonly chunks: number; readonly bytes: number }>;
+  follow(metadata: CheckpointMetadata): Promise<FollowResult>;
   /** Stage 2: keyed state incrementally, then operator state, source offsets and channel state. */
   restore(metadata: CheckpointMetadata | undefined): Promise<void>;
   /** RESTORING → WAITING_FOR_START_SIGNAL. */
@@ -67,6 +74,8 @@ export interface HandoverMetrics {
   readonly waitMs: number;
   readonly followedCheckpoints: number;
   readonly followBytes: number;
+  /** Key-group ranges following or stage 2 had to reload from a new base (0 when every materialization came with its delta). */
+  readonly rangesReloaded: number;
   /** Stage 2: the remaining delta(s), operator state, offsets, channel state. */
   readonly stage2Ms: number;
   readonly stage2Bytes: number;

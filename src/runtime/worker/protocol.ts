@@ -97,7 +97,7 @@ export type WorkerEvent =
   | { readonly type: 'ready'; readonly threadId: number }
   | { readonly type: 'hooks-done'; readonly hookMs: Readonly<Record<string, number>> }
   | { readonly type: 'restored' }
-  | { readonly type: 'followed'; readonly checkpointId: number; readonly chunks: number; readonly bytes: number }
+  | { readonly type: 'followed'; readonly checkpointId: number; readonly chunks: number; readonly bytes: number; readonly reloads: number }
   /** The first record this worker processed after the start signal. */
   | { readonly type: 'first-record'; readonly at: number }
   /** A pre-state-load hook asked for reference data: the coordinator loads it once for all workers. */

@@ -52,6 +52,19 @@ interface StoredChannelState {
   readonly output: RestoredChannelState['output'];
 }
 
+/** One chunk to upload: part of the chain (`chain`), or the delta stored next to a new base (`rebase`). */
+interface Upload {
+  readonly key: string;
+  readonly uid: string;
+  readonly range: KeyGroupRange;
+  readonly chunk: StateChunk;
+  readonly id: string;
+  readonly replaces: boolean;
+  readonly role: 'chain' | 'rebase';
+  /** With `rebase`: the chain the delta applies to. */
+  readonly from?: readonly string[];
+}
+
 export interface CheckpointSink {
   ack(id: number, task: string, ack: SubtaskAck): void;
   decline(id: number, task: string, reason: string): void;
@@ -64,6 +77,9 @@ export class WorkerCheckpoints {
   private readonly broken = new Set<string>();
   /** Chains with an upload in flight: a snapshot taken meanwhile cannot build on it. */
   private readonly uploading = new Set<string>();
+  private readonly stopCheckpoints = new Set<number>();
+  /** Per `checkpoint/chain key`: the delta stored alongside a new base (see KeyGroupChain.rebased). */
+  private readonly rebasedKeys = new Map<string, { from: readonly string[]; delta: ChunkRef[] }>();
   /** Handover: the chunk ids applied so far per (operator, chain range) of the job being followed. */
   private readonly followed = new Map<string, string[]>();
   /** Continuous spilling: the in-flight log of each subtask with inputs. */
@@ -76,6 +92,14 @@ export class WorkerCheckpoints {
     private readonly policy: MaterializationPolicy = DEFAULT_MATERIALIZATION,
     private readonly spill?: SpillSettings,
   ) {}
+
+  /**
+   * Checkpoint `id` ends the job (a stop-with-checkpoint, e.g. a handover's target): it is on the
+   * critical path of the cutover, so it writes deltas only, never a new base.
+   */
+  noteStopCheckpoint(id: number): void {
+    this.stopCheckpoints.add(id);
+  }
 
   /** Continuous spilling: the log persisting `subtask`'s input as it arrives (none when spilling at the barrier). */
   createInFlightLog(subtask: Subtask): InFlightSpillLog | undefined {
@@ -98,7 +122,7 @@ export class WorkerCheckpoints {
   onSnapshot(subtask: Subtask, checkpointId: number, parts: SubtaskSnapshotParts): void {
     const started = performance.now();
     const task = `${subtask.task.id}/${subtask.subtaskIndex}`;
-    const uploads: Array<{ key: string; uid: string; range: KeyGroupRange; chunk: StateChunk; id: string; replaces: boolean }> = [];
+    const uploads: Upload[] = [];
     const operators: Array<{ uid: string; state: unknown; keyed: KeyGroupChain[] }> = [];
     for (const part of parts.operators) {
       const keyed: KeyGroupChain[] = [];
@@ -108,15 +132,22 @@ export class WorkerCheckpoints {
         const range = backend.keyGroupRange;
         const key = chainKey(part.uid, range);
         const chain = this.chains.get(key);
-        const base = backend.alwaysBase === true || this.broken.has(key) || this.uploading.has(key) || needsNewBase(chain, this.policy);
+        const clean = chain !== undefined && chain.length > 0 && backend.alwaysBase !== true && !this.broken.has(key) && !this.uploading.has(key);
+        const base = !clean || (needsNewBase(chain, this.policy) && !this.stopCheckpoints.has(checkpointId));
         // A delta is always taken: it clears the backend's record of what changed.
         const delta = backend.snapshotDelta();
         const chunks = base ? [backend.snapshotBase()] : delta;
-        if (chunks.length > 0) this.uploading.add(key);
-        for (const chunk of chunks) {
+        // A materialization of a clean chain also stores the delta since its last checkpoint, so a
+        // follower at that chain applies the delta instead of loading the new base.
+        const rebase = base && clean ? { from: chain.map((r) => r.id), delta } : undefined;
+        if (chunks.length > 0 || rebase) this.uploading.add(key);
+        const upload = (chunk: StateChunk, role: Upload['role']) => {
           const id = `${sanitize(part.uid)}-${range.start}-${range.end}-${checkpointId}-${chunk.kind}-${randomBytes(4).toString('hex')}`;
-          uploads.push({ key, uid: part.uid, range, chunk, id, replaces: base });
-        }
+          uploads.push({ key, uid: part.uid, range, chunk, id, replaces: base, role, from: rebase?.from });
+        };
+        for (const chunk of chunks) upload(chunk, 'chain');
+        for (const chunk of rebase?.delta ?? []) upload(chunk, 'rebase');
+        if (rebase && rebase.delta.length === 0) this.rebasedKeys.set(`${checkpointId}/${key}`, { from: rebase.from, delta: [] });
         keyed.push({ range, chain: [] });
       }
       operators.push({ uid: part.uid, state: part.state, keyed });
@@ -131,7 +162,7 @@ export class WorkerCheckpoints {
     task: string,
     subtask: Subtask,
     operators: Array<{ uid: string; state: unknown; keyed: KeyGroupChain[] }>,
-    uploads: Array<{ key: string; uid: string; range: KeyGroupRange; chunk: StateChunk; id: string; replaces: boolean }>,
+    uploads: Upload[],
     syncMs: number,
     alignment: { unaligned: boolean; alignmentMs: number; lastRecordAt: number },
     channelState?: Promise<ChannelStateData>,
@@ -178,11 +209,17 @@ export class WorkerCheckpoints {
         }),
       );
       for (const r of refs) {
+        if (r.role === 'rebase') {
+          const entry = this.rebasedKeys.get(`${checkpointId}/${r.key}`) ?? { from: r.from ?? [], delta: [] };
+          this.rebasedKeys.set(`${checkpointId}/${r.key}`, { from: entry.from, delta: [...entry.delta, r.ref] });
+          continue;
+        }
         this.chains.set(r.key, r.replaces ? [r.ref] : [...(this.chains.get(r.key) ?? []), r.ref]);
         this.broken.delete(r.key);
       }
     } catch (error) {
       if (log && floorSeq !== undefined) void log.release(checkpointId, floorSeq).catch(() => undefined);
+      for (const u of uploads) this.rebasedKeys.delete(`${checkpointId}/${u.key}`);
       for (const u of uploads) this.broken.add(u.key);
       for (const u of uploads) this.uploading.delete(u.key);
       this.out.decline(checkpointId, task, `state upload failed: ${(error as Error).message ?? String(error)}`);
@@ -192,8 +229,14 @@ export class WorkerCheckpoints {
     // Segments older than this checkpoint's floor that it did not refer to can go now.
     if (log && floorSeq !== undefined) void log.release(checkpointId, floorSeq).catch(() => undefined);
     for (const op of operators) {
-      op.keyed = op.keyed.map((k) => ({ range: k.range, chain: [...(this.chains.get(chainKey(op.uid, k.range)) ?? [])] }));
+      op.keyed = op.keyed.map((k) => {
+        const key = chainKey(op.uid, k.range);
+        const rebased = this.rebasedKeys.get(`${checkpointId}/${key}`);
+        this.rebasedKeys.delete(`${checkpointId}/${key}`);
+        return { range: k.range, chain: [...(this.chains.get(key) ?? [])], ...(rebased ? { rebased } : {}) };
+      });
     }
+    this.stopCheckpoints.delete(checkpointId);
     this.out.ack(checkpointId, task, {
       taskId: subtask.task.id,
       subtaskIndex: subtask.subtaskIndex,
@@ -239,15 +282,19 @@ export class WorkerCheckpoints {
    * applying only the chunks not applied before. A chain that no longer starts with what was
    * applied (a materialization gave it a new base) reloads just its key-group range.
    */
-  async followKeyed(subtask: Subtask, uid: string, chains: readonly KeyGroupChain[]): Promise<{ chunks: number; bytes: number }> {
+  async followKeyed(subtask: Subtask, uid: string, chains: readonly KeyGroupChain[]): Promise<{ chunks: number; bytes: number; reloads: number }> {
     const backend = subtask.keyedStateOf(uid);
-    if (!backend || chains.length === 0) return { chunks: 0, bytes: 0 };
+    if (!backend || chains.length === 0) return { chunks: 0, bytes: 0, reloads: 0 };
     if (!isChunkedBackend(backend)) throw new Error(`keyed state of operator '${uid}' cannot be restored`);
     const steps = chains.map((c) => {
       const key = chainKey(uid, c.range);
       const applied = this.followed.get(key) ?? [];
       const extends_ = applied.length > 0 && applied.length <= c.chain.length && applied.every((id, i) => c.chain[i].id === id);
-      return { chain: c, key, todo: extends_ ? c.chain.slice(applied.length) : c.chain, replace: !extends_ };
+      // A new base written from exactly the chain we hold: its delta gets us there without a reload.
+      const from = c.rebased?.from;
+      const rebase = !extends_ && from !== undefined && applied.length > 0 && from.length === applied.length && from.every((id, i) => applied[i] === id);
+      const todo = extends_ ? c.chain.slice(applied.length) : rebase ? c.rebased!.delta : c.chain;
+      return { chain: c, key, todo, replace: !extends_ && !rebase, hadState: applied.length > 0 };
     });
     let bytes = 0;
     const downloaded = await Promise.all(
@@ -267,7 +314,9 @@ export class WorkerCheckpoints {
     });
     const same = chains.length === 1 && chains[0].range.start === backend.keyGroupRange.start && chains[0].range.end === backend.keyGroupRange.end;
     if (same) this.chains.set(chainKey(uid, backend.keyGroupRange), [...chains[0].chain]);
-    return { chunks: steps.reduce((a, s) => a + s.todo.length, 0), bytes };
+    // Ranges loaded from a base although something was applied before (the first load is not one).
+    const reloads = steps.filter((s) => s.replace && s.hadState).length;
+    return { chunks: steps.reduce((a, s) => a + s.todo.length, 0), bytes, reloads };
   }
 
   /** Downloads the chains (in parallel) and rebuilds the backend; the chains continue from here. */

@@ -109,14 +109,16 @@ class WorkerSession {
         this.constructSubtasks();
         let chunks = 0;
         let bytes = 0;
+        let reloads = 0;
         for (const op of command.restore.operators) {
           const subtask = this.subtaskOf(op.uid);
           if (!subtask || op.chains.length === 0) continue;
           const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains);
           chunks += applied.chunks;
           bytes += applied.bytes;
+          reloads += applied.reloads;
         }
-        this.post({ type: 'followed', checkpointId: command.restore.checkpointId, chunks, bytes });
+        this.post({ type: 'followed', checkpointId: command.restore.checkpointId, chunks, bytes, reloads });
         return;
       }
       case 'restore':
@@ -124,6 +126,7 @@ class WorkerSession {
         this.post({ type: 'restored' });
         return;
       case 'trigger-checkpoint':
+        if (command.stop) this.checkpoints?.noteStopCheckpoint(command.id);
         for (const subtask of this.subtasks) subtask.triggerCheckpoint({ id: command.id, stop: command.stop, at: command.at });
         return;
       case 'checkpoint-complete':
