@@ -7,8 +7,8 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   throughput: () => import('./throughput.ts'),
   checkpoint: () => import('./checkpoint.ts'),
   backpressure: () => import('./backpressure.ts'),
-  restore: () => import('./restore.ts'),
   handover: () => import('./handover.ts'),
+  restore: () => import('./restore.ts'),
   micro: () => import('./micro.ts'),
 };
 
