@@ -1,5 +1,7 @@
 // Bench entry (`npm run bench [-- <suite>...] [--quick]`): runs the named suites, or every registered suite when none is given.
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { writeReport } from './report/render-report.ts';
 import type { Suite } from './suite.ts';
 
 /** Registered suites, loaded lazily so one suite's imports cannot break another. */
@@ -40,6 +42,8 @@ async function main(): Promise<void> {
     const suite = await SUITES[name]();
     await suite.run({ quick: values.quick });
   }
+  const report = writeReport(new URL('./results/', import.meta.url));
+  console.log(`\nreport: ${fileURLToPath(report)}`);
 }
 
 main().catch((err: unknown) => {
