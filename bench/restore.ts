@@ -14,7 +14,7 @@ import { openStorage } from '../src/checkpoint/storage/open-storage.ts';
 import type { CheckpointStorage } from '../src/checkpoint/storage/types.ts';
 import type { ChunkRef, KeyGroupChain } from '../src/checkpoint/types.ts';
 import { LmdbKeyedStateBackend, openStateEnvironment } from '../src/state/lmdb/lmdb-keyed-state-backend.ts';
-import { type DeltaChunk, decodeChunk, encodeChunk } from '../src/state/snapshot/delta-chunk.ts';
+import { type ChunkEntries, type DeltaChunk, encodeChunk, readChunkEntries } from '../src/state/snapshot/delta-chunk.ts';
 import type { KeyGroupRange } from '../src/state/types.ts';
 import type { SuiteOptions } from './suite.ts';
 
@@ -295,8 +295,9 @@ const cpuSince = (start: { cpu: NodeJS.CpuUsage }) => {
   return (used.user + used.system) / 1000;
 };
 
-async function download(storage: CheckpointStorage, refs: readonly ChunkRef[]): Promise<DeltaChunk[]> {
-  return Promise.all(refs.map(async (ref) => decodeChunk(await storage.get(`shared/${ref.id}`), ref.id)));
+/** Downloads and validates chunks, as the worker does: located in their bytes, not decoded into entry objects. */
+async function download(storage: CheckpointStorage, refs: readonly ChunkRef[]): Promise<ChunkEntries[]> {
+  return Promise.all(refs.map(async (ref) => readChunkEntries(await storage.get(`shared/${ref.id}`), ref.id)));
 }
 
 /** Ends a timed phase (call it right after the last write) that started at `start` and had fetched everything at `fetched`. */
@@ -321,7 +322,7 @@ async function fullRestore(storage: CheckpointStorage, built: Built, scratch: st
     const started = startPhase();
     const downloaded = await Promise.all(chains.map((c) => download(storage, c.chain)));
     const fetched = performance.now();
-    target.backend.restore(downloaded.flat());
+    target.backend.restoreEncoded(downloaded.flat());
     const phase = phaseOf(
       built,
       chains.flatMap((c) => c.chain),
@@ -349,7 +350,7 @@ async function follow(storage: CheckpointStorage, backend: LmdbKeyedStateBackend
   const downloaded = await Promise.all(steps.map((step) => download(storage, step.todo)));
   const fetched = performance.now();
   steps.forEach((step, i) => {
-    if (step.todo.length > 0 || step.replace) backend.apply(downloaded[i], step.replace ? step.chain.range : undefined);
+    if (step.todo.length > 0 || step.replace) backend.restoreEncoded(downloaded[i], step.replace ? step.chain.range : null);
     applied.set(step.chain.range.start, step.chain.chain.map((r) => r.id));
   });
   return phaseOf(

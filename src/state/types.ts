@@ -1,3 +1,4 @@
+import type { ChunkEntries } from './snapshot/delta-chunk.ts';
 /** Keys that keyed state, key groups and timers understand: primitives with a stable hash. */
 export type KeyValue = string | number | bigint | boolean;
 
@@ -77,6 +78,11 @@ export interface ChunkedKeyedStateBackend extends KeyedStateBackend {
    * checkpoints); with `clear`, that key-group range is emptied first (its chain got a new base).
    */
   applyChunks(chunks: readonly StateChunk[], clear?: KeyGroupRange): void;
+  /**
+   * The fast path of both: straight from validated chunk bytes; `clear` is emptied first (null:
+   * apply on top). Backends without it get decoded chunks.
+   */
+  restoreEncoded?(chunks: readonly ChunkEntries[], clear: KeyGroupRange | null): void;
 }
 
 export function isChunkedBackend(backend: KeyedStateBackend): backend is ChunkedKeyedStateBackend {

@@ -4,6 +4,7 @@ import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { Packr } from 'msgpackr';
 import { sharedChunkKey } from '../../checkpoint/layout.ts';
 import type { ChannelStateRef, ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
+import { readChunkEntries } from '../../state/snapshot/delta-chunk.ts';
 import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/types.ts';
 import type { ChannelStateData, RestoredChannelState, Subtask, SubtaskSnapshotParts } from '../task/subtask.ts';
 import { decodeSpillSegment, InFlightSpillLog, type SpillSettings } from './in-flight-spill-log.ts';
@@ -303,13 +304,17 @@ export class WorkerCheckpoints {
           step.todo.map(async (ref) => {
             const data = await this.storage.get(`shared/${ref.id}`);
             bytes += data.length;
-            return this.codec.decode(data, ref.id);
+            return { data, id: ref.id };
           }),
         ),
       ),
     );
     steps.forEach((step, i) => {
-      if (step.todo.length > 0 || step.replace) backend.applyChunks(downloaded[i], step.replace ? step.chain.range : undefined);
+      if (step.todo.length > 0 || step.replace) {
+        const clear = step.replace ? step.chain.range : null;
+        if (backend.restoreEncoded) backend.restoreEncoded(downloaded[i].map((d) => readChunkEntries(d.data, d.id)), clear);
+        else backend.applyChunks(downloaded[i].map((d) => this.codec.decode(d.data, d.id)), clear ?? undefined);
+      }
       this.followed.set(step.key, step.chain.chain.map((r) => r.id));
     });
     const same = chains.length === 1 && chains[0].range.start === backend.keyGroupRange.start && chains[0].range.end === backend.keyGroupRange.end;
@@ -324,10 +329,10 @@ export class WorkerCheckpoints {
     const backend = subtask.keyedStateOf(uid);
     if (!backend || chains.length === 0) return;
     if (!isChunkedBackend(backend)) throw new Error(`keyed state of operator '${uid}' cannot be restored`);
-    const downloaded = await Promise.all(
-      chains.map((c) => Promise.all(c.chain.map(async (ref) => this.codec.decode(await this.storage.get(`shared/${ref.id}`), ref.id)))),
-    );
-    backend.restoreChunks(downloaded.flat());
+    const downloaded = await Promise.all(chains.map((c) => Promise.all(c.chain.map(async (ref) => ({ data: await this.storage.get(`shared/${ref.id}`), id: ref.id })))));
+    // Straight from the bytes where the backend can (LMDB): no decoded entry objects.
+    if (backend.restoreEncoded) backend.restoreEncoded(downloaded.flat().map((d) => readChunkEntries(d.data, d.id)), backend.keyGroupRange);
+    else backend.restoreChunks(downloaded.flat().map((d) => this.codec.decode(d.data, d.id)));
     // Continue the chain only when the range is unchanged; otherwise start from a new base.
     const same = chains.length === 1 && chains[0].range.start === backend.keyGroupRange.start && chains[0].range.end === backend.keyGroupRange.end;
     if (same) this.chains.set(chainKey(uid, backend.keyGroupRange), [...chains[0].chain]);

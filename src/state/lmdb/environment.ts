@@ -7,9 +7,14 @@ export const TABLE_START = '\xff\xff';
 
 /** Keys are binary strings: written into lmdb's key buffer without an intermediate Buffer. */
 const binaryStringKeys = {
-  writeKey(key: string, target: Buffer, start: number): number {
+  writeKey(key: string | Uint8Array, target: Buffer, start: number): number {
     // lmdb retries in a larger buffer on RangeError; Buffer#write would silently truncate.
     if (start + key.length > target.length) throw new RangeError('key does not fit the key buffer');
+    // A restore writes keys straight from chunk bytes, without building strings.
+    if (typeof key !== 'string') {
+      target.set(key, start);
+      return start + key.length;
+    }
     return start + target.write(key, start, 'latin1');
   },
   readKey(target: Buffer, start: number, end: number): string {

@@ -1,6 +1,6 @@
 // Restoring a backend's key-group range from base and delta chunks, remapping state ids by name.
 import type { Database } from 'lmdb';
-import type { DeltaChunk } from '../snapshot/delta-chunk.ts';
+import type { ChunkEntries, DeltaChunk } from '../snapshot/delta-chunk.ts';
 import type { KeyGroupRange, StateKind } from '../types.ts';
 import { TABLE_START } from './environment.ts';
 import { bytesToBinaryString, decodeStateTableRow, isStateTableKey, u16BinaryString } from './key-codec.ts';
@@ -86,4 +86,76 @@ function clearRange(db: Database<Bytes, string>, table: StateTable, { start, end
   // Collected first: deleting under an open cursor would disturb the scan.
   const keys = [...db.getKeys({ start: u16BinaryString(start), end: u16BinaryString(end + 1) })];
   for (const key of keys) db.removeSync(key);
+}
+
+/**
+ * Like {@link restoreChunks}, straight from validated chunk bytes ({@link ChunkEntries}): keys and
+ * values go to LMDB as views of the downloaded bytes, with no decoded entry objects and no key
+ * strings (a restore of millions of entries otherwise spends most of its time on those).
+ */
+export function restoreEncodedChunks(
+  db: Database<Bytes, string>,
+  table: StateTable,
+  keyGroupRange: KeyGroupRange,
+  chunks: readonly ChunkEntries[],
+  clear: KeyGroupRange | null,
+): void {
+  // Table rows (key group 0xFFFF) sort last: read them first, so a conflict throws before any write.
+  const rowsPerChunk = chunks.map((c) => {
+    const rows: Array<{ id: number; name: string; kind: StateKind }> = [];
+    for (let i = c.count - 1; i >= 0; i--) {
+      const key = c.bytes.subarray(c.keyStart[i], c.keyEnd[i]);
+      if (!isStateTableKey(key)) break;
+      if (c.valueStart[i] < 0) throw new Error('corrupt chunk: a state table row is a tombstone');
+      rows.push(decodeStateTableRow(key, c.bytes.subarray(c.valueStart[i], c.valueEnd[i])));
+    }
+    return rows;
+  });
+  const kinds = new Map<string, StateKind>();
+  for (const rows of rowsPerChunk) {
+    for (const { name, kind } of rows) {
+      const known = table.get(name)?.kind ?? kinds.get(name);
+      if (known !== undefined && known !== kind) {
+        throw new Error(`cannot restore state "${name}" as ${kind} state: it is registered as ${known} state`);
+      }
+      kinds.set(name, kind);
+    }
+  }
+  // Per chunk: its state id → ours (the same in the common case: then keys go in unchanged).
+  const remaps = rowsPerChunk.map((rows) => {
+    const remap = new Int32Array(0x10000).fill(-1);
+    for (const { id, name, kind } of rows) remap[id] = table.register(name, kind).id;
+    return remap;
+  });
+  const { start, end } = keyGroupRange;
+  db.transactionSync(() => {
+    if (clear) {
+      const from = Math.max(clear.start, start);
+      const to = Math.min(clear.end, end);
+      if (from <= to) clearRange(db, table, { start: from, end: to });
+    }
+    chunks.forEach((c, ci) => {
+      const remap = remaps[ci];
+      const bytes = c.bytes;
+      // Keys travel as byte views through the key encoder (see environment.ts); the cast is that.
+      const put = db.putSync.bind(db) as unknown as (key: Uint8Array, value: Uint8Array) => void;
+      const remove = db.removeSync.bind(db) as unknown as (key: Uint8Array) => void;
+      for (let i = 0; i < c.count; i++) {
+        const ks = c.keyStart[i];
+        const kg = (bytes[ks] << 8) | bytes[ks + 1];
+        if (kg < start || kg > end) continue; // another subtask's key group, or a table row
+        const id = (bytes[ks + 2] << 8) | bytes[ks + 3];
+        const ours = remap[id];
+        if (ours < 0) throw new Error(`corrupt chunk: entry of state id ${id} without a state table row`);
+        let key = bytes.subarray(ks, c.keyEnd[i]);
+        if (ours !== id) {
+          key = Uint8Array.from(key);
+          key[2] = ours >> 8;
+          key[3] = ours & 0xff;
+        }
+        if (c.valueStart[i] < 0) remove(key);
+        else put(key, bytes.subarray(c.valueStart[i], c.valueEnd[i]));
+      }
+    });
+  });
 }

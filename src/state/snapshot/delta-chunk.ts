@@ -122,14 +122,29 @@ export function encodeChunk(chunk: DeltaChunk): Uint8Array {
 }
 
 /**
- * Decodes and validates a chunk; `name` only labels errors. Keys and values of the result are
- * views into `bytes` (no copy), so keep `bytes` unchanged while the chunk is in use.
- * Throws {@link ChunkCorruptError} on any corruption.
+ * A validated chunk as offsets into its bytes, one typed-array slot per entry: no object per
+ * entry, so restoring millions of entries creates no long-lived garbage. `valueStart` is -1 for
+ * a tombstone.
+ */
+export interface ChunkEntries {
+  readonly kind: 'base' | 'delta';
+  readonly range: KeyGroupRange;
+  readonly bytes: Uint8Array;
+  readonly count: number;
+  readonly keyStart: Uint32Array;
+  readonly keyEnd: Uint32Array;
+  readonly valueStart: Int32Array;
+  readonly valueEnd: Uint32Array;
+}
+
+/**
+ * Validates a chunk and locates its entries (see {@link ChunkEntries}); `name` only labels
+ * errors. Throws {@link ChunkCorruptError} on any corruption.
  *
  * @example
- * const chunk = decodeChunk(await readFile(path), 'shared/7f3a');
+ * const c = readChunkEntries(bytes, 'shared/7f3a'); const firstKey = c.bytes.subarray(c.keyStart[0], c.keyEnd[0]);
  */
-export function decodeChunk(bytes: Uint8Array, name: string): DeltaChunk {
+export function readChunkEntries(bytes: Uint8Array, name: string): ChunkEntries {
   const corrupt = (reason: string): never => {
     throw new ChunkCorruptError(name, reason);
   };
@@ -152,7 +167,10 @@ export function decodeChunk(bytes: Uint8Array, name: string): DeltaChunk {
   const end = bytes.length;
   // Every entry takes at least 2 bytes, so a count beyond that is corrupt: refuse before allocating.
   if (count > (end - CHUNK_HEADER_BYTES - 8) / 2) corrupt(`entry count ${count} exceeds the payload`);
-  const entries: DeltaChunk['entries'] = new Array(count);
+  const keyStart = new Uint32Array(count);
+  const keyEnd = new Uint32Array(count);
+  const valueStart = new Int32Array(count);
+  const valueEnd = new Uint32Array(count);
   let pos = CHUNK_HEADER_BYTES + 8;
   const readVarint = (): number => {
     let n = 0;
@@ -169,19 +187,38 @@ export function decodeChunk(bytes: Uint8Array, name: string): DeltaChunk {
   for (let i = 0; i < count; i++) {
     const keyLength = readVarint();
     if (keyLength > end - pos) corrupt(`truncated key of entry ${i}`);
-    const key = bytes.subarray(pos, pos + keyLength);
+    keyStart[i] = pos;
     pos += keyLength;
+    keyEnd[i] = pos;
     const tag = readVarint();
     if (tag === 0) {
       if (kind === 'base') corrupt(`tombstone in a base chunk (entry ${i})`);
-      entries[i] = [key, null];
+      valueStart[i] = -1;
     } else {
       const valueLength = tag - 1;
       if (valueLength > end - pos) corrupt(`truncated value of entry ${i}`);
-      entries[i] = [key, bytes.subarray(pos, pos + valueLength)];
+      valueStart[i] = pos;
       pos += valueLength;
+      valueEnd[i] = pos;
     }
   }
   if (pos !== end) corrupt(`${end - pos} trailing bytes after ${count} entries`);
-  return { kind, range, entries };
+  return { kind, range, bytes, count, keyStart, keyEnd, valueStart, valueEnd };
+}
+
+/**
+ * Decodes and validates a chunk; `name` only labels errors. Keys and values of the result are
+ * views into `bytes` (no copy), so keep `bytes` unchanged while the chunk is in use.
+ * Throws {@link ChunkCorruptError} on any corruption.
+ *
+ * @example
+ * const chunk = decodeChunk(await readFile(path), 'shared/7f3a');
+ */
+export function decodeChunk(bytes: Uint8Array, name: string): DeltaChunk {
+  const c = readChunkEntries(bytes, name);
+  const entries: DeltaChunk['entries'] = new Array(c.count);
+  for (let i = 0; i < c.count; i++) {
+    entries[i] = [bytes.subarray(c.keyStart[i], c.keyEnd[i]), c.valueStart[i] < 0 ? null : bytes.subarray(c.valueStart[i], c.valueEnd[i])];
+  }
+  return { kind: c.kind, range: c.range, entries };
 }

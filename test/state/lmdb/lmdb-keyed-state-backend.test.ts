@@ -12,7 +12,7 @@ import {
   type LmdbKeyedStateBackendOptions,
   openStateEnvironment,
 } from '../../../src/state/lmdb/lmdb-keyed-state-backend.ts';
-import { decodeChunk, type DeltaChunk, encodeChunk } from '../../../src/state/snapshot/delta-chunk.ts';
+import { decodeChunk, type DeltaChunk, encodeChunk, readChunkEntries } from '../../../src/state/snapshot/delta-chunk.ts';
 import type { KeyGroupRange, KeyValue } from '../../../src/state/types.ts';
 
 const packr = new Packr({ moreTypes: true, useBigIntExtension: true });
@@ -401,6 +401,34 @@ describe('LmdbKeyedStateBackend restore', () => {
     expect(follower.valueState<number>('value').value()).toBeUndefined();
     follower.setCurrentKey(`outside-${outside}`);
     expect(follower.valueState<number>('value').value()).toBe(9);
+  });
+
+  it('restores straight from chunk bytes like from decoded chunks, ids remapped by name, deltas on top', () => {
+    const random = rng(11);
+    const source = create({ keyGroupsPerChunk: 16 });
+    const model = new Model();
+    randomOps(source, model, random, 900);
+    const chains = new Chains();
+    chains.addSnapshot(source);
+    for (const range of source.chunkRanges) chains.materialize(source, range);
+    randomOps(source, model, random, 300);
+    chains.addSnapshot(source);
+    const encoded = chains.all().map((c, i) => readChunkEntries(encodeChunk(c), `chunk-${i}`));
+    // A backend that registered another state first: every id of the chunks must be remapped.
+    const target = create({ keyGroupsPerChunk: 16 });
+    target.setCurrentKey('x');
+    target.listState<number>('registered-first').add(1);
+    target.snapshot();
+    target.restoreEncoded(encoded);
+    expectMatches(target, model);
+    const plain = create({ keyGroupsPerChunk: 16 });
+    plain.restore(chains.all());
+    expectMatches(plain, model);
+    // Applied on top (null: nothing cleared): a further delta moves it along.
+    randomOps(source, model, random, 200);
+    const next = source.snapshot().chunks.map((c, i) => readChunkEntries(encodeChunk(c.chunk), `next-${i}`));
+    target.restoreEncoded(next, null);
+    expectMatches(target, model);
   });
 
   it('keeps writing correctly after a restore, with deltas relative to it', () => {
