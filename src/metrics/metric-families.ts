@@ -24,6 +24,7 @@ export interface JobMetricFamilies {
   readonly handoverStage: Gauge<JobLabel | 'stage'>;
   readonly handoverBytes: Gauge<JobLabel | 'stage'>;
   readonly handoverFollowed: Gauge<JobLabel>;
+  readonly handoverRangesReloaded: Gauge<JobLabel>;
   readonly handoverTarget: Gauge<JobLabel>;
   readonly handoverDowntime: Gauge<JobLabel>;
   readonly referenceDataLoaded: Gauge<JobLabel | 'uri'>;
@@ -76,6 +77,7 @@ export function jobMetricFamilies(registry: Registry): JobMetricFamilies {
     handoverStage: gauge('baton_handover_stage_seconds', 'Handover (deployment B): time of each stage (hook, stage1, wait, stage2)', ['job', 'stage']),
     handoverBytes: gauge('baton_handover_bytes', 'Handover (deployment B): state bytes downloaded per stage (stage1, follow, stage2)', ['job', 'stage']),
     handoverFollowed: gauge('baton_handover_followed_checkpoints', "Handover (deployment B): checkpoints of the running job applied while waiting", job),
+    handoverRangesReloaded: gauge('baton_handover_ranges_reloaded', 'Handover (deployment B): key-group ranges reloaded from a new base instead of applying a delta', job),
     handoverTarget: gauge('baton_handover_target_checkpoint', 'Handover (deployment B): the checkpoint taken over at', job),
     handoverDowntime: gauge('baton_handover_downtime_seconds', "Handover (deployment B): from the old deployment's last record to this one's first", job),
     referenceDataLoaded: gauge('baton_reference_data_loaded_bytes', 'Reference data loaded for pre-state-load hooks, per URI', ['job', 'uri']),

@@ -41,6 +41,7 @@ export function recordHandover(m: JobMetricFamilies, job: string, h: HandoverMet
   m.handoverBytes.set({ job, stage: 'follow' }, h.followBytes);
   m.handoverBytes.set({ job, stage: 'stage2' }, h.stage2Bytes);
   m.handoverFollowed.set({ job }, h.followedCheckpoints);
+  m.handoverRangesReloaded.set({ job }, h.rangesReloaded);
   m.handoverTarget.set({ job }, h.targetCheckpoint);
   if (h.downtimeMs !== undefined) m.handoverDowntime.set({ job }, h.downtimeMs / 1000);
 }

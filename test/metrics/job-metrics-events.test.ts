@@ -36,7 +36,7 @@ const handover: HandoverMetrics = {
   waitMs: 2_000,
   followedCheckpoints: 3,
   followBytes: 3_000,
-  rangesReloaded: 0,
+  rangesReloaded: 2,
   stage2Ms: 40,
   stage2Bytes: 500,
   targetReadyBeforeJob: false,
@@ -107,6 +107,7 @@ describe('attachJobMetrics (events)', () => {
     expect(await t.read('baton_handover_stage_seconds', { stage: 'stage2' })).toBe(0.04);
     expect(await t.read('baton_handover_bytes', { stage: 'follow' })).toBe(3_000);
     expect(await t.read('baton_handover_followed_checkpoints')).toBe(3);
+    expect(await t.read('baton_handover_ranges_reloaded')).toBe(2);
     expect(await t.read('baton_handover_target_checkpoint')).toBe(8);
     expect(await t.read('baton_handover_downtime_seconds')).toBe(0.12);
   });
