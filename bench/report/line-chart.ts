@@ -23,7 +23,7 @@ export function lineChartSvg(series: readonly LineSeries[], options: LineChartOp
   const height = options.height ?? 320;
   const pad = { left: 64, right: 160, top: 36, bottom: 44 };
   const all = series.flatMap((s) => s.points);
-  if (all.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="40"><text x="8" y="24">${escapeXml(options.title)}: no data</text></svg>`;
+  if (all.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="40" role="img"><title>${escapeXml(options.title)}</title><text x="8" y="24">${escapeXml(options.title)}: no data</text></svg>`;
   const fx = (x: number) => (options.logX ? Math.log10(Math.max(x, 1e-9)) : x);
   const xs = all.map(([x]) => fx(x));
   const minX = Math.min(...xs);
@@ -54,7 +54,7 @@ export function lineChartSvg(series: readonly LineSeries[], options: LineChartOp
     parts.push(`<rect x="${width - pad.right + 12}" y="${ly - 9}" width="10" height="10" fill="${color}"/>`);
     parts.push(`<text x="${width - pad.right + 28}" y="${ly}" font-size="11">${escapeXml(s.name)}</text>`);
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="sans-serif">${parts.join('')}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="sans-serif" role="img"><title>${escapeXml(options.title)}</title>${parts.join('')}</svg>`;
 }
 
 function formatNumber(n: number): string {
