@@ -52,9 +52,9 @@ function settings(quick: boolean): Settings {
     parallelism: 2,
     tailMs: quick ? 600 : 1_500,
     pollMs: 50,
-    // Flink materializes changelog state every 10 min by default; 10 deltas at 250 ms would re-upload the whole
-    // state every 2.5 s, and a target that happens to be such a base makes stage 2 reload everything.
-    maxDeltas: 1_000,
+    // The runtime default (a new base after 10 deltas, i.e. every 2.5 s here): a stop checkpoint never
+    // materializes and a new base comes with its delta, so following and stage 2 stay incremental.
+    maxDeltas: 10,
   };
 }
 
