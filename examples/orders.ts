@@ -29,7 +29,7 @@ export function priceOf(prices: Int32Array, item: number): number {
 }
 
 /** Spend per customer so far, in keyed state; emits `order id,customer,spend`. */
-class CustomerSpend extends KeyedProcessFunction<number, Order, string> {
+export class CustomerSpend extends KeyedProcessFunction<number, Order, string> {
   private spend!: ValueState<number>;
   private prices!: Int32Array;
 

@@ -1,18 +1,7 @@
 // The handover benchmark's job: examples/orders.ts over a large key space. A warm-up pass touches every customer once
 // (unthrottled), so the keyed state holds `keys` entries before the steady, rate-limited order stream begins.
-import {
-  type Collector,
-  defineJob,
-  KeyedProcessFunction,
-  type KeyedProcessContext,
-  type KeyedRuntimeContext,
-  Sinks,
-  type Source,
-  type SourceReader,
-  type SourceSplit,
-  type ValueState,
-} from 'baton';
-import { type Order, order, priceOf } from '../../examples/orders.ts';
+import { defineJob, Sinks, type Source, type SourceReader, type SourceSplit } from 'baton';
+import { CustomerSpend, type Order, order } from '../../examples/orders.ts';
 
 /** Order n: the first `keys` orders go to customers 0..keys-1 in turn (the warm-up), the rest as in examples/orders.ts. */
 export function benchOrder(n: number, keys: number): Order {
@@ -20,7 +9,7 @@ export function benchOrder(n: number, keys: number): Order {
   return n <= keys ? { ...o, customer: n - 1 } : o;
 }
 
-/** The line the job commits for an order, given the customer's spend so far (the bench recomputes it with a plain loop). */
+/** The line the job (CustomerSpend of examples/orders.ts) commits for an order, given the customer's spend so far (the bench recomputes it with a plain loop). */
 export function orderLine(o: Order, spend: number): string {
   return `${o.id},${o.customer},${spend}`;
 }
@@ -109,27 +98,6 @@ function warmThenRate(to: number, warm: number, ratePerSec: number): Source<numb
     createSplits: () => [{ id: 'orders-0', offset: 1, end: to } satisfies WarmSplit],
     createReader: (split) => new WarmThenRateReader(split as WarmSplit, warm, ratePerSec),
   };
-}
-
-/** Spend per customer so far, in keyed state, priced from the reference data (first 64 int32). */
-class CustomerSpend extends KeyedProcessFunction<number, Order, string> {
-  private spend!: ValueState<number>;
-  private prices!: Int32Array;
-
-  constructor(private readonly priceList: string) {
-    super();
-  }
-
-  override open(ctx: KeyedRuntimeContext): void {
-    this.spend = ctx.valueState<number>('spend');
-    this.prices = new Int32Array(ctx.referenceData(this.priceList).buffer, 0, 64);
-  }
-
-  processElement(o: Order, _ctx: KeyedProcessContext<number>, out: Collector<string>): void {
-    const spend = (this.spend.value() ?? 0) + o.qty * priceOf(this.prices, o.item);
-    this.spend.update(spend);
-    out.collect(orderLine(o, spend));
-  }
 }
 
 export default defineJob((env) => {

@@ -1,5 +1,6 @@
 // Deployment B of a handover: stage 1 restore, following the running job's checkpoints, stage 2 at the target.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { metadataKey } from '../checkpoint/layout.ts';
 import { findLatestRestorable, listCheckpoints, readMetadata } from '../checkpoint/status/checkpoint-status.ts';
 import { clearStopRequest, handoverReportKey, writeStopRequest } from '../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../checkpoint/storage/types.ts';
@@ -8,6 +9,9 @@ import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../r
 import { HandoverTargetPassedError, HandoverTimeoutError } from './errors.ts';
 import { checkTargetNotStale, initialTargetWatch, newestCompletedOf, stepTargetWatch } from './watcher/index.ts';
 import type { TargetWatchState } from './watcher/types.ts';
+
+/** How often B checks the target's `_metadata` once every earlier checkpoint is applied (ms). */
+const TARGET_PROBE_MS = 5;
 
 /** `handover` options of runJob, resolved. */
 export interface HandoverOptions {
@@ -159,7 +163,10 @@ export class TwoStageRestore implements StartSequence {
         break;
       }
       first = false;
-      await Promise.race([sleep(this.options.pollMs), control.failed]);
+      // Next up is the target itself: its completion starts the blocking window, so probe just its
+      // `_metadata` every few ms (one cheap request) rather than waiting a whole listing interval.
+      if (followed >= watch.target - 1) await Promise.race([this.probeTarget(watch.target), control.failed]);
+      else await Promise.race([sleep(this.options.pollMs), control.failed]);
     }
     this.m.waitMs = Date.now() - waitStart;
 
@@ -193,6 +200,16 @@ export class TwoStageRestore implements StartSequence {
         await this.storage.put(handoverReportKey(id), report).catch(() => undefined);
       }
     });
+  }
+
+  /** Waits up to one poll interval, returning early once checkpoint `id` has its `_metadata`. */
+  private async probeTarget(id: number): Promise<void> {
+    const until = Date.now() + this.options.pollMs;
+    const every = Math.min(this.options.pollMs, TARGET_PROBE_MS);
+    while (Date.now() < until) {
+      if (await this.storage.exists(metadataKey(id))) return;
+      await sleep(every);
+    }
   }
 
   private report(phase: HandoverEvent['phase'], checkpointId?: number, detail?: string): void {

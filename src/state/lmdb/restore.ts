@@ -1,15 +1,16 @@
 // Restoring a backend's key-group range from base and delta chunks, remapping state ids by name.
 import type { Database } from 'lmdb';
-import type { ChunkEntries, DeltaChunk } from '../snapshot/delta-chunk.ts';
+import { type ChunkEntries, type DeltaChunk, encodeChunk, readChunkEntries } from '../snapshot/delta-chunk.ts';
 import type { KeyGroupRange, StateKind } from '../types.ts';
 import { TABLE_START } from './environment.ts';
-import { bytesToBinaryString, decodeStateTableRow, isStateTableKey, u16BinaryString } from './key-codec.ts';
-import type { Bytes, StateInfo } from './overlay.ts';
+import { decodeStateTableRow, isStateTableKey, u16BinaryString } from './key-codec.ts';
+import type { Bytes } from './overlay.ts';
 import type { StateTable } from './state-table.ts';
 
 /**
  * Replaces the LMDB content of `keyGroupRange` with what `chunks` rebuild (see
- * {@link LmdbKeyedStateBackend.restore}); the overlay is the caller's to reset.
+ * {@link LmdbKeyedStateBackend.restore}); the overlay is the caller's to reset. Decoded chunks
+ * take the encoded path: one implementation of the remapping and the writes.
  */
 export function restoreChunks(
   db: Database<Bytes, string>,
@@ -19,18 +20,16 @@ export function restoreChunks(
   /** Emptied first (within `keyGroupRange`); null applies the chunks on top of what is there. */
   clear: KeyGroupRange | null,
 ): void {
-  // Resolve every chunk's state table against ours first, so a conflict throws before any write.
-  const rowsPerChunk = chunks.map((chunk) => {
-    const rows: Array<{ id: number; name: string; kind: StateKind }> = [];
-    const entries = chunk.entries;
-    // Table rows (key group 0xFFFF) sort after every state entry.
-    for (let i = entries.length - 1; i >= 0 && isStateTableKey(entries[i][0]); i--) {
-      const value = entries[i][1];
-      if (value === null) throw new Error('corrupt chunk: a state table row is a tombstone');
-      rows.push(decodeStateTableRow(entries[i][0], value));
-    }
-    return rows;
-  });
+  const encoded = chunks.map((chunk, i) => readChunkEntries(encodeChunk(chunk), `chunk ${i}`));
+  restoreEncodedChunks(db, table, keyGroupRange, encoded, clear);
+}
+
+/**
+ * Checks the state table rows of every chunk against ours (a state restored as another kind
+ * throws before any write), registers them, and returns per chunk its state id → our id (-1:
+ * none); the same in the common case, so keys go in unchanged.
+ */
+function registerChunkRows(table: StateTable, rowsPerChunk: ReadonlyArray<ReadonlyArray<{ id: number; name: string; kind: StateKind }>>): Int32Array[] {
   const kinds = new Map<string, StateKind>();
   for (const rows of rowsPerChunk) {
     for (const { name, kind } of rows) {
@@ -41,34 +40,19 @@ export function restoreChunks(
       kinds.set(name, kind);
     }
   }
-  const remaps = rowsPerChunk.map((rows) => {
-    const remap = new Map<number, StateInfo>();
-    for (const { id, name, kind } of rows) remap.set(id, table.register(name, kind));
+  return rowsPerChunk.map((rows) => {
+    const remap = new Int32Array(0x10000).fill(-1);
+    for (const { id, name, kind } of rows) remap[id] = table.register(name, kind).id;
     return remap;
   });
+}
 
-  const { start, end } = keyGroupRange;
-  db.transactionSync(() => {
-    if (clear) {
-      const from = Math.max(clear.start, start);
-      const to = Math.min(clear.end, end);
-      if (from <= to) clearRange(db, table, { start: from, end: to });
-    }
-    chunks.forEach((chunk, c) => {
-      const remap = remaps[c];
-      for (const [key, value] of chunk.entries) {
-        const kg = (key[0] << 8) | key[1];
-        if (kg < start || kg > end) continue; // another subtask's key group, or a table row
-        const id = (key[2] << 8) | key[3];
-        const ours = remap.get(id);
-        if (ours === undefined) throw new Error(`corrupt chunk: entry of state id ${id} without a state table row`);
-        let k = bytesToBinaryString(key);
-        if (ours.id !== id) k = k.slice(0, 2) + ours.idChars + k.slice(4);
-        if (value === null) db.removeSync(k);
-        else db.putSync(k, value);
-      }
-    });
-  });
+/** Empties `clear` within `keyGroupRange` (null: nothing); must run inside a write transaction. */
+function clearWithin(db: Database<Bytes, string>, table: StateTable, keyGroupRange: KeyGroupRange, clear: KeyGroupRange | null): void {
+  if (!clear) return;
+  const from = Math.max(clear.start, keyGroupRange.start);
+  const to = Math.min(clear.end, keyGroupRange.end);
+  if (from <= to) clearRange(db, table, { start: from, end: to });
 }
 
 /** Removes a key-group range from LMDB; must run inside a write transaction. */
@@ -111,29 +95,10 @@ export function restoreEncodedChunks(
     }
     return rows;
   });
-  const kinds = new Map<string, StateKind>();
-  for (const rows of rowsPerChunk) {
-    for (const { name, kind } of rows) {
-      const known = table.get(name)?.kind ?? kinds.get(name);
-      if (known !== undefined && known !== kind) {
-        throw new Error(`cannot restore state "${name}" as ${kind} state: it is registered as ${known} state`);
-      }
-      kinds.set(name, kind);
-    }
-  }
-  // Per chunk: its state id → ours (the same in the common case: then keys go in unchanged).
-  const remaps = rowsPerChunk.map((rows) => {
-    const remap = new Int32Array(0x10000).fill(-1);
-    for (const { id, name, kind } of rows) remap[id] = table.register(name, kind).id;
-    return remap;
-  });
+  const remaps = registerChunkRows(table, rowsPerChunk);
   const { start, end } = keyGroupRange;
   db.transactionSync(() => {
-    if (clear) {
-      const from = Math.max(clear.start, start);
-      const to = Math.min(clear.end, end);
-      if (from <= to) clearRange(db, table, { start: from, end: to });
-    }
+    clearWithin(db, table, keyGroupRange, clear);
     chunks.forEach((c, ci) => {
       const remap = remaps[ci];
       const bytes = c.bytes;
