@@ -327,6 +327,16 @@ async function handover(s: Settings, setup: S3Setup, priceList: string, scratch:
       stage2_bytes: h.stage2Bytes,
       target_ready_before_job: h.targetReadyBeforeJob,
       a_stopped_at_checkpoint: ra.stoppedAtCheckpoint,
+      // Why A's target took as long as it did (trigger → completion, per task sync/async and bytes).
+      target_checkpoint_stats: targetCheckpoint
+        ? {
+            duration_ms: targetCheckpoint.durationMs,
+            state_bytes: targetCheckpoint.stateBytes,
+            slowest_task_async_ms: Math.max(0, ...targetCheckpoint.tasks.map((t) => t.asyncMs)),
+            slowest_task_sync_ms: Math.max(0, ...targetCheckpoint.tasks.map((t) => t.syncMs)),
+            last_record_to_trigger_ms: targetCheckpoint.triggeredAt - h.lastRecordAt,
+          }
+        : null,
       poll_ms: s.pollMs,
       /** The downtime, cut at the target completing (A's side) and B's stage 2. */
       downtime_breakdown: {

@@ -173,7 +173,8 @@ export class TwoStageRestore implements StartSequence {
     // Stage 2: the remaining delta, then operator state, source offsets and channel state.
     const stage2Start = Date.now();
     if (startFrom) {
-      const remaining = await control.follow(startFrom);
+      // The target's own delta: into memory (the state backends' overlays), stored by B's first checkpoint.
+      const remaining = await control.follow(startFrom, { overlay: true });
       this.m.stage2Bytes = remaining.bytes;
       this.m.rangesReloaded += remaining.reloads;
     }

@@ -83,6 +83,8 @@ export interface ChunkedKeyedStateBackend extends KeyedStateBackend {
    * apply on top). Backends without it get decoded chunks.
    */
   restoreEncoded?(chunks: readonly ChunkEntries[], clear: KeyGroupRange | null): void;
+  /** Deltas made visible in memory now and written to storage by the next snapshot (the blocking part of a handover). */
+  applyToOverlay?(chunks: readonly ChunkEntries[]): number;
 }
 
 export function isChunkedBackend(backend: KeyedStateBackend): backend is ChunkedKeyedStateBackend {

@@ -253,7 +253,7 @@ export class JobAttempt {
     return {
       jobId: handle.jobId,
       jobStorage,
-      follow: (metadata) => this.followCheckpoint(metadata),
+      follow: (metadata, options) => this.followCheckpoint(metadata, options?.overlay === true),
       restore: (metadata) => this.restoreWorkers(metadata, true),
       stateRestored: () => handle.transition({ type: 'state-restored' }),
       failed: this.failed,
@@ -262,12 +262,12 @@ export class JobAttempt {
   }
 
   /** Every worker brings its keyed state to `metadata`'s (only new chunks are downloaded). */
-  private followCheckpoint(metadata: CheckpointMetadata): Promise<FollowResult> {
+  private followCheckpoint(metadata: CheckpointMetadata, overlay: boolean): Promise<FollowResult> {
     const restores = this.planWorkerRestores(metadata);
     const done = new Promise<FollowResult>((resolve) => {
       this.followWaiter = { id: metadata.checkpointId, arrived: new Set(), chunks: 0, bytes: 0, reloads: 0, resolve };
     });
-    this.controls.forEach((port, i) => this.send(port, { type: 'follow', restore: restores[i] }));
+    this.controls.forEach((port, i) => this.send(port, { type: 'follow', restore: restores[i], overlay }));
     return Promise.race([done, this.failed]);
   }
 

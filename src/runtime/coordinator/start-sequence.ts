@@ -28,7 +28,7 @@ export interface AttemptRestoreControl {
    * Brings every worker's keyed state to `metadata`'s, downloading only chunks not applied
    * before (stage 1 and following). Resolves with what was downloaded.
    */
-  follow(metadata: CheckpointMetadata): Promise<FollowResult>;
+  follow(metadata: CheckpointMetadata, options?: { readonly overlay?: boolean }): Promise<FollowResult>;
   /** Stage 2: keyed state incrementally, then operator state, source offsets and channel state. */
   restore(metadata: CheckpointMetadata | undefined): Promise<void>;
   /** RESTORING → WAITING_FOR_START_SIGNAL. */

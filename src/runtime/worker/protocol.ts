@@ -73,7 +73,7 @@ export type CoordinatorCommand =
   /** Stage 2 of a handover (`incremental`): keyed state applies only what following did not. */
   | { readonly type: 'restore'; readonly restore?: WorkerRestore; readonly incremental?: boolean }
   /** Handover stage 1 and following: bring keyed state to this checkpoint's (nothing else). */
-  | { readonly type: 'follow'; readonly restore: WorkerRestore }
+  | { readonly type: 'follow'; readonly restore: WorkerRestore; readonly overlay?: boolean }
   /** Answer to a 'reference-data-request'. */
   | { readonly type: 'reference-data'; readonly requestId: number; readonly buffer?: SharedArrayBuffer; readonly error?: SerializedError }
   | { readonly type: 'start' }

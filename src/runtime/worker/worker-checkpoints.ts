@@ -283,7 +283,13 @@ export class WorkerCheckpoints {
    * applying only the chunks not applied before. A chain that no longer starts with what was
    * applied (a materialization gave it a new base) reloads just its key-group range.
    */
-  async followKeyed(subtask: Subtask, uid: string, chains: readonly KeyGroupChain[]): Promise<{ chunks: number; bytes: number; reloads: number }> {
+  async followKeyed(
+    subtask: Subtask,
+    uid: string,
+    chains: readonly KeyGroupChain[],
+    /** Stage 2: deltas go to the backend's overlay (visible now, stored by the next snapshot). */
+    options: { overlay?: boolean } = {},
+  ): Promise<{ chunks: number; bytes: number; reloads: number }> {
     const backend = subtask.keyedStateOf(uid);
     if (!backend || chains.length === 0) return { chunks: 0, bytes: 0, reloads: 0 };
     if (!isChunkedBackend(backend)) throw new Error(`keyed state of operator '${uid}' cannot be restored`);
@@ -312,7 +318,8 @@ export class WorkerCheckpoints {
     steps.forEach((step, i) => {
       if (step.todo.length > 0 || step.replace) {
         const clear = step.replace ? step.chain.range : null;
-        if (backend.restoreEncoded) backend.restoreEncoded(downloaded[i].map((d) => readChunkEntries(d.data, d.id)), clear);
+        if (options.overlay && !step.replace && backend.applyToOverlay) backend.applyToOverlay(downloaded[i].map((d) => readChunkEntries(d.data, d.id)));
+        else if (backend.restoreEncoded) backend.restoreEncoded(downloaded[i].map((d) => readChunkEntries(d.data, d.id)), clear);
         else backend.applyChunks(downloaded[i].map((d) => this.codec.decode(d.data, d.id)), clear ?? undefined);
       }
       this.followed.set(step.key, step.chain.chain.map((r) => r.id));

@@ -113,7 +113,7 @@ class WorkerSession {
         for (const op of command.restore.operators) {
           const subtask = this.subtaskOf(op.uid);
           if (!subtask || op.chains.length === 0) continue;
-          const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains);
+          const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains, { overlay: command.overlay === true });
           chunks += applied.chunks;
           bytes += applied.bytes;
           reloads += applied.reloads;
@@ -276,7 +276,7 @@ class WorkerSession {
         if (!subtask) return;
         if (op.chains.length > 0) {
           const checkpoints = this.requireCheckpoints();
-          if (incremental) await checkpoints.followKeyed(subtask, op.uid, op.chains);
+          if (incremental) await checkpoints.followKeyed(subtask, op.uid, op.chains, { overlay: true });
           else await checkpoints.restoreKeyed(subtask, op.uid, op.chains);
         }
         if (op.splits) subtask.restoredSplits = [...op.splits] as SourceSplit[];

@@ -8,6 +8,7 @@ import { encodeKeyBinary, MAX_KEY_BYTES, u16BinaryString } from './key-codec.ts'
 import { countLiveKeys, mergedMapEntries, storedMapKeys } from './merged-reads.ts';
 import type { Bytes, StateInfo } from './overlay.ts';
 import { type LmdbKeyedStateBackendOptions, validateOptions } from './options.ts';
+import { applyChunksToOverlay } from './overlay-restore.ts';
 import { restoreChunks, restoreEncodedChunks } from './restore.ts';
 import { type KeyedStateSnapshot, SnapshotWriter } from './snapshot-writer.ts';
 import { LmdbListState, LmdbMapState, LmdbValueState } from './state-handles.ts';
@@ -227,6 +228,19 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     this.checkOpen();
     restoreEncodedChunks(this.db, this.table, this.keyGroupRange, chunks, clear);
     this.writer.reset();
+  }
+
+  /**
+   * Applies delta chunks on top of the current state through the overlay: visible at once,
+   * written to LMDB by the next snapshot (see overlay-restore.ts). For the blocking part of a
+   * handover, whose cost should follow the delta, not the state.
+   *
+   * @example
+   * backend.applyToOverlay([readChunkEntries(bytes, id)]);
+   */
+  applyToOverlay(chunks: readonly ChunkEntries[]): number {
+    this.checkOpen();
+    return applyChunksToOverlay(this.table, this.keyGroupRange, chunks, () => this.addedOverlayEntry());
   }
 
   /**
