@@ -1,7 +1,7 @@
 // Deployment B of a handover: stage 1 restore, following the running job's checkpoints, stage 2 at the target.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { metadataKey } from '../checkpoint/layout.ts';
-import { findLatestRestorable, listCheckpoints, readMetadata } from '../checkpoint/status/checkpoint-status.ts';
+import { type CheckpointEntry, findLatestRestorable, listCheckpoints, readMetadata } from '../checkpoint/status/checkpoint-status.ts';
 import { clearStopRequest, handoverReportKey, writeStopRequest } from '../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../checkpoint/types.ts';
@@ -125,8 +125,10 @@ export class TwoStageRestore implements StartSequence {
     let watch: TargetWatchState = initialTargetWatch(this.options.targetCheckpoint, waitStart + this.options.timeoutMs);
     let first = true;
     let startFrom: CheckpointMetadata | undefined;
+    let probed = false;
     for (;;) {
-      const listing = await listCheckpoints(this.storage);
+      // A probe already saw the target complete: no need to list the whole directory first.
+      const listing: CheckpointEntry[] = probed ? [{ id: watch.target, status: 'COMPLETED' }] : await listCheckpoints(this.storage);
       const step = stepTargetWatch(watch, { type: 'observed', at: Date.now(), statuses: listing });
       watch = step.state;
       for (const action of step.actions) {
@@ -165,20 +167,18 @@ export class TwoStageRestore implements StartSequence {
       first = false;
       // Next up is the target itself: its completion starts the blocking window, so probe just its
       // `_metadata` every few ms (one cheap request) rather than waiting a whole listing interval.
-      if (followed >= watch.target - 1) await Promise.race([this.probeTarget(watch.target), control.failed]);
+      if (followed >= watch.target - 1) probed = await Promise.race([this.probeTarget(watch.target), control.failed]);
       else await Promise.race([sleep(this.options.pollMs), control.failed]);
     }
     this.m.waitMs = Date.now() - waitStart;
 
     // Stage 2: the remaining delta, then operator state, source offsets and channel state.
     const stage2Start = Date.now();
-    if (startFrom) {
-      // The target's own delta: into memory (the state backends' overlays), stored by B's first checkpoint.
-      const remaining = await control.follow(startFrom, { overlay: true });
-      this.m.stage2Bytes = remaining.bytes;
-      this.m.rangesReloaded += remaining.reloads;
-    }
-    await control.restore(startFrom);
+    // One round trip: the target's own delta into memory (the state backends' overlays, stored by
+    // B's first checkpoint), then operator state, source offsets and channel state.
+    const remaining = await control.restore(startFrom);
+    this.m.stage2Bytes = remaining.bytes;
+    this.m.rangesReloaded += remaining.reloads;
     this.m.stage2Ms = Date.now() - stage2Start;
     this.target = startFrom;
     this.m.lastRecordAt = startFrom?.lastRecordAt;
@@ -203,14 +203,15 @@ export class TwoStageRestore implements StartSequence {
     });
   }
 
-  /** Waits up to one poll interval, returning early once checkpoint `id` has its `_metadata`. */
-  private async probeTarget(id: number): Promise<void> {
+  /** Waits up to one poll interval; true as soon as checkpoint `id` has its `_metadata`. */
+  private async probeTarget(id: number): Promise<boolean> {
     const until = Date.now() + this.options.pollMs;
     const every = Math.min(this.options.pollMs, TARGET_PROBE_MS);
     while (Date.now() < until) {
-      if (await this.storage.exists(metadataKey(id))) return;
+      if (await this.storage.exists(metadataKey(id))) return true;
       await sleep(every);
     }
+    return false;
   }
 
   private report(phase: HandoverEvent['phase'], checkpointId?: number, detail?: string): void {

@@ -82,6 +82,8 @@ export class JobAttempt {
   /** Epoch ms of the first record any worker processed (undefined: none yet). */
   firstRecordAt: number | undefined;
   private readonly referenceUris = new Set<string>();
+  /** What the workers' current restore downloaded (handover stage 2). */
+  private restoreApplied: FollowResult = { chunks: 0, bytes: 0, reloads: 0 };
   restoredCheckpoint: number | undefined;
 
   constructor(private readonly ctx: AttemptContext) {
@@ -241,10 +243,12 @@ export class JobAttempt {
     void poll();
   }
 
-  private async restoreWorkers(metadata: CheckpointMetadata | undefined, incremental: boolean): Promise<void> {
+  private async restoreWorkers(metadata: CheckpointMetadata | undefined, incremental: boolean): Promise<FollowResult> {
     const restores = metadata ? this.planWorkerRestores(metadata) : undefined;
+    this.restoreApplied = { chunks: 0, bytes: 0, reloads: 0 };
     this.controls.forEach((port, i) => this.send(port, { type: 'restore', restore: restores?.[i], incremental }));
     await this.untilAll('restored');
+    return this.restoreApplied;
   }
 
   private restoreControl(): AttemptRestoreControl {
@@ -253,7 +257,7 @@ export class JobAttempt {
     return {
       jobId: handle.jobId,
       jobStorage,
-      follow: (metadata, options) => this.followCheckpoint(metadata, options?.overlay === true),
+      follow: (metadata) => this.followCheckpoint(metadata),
       restore: (metadata) => this.restoreWorkers(metadata, true),
       stateRestored: () => handle.transition({ type: 'state-restored' }),
       failed: this.failed,
@@ -262,12 +266,12 @@ export class JobAttempt {
   }
 
   /** Every worker brings its keyed state to `metadata`'s (only new chunks are downloaded). */
-  private followCheckpoint(metadata: CheckpointMetadata, overlay: boolean): Promise<FollowResult> {
+  private followCheckpoint(metadata: CheckpointMetadata): Promise<FollowResult> {
     const restores = this.planWorkerRestores(metadata);
     const done = new Promise<FollowResult>((resolve) => {
       this.followWaiter = { id: metadata.checkpointId, arrived: new Set(), chunks: 0, bytes: 0, reloads: 0, resolve };
     });
-    this.controls.forEach((port, i) => this.send(port, { type: 'follow', restore: restores[i], overlay }));
+    this.controls.forEach((port, i) => this.send(port, { type: 'follow', restore: restores[i] }));
     return Promise.race([done, this.failed]);
   }
 
@@ -370,7 +374,13 @@ export class JobAttempt {
   private onWorkerEvent(workerIndex: number, event: WorkerEvent): void {
     switch (event.type) {
       case 'ready':
+        this.arrive(event.type, workerIndex);
+        return;
       case 'restored':
+        if (event.applied) {
+          const sum = this.restoreApplied;
+          this.restoreApplied = { chunks: sum.chunks + event.applied.chunks, bytes: sum.bytes + event.applied.bytes, reloads: sum.reloads + event.applied.reloads };
+        }
         this.arrive(event.type, workerIndex);
         return;
       case 'followed':

@@ -28,9 +28,12 @@ export interface AttemptRestoreControl {
    * Brings every worker's keyed state to `metadata`'s, downloading only chunks not applied
    * before (stage 1 and following). Resolves with what was downloaded.
    */
-  follow(metadata: CheckpointMetadata, options?: { readonly overlay?: boolean }): Promise<FollowResult>;
-  /** Stage 2: keyed state incrementally, then operator state, source offsets and channel state. */
-  restore(metadata: CheckpointMetadata | undefined): Promise<void>;
+  follow(metadata: CheckpointMetadata): Promise<FollowResult>;
+  /**
+   * Stage 2: keyed state incrementally (what following did not apply goes to the backends'
+   * overlays), then operator state, source offsets and channel state.
+   */
+  restore(metadata: CheckpointMetadata | undefined): Promise<FollowResult>;
   /** RESTORING → WAITING_FOR_START_SIGNAL. */
   stateRestored(): void;
   /** Rejects once the attempt fails or is canceled: waits race it. */

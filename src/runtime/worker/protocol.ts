@@ -73,7 +73,7 @@ export type CoordinatorCommand =
   /** Stage 2 of a handover (`incremental`): keyed state applies only what following did not. */
   | { readonly type: 'restore'; readonly restore?: WorkerRestore; readonly incremental?: boolean }
   /** Handover stage 1 and following: bring keyed state to this checkpoint's (nothing else). */
-  | { readonly type: 'follow'; readonly restore: WorkerRestore; readonly overlay?: boolean }
+  | { readonly type: 'follow'; readonly restore: WorkerRestore }
   /** Answer to a 'reference-data-request'. */
   | { readonly type: 'reference-data'; readonly requestId: number; readonly buffer?: SharedArrayBuffer; readonly error?: SerializedError }
   | { readonly type: 'start' }
@@ -96,7 +96,8 @@ export interface SubtaskMetricsReport {
 export type WorkerEvent =
   | { readonly type: 'ready'; readonly threadId: number }
   | { readonly type: 'hooks-done'; readonly hookMs: Readonly<Record<string, number>> }
-  | { readonly type: 'restored' }
+  /** `applied`: what an incremental restore (handover stage 2) still had to download. */
+  | { readonly type: 'restored'; readonly applied?: { readonly chunks: number; readonly bytes: number; readonly reloads: number } }
   | { readonly type: 'followed'; readonly checkpointId: number; readonly chunks: number; readonly bytes: number; readonly reloads: number }
   /** The first record this worker processed after the start signal. */
   | { readonly type: 'first-record'; readonly at: number }

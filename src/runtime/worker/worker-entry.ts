@@ -113,7 +113,7 @@ class WorkerSession {
         for (const op of command.restore.operators) {
           const subtask = this.subtaskOf(op.uid);
           if (!subtask || op.chains.length === 0) continue;
-          const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains, { overlay: command.overlay === true });
+          const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains);
           chunks += applied.chunks;
           bytes += applied.bytes;
           reloads += applied.reloads;
@@ -121,10 +121,11 @@ class WorkerSession {
         this.post({ type: 'followed', checkpointId: command.restore.checkpointId, chunks, bytes, reloads });
         return;
       }
-      case 'restore':
-        await this.createSubtasks(command.restore, command.incremental === true);
-        this.post({ type: 'restored' });
+      case 'restore': {
+        const applied = await this.createSubtasks(command.restore, command.incremental === true);
+        this.post({ type: 'restored', applied });
         return;
+      }
       case 'trigger-checkpoint':
         if (command.stop) this.checkpoints?.noteStopCheckpoint(command.id);
         for (const subtask of this.subtasks) subtask.triggerCheckpoint({ id: command.id, stop: command.stop, at: command.at });
@@ -218,7 +219,7 @@ class WorkerSession {
     }
   }
 
-  private async createSubtasks(restore: WorkerRestore | undefined, incremental: boolean): Promise<void> {
+  private async createSubtasks(restore: WorkerRestore | undefined, incremental: boolean): Promise<{ chunks: number; bytes: number; reloads: number }> {
     const { plan, workerIndex } = this.payload;
     const encoder = new BatchEncoder();
     this.constructSubtasks();
@@ -230,7 +231,7 @@ class WorkerSession {
       const gate = bySubtask.get(`${channel.toTask}`)!.gate!;
       connectInboundPort(this.requirePort(channel), gate, channel.inputChannelIndex);
     }
-    if (restore) await this.restore(restore, incremental);
+    const applied = restore ? await this.restore(restore, incremental) : { chunks: 0, bytes: 0, reloads: 0 };
     for (const subtask of this.subtasks) {
       const edges: EdgeWriters[] = subtask.task.outputs.map((edge) => {
         const consumer = plan.tasks[edge.to];
@@ -250,6 +251,7 @@ class WorkerSession {
       await subtask.open(edges);
     }
     if (restore) await this.restoreChannelState(restore);
+    return applied;
   }
 
   /** Unaligned restore: in-flight data of the checkpoint is replayed before any new input. */
@@ -267,7 +269,8 @@ class WorkerSession {
   }
 
   /** Rebuilds keyed state (chunks downloaded in parallel), operator states and source splits. */
-  private async restore(restore: WorkerRestore, incremental: boolean): Promise<void> {
+  private async restore(restore: WorkerRestore, incremental: boolean): Promise<{ chunks: number; bytes: number; reloads: number }> {
+    const applied = { chunks: 0, bytes: 0, reloads: 0 };
     const byUid = new Map<string, Subtask>();
     for (const subtask of this.subtasks) for (const op of subtask.task.operators) byUid.set(op.uid, subtask);
     await Promise.all(
@@ -276,8 +279,14 @@ class WorkerSession {
         if (!subtask) return;
         if (op.chains.length > 0) {
           const checkpoints = this.requireCheckpoints();
-          if (incremental) await checkpoints.followKeyed(subtask, op.uid, op.chains, { overlay: true });
-          else await checkpoints.restoreKeyed(subtask, op.uid, op.chains);
+          if (incremental) {
+            const r = await checkpoints.followKeyed(subtask, op.uid, op.chains, { overlay: true });
+            applied.chunks += r.chunks;
+            applied.bytes += r.bytes;
+            applied.reloads += r.reloads;
+          } else {
+            await checkpoints.restoreKeyed(subtask, op.uid, op.chains);
+          }
         }
         if (op.splits) subtask.restoredSplits = [...op.splits] as SourceSplit[];
       }),
@@ -287,6 +296,7 @@ class WorkerSession {
       for (const op of restore.operators) if (byUid.get(op.uid) === subtask && op.states.length > 0) states.set(op.uid, op.states);
       await subtask.initializeState(states);
     }
+    return applied;
   }
 
   private createWriter(channel: PlannedChannel, producer: Subtask, bySubtask: Map<string, Subtask>, encoder: BatchEncoder, local: boolean): ChannelWriter {
