@@ -1,6 +1,8 @@
 // Deployment B of a handover: stage 1 restore, following the running job's checkpoints, stage 2 at the target.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { metadataKey } from '../checkpoint/layout.ts';
+import { decodeMetadata } from '../checkpoint/metadata/metadata-codec.ts';
+import { StorageNotFoundError } from '../checkpoint/storage/errors.ts';
 import { type CheckpointEntry, findLatestRestorable, listCheckpoints, readMetadata } from '../checkpoint/status/checkpoint-status.ts';
 import { clearStopRequest, handoverReportKey, writeStopRequest } from '../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../checkpoint/storage/types.ts';
@@ -125,7 +127,7 @@ export class TwoStageRestore implements StartSequence {
     let watch: TargetWatchState = initialTargetWatch(this.options.targetCheckpoint, waitStart + this.options.timeoutMs);
     let first = true;
     let startFrom: CheckpointMetadata | undefined;
-    let probed = false;
+    let probed: CheckpointMetadata | undefined;
     for (;;) {
       // A probe already saw the target complete: no need to list the whole directory first.
       const listing: CheckpointEntry[] = probed ? [{ id: watch.target, status: 'COMPLETED' }] : await listCheckpoints(this.storage);
@@ -151,7 +153,7 @@ export class TwoStageRestore implements StartSequence {
       }
       if (watch.phase === 'ready') {
         this.m.targetReadyBeforeJob = first;
-        startFrom = await readMetadata(this.storage, watch.target);
+        startFrom = probed?.checkpointId === watch.target ? probed : await readMetadata(this.storage, watch.target);
         // Only a checkpoint the old job stopped after is a safe cutover: after any other, A went on.
         if (!startFrom.endsJob && !this.options.allowStaleTarget) throw new HandoverTargetPassedError(watch.target);
         this.m.outcome = 'target';
@@ -203,15 +205,24 @@ export class TwoStageRestore implements StartSequence {
     });
   }
 
-  /** Waits up to one poll interval; true as soon as checkpoint `id` has its `_metadata`. */
-  private async probeTarget(id: number): Promise<boolean> {
+  /**
+   * Waits up to one poll interval for checkpoint `id`'s `_metadata`, reading it in the same request
+   * that finds it (one GET instead of a HEAD then a GET); undefined if it did not appear.
+   */
+  private async probeTarget(id: number): Promise<CheckpointMetadata | undefined> {
     const until = Date.now() + this.options.pollMs;
     const every = Math.min(this.options.pollMs, TARGET_PROBE_MS);
+    const key = metadataKey(id);
     while (Date.now() < until) {
-      if (await this.storage.exists(metadataKey(id))) return true;
+      try {
+        const metadata = decodeMetadata(await this.storage.get(key), key, this.storage.uri);
+        if (metadata.checkpointId === id) return metadata;
+      } catch (error) {
+        if (!(error instanceof StorageNotFoundError)) throw error;
+      }
       await sleep(every);
     }
-    return false;
+    return undefined;
   }
 
   private report(phase: HandoverEvent['phase'], checkpointId?: number, detail?: string): void {
