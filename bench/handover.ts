@@ -27,6 +27,8 @@ interface Settings {
   readonly quick: boolean;
   /** Reference-data sizes in MiB, smallest first; the last is the headline size. */
   readonly sizesMb: readonly number[];
+  /** Handover runs per size (the median counts). */
+  readonly handoverRuns: number;
   readonly keys: number;
   readonly rate: number;
   readonly intervalMs: number;
@@ -51,6 +53,7 @@ function settings(quick: boolean): Settings {
     intervalMs: 250,
     parallelism: 2,
     tailMs: quick ? 600 : 1_500,
+    handoverRuns: quick ? 1 : 3,
     pollMs: 50,
     // The runtime default (a new base after 10 deltas, i.e. every 2.5 s here): a stop checkpoint never
     // materializes and a new base comes with its delta, so following and stage 2 stay incremental.
@@ -368,6 +371,8 @@ interface SizeResult {
   upload_ms: number;
   naive: ScenarioResult;
   handover: ScenarioResult & { k: number; metrics: HandoverMetrics };
+  /** Downtime of every handover run at this size, sorted; `handover` is the median one. */
+  handover_runs_ms: number[];
 }
 
 async function scenario(quick: boolean): Promise<void> {
@@ -389,9 +394,14 @@ async function scenario(quick: boolean): Promise<void> {
       console.log(`${mb} MiB of reference data uploaded in ${uploadMs} ms; ${s.keys} keys; naive redeploy...`);
       const naive = await naiveRedeploy(s, setup, priceList, scratch, `naive-${mb}`);
       console.log(`  naive downtime ${naive.downtimeMs} ms; handover...`);
-      const ho = await handover(s, setup, priceList, scratch, `handover-${mb}`, naive.bReadyMs);
-      console.log(`  handover downtime ${ho.downtimeMs} ms`);
-      sizes.push({ ref_data_bytes: bytes, upload_ms: uploadMs, naive, handover: ho });
+      // The handover's window is tens of ms: one run is at the mercy of the delta that happens to be
+      // at the target and of a busy machine, so it runs several times and the median run counts.
+      const runs: SizeResult['handover'][] = [];
+      for (let r = 0; r < s.handoverRuns; r++) runs.push(await handover(s, setup, priceList, scratch, `handover-${mb}-${r}`, naive.bReadyMs));
+      runs.sort((x, y) => x.downtimeMs - y.downtimeMs);
+      const ho = runs[Math.floor(runs.length / 2)];
+      console.log(`  handover downtime ${ho.downtimeMs} ms (median of ${runs.map((r) => r.downtimeMs).join(', ')})`);
+      sizes.push({ ref_data_bytes: bytes, upload_ms: uploadMs, naive, handover: ho, handover_runs_ms: runs.map((r) => r.downtimeMs) });
     }
     await report(s, sizes);
     const failures = sizes.flatMap((z) =>
@@ -429,6 +439,7 @@ async function report(s: Settings, sizes: readonly SizeResult[]): Promise<void> 
       upload_ms: z.upload_ms,
       naive_downtime_ms: z.naive.downtimeMs,
       handover_downtime_ms: z.handover.downtimeMs,
+      handover_runs_ms: z.handover_runs_ms,
       ratio: ratioOf(z),
       naive_b_ready_ms: z.naive.bReadyMs,
       handover_b_ready_ms: z.handover.bReadyMs,
