@@ -401,6 +401,7 @@ async function scenario(quick: boolean): Promise<void> {
       runs.sort((x, y) => x.downtimeMs - y.downtimeMs);
       const ho = runs[Math.floor(runs.length / 2)];
       console.log(`  handover downtime ${ho.downtimeMs} ms (median of ${runs.map((r) => r.downtimeMs).join(', ')})`);
+      for (const r of runs) console.log(`    run ${r.downtimeMs} ms: ${JSON.stringify(r.stages.downtime_breakdown)}, target ${JSON.stringify(r.stages.target_checkpoint_stats)}`);
       sizes.push({ ref_data_bytes: bytes, upload_ms: uploadMs, naive, handover: ho, handover_runs_ms: runs.map((r) => r.downtimeMs) });
     }
     await report(s, sizes);

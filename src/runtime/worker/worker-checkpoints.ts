@@ -99,6 +99,8 @@ export class WorkerCheckpoints {
    * critical path of the cutover, so it writes deltas only, never a new base.
    */
   noteStopCheckpoint(id: number): void {
+    // Kept until later checkpoints: every subtask of this worker snapshots it, at its own time.
+    for (const old of this.stopCheckpoints) if (old < id) this.stopCheckpoints.delete(old);
     this.stopCheckpoints.add(id);
   }
 
@@ -237,7 +239,6 @@ export class WorkerCheckpoints {
         return { range: k.range, chain: [...(this.chains.get(key) ?? [])], ...(rebased ? { rebased } : {}) };
       });
     }
-    this.stopCheckpoints.delete(checkpointId);
     this.out.ack(checkpointId, task, {
       taskId: subtask.task.id,
       subtaskIndex: subtask.subtaskIndex,
