@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runJob } from '../../src/index.ts';
+import { openStorage, readMetadata, runJob } from '../../src/index.ts';
 import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 
@@ -48,6 +48,10 @@ describe('handover (in one process)', () => {
     expect(h.targetReadyBeforeJob).toBe(false);
     expect(h.downtimeMs).toBeGreaterThan(0);
     expect(resultB.restoredFrom).toBe(target);
+    // The cutover checkpoint never writes a new base (it is on the critical path): its chains end in deltas.
+    const targetMeta = await readMetadata(openStorage(`${t.storage}/${t.jobId}`), target);
+    expect(targetMeta.endsJob).toBe(true);
+    for (const chain of targetMeta.operators.find((o) => o.uid === 'sum')!.keyed) expect(chain.chain.at(-1)!.kind).toBe('delta');
     const combined = [...committedLines(join(t.dir, 'out-a')), ...committedLines(join(t.dir, 'out-b'))].sort();
     expect(combined).toEqual(expectedSums(TO, KEYS));
   });
