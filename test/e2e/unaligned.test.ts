@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listCheckpoints, readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
 import { openStorage } from '../../src/checkpoint/storage/index.ts';
-import { JobConfigError, runJob } from '../../src/index.ts';
+import { type CheckpointStats, JobConfigError, type JobResult, runJob } from '../../src/index.ts';
 import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 
@@ -16,6 +16,26 @@ const fresh = jobDirs(root);
 
 // A stage at 150 µs per record behind an 8 000 records/s source: channels into it stay full.
 const params = (output: string) => ({ output, to: 8_000, mode: 'unaligned', slowMicros: 150, rate: 8_000 });
+
+/**
+ * Runs checkpointed-sum with `p` (8 000 records) and a worker thread killed at record 5 000 under
+ * a fixedDelay restart; the restarted job must finish with output equal to one uninterrupted run.
+ */
+async function killedWorkerRun(t: ReturnType<typeof fresh>, p: Record<string, string | number | boolean>, onCheckpoint?: (c: CheckpointStats) => void): Promise<JobResult> {
+  const job = await runJob(jobUrl('checkpointed-sum'), {
+    jobId: t.jobId,
+    parallelism: 2,
+    checkpointStorage: t.storage,
+    restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
+    params: { ...p, to: 8_000, crashAt: 5_000, crashMarker: join(t.dir, 'crashed') },
+  });
+  if (onCheckpoint) job.on('checkpoint', onCheckpoint);
+  const result = await job.done;
+  expect(result.status).toBe('FINISHED');
+  expect(result.attempts).toBe(2);
+  expect(committedLines(t.output)).toEqual(expectedSums(8_000));
+  return result;
+}
 
 describe('unaligned checkpoints', () => {
   it('persist in-flight data, and a job resumed from them continues exactly once', async () => {
@@ -42,17 +62,7 @@ describe('unaligned checkpoints', () => {
 
   it('a worker killed under backpressure restarts from an unaligned checkpoint, output exactly once', async () => {
     const t = fresh('crash');
-    const job = await runJob(jobUrl('checkpointed-sum'), {
-      jobId: t.jobId,
-      parallelism: 2,
-      checkpointStorage: t.storage,
-      restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
-      params: { ...params(t.output), crashAt: 5_000, crashMarker: join(t.dir, 'crashed') },
-    });
-    const result = await job.done;
-    expect(result.status).toBe('FINISHED');
-    expect(result.attempts).toBe(2);
-    expect(committedLines(t.output)).toEqual(expectedSums(8_000));
+    await killedWorkerRun(t, params(t.output));
   });
 
   it('refuses to restore in-flight data at another parallelism, naming restoreFrom', async () => {
@@ -107,17 +117,7 @@ describe('continuous spilling', () => {
 
   it('a worker killed under backpressure restarts from a spilled checkpoint, output exactly once', async () => {
     const t = fresh('spill-crash');
-    const job = await runJob(jobUrl('checkpointed-sum'), {
-      jobId: t.jobId,
-      parallelism: 2,
-      checkpointStorage: t.storage,
-      restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
-      params: { ...spilling(t.output), crashAt: 5_000, crashMarker: join(t.dir, 'crashed') },
-    });
-    const result = await job.done;
-    expect(result.status).toBe('FINISHED');
-    expect(result.attempts).toBe(2);
-    expect(committedLines(t.output)).toEqual(expectedSums(8_000));
+    await killedWorkerRun(t, spilling(t.output));
   });
 
   it('refuses spill settings outside unaligned mode, naming the option, before anything starts', async () => {
@@ -213,21 +213,10 @@ describe('alignment timeout', () => {
 
   it('a worker killed under backpressure restarts from a checkpoint whose tasks switched, output exactly once', async () => {
     const t = fresh('timeout-crash');
-    const job = await runJob(jobUrl('checkpointed-sum'), {
-      jobId: t.jobId,
-      parallelism: 2,
-      checkpointStorage: t.storage,
-      restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
-      params: { ...timeoutParams(t.output), to: 8_000, crashAt: 5_000, crashMarker: join(t.dir, 'crashed') },
-    });
     const switchedIn = new Map<number, string[]>();
-    job.on('checkpoint', (c) => {
+    const result = await killedWorkerRun(t, timeoutParams(t.output), (c) => {
       if (c.status === 'COMPLETED') switchedIn.set(c.id, c.tasks.filter((s) => s.unaligned).map((s) => s.uid));
     });
-    const result = await job.done;
-    expect(result.status).toBe('FINISHED');
-    expect(result.attempts).toBe(2);
-    expect(committedLines(t.output)).toEqual(expectedSums(8_000));
     // Checkpoints after the first were taken by switched single-input tasks.
     expect([...switchedIn.entries()].some(([id, uids]) => id >= 2 && uids.includes('sum'))).toBe(true);
     expect(result.restoredFrom).toBeDefined();
