@@ -28,7 +28,9 @@ export function lineChartSvg(series: readonly LineSeries[], options: LineChartOp
   const xs = all.map(([x]) => fx(x));
   const minX = Math.min(...xs);
   const maxX = Math.max(...xs) === minX ? minX + 1 : Math.max(...xs);
-  const maxY = Math.max(...all.map(([, y]) => y), 1) * 1.1;
+  // Four round steps (1, 2 or 5 × 10^k) that cover the largest value.
+  const yStep = niceStep(Math.max(...all.map(([, y]) => y), 1) / 4);
+  const maxY = yStep * 4;
   const px = (x: number) => pad.left + ((fx(x) - minX) / (maxX - minX)) * (width - pad.left - pad.right);
   const py = (y: number) => height - pad.bottom - (y / maxY) * (height - pad.top - pad.bottom);
   const parts: string[] = [];
@@ -57,8 +59,14 @@ export function lineChartSvg(series: readonly LineSeries[], options: LineChartOp
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="sans-serif" role="img"><title>${escapeXml(options.title)}</title>${parts.join('')}</svg>`;
 }
 
+function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * power >= raw) return m * power;
+  return 10 * power;
+}
+
 function formatNumber(n: number): string {
   if (Math.abs(n) >= 1e6) return `${(n / 1e6).toFixed(n % 1e6 === 0 ? 0 : 1)}M`;
-  if (Math.abs(n) >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
+  if (Math.abs(n) >= 1e4) return `${(n / 1e3).toFixed(n % 1e3 === 0 ? 0 : 1)}k`;
   return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
