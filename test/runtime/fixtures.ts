@@ -10,8 +10,10 @@ import type {
   OperatorContext,
   OperatorFactory,
   Output,
+  PlannedTask,
   Sink,
   Source,
+  StreamOperator,
 } from '../../src/runtime/types.ts';
 
 // ---- graphs ----
@@ -184,4 +186,23 @@ export class RecordingTransport implements OutboundTransport {
   get records(): unknown[] {
     return this.sent.flatMap((m) => m.values ?? []);
   }
+}
+
+/** A one-operator, non-source task (uid 'op', parallelism 1) whose operator `create` builds: the smallest plan a Subtask runs. */
+export function singleOperatorTask(create: () => StreamOperator): { task: PlannedTask; nodes: GraphNode[] } {
+  const node: GraphNode = {
+    id: 0,
+    kind: 'operator',
+    type: 'map',
+    name: 'op',
+    uid: 'op',
+    uidExplicit: true,
+    parallelism: 1,
+    parallelismExplicit: true,
+    inputs: [],
+    keyed: false,
+    operator: { create },
+  };
+  const task: PlannedTask = { id: 1, name: 'op', parallelism: 1, operators: [{ nodeId: 0, uid: 'op', name: 'op', type: 'map' }], isSource: false, keyed: false, inputs: [], outputs: [] };
+  return { task, nodes: [node] };
 }

@@ -5,8 +5,8 @@ import { ChannelWriter } from '../../../src/runtime/channels/channel-writer.ts';
 import type { ChannelMessage } from '../../../src/runtime/channels/types.ts';
 import type { InFlightLog } from '../../../src/runtime/task/in-flight-log.ts';
 import { Subtask, type SubtaskHost, type SubtaskSnapshotParts } from '../../../src/runtime/task/subtask.ts';
-import { type GraphNode, NO_TIMESTAMP, type Output, type PlannedTask, type StreamOperator } from '../../../src/runtime/types.ts';
-import { RecordingTransport } from '../fixtures.ts';
+import { NO_TIMESTAMP, type Output, type StreamOperator } from '../../../src/runtime/types.ts';
+import { RecordingTransport, singleOperatorTask } from '../fixtures.ts';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -48,20 +48,7 @@ async function start(setup: Setup) {
       snapshotState: () => [...processed],
     };
   };
-  const node: GraphNode = {
-    id: 0,
-    kind: 'operator',
-    type: 'map',
-    name: 'op',
-    uid: 'op',
-    uidExplicit: true,
-    parallelism: 1,
-    parallelismExplicit: true,
-    inputs: [],
-    keyed: false,
-    operator: { create: operator },
-  };
-  const task: PlannedTask = { id: 1, name: 'op', parallelism: 1, operators: [{ nodeId: 0, uid: 'op', name: 'op', type: 'map' }], isSource: false, keyed: false, inputs: [], outputs: [] };
+  const { task, nodes } = singleOperatorTask(operator);
   const snapshots: Array<{ id: number; parts: SubtaskSnapshotParts }> = [];
   const failures: unknown[] = [];
   const host: SubtaskHost = {
@@ -74,7 +61,7 @@ async function start(setup: Setup) {
     alignedTimeoutMs: setup.alignedTimeoutMs,
     createInFlightLog: setup.log ? () => setup.log : undefined,
   };
-  const subtask = new Subtask(task, 0, [node], host, setup.channels);
+  const subtask = new Subtask(task, 0, nodes, host, setup.channels);
   running.push(subtask);
   const transport = new RecordingTransport();
   const writer = new ChannelWriter(0, transport, setup.credits ?? 100, 1, () => subtask.onWriterAvailable(), 'local');

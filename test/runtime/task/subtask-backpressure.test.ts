@@ -2,8 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelWriter } from '../../../src/runtime/channels/channel-writer.ts';
 import { Subtask, type SubtaskHost } from '../../../src/runtime/task/subtask.ts';
-import { type GraphNode, NO_TIMESTAMP, type Output, type PlannedTask, type StreamOperator } from '../../../src/runtime/types.ts';
-import { RecordingTransport } from '../fixtures.ts';
+import { NO_TIMESTAMP, type Output, type StreamOperator } from '../../../src/runtime/types.ts';
+import { RecordingTransport, singleOperatorTask } from '../fixtures.ts';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -29,22 +29,9 @@ async function start(credits: number) {
       close() {},
     };
   };
-  const node: GraphNode = {
-    id: 0,
-    kind: 'operator',
-    type: 'map',
-    name: 'op',
-    uid: 'op',
-    uidExplicit: true,
-    parallelism: 1,
-    parallelismExplicit: true,
-    inputs: [],
-    keyed: false,
-    operator: { create: operator },
-  };
-  const task: PlannedTask = { id: 1, name: 'op', parallelism: 1, operators: [{ nodeId: 0, uid: 'op', name: 'op', type: 'map' }], isSource: false, keyed: false, inputs: [], outputs: [] };
+  const { task, nodes } = singleOperatorTask(operator);
   const host: SubtaskHost = { workerIndex: 0, maxParallelism: 128, tuning: { batchSize: 1, channelCredits: 1 }, onFailure: () => {} };
-  const subtask = new Subtask(task, 0, [node], host, 1);
+  const subtask = new Subtask(task, 0, nodes, host, 1);
   running.push(subtask);
   const writer = new ChannelWriter(0, new RecordingTransport(), credits, 1, () => subtask.onWriterAvailable(), 'local');
   await subtask.open([{ partitioning: 'forward', writers: [writer] }]);
