@@ -6,7 +6,9 @@ import {
   type KeyedProcessContext,
   type KeyedRuntimeContext,
   Sinks,
+  type Source,
   Sources,
+  type StreamExecutionEnvironment,
   type ValueState,
 } from 'baton';
 
@@ -49,26 +51,37 @@ export class CustomerSpend extends KeyedProcessFunction<number, Order, string> {
   }
 }
 
-export default defineJob((env) => {
-  const p = env.params;
-  const priceList = String(p.priceList);
-  const customers = Number(p.customers ?? 10_000);
-  env.enableCheckpointing({ intervalMs: Number(p.intervalMs ?? 250), retain: 5 });
+/**
+ * The job's pipeline, shared with the handover benchmark: a hook loads the price list into shared
+ * memory, order numbers from `source` (one ordered stream, so each customer's running spend is
+ * deterministic and checkable) become orders, spend per customer in keyed state, a file sink.
+ *
+ * @example pricedOrders(env, Sources.sequence({ from: 1, to: 100 }), (n) => order(n, 10), 'file:///prices.bin', './out');
+ */
+export function pricedOrders(env: StreamExecutionEnvironment, source: Source<number>, toOrder: (n: number) => Order, priceList: string, output: string): void {
   // The slow start-up a handover hides: the whole price list (any size) into shared memory, once.
   env.onBeforeStateLoad('price-list', async (ctx) => {
     await ctx.loadReferenceData(priceList);
   });
   env
-    .fromSource(Sources.sequence({ from: 1, to: Number(p.orders ?? 60_000), ratePerSec: Number(p.rate ?? 8_000) }), 'orders')
+    .fromSource(source, 'orders')
     .uid('orders')
-    // One ordered stream, so each customer's running spend is deterministic (and checkable).
     .setParallelism(1)
-    .map((n) => order(n, customers))
+    .map(toOrder)
     .uid('parse')
     .setParallelism(1)
     .keyBy((o) => o.customer)
     .process(new CustomerSpend(priceList))
     .uid('spend')
-    .sinkTo(Sinks.file<string>({ path: String(p.output), format: (line) => line }))
+    .sinkTo(Sinks.file<string>({ path: output, format: (line) => line }))
     .uid('out');
+}
+
+export default defineJob((env) => {
+  const p = env.params;
+  const priceList = String(p.priceList);
+  const customers = Number(p.customers ?? 10_000);
+  env.enableCheckpointing({ intervalMs: Number(p.intervalMs ?? 250), retain: 5 });
+  const orders = Sources.sequence({ from: 1, to: Number(p.orders ?? 60_000), ratePerSec: Number(p.rate ?? 8_000) });
+  pricedOrders(env, orders, (n) => order(n, customers), priceList, String(p.output));
 });

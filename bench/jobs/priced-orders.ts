@@ -1,7 +1,7 @@
 // The handover benchmark's job: examples/orders.ts over a large key space. A warm-up pass touches every customer once
 // (unthrottled), so the keyed state holds `keys` entries before the steady, rate-limited order stream begins.
-import { defineJob, Sinks, type Source, type SourceReader, type SourceSplit } from 'baton';
-import { CustomerSpend, type Order, order } from '../../examples/orders.ts';
+import { defineJob, type Source, type SourceReader, type SourceSplit } from 'baton';
+import { type Order, order, pricedOrders } from '../../examples/orders.ts';
 
 /** Order n: the first `keys` orders go to customers 0..keys-1 in turn (the warm-up), the rest as in examples/orders.ts. */
 export function benchOrder(n: number, keys: number): Order {
@@ -110,19 +110,5 @@ export default defineJob((env) => {
     // A new base per key-group chain after this many deltas (the runtime's default: 10).
     ...(p.maxDeltas === undefined ? {} : { materialization: { maxDeltas: Number(p.maxDeltas) } }),
   });
-  env.onBeforeStateLoad('price-list', async (ctx) => {
-    await ctx.loadReferenceData(priceList);
-  });
-  env
-    .fromSource(warmThenRate(Number(p.orders ?? 1e9), keys, Number(p.rate ?? 8_000)), 'orders')
-    .uid('orders')
-    .setParallelism(1)
-    .map((n) => benchOrder(n, keys))
-    .uid('parse')
-    .setParallelism(1)
-    .keyBy((o) => o.customer)
-    .process(new CustomerSpend(priceList))
-    .uid('spend')
-    .sinkTo(Sinks.file<string>({ path: String(p.output), format: (line) => line }))
-    .uid('out');
+  pricedOrders(env, warmThenRate(Number(p.orders ?? 1e9), keys, Number(p.rate ?? 8_000)), (n) => benchOrder(n, keys), priceList, String(p.output));
 });
