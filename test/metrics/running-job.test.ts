@@ -78,7 +78,10 @@ describe('metrics of a running job, scraped over HTTP', () => {
       parallelism: 1,
       checkpointStorage: t.storage,
       metricsIntervalMs: 50,
-      params: { output: t.output, to: 6_000, rate: 8_000, slowMicros: 300, sink: 'discard' },
+      // Few credits and more input than they can hold: the source must wait for the slow chain
+      // (with 6 000 records it could fit all its batches in flight and, on a fast run, never wait).
+      channelCredits: 2,
+      params: { output: t.output, to: 60_000, rate: 8_000, slowMicros: 300, sink: 'discard' },
     });
     attachJobMetrics(job, registry);
     await withServer(registry, async (server) => {
