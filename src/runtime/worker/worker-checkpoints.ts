@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { Packr } from 'msgpackr';
-import { sharedChunkKey } from '../../checkpoint/layout.ts';
+import { channelStateFileName, sharedChunkKey } from '../../checkpoint/layout.ts';
 import type { ChannelStateRef, ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
 import { readChunkEntries } from '../../state/snapshot/delta-chunk.ts';
 import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/types.ts';
@@ -181,7 +181,7 @@ export class WorkerCheckpoints {
         const data = await channelState;
         floorSeq = data.floorSeq;
         const head = subtask.task.operators[0].uid;
-        const file = `channel-${sanitize(head)}-${subtask.subtaskIndex}`;
+        const file = channelStateFileName(head, subtask.subtaskIndex);
         let content: unknown = { input: data.input, output: data.output };
         let segments: string[] | undefined;
         if (log && data.floorSeq !== undefined) {
