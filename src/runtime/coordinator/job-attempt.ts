@@ -361,7 +361,7 @@ export class JobAttempt {
         control: port2,
         ports: ports[workerIndex],
         metricsIntervalMs: options.metricsIntervalMs,
-        state: { backend: options.stateBackend, stateDir, checkpointStorage: this.ctx.checkpointStorageUri, s3: options.s3 },
+        state: { backend: options.stateBackend, stateDir, checkpointStorage: this.ctx.checkpointStorageUri, s3: options.s3, storageTimeouts: options.storageTimeouts },
       };
       return this.pool!.run(payload, ports[workerIndex].map((p) => p.port)).catch((error: unknown) => {
         const failure = new WorkerFailureError(workerIndex, `thread ended abnormally: ${(error as Error)?.message ?? String(error)}`, { cause: error });

@@ -28,6 +28,19 @@ const RunJobOptionsSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Bounds of every checkpoint-storage call (file and S3): deadline of one attempt, attempts of a
+     * transiently failing call, first backoff. A checkpoint whose writes exceed them fails (and counts
+     * against `tolerableFailures`); nothing waits on an unresponsive store for longer.
+     */
+    storageTimeouts: z
+      .object({
+        requestMs: z.number().int().min(1).optional(),
+        attempts: z.number().int().min(1).max(100).optional(),
+        backoffMs: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
     restoreFrom: z.union([z.literal('latest'), z.number().int().min(1), z.string().min(1)]).optional(),
     allowNonRestoredState: z.boolean().default(false),
     stopAfterCheckpoint: z.number().int().min(1).optional(),
