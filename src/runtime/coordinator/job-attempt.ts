@@ -366,7 +366,7 @@ export class JobAttempt {
         control: port2,
         ports: ports[workerIndex],
         metricsIntervalMs: options.metricsIntervalMs,
-        state: { backend: options.stateBackend, stateDir, checkpointStorage: this.ctx.checkpointStorageUri, s3: options.s3 },
+        state: { backend: options.stateBackend, stateDir, checkpointStorage: this.ctx.checkpointStorageUri, s3: options.s3, storageTimeouts: options.storageTimeouts },
         // Exactly when startCheckpointing runs a coordinator: only then can a final checkpoint come.
         awaitFinalCheckpoint: this.ctx.checkpointing !== undefined && this.ctx.jobStorage !== undefined,
       };

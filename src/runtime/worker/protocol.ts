@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from '../errors.ts';
 import type { ChannelStats } from '../channels/types.ts';
 import type { ChannelStateRef, KeyGroupChain } from '../../checkpoint/types.ts';
+import type { StorageTimeouts } from '../../checkpoint/storage/timeouts.ts';
 import type { S3StorageOptions } from '../../checkpoint/storage/types.ts';
 import type { ExecutionPlan, GraphBuildConfig, OperatorMetrics, RuntimeTuning } from '../types.ts';
 
@@ -14,6 +15,7 @@ export interface WorkerStateConfig {
   /** Checkpoint storage root URI and the job's directory under it; absent when checkpointing is off. */
   readonly checkpointStorage?: string;
   readonly s3?: S3StorageOptions;
+  readonly storageTimeouts?: Partial<StorageTimeouts>;
 }
 
 /** What one operator subtask restores. */

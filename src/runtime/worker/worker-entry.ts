@@ -179,7 +179,7 @@ class WorkerSession {
     const { plan, workerIndex, tuning, state } = this.payload;
     this.stateBackends = new WorkerStateBackends(state, plan.maxParallelism);
     if (state.checkpointStorage) {
-      const storage = scopeStorage(openStorage(state.checkpointStorage, { s3: state.s3 }), this.payload.jobId);
+      const storage = scopeStorage(openStorage(state.checkpointStorage, { s3: state.s3, timeouts: state.storageTimeouts }), this.payload.jobId);
       this.checkpoints = new WorkerCheckpoints(
         storage,
         this.stateBackends.codec,
