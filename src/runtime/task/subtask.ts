@@ -677,9 +677,21 @@ export class Subtask {
     if (this.recording?.finishIfComplete()) this.recording = undefined;
   }
 
-  /** After a restore, before start: in-flight data of the checkpoint goes first. */
+  /**
+   * Restore, before any channel can deliver: this subtask has channel state to restore, so its
+   * input waits behind the recovered input until {@link restoreChannelState} installs it.
+   */
+  expectChannelState(): void {
+    this.gate?.awaitRecoveredInput();
+  }
+
+  /**
+   * After a restore, before start: in-flight data of the checkpoint goes first. The recovered
+   * input goes ahead of whatever upstream already replayed; the recovered output goes out before
+   * any new output (the subtask starts only once every worker has restored).
+   */
   restoreChannelState(data: RestoredChannelState): void {
-    for (const { channel, batch } of data.input) this.gate?.replay(channel, batch);
+    this.gate?.installRecoveredInput(data.input);
     data.output.forEach((batches, i) => this.writers[i]?.replay(batches));
   }
 
