@@ -199,7 +199,8 @@ export class Subtask {
     this.writers = edges.flatMap((e) => [...e.writers]);
     const offset = this.source ? 1 : 0;
     const tailMetrics = this.metrics[this.metrics.length - 1];
-    this.output = new RecordWriterOutput(edges, tailMetrics, this.host.maxParallelism, this.subtaskIndex);
+    const producerUid = this.task.operators[this.task.operators.length - 1].uid;
+    this.output = new RecordWriterOutput(edges, tailMetrics, this.host.maxParallelism, this.subtaskIndex, producerUid);
     // Open from the tail so each operator's output is ready before anything can call it.
     for (let i = this.operators.length - 1; i >= 0; i--) {
       const next = i + 1 < this.operators.length ? new ChainedOutput(this.metrics[i + offset], this.metrics[i + 1 + offset], this.operators[i + 1]) : this.output;

@@ -5,7 +5,7 @@ import { BatchEncoder } from '../channels/batch-codec.ts';
 import { ChannelWriter } from '../channels/channel-writer.ts';
 import { connectInboundPort, LocalTransport, PortTransport } from '../channels/transports.ts';
 import type { ChannelStats } from '../channels/types.ts';
-import { describeError, reviveError, type SerializedError } from '../errors.ts';
+import { describeError, reviveError, type SerializedError, UnsupportedRecordValueError } from '../errors.ts';
 import { rememberReferenceData } from '../reference-data.ts';
 import { graphFingerprint } from '../graph/plan.ts';
 import { HookRunFailure, runPreStateHooks } from '../lifecycle/pre-state-hooks.ts';
@@ -21,6 +21,12 @@ import { scopeStorage } from '../../checkpoint/scoped-storage.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
 
 export function serializeFailure(error: unknown): SerializedError {
+  // Raised inside the chain, so an operator may have wrapped it on its way out.
+  const unsupported = error instanceof OperatorFailure ? error.original : error;
+  if (unsupported instanceof UnsupportedRecordValueError) {
+    const { operatorUid, subtaskIndex, valueType, path, message, stack } = unsupported;
+    return { kind: 'unsupported-value', message, stack: stack ?? message, operatorUid, subtaskIndex, valueType, path };
+  }
   if (error instanceof OperatorFailure) {
     const { message, stack } = describeError(error.original);
     return { kind: 'user', message, stack, operatorUid: error.operatorUid, subtaskIndex: error.subtaskIndex };
