@@ -64,6 +64,7 @@ export {
   JobConfigError,
   JobModuleError,
   PreStateHookError,
+  UnsupportedRecordValueError,
   UserFunctionError,
   WorkerFailureError,
 } from './runtime/index.ts';

@@ -74,14 +74,52 @@ export class JobCanceledError extends BatonError {
   }
 }
 
+/**
+ * An operator emitted a record holding a value its output channel cannot carry faithfully (a
+ * function, a symbol, a class instance, ...; see findUnsupportedValue for the rule). Raised the
+ * same way whether the next operator runs on this thread or another, so a job's behaviour does
+ * not depend on where a key's records go.
+ *
+ * @example
+ * ```ts
+ * try { await job.done } catch (e) {
+ *   if (e instanceof UnsupportedRecordValueError) console.error(e.operatorUid, e.path, e.valueType);
+ * }
+ * ```
+ */
+export class UnsupportedRecordValueError extends BatonError {
+  override name = 'UnsupportedRecordValueError';
+  readonly code = 'BATON_ERR_UNSUPPORTED_VALUE';
+  /** uid of the operator that emitted the record (the last of its chain). */
+  readonly operatorUid: string;
+  readonly subtaskIndex: number;
+  /** What the value is, e.g. `function`, `symbol`, `instance of class Point`, `Set`. */
+  readonly valueType: string;
+  /** Where it sits in the record, e.g. `record.payload.fn`. */
+  readonly path: string;
+  constructor(operatorUid: string, subtaskIndex: number, valueType: string, path: string) {
+    super(
+      `operator '${operatorUid}' (subtask ${subtaskIndex}) emitted a record that cannot cross a channel faithfully: ${path} is a ${valueType}. ` +
+        'Records may hold strings, numbers, booleans, null, undefined, bigints, plain objects, arrays, Maps, Dates and Uint8Arrays',
+    );
+    this.operatorUid = operatorUid;
+    this.subtaskIndex = subtaskIndex;
+    this.valueType = valueType;
+    this.path = path;
+  }
+}
+
 /** Plain, cloneable description of an error crossing a thread boundary. */
 export interface SerializedError {
-  readonly kind: 'user' | 'hook' | 'internal';
+  readonly kind: 'user' | 'hook' | 'internal' | 'unsupported-value';
   readonly message: string;
   readonly stack: string;
   readonly operatorUid?: string;
   readonly subtaskIndex?: number;
   readonly hookName?: string;
+  /** With `unsupported-value`. */
+  readonly valueType?: string;
+  readonly path?: string;
 }
 
 export function describeError(error: unknown): { message: string; stack: string } {
@@ -96,6 +134,8 @@ export function reviveError(error: SerializedError, workerIndex: number): BatonE
       return new UserFunctionError(error.operatorUid ?? '?', error.subtaskIndex ?? -1, error.message, error.stack);
     case 'hook':
       return new PreStateHookError(error.hookName ?? '?', workerIndex, error.message, error.stack);
+    case 'unsupported-value':
+      return new UnsupportedRecordValueError(error.operatorUid ?? '?', error.subtaskIndex ?? -1, error.valueType ?? '?', error.path ?? 'record');
     default:
       return new WorkerFailureError(workerIndex, `${error.message}\n${error.stack}`);
   }

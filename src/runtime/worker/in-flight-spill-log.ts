@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Packr, Unpackr } from 'msgpackr';
 import { sharedChunkKey } from '../../checkpoint/layout.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { WireMessage } from '../channels/batch-codec.ts';
+import { CODEC_OPTIONS, type WireMessage } from '../channels/batch-codec.ts';
 import type { RecordedBatch } from '../channels/input-gate.ts';
 import type { ChannelMessage } from '../channels/types.ts';
 import type { InFlightLog } from '../task/in-flight-log.ts';
@@ -45,7 +45,7 @@ export interface SpilledBatchRef {
 // useRecords off, msgpackr would decode Maps as plain objects.
 const recordPackr = new Packr({ useRecords: true, moreTypes: true, useBigIntExtension: true });
 // Port channels already carry msgpackr bytes: those are stored as they came, decoded like the wire.
-const wireUnpackr = new Unpackr({ useRecords: true, moreTypes: false });
+const wireUnpackr = new Unpackr(CODEC_OPTIONS);
 
 /**
  * The in-flight log of one subtask. Segments are immutable shared chunks (`shared/spill-...`):

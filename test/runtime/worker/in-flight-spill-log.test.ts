@@ -35,6 +35,16 @@ describe('InFlightSpillLog', () => {
     expect(log.takeWrittenBytes()).toBe(0);
   });
 
+  it('decodes port bytes the way the channel does: a bigint beyond 64 bits stays a bigint', async () => {
+    const storage = new MemoryStorage();
+    const log = new InFlightSpillLog(storage, 'sum-0', settings);
+    const values = [{ id: 2n ** 100n, small: -3n }];
+    log.append(0, 0, undefined, new BatchEncoder().encode({ values, timestamps: null }).wire);
+    await log.flush();
+    const [key] = spillKeys(storage);
+    expect(decodeSpillSegment(storage.objects.get(key)!, key)[0]).toEqual({ values, timestamps: null });
+  });
+
   it('deletes segments no checkpoint referred to once they are below the floor, keeps referenced and held ones', async () => {
     const storage = new MemoryStorage();
     const log = new InFlightSpillLog(storage, 'sum-0', { segmentBytes: 1, flushMs: 60_000 }); // one batch per segment
