@@ -1,9 +1,10 @@
-// Structured JSON lines (pino) for a job's lifecycle: status changes, checkpoints, handover, stop requests.
+// Structured JSON lines (pino) for a job's lifecycle: status changes, checkpoints, end of input, handover, stop requests.
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { JobHandle, ReferenceDataProgressEvent } from '../runtime/index.ts';
 import {
   checkpointRecord,
   doneRecord,
+  endOfInputRecord,
   failedRecord,
   handoverRecord,
   referenceDataRecord,
@@ -51,6 +52,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   const onHandover = (h: Parameters<typeof handoverRecord>[0]) => write(handoverRecord(h));
   const onStopRequest = (r: Parameters<typeof stopRequestRecord>[0]) => write(stopRequestRecord(r));
   const onRestoreFallback = (r: Parameters<typeof restoreFallbackRecord>[0]) => write(restoreFallbackRecord(r));
+  const onEndOfInput = (e: Parameters<typeof endOfInputRecord>[0]) => write(endOfInputRecord(e));
   const onReferenceData = (p: ReferenceDataProgressEvent) => {
     const started = loadStarted.get(p.uri);
     if (started === undefined) loadStarted.set(p.uri, Date.now());
@@ -63,6 +65,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   handle.on('checkpoint', onCheckpoint);
   handle.on('handover', onHandover);
   handle.on('stop-request', onStopRequest);
+  handle.on('end-of-input', onEndOfInput);
   handle.on('reference-data', onReferenceData);
   handle.on('restore-fallback', onRestoreFallback);
   let attached = true;
@@ -78,6 +81,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
       handle.off('handover', onHandover);
       handle.off('restore-fallback', onRestoreFallback);
       handle.off('stop-request', onStopRequest);
+      handle.off('end-of-input', onEndOfInput);
       handle.off('reference-data', onReferenceData);
     },
   };

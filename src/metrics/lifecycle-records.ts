@@ -77,6 +77,15 @@ export function restoreFallbackRecord(r: RestoreFallbackEvent): LifecycleRecord 
   };
 }
 
+/** Every source read all its input: the final checkpoint (named) was triggered; the job finishes once it completes. */
+export function endOfInputRecord(e: { at: number; finalCheckpoint: number }): LifecycleRecord {
+  return {
+    level: 'info',
+    msg: `end of input: final checkpoint ${e.finalCheckpoint} triggered`,
+    fields: { event: 'end-of-input', checkpointId: e.finalCheckpoint },
+  };
+}
+
 /** Reference data: one line when a load completes (the progress events in between are not lifecycle). */
 export function referenceDataRecord(p: ReferenceDataProgressEvent, durationMs: number): LifecycleRecord {
   return {

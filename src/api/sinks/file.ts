@@ -1,4 +1,4 @@
-// Sinks.file: one part file per subtask, written under a hidden in-progress name and renamed on finish.
+// Sinks.file: part files per subtask, written under hidden names and renamed when a checkpoint covering them completes.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JobConfigError } from '../../runtime/errors.ts';
@@ -133,6 +133,11 @@ class FileSinkWriter<T> implements SinkWriter<T> {
     this.seq = this.nextFreeSeq();
   }
 
+  /**
+   * The subtask ended normally. With checkpointing on this runs after the final checkpoint, which
+   * staged and committed everything, so nothing is left; without checkpointing the tail is
+   * published here (no exactly-once promise across failures then).
+   */
   finish(): void {
     if (this.state !== 'open') return;
     if (this.fd >= 0 || this.pending.length > 0) {
@@ -141,7 +146,7 @@ class FileSinkWriter<T> implements SinkWriter<T> {
       renameSync(join(this.dir, names.inProgress), join(this.dir, names.visible));
       this.seq++;
     }
-    // End of bounded input: everything staged becomes visible too.
+    // Without checkpointing nothing is ever staged; with it, the final checkpoint committed it all.
     for (const entry of this.staged) for (const seq of entry.seqs) this.publish(this.subtaskIndex, seq);
     this.staged = [];
     this.state = 'finished';
@@ -221,7 +226,8 @@ class FileSinkWriter<T> implements SinkWriter<T> {
 /**
  * Writes each record as one line (`format(record)`, default JSON) to the directory `path`:
  * subtask i of sink `uid` writes `part-<uid>-<i>-<seq>`. Exactly once: until a file is
- * committed (its checkpoint completed, or the bounded input ended) it is hidden as
+ * committed (a checkpoint covering it completed: at the end of bounded input, the job's final
+ * checkpoint; without checkpointing, the end of input) it is hidden as
  * `.part-…inprogress` / `.part-…pending`, so readers of the directory only see committed output.
  *
  * @example
