@@ -193,7 +193,7 @@ export class JobAttempt {
       firstId,
       // After a restart the stop checkpoint may have died with the last attempt: like a failed one, the next replaces it.
       stopAfter: options.stopAfterCheckpoint === undefined ? undefined : this.ctx.restart ? Math.max(options.stopAfterCheckpoint, firstId) : options.stopAfterCheckpoint,
-      persistence: new StorageCheckpointPersistence(jobStorage),
+      persistence: new StorageCheckpointPersistence(jobStorage, { retain: checkpointing.retain, onSweep: (outcome) => handle.emit('storage-sweep', outcome) }),
       broadcast: (command) => this.broadcast(command),
       onCompleted: (stats) => this.ctx.onCheckpoint(stats),
       onFailed: (stats) => this.ctx.onCheckpoint(stats),

@@ -54,8 +54,9 @@ export default defineJob((env) => {
     mode: p.mode === 'unaligned' ? 'unaligned' : 'aligned',
     alignedTimeoutMs: p.alignedTimeoutMs === undefined ? undefined : Number(p.alignedTimeoutMs),
     intervalMs: Number(p.intervalMs ?? 40),
-    tolerableFailures: 5,
-    retain: 3,
+    tolerableFailures: Number(p.tolerableFailures ?? 5),
+    timeoutMs: p.checkpointTimeoutMs === undefined ? undefined : Number(p.checkpointTimeoutMs),
+    retain: Number(p.retain ?? 3),
     materialization: { maxDeltas: Number(p.maxDeltas ?? 10) },
     unaligned: p.spill === 'continuous' ? { spill: 'continuous', flushMs: 20, segmentBytes: 64 * 1024 } : undefined,
   });
