@@ -60,6 +60,7 @@ export type { CheckpointStats } from './runtime/coordinator/checkpoint-driver.ts
 // Errors
 export {
   BatonError,
+  CheckpointFailuresExceededError,
   JobCanceledError,
   JobConfigError,
   JobModuleError,

@@ -8,6 +8,7 @@ import { chunkIdsOf } from '../../src/checkpoint/registry/shared-chunk-registry.
 import { listCheckpoints, readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
 import { type CheckpointStorage, openStorage, worstCaseMs } from '../../src/checkpoint/storage/index.ts';
 import { type JobHandle, runJob, type RunJobOptions } from '../../src/index.ts';
+import { CheckpointFailuresExceededError } from '../../src/runtime/errors.ts';
 import { FAULT_KINDS, type S3FaultProxy, startS3FaultProxy } from '../support/s3-fault-proxy.ts';
 import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
 import { faultSeed } from '../support/seeded-random.ts';
@@ -142,6 +143,34 @@ describe('a checkpointed job on a faulty S3', () => {
     // A few bounded calls one after another (upload, failure marker, sweep) plus the input still to read.
     expect(waited).toBeLessThan(10 * worstCaseMs(quick) + 5_000);
     expect(outcomes.reasons.some((r) => /timed out/.test(r))).toBe(true);
+  }, 60_000);
+  it('a stop with a stalled store fails the job within the storage bounds, naming the storage call', async () => {
+    const t = fresh('s3-stop-stall');
+    const quick = { requestMs: 1_000, attempts: 2, backoffMs: 10 };
+    const job = await runJob(jobUrl('checkpointed-sum'), {
+      jobId: t.jobId,
+      parallelism: 1,
+      checkpointStorage: `s3://${s3.bucket}/stop-stall`,
+      s3: { endpoint: proxy.endpoint, region: s3.region, credentials: s3.credentials },
+      storageTimeouts: quick,
+      params: { ...baseParams(t.output), tolerableFailures: 2 },
+    });
+    const { until } = watchCheckpoints(job, (o) => o.completed >= 1);
+    await until;
+    proxy.setPlan({ rate: 1, kinds: ['stall'], match: (r) => r.method === 'PUT' && r.path.includes('/_metadata') });
+    const stoppedAt = Date.now();
+    const error = await job.stop({ mode: 'suspend' }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    const waited = Date.now() - stoppedAt;
+    proxy.setPlan(undefined);
+    console.log(`stop on a stalled store: ${error?.message} after ${waited} ms`);
+    expect(job.status).toBe('FAILED');
+    expect(error).toBeInstanceOf(CheckpointFailuresExceededError);
+    expect(error?.message).toMatch(/storage put of '.*chk-\d+\/_metadata'.*timed out/);
+    // At most tolerableFailures + 1 stop checkpoints, each failing after its bounded metadata write.
+    expect(waited).toBeLessThan(3 * worstCaseMs(quick) + 10_000);
   }, 60_000);
 });
 

@@ -8,7 +8,7 @@ import { readStopRequest } from '../../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import { planRestore } from '../../checkpoint/restore/plan-restore.ts';
-import { JobCanceledError, JobConfigError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
+import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
@@ -201,7 +201,7 @@ export class JobAttempt {
         this.stopping = { id, mode };
         this.broadcast({ type: 'stop' });
       },
-      failJob: (reason) => this.fail(new WorkerFailureError(-1, `checkpointing failed: ${reason}`)),
+      failJob: (reason) => this.fail(new CheckpointFailuresExceededError(handle.jobId, reason)),
       onStopAfterRejected: (id, reason) => this.ctx.handle.emit('stop-request', { afterCheckpoint: id, accepted: false, reason }),
     });
     this.driver.start();
