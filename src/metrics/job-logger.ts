@@ -1,6 +1,6 @@
 // Structured JSON lines (pino) for a job's lifecycle: status changes, checkpoints, handover, stop requests.
 import { type DestinationStream, type Logger, pino } from 'pino';
-import type { JobHandle, ReferenceDataProgressEvent } from '../runtime/index.ts';
+import type { JobHandle, ReferenceDataProgressEvent, StorageSweepEvent } from '../runtime/index.ts';
 import {
   checkpointRecord,
   doneRecord,
@@ -9,6 +9,7 @@ import {
   referenceDataRecord,
   statusRecord,
   stopRequestRecord,
+  storageSweepRecord,
 } from './lifecycle-records.ts';
 import type { JobObserver, LifecycleRecord } from './types.ts';
 
@@ -31,7 +32,7 @@ export function createLifecycleLogger(destination: DestinationStream = pino.dest
  * Logs each lifecycle event of `handle` as one JSON line with `job` and `event` fields: a status
  * change (`status`, `previous`), a checkpoint completed or failed (`checkpointId`, `status`,
  * `durationMs`, bytes), a handover phase (`phase`, stage times), a stop request, reference data
- * loaded, and the end of the job (`job-done` or `job-failed`). Free text (failure reasons, details)
+ * loaded, a sweep of the job directory (what it removed, or why it failed), and the end of the job (`job-done` or `job-failed`). Free text (failure reasons, details)
  * has credentials removed.
  *
  * @example
@@ -49,6 +50,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   const onCheckpoint = (c: Parameters<typeof checkpointRecord>[0]) => write(checkpointRecord(c));
   const onHandover = (h: Parameters<typeof handoverRecord>[0]) => write(handoverRecord(h));
   const onStopRequest = (r: Parameters<typeof stopRequestRecord>[0]) => write(stopRequestRecord(r));
+  const onStorageSweep = (e: StorageSweepEvent) => write(storageSweepRecord(e));
   const onReferenceData = (p: ReferenceDataProgressEvent) => {
     const started = loadStarted.get(p.uri);
     if (started === undefined) loadStarted.set(p.uri, Date.now());
@@ -62,6 +64,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   handle.on('handover', onHandover);
   handle.on('stop-request', onStopRequest);
   handle.on('reference-data', onReferenceData);
+  handle.on('storage-sweep', onStorageSweep);
   let attached = true;
   handle.done.then(
     (result) => attached && write(doneRecord(result)),
@@ -75,6 +78,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
       handle.off('handover', onHandover);
       handle.off('stop-request', onStopRequest);
       handle.off('reference-data', onReferenceData);
+      handle.off('storage-sweep', onStorageSweep);
     },
   };
 }

@@ -1,5 +1,5 @@
 // What each lifecycle event of a job says in a log line (pure: no logger, no I/O).
-import type { CheckpointStats, JobResult, ReferenceDataProgressEvent, StatusEvent } from '../runtime/index.ts';
+import type { CheckpointStats, JobResult, ReferenceDataProgressEvent, StatusEvent, StorageSweepEvent } from '../runtime/index.ts';
 import { redactCredentials } from './redact.ts';
 import type { HandoverEvent, LifecycleRecord, StopRequestEvent } from './types.ts';
 
@@ -65,6 +65,29 @@ export function stopRequestRecord(r: StopRequestEvent): LifecycleRecord {
     level: r.accepted ? 'info' : 'warn',
     msg: `stop request ${r.accepted ? 'accepted' : 'rejected'}`,
     fields: { event: 'stop-request', accepted: r.accepted, ...defined({ afterCheckpoint: r.afterCheckpoint, reason: text(r.reason), error: text(r.error) }) },
+  };
+}
+
+/** A sweep of the job directory: what it removed, or (a warning) why it could not; leftovers then wait for the next one. */
+export function storageSweepRecord(e: StorageSweepEvent): LifecycleRecord {
+  const when = e.takeover === true ? 'takeover' : 'scheduled';
+  if ('error' in e) {
+    const message = e.error instanceof Error ? e.error.message : String(e.error);
+    return { level: 'warn', msg: 'storage sweep failed', fields: { event: 'storage-sweep', when, error: text(message) } };
+  }
+  const r = e.report;
+  return {
+    level: r.unreadable.length > 0 ? 'warn' : 'info',
+    msg: 'storage sweep',
+    fields: {
+      event: 'storage-sweep',
+      when,
+      discarded: r.discarded.length,
+      abandoned: r.abandoned.length,
+      orphans: r.orphans.length,
+      temporaries: r.temporaries,
+      ...(r.unreadable.length > 0 ? { unreadable: r.unreadable } : {}),
+    },
   };
 }
 

@@ -11,6 +11,9 @@ import type { CheckpointPersistence } from './checkpoint-driver.ts';
 /** What a sweep of the job directory did, or why it could not (it is retried at the next one). */
 export type SweepOutcome = { readonly report: SweepReport } | { readonly error: unknown };
 
+/** The job handle's `storage-sweep` event: a sweep's outcome; `takeover` for the one when a run restores from the directory. */
+export type StorageSweepEvent = SweepOutcome & { readonly takeover?: boolean };
+
 /** Least time between two sweeps after completed checkpoints (a stop checkpoint always sweeps). */
 export const SWEEP_INTERVAL_MS = 10_000;
 

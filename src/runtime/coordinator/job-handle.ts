@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';
 import type { OperatorMetrics } from '../types.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
+import type { StorageSweepEvent } from './checkpoint-persistence.ts';
 import type { JobResult } from './job-result.ts';
 import type { HandoverMetrics, ReferenceDataProgressEvent } from './start-sequence.ts';
 
@@ -67,6 +68,12 @@ export class JobHandle extends EventEmitter {
   override on(event: 'reference-data', listener: (progress: ReferenceDataProgressEvent) => void): this;
   /** A stop request read from storage (accepted), or one that came too late (rejected, with the reason). */
   override on(event: 'stop-request', listener: (event: { afterCheckpoint?: number; accepted: boolean; reason?: string; error?: string }) => void): this;
+  /**
+   * A sweep of the job directory (retention, failed checkpoints, orphaned chunks, temp files): at
+   * a takeover (`takeover: true`, when a run restores from the directory) and after completed
+   * checkpoints; `error` when it could not finish (leftovers wait for the next one).
+   */
+  override on(event: 'storage-sweep', listener: (event: StorageSweepEvent) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
   }
