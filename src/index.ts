@@ -60,6 +60,7 @@ export type { CheckpointStats } from './runtime/coordinator/checkpoint-driver.ts
 // Errors
 export {
   BatonError,
+  CheckpointFailuresExceededError,
   JobCanceledError,
   JobConfigError,
   JobModuleError,
@@ -72,6 +73,6 @@ export { CheckpointNotFoundError, CorruptMetadataError, StateRestoreError } from
 
 // Checkpoints, readable from storage alone
 export { checkpointStatus, findLatestRestorable, latestCompleted, listCheckpoints, readMetadata } from './checkpoint/status/checkpoint-status.ts';
-export { openStorage, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './checkpoint/storage/index.ts';
+export { openStorage, registerStorageScheme, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './checkpoint/storage/index.ts';
 export type { CheckpointStorage, S3StorageOptions, StorageTimeouts } from './checkpoint/storage/index.ts';
 export type { CheckpointMetadata, CheckpointStatus } from './checkpoint/types.ts';

@@ -64,6 +64,25 @@ export class WorkerFailureError extends BatonError {
   }
 }
 
+/**
+ * More checkpoints failed in a row than `tolerableFailures` allows (storage errors or timeouts,
+ * declines, checkpoint timeouts): the job fails rather than run on without a way to recover.
+ * The message names the last failure (e.g. the storage call that timed out).
+ *
+ * @example
+ * ```ts
+ * job.done.catch((e) => { if (e instanceof CheckpointFailuresExceededError) alert(e.message); });
+ * ```
+ */
+export class CheckpointFailuresExceededError extends BatonError {
+  override name = 'CheckpointFailuresExceededError';
+  /** Stable identifier of this failure, for programs and log searches. */
+  readonly code = 'BATON_ERR_CHECKPOINT_FAILURES';
+  constructor(jobId: string, reason: string) {
+    super(`job '${jobId}' failed: checkpointing failed: ${reason}`);
+  }
+}
+
 /** The job was canceled before it finished. */
 export class JobCanceledError extends BatonError {
   override name = 'JobCanceledError';

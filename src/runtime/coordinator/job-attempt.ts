@@ -8,7 +8,7 @@ import { readStopRequest } from '../../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import { planRestore } from '../../checkpoint/restore/plan-restore.ts';
-import { JobCanceledError, JobConfigError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
+import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
@@ -195,7 +195,7 @@ export class JobAttempt {
       firstId,
       // After a restart the stop checkpoint may have died with the last attempt: like a failed one, the next replaces it.
       stopAfter: options.stopAfterCheckpoint === undefined ? undefined : this.ctx.restart ? Math.max(options.stopAfterCheckpoint, firstId) : options.stopAfterCheckpoint,
-      persistence: new StorageCheckpointPersistence(jobStorage),
+      persistence: new StorageCheckpointPersistence(jobStorage, { retain: checkpointing.retain, onSweep: (outcome) => handle.emit('storage-sweep', outcome) }),
       broadcast: (command) => this.broadcast(command),
       onCompleted: (stats) => this.ctx.onCheckpoint(stats),
       onFailed: (stats) => this.ctx.onCheckpoint(stats),
@@ -203,7 +203,7 @@ export class JobAttempt {
         this.stopping = { id, mode };
         this.broadcast({ type: 'stop' });
       },
-      failJob: (reason) => this.fail(new WorkerFailureError(-1, `checkpointing failed: ${reason}`)),
+      failJob: (reason) => this.fail(new CheckpointFailuresExceededError(handle.jobId, reason)),
       onStopAfterRejected: (id, reason) => this.ctx.handle.emit('stop-request', { afterCheckpoint: id, accepted: false, reason }),
       onFinalTriggered: (id) => this.ctx.handle.emit('end-of-input', { at: Date.now(), finalCheckpoint: id }),
     });
