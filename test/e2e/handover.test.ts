@@ -60,16 +60,18 @@ describe('handover (in one process)', () => {
     const t = fresh('unaligned');
     // A slow stage behind the keyed sum keeps channels full: the target holds in-flight data.
     const p = (output: string) => ({ output, to: 8_000, rate: 8_000, slowMicros: 150, mode: 'unaligned', intervalMs: 100 });
-    const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: p(join(t.dir, 'out-a')) });
-    const seen = await new Promise<number>((resolve) => a.on('checkpoint', (c) => c.status === 'COMPLETED' && c.channelStateBytes > 0 && resolve(c.id)));
-    const target = seen + 3;
+    // B first, then A: A reads B's stop request before its first checkpoint, so it cannot pass the
+    // target however slow the machine is (a target picked from A's progress raced with A).
+    const target = 6;
     const b = await runJob(jobUrl('checkpointed-sum'), {
       jobId: t.jobId,
       parallelism: 2,
       checkpointStorage: t.storage,
       params: p(join(t.dir, 'out-b')),
-      handover: { targetCheckpoint: target, timeoutMs: 30_000, pollMs: 20 },
+      handover: { targetCheckpoint: target, timeoutMs: 60_000, pollMs: 20 },
     });
+    await new Promise<void>((resolve) => b.on('status', (s) => s.status === 'WAITING_FOR_START_SIGNAL' && resolve()));
+    const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: p(join(t.dir, 'out-a')) });
     const resultA = await a.done;
     expect(resultA.stoppedAtCheckpoint).toBe(target);
     expect(resultA.checkpoints.find((c) => c.id === target)!.channelStateBytes).toBeGreaterThan(0);

@@ -110,6 +110,7 @@ export function registerRunCommand(program: Command, out: (line: string) => void
       } else {
         handle.on('handover', (h) => out(`${seconds()}s  handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? `: ${h.detail}` : ''}`));
         handle.on('stop-request', (r) => out(`${seconds()}s  stop request${r.afterCheckpoint === undefined ? '' : ` after chk-${r.afterCheckpoint}`} ${r.accepted ? 'accepted' : `rejected: ${r.reason ?? r.error}`}`));
+        handle.on('end-of-input', (e) => out(`${seconds()}s  end of input: final checkpoint ${e.finalCheckpoint} triggered`));
         handle.on('restore-fallback', (r) => err(`warning: ${r.message}`));
         handle.on('checkpoint', (c) => out(`${seconds()}s  checkpoint ${c.id} ${c.status}${c.status === 'COMPLETED' ? ` in ${c.durationMs} ms, ${formatCount(c.stateBytes)} state bytes` : `: ${c.failure}`}`));
         const seconds = () => ((Date.now() - started) / 1000).toFixed(1).padStart(6);

@@ -73,6 +73,8 @@ export class JobHandle extends EventEmitter {
   override on(event: 'handover', listener: (event: { phase: string; at: number; checkpointId?: number; detail?: string; metrics: HandoverMetrics }) => void): this;
   /** Loading reference data for a pre-state-load hook (once per URI for all workers). */
   override on(event: 'reference-data', listener: (progress: ReferenceDataProgressEvent) => void): this;
+  /** Every source read all its input: the final checkpoint was triggered (again for each retry); the job finishes once it completes. */
+  override on(event: 'end-of-input', listener: (event: { at: number; finalCheckpoint: number }) => void): this;
   /** A stop request read from storage (accepted), or one that came too late (rejected, with the reason). */
   override on(event: 'stop-request', listener: (event: { afterCheckpoint?: number; accepted: boolean; reason?: string; error?: string }) => void): this;
   /** A restore passed over unusable newer checkpoints (`restoreFrom: 'latest-valid'`): output committed after the restored one may repeat. */

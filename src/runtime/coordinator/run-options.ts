@@ -45,6 +45,19 @@ const RunJobOptionsSchema = z
       .strict()
       .optional(),
     /**
+     * Bounds of every checkpoint-storage call (file and S3): deadline of one attempt, attempts of a
+     * transiently failing call, first backoff. A checkpoint whose writes exceed them fails (and counts
+     * against `tolerableFailures`); nothing waits on an unresponsive store for longer.
+     */
+    storageTimeouts: z
+      .object({
+        requestMs: z.number().int().min(1).optional(),
+        attempts: z.number().int().min(1).max(100).optional(),
+        backoffMs: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    /**
      * `'latest'` (the newest COMPLETED checkpoint; a corrupt one fails the job), `'latest-valid'`
      * (the newest one that reads correctly, warning about and reporting newer ones passed over),
      * a checkpoint number, or a `.../chk-<n>` path in this job's directory.
