@@ -1,5 +1,6 @@
 // Typed errors of the runtime: each carries the fields a caller needs to act on it.
 
+import { CorruptCheckpointError, type CorruptMetadataReason, describeValue, HostileCheckpointError } from '../checkpoint/errors.ts';
 import { BatonError } from '../errors/index.ts';
 
 export { BatonError, JobConfigError } from '../errors/index.ts';
@@ -130,7 +131,9 @@ export class UnsupportedRecordValueError extends BatonError {
 
 /** Plain, cloneable description of an error crossing a thread boundary. */
 export interface SerializedError {
-  readonly kind: 'user' | 'hook' | 'internal' | 'unsupported-value';
+  readonly kind: 'user' | 'hook' | 'internal' | 'unsupported-value' | 'corrupt-checkpoint';
+  /** kind 'corrupt-checkpoint': the fields of the CorruptCheckpointError (or HostileCheckpointError, with `expected`). */
+  readonly corrupt?: SerializedCorruption;
   readonly message: string;
   readonly stack: string;
   readonly operatorUid?: string;
@@ -147,7 +150,42 @@ export function describeError(error: unknown): { message: string; stack: string 
   return { message: text, stack: `thrown value: ${text}` };
 }
 
+/** A CorruptCheckpointError as it crosses threads (values read from storage become printable text). */
+export interface SerializedCorruption {
+  readonly key: string;
+  readonly reason: CorruptMetadataReason;
+  readonly detail: string;
+  readonly jobDir?: string;
+  readonly checkpointId?: number;
+  readonly field?: string;
+  readonly value?: string | number | boolean | null;
+  /** Set for a HostileCheckpointError. */
+  readonly expected?: string;
+}
+
+/** The fields of a CorruptCheckpointError, for a worker to send. @example serializeCorruption(error) */
+export function serializeCorruption(error: CorruptCheckpointError): SerializedCorruption {
+  const v = error.value;
+  const value = v === undefined || v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : describeValue(v);
+  return {
+    key: error.key,
+    reason: error.reason,
+    detail: error.detail,
+    jobDir: error.jobDir,
+    checkpointId: error.checkpointId,
+    field: error.field,
+    value: value ?? undefined,
+    expected: error instanceof HostileCheckpointError ? error.expected : undefined,
+  };
+}
+
+function reviveCorruption(c: SerializedCorruption): CorruptCheckpointError {
+  if (c.expected !== undefined && c.field !== undefined) return new HostileCheckpointError(c.key, c.checkpointId, c.field, c.value, c.expected, c.jobDir);
+  return new CorruptCheckpointError(c.key, c.reason, c.detail, c.jobDir, { checkpointId: c.checkpointId, field: c.field, value: c.value });
+}
+
 export function reviveError(error: SerializedError, workerIndex: number): BatonError {
+  if (error.kind === 'corrupt-checkpoint' && error.corrupt) return reviveCorruption(error.corrupt);
   switch (error.kind) {
     case 'user':
       return new UserFunctionError(error.operatorUid ?? '?', error.subtaskIndex ?? -1, error.message, error.stack);

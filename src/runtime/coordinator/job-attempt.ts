@@ -13,6 +13,7 @@ import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
 import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
+import { checkRestoreAgainstJob } from './restore-checks.ts';
 import type { JobHandle, OperatorProgress } from './job-handle.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
 import type { AttemptRestoreControl, FollowResult, ReferenceDataLoader, StartSequence } from './start-sequence.ts';
@@ -312,6 +313,8 @@ export class JobAttempt {
 
   private planWorkerRestores(metadata: CheckpointMetadata): WorkerRestore[] {
     const { graph, plan, options } = this.ctx;
+    // Every restore path (plain, restart, handover) passes here: nothing read from storage reaches a worker unchecked.
+    checkRestoreAgainstJob(graph, this.ctx.jobStorage?.uri)(metadata);
     const sourceUids = new Set(plan.tasks.filter((t) => t.isSource).map((t) => t.operators[0].uid));
     const targets = graph.nodes.map((n) => ({ uid: n.uid, parallelism: n.parallelism, keyed: n.keyed, isSource: sourceUids.has(n.uid) }));
     const restorePlan = planRestore(metadata, targets, plan.maxParallelism, options.allowNonRestoredState);

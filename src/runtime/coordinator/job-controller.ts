@@ -15,6 +15,7 @@ import type { CheckpointStats } from './checkpoint-driver.ts';
 import { type AttemptOutcome, JobAttempt } from './job-attempt.ts';
 import type { JobHandle, JobHandleControl } from './job-handle.ts';
 import { collectSinkResults, type JobResult, type SkippedCheckpointReport, summarizeOperators } from './job-result.ts';
+import { checkRestoreAgainstJob } from './restore-checks.ts';
 import { type ResolvedRunJobOptions, restoreFromProblem } from './run-options.ts';
 import type { ReferenceDataLoader, StartSequence } from './start-sequence.ts';
 
@@ -170,7 +171,7 @@ export class JobController implements JobHandleControl {
       stateRoot,
       loadRestore: async () => {
         if (restoreFrom === undefined || !jobStorage) return undefined;
-        const { metadata, skipped } = await resolveRestore(jobStorage, restoreFrom);
+        const { metadata, skipped } = await resolveRestore(jobStorage, restoreFrom, checkRestoreAgainstJob(this.init.graph, jobStorage.uri));
         this.restoredFrom = metadata?.checkpointId;
         if (skipped.length > 0) this.reportSkipped(metadata?.checkpointId, skipped);
         const stopAfter = this.init.options.stopAfterCheckpoint;

@@ -5,7 +5,8 @@ import { BatchEncoder } from '../channels/batch-codec.ts';
 import { ChannelWriter } from '../channels/channel-writer.ts';
 import { connectInboundPort, LocalTransport, PortTransport } from '../channels/transports.ts';
 import type { ChannelStats } from '../channels/types.ts';
-import { describeError, reviveError, type SerializedError, UnsupportedRecordValueError } from '../errors.ts';
+import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
+import { describeError, reviveError, type SerializedError, serializeCorruption, UnsupportedRecordValueError } from '../errors.ts';
 import { rememberReferenceData } from '../reference-data.ts';
 import { graphFingerprint } from '../graph/plan.ts';
 import { HookRunFailure, runPreStateHooks } from '../lifecycle/pre-state-hooks.ts';
@@ -36,6 +37,8 @@ export function serializeFailure(error: unknown): SerializedError {
     return { kind: 'hook', message, stack, hookName: error.hookName };
   }
   const { message, stack } = describeError(error);
+  // A damaged or tampered checkpoint keeps its type and fields across the thread boundary.
+  if (error instanceof CorruptCheckpointError) return { kind: 'corrupt-checkpoint', message, stack, corrupt: serializeCorruption(error) };
   return { kind: 'internal', message, stack };
 }
 
@@ -120,7 +123,7 @@ class WorkerSession {
         for (const op of command.restore.operators) {
           const subtask = this.subtaskOf(op.uid);
           if (!subtask || op.chains.length === 0) continue;
-          const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains);
+          const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains, { checkpointId: command.restore.checkpointId });
           chunks += applied.chunks;
           bytes += applied.bytes;
           reloads += applied.reloads;
@@ -306,12 +309,12 @@ class WorkerSession {
         if (op.chains.length > 0) {
           const checkpoints = this.requireCheckpoints();
           if (incremental) {
-            const r = await checkpoints.followKeyed(subtask, op.uid, op.chains, { overlay: true });
+            const r = await checkpoints.followKeyed(subtask, op.uid, op.chains, { overlay: true, checkpointId: restore.checkpointId });
             applied.chunks += r.chunks;
             applied.bytes += r.bytes;
             applied.reloads += r.reloads;
           } else {
-            await checkpoints.restoreKeyed(subtask, op.uid, op.chains);
+            await checkpoints.restoreKeyed(subtask, op.uid, op.chains, restore.checkpointId);
           }
         }
         if (op.splits) subtask.restoredSplits = [...op.splits] as SourceSplit[];
