@@ -12,7 +12,7 @@ import { CheckpointFailuresExceededError } from '../../src/runtime/errors.ts';
 import { FAULT_KINDS, type S3FaultProxy, startS3FaultProxy } from '../support/s3-fault-proxy.ts';
 import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
 import { faultSeed } from '../support/seeded-random.ts';
-import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
+import { committedLines, expectedSums, expectedSumsPrefix, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-storage-faults-'));
@@ -114,7 +114,7 @@ describe('a checkpointed job on a faulty S3', () => {
     expect(committedLines(t.output), `seed ${seed}`).toEqual(expectedSums(to, keys));
   }, 120_000);
 
-  it('with a stalled store at the end of input, the job ends within the storage bounds instead of waiting', async () => {
+  it('with a stalled store at the end of input, the final checkpoint fails within the storage bounds and the job fails instead of waiting; nothing uncovered is committed', async () => {
     const t = fresh('s3-stall');
     const quick = { requestMs: 1_000, attempts: 2, backoffMs: 10 };
     const options: RunJobOptions = {
@@ -124,26 +124,32 @@ describe('a checkpointed job on a faulty S3', () => {
       s3: { endpoint: proxy.endpoint, region: s3.region, credentials: s3.credentials },
       storageTimeouts: quick,
     };
-    const job = await runJob(jobUrl('checkpointed-sum'), { ...options, params: { ...baseParams(t.output), to: 5_000, rate: 1_000 } });
+    const job = await runJob(jobUrl('checkpointed-sum'), { ...options, params: { ...baseParams(t.output), to: 5_000, rate: 1_000, tolerableFailures: 2 } });
     const { outcomes, until } = watchCheckpoints(job, (o) => o.completed >= 1);
     const first = await Promise.race([until.then(() => 'completed'), job.done.then((r) => `ended ${r.status} before`)]);
     expect(first, 'a checkpoint completes before the input ends').toBe('completed');
-    // The store stops answering writes of `_metadata` while the rest of the input (about a second)
-    // is processed: the next checkpoint hangs between its uploads and its completion.
+    // The store stops answering writes of `_metadata` while the rest of the input is processed:
+    // every later checkpoint, the final one too, hangs between its uploads and its completion.
     proxy.setPlan({ rate: 1, kinds: ['stall'], match: (r) => r.method === 'PUT' && r.path.includes('/_metadata') });
     const stalledAt = Date.now();
     const ended = await job.done.then(
       (r) => r.status as string,
-      (e: unknown) => `failed: ${(e as Error).message}`,
+      (e: unknown) => e as Error,
     );
     const waited = Date.now() - stalledAt;
     proxy.setPlan(undefined);
-    console.log(`stalled store: job ended ${ended} after ${waited} ms; checkpoint failures: ${JSON.stringify(outcomes.reasons)}`);
-    expect(ended).toBe('FINISHED');
-    // A few bounded calls one after another (upload, failure marker, sweep) plus the input still to read.
-    expect(waited).toBeLessThan(10 * worstCaseMs(quick) + 5_000);
+    console.log(`stalled store: job ended after ${waited} ms (${String(ended)}); checkpoint failures: ${JSON.stringify(outcomes.reasons)}`);
+    // The job cannot finish without its final checkpoint: it fails once tolerableFailures are used up.
+    expect(ended).toBeInstanceOf(CheckpointFailuresExceededError);
+    expect((ended as Error).message).toMatch(/storage put of '.*chk-\d+\/_metadata'.*timed out/);
     expect(outcomes.reasons.some((r) => /timed out/.test(r))).toBe(true);
-  }, 60_000);
+    // Bounded: a few checkpoints' bounded metadata writes plus the input still to read (about 4 s).
+    expect(waited).toBeLessThan(10 * worstCaseMs(quick) + 10_000);
+    // Only what completed checkpoints cover is visible: a prefix of one uninterrupted run.
+    const lines = committedLines(t.output);
+    expect(lines).toEqual(expectedSumsPrefix(lines, keys));
+    expect(lines.length).toBeLessThan(5_000);
+  }, 90_000);
   it('a stop with a stalled store fails the job within the storage bounds, naming the storage call', async () => {
     const t = fresh('s3-stop-stall');
     const quick = { requestMs: 1_000, attempts: 2, backoffMs: 10 };
@@ -171,7 +177,7 @@ describe('a checkpointed job on a faulty S3', () => {
     expect(error?.message).toMatch(/storage put of '.*chk-\d+\/_metadata'.*timed out/);
     // At most tolerableFailures + 1 stop checkpoints, each failing after its bounded metadata write.
     expect(waited).toBeLessThan(3 * worstCaseMs(quick) + 10_000);
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('a checkpointed job on a failing disk', () => {
