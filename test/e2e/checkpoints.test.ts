@@ -253,26 +253,10 @@ describe('windows and timers across a stop and resume', () => {
 });
 
 describe('alignment and storage failures', () => {
-  /** Final sum per key is order-independent; the multiset of n per key must be exact. */
-  function checkUnion(lines: string[], to: number) {
-    const seen = new Set<number>();
-    const finals = new Map<number, number>();
-    for (const line of lines) {
-      const [key, n, sum] = line.split(',').map(Number);
-      expect(seen.has(n)).toBe(false);
-      seen.add(n);
-      expect(key).toBe(n % 5);
-      finals.set(key, Math.max(finals.get(key) ?? 0, sum));
-    }
-    expect(seen.size).toBe(to);
-    for (let key = 0; key < 5; key++) {
-      let total = 0;
-      for (let n = 1; n <= to; n++) if (n % 5 === key) total += n;
-      expect(finals.get(key)).toBe(total);
-    }
-  }
-
-  /** After stops: the first `odd` odd and `even` even numbers, each once, and each key's sum over them. */
+  /**
+   * The first `odd` odd and `even` even numbers, each once, and each key's final sum over exactly
+   * them (running sums depend on how the two inputs interleave; the final ones do not).
+   */
   function checkUnionRead(lines: string[], odd: number, even: number) {
     const seen = new Set<number>();
     const finals = new Map<number, number>();
@@ -334,7 +318,7 @@ describe('alignment and storage failures', () => {
     const storage = openStorage(`${t.storage}/${t.jobId}`);
     expect(['FAILED', 'UNKNOWN']).toContain(await checkpointStatus(storage, failed[0]));
     expect(result.checkpoints.filter((c) => c.status === 'COMPLETED' && c.id > failed[0]).length).toBeGreaterThan(0);
-    checkUnion(committedLines(t.output), 4_000);
+    checkUnionRead(committedLines(t.output), 2_000, 2_000);
   });
 });
 
