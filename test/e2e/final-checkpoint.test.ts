@@ -56,7 +56,7 @@ describe('end of bounded input (final checkpoint)', () => {
     expect(readdirSync(t.output).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
-  it('a job whose input is empty or already ended finishes through one checkpoint, also restored from its final checkpoint', async () => {
+  it('a bounded job finishes through one final checkpoint (endsJob); restored from it, the job finishes at once adding nothing', async () => {
     const t = fresh('restore-final');
     const params = { output: t.output, to: 2_000, rate: 20_000 };
     const first = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params });
@@ -114,12 +114,18 @@ describe('a kill during the final checkpoint (S3 behind a holding proxy, the job
     const direct = new S3Storage(`${storage}/${t.jobId}`, { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials });
     expect(await checkpointStatus(direct, finalId)).not.toBe('COMPLETED');
     // The input ended and every subtask staged its tail, but no tail was committed: the visible output
-    // is exactly what completed checkpoints cover, a strict prefix of the run's output, each line once.
+    // is what completed checkpoints cover, each line once. A checkpoint running when the input ended
+    // got the final states too (and committed every tail); otherwise the output is a strict prefix.
+    const eoiLine = a.lines.findIndex((l) => /end of input: final checkpoint/.test(l));
+    const completedAfterEnd = a.lines.slice(eoiLine).some((l) => {
+      const m = /checkpoint (\d+) COMPLETED/.exec(l);
+      return m !== null && Number(m[1]) < finalId!;
+    });
     const before = committedLines(t.output);
     const expected = expectedSums(to);
     expect(compare(before, expected).duplicates).toBe(0);
     expect(compare(before, expected).unexpected).toBe(0);
-    expect(before.length).toBeLessThan(expected.length);
+    if (!completedAfterEnd) expect(before.length).toBeLessThan(expected.length);
     // Restore from latest (a checkpoint before the final one): the rest is emitted once.
     const b = startDeployment(job, [...args, '--restore-from', 'latest'], join(t.dir, 'b.json'), env);
     const { code, result } = await b.exited;
@@ -129,7 +135,8 @@ describe('a kill during the final checkpoint (S3 behind a holding proxy, the job
     expect(compare(committedLines(t.output), expected)).toEqual({ duplicates: 0, missing: 0, unexpected: 0 });
     expect(committedLines(t.output)).toEqual(expected);
     await direct.close();
-  });
+    // Two processes start one after the other: on a busy machine each takes seconds to start.
+  }, 120_000);
   it('a final checkpoint whose _metadata write fails is retried: nothing visible before, FINISHED exactly once after', async () => {
     const t = fresh('retry-final');
     const to = 2_000;
