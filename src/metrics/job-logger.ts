@@ -9,6 +9,7 @@ import {
   referenceDataRecord,
   restoreFallbackRecord,
   statusRecord,
+  storageProblemRecord,
   stopRequestRecord,
 } from './lifecycle-records.ts';
 import type { JobObserver, LifecycleRecord } from './types.ts';
@@ -51,6 +52,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   const onHandover = (h: Parameters<typeof handoverRecord>[0]) => write(handoverRecord(h));
   const onStopRequest = (r: Parameters<typeof stopRequestRecord>[0]) => write(stopRequestRecord(r));
   const onRestoreFallback = (r: Parameters<typeof restoreFallbackRecord>[0]) => write(restoreFallbackRecord(r));
+  const onStorageProblem = (p: Parameters<typeof storageProblemRecord>[0]) => write(storageProblemRecord(p));
   const onReferenceData = (p: ReferenceDataProgressEvent) => {
     const started = loadStarted.get(p.uri);
     if (started === undefined) loadStarted.set(p.uri, Date.now());
@@ -65,6 +67,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   handle.on('stop-request', onStopRequest);
   handle.on('reference-data', onReferenceData);
   handle.on('restore-fallback', onRestoreFallback);
+  handle.on('storage-problem', onStorageProblem);
   let attached = true;
   handle.done.then(
     (result) => attached && write(doneRecord(result)),
@@ -77,6 +80,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
       handle.off('checkpoint', onCheckpoint);
       handle.off('handover', onHandover);
       handle.off('restore-fallback', onRestoreFallback);
+      handle.off('storage-problem', onStorageProblem);
       handle.off('stop-request', onStopRequest);
       handle.off('reference-data', onReferenceData);
     },
