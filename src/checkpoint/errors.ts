@@ -108,6 +108,18 @@ export function describeValue(value: unknown): string {
   return Array.isArray(value) ? 'an array' : typeof value;
 }
 
+/** The stop request object in a job directory is not a stop request (it is refused, not obeyed). */
+export class InvalidStopRequestError extends BatonError {
+  override name = 'InvalidStopRequestError';
+  readonly code = 'BATON_ERR_INVALID_STOP_REQUEST';
+  /** Where the object is, e.g. `file:///data/jobs/a/handover/stop-request.json`. */
+  readonly location: string;
+  constructor(location: string) {
+    super(`${location} is not a stop request ({ afterCheckpoint, requestedAt, requestedBy })`);
+    this.location = location;
+  }
+}
+
 /** A checkpoint could not be restored (unknown operator, missing chunk, bad state). */
 export class StateRestoreError extends BatonError {
   override name = 'StateRestoreError';

@@ -110,7 +110,8 @@ export class TwoStageRestore implements StartSequence {
     this.m.hookMs = hooksStarted === undefined ? 0 : Date.now() - hooksStarted;
     // Stage 1: the newest completed checkpoint, whatever it is, into local state.
     const stage1Start = Date.now();
-    const newest = (await findLatestRestorable(this.storage)).latest?.metadata;
+    // A corrupt newest checkpoint is an error here too, never silently replaced by an older one.
+    const newest = (await findLatestRestorable(this.storage, { fallback: false })).latest?.metadata;
     // No stale-target check here (begin() did it): a target that FAILED since may have moved past it.
     let followed = newest?.checkpointId ?? 0;
     if (newest) {
@@ -161,7 +162,7 @@ export class TwoStageRestore implements StartSequence {
       }
       if (watch.phase === 'timed-out') {
         if (this.options.onTimeout === 'fail') throw new HandoverTimeoutError(watch.target, this.options.timeoutMs, watch.targetStatus ?? 'UNKNOWN');
-        startFrom = (await findLatestRestorable(this.storage)).latest?.metadata;
+        startFrom = (await findLatestRestorable(this.storage, { fallback: false })).latest?.metadata;
         this.m.outcome = 'timeout-latest';
         if (startFrom) this.m.targetCheckpoint = startFrom.checkpointId;
         break;

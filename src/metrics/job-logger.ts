@@ -10,6 +10,7 @@ import {
   referenceDataRecord,
   restoreFallbackRecord,
   statusRecord,
+  storageProblemRecord,
   stopRequestRecord,
   storageSweepRecord,
 } from './lifecycle-records.ts';
@@ -55,6 +56,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   const onRestoreFallback = (r: Parameters<typeof restoreFallbackRecord>[0]) => write(restoreFallbackRecord(r));
   const onEndOfInput = (e: Parameters<typeof endOfInputRecord>[0]) => write(endOfInputRecord(e));
   const onStorageSweep = (e: StorageSweepEvent) => write(storageSweepRecord(e));
+  const onStorageProblem = (p: Parameters<typeof storageProblemRecord>[0]) => write(storageProblemRecord(p));
   const onReferenceData = (p: ReferenceDataProgressEvent) => {
     const started = loadStarted.get(p.uri);
     if (started === undefined) loadStarted.set(p.uri, Date.now());
@@ -71,6 +73,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   handle.on('reference-data', onReferenceData);
   handle.on('restore-fallback', onRestoreFallback);
   handle.on('storage-sweep', onStorageSweep);
+  handle.on('storage-problem', onStorageProblem);
   let attached = true;
   handle.done.then(
     (result) => attached && write(doneRecord(result)),
@@ -83,6 +86,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
       handle.off('checkpoint', onCheckpoint);
       handle.off('handover', onHandover);
       handle.off('restore-fallback', onRestoreFallback);
+      handle.off('storage-problem', onStorageProblem);
       handle.off('stop-request', onStopRequest);
       handle.off('end-of-input', onEndOfInput);
       handle.off('reference-data', onReferenceData);

@@ -1,5 +1,5 @@
 // What each lifecycle event of a job says in a log line (pure: no logger, no I/O).
-import type { CheckpointStats, JobResult, ReferenceDataProgressEvent, RestoreFallbackEvent, StatusEvent, StorageSweepEvent } from '../runtime/index.ts';
+import type { CheckpointStats, JobResult, ReferenceDataProgressEvent, RestoreFallbackEvent, StatusEvent, StorageProblemEvent, StorageSweepEvent } from '../runtime/index.ts';
 import { redactCredentials } from './redact.ts';
 import type { HandoverEvent, LifecycleRecord, StopRequestEvent } from './types.ts';
 
@@ -64,7 +64,7 @@ export function stopRequestRecord(r: StopRequestEvent): LifecycleRecord {
   return {
     level: r.accepted ? 'info' : 'warn',
     msg: `stop request ${r.accepted ? 'accepted' : 'rejected'}`,
-    fields: { event: 'stop-request', accepted: r.accepted, ...defined({ afterCheckpoint: r.afterCheckpoint, reason: text(r.reason), error: text(r.error) }) },
+    fields: { event: 'stop-request', accepted: r.accepted, ...defined({ afterCheckpoint: r.afterCheckpoint, reason: text(r.reason) }) },
   };
 }
 
@@ -106,6 +106,15 @@ export function storageSweepRecord(e: StorageSweepEvent): LifecycleRecord {
       temporaries: r.temporaries,
       ...(r.unreadable.length > 0 ? { unreadable: r.unreadable } : {}),
     },
+  };
+}
+
+/** A periodic storage call failing (warn, with the cause) or working again (info). */
+export function storageProblemRecord(p: StorageProblemEvent): LifecycleRecord {
+  return {
+    level: p.recovered ? 'info' : 'warn',
+    msg: p.recovered ? `storage works again (${p.operation}) after ${p.failures} failed attempt(s)` : `storage problem (${p.operation}): ${text(p.error)}`,
+    fields: { event: 'storage-problem', operation: p.operation, failures: p.failures, recovered: p.recovered, error: text(p.error) },
   };
 }
 

@@ -41,5 +41,4 @@ export interface StopRequestEvent {
   readonly afterCheckpoint?: number;
   readonly accepted: boolean;
   readonly reason?: string;
-  readonly error?: string;
 }

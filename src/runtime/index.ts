@@ -3,6 +3,7 @@ export type { CheckpointStats, TaskCheckpointStats } from './coordinator/checkpo
 export type { StorageSweepEvent } from './coordinator/checkpoint-persistence.ts';
 export { JobHandle, type JobProgress, type OperatorProgress, type RestoreFallbackEvent } from './coordinator/job-handle.ts';
 export type { JobResult, OperatorSummary, SkippedCheckpointReport } from './coordinator/job-result.ts';
+export type { StorageProblemEvent } from './coordinator/storage-problem-reporter.ts';
 export { runJob } from './coordinator/job-runner.ts';
 export type { RunJobOptions } from './coordinator/run-options.ts';
 export type { HandoverMetrics, ReferenceDataProgressEvent } from './coordinator/start-sequence.ts';

@@ -33,6 +33,13 @@ describe('baton run', () => {
     expect(err.join('\n')).toContain('--parallelism must be an integer >= 1');
   });
 
+  it("answers --restore-from chk-3 with the flag to use: --restore-from 3", async () => {
+    const { io, err } = capture();
+    const code = await main(['node', 'baton', 'run', runningSum, '--checkpoint-storage', join(tmpdir(), 'baton-cli-nowhere'), '--restore-from', 'chk-3'], io);
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain("'chk-3' is a checkpoint directory name: to restore checkpoint 3 use restoreFrom: 3 (CLI: --restore-from 3)");
+  });
+
   it('reports a job that cannot be found', async () => {
     const { io, err } = capture();
     const code = await main(['node', 'baton', 'run', '/nonexistent/job.ts'], io);

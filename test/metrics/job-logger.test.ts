@@ -97,4 +97,19 @@ describe('attachJobLogger', () => {
     handle.emit('end-of-input', { at: 1, finalCheckpoint: 9 });
     expect(lines).toEqual([expect.objectContaining({ level: 30, event: 'end-of-input', checkpointId: 9, msg: 'end of input: final checkpoint 9 triggered' })]);
   });
+
+  it('logs a storage problem (warn, with its cause) and its recovery, and a restore fallback naming every skipped checkpoint', () => {
+    const { lines, stream } = capture();
+    const handle = new JobHandle('orders');
+    attachJobLogger(handle, pino({ base: undefined }, stream));
+    handle.emit('storage-problem', { operation: 'read stop request', error: 'GET s3://AKIAABCDEFGHIJKLMNOP:hunter2@minio/x: 503', failures: 1, recovered: false });
+    handle.emit('storage-problem', { operation: 'read stop request', error: '503', failures: 34, recovered: true });
+    handle.emit('restore-fallback', { checkpointId: 2, skipped: [{ id: 4, reason: 'checksum' }, { id: 3, reason: 'truncated' }], message: 'passed over chk-4, chk-3; restoring checkpoint 2' });
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 40, event: 'storage-problem', operation: 'read stop request', failures: 1, recovered: false, msg: expect.stringMatching(/^storage problem \(read stop request\): GET s3:\/\/\*\*\*@minio/) }),
+      expect.objectContaining({ level: 30, event: 'storage-problem', failures: 34, recovered: true, msg: 'storage works again (read stop request) after 34 failed attempt(s)' }),
+      expect.objectContaining({ level: 40, event: 'restore-fallback', checkpointId: 2, skipped: [{ id: 4, reason: 'checksum' }, { id: 3, reason: 'truncated' }] }),
+    ]);
+  });
 });

@@ -1,6 +1,7 @@
 // Sinks.file: part files per subtask, written under hidden names and renamed when a checkpoint covering them completes.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { HostileCheckpointError } from '../../checkpoint/errors.ts';
 import { firstStoredProblem, isSafeSegment, isStoredIndex, type StoredValueProblem, storedCheck } from '../../checkpoint/restore/stored-values.ts';
 import { JobConfigError } from '../../runtime/errors.ts';
 import type { Sink, SinkContext, SinkWriter } from '../../runtime/types.ts';
@@ -163,7 +164,7 @@ class FileSinkWriter<T> implements SinkWriter<T> {
     states.forEach((raw, i) => {
       const problem = fileSinkStateProblem(raw);
       if (problem !== undefined) {
-        throw new Error(`Sinks.file '${this.uid}': restored state of old subtask ${i}${problem.field}: expected ${problem.expected}, got ${JSON.stringify(problem.value) ?? typeof problem.value}`);
+        throw new HostileCheckpointError(`state of sink '${this.uid}'`, undefined, `states[${i}]${problem.field}`, problem.value, problem.expected);
       }
     });
     for (const raw of states) {

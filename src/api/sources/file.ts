@@ -1,6 +1,7 @@
 // Sources.file: newline-delimited text from a file or a directory of files, read as byte-range splits.
 import { accessSync, closeSync, constants, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { HostileCheckpointError } from '../../checkpoint/errors.ts';
 import { isConfiguredPath, isStoredIndex, type StoredValueProblem, storedCheck } from '../../checkpoint/restore/stored-values.ts';
 import { JobConfigError } from '../../runtime/errors.ts';
 import { NO_TIMESTAMP } from '../../runtime/types.ts';
@@ -291,7 +292,7 @@ class FileSource implements Source<string> {
     if (!isFileSplit(split)) throw new TypeError(`Sources.file: split '${split.id}' is not a file split`);
     // Restored splits were checked by the coordinator; this guards every other way in.
     const problem = fileSplitProblem(split, this.configured());
-    if (problem !== undefined) throw new TypeError(`Sources.file: refusing split '${split.id}'${problem.field}: expected ${problem.expected}, got ${JSON.stringify(problem.value)}`);
+    if (problem !== undefined) throw new HostileCheckpointError(`split '${split.id}' of Sources.file`, undefined, `split${problem.field}`, problem.value, problem.expected);
     return new FileReader(split);
   }
 }

@@ -1,4 +1,5 @@
 // "Stop right after checkpoint n": a request object under the job's directory that its coordinator polls.
+import { InvalidStopRequestError } from '../errors.ts';
 import { StorageNotFoundError } from '../storage/errors.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
 
@@ -30,7 +31,7 @@ export async function writeStopRequest(storage: CheckpointStorage, afterCheckpoi
   return request;
 }
 
-/** The pending request, or undefined; a malformed object is an error naming the key. */
+/** The pending request, or undefined; a malformed object is an InvalidStopRequestError naming it, a storage failure is thrown as is. */
 export async function readStopRequest(storage: CheckpointStorage): Promise<StopRequest | undefined> {
   // exists() first: every storage (and test double) agrees on it, not on the not-found error of get().
   if (!(await storage.exists(STOP_REQUEST_KEY))) return undefined;
@@ -42,7 +43,7 @@ export async function readStopRequest(storage: CheckpointStorage): Promise<StopR
     throw error;
   }
   const parsed = parseStopRequest(new TextDecoder().decode(bytes));
-  if (!parsed) throw new Error(`${storage.uri}/${STOP_REQUEST_KEY} is not a stop request ({ afterCheckpoint, requestedAt, requestedBy })`);
+  if (!parsed) throw new InvalidStopRequestError(`${storage.uri}/${STOP_REQUEST_KEY}`);
   return parsed;
 }
 

@@ -41,6 +41,7 @@ export function registerCheckpointsCommand(program: Command, out: (line: string)
   checkpoints
     .command('list')
     .argument('<job-dir>', 'URI or path of the directory holding chk-<n>')
+    .description(`lists every checkpoint with its status (each _metadata verified); exit code ${STATUS_EXIT_CODES.CORRUPT} when one is CORRUPT`)
     .action(async (jobDir: string) => {
       await withJobDir(jobDir, async (storage) => {
         // Verified: a damaged or tampered `_metadata` shows as CORRUPT, not COMPLETED.

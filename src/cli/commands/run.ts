@@ -109,9 +109,12 @@ export function registerRunCommand(program: Command, out: (line: string) => void
         attachJobLogger(handle, createLifecycleLogger({ write: (line) => err(line.trimEnd()) }));
       } else {
         handle.on('handover', (h) => out(`${seconds()}s  handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? `: ${h.detail}` : ''}`));
-        handle.on('stop-request', (r) => out(`${seconds()}s  stop request${r.afterCheckpoint === undefined ? '' : ` after chk-${r.afterCheckpoint}`} ${r.accepted ? 'accepted' : `rejected: ${r.reason ?? r.error}`}`));
+        handle.on('stop-request', (r) => out(`${seconds()}s  stop request${r.afterCheckpoint === undefined ? '' : ` after chk-${r.afterCheckpoint}`} ${r.accepted ? 'accepted' : `rejected: ${r.reason}`}`));
         handle.on('end-of-input', (e) => out(`${seconds()}s  end of input: final checkpoint ${e.finalCheckpoint} triggered`));
         handle.on('restore-fallback', (r) => err(`warning: ${r.message}`));
+        handle.on('storage-problem', (p) =>
+          out(`${seconds()}s  ${p.recovered ? `storage works again (${p.operation}) after ${p.failures} failed attempt(s)` : `storage problem (${p.operation}, ${p.failures} failed): ${p.error}`}`),
+        );
         handle.on('checkpoint', (c) => out(`${seconds()}s  checkpoint ${c.id} ${c.status}${c.status === 'COMPLETED' ? ` in ${c.durationMs} ms, ${formatCount(c.stateBytes)} state bytes` : `: ${c.failure}`}`));
         const seconds = () => ((Date.now() - started) / 1000).toFixed(1).padStart(6);
         out(`${seconds()}s  job '${handle.jobId}' submitted`);

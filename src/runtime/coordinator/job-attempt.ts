@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { StopMode } from '../../checkpoint/coordinator/types.ts';
 import { checkpointStatus } from '../../checkpoint/status/checkpoint-status.ts';
+import { InvalidStopRequestError } from '../../checkpoint/errors.ts';
 import { readStopRequest } from '../../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
@@ -14,6 +15,7 @@ import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerE
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
 import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
 import { checkRestoreAgainstJob } from './restore-checks.ts';
+import { StorageProblemReporter } from './storage-problem-reporter.ts';
 import type { JobHandle, OperatorProgress } from './job-handle.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
 import type { AttemptRestoreControl, FollowResult, ReferenceDataLoader, StartSequence } from './start-sequence.ts';
@@ -219,11 +221,29 @@ export class JobAttempt {
   private pollStopRequests(storage: CheckpointStorage, everyMs: number): void {
     let seen: number | undefined;
     let busy = false;
+    // A storage outage is not a rejected request: one storage problem, rate-limited, then its recovery.
+    const storageProblems = new StorageProblemReporter('read stop request', (event) => this.ctx.handle.emit('storage-problem', event));
+    let refused: string | undefined;
     const poll = async () => {
       if (busy || !this.driver) return;
       busy = true;
       try {
-        const request = await readStopRequest(storage);
+        let request: Awaited<ReturnType<typeof readStopRequest>>;
+        try {
+          request = await readStopRequest(storage);
+          storageProblems.succeeded();
+          refused = undefined;
+        } catch (error) {
+          if (!(error instanceof InvalidStopRequestError)) {
+            storageProblems.failed(error);
+            return;
+          }
+          storageProblems.succeeded();
+          // A malformed request is refused once, not at every poll.
+          if (refused !== error.message) this.ctx.handle.emit('stop-request', { accepted: false, reason: error.message });
+          refused = error.message;
+          return;
+        }
         if (!request && seen !== undefined) {
           this.driver.withdrawStopAfter(seen);
           this.ctx.handle.emit('stop-request', { afterCheckpoint: seen, accepted: false, reason: 'withdrawn' });
@@ -239,7 +259,8 @@ export class JobAttempt {
           seen = id;
         }
       } catch (error) {
-        this.ctx.handle.emit('stop-request', { error: (error as Error).message ?? String(error), accepted: false });
+        // Reading the status of the requested checkpoint failed: storage again, not the request.
+        storageProblems.failed(error);
       } finally {
         busy = false;
       }

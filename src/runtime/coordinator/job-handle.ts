@@ -6,6 +6,7 @@ import type { CheckpointStats } from './checkpoint-driver.ts';
 import type { JobResult, SkippedCheckpointReport } from './job-result.ts';
 import type { StorageSweepEvent } from './checkpoint-persistence.ts';
 import type { HandoverMetrics, ReferenceDataProgressEvent } from './start-sequence.ts';
+import type { StorageProblemEvent } from './storage-problem-reporter.ts';
 
 /** One operator's counters, summed over its subtasks. */
 export interface OperatorProgress extends OperatorMetrics {
@@ -77,7 +78,7 @@ export class JobHandle extends EventEmitter {
   /** Every source read all its input: the final checkpoint was triggered (again for each retry); the job finishes once it completes. */
   override on(event: 'end-of-input', listener: (event: { at: number; finalCheckpoint: number }) => void): this;
   /** A stop request read from storage (accepted), or one that came too late (rejected, with the reason). */
-  override on(event: 'stop-request', listener: (event: { afterCheckpoint?: number; accepted: boolean; reason?: string; error?: string }) => void): this;
+  override on(event: 'stop-request', listener: (event: { afterCheckpoint?: number; accepted: boolean; reason?: string }) => void): this;
   /** A restore passed over unusable newer checkpoints (`restoreFrom: 'latest-valid'`): output committed after the restored one may repeat. */
   override on(event: 'restore-fallback', listener: (event: RestoreFallbackEvent) => void): this;
   /**
@@ -86,6 +87,8 @@ export class JobHandle extends EventEmitter {
    * checkpoints; `error` when it could not finish (leftovers wait for the next one).
    */
   override on(event: 'storage-sweep', listener: (event: StorageSweepEvent) => void): this;
+  /** A periodic storage call of the coordinator fails (first failure, then at most every 30 s), or works again. */
+  override on(event: 'storage-problem', listener: (event: StorageProblemEvent) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sinks } from '../../../src/api/sinks/index.ts';
+import { HostileCheckpointError } from '../../../src/checkpoint/errors.ts';
 import { configError } from '../helpers.ts';
 
 let root = '';
@@ -186,7 +187,9 @@ describe('Sinks.file restored state from storage (hostile input)', () => {
     mkdirSync(victim);
     writeFileSync(join(victim, 'secret-0.pending'), 'victim');
     const restored = sink.createWriter({ uid: 'out', subtaskIndex: 0, parallelism: 1 });
-    expect(() => restored.recover?.([staged, { subtaskIndex: 'X/../../victim/secret', staged: [{ checkpointId: 1, seqs: [0] }] }])).toThrow(/subtaskIndex/);
+    const hostile = { subtaskIndex: 'X/../../victim/secret', staged: [{ checkpointId: 1, seqs: [0] }] };
+    expect(() => restored.recover?.([staged, hostile])).toThrow(HostileCheckpointError);
+    expect(() => restored.recover?.([staged, hostile])).toThrow(/states\[1\]\.subtaskIndex/);
     expect(readdirSync(victim)).toEqual(['secret-0.pending']);
     // The valid state was not committed either: nothing is touched when any state is refused.
     expect(visible(dir)).toEqual([]);

@@ -231,6 +231,6 @@ describe('Sources.file restored splits from storage (hostile input)', () => {
 
   it('createReader never opens a path the job did not configure', () => {
     const source = Sources.file({ path: dir });
-    expect(() => source.createReader({ id: 'x', path: outside, start: 0, end: 7, offset: 0 } as FileSplit, ctx)).toThrow(/refusing split 'x'\.path/);
+    expect(() => source.createReader({ id: 'x', path: outside, start: 0, end: 7, offset: 0 } as FileSplit, ctx)).toThrow(/split 'x' of Sources.file \(hostile\): split\.path/);
   });
 });

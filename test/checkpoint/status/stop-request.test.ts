@@ -1,6 +1,7 @@
 // The stop request: written by a handover or `baton stop-after`, read by the running job's coordinator.
 import { describe, expect, it } from 'vitest';
 import { clearStopRequest, parseStopRequest, readStopRequest, STOP_REQUEST_KEY, writeStopRequest } from '../../../src/checkpoint/status/stop-request.ts';
+import { InvalidStopRequestError } from '../../../src/checkpoint/errors.ts';
 import { MemoryStorage } from '../memory-storage.ts';
 
 describe('stop request', () => {
@@ -17,6 +18,8 @@ describe('stop request', () => {
     const storage = new MemoryStorage();
     await storage.put(STOP_REQUEST_KEY, new TextEncoder().encode('{"afterCheckpoint":"soon"}'));
     await expect(readStopRequest(storage)).rejects.toThrow(/handover\/stop-request.json is not a stop request/);
+    // Typed, so the poller tells a refused request from a storage outage.
+    await expect(readStopRequest(storage)).rejects.toBeInstanceOf(InvalidStopRequestError);
     await expect(writeStopRequest(storage, 0, 'x')).rejects.toThrow(/positive integer/);
     expect(parseStopRequest('not json')).toBeUndefined();
     expect(parseStopRequest('{"afterCheckpoint":4}')).toEqual({ afterCheckpoint: 4, requestedAt: 0, requestedBy: 'unknown' });
