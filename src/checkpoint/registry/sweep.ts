@@ -11,9 +11,10 @@ export interface SweepScope {
   /** Completed checkpoints to keep (the newest ones); the rest are discarded. */
   readonly retain: number;
   /**
-   * Checkpoint ids from this one on belong to the running job (in flight or still to come): their
-   * folders and the chunks named after them are left alone. At a takeover, before the job has
-   * written anything, pass `Infinity`; while it runs, the newest completed checkpoint plus one.
+   * Checkpoint ids from this one on are left alone, folders and the chunks named after them: they
+   * may belong to the running job (in flight or still to come). While it runs, pass the newest
+   * completed checkpoint plus one; at a takeover, the restored checkpoint plus one (newer folders
+   * keep the new run from reusing their ids).
    */
   readonly activeFrom: number;
   /**

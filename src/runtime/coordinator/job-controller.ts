@@ -204,13 +204,16 @@ export class JobController implements JobHandleControl {
    * A run that restores from a job directory owns it from now on: retention applies to every
    * completed checkpoint in it (not only this run's), and what dead attempts or runs left (failed
    * checkpoints, orphaned chunks and spill segments, temp files of torn writes) is swept. Nothing of
-   * this run exists yet, so anything unreferenced is garbage; the checkpoint being restored stays.
+   * this run exists yet (no spill log either), so anything unreferenced is garbage; the checkpoint
+   * being restored stays. Folders and chunks of checkpoints after the restored one stay until this
+   * run completes a newer checkpoint: the highest id in the directory is what keeps this run from
+   * reusing the id of a dead run's checkpoint, whose late writes could land in it.
    * A failed sweep is reported and the restore goes on: leftovers cost space, not correctness.
    */
   private async takeOver(jobStorage: CheckpointStorage, restored: number): Promise<void> {
     const checkpointing = this.init.checkpointing;
     if (!checkpointing) return;
-    const scope = { retain: checkpointing.retain, activeFrom: Number.POSITIVE_INFINITY, spillSegments: true, temporariesBefore: Date.now(), pinned: [restored] };
+    const scope = { retain: checkpointing.retain, activeFrom: restored + 1, spillSegments: true, temporariesBefore: Date.now(), pinned: [restored] };
     try {
       this.init.handle.emit('storage-sweep', { report: await sweepJobDirectory(jobStorage, scope), takeover: true });
     } catch (error) {

@@ -74,20 +74,24 @@ describe('sweepJobDirectory', () => {
     expect(storage.objects.has('handover/stop-request.json')).toBe(true);
   });
 
-  it('at a takeover: everything unreferenced goes, the restored checkpoint stays even beyond retention', async () => {
+  it('at a takeover from 8: unreferenced spill segments go too, newer folders stay (their ids must not be reused)', async () => {
     const storage = directory();
-    const report = await sweepJobDirectory(storage, { retain: 1, activeFrom: Number.POSITIVE_INFINITY, spillSegments: true, pinned: [5] });
+    const report = await sweepJobDirectory(storage, { retain: 2, activeFrom: 9, spillSegments: true, pinned: [8] });
+    expect(report.discarded).toEqual([1, 2, 5]);
+    expect(report.abandoned).toEqual([3, 4, 7]);
+    expect((await listCheckpoints(storage)).map((c) => `${c.id}:${c.status}`)).toEqual(['6:COMPLETED', '8:COMPLETED', '9:IN_PROGRESS']);
+    expect(shared(storage)).toEqual(['shared/someone-elses-file', `shared/${id(6, 'base')}`, `shared/${id(8)}`, `shared/${id(9)}`]);
+  });
+
+  it('at a takeover from an older checkpoint: it stays even beyond retention', async () => {
+    const storage = directory();
+    const report = await sweepJobDirectory(storage, { retain: 1, activeFrom: 6, spillSegments: true, pinned: [5] });
     expect(report.discarded).toEqual([1, 2, 6]);
-    expect(report.abandoned).toEqual([3, 4, 7, 9]);
-    expect((await listCheckpoints(storage)).map((c) => c.id)).toEqual([5, 8]);
-    expect(shared(storage)).toEqual([
-      'shared/someone-elses-file',
-      `shared/${id(1, 'base')}`,
-      `shared/${id(2)}`,
-      `shared/${id(5)}`,
-      `shared/${id(6, 'base')}`,
-      `shared/${id(8)}`,
-    ]);
+    expect(report.abandoned).toEqual([3, 4]);
+    expect((await listCheckpoints(storage)).map((c) => c.id)).toEqual([5, 7, 8, 9]);
+    expect(shared(storage)).toContain(`shared/${id(5)}`);
+    expect(shared(storage)).toContain(`shared/${id(1, 'base')}`);
+    expect(shared(storage)).not.toContain('shared/spill-sum-0-0a0b0c0d-3');
   });
 
   it('deletes no chunk while a completed checkpoint is unreadable: its references are unknown', async () => {
