@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeStopRequest } from '../../src/checkpoint/status/stop-request.ts';
 import { openStorage, readMetadata, runJob } from '../../src/index.ts';
-import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
+import { checkpointPacer, committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-handover-'));
@@ -15,7 +16,9 @@ const TO = 24_000;
 // 5 000 keys: a checkpoint's delta holds only the keys that changed since the one before.
 const KEYS = 5_000;
 // maxDeltas 3: chains get a new base every few checkpoints, so following also reloads replaced ranges.
-const params = (output: string) => ({ output, to: TO, rate: 4_000, intervalMs: 150, keys: KEYS, maxDeltas: 3 });
+// The input advances 1 000 numbers per checkpoint ended (pacedBy): it cannot run out before the
+// target, however busy the machine.
+const params = (output: string, pacedBy: string) => ({ output, to: TO, intervalMs: 150, keys: KEYS, maxDeltas: 3, pacedBy, segment: 1_000 });
 
 
 describe('handover (in one process)', () => {
@@ -23,15 +26,18 @@ describe('handover (in one process)', () => {
     const t = fresh('same-process');
     // B first: it is certainly ready (WAITING_FOR_START_SIGNAL) before A reaches the target.
     const target = 12;
+    const pacer = checkpointPacer(join(t.dir, 'paced'));
     const b = await runJob(jobUrl('checkpointed-sum'), {
       jobId: t.jobId,
       parallelism: 2,
       checkpointStorage: t.storage,
-      params: params(join(t.dir, 'out-b')),
+      params: params(join(t.dir, 'out-b'), pacer.dir),
       handover: { targetCheckpoint: target, timeoutMs: 60_000, pollMs: 20 },
     });
+    b.on('checkpoint', pacer.ended);
     await new Promise<void>((resolve) => b.on('status', (s) => s.status === 'WAITING_FOR_START_SIGNAL' && resolve()));
-    const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params(join(t.dir, 'out-a')) });
+    const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params(join(t.dir, 'out-a'), pacer.dir) });
+    a.on('checkpoint', pacer.ended);
     const resultA = await a.done;
     expect(resultA.status).toBe('SUSPENDED');
     expect(resultA.stoppedAtCheckpoint).toBe(target);
@@ -59,10 +65,36 @@ describe('handover (in one process)', () => {
   it('an unaligned target: B replays the in-flight data A checkpointed, output still exactly once', async () => {
     const t = fresh('unaligned');
     // A slow stage behind the keyed sum keeps channels full: the target holds in-flight data.
-    const p = (output: string) => ({ output, to: 8_000, rate: 8_000, slowMicros: 150, mode: 'unaligned', intervalMs: 100 });
-    const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: p(join(t.dir, 'out-a')) });
-    const seen = await new Promise<number>((resolve) => a.on('checkpoint', (c) => c.status === 'COMPLETED' && c.channelStateBytes > 0 && resolve(c.id)));
-    const target = seen + 3;
+    // The input advances 2 000 numbers per checkpoint ended, more than the slow stage works off
+    // between two checkpoints: channels stay full, and the input outlasts the target.
+    const pacer = checkpointPacer(join(t.dir, 'paced'));
+    const p = (output: string) => ({ output, to: 16_000, pacedBy: pacer.dir, segment: 2_000, slowMicros: 150, mode: 'unaligned', intervalMs: 100 });
+    const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, stopRequestPollMs: 20, params: p(join(t.dir, 'out-a')) });
+    a.on('checkpoint', pacer.ended);
+    let newest = 0;
+    a.on('checkpoint', (c) => {
+      if (c.status === 'COMPLETED') newest = Math.max(newest, c.id);
+    });
+    await new Promise<void>((resolve) => a.on('checkpoint', (c) => c.status === 'COMPLETED' && c.channelStateBytes > 0 && resolve()));
+    // A learns the target before B starts (B's own request repeats it), so a slow start of B
+    // cannot let A pass it. If A passed it before reading the request, it says so: try the next.
+    const jobDir = openStorage(`${t.storage}/${t.jobId}`);
+    let target = 0;
+    for (let accepted = false; !accepted; ) {
+      target = newest + 3;
+      const answer = new Promise<boolean>((resolve) => {
+        let rejected = false;
+        const listener = (e: { afterCheckpoint?: number; accepted: boolean }) => {
+          if (e.afterCheckpoint !== target) return;
+          if (!e.accepted) rejected = true;
+          // A read request is reported accepted, then (in the same turn) rejected if A was past it.
+          else setImmediate(() => resolve(!rejected));
+        };
+        a.on('stop-request', listener);
+      });
+      await writeStopRequest(jobDir, target, 'test');
+      accepted = await answer;
+    }
     const b = await runJob(jobUrl('checkpointed-sum'), {
       jobId: t.jobId,
       parallelism: 2,
@@ -70,6 +102,7 @@ describe('handover (in one process)', () => {
       params: p(join(t.dir, 'out-b')),
       handover: { targetCheckpoint: target, timeoutMs: 30_000, pollMs: 20 },
     });
+    b.on('checkpoint', pacer.ended);
     const resultA = await a.done;
     expect(resultA.stoppedAtCheckpoint).toBe(target);
     expect(resultA.checkpoints.find((c) => c.id === target)!.channelStateBytes).toBeGreaterThan(0);
@@ -77,6 +110,6 @@ describe('handover (in one process)', () => {
     expect(resultB.status).toBe('FINISHED');
     expect(resultB.restoredFrom).toBe(target);
     const combined = [...committedLines(join(t.dir, 'out-a')), ...committedLines(join(t.dir, 'out-b'))].sort();
-    expect(combined).toEqual(expectedSums(8_000));
+    expect(combined).toEqual(expectedSums(16_000));
   });
 });

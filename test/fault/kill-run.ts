@@ -216,6 +216,11 @@ function armPoint(point: KillPoint, k: number, jobId: string, proxy: S3GateProxy
   }
 }
 
+/** With backpressure, small batches and few credits: the slow stage holds its producers back within a segment. */
+function channels(s: Schedule): { batchSize: number; channelCredits: number } {
+  return s.backpressure ? { batchSize: 16, channelCredits: 2 } : { batchSize: 256, channelCredits: 8 };
+}
+
 function jobParams(s: Schedule, output: string, signals: string): Record<string, string | number> {
   return {
     variant: s.variant,
@@ -225,7 +230,7 @@ function jobParams(s: Schedule, output: string, signals: string): Record<string,
     // The input advances one segment per completed checkpoint: at least RECORDS / SEGMENT - 1 of them during the input.
     segment: SEGMENT,
     intervalMs: 30,
-    slowMicros: s.backpressure ? (s.variant === 'keyed' ? 150 : 1_000) : 0,
+    slowMicros: s.backpressure ? (s.variant === 'keyed' ? 300 : 1_000) : 0,
     output,
     signals,
   };
@@ -278,6 +283,7 @@ export async function runSchedule(s: Schedule, ctx: FaultContext): Promise<Sched
         checkpointStorage: storage,
         s3: { endpoint: proxy.endpoint, region: ctx.s3.region, credentials: ctx.s3.credentials },
         restartStrategy: { type: 'fixedDelay', attempts: plan.length + 1, delayMs: 0 },
+        ...channels(s),
         params,
       });
       abandon = () => void job.cancel();
@@ -305,7 +311,11 @@ export async function runSchedule(s: Schedule, ctx: FaultContext): Promise<Sched
         AWS_SECRET_ACCESS_KEY: ctx.s3.credentials.secretAccessKey,
         AWS_REGION: ctx.s3.region,
       };
-      const args = ['--job-id', jobId, '-p', String(s.parallelism), '--checkpoint-storage', storage, ...Object.entries(params).flatMap(([k, v]) => ['--param', `${k}=${v}`])];
+      const { batchSize, channelCredits } = channels(s);
+      const args = [
+        ...['--job-id', jobId, '-p', String(s.parallelism), '--checkpoint-storage', storage, '--batch-size', String(batchSize), '--channel-credits', String(channelCredits)],
+        ...Object.entries(params).flatMap(([k, v]) => ['--param', `${k}=${v}`]),
+      ];
       let run = 0;
       let child = startDeployment(JOB_PATH, args, join(dir, `result-${run}.json`), env);
       abandon = () => child.child.kill('SIGKILL');

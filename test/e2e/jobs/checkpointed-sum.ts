@@ -1,5 +1,6 @@
 // A checkpointed job: a rate-limited sequence, a keyed running sum in state, a transactional file sink.
 import { existsSync, writeFileSync } from 'node:fs';
+import { pacedSequence } from '../../fault/jobs/paced-sequence.ts';
 import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
 
 export class RunningSum extends KeyedProcessFunction<number, number, string> {
@@ -59,8 +60,12 @@ export default defineJob((env) => {
     materialization: { maxDeltas: Number(p.maxDeltas ?? 10) },
     unaligned: p.spill === 'continuous' ? { spill: 'continuous', flushMs: 20, segmentBytes: 64 * 1024 } : undefined,
   });
+  const to = Number(p.to ?? 6_000);
+  // Param `pacedBy`: the input advances `segment` numbers per checkpoint the test announces in that
+  // directory (see pacedSequence), so it cannot run out before the checkpoints a test waits for.
+  const source = p.pacedBy === undefined ? Sources.sequence({ from: 1, to, ratePerSec: Number(p.rate ?? 12_000) }) : pacedSequence({ from: 1, to, segment: Number(p.segment ?? 500), signals: String(p.pacedBy) });
   let numbers = env
-    .fromSource(Sources.sequence({ from: 1, to: Number(p.to ?? 6_000), ratePerSec: Number(p.rate ?? 12_000) }), 'numbers')
+    .fromSource(source, 'numbers')
     .setParallelism(1)
     .uid('numbers');
   if (p.crashAt !== undefined) {
