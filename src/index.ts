@@ -71,6 +71,6 @@ export { CheckpointNotFoundError, CorruptMetadataError, StateRestoreError } from
 
 // Checkpoints, readable from storage alone
 export { checkpointStatus, findLatestRestorable, latestCompleted, listCheckpoints, readMetadata } from './checkpoint/status/checkpoint-status.ts';
-export { openStorage, StorageIoError, StorageNotFoundError } from './checkpoint/storage/index.ts';
-export type { CheckpointStorage, S3StorageOptions } from './checkpoint/storage/index.ts';
+export { openStorage, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './checkpoint/storage/index.ts';
+export type { CheckpointStorage, S3StorageOptions, StorageTimeouts } from './checkpoint/storage/index.ts';
 export type { CheckpointMetadata, CheckpointStatus } from './checkpoint/types.ts';

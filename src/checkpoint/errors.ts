@@ -1,6 +1,6 @@
 // Typed errors of reading and restoring checkpoints: each names the checkpoint, file or operator at fault.
 import { BatonError } from '../errors/index.ts';
-import { describeKey } from './layout.ts';
+import { describeKey, parseCheckpointKey } from './layout.ts';
 import type { CheckpointStatus } from './types.ts';
 
 /** A checkpoint that was asked for has no `_metadata` (it is missing, failed or still in progress). */
@@ -20,26 +20,89 @@ export class CheckpointNotFoundError extends BatonError {
   }
 }
 
-/** Which check of the metadata file failed. */
-export type CorruptMetadataReason = 'magic' | 'version' | 'checksum' | 'truncated' | 'body';
+/** Which check failed: of the metadata file's header and body, or of a name or path read from storage. */
+export type CorruptMetadataReason = 'magic' | 'version' | 'checksum' | 'truncated' | 'body' | 'hostile' | 'missing';
 
-/** A `_metadata` file exists but cannot be trusted; the checkpoint must not be restored from. */
-export class CorruptMetadataError extends BatonError {
-  override name = 'CorruptMetadataError';
-  /** Key of the file, relative to the job directory, e.g. `chk-7/_metadata`. */
+/** Where in a checkpoint a bad value sits, for errors that name it. */
+export interface CheckpointFault {
+  /** Field path of the bad value, e.g. `operators[2].subtasks[0].state.staged[0].seqs[0]`. */
+  readonly field?: string;
+  /** The offending value as read (a string is shortened to 200 characters). */
+  readonly value?: unknown;
+}
+
+const shorten = (value: unknown): unknown => (typeof value === 'string' && value.length > 200 ? `${value.slice(0, 200)}...` : value);
+
+/**
+ * A checkpoint (its `_metadata`, a chunk, a channel-state file or a value inside one) cannot be
+ * trusted and must not be restored from. `code` is stable for scripts.
+ *
+ * @example try { await runJob(url, { restoreFrom: 'latest' }); } catch (e) { if (e instanceof CorruptCheckpointError) console.error(e.checkpointId, e.key); }
+ */
+export class CorruptCheckpointError extends BatonError {
+  override name = 'CorruptCheckpointError';
+  readonly code: string = 'BATON_ERR_CORRUPT_CHECKPOINT';
+  /** Number of the checkpoint, when the key names one (`chk-<n>/...`). */
+  readonly checkpointId: number | undefined;
+  /** Key of the file at fault, relative to the job directory, e.g. `chk-7/_metadata` or `shared/c-1`. */
   readonly key: string;
   readonly reason: CorruptMetadataReason;
   /** What exactly was wrong, e.g. the field path of a bad body. */
   readonly detail: string;
   /** URI of the job directory, when known. */
   readonly jobDir: string | undefined;
-  constructor(key: string, reason: CorruptMetadataReason, detail: string, jobDir?: string, options?: { cause?: unknown }) {
-    super(`corrupt checkpoint metadata ${jobDir === undefined ? key : describeKey(jobDir, key)} (${reason}): ${detail}`, options);
+  readonly field: string | undefined;
+  readonly value: unknown;
+  constructor(
+    key: string,
+    reason: CorruptMetadataReason,
+    detail: string,
+    jobDir?: string,
+    options?: { cause?: unknown; checkpointId?: number } & CheckpointFault,
+    what = 'corrupt checkpoint file',
+  ) {
+    const checkpointId = options?.checkpointId ?? parseCheckpointKey(key)?.checkpointId;
+    const where = jobDir === undefined ? key : describeKey(jobDir, key);
+    super(`${what} ${where}${checkpointId === undefined ? '' : ` of checkpoint ${checkpointId}`} (${reason}): ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.key = key;
     this.reason = reason;
     this.detail = detail;
     this.jobDir = jobDir;
+    this.checkpointId = checkpointId;
+    this.field = options?.field;
+    this.value = shorten(options?.value);
   }
+}
+
+/** A `_metadata` file exists but cannot be trusted; the checkpoint must not be restored from. */
+export class CorruptMetadataError extends CorruptCheckpointError {
+  override name = 'CorruptMetadataError';
+  constructor(key: string, reason: CorruptMetadataReason, detail: string, jobDir?: string, options?: { cause?: unknown } & CheckpointFault) {
+    super(key, reason, detail, jobDir, options, 'corrupt checkpoint metadata');
+  }
+}
+
+/**
+ * A name or path read from a checkpoint (a chunk id, a file name, a sink's part file, a source's
+ * split path) would leave its directory or does not match the pattern baton writes: storage was
+ * tampered with. Raised before anything is touched.
+ *
+ * @example new HostileCheckpointError('chk-7/_metadata', 7, "operators[1].subtasks[0].state.subtaskIndex", 'X/../../victim', 'a subtask index')
+ */
+export class HostileCheckpointError extends CorruptCheckpointError {
+  override name = 'HostileCheckpointError';
+  override readonly code: string = 'BATON_ERR_HOSTILE_CHECKPOINT';
+  constructor(key: string, checkpointId: number | undefined, field: string, value: unknown, expected: string, jobDir?: string) {
+    super(key, 'hostile', `${field}: expected ${expected}, got ${describeValue(value)}`, jobDir, { checkpointId, field, value }, 'refusing checkpoint file');
+  }
+}
+
+/** A short, printable form of a value read from storage. @example describeValue('a/../b') // '"a/../b"' */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing (missing)';
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || typeof value === 'bigint') return String(value);
+  return Array.isArray(value) ? 'an array' : typeof value;
 }
 
 /** A checkpoint could not be restored (unknown operator, missing chunk, bad state). */

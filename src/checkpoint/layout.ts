@@ -50,6 +50,15 @@ function assertSafeName(what: string, name: string): void {
   }
 }
 
+/**
+ * Name of the channel-state file (in `chk-<n>/`) of the subtask whose first operator is `uid`.
+ *
+ * @example channelStateFileName('count', 1) // 'channel-count-1'
+ */
+export function channelStateFileName(uid: string, subtaskIndex: number): string {
+  return `channel-${String(uid).replace(/[^A-Za-z0-9_.-]/g, '_')}-${subtaskIndex}`;
+}
+
 /** Directory of checkpoint n. @example checkpointDir(7) // 'chk-7' */
 export function checkpointDir(n: number): string {
   assertCheckpointId(n);

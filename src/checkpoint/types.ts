@@ -1,7 +1,8 @@
 // Shared types of checkpointing: what a checkpoint's metadata records and how its status is read.
 import type { KeyGroupRange } from '../state/types.ts';
 
-export type CheckpointStatus = 'COMPLETED' | 'FAILED' | 'IN_PROGRESS' | 'UNKNOWN';
+/** CORRUPT: `_metadata` exists but fails its checks (only reported when asked to verify). */
+export type CheckpointStatus = 'COMPLETED' | 'CORRUPT' | 'FAILED' | 'IN_PROGRESS' | 'UNKNOWN';
 
 /** An immutable keyed-state chunk under `shared/`: a full base or the delta since the previous chunk. */
 export interface ChunkRef {

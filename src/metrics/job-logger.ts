@@ -7,6 +7,7 @@ import {
   failedRecord,
   handoverRecord,
   referenceDataRecord,
+  restoreFallbackRecord,
   statusRecord,
   stopRequestRecord,
 } from './lifecycle-records.ts';
@@ -49,6 +50,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   const onCheckpoint = (c: Parameters<typeof checkpointRecord>[0]) => write(checkpointRecord(c));
   const onHandover = (h: Parameters<typeof handoverRecord>[0]) => write(handoverRecord(h));
   const onStopRequest = (r: Parameters<typeof stopRequestRecord>[0]) => write(stopRequestRecord(r));
+  const onRestoreFallback = (r: Parameters<typeof restoreFallbackRecord>[0]) => write(restoreFallbackRecord(r));
   const onReferenceData = (p: ReferenceDataProgressEvent) => {
     const started = loadStarted.get(p.uri);
     if (started === undefined) loadStarted.set(p.uri, Date.now());
@@ -62,6 +64,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   handle.on('handover', onHandover);
   handle.on('stop-request', onStopRequest);
   handle.on('reference-data', onReferenceData);
+  handle.on('restore-fallback', onRestoreFallback);
   let attached = true;
   handle.done.then(
     (result) => attached && write(doneRecord(result)),
@@ -73,6 +76,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
       handle.off('status', onStatus);
       handle.off('checkpoint', onCheckpoint);
       handle.off('handover', onHandover);
+      handle.off('restore-fallback', onRestoreFallback);
       handle.off('stop-request', onStopRequest);
       handle.off('reference-data', onReferenceData);
     },

@@ -1,5 +1,5 @@
 // What each lifecycle event of a job says in a log line (pure: no logger, no I/O).
-import type { CheckpointStats, JobResult, ReferenceDataProgressEvent, StatusEvent } from '../runtime/index.ts';
+import type { CheckpointStats, JobResult, ReferenceDataProgressEvent, RestoreFallbackEvent, StatusEvent } from '../runtime/index.ts';
 import { redactCredentials } from './redact.ts';
 import type { HandoverEvent, LifecycleRecord, StopRequestEvent } from './types.ts';
 
@@ -65,6 +65,15 @@ export function stopRequestRecord(r: StopRequestEvent): LifecycleRecord {
     level: r.accepted ? 'info' : 'warn',
     msg: `stop request ${r.accepted ? 'accepted' : 'rejected'}`,
     fields: { event: 'stop-request', accepted: r.accepted, ...defined({ afterCheckpoint: r.afterCheckpoint, reason: text(r.reason), error: text(r.error) }) },
+  };
+}
+
+/** A restore passed over unusable checkpoints: a warning naming each, since committed output may repeat. */
+export function restoreFallbackRecord(r: RestoreFallbackEvent): LifecycleRecord {
+  return {
+    level: 'warn',
+    msg: text(r.message) ?? '',
+    fields: { event: 'restore-fallback', ...defined({ checkpointId: r.checkpointId }), skipped: r.skipped.map((s) => ({ id: s.id, reason: text(s.reason) })) },
   };
 }
 

@@ -1,7 +1,7 @@
 // The runtime's public face: running jobs and what they report.
 export type { CheckpointStats, TaskCheckpointStats } from './coordinator/checkpoint-driver.ts';
-export { JobHandle, type JobProgress, type OperatorProgress } from './coordinator/job-handle.ts';
-export type { JobResult, OperatorSummary } from './coordinator/job-result.ts';
+export { JobHandle, type JobProgress, type OperatorProgress, type RestoreFallbackEvent } from './coordinator/job-handle.ts';
+export type { JobResult, OperatorSummary, SkippedCheckpointReport } from './coordinator/job-result.ts';
 export { runJob } from './coordinator/job-runner.ts';
 export type { RunJobOptions } from './coordinator/run-options.ts';
 export type { HandoverMetrics, ReferenceDataProgressEvent } from './coordinator/start-sequence.ts';

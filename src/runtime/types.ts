@@ -41,6 +41,12 @@ export interface StreamOperator {
   endOfBatch(): void;
   /** All input has ended; emit what is left. */
   endInput(): void;
+  /**
+   * The subtask ends normally, after `endInput`: its output is covered by the job's final
+   * checkpoint (or checkpointing is off). Sinks make the rest visible here. Not called on a
+   * failure, cancel or suspend, where only `close` runs.
+   */
+  finish?(): void | Promise<void>;
   /** Releases resources; the result (if any) is returned with the job's result. */
   close(): unknown | Promise<unknown>;
   /** Small non-keyed state for checkpoint n, taken synchronously at the barrier. */
@@ -105,7 +111,11 @@ export interface SinkContext {
 
 export interface SinkWriter<T> {
   write(value: T, timestamp: number): void;
-  /** End of input: flush and make the output visible. */
+  /**
+   * The subtask ends normally: make the output visible. With checkpointing on this comes after
+   * the job's final checkpoint completed, whose `prepareCommit` staged the tail and whose
+   * `commit` published it, so nothing is left; with checkpointing off it publishes the tail.
+   */
   finish(): void | Promise<void>;
   /** Releases resources without committing (failure or cancel). */
   abort(): void | Promise<void>;

@@ -1,5 +1,5 @@
 // `baton checkpoints list|status|inspect` read a job directory from storage alone.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -49,6 +49,22 @@ describe('baton checkpoints', () => {
       expect(await main(['node', 'baton', 'checkpoints', 'status', jobDir, String(n)], io)).toBe(code);
       expect(out).toEqual([status]);
     }
+  });
+
+  it('list and status verify _metadata: a damaged one is CORRUPT (exit 6), not COMPLETED', async () => {
+    const damaged = join(root, 'store', 'cli-job-damaged');
+    cpSync(join(root, 'store', 'cli-job'), damaged, { recursive: true });
+    const key = join(damaged, 'chk-3', '_metadata');
+    const bytes = readFileSync(key);
+    bytes[bytes.length - 2] ^= 0x20;
+    writeFileSync(key, bytes);
+    const listed = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'list', `${storageUri}/cli-job-damaged`], listed.io)).toBe(6);
+    expect(listed.out).toEqual(['chk-1\tCOMPLETED', 'chk-2\tCOMPLETED', 'chk-3\tCORRUPT', 'chk-4\tFAILED']);
+    const status = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'status', `${storageUri}/cli-job-damaged`, '3'], status.io)).toBe(6);
+    expect(status.out).toHaveLength(1);
+    expect(status.out[0]).toMatch(/^CORRUPT: corrupt checkpoint metadata .*chk-3\/_metadata of checkpoint 3 \(checksum\)/);
   });
 
   it('inspect shows operators, key-group ranges, chains and bytes', async () => {

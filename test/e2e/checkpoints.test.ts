@@ -1,5 +1,5 @@
 // Exactly-once checkpoints end to end: periodic checkpoints, stop and resume, rescaling, restarts after crashes.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -114,19 +114,51 @@ describe('failures', () => {
     for (const line of lines) expect(expected.has(line)).toBe(true);
   });
 
-  it('restore from latest skips a corrupt newest checkpoint; asking for it by number is a clear error', async () => {
+  it("restore from 'latest' refuses a corrupt newest checkpoint (its output is committed) instead of falling back; 'latest-valid' falls back, warns and reports", async () => {
     const t = fresh('corrupt');
-    const first = await run({ jobId: t.jobId, parallelism: 1, checkpointStorage: t.storage, stopAfterCheckpoint: 3, params: { output: t.output, to: 50_000 } });
+    const to = 6_000;
+    const params = { output: t.output, to };
+    const first = await run({ jobId: t.jobId, parallelism: 1, checkpointStorage: t.storage, stopAfterCheckpoint: 3, params });
     expect(first.result.stoppedAtCheckpoint).toBe(3);
     const storage = openStorage(`${t.storage}/${t.jobId}`);
-    const bytes = await storage.get(metadataKey(3));
-    bytes[bytes.length - 1] ^= 0xff;
-    await storage.put(metadataKey(3), bytes);
-    const error = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, checkpointStorage: t.storage, restoreFrom: 3, params: { output: t.output, to: 50_000 } }).then((j) => j.done).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CorruptMetadataError);
-    const resumed = await run({ jobId: t.jobId, checkpointStorage: t.storage, restoreFrom: 'latest', stopAfterCheckpoint: 4, params: { output: join(t.dir, 'out2'), to: 50_000 } });
-    expect(resumed.result.restoredFrom).toBe(2);
-    writeFileSync(join(t.dir, 'done'), '');
+    const good = await storage.get(metadataKey(3));
+    const bad = Uint8Array.from(good);
+    bad[bad.length - 1] ^= 0xff;
+    await storage.put(metadataKey(3), bad);
+    // The same damaged directory under another job id, for the fallback below.
+    const copyId = `${t.jobId}-copy`;
+    cpSync(join(t.dir, 'checkpoints', t.jobId), join(t.dir, 'checkpoints', copyId), { recursive: true });
+    const committed = committedLines(t.output);
+    expect(committed.length).toBeGreaterThan(0);
+
+    // Not a silent restore of checkpoint 2 (whose successor's output is already committed): an error naming 3.
+    const latest = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, checkpointStorage: t.storage, restoreFrom: 'latest', params }).then((j) => j.done).catch((e: unknown) => e);
+    expect(latest).toBeInstanceOf(CorruptMetadataError);
+    expect(latest).toMatchObject({ code: 'BATON_ERR_CORRUPT_CHECKPOINT', checkpointId: 3, key: 'chk-3/_metadata', reason: 'checksum' });
+    expect((latest as Error).message).toMatch(/chk-3\/_metadata of checkpoint 3 \(checksum\)/);
+    // Nothing was restored, so nothing was committed twice.
+    expect(committedLines(t.output)).toEqual(committed);
+    expect(await checkpointStatus(storage, 3, { verify: true })).toBe('CORRUPT');
+
+    // Asked for explicitly, the fallback restores 2 and says, in an event and in the result, what it passed over.
+    const warnings: string[] = [];
+    const fallback = await runJob(jobUrl('checkpointed-sum'), { jobId: copyId, checkpointStorage: t.storage, restoreFrom: 'latest-valid', params: { output: join(t.dir, 'out2'), to } });
+    fallback.on('restore-fallback', (r) => warnings.push(r.message));
+    const fell = await fallback.done;
+    expect(fell.restoredFrom).toBe(2);
+    expect(fell.restore?.checkpointId).toBe(2);
+    expect(fell.restore?.skipped.map((s) => s.id)).toEqual([3]);
+    expect(fell.restore?.skipped[0].reason).toMatch(/checksum/);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/chk-3.*restoring checkpoint 2.*may repeat/);
+
+    // The damage repaired, 'latest' continues from 3: record for record one uninterrupted run.
+    await storage.put(metadataKey(3), good);
+    const resumed = await run({ jobId: t.jobId, checkpointStorage: t.storage, restoreFrom: 'latest', params });
+    expect(resumed.result.restoredFrom).toBe(3);
+    expect(resumed.result.restore).toBeUndefined();
+    expect(committedLines(t.output)).toEqual(expectedSums(to));
+    await storage.close();
   });
 });
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { VARIANTS } from './fault-variants.ts';
 import { FIXED_SEEDS, seedsFromEnv } from './fixed-seeds.ts';
 import { compareLines } from './line-diff.ts';
-import { describeSchedule, KILL_KINDS, KILL_POINTS, scheduleFor, seededRandom } from './schedule.ts';
+import { seededRandom } from '../support/seeded-random.ts';
+import { describeSchedule, KILL_KINDS, KILL_POINTS, scheduleFor } from './schedule.ts';
 
 describe('kill schedules from seeds', () => {
   it('the same seed gives the same schedule; different seeds differ', () => {

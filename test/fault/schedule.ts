@@ -1,4 +1,5 @@
 // A kill schedule from a seed: which job, how it checkpoints, and where one failure lands. Pure.
+import { seededRandom } from '../support/seeded-random.ts';
 import { VARIANTS, type Variant } from './fault-variants.ts';
 
 /** Where the failure lands; each is reached by an event (see describeSchedule), never by a sleep. */
@@ -19,18 +20,6 @@ export interface Schedule {
   readonly point: KillPoint;
   /** The checkpoint the kill point refers to (the k-th of the run). */
   readonly checkpoint: number;
-}
-
-/** mulberry32: a small, fast 32-bit generator; the same seed gives the same sequence everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -22,6 +22,7 @@ export function initialCoordinatorState<S>(firstId: number, now: number, stopAft
     consecutiveFailures: 0,
     stopRequested: undefined,
     stopAfter,
+    endOfInput: false,
     halted: false,
   };
 }
@@ -42,12 +43,15 @@ export function stepCoordinator<S>(
       return onTick(state, event.now, settings, tasks);
     case 'stop':
       return onStop(state, event.mode, event.now, tasks);
+    case 'end-of-input':
+      if (state.endOfInput) return { state, effects: [] };
+      return onTick({ ...state, endOfInput: true }, event.now, settings, tasks);
     case 'ack':
       return onAck(state, event.id, event.task, event.snapshot);
     case 'decline':
       return abort(state, event.id, `declined by ${event.task}: ${event.reason}`, event.now, settings);
     case 'metadata-written':
-      return onWritten(state, event.id, event.now, settings);
+      return onWritten(state, event.id, event.now, settings, tasks);
     case 'metadata-failed':
       return abort(state, event.id, `metadata write failed: ${event.reason}`, event.now, settings);
     case 'stop-after':
@@ -77,10 +81,12 @@ function onStopAfter<S>(state: CoordinatorState<S>, id: number): Transition<S> {
 
 function trigger<S>(state: CoordinatorState<S>, now: number, tasks: readonly string[], stop?: StopMode): Transition<S> {
   const id = state.nextId;
-  const pending: PendingCheckpoint<S> = { id, triggeredAt: now, awaiting: new Set(tasks), acks: [], stop };
+  // Every checkpoint triggered once all input ended covers the final state: its completion ends the job.
+  const final = state.endOfInput ? { final: true } : {};
+  const pending: PendingCheckpoint<S> = { id, triggeredAt: now, awaiting: new Set(tasks), acks: [], stop, ...final };
   return {
     state: { ...state, nextId: id + 1, pending, lastTriggeredAt: now, stopRequested: undefined },
-    effects: [{ type: 'trigger', id, timestamp: now, stop }],
+    effects: [{ type: 'trigger', id, timestamp: now, stop, ...final }],
   };
 }
 
@@ -94,9 +100,15 @@ function onTick<S>(state: CoordinatorState<S>, now: number, settings: Checkpoint
   }
   if (state.stopRequested) return trigger(state, now, tasks, state.stopRequested);
   if (state.stopAfter !== undefined && state.nextId > state.stopAfter) return { state, effects: [] };
+  const stop = state.stopAfter !== undefined && state.nextId === state.stopAfter ? 'after' : undefined;
+  if (state.endOfInput) {
+    // The final checkpoint goes at once, not on the interval: the job's end waits for it. Only a
+    // retry after a failure keeps the minimum pause, so an unavailable store is not hammered.
+    if (state.consecutiveFailures > 0 && now - state.lastEndedAt < settings.minPauseMs) return { state, effects: [] };
+    return trigger(state, now, tasks, stop);
+  }
   if (now - state.lastTriggeredAt < settings.intervalMs) return { state, effects: [] };
   if (now - state.lastEndedAt < settings.minPauseMs) return { state, effects: [] };
-  const stop = state.stopAfter !== undefined && state.nextId === state.stopAfter ? 'after' : undefined;
   return trigger(state, now, tasks, stop);
 }
 
@@ -116,31 +128,45 @@ function onAck<S>(state: CoordinatorState<S>, id: number, task: string, snapshot
   const finalizing = { ...pending, awaiting, acks };
   return {
     state: { ...state, pending: undefined, finalizing },
-    effects: [{ type: 'write-metadata', id, triggeredAt: pending.triggeredAt, acks, ...(pending.stop ? { stop: pending.stop } : {}) }],
+    effects: [
+      {
+        type: 'write-metadata',
+        id,
+        triggeredAt: pending.triggeredAt,
+        acks,
+        ...(pending.stop ? { stop: pending.stop } : {}),
+        ...(pending.final ? { final: true } : {}),
+      },
+    ],
   };
 }
 
-function onWritten<S>(state: CoordinatorState<S>, id: number, now: number, settings: CheckpointSettings): Transition<S> {
+function onWritten<S>(state: CoordinatorState<S>, id: number, now: number, settings: CheckpointSettings, tasks: readonly string[]): Transition<S> {
   const done = state.finalizing;
   if (!done || done.id !== id) return { state, effects: [] };
   const completed = [...state.completed, id];
   const keep = Math.max(1, settings.retain);
   const discard = completed.slice(0, Math.max(0, completed.length - keep));
-  const effects: CoordinatorEffect<S>[] = [{ type: 'notify-complete', id }];
+  // A stop-with-checkpoint ends the job its own way (the subtasks suspend); otherwise the final one finishes it.
+  const finishes = done.final === true && done.stop === undefined;
+  const effects: CoordinatorEffect<S>[] = [finishes ? { type: 'notify-complete', id, final: true } : { type: 'notify-complete', id }];
   if (discard.length > 0) effects.push({ type: 'discard', ids: discard });
   if (done.stop) effects.push({ type: 'job-stopping', id, mode: done.stop });
-  return {
-    state: {
-      ...state,
-      finalizing: undefined,
-      lastCompleted: id,
-      completed: completed.slice(discard.length),
-      lastEndedAt: now,
-      consecutiveFailures: 0,
-      halted: done.stop !== undefined,
-    },
-    effects,
+  const next: CoordinatorState<S> = {
+    ...state,
+    finalizing: undefined,
+    lastCompleted: id,
+    completed: completed.slice(discard.length),
+    lastEndedAt: now,
+    consecutiveFailures: 0,
+    halted: done.stop !== undefined || finishes,
   };
+  // Input ended while this (not final) checkpoint ran: the final one follows at once.
+  if (next.endOfInput && !next.halted) {
+    const final = onTick(next, now, settings, tasks);
+    return { state: final.state, effects: [...effects, ...final.effects] };
+  }
+  return { state: next, effects };
 }
 
 function abort<S>(state: CoordinatorState<S>, id: number, reason: string, now: number, settings: CheckpointSettings): Transition<S> {

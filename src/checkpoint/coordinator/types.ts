@@ -27,6 +27,11 @@ export interface PendingCheckpoint<S = unknown> {
   readonly acks: readonly TaskAck<S>[];
   /** A stop-with-checkpoint: the job ends once this one completes. */
   readonly stop?: StopMode;
+  /**
+   * Triggered after every source read all its input: it covers the job's final state and the
+   * sinks' staged tails, and the job finishes once it completes (FLIP-147's final checkpoint).
+   */
+  readonly final?: boolean;
 }
 
 export type StopMode = 'suspend' | 'terminate' | 'after';
@@ -45,6 +50,8 @@ export interface CoordinatorState<S = unknown> {
   readonly stopRequested: StopMode | undefined;
   /** `stopAfterCheckpoint`: the checkpoint id after which the job ends. */
   readonly stopAfter: number | undefined;
+  /** Every source read all its input: the next checkpoint is the final one, triggered at once. */
+  readonly endOfInput: boolean;
   readonly halted: boolean;
 }
 
@@ -55,15 +62,18 @@ export type CoordinatorEvent<S = unknown> =
   | { readonly type: 'metadata-written'; readonly id: number; readonly now: number }
   | { readonly type: 'metadata-failed'; readonly id: number; readonly reason: string; readonly now: number }
   | { readonly type: 'stop'; readonly mode: 'suspend' | 'terminate'; readonly now: number }
+  /** Every source subtask read all its input (bounded input): the job finishes through a final checkpoint. */
+  | { readonly type: 'end-of-input'; readonly now: number }
   /** From outside (a stop request in storage): end right after checkpoint `id`. */
   | { readonly type: 'stop-after'; readonly id: number; readonly now: number }
   /** The stop request for `id` was withdrawn: unless already under way, the job goes on (or stops at `fallback`). */
   | { readonly type: 'stop-after-withdrawn'; readonly id: number; readonly fallback: number | undefined; readonly now: number };
 
 export type CoordinatorEffect<S = unknown> =
-  | { readonly type: 'trigger'; readonly id: number; readonly timestamp: number; readonly stop?: StopMode }
-  | { readonly type: 'write-metadata'; readonly id: number; readonly triggeredAt: number; readonly acks: readonly TaskAck<S>[]; readonly stop?: StopMode }
-  | { readonly type: 'notify-complete'; readonly id: number }
+  | { readonly type: 'trigger'; readonly id: number; readonly timestamp: number; readonly stop?: StopMode; readonly final?: boolean }
+  | { readonly type: 'write-metadata'; readonly id: number; readonly triggeredAt: number; readonly acks: readonly TaskAck<S>[]; readonly stop?: StopMode; readonly final?: boolean }
+  /** `final`: the job's final checkpoint completed: after committing, the subtasks finish. */
+  | { readonly type: 'notify-complete'; readonly id: number; readonly final?: boolean }
   | { readonly type: 'abort'; readonly id: number; readonly reason: string }
   | { readonly type: 'discard'; readonly ids: readonly number[] }
   | { readonly type: 'job-stopping'; readonly id: number; readonly mode: StopMode }

@@ -1,9 +1,9 @@
 // The `_metadata` file format: a 16-byte header (magic, version, flags, length, CRC-32) and a msgpack body.
 import { Packr, Unpackr } from 'msgpackr';
-import { CorruptMetadataError } from '../errors.ts';
+import { CorruptMetadataError, HostileCheckpointError } from '../errors.ts';
 import type { CheckpointMetadata } from '../types.ts';
 import { crc32 } from './crc32.ts';
-import { metadataProblem } from './metadata-shape.ts';
+import { findMetadataProblem, metadataProblem } from './metadata-shape.ts';
 
 /** ASCII 'BTNC', big-endian; distinct from Flink's metadata magic. */
 export const METADATA_MAGIC = 0x42544e43;
@@ -86,8 +86,9 @@ export function decodeMetadata(bytes: Uint8Array, key: string, jobDir?: string):
   } catch (error) {
     throw fail('body', `not valid MessagePack: ${error instanceof Error ? error.message : String(error)}`, error);
   }
-  const problem = metadataProblem(value);
-  if (problem !== undefined) throw fail('body', problem);
+  const problem = findMetadataProblem(value);
+  if (problem?.hostile) throw new HostileCheckpointError(key, undefined, problem.path, problem.value, problem.expected, jobDir);
+  if (problem !== undefined) throw new CorruptMetadataError(key, 'body', metadataProblem(value) as string, jobDir, { field: problem.path, value: problem.value });
   return value as CheckpointMetadata;
 }
 

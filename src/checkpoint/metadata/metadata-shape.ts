@@ -1,9 +1,19 @@
 // Checks that a decoded value has the shape of CheckpointMetadata, naming the first bad field by path.
 import { MAX_MAX_PARALLELISM } from '../../state/key-groups.ts';
-import { isValidChunkId, isValidExclusiveName } from '../layout.ts';
+import { describeValue } from '../errors.ts';
+import { channelStateFileName, isValidChunkId, isValidExclusiveName } from '../layout.ts';
 import type { CheckpointMetadata } from '../types.ts';
 
-type Problem = string | undefined;
+/** The first bad field of a metadata value: where, what was expected, what was found. */
+export interface MetadataProblem {
+  readonly path: string;
+  readonly expected: string;
+  readonly value: unknown;
+  /** A name or path that could leave its directory or break the pattern baton writes: tampering, not damage. */
+  readonly hostile: boolean;
+}
+
+type Problem = MetadataProblem | undefined;
 
 const SAFE_NAME_RULE = "[A-Za-z0-9._-], no '..', no leading '.' or '_'";
 
@@ -14,14 +24,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 function check(path: string, ok: boolean, expected: string, value: unknown): Problem {
-  return ok ? undefined : `${path}: expected ${expected}, got ${describe(value)}`;
+  return ok ? undefined : { path, expected, value, hostile: false };
 }
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing (missing)';
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  return Array.isArray(value) ? 'an array' : typeof value;
+/** Like check, for a name that becomes part of a storage key. */
+function checkName(path: string, ok: boolean, expected: string, value: unknown): Problem {
+  return ok ? undefined : { path, expected, value, hostile: true };
 }
 
 function firstProblem<T>(items: readonly T[], each: (item: T, index: number) => Problem): Problem {
@@ -35,7 +43,7 @@ function firstProblem<T>(items: readonly T[], each: (item: T, index: number) => 
 function chunkProblem(path: string, chunk: unknown, index: number): Problem {
   if (!isRecord(chunk)) return check(path, false, 'a chunk reference', chunk);
   return (
-    check(`${path}.id`, typeof chunk.id === 'string' && isValidChunkId(chunk.id), `a chunk id safe as a file name (${SAFE_NAME_RULE})`, chunk.id) ??
+    checkName(`${path}.id`, typeof chunk.id === 'string' && isValidChunkId(chunk.id), `a chunk id safe as a file name (${SAFE_NAME_RULE})`, chunk.id) ??
     check(`${path}.kind`, chunk.kind === 'base' || chunk.kind === 'delta', "'base' or 'delta'", chunk.kind) ??
     // A base replaces everything before it, so one in the middle means the chain was built wrong.
     check(`${path}.kind`, index === 0 || chunk.kind === 'delta', "'delta' (a base may only start a chain)", chunk.kind) ??
@@ -62,7 +70,7 @@ function chainProblem(path: string, chain: unknown, maxParallelism: number): Pro
       ? undefined
       : !isRecord(rebased) || !Array.isArray(rebased.from) || !Array.isArray(rebased.delta)
         ? check(`${path}.rebased`, false, '{ from: chunk ids, delta: chunk references }', rebased)
-        : (firstProblem(rebased.from, (id, i) => check(`${path}.rebased.from[${i}]`, typeof id === 'string' && isValidChunkId(id), 'a chunk id', id)) ??
+        : (firstProblem(rebased.from, (id, i) => checkName(`${path}.rebased.from[${i}]`, typeof id === 'string' && isValidChunkId(id), 'a chunk id', id)) ??
           firstProblem(rebased.delta, (chunk, i) => chunkProblem(`${path}.rebased.delta[${i}]`, chunk, i + 1))))
   );
 }
@@ -96,6 +104,16 @@ function operatorProblem(path: string, op: unknown, maxParallelism: number, uids
  * @example metadataProblem({ jobId: '' }) // 'jobId: expected a non-empty string, got ""'
  */
 export function metadataProblem(value: unknown): string | undefined {
+  const problem = findMetadataProblem(value);
+  return problem === undefined ? undefined : `${problem.path}: expected ${problem.expected}, got ${describeValue(problem.value)}`;
+}
+
+/**
+ * Like {@link metadataProblem}, with the field, the offending value and whether it is a hostile name.
+ *
+ * @example findMetadataProblem({ jobId: '' })?.path // 'jobId'
+ */
+export function findMetadataProblem(value: unknown): MetadataProblem | undefined {
   if (!isRecord(value)) return check('metadata', false, 'an object', value);
   const m = value;
   const problem =
@@ -114,7 +132,7 @@ export function metadataProblem(value: unknown): string | undefined {
   return (
     firstProblem(m.operators as unknown[], (op, i) => operatorProblem(`operators[${i}]`, op, m.maxParallelism as number, uids)) ??
     firstProblem(m.exclusiveFiles as unknown[], (name, i) =>
-      check(`exclusiveFiles[${i}]`, typeof name === 'string' && isValidExclusiveName(name), `a file name safe in chk-<n>/ (${SAFE_NAME_RULE})`, name),
+      checkName(`exclusiveFiles[${i}]`, typeof name === 'string' && isValidExclusiveName(name), `a file name safe in chk-<n>/ (${SAFE_NAME_RULE})`, name),
     ) ??
     (m.channelState === undefined
       ? undefined
@@ -125,12 +143,19 @@ export function metadataProblem(value: unknown): string | undefined {
             check(`channelState[${i}].uid`, typeof ref.uid === 'string' && ref.uid.length > 0, 'a non-empty string', ref.uid) ??
             check(`channelState[${i}].subtaskIndex`, isCount(ref.subtaskIndex), 'a non-negative integer', ref.subtaskIndex) ??
             check(`channelState[${i}].bytes`, isCount(ref.bytes), 'a non-negative integer', ref.bytes) ??
-            check(`channelState[${i}].file`, typeof ref.file === 'string' && files.has(ref.file), 'a file listed in exclusiveFiles', ref.file) ??
+            checkName(`channelState[${i}].file`, typeof ref.file === 'string' && files.has(ref.file), 'a file listed in exclusiveFiles', ref.file) ??
+            // The name is derived from uid and subtask: anything else was not written by baton.
+            checkName(
+              `channelState[${i}].file`,
+              ref.file === channelStateFileName(ref.uid as string, ref.subtaskIndex as number),
+              `'${channelStateFileName(ref.uid as string, ref.subtaskIndex as number)}' (the name baton gives this subtask's channel state)`,
+              ref.file,
+            ) ??
             (ref.segments === undefined
               ? undefined
               : (check(`channelState[${i}].segments`, Array.isArray(ref.segments), 'an array', ref.segments) ??
                 firstProblem(ref.segments as unknown[], (id, j) =>
-                  check(`channelState[${i}].segments[${j}]`, typeof id === 'string' && isValidChunkId(id), `a chunk id (${SAFE_NAME_RULE})`, id),
+                  checkName(`channelState[${i}].segments[${j}]`, typeof id === 'string' && isValidChunkId(id), `a chunk id (${SAFE_NAME_RULE})`, id),
                 )))
           );
         })))

@@ -1,5 +1,5 @@
 // Storage side of the shared-chunk registry: rebuild it from metadata, delete what nothing references.
-import { CheckpointNotFoundError, CorruptMetadataError } from '../errors.ts';
+import { CheckpointNotFoundError, CorruptCheckpointError } from '../errors.ts';
 import { SHARED_DIR, checkpointDir, metadataKey, parseSharedChunkKey, sharedChunkKey } from '../layout.ts';
 import { type SkippedCheckpoint, listCheckpoints, readMetadata } from '../status/checkpoint-status.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
@@ -36,7 +36,7 @@ export async function rebuildRegistry(storage: CheckpointStorage): Promise<Rebui
         return { id, metadata: await readMetadata(storage, id) };
       } catch (error) {
         // Storage failures propagate: a registry missing a readable checkpoint would free its chunks.
-        if (error instanceof CorruptMetadataError || error instanceof CheckpointNotFoundError) return { id, error };
+        if (error instanceof CorruptCheckpointError || error instanceof CheckpointNotFoundError) return { id, error };
         throw error;
       }
     }),
@@ -105,7 +105,7 @@ export async function orphanChunks(storage: CheckpointStorage, inFlight: Readonl
   }
   const busy = new Set(typeof inFlight === 'function' ? inFlight() : inFlight);
   const { registry, skipped } = await rebuildRegistry(storage);
-  const unreadable = skipped.filter((s) => s.error instanceof CorruptMetadataError).map((s) => s.id);
+  const unreadable = skipped.filter((s) => s.error instanceof CorruptCheckpointError).map((s) => s.id);
   if (unreadable.length > 0) return { orphans: [], unreadable };
   const orphans = [...listed].filter((id) => !busy.has(id) && !registry.isReferenced(id)).sort();
   return { orphans, unreadable };

@@ -65,11 +65,36 @@ export class StorageIoError extends BatonError {
   /** The key (or list prefix, `''` for the whole root) the operation was about. */
   readonly key: string;
   readonly operation: StorageOperation;
-  constructor(uri: string, key: string, operation: StorageOperation, cause: unknown, detail?: string) {
-    super(`storage ${operation} of '${key}' in ${uri} failed: ${detail ?? describeCause(cause)}`, { cause });
+  /** Tries made before giving up (1 when the failure was not worth retrying). */
+  readonly attempts: number;
+  constructor(uri: string, key: string, operation: StorageOperation, cause: unknown, detail?: string, attempts = 1) {
+    const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+    super(`storage ${operation} of '${key}' in ${uri} failed${tries}: ${detail ?? describeCause(cause)}`, { cause });
     this.uri = uri;
     this.key = key;
     this.operation = operation;
+    this.attempts = attempts;
+  }
+}
+
+/**
+ * A storage call got no complete answer within its deadline, in every attempt: the store is
+ * unresponsive (stalled, paused, a hung disk). Raised instead of waiting forever.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof StorageTimeoutError) console.error(e.operation, e.key, e.timeoutMs, e.attempts); }
+ * ```
+ */
+export class StorageTimeoutError extends StorageIoError {
+  override name = 'StorageTimeoutError';
+  /** Stable identifier of this failure, for programs and log searches. */
+  readonly code = 'BATON_ERR_STORAGE_TIMEOUT';
+  /** The deadline of each attempt. */
+  readonly timeoutMs: number;
+  constructor(uri: string, key: string, operation: StorageOperation, timeoutMs: number, attempts: number, cause?: unknown) {
+    super(uri, key, operation, cause, `timed out: no complete answer within ${timeoutMs} ms${attempts > 1 ? ' each' : ''}`, attempts);
+    this.timeoutMs = timeoutMs;
   }
 }
 

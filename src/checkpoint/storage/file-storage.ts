@@ -6,8 +6,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { JobConfigError } from '../../errors/index.ts';
 import { mapWithConcurrency } from './concurrency.ts';
-import { redactUserInfo, StorageIoError, StorageNotFoundError } from './errors.ts';
+import { type StorageOperation, redactUserInfo, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './errors.ts';
 import { compareKeys, normalizeListPrefix, storageKeyProblem, TEMP_MARKER, validateStorageKey } from './storage-key.ts';
+import { AttemptTimeout, resolveStorageTimeouts, type StorageTimeouts, withDeadline } from './timeouts.ts';
 import type { CheckpointStorage } from './types.ts';
 
 /** Parallel unlinks in one `delete` call; enough to hide latency without exhausting descriptors. */
@@ -23,6 +24,12 @@ const PUT_DIRECTORY_RETRIES = 5;
  * so a reader (or a restart after a crash) sees either the old object, or the whole new one, and
  * never a torn file. `list` skips such temp files. `delete` also removes folders it leaves empty.
  *
+ * Reads, listings and deletes run under a deadline (`timeouts.requestMs`): a hung file system
+ * (a stale network mount) fails them with a StorageTimeoutError naming the key instead of
+ * waiting forever. A local file system error is not retried (EIO or ENOSPC do not go away by
+ * asking again). `put` is synchronous on purpose (see writeAtomically) and so cannot be abandoned
+ * part way; its failures are StorageIoErrors like every other.
+ *
  * @example
  * ```ts
  * const storage = new FileStorage('file:///data/checkpoints');
@@ -34,10 +41,12 @@ export class FileStorage implements CheckpointStorage {
   readonly uri: string;
   /** Absolute path of the root directory. */
   readonly directory: string;
+  readonly #timeouts: StorageTimeouts;
 
-  constructor(uriOrPath: string) {
+  constructor(uriOrPath: string, options: { readonly timeouts?: Partial<StorageTimeouts> } = {}) {
     this.directory = directoryOf(uriOrPath);
     this.uri = pathToFileURL(this.directory).href;
+    this.#timeouts = resolveStorageTimeouts(options.timeouts);
   }
 
   async put(key: string, data: Uint8Array): Promise<void> {
@@ -52,8 +61,9 @@ export class FileStorage implements CheckpointStorage {
   async get(key: string): Promise<Uint8Array> {
     const path = this.#path(key);
     try {
-      return await readFile(path);
+      return await this.#bounded((signal) => readFile(path, { signal }));
     } catch (error) {
+      if (error instanceof AttemptTimeout) throw this.#timedOut('get', key, error);
       // A folder or a path through a file is "no such object", as it would be on S3.
       if (isCode(error, 'ENOENT', 'EISDIR', 'ENOTDIR')) throw new StorageNotFoundError(this.uri, key);
       throw new StorageIoError(this.uri, key, 'get', error);
@@ -63,8 +73,9 @@ export class FileStorage implements CheckpointStorage {
   async exists(key: string): Promise<boolean> {
     const path = this.#path(key);
     try {
-      return (await stat(path)).isFile();
+      return (await this.#bounded(() => stat(path))).isFile();
     } catch (error) {
+      if (error instanceof AttemptTimeout) throw this.#timedOut('exists', key, error);
       if (isCode(error, 'ENOENT', 'ENOTDIR')) return false;
       throw new StorageIoError(this.uri, key, 'exists', error);
     }
@@ -74,8 +85,9 @@ export class FileStorage implements CheckpointStorage {
     const folder = normalizeListPrefix(prefix);
     const keys: string[] = [];
     try {
-      await walk(folder === '' ? this.directory : join(this.directory, ...folder.split('/')), folder === '' ? '' : `${folder}/`, keys);
+      await this.#bounded(() => walk(folder === '' ? this.directory : join(this.directory, ...folder.split('/')), folder === '' ? '' : `${folder}/`, keys));
     } catch (error) {
+      if (error instanceof AttemptTimeout) throw this.#timedOut('list', prefix, error);
       throw new StorageIoError(this.uri, prefix, 'list', error);
     }
     return keys.sort(compareKeys);
@@ -86,8 +98,9 @@ export class FileStorage implements CheckpointStorage {
     const paths = keys.map((key) => this.#path(key));
     await mapWithConcurrency(paths, DELETE_CONCURRENCY, async (path, index) => {
       try {
-        await rm(path, { force: true });
+        await this.#bounded(() => rm(path, { force: true }));
       } catch (error) {
+        if (error instanceof AttemptTimeout) throw this.#timedOut('delete', keys[index], error);
         throw new StorageIoError(this.uri, keys[index], 'delete', error);
       }
       await this.#pruneEmptyParents(path);
@@ -96,6 +109,14 @@ export class FileStorage implements CheckpointStorage {
 
   async close(): Promise<void> {
     // Nothing is held open between calls.
+  }
+
+  #bounded<T>(op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(this.#timeouts.requestMs, op);
+  }
+
+  #timedOut(operation: StorageOperation, key: string, cause: AttemptTimeout): StorageTimeoutError {
+    return new StorageTimeoutError(this.uri, key, operation, cause.ms, 1, cause);
   }
 
   #path(key: string): string {

@@ -3,11 +3,14 @@ import { JobConfigError } from '../../errors/index.ts';
 import { redactUserInfo } from './errors.ts';
 import { FileStorage } from './file-storage.ts';
 import { S3Storage } from './s3-storage.ts';
+import type { StorageTimeouts } from './timeouts.ts';
 import type { CheckpointStorage, S3StorageOptions } from './types.ts';
 
 /** Settings passed through to the implementation `openStorage` picks. */
 export interface OpenStorageOptions {
   readonly s3?: S3StorageOptions;
+  /** Bounds of every storage call, for any scheme (`s3.timeouts`, if set, wins for S3). */
+  readonly timeouts?: Partial<StorageTimeouts>;
 }
 
 /**
@@ -23,8 +26,8 @@ export interface OpenStorageOptions {
 export function openStorage(uri: string, options: OpenStorageOptions = {}): CheckpointStorage {
   if (typeof uri !== 'string' || uri.trim() === '') throw new JobConfigError('checkpointStorage', 'the storage URI is empty');
   const scheme = schemeOf(uri);
-  if (scheme === undefined || scheme === 'file') return new FileStorage(uri);
-  if (scheme === 's3') return new S3Storage(uri, options.s3);
+  if (scheme === undefined || scheme === 'file') return new FileStorage(uri, { timeouts: options.timeouts });
+  if (scheme === 's3') return new S3Storage(uri, { ...options.s3, timeouts: { ...options.timeouts, ...options.s3?.timeouts } });
   throw new JobConfigError('checkpointStorage', `unsupported scheme '${scheme}:' in '${redactUserInfo(uri)}'; use file:///dir, s3://bucket/prefix or a path`);
 }
 

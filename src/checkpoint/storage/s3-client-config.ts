@@ -1,5 +1,6 @@
 // S3 client settings for checkpoint storage, following the AWS conventions for env and defaults.
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { resolveStorageTimeouts, type StorageTimeouts } from './timeouts.ts';
 import type { S3StorageOptions } from './types.ts';
 
 /** Region used when neither options, env nor the AWS profile name one (S3-compatible servers ignore it). */
@@ -12,13 +13,19 @@ export const FALLBACK_REGION = 'us-east-1';
  * (S3-compatible servers rarely have per-bucket host names), credentials from the default chain.
  * Checksums are always `WHEN_REQUIRED`: otherwise the SDK sends stream bodies aws-chunked, which
  * some S3-compatible servers store framing and all — silent corruption.
+ * The HTTP handler gets connection, request and socket timeouts from `timeouts.requestMs`, and the
+ * SDK makes one attempt per call: S3Storage retries itself, so that a body read is retried too.
  *
  * @example
  * ```ts
  * const client = new S3Client(resolveS3ClientConfig({ endpoint: 'http://127.0.0.1:4569' }));
  * ```
  */
-export function resolveS3ClientConfig(options: S3StorageOptions = {}, env: NodeJS.ProcessEnv = process.env): S3ClientConfig {
+export function resolveS3ClientConfig(
+  options: S3StorageOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+  timeouts: StorageTimeouts = resolveStorageTimeouts(options.timeouts),
+): S3ClientConfig {
   const endpoint = options.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
   const region = options.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? regionFromProfileOrFallback;
   return {
@@ -28,6 +35,13 @@ export function resolveS3ClientConfig(options: S3StorageOptions = {}, env: NodeJ
     ...(options.credentials !== undefined ? { credentials: { ...options.credentials } } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: timeouts.requestMs,
+      requestTimeout: timeouts.requestMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: timeouts.requestMs,
+    },
+    maxAttempts: 1,
   };
 }
 

@@ -4,15 +4,16 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
-  paginateListObjectsV2,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { JobConfigError } from '../../errors/index.ts';
 import { mapWithConcurrency } from './concurrency.ts';
-import { describeCause, redactUserInfo, type StorageOperation, StorageIoError, StorageNotFoundError } from './errors.ts';
+import { describeCause, redactUserInfo, type StorageOperation, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './errors.ts';
 import { resolveS3ClientConfig } from './s3-client-config.ts';
 import { compareKeys, normalizeListPrefix, storageKeyProblem, validateStorageKey } from './storage-key.ts';
+import { type GaveUp, resolveStorageTimeouts, retrying, type StorageTimeouts } from './timeouts.ts';
 import type { CheckpointStorage, S3StorageOptions } from './types.ts';
 
 /** S3 accepts at most this many keys in one DeleteObjects request. */
@@ -61,6 +62,14 @@ export function parseS3Uri(uri: string): S3Location {
  * most `concurrency` requests in flight. Settings not in `options` come from the AWS environment
  * (see {@link resolveS3ClientConfig}).
  *
+ * Every request is bounded (`timeouts`, see {@link StorageTimeouts}): the SDK's HTTP handler has
+ * connection and request timeouts, and each attempt also runs under an AbortSignal deadline that
+ * covers reading the body, which the SDK's own retries do not. Transient failures (5xx, throttling,
+ * resets, timeouts, short bodies) are retried with backoff, by this class rather than the SDK, so a
+ * GET whose body stalls is retried like one whose request did; every operation here is idempotent
+ * (a put sends the whole object again, still one atomic PUT). After the last attempt the call fails
+ * with a StorageIoError, or a StorageTimeoutError when the store did not answer.
+ *
  * @example
  * ```ts
  * const storage = new S3Storage('s3://checkpoints/prod', { endpoint: 'http://127.0.0.1:9000' });
@@ -75,6 +84,7 @@ export class S3Storage implements CheckpointStorage {
   readonly prefix: string;
   readonly #client: S3Client;
   readonly #concurrency: number;
+  readonly #timeouts: StorageTimeouts;
   /** Strings removed from error messages in case a server echoes them. */
   readonly #secrets: string[];
   #bucketVerified = false;
@@ -89,7 +99,8 @@ export class S3Storage implements CheckpointStorage {
       throw new JobConfigError('s3.concurrency', `must be a positive integer, got ${concurrency}`);
     }
     this.#concurrency = concurrency;
-    this.#client = new S3Client(resolveS3ClientConfig(options));
+    this.#timeouts = resolveStorageTimeouts(options.timeouts);
+    this.#client = new S3Client(resolveS3ClientConfig(options, process.env, this.#timeouts));
     this.#secrets = [
       options.credentials?.secretAccessKey,
       options.credentials?.sessionToken,
@@ -100,37 +111,36 @@ export class S3Storage implements CheckpointStorage {
 
   async put(key: string, data: Uint8Array): Promise<void> {
     const objectKey = this.#objectKey(key);
-    try {
-      // A Buffer/Uint8Array body goes out with a plain Content-Length, never aws-chunked.
-      await this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: data, ContentLength: data.byteLength }));
-    } catch (error) {
-      throw this.#ioError('put', key, error);
-    }
+    // A Buffer/Uint8Array body goes out with a plain Content-Length, never aws-chunked.
+    await this.#call('put', key, (abortSignal) =>
+      this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: data, ContentLength: data.byteLength }), { abortSignal }),
+    );
   }
 
   async get(key: string): Promise<Uint8Array> {
     const objectKey = this.#objectKey(key);
     try {
-      const out = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
-      const bytes = out.Body === undefined ? new Uint8Array(0) : await out.Body.transformToByteArray();
-      if (out.ContentLength !== undefined && out.ContentLength !== bytes.byteLength) {
-        throw this.#ioError('get', key, undefined, `read ${bytes.byteLength} of ${out.ContentLength} bytes`);
-      }
-      return bytes;
+      return await this.#call('get', key, async (abortSignal) => {
+        const out = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }), { abortSignal });
+        // A body that stalls after the headers must not keep its socket once the deadline passed.
+        abortSignal.addEventListener('abort', () => (out.Body as { destroy?: () => void } | undefined)?.destroy?.(), { once: true });
+        const bytes = out.Body === undefined ? new Uint8Array(0) : await out.Body.transformToByteArray();
+        if (out.ContentLength !== undefined && out.ContentLength !== bytes.byteLength) throw new ShortBodyError(bytes.byteLength, out.ContentLength);
+        return bytes;
+      });
     } catch (error) {
-      if (error instanceof StorageIoError) throw error;
-      if (isMissingObject(error)) throw new StorageNotFoundError(this.uri, key);
-      throw this.#ioError('get', key, error);
+      if (error instanceof StorageIoError && isMissingObject(error.cause)) throw new StorageNotFoundError(this.uri, key);
+      throw error;
     }
   }
 
   async exists(key: string): Promise<boolean> {
     const objectKey = this.#objectKey(key);
     try {
-      await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      await this.#call('exists', key, (abortSignal) => this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }), { abortSignal }));
       return true;
     } catch (error) {
-      if (!isMissingObject(error)) throw this.#ioError('exists', key, error);
+      if (!(error instanceof StorageIoError && isMissingObject(error.cause))) throw error;
     }
     // HEAD answers a bare 404 for a missing bucket too; a watcher polling a misspelt bucket must fail, not wait.
     await this.#verifyBucket('exists', key);
@@ -142,18 +152,19 @@ export class S3Storage implements CheckpointStorage {
     const listPrefix = folder === '' ? this.#rootPrefix() : `${this.#objectKeyUnchecked(folder)}/`;
     const strip = this.#rootPrefix().length;
     const keys: string[] = [];
-    try {
-      // The paginator follows NextContinuationToken: S3 returns at most 1000 keys per call.
-      for await (const page of paginateListObjectsV2({ client: this.#client }, { Bucket: this.bucket, Prefix: listPrefix })) {
-        for (const object of page.Contents ?? []) {
-          const key = object.Key?.slice(strip);
-          // Folder markers (`x/`) and keys this API could not address are not objects of ours.
-          if (key !== undefined && storageKeyProblem(key) === undefined) keys.push(key);
-        }
+    // Page by page (S3 returns at most 1000 keys per call), each page a bounded, retried request.
+    let token: string | undefined;
+    do {
+      const page = await this.#call('list', prefix, (abortSignal) =>
+        this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, ContinuationToken: token }), { abortSignal }),
+      );
+      for (const object of page.Contents ?? []) {
+        const key = object.Key?.slice(strip);
+        // Folder markers (`x/`) and keys this API could not address are not objects of ours.
+        if (key !== undefined && storageKeyProblem(key) === undefined) keys.push(key);
       }
-    } catch (error) {
-      throw this.#ioError('list', prefix, error);
-    }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
     return keys.sort(compareKeys);
   }
 
@@ -163,15 +174,12 @@ export class S3Storage implements CheckpointStorage {
     const batches: string[][] = [];
     for (let i = 0; i < objectKeys.length; i += DELETE_BATCH) batches.push(objectKeys.slice(i, i + DELETE_BATCH));
     await mapWithConcurrency(batches, this.#concurrency, async (batch) => {
-      let errors: { Key?: string; Code?: string; Message?: string }[];
-      try {
-        const out = await this.#client.send(
-          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
-        );
-        errors = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
-      } catch (error) {
-        throw this.#ioError('delete', this.#storageKey(batch[0]), error);
-      }
+      const out = await this.#call('delete', this.#storageKey(batch[0]), (abortSignal) =>
+        this.#client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), {
+          abortSignal,
+        }),
+      );
+      const errors = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
       if (errors.length > 0) {
         const first = errors[0];
         const detail = `${errors.length} of ${batch.length} objects not deleted, first: ${first.Code ?? 'error'}: ${first.Message ?? ''}`;
@@ -200,24 +208,67 @@ export class S3Storage implements CheckpointStorage {
     return objectKey.slice(this.#rootPrefix().length);
   }
 
+  /** One bounded, retried request (see the class comment); failures become StorageIoError / StorageTimeoutError. */
+  #call<T>(operation: StorageOperation, key: string, attempt: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    return retrying(this.#timeouts, attempt, isTransientS3Failure, (failure) => this.#gaveUp(operation, key, failure));
+  }
+
+  #gaveUp(operation: StorageOperation, key: string, { error, attempts, timedOut }: GaveUp): Error {
+    if (timedOut) return new StorageTimeoutError(this.uri, key, operation, this.#timeouts.requestMs, attempts, error);
+    return this.#ioError(operation, key, error, undefined, attempts);
+  }
+
   async #verifyBucket(operation: StorageOperation, key: string): Promise<void> {
     if (this.#bucketVerified) return;
     try {
-      await this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.#call(operation, key, (abortSignal) => this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal }));
     } catch (error) {
-      if (httpStatus(error) === 404 || errorName(error) === 'NoSuchBucket' || errorName(error) === 'NotFound') {
-        throw this.#ioError(operation, key, error, `bucket '${this.bucket}' does not exist`);
+      const cause = error instanceof StorageIoError && !(error instanceof StorageTimeoutError) ? error.cause : undefined;
+      if (error instanceof StorageTimeoutError) throw error;
+      if (httpStatus(cause) === 404 || errorName(cause) === 'NoSuchBucket' || errorName(cause) === 'NotFound') {
+        throw this.#ioError(operation, key, cause, `bucket '${this.bucket}' does not exist`);
       }
       // Any other answer (say 403 without s3:ListBucket) proves nothing either way: trust the bucket.
     }
     this.#bucketVerified = true;
   }
 
-  #ioError(operation: StorageOperation, key: string, cause: unknown, detail?: string): StorageIoError {
+  #ioError(operation: StorageOperation, key: string, cause: unknown, detail?: string, attempts = 1): StorageIoError {
     let text = detail ?? describeCause(cause);
     for (const secret of this.#secrets) text = text.split(secret).join('***');
-    return new StorageIoError(this.uri, key, operation, cause, text);
+    return new StorageIoError(this.uri, key, operation, cause, text, attempts);
   }
+}
+
+/** A GET answered with fewer bytes than its Content-Length (the connection dropped mid-body). */
+class ShortBodyError extends Error {
+  override name = 'ShortBodyError';
+  constructor(read: number, expected: number) {
+    super(`read ${read} of ${expected} bytes`);
+  }
+}
+
+/** Node's codes for a connection that broke or never came up; worth another try. */
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+/** S3 error names that mean "try again". */
+const TRANSIENT_S3_NAMES = new Set(['InternalError', 'ServiceUnavailable', 'SlowDown', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'ThrottlingException']);
+
+/**
+ * Whether a failed S3 request may succeed when sent again: a 5xx or 429 answer, a broken or
+ * refused connection, a timeout, a short or unparseable body (no status, or a 2xx whose body was
+ * cut). A 4xx answer (missing object, denied, bad request) and missing credentials are final.
+ */
+export function isTransientS3Failure(error: unknown): boolean {
+  if (error instanceof ShortBodyError) return true;
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'CredentialsProviderError') return false;
+  const status = httpStatus(error);
+  if (status !== undefined && status >= 400) return status >= 500 || status === 429;
+  if (TRANSIENT_S3_NAMES.has(error.name)) return true;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code)) return true;
+  // No HTTP answer at all (socket hang up, aborted stream) or a 2xx whose body could not be read.
+  return status === undefined || status < 300;
 }
 
 /** NoSuchKey (GET) or a bare 404 (HEAD); a missing *bucket* is an error, not a missing object. */

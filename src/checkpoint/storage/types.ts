@@ -1,4 +1,5 @@
 // The one small interface checkpoint storage implements (local directory or S3).
+import type { StorageTimeouts } from './timeouts.ts';
 
 /**
  * Object storage rooted at a URI. Keys are relative `/`-separated paths; an implementation
@@ -28,4 +29,6 @@ export interface S3StorageOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
   /** Parallel requests for batch operations. Default 16. */
   readonly concurrency?: number;
+  /** Deadline, attempts and backoff of every request (defaults: DEFAULT_STORAGE_TIMEOUTS). */
+  readonly timeouts?: Partial<StorageTimeouts>;
 }

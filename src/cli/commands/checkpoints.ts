@@ -12,6 +12,7 @@ export const STATUS_EXIT_CODES: Readonly<Record<CheckpointStatus, number>> = {
   FAILED: 3,
   IN_PROGRESS: 4,
   UNKNOWN: 5,
+  CORRUPT: 6,
 };
 
 /** Opens the job directory for one command and always closes it. */
@@ -24,6 +25,16 @@ async function withJobDir(jobDir: string, use: (storage: CheckpointStorage) => P
   }
 }
 
+/** Why checkpoint n is CORRUPT, in one line. */
+async function corruption(storage: CheckpointStorage, n: number): Promise<string> {
+  try {
+    await readMetadata(storage, n);
+    return 'its metadata reads correctly now';
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 export function registerCheckpointsCommand(program: Command, out: (line: string) => void, setExitCode: (code: number) => void): void {
   const checkpoints = program.command('checkpoints').description('inspect the checkpoints in a job directory (<root>/<jobId>, file:// or s3://)');
 
@@ -32,9 +43,11 @@ export function registerCheckpointsCommand(program: Command, out: (line: string)
     .argument('<job-dir>', 'URI or path of the directory holding chk-<n>')
     .action(async (jobDir: string) => {
       await withJobDir(jobDir, async (storage) => {
-        const entries = await listCheckpoints(storage);
+        // Verified: a damaged or tampered `_metadata` shows as CORRUPT, not COMPLETED.
+        const entries = await listCheckpoints(storage, { verify: true });
         if (entries.length === 0) out(`no checkpoints in ${storage.uri}`);
         for (const e of entries) out(`chk-${e.id}\t${e.status}`);
+        if (entries.some((e) => e.status === 'CORRUPT')) setExitCode(STATUS_EXIT_CODES.CORRUPT);
       });
     });
 
@@ -45,8 +58,8 @@ export function registerCheckpointsCommand(program: Command, out: (line: string)
     .description(`prints the status; exit code ${Object.entries(STATUS_EXIT_CODES).map(([s, c]) => `${c} ${s}`).join(', ')}`)
     .action(async (jobDir: string, n: number) => {
       await withJobDir(jobDir, async (storage) => {
-        const status = await checkpointStatus(storage, n);
-        out(status);
+        const status = await checkpointStatus(storage, n, { verify: true });
+        out(status === 'CORRUPT' ? `CORRUPT: ${await corruption(storage, n)}` : status);
         setExitCode(STATUS_EXIT_CODES[status]);
       });
     });

@@ -60,7 +60,7 @@ export function registerRunCommand(program: Command, out: (line: string) => void
     .option('--batch-size <n>', 'records per channel batch', parsePositiveInt('--batch-size'))
     .option('--channel-credits <n>', 'batches in flight per channel', parsePositiveInt('--channel-credits'))
     .option('--checkpoint-storage <uri>', 'checkpoint root: file:///dir, a path, or s3://bucket/prefix')
-    .option('--restore-from <latest|n|path>', 'restore from the newest completed checkpoint, checkpoint n, or a .../chk-<n> path')
+    .option('--restore-from <latest|latest-valid|n|path>', 'restore from the newest completed checkpoint (latest: fail if it is corrupt; latest-valid: fall back past corrupt ones, with a warning), checkpoint n, or a .../chk-<n> path')
     .option('--stop-after-checkpoint <n>', 'end (SUSPENDED) right after checkpoint n completes', parsePositiveInt('--stop-after-checkpoint'))
     .option('--state-backend <lmdb|heap>', 'keyed state backend (default lmdb)', parseStateBackend)
     .option('--allow-non-restored-state', 'drop checkpointed state of operators the job no longer has')
@@ -110,6 +110,8 @@ export function registerRunCommand(program: Command, out: (line: string) => void
       } else {
         handle.on('handover', (h) => out(`${seconds()}s  handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? `: ${h.detail}` : ''}`));
         handle.on('stop-request', (r) => out(`${seconds()}s  stop request${r.afterCheckpoint === undefined ? '' : ` after chk-${r.afterCheckpoint}`} ${r.accepted ? 'accepted' : `rejected: ${r.reason ?? r.error}`}`));
+        handle.on('end-of-input', (e) => out(`${seconds()}s  end of input: final checkpoint ${e.finalCheckpoint} triggered`));
+        handle.on('restore-fallback', (r) => err(`warning: ${r.message}`));
         handle.on('checkpoint', (c) => out(`${seconds()}s  checkpoint ${c.id} ${c.status}${c.status === 'COMPLETED' ? ` in ${c.durationMs} ms, ${formatCount(c.stateBytes)} state bytes` : `: ${c.failure}`}`));
         const seconds = () => ((Date.now() - started) / 1000).toFixed(1).padStart(6);
         out(`${seconds()}s  job '${handle.jobId}' submitted`);

@@ -51,6 +51,8 @@ export interface CheckpointDriverOptions {
   readonly failJob: (reason: string) => void;
   /** A stop-after request (from outside) that came too late. */
   readonly onStopAfterRejected?: (id: number, reason: string) => void;
+  /** The final checkpoint (all input ended) was triggered; called again for each retry. */
+  readonly onFinalTriggered?: (id: number) => void;
   readonly now?: () => number;
 }
 
@@ -148,6 +150,11 @@ export class CheckpointDriver {
     return promise;
   }
 
+  /** Every source read all its input: the final checkpoint goes at once, and its completion finishes the job. */
+  endOfInput(): void {
+    this.dispatch({ type: 'end-of-input', now: this.now() });
+  }
+
   requestStop(mode: 'suspend' | 'terminate'): void {
     this.dispatch({ type: 'stop', mode, now: this.now() });
   }
@@ -207,13 +214,14 @@ export class CheckpointDriver {
       case 'trigger':
         // Wall-clock trigger time (not the injectable clock): barriers carry it for alignment timeouts in workers.
         o.broadcast({ type: 'trigger-checkpoint', id: effect.id, at: Date.now(), stop: effect.stop });
+        if (effect.final) o.onFinalTriggered?.(effect.id);
         return;
       case 'write-metadata': {
         const completedAt = this.now();
         const acks = effect.acks.map((a) => a.snapshot);
         const built = buildMetadata(o.jobId, effect.id, effect.triggeredAt, completedAt, o.maxParallelism, o.parallelism, acks);
-        // A stop-with-checkpoint: the job processes nothing after it (a handover may take over here).
-        const metadata: CheckpointMetadata = effect.stop ? { ...built, endsJob: true } : built;
+        // A stop-with-checkpoint or the final one: the job processes nothing after it (a handover may take over here).
+        const metadata: CheckpointMetadata = effect.stop || effect.final ? { ...built, endsJob: true } : built;
         const stateBytes = acks.reduce((a, b) => a + b.stateBytes, 0);
         const channelStateBytes = acks.reduce((a, b) => a + b.channelStateBytes, 0);
         const spilledBytes = acks.reduce((a, b) => a + (b.spilledBytes ?? 0), 0);
@@ -241,7 +249,8 @@ export class CheckpointDriver {
         return;
       }
       case 'notify-complete':
-        o.broadcast({ type: 'checkpoint-complete', id: effect.id });
+        // Final: the sinks commit their tails, then the subtasks finish (the worker does both in this order).
+        o.broadcast(effect.final ? { type: 'checkpoint-complete', id: effect.id, final: true } : { type: 'checkpoint-complete', id: effect.id });
         return;
       case 'abort': {
         const stats: CheckpointStats = {

@@ -79,6 +79,8 @@ export class JobAttempt {
     this.resolveFirstRecord = resolve;
   });
   private stopRequestPoller: ReturnType<typeof setInterval> | undefined;
+  /** Source subtasks (`task/subtask`) that read all their input; when all have, the final checkpoint goes. */
+  private readonly endedSources = new Set<string>();
   /** Epoch ms of the first record any worker processed (undefined: none yet). */
   firstRecordAt: number | undefined;
   private readonly referenceUris = new Set<string>();
@@ -203,8 +205,11 @@ export class JobAttempt {
       },
       failJob: (reason) => this.fail(new WorkerFailureError(-1, `checkpointing failed: ${reason}`)),
       onStopAfterRejected: (id, reason) => this.ctx.handle.emit('stop-request', { afterCheckpoint: id, accepted: false, reason }),
+      onFinalTriggered: (id) => this.ctx.handle.emit('end-of-input', { at: Date.now(), finalCheckpoint: id }),
     });
     this.driver.start();
+    // Sources may have ended before checkpointing started (an empty input, a restore of a final checkpoint).
+    if (this.allInputEnded()) this.driver.endOfInput();
     if (this.stopRequest) this.driver.requestStop(this.stopRequest);
     this.pollStopRequests(jobStorage, options.stopRequestPollMs);
   }
@@ -361,7 +366,9 @@ export class JobAttempt {
         control: port2,
         ports: ports[workerIndex],
         metricsIntervalMs: options.metricsIntervalMs,
-        state: { backend: options.stateBackend, stateDir, checkpointStorage: this.ctx.checkpointStorageUri, s3: options.s3 },
+        state: { backend: options.stateBackend, stateDir, checkpointStorage: this.ctx.checkpointStorageUri, s3: options.s3, storageTimeouts: options.storageTimeouts },
+        // Exactly when startCheckpointing runs a coordinator: only then can a final checkpoint come.
+        awaitFinalCheckpoint: this.ctx.checkpointing !== undefined && this.ctx.jobStorage !== undefined,
       };
       return this.pool!.run(payload, ports[workerIndex].map((p) => p.port)).catch((error: unknown) => {
         const failure = new WorkerFailureError(workerIndex, `thread ended abnormally: ${(error as Error)?.message ?? String(error)}`, { cause: error });
@@ -411,10 +418,17 @@ export class JobAttempt {
         this.driver?.onDecline(event.id, event.task, event.reason);
         return;
       case 'source-finished':
-        // A source that ended cannot pass barriers any more: no further checkpoint could complete.
-        if (!this.stopping) this.driver?.close();
+        // Subtasks whose input ended answer checkpoints with their final state; once every source
+        // ended, the final checkpoint covers everything and its completion finishes the job.
+        this.endedSources.add(event.task);
+        if (this.allInputEnded()) this.driver?.endOfInput();
         return;
     }
+  }
+
+  private allInputEnded(): boolean {
+    const sources = this.ctx.plan.tasks.filter((t) => t.isSource).reduce((n, t) => n + t.parallelism, 0);
+    return this.endedSources.size >= sources;
   }
 
   private emitProgress(): void {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCheckpointDir } from '../../checkpoint/layout.ts';
-import { findLatestRestorable, listCheckpoints, readMetadata } from '../../checkpoint/status/checkpoint-status.ts';
+import { findLatestRestorable, listCheckpoints, readMetadata, type SkippedCheckpoint } from '../../checkpoint/status/checkpoint-status.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import { JobConfigError } from '../errors.ts';
@@ -13,8 +13,8 @@ import type { WorkerResult } from '../worker/protocol.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
 import { type AttemptOutcome, JobAttempt } from './job-attempt.ts';
 import type { JobHandle, JobHandleControl } from './job-handle.ts';
-import { collectSinkResults, type JobResult, summarizeOperators } from './job-result.ts';
-import type { ResolvedRunJobOptions } from './run-options.ts';
+import { collectSinkResults, type JobResult, type SkippedCheckpointReport, summarizeOperators } from './job-result.ts';
+import { type ResolvedRunJobOptions, restoreFromProblem } from './run-options.ts';
 import type { ReferenceDataLoader, StartSequence } from './start-sequence.ts';
 
 export interface JobControllerInit {
@@ -31,16 +31,41 @@ export interface JobControllerInit {
   readonly loadReferenceData?: ReferenceDataLoader;
 }
 
-/** Resolves `restoreFrom` against the job's directory: 'latest', a number, or a `.../chk-<n>` path. */
-export async function resolveRestore(storage: CheckpointStorage, restoreFrom: 'latest' | number | string): Promise<CheckpointMetadata | undefined> {
-  if (restoreFrom === 'latest') return (await findLatestRestorable(storage)).latest?.metadata;
+/** What a restore resolved to: the checkpoint, and newer ones passed over (`'latest-valid'` only). */
+export interface ResolvedRestore {
+  readonly metadata: CheckpointMetadata | undefined;
+  readonly skipped: readonly SkippedCheckpoint[];
+}
+
+/**
+ * Resolves `restoreFrom` against the job's directory: 'latest', 'latest-valid', a number, or a
+ * `.../chk-<n>` path. `check` validates a decoded checkpoint against the job (names and paths
+ * its sinks and sources would use) and throws a CorruptCheckpointError.
+ */
+export async function resolveRestore(
+  storage: CheckpointStorage,
+  restoreFrom: 'latest' | 'latest-valid' | number | string,
+  check: (metadata: CheckpointMetadata) => void = () => {},
+): Promise<ResolvedRestore> {
+  if (restoreFrom === 'latest' || restoreFrom === 'latest-valid') {
+    const { latest, skipped } = await findLatestRestorable(storage, { fallback: restoreFrom === 'latest-valid', check });
+    return { metadata: latest?.metadata, skipped };
+  }
+  const metadata = await resolveNamed(storage, restoreFrom);
+  check(metadata);
+  return { metadata, skipped: [] };
+}
+
+async function resolveNamed(storage: CheckpointStorage, restoreFrom: number | string): Promise<CheckpointMetadata> {
   if (typeof restoreFrom === 'number') return readMetadata(storage, restoreFrom);
   if (/^\d+$/.test(restoreFrom)) return readMetadata(storage, Number(restoreFrom));
+  const problem = restoreFromProblem(restoreFrom);
+  if (problem !== undefined) throw new JobConfigError('restoreFrom', problem);
   const trimmed = restoreFrom.replace(/\/+$/, '').replace(/\/_metadata$/, '');
   const slash = trimmed.lastIndexOf('/');
   const id = parseCheckpointDir(trimmed.slice(slash + 1));
   const parent = trimmed.slice(0, slash);
-  if (id === undefined) throw new JobConfigError('restoreFrom', `'${restoreFrom}' is not 'latest', a checkpoint number or a path ending in chk-<n>`);
+  if (id === undefined) throw new JobConfigError('restoreFrom', `'${restoreFrom}' is not 'latest', 'latest-valid', a checkpoint number or a path ending in chk-<n>`);
   const own = storage.uri.replace(/\/+$/, '');
   const sameDir = parent === own || `file://${parent}` === own || parent === own.replace(/^file:\/\//, '');
   if (!sameDir) {
@@ -56,6 +81,8 @@ export class JobController implements JobHandleControl {
   private readonly startedAt = Date.now();
   private readonly checkpoints: CheckpointStats[] = [];
   private restoredFrom: number | undefined;
+  /** Checkpoints a restore of this run passed over, with why. */
+  private readonly skipped: SkippedCheckpointReport[] = [];
   private attempts = 0;
   /** Lowest checkpoint id no attempt of this run has used. */
   private nextCheckpointId = 1;
@@ -69,7 +96,9 @@ export class JobController implements JobHandleControl {
     for (;;) {
       this.attempts++;
       const stateRoot = options.stateDir ? join(options.stateDir, `attempt-${this.attempts}`) : mkdtempSync(join(tmpdir(), `baton-${handle.jobId}-`));
-      const attempt = this.createAttempt(stateRoot, this.attempts === 1 ? options.restoreFrom : this.init.checkpointing ? 'latest' : undefined);
+      // A restart restores the newest checkpoint; it falls back past corrupt ones only if the user allowed that.
+      const restartFrom = options.restoreFrom === 'latest-valid' ? 'latest-valid' : 'latest';
+      const attempt = this.createAttempt(stateRoot, this.attempts === 1 ? options.restoreFrom : this.init.checkpointing ? restartFrom : undefined);
       this.attempt = attempt;
       if (this.pendingStop) attempt.stop(this.pendingStop);
       let outcome: AttemptOutcome;
@@ -116,7 +145,17 @@ export class JobController implements JobHandleControl {
     return this.attempt?.liveWorkerThreads() ?? 0;
   }
 
-  private createAttempt(stateRoot: string, restoreFrom: 'latest' | number | string | undefined): JobAttempt {
+  /** `'latest-valid'` passed over newer checkpoints: a warning event now, and the list in the result. */
+  private reportSkipped(checkpointId: number | undefined, skipped: readonly SkippedCheckpoint[]): void {
+    const entries = skipped.map((s) => ({ id: s.id, reason: s.error.message }));
+    for (const e of entries) if (!this.skipped.some((k) => k.id === e.id)) this.skipped.push(e);
+    const names = entries.map((e) => `chk-${e.id}`).join(', ');
+    const restored = checkpointId === undefined ? 'no checkpoint is left: the job starts from an empty state' : `restoring checkpoint ${checkpointId}`;
+    const message = `passed over unusable checkpoint(s) ${names}; ${restored}. Output committed after ${checkpointId === undefined ? 'the start' : `checkpoint ${checkpointId}`} may repeat. Reasons: ${entries.map((e) => `chk-${e.id}: ${e.reason}`).join('; ')}`;
+    this.init.handle.emit('restore-fallback', { checkpointId, skipped: entries, message });
+  }
+
+  private createAttempt(stateRoot: string, restoreFrom: 'latest' | 'latest-valid' | number | string | undefined): JobAttempt {
     const { jobStorage } = this.init;
     return new JobAttempt({
       handle: this.init.handle,
@@ -130,8 +169,9 @@ export class JobController implements JobHandleControl {
       stateRoot,
       loadRestore: async () => {
         if (restoreFrom === undefined || !jobStorage) return undefined;
-        const metadata = await resolveRestore(jobStorage, restoreFrom);
+        const { metadata, skipped } = await resolveRestore(jobStorage, restoreFrom);
         this.restoredFrom = metadata?.checkpointId;
+        if (skipped.length > 0) this.reportSkipped(metadata?.checkpointId, skipped);
         const stopAfter = this.init.options.stopAfterCheckpoint;
         if (metadata && stopAfter !== undefined && stopAfter <= metadata.checkpointId) {
           throw new JobConfigError('stopAfterCheckpoint', `${stopAfter} is not after the restored checkpoint ${metadata.checkpointId}`);
@@ -193,6 +233,7 @@ export class JobController implements JobHandleControl {
       hookMs: { ...attempt.hookMs },
       checkpoints: [...this.checkpoints],
       restoredFrom: attempt.restoredCheckpoint ?? this.restoredFrom,
+      ...(this.skipped.length > 0 ? { restore: { checkpointId: attempt.restoredCheckpoint ?? this.restoredFrom, skipped: [...this.skipped] } } : {}),
       stoppedAtCheckpoint: stoppedAt,
       attempts: this.attempts,
       ...(attempt.firstRecordAt !== undefined ? { firstRecordAt: attempt.firstRecordAt } : {}),

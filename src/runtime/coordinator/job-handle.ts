@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';
 import type { OperatorMetrics } from '../types.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
-import type { JobResult } from './job-result.ts';
+import type { JobResult, SkippedCheckpointReport } from './job-result.ts';
 import type { HandoverMetrics, ReferenceDataProgressEvent } from './start-sequence.ts';
 
 /** One operator's counters, summed over its subtasks. */
@@ -16,6 +16,14 @@ export interface OperatorProgress extends OperatorMetrics {
 export interface JobProgress {
   readonly at: number;
   readonly operators: Readonly<Record<string, OperatorProgress>>;
+}
+
+/** A restore passed over newer checkpoints that cannot be used; `message` says so for a log. */
+export interface RestoreFallbackEvent {
+  /** The checkpoint restored instead (undefined: none was left, the job starts empty). */
+  readonly checkpointId: number | undefined;
+  readonly skipped: readonly SkippedCheckpointReport[];
+  readonly message: string;
 }
 
 export interface JobHandleControl {
@@ -65,8 +73,12 @@ export class JobHandle extends EventEmitter {
   override on(event: 'handover', listener: (event: { phase: string; at: number; checkpointId?: number; detail?: string; metrics: HandoverMetrics }) => void): this;
   /** Loading reference data for a pre-state-load hook (once per URI for all workers). */
   override on(event: 'reference-data', listener: (progress: ReferenceDataProgressEvent) => void): this;
+  /** Every source read all its input: the final checkpoint was triggered (again for each retry); the job finishes once it completes. */
+  override on(event: 'end-of-input', listener: (event: { at: number; finalCheckpoint: number }) => void): this;
   /** A stop request read from storage (accepted), or one that came too late (rejected, with the reason). */
   override on(event: 'stop-request', listener: (event: { afterCheckpoint?: number; accepted: boolean; reason?: string; error?: string }) => void): this;
+  /** A restore passed over unusable newer checkpoints (`restoreFrom: 'latest-valid'`): output committed after the restored one may repeat. */
+  override on(event: 'restore-fallback', listener: (event: RestoreFallbackEvent) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
   }

@@ -15,6 +15,12 @@ export interface OperatorSummary {
   readonly recordsOut: number;
 }
 
+/** A checkpoint a restore passed over (`restoreFrom: 'latest-valid'`), and why. */
+export interface SkippedCheckpointReport {
+  readonly id: number;
+  readonly reason: string;
+}
+
 /** What `job.done` resolves to. */
 export interface JobResult {
   readonly jobId: string;
@@ -32,6 +38,12 @@ export interface JobResult {
   readonly checkpoints: readonly CheckpointStats[];
   /** The checkpoint the job started from (after restarts: the last one it restored). */
   readonly restoredFrom: number | undefined;
+  /**
+   * Only when a restore passed over newer checkpoints (`restoreFrom: 'latest-valid'`, or a
+   * `_metadata` that vanished): the checkpoint restored and each one skipped. Output committed
+   * after the restored checkpoint may repeat.
+   */
+  readonly restore?: { readonly checkpointId: number | undefined; readonly skipped: readonly SkippedCheckpointReport[] };
   /** The checkpoint a stop-with-checkpoint (or stopAfterCheckpoint) ended on. */
   readonly stoppedAtCheckpoint: number | undefined;
   /** 1 plus the number of restarts. */

@@ -50,7 +50,7 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
     throw new JobConfigError('stopAfterCheckpoint', 'needs checkpointing: call env.enableCheckpointing(...) in the job');
   }
   const storageUri = resolved.checkpointStorage ?? pathToFileURL(resolvePath('.baton', 'checkpoints')).href;
-  const rootStorage = needsStorage ? openStorage(storageUri, { s3: resolved.s3 }) : undefined;
+  const rootStorage = needsStorage ? openStorage(storageUri, { s3: resolved.s3, timeouts: resolved.storageTimeouts }) : undefined;
   const handle = new JobHandle(jobId);
   const jobStorage = rootStorage ? scopeStorage(rootStorage, jobId) : undefined;
   const controller = new JobController({

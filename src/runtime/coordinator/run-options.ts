@@ -3,6 +3,22 @@ import { z } from 'zod';
 import { DEFAULT_MAX_PARALLELISM, MAX_MAX_PARALLELISM } from '../../state/key-groups.ts';
 import { JobConfigError } from '../errors.ts';
 
+/**
+ * Why a `restoreFrom` string is not a checkpoint reference, or undefined when it may be one.
+ * A bare `chk-<n>` is the directory name, not a path: it gets the number to use instead.
+ *
+ * @example restoreFromProblem('chk-3') // "'chk-3' is a checkpoint directory name: to restore checkpoint 3 use restoreFrom: 3 (CLI: --restore-from 3)"
+ */
+export function restoreFromProblem(value: string): string | undefined {
+  if (value === 'latest' || value === 'latest-valid' || /^\d+$/.test(value)) return undefined;
+  const bare = /^chk-(\d+)\/?(?:_metadata)?$/.exec(value);
+  if (bare) return `'${value}' is a checkpoint directory name: to restore checkpoint ${Number(bare[1])} use restoreFrom: ${Number(bare[1])} (CLI: --restore-from ${Number(bare[1])})`;
+  if (!/(^|\/)chk-\d+\/?(_metadata)?$/.test(value.replace(/\/+$/, ''))) {
+    return `'${value}' is not 'latest', 'latest-valid', a checkpoint number or a path ending in chk-<n>`;
+  }
+  return undefined;
+}
+
 const RunJobOptionsSchema = z
   .object({
     jobId: z
@@ -28,7 +44,31 @@ const RunJobOptionsSchema = z
       })
       .strict()
       .optional(),
-    restoreFrom: z.union([z.literal('latest'), z.number().int().min(1), z.string().min(1)]).optional(),
+    /**
+     * Bounds of every checkpoint-storage call (file and S3): deadline of one attempt, attempts of a
+     * transiently failing call, first backoff. A checkpoint whose writes exceed them fails (and counts
+     * against `tolerableFailures`); nothing waits on an unresponsive store for longer.
+     */
+    storageTimeouts: z
+      .object({
+        requestMs: z.number().int().min(1).optional(),
+        attempts: z.number().int().min(1).max(100).optional(),
+        backoffMs: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    /**
+     * `'latest'` (the newest COMPLETED checkpoint; a corrupt one fails the job), `'latest-valid'`
+     * (the newest one that reads correctly, warning about and reporting newer ones passed over),
+     * a checkpoint number, or a `.../chk-<n>` path in this job's directory.
+     */
+    restoreFrom: z
+      .union([z.literal('latest'), z.literal('latest-valid'), z.number().int().min(1), z.string().min(1)])
+      .superRefine((value, ctx) => {
+        const problem = typeof value === 'string' ? restoreFromProblem(value) : undefined;
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     allowNonRestoredState: z.boolean().default(false),
     stopAfterCheckpoint: z.number().int().min(1).optional(),
     /** How often a running job reads the stop request (`handover/stop-request.json`) in its directory. */

@@ -45,22 +45,20 @@ export class SinkOperator<T> extends BaseOperator {
     await this.writer.abort();
   }
 
-  override endInput(): void {
-    this.finished = true;
-  }
-
-  override async close(): Promise<unknown> {
-    if (this.suspended) return this.writer.result?.();
-    if (!this.finished) {
-      await this.writer.abort();
-      return undefined;
-    }
+  /** Only a normal end makes output visible; the end of input alone does not (the final checkpoint must cover it). */
+  async finish(): Promise<void> {
     try {
       await this.writer.finish();
     } catch (error) {
       throw userFailure(error, this.ctx);
     }
-    return this.writer.result?.();
+    this.finished = true;
+  }
+
+  override async close(): Promise<unknown> {
+    if (this.suspended || this.finished) return this.writer.result?.();
+    await this.writer.abort();
+    return undefined;
   }
 }
 

@@ -54,7 +54,12 @@ interface BarrierSighting {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-export type SubtaskState = 'created' | 'open' | 'running' | 'finishing' | 'finished' | 'failed' | 'canceled';
+/**
+ * `ended`: the input ended and every operator flushed (windows fired, output sent), but nothing is
+ * committed yet: the subtask holds its final state and answers every checkpoint with it until the
+ * job's final checkpoint completes, then finishes (FLIP-147). Only with checkpointing on.
+ */
+export type SubtaskState = 'created' | 'open' | 'running' | 'finishing' | 'ended' | 'finished' | 'failed' | 'canceled';
 
 export interface SubtaskResult {
   readonly taskId: number;
@@ -77,7 +82,12 @@ export interface SubtaskHost {
    */
   onSnapshot?(subtask: Subtask, checkpointId: number, parts: SubtaskSnapshotParts): void;
   /** A source subtask read all of its input. */
-  onInputEnded?(): void;
+  onInputEnded?(subtask: Subtask): void;
+  /**
+   * Checkpointing is on: at the end of input the subtask waits in `ended` for the job's final
+   * checkpoint ({@link Subtask.finishAfterFinalCheckpoint}) instead of finishing (and committing) at once.
+   */
+  readonly awaitFinalCheckpoint?: boolean;
   /** The first record this subtask processed (a handover's downtime ends at the job's first). */
   onFirstRecord?(at: number): void;
   /** Aligned (default) or unaligned barriers. */
@@ -146,6 +156,10 @@ export class Subtask {
   private lastUnaligned = 0;
   /** Newest checkpoint aborted: its barriers still in flight are ignored (checkpoints run one at a time). */
   private lastAborted = 0;
+  /** Newest checkpoint this subtask snapshotted (aligned, unaligned, by a source's trigger or once ended). */
+  private lastTaken = 0;
+  /** Newest checkpoint the coordinator triggered: once ended, the subtask owes it its final state if not taken. */
+  private lastTriggered: CheckpointTrigger | undefined;
   /** Checkpoints whose barriers reached the input and that are not taken yet. */
   private readonly sightings = new Map<number, BarrierSighting>();
   /** Continuous spilling: every input batch is persisted as it arrives; channel state refers to it. */
@@ -402,7 +416,7 @@ export class Subtask {
       current.finished = true;
     }
     if (this.state === 'running') {
-      this.host.onInputEnded?.();
+      this.host.onInputEnded?.(this);
       entry.emitWatermark(MAX_WATERMARK);
       await this.finishInput();
     }
@@ -416,17 +430,23 @@ export class Subtask {
         this.drained = true;
         this.entry!.emitWatermark(MAX_WATERMARK);
       }
-      const splits = this.currentSplits
-        .filter((s) => !s.finished)
-        .map((s) => (s.reader ? s.reader.currentSplit() : s.split));
+      const splits = this.unfinishedSplits();
       this.performCheckpoint(trigger.id, { sourceState: { splits }, unaligned: this.host.checkpointMode === 'unaligned', barrierAt: trigger.at ?? Date.now() });
       // A stop pauses the source after its barrier; an abort of that checkpoint resumes it.
       if (trigger.stop) this.paused = trigger.id;
     }
   }
 
-  /** Source: checkpoint n arrived from the coordinator. */
+  /**
+   * Checkpoint n arrived from the coordinator. A source injects its barrier; a subtask whose input
+   * ended answers with its final state (no barrier can reach it any more); any other waits for barriers.
+   */
   triggerCheckpoint(trigger: CheckpointTrigger): void {
+    if (!this.lastTriggered || trigger.id > this.lastTriggered.id) this.lastTriggered = trigger;
+    if (this.state === 'ended') {
+      this.takeOwedCheckpoint();
+      return;
+    }
     if (!this.source || this.state !== 'running') return;
     this.triggers.push(trigger);
     const waiter = this.waitingForOutput;
@@ -487,11 +507,31 @@ export class Subtask {
     });
   }
 
+  /**
+   * Ended: the newest checkpoint triggered and neither taken nor aborted gets this subtask's final
+   * state. It is consistent with its producers' parts: every channel into this subtask ended, so
+   * each producer ended too and gives (or gave) its own final state, and everything it sent was
+   * processed here; everything this subtask sent is already in its output channels.
+   */
+  private takeOwedCheckpoint(): void {
+    const owed = this.lastTriggered;
+    if (!owed || owed.id <= this.lastTaken || owed.id <= this.lastAborted) return;
+    this.triggers.length = 0;
+    const sourceState = this.source ? { splits: this.unfinishedSplits() } : undefined;
+    this.performCheckpoint(owed.id, { sourceState, barrierAt: owed.at ?? Date.now() });
+  }
+
+  /** Source: where each split not read to its end has got to. */
+  private unfinishedSplits(): SourceSplit[] {
+    return this.currentSplits.filter((s) => !s.finished).map((s) => (s.reader ? s.reader.currentSplit() : s.split));
+  }
+
   /** Snapshot of every operator of the chain, then the barrier goes downstream. */
   private performCheckpoint(
     checkpointId: number,
     options: { sourceState?: unknown; channelState?: Promise<ChannelStateData>; unaligned?: boolean; alignmentMs?: number; barrierAt?: number } = {},
   ): void {
+    if (checkpointId > this.lastTaken) this.lastTaken = checkpointId;
     const barrierAt = options.barrierAt;
     const operators: Array<{ uid: string; state: unknown; keyedState?: KeyedStateBackend }> = [];
     if (this.source) operators.push({ uid: this.task.operators[0].uid, state: options.sourceState });
@@ -827,8 +867,34 @@ export class Subtask {
       });
       if (this.state !== 'finishing') return;
     }
+    if (this.host.awaitFinalCheckpoint) {
+      // Nothing becomes visible yet: the final checkpoint covers this state and output first.
+      this.state = 'ended';
+      this.takeOwedCheckpoint();
+      return;
+    }
+    // Checkpointing is off: there is no exactly-once promise across failures, so the output is committed now.
+    await this.finishOperators();
+  }
+
+  /**
+   * The job's final checkpoint completed (its sinks committed what it staged): the subtask
+   * finishes, its operators close. Only an ended subtask can have taken part in it.
+   */
+  async finishAfterFinalCheckpoint(checkpointId: number): Promise<void> {
+    if (this.state === 'failed' || this.state === 'canceled' || this.state === 'finished') return;
+    if (this.state !== 'ended') {
+      throw new Error(`subtask ${this.task.operators[0].uid}/${this.subtaskIndex} is ${this.state}, not ended, when the final checkpoint ${checkpointId} completed`);
+    }
+    this.state = 'finishing';
+    await this.finishOperators();
+  }
+
+  private async finishOperators(): Promise<void> {
     for (let i = 0; i < this.operators.length; i++) {
-      const value = await this.operators[i].close();
+      const op = this.operators[i];
+      await op.finish?.();
+      const value = await op.close();
       if (value !== undefined) this.sinkResults.push({ uid: this.operatorNodes[i].uid, value });
     }
     if (this.state !== 'finishing') return;

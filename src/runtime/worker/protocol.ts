@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from '../errors.ts';
 import type { ChannelStats } from '../channels/types.ts';
 import type { ChannelStateRef, KeyGroupChain } from '../../checkpoint/types.ts';
+import type { StorageTimeouts } from '../../checkpoint/storage/timeouts.ts';
 import type { S3StorageOptions } from '../../checkpoint/storage/types.ts';
 import type { ExecutionPlan, GraphBuildConfig, OperatorMetrics, RuntimeTuning } from '../types.ts';
 
@@ -14,6 +15,7 @@ export interface WorkerStateConfig {
   /** Checkpoint storage root URI and the job's directory under it; absent when checkpointing is off. */
   readonly checkpointStorage?: string;
   readonly s3?: S3StorageOptions;
+  readonly storageTimeouts?: Partial<StorageTimeouts>;
 }
 
 /** What one operator subtask restores. */
@@ -66,6 +68,11 @@ export interface WorkerPayload {
   /** Milliseconds between progress reports. */
   readonly metricsIntervalMs: number;
   readonly state: WorkerStateConfig;
+  /**
+   * Checkpointing is on: a subtask whose input ended keeps its final state and staged output
+   * until the job's final checkpoint completes, instead of committing it at once.
+   */
+  readonly awaitFinalCheckpoint: boolean;
 }
 
 export type CoordinatorCommand =
@@ -80,7 +87,8 @@ export type CoordinatorCommand =
   | { readonly type: 'cancel' }
   /** `at`: when the checkpoint was triggered (Date.now() on the main thread, the clock every worker thread shares). */
   | { readonly type: 'trigger-checkpoint'; readonly id: number; readonly at: number; readonly stop?: 'after' | 'suspend' | 'terminate' }
-  | { readonly type: 'checkpoint-complete'; readonly id: number }
+  /** `final`: the job's final checkpoint (all input ended) completed: after committing, every subtask finishes. */
+  | { readonly type: 'checkpoint-complete'; readonly id: number; readonly final?: boolean }
   | { readonly type: 'checkpoint-aborted'; readonly id: number }
   /** End after a stop-with-checkpoint completed: subtasks close without draining. */
   | { readonly type: 'stop' };
@@ -107,8 +115,8 @@ export type WorkerEvent =
   | { readonly type: 'failed'; readonly error: SerializedError }
   | { readonly type: 'checkpoint-ack'; readonly id: number; readonly task: string; readonly ack: SubtaskAck }
   | { readonly type: 'checkpoint-decline'; readonly id: number; readonly task: string; readonly reason: string }
-  /** A source subtask read all its input: no further checkpoint can complete. */
-  | { readonly type: 'source-finished' };
+  /** A source subtask (`task/subtask`) read all its input; once every one has, the job takes its final checkpoint. */
+  | { readonly type: 'source-finished'; readonly task: string };
 
 export interface WorkerResult {
   readonly workerIndex: number;

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { Packr } from 'msgpackr';
-import { sharedChunkKey } from '../../checkpoint/layout.ts';
+import { channelStateFileName, sharedChunkKey } from '../../checkpoint/layout.ts';
 import type { ChannelStateRef, ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
 import { readChunkEntries } from '../../state/snapshot/delta-chunk.ts';
 import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/types.ts';
@@ -78,6 +78,12 @@ export class WorkerCheckpoints {
   private readonly broken = new Set<string>();
   /** Chains with an upload in flight: a snapshot taken meanwhile cannot build on it. */
   private readonly uploading = new Set<string>();
+  /**
+   * Per chain: the checkpoint of its newest snapshot. Only that snapshot's upload may change the
+   * chain: an older one that finishes late (its checkpoint timed out, its request was retried)
+   * would otherwise append a stale delta after a newer base, and a restore would apply it last.
+   */
+  private readonly newestSnapshot = new Map<string, number>();
   private readonly stopCheckpoints = new Set<number>();
   /** Per `checkpoint/chain key`: the delta stored alongside a new base (see KeyGroupChain.rebased). */
   private readonly rebasedKeys = new Map<string, { from: readonly string[]; delta: ChunkRef[] }>();
@@ -143,7 +149,10 @@ export class WorkerCheckpoints {
         // A materialization of a clean chain also stores the delta since its last checkpoint, so a
         // follower at that chain applies the delta instead of loading the new base.
         const rebase = base && clean ? { from: chain.map((r) => r.id), delta } : undefined;
-        if (chunks.length > 0 || rebase) this.uploading.add(key);
+        if (chunks.length > 0 || rebase) {
+          this.uploading.add(key);
+          this.newestSnapshot.set(key, checkpointId);
+        }
         const upload = (chunk: StateChunk, role: Upload['role']) => {
           const id = `${sanitize(part.uid)}-${range.start}-${range.end}-${checkpointId}-${chunk.kind}-${randomBytes(4).toString('hex')}`;
           uploads.push({ key, uid: part.uid, range, chunk, id, replaces: base, role, from: rebase?.from });
@@ -181,7 +190,7 @@ export class WorkerCheckpoints {
         const data = await channelState;
         floorSeq = data.floorSeq;
         const head = subtask.task.operators[0].uid;
-        const file = `channel-${sanitize(head)}-${subtask.subtaskIndex}`;
+        const file = channelStateFileName(head, subtask.subtaskIndex);
         let content: unknown = { input: data.input, output: data.output };
         let segments: string[] | undefined;
         if (log && data.floorSeq !== undefined) {
@@ -217,6 +226,8 @@ export class WorkerCheckpoints {
           this.rebasedKeys.set(`${checkpointId}/${r.key}`, { from: entry.from, delta: [...entry.delta, r.ref] });
           continue;
         }
+        // A newer snapshot of this chain exists: it already rebuilt the chain without this chunk.
+        if (this.newestSnapshot.get(r.key) !== checkpointId) continue;
         this.chains.set(r.key, r.replaces ? [r.ref] : [...(this.chains.get(r.key) ?? []), r.ref]);
         this.broken.delete(r.key);
       }
@@ -224,11 +235,11 @@ export class WorkerCheckpoints {
       if (log && floorSeq !== undefined) void log.release(checkpointId, floorSeq).catch(() => undefined);
       for (const u of uploads) this.rebasedKeys.delete(`${checkpointId}/${u.key}`);
       for (const u of uploads) this.broken.add(u.key);
-      for (const u of uploads) this.uploading.delete(u.key);
+      for (const u of uploads) if (this.newestSnapshot.get(u.key) === checkpointId) this.uploading.delete(u.key);
       this.out.decline(checkpointId, task, `state upload failed: ${(error as Error).message ?? String(error)}`);
       return;
     }
-    for (const u of uploads) this.uploading.delete(u.key);
+    for (const u of uploads) if (this.newestSnapshot.get(u.key) === checkpointId) this.uploading.delete(u.key);
     // Segments older than this checkpoint's floor that it did not refer to can go now.
     if (log && floorSeq !== undefined) void log.release(checkpointId, floorSeq).catch(() => undefined);
     for (const op of operators) {

@@ -132,6 +132,8 @@ class WorkerSession {
         return;
       case 'checkpoint-complete':
         for (const subtask of this.subtasks) await subtask.notifyCheckpointComplete(command.id);
+        // The final checkpoint: committed above, so now the subtasks may finish (never before the commit).
+        if (command.final) for (const subtask of this.subtasks) await subtask.finishAfterFinalCheckpoint(command.id);
         return;
       case 'checkpoint-aborted':
         for (const subtask of this.subtasks) subtask.checkpointAborted(command.id);
@@ -177,7 +179,7 @@ class WorkerSession {
     const { plan, workerIndex, tuning, state } = this.payload;
     this.stateBackends = new WorkerStateBackends(state, plan.maxParallelism);
     if (state.checkpointStorage) {
-      const storage = scopeStorage(openStorage(state.checkpointStorage, { s3: state.s3 }), this.payload.jobId);
+      const storage = scopeStorage(openStorage(state.checkpointStorage, { s3: state.s3, timeouts: state.storageTimeouts }), this.payload.jobId);
       this.checkpoints = new WorkerCheckpoints(
         storage,
         this.stateBackends.codec,
@@ -200,7 +202,8 @@ class WorkerSession {
         if (!this.checkpoints) throw new Error('checkpoint triggered without checkpoint storage');
         this.checkpoints.onSnapshot(subtask, id, parts);
       },
-      onInputEnded: () => this.post({ type: 'source-finished' }),
+      onInputEnded: (subtask) => this.post({ type: 'source-finished', task: `${subtask.task.id}/${subtask.subtaskIndex}` }),
+      awaitFinalCheckpoint: this.payload.awaitFinalCheckpoint,
       onFirstRecord: (at) => {
         if (this.firstRecordReported) return;
         this.firstRecordReported = true;

@@ -122,3 +122,75 @@ describe('checkpoint coordinator', () => {
     expect(other.state.stopAfter).toBe(9);
   });
 });
+
+describe('checkpoint coordinator at the end of bounded input (final checkpoint)', () => {
+  const triggers = (t: Transition<string>) => t.effects.filter((e) => e.type === 'trigger');
+  const afterMetadata = (t: Transition<string>) => t.effects.filter((e) => e.type !== 'write-metadata');
+
+  it('triggers the final checkpoint at once, not on the interval nor after the minimum pause, and finishes the job when it completes', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 100 }, ...acks(1, 110), { type: 'metadata-written', id: 1, now: 120 });
+    // 5 ms after the last checkpoint ended: inside both the interval (100) and the minimum pause (20).
+    t = run(t.state, { type: 'end-of-input', now: 125 });
+    expect(t.effects).toEqual([{ type: 'trigger', id: 2, timestamp: 125, stop: undefined, final: true }]);
+    t = run(t.state, ...acks(2, 130));
+    expect(t.effects).toEqual([{ type: 'write-metadata', id: 2, triggeredAt: 125, acks: tasks.map((task) => ({ task, snapshot: `${task}@2` })), final: true }]);
+    t = run(t.state, { type: 'metadata-written', id: 2, now: 140 });
+    expect(t.effects).toEqual([{ type: 'notify-complete', id: 2, final: true }]);
+    expect(t.state.halted).toBe(true);
+    expect(run(t.state, { type: 'tick', now: 10_000 }, { type: 'end-of-input', now: 10_001 }).effects).toEqual([]);
+  });
+
+  it('a checkpoint running when the input ends is not final: its completion is followed at once by the final one', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 100 }, { type: 'end-of-input', now: 105 });
+    expect(triggers(t)).toEqual([{ type: 'trigger', id: 1, timestamp: 100, stop: undefined }]);
+    t = run(t.state, ...acks(1, 110), { type: 'metadata-written', id: 1, now: 120 });
+    expect(afterMetadata(t)).toEqual([
+      { type: 'notify-complete', id: 1 },
+      { type: 'trigger', id: 2, timestamp: 120, stop: undefined, final: true },
+    ]);
+    expect(t.state.halted).toBe(false);
+  });
+
+  it('a failed final checkpoint is retried after the minimum pause and counts against the tolerable failures', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'end-of-input', now: 0 });
+    expect(triggers(t)).toEqual([{ type: 'trigger', id: 1, timestamp: 0, stop: undefined, final: true }]);
+    t = run(t.state, ...acks(1, 5), { type: 'metadata-failed', id: 1, reason: 'S3 503', now: 10 });
+    expect(afterMetadata(t)).toEqual([{ type: 'abort', id: 1, reason: 'metadata write failed: S3 503' }]);
+    expect(t.state.halted).toBe(false);
+    expect(triggers(run(t.state, { type: 'tick', now: 15 }))).toEqual([]);
+    t = run(t.state, { type: 'tick', now: 30 });
+    expect(triggers(t)).toEqual([{ type: 'trigger', id: 2, timestamp: 30, stop: undefined, final: true }]);
+    // tolerableFailures is 1: a second failure in a row fails the job instead of finishing it.
+    t = run(t.state, { type: 'decline', id: 2, task: '1/0', reason: 'upload failed', now: 40 });
+    expect(t.effects.map((e) => e.type)).toEqual(['abort', 'fail-job']);
+    expect(t.effects.some((e) => e.type === 'notify-complete')).toBe(false);
+    expect(run(t.state, { type: 'tick', now: 1_000 }).effects).toEqual([]);
+  });
+
+  it('a timed-out final checkpoint is aborted and retried', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'end-of-input', now: 0 }, acks(1, 5)[0]);
+    t = run(t.state, { type: 'tick', now: 1_000 });
+    expect(t.effects).toEqual([{ type: 'abort', id: 1, reason: 'timed out after 1000 ms' }]);
+    t = run(t.state, { type: 'tick', now: 1_020 }, ...acks(2, 1_030), { type: 'metadata-written', id: 2, now: 1_040 });
+    expect(t.effects.at(-1)).toEqual({ type: 'notify-complete', id: 2, final: true });
+  });
+
+  it('a stop requested before the input ended still ends the job as a stop, through the final checkpoint', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 100 }, { type: 'stop', mode: 'suspend', now: 101 }, { type: 'end-of-input', now: 102 });
+    t = run(t.state, ...acks(1, 110), { type: 'metadata-written', id: 1, now: 120 });
+    expect(t.effects.at(-1)).toEqual({ type: 'trigger', id: 2, timestamp: 120, stop: 'suspend', final: true });
+    t = run(t.state, ...acks(2, 130), { type: 'metadata-written', id: 2, now: 140 });
+    expect(afterMetadata(t)).toEqual([
+      { type: 'notify-complete', id: 2 },
+      { type: 'job-stopping', id: 2, mode: 'suspend' },
+    ]);
+    expect(t.state.halted).toBe(true);
+  });
+
+  it('the checkpoint a job stops after may be the final one', () => {
+    let t = run(initialCoordinatorState<string>(1, 0, 1), { type: 'end-of-input', now: 0 });
+    expect(triggers(t)).toEqual([{ type: 'trigger', id: 1, timestamp: 0, stop: 'after', final: true }]);
+    t = run(t.state, ...acks(1, 5), { type: 'metadata-written', id: 1, now: 10 });
+    expect(t.effects).toContainEqual({ type: 'job-stopping', id: 1, mode: 'after' });
+  });
+});

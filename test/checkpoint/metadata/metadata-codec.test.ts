@@ -1,7 +1,7 @@
 // The _metadata format: round trip, every kind of corruption named with its reason, Flink detection.
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { CorruptMetadataError } from '../../../src/checkpoint/errors.ts';
+import { CorruptCheckpointError, HostileCheckpointError } from '../../../src/checkpoint/errors.ts';
 import { crc32 } from '../../../src/checkpoint/metadata/crc32.ts';
 import {
   METADATA_HEADER_BYTES,
@@ -34,12 +34,12 @@ function frame(body: Uint8Array, header: { magic?: number; version?: number; fla
 /** A correctly framed body holding `value` (as if a buggy or hostile writer produced it). */
 const framed = (value: unknown) => frame(pack(value));
 
-function corruption(bytes: Uint8Array, jobDir?: string): CorruptMetadataError {
+function corruption(bytes: Uint8Array, jobDir?: string): CorruptCheckpointError {
   try {
     decodeMetadata(bytes, KEY, jobDir);
   } catch (error) {
-    expect(error).toBeInstanceOf(CorruptMetadataError);
-    return error as CorruptMetadataError;
+    expect(error).toBeInstanceOf(CorruptCheckpointError);
+    return error as CorruptCheckpointError;
   }
   throw new Error('decodeMetadata accepted corrupt bytes');
 }
@@ -188,18 +188,24 @@ describe('metadata codec', () => {
       expect(corruption(framed([makeMetadata(7)])).detail).toMatch(/^metadata: expected an object/);
     });
 
-    it("a chunk id with '..' or '/' is a body error, so it never becomes a path", () => {
+    it("a chunk id with '..' or '/' is a hostile name, so it never becomes a path", () => {
       for (const id of ['..', '../../etc/passwd', 'a..b', 'shared/x', '/abs', '.hidden', '_metadata', 'x.tmp-1', '']) {
         const error = corruption(framed(makeMetadata(7, [chain(0, 127, 'b-1', id)])));
-        expect(error.reason, id).toBe('body');
+        expect(error, id).toBeInstanceOf(HostileCheckpointError);
+        expect(error.reason, id).toBe('hostile');
+        expect(error.code, id).toBe('BATON_ERR_HOSTILE_CHECKPOINT');
+        expect(error.checkpointId, id).toBe(7);
+        expect(error.field, id).toBe('operators[1].keyed[0].chain[1].id');
+        expect(error.value, id).toBe(id);
         expect(error.detail, id).toMatch(/^operators\[1\]\.keyed\[0\]\.chain\[1\]\.id:/);
       }
     });
 
-    it('an exclusive file name that could escape is a body error', () => {
+    it('an exclusive file name that could escape is a hostile name', () => {
       const error = corruption(framed({ ...makeMetadata(7), exclusiveFiles: ['ok', '../chk-6/_metadata'] }));
       expect(corruption(framed({ ...makeMetadata(7), exclusiveFiles: ['_metadata'] })).detail).toMatch(/^exclusiveFiles\[0\]/);
-      expect(error.reason).toBe('body');
+      expect(error).toBeInstanceOf(HostileCheckpointError);
+      expect(error.field).toBe('exclusiveFiles[1]');
       expect(error.detail).toMatch(/^exclusiveFiles\[1\]/);
     });
 

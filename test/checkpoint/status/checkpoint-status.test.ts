@@ -1,6 +1,6 @@
 // Checkpoint status from storage alone; listing, latest, metadata reads, restorable search, failure markers.
 import { describe, expect, it } from 'vitest';
-import { CheckpointNotFoundError, CorruptMetadataError } from '../../../src/checkpoint/errors.ts';
+import { CheckpointNotFoundError, CorruptMetadataError, HostileCheckpointError } from '../../../src/checkpoint/errors.ts';
 import { encodeMetadata } from '../../../src/checkpoint/metadata/metadata-codec.ts';
 import {
   checkpointStatus,
@@ -159,6 +159,77 @@ describe('findLatestRestorable', () => {
     const storage = mixed();
     storage.failOn('get', /^chk-4\//, () => new Error('throttled'));
     await expect(findLatestRestorable(storage)).rejects.toThrow('throttled');
+  });
+});
+
+describe("findLatestRestorable without fallback ('latest')", () => {
+  it('throws a corrupt newest checkpoint, naming it, instead of restoring an older one', async () => {
+    const storage = mixed();
+    const flipped = encodeMetadata(makeMetadata(6));
+    flipped[flipped.length - 1] ^= 0xff;
+    storage.seed('chk-6/_metadata', flipped);
+    const error = await findLatestRestorable(storage, { fallback: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptMetadataError);
+    expect(error).toMatchObject({ checkpointId: 6, key: 'chk-6/_metadata', reason: 'checksum', code: 'BATON_ERR_CORRUPT_CHECKPOINT' });
+  });
+
+  it('reads a bad newest _metadata twice: a short read of an object still being written is not damage', async () => {
+    const storage = mixed();
+    const full = encodeMetadata(makeMetadata(6));
+    storage.seed('chk-6/_metadata', full);
+    // The first get serves half the object, as s3rver can while it is being written.
+    const get = storage.get.bind(storage);
+    let reads = 0;
+    storage.get = async (key: string) => {
+      const bytes = await get(key);
+      return key === 'chk-6/_metadata' && reads++ === 0 ? bytes.subarray(0, bytes.length >> 1) : bytes;
+    };
+    const found = await findLatestRestorable(storage, { fallback: false });
+    expect(found.latest?.id).toBe(6);
+    expect(reads).toBe(2);
+  });
+
+  it('passes over (and reports) a newest checkpoint whose _metadata vanished: it was marked FAILED', async () => {
+    const storage = mixed();
+    completed(storage, 6);
+    const get = storage.get.bind(storage);
+    storage.get = async (key: string) => {
+      if (key === 'chk-6/_metadata') storage.objects.delete(key);
+      return get(key);
+    };
+    const found = await findLatestRestorable(storage, { fallback: false });
+    expect(found.latest?.id).toBe(4);
+    expect(found.skipped.map((s) => [s.id, s.error.name])).toEqual([[6, 'CheckpointNotFoundError']]);
+  });
+
+  it('runs the job check on the candidate: a failing check is thrown, or with fallback passed over', async () => {
+    const check = (meta: { checkpointId: number }) => {
+      if (meta.checkpointId === 4) throw new HostileCheckpointError('chk-4/_metadata', 4, 'operators[0].subtasks[0].state', '../x', 'a safe name');
+    };
+    await expect(findLatestRestorable(mixed(), { fallback: false, check })).rejects.toBeInstanceOf(HostileCheckpointError);
+    const found = await findLatestRestorable(mixed(), { check });
+    expect(found.latest?.id).toBe(2);
+    expect(found.skipped.map((s) => s.id)).toEqual([4]);
+  });
+});
+
+describe('verified status (CLI list and status)', () => {
+  it('calls a COMPLETED checkpoint whose _metadata fails its checks CORRUPT', async () => {
+    const storage = mixed();
+    storage.seed('chk-6/_metadata', 'garbage');
+    const truncated = encodeMetadata(makeMetadata(7));
+    storage.seed('chk-7/_metadata', truncated.subarray(0, 20));
+    const flipped = encodeMetadata(makeMetadata(8));
+    flipped[30] ^= 0x10;
+    storage.seed('chk-8/_metadata', flipped);
+    for (const n of [6, 7, 8]) {
+      expect(await checkpointStatus(storage, n, { verify: true }), `chk-${n}`).toBe('CORRUPT');
+      expect(await checkpointStatus(storage, n), `chk-${n}`).toBe('COMPLETED');
+    }
+    expect(await checkpointStatus(storage, 4, { verify: true })).toBe('COMPLETED');
+    expect(await checkpointStatus(storage, 3, { verify: true })).toBe('FAILED');
+    const listed = await listCheckpoints(storage, { verify: true });
+    expect(listed.map((e) => `${e.id} ${e.status}`)).toEqual(['1 COMPLETED', '2 COMPLETED', '3 FAILED', '4 COMPLETED', '5 IN_PROGRESS', '6 CORRUPT', '7 CORRUPT', '8 CORRUPT']);
   });
 });
 

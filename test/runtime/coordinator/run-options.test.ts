@@ -24,6 +24,20 @@ describe('parseRunJobOptions', () => {
     }
   });
 
+  it("accepts restoreFrom 'latest', 'latest-valid', a number and a chk-<n> path", () => {
+    for (const restoreFrom of ['latest', 'latest-valid', 3, '12', '/data/jobs/a/chk-3', 's3://b/p/a/chk-3/', 'file:///d/a/chk-3/_metadata']) {
+      expect(parseRunJobOptions({ restoreFrom }).restoreFrom).toBe(restoreFrom);
+    }
+  });
+
+  it("rejects restoreFrom 'chk-3' suggesting the number to use, and other strings naming what is accepted", () => {
+    const error = configError({ restoreFrom: 'chk-3' });
+    expect(error.option).toBe('restoreFrom');
+    expect(error.message).toContain('restoreFrom: 3');
+    expect(error.message).toContain('--restore-from 3');
+    expect(configError({ restoreFrom: 'newest' }).message).toMatch(/not 'latest', 'latest-valid', a checkpoint number or a path ending in chk-<n>/);
+  });
+
   it('keeps valid values as given', () => {
     const parsed = parseRunJobOptions({ jobId: 'job-1.a_b', parallelism: 4, maxParallelism: 32768, workers: 2, batchSize: 1, channelCredits: 4096, metricsIntervalMs: 10 });
     expect(parsed).toMatchObject({ jobId: 'job-1.a_b', parallelism: 4, maxParallelism: 32768, workers: 2, batchSize: 1, channelCredits: 4096, metricsIntervalMs: 10 });
