@@ -39,9 +39,11 @@ function deploy(t: { dir: string }, args: string[], resultFile: string, env: Nod
 }
 const pacers = new Map<string, ReturnType<typeof checkpointPacer>>();
 
+// Each test starts two processes: on a busy 2-core machine that alone can take tens of seconds.
+// The timeouts are failure detectors; every step waits for an event.
 const combined = (dir: string) => [...committedLines(join(dir, 'out-a')), ...committedLines(join(dir, 'out-b'))].sort();
 
-describe('handover between processes, on a local directory', () => {
+describe('handover between processes, on a local directory', { timeout: 180_000 }, () => {
   it('A stops right after the target, B takes over: A + B output equals one uninterrupted run', async () => {
     const t = fresh('fs');
     // A is told the target too: however late B's stop request comes (a busy machine can delay B's
@@ -119,7 +121,7 @@ describe('handover between processes, on a local directory', () => {
   });
 });
 
-describe('handover between processes, on S3 (s3rver on 127.0.0.1)', () => {
+describe('handover between processes, on S3 (s3rver on 127.0.0.1)', { timeout: 180_000 }, () => {
   let s3: S3rverHandle;
   let proxy: S3GateProxy;
   beforeAll(async () => {

@@ -20,7 +20,7 @@ const KEYS = 5_000;
 const params = (output: string, pacedBy: string) => ({ output, to: TO, intervalMs: 150, keys: KEYS, maxDeltas: 3, pacedBy, segment: 1_000 });
 
 
-describe('handover (in one process)', () => {
+describe('handover (in one process)', { timeout: 180_000 }, () => {
   it('B follows every checkpoint of A as a delta and takes over at the target: A + B output equals one uninterrupted run', async () => {
     const t = fresh('same-process');
     // B first: it is certainly ready (WAITING_FOR_START_SIGNAL) before A reaches the target.

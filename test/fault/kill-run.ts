@@ -1,6 +1,5 @@
 // Runs one kill schedule against s3rver through a holding proxy and compares the committed output with a failure-free run.
-import { writeFileSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type JobHandle, type JobResult, runJob } from '../../src/index.ts';
@@ -15,7 +14,7 @@ import { type DirWatch, watchDir } from './watch-dir.ts';
 
 const JOB_PATH = fileURLToPath(new URL('./jobs/fault-job.ts', import.meta.url));
 /** A schedule that has not ended after this long is reported as hung (and its job stopped). */
-const HANG_MS = 150_000;
+const HANG_MS = 240_000;
 /** Records the source reads per completed checkpoint. */
 const SEGMENT = 250;
 

@@ -24,7 +24,7 @@ const seeds = seedsFromEnv(process.env.FAULT_SEED) ?? FIXED_SEEDS;
 describe('seeded kill schedules: committed output equals one failure-free run', () => {
   for (const seed of seeds) {
     const schedule = scheduleFor(seed);
-    it(`seed=${seed}: ${describeSchedule(schedule)}`, { timeout: 90_000 }, async () => {
+    it(`seed=${seed}: ${describeSchedule(schedule)}`, { timeout: 300_000 }, async () => {
       const outcome = await runSchedule(schedule, { s3, root });
       if (process.env.FAULT_VERBOSE) console.log(JSON.stringify({ seed, kills: outcome.kills, status: outcome.finalStatus, ms: outcome.durationMs, diff: outcome.diff.summary }));
       const replay = `seed=${seed} (${outcome.description}); kills: ${outcome.kills.map((k) => `${k.point} ${k.landed ? 'landed' : 'not reached'}`).join(', ')}; replay: FAULT_SEED=${seed} npx vitest run test/fault/kill-schedules.test.ts`;

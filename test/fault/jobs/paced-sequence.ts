@@ -10,15 +10,20 @@ export interface PacedSequenceOptions {
   readonly segment: number;
   /** Directory where the test announces completed checkpoints as `completed-<count>`. */
   readonly signals: string;
+  /** Also at most this many records per second (unlimited when absent): a steady stream within a segment. */
+  readonly ratePerSec?: number;
 }
 
-/** While the next segment is locked, the reader looks again after this long (it must not hold up barriers). */
+/** While nothing may be read, the reader looks again after this long (it must not hold up barriers). */
 const LOCKED_RECHECK_MS = 2;
 
 class PacedReader implements SourceReader<number> {
   finished: boolean;
   private next: number;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() at the first poll and records emitted since, for the rate limit. */
+  private startedAt = -1;
+  private emitted = 0;
 
   constructor(
     private readonly id: string,
@@ -36,17 +41,30 @@ class PacedReader implements SourceReader<number> {
       return 0;
     }
     const index = Math.floor((this.next - from) / segment);
-    if (index > 0 && !existsSync(join(signals, `completed-${index}`))) {
-      return new Promise<number>((resolve) => {
-        this.timer = setTimeout(() => resolve(0), LOCKED_RECHECK_MS);
-      });
+    if (index > 0 && !existsSync(join(signals, `completed-${index}`))) return this.later();
+    let allowed = max;
+    const rate = this.options.ratePerSec;
+    if (rate !== undefined) {
+      const now = performance.now();
+      if (this.startedAt < 0) this.startedAt = now;
+      // Record k of this reader is due at startedAt + k / rate.
+      allowed = Math.min(max, Math.floor(((now - this.startedAt) * rate) / 1000) + 1 - this.emitted);
+      if (allowed <= 0) return this.later();
     }
-    const last = Math.min(to, from + (index + 1) * segment - 1, this.next + max - 1);
+    const last = Math.min(to, from + (index + 1) * segment - 1, this.next + allowed - 1);
     for (let v = this.next; v <= last; v++) emit(v, Number.NEGATIVE_INFINITY);
     const n = last - this.next + 1;
     this.next = last + 1;
+    this.emitted += n;
     if (this.next > to) this.finished = true;
     return n;
+  }
+
+  /** Nothing to read yet: look again soon (a long wait would hold up barriers). */
+  private later(): Promise<number> {
+    return new Promise<number>((resolve) => {
+      this.timer = setTimeout(() => resolve(0), LOCKED_RECHECK_MS);
+    });
   }
 
   currentSplit(): SourceSplit {
