@@ -81,9 +81,11 @@ async function killDuringChannelStateWrite(name: string, extraParams: Record<str
       checkpointStorage,
       s3: { endpoint: proxy.endpoint, region: s3.region, credentials: s3.credentials },
       restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
-      // 8 000 records/s into a stage that does 6 600: channels stay full. The input advances 1 000
-      // numbers per checkpoint ended, so it cannot run out before checkpoint M however busy the machine.
-      params: { output: t.output, to: 8_000, mode: 'unaligned', slowMicros: 150, rate: 8_000, pacedBy: pacer.dir, segment: 1_000, crashWhenFile: crashFile, crashMarker: marker, ...extraParams },
+      // The input advances 1 000 numbers per checkpoint ended, so it cannot run out before
+      // checkpoint M however busy the machine. The slow stage needs 150 ms for them; in batches of
+      // 64 they queue in its input, so a barrier meanwhile overtakes in-flight data.
+      batchSize: 64,
+      params: { output: t.output, to: 8_000, mode: 'unaligned', slowMicros: 150, pacedBy: pacer.dir, segment: 1_000, crashWhenFile: crashFile, crashMarker: marker, ...extraParams },
     });
     job.on('checkpoint', pacer.ended);
     const completedBefore: number[] = [];
