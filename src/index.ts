@@ -60,17 +60,19 @@ export type { CheckpointStats } from './runtime/coordinator/checkpoint-driver.ts
 // Errors
 export {
   BatonError,
+  CheckpointFailuresExceededError,
   JobCanceledError,
   JobConfigError,
   JobModuleError,
   PreStateHookError,
+  UnsupportedRecordValueError,
   UserFunctionError,
   WorkerFailureError,
 } from './runtime/index.ts';
-export { CheckpointNotFoundError, CorruptMetadataError, StateRestoreError } from './checkpoint/errors.ts';
+export { CheckpointNotFoundError, CorruptCheckpointError, CorruptMetadataError, HostileCheckpointError, StateRestoreError } from './checkpoint/errors.ts';
 
 // Checkpoints, readable from storage alone
 export { checkpointStatus, findLatestRestorable, latestCompleted, listCheckpoints, readMetadata } from './checkpoint/status/checkpoint-status.ts';
-export { openStorage, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './checkpoint/storage/index.ts';
+export { openStorage, registerStorageScheme, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './checkpoint/storage/index.ts';
 export type { CheckpointStorage, S3StorageOptions, StorageTimeouts } from './checkpoint/storage/index.ts';
 export type { CheckpointMetadata, CheckpointStatus } from './checkpoint/types.ts';

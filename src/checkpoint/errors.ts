@@ -92,8 +92,11 @@ export class CorruptMetadataError extends CorruptCheckpointError {
 export class HostileCheckpointError extends CorruptCheckpointError {
   override name = 'HostileCheckpointError';
   override readonly code: string = 'BATON_ERR_HOSTILE_CHECKPOINT';
+  /** What baton writes in that field. */
+  readonly expected: string;
   constructor(key: string, checkpointId: number | undefined, field: string, value: unknown, expected: string, jobDir?: string) {
     super(key, 'hostile', `${field}: expected ${expected}, got ${describeValue(value)}`, jobDir, { checkpointId, field, value }, 'refusing checkpoint file');
+    this.expected = expected;
   }
 }
 

@@ -8,6 +8,7 @@ export * from './metadata/metadata-codec.ts';
 export { isCheckpointMetadata, metadataProblem } from './metadata/metadata-shape.ts';
 export * from './registry/chunk-cleaner.ts';
 export { SharedChunkRegistry, chunkIdsOf, planRetention } from './registry/shared-chunk-registry.ts';
+export * from './registry/sweep.ts';
 export * from './status/checkpoint-status.ts';
 export * from './status/stop-request.ts';
 export type * from './types.ts';

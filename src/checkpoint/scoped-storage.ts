@@ -22,5 +22,6 @@ export function scopeStorage(storage: CheckpointStorage, prefix: string): Checkp
     },
     delete: (keys) => storage.delete(keys.map(full)),
     close: () => storage.close(),
+    ...(storage.removeTemporaries ? { removeTemporaries: (prefix: string, before: number) => storage.removeTemporaries!(full(prefix), before) } : {}),
   };
 }

@@ -1,15 +1,17 @@
-// Structured JSON lines (pino) for a job's lifecycle: status changes, checkpoints, handover, stop requests.
+// Structured JSON lines (pino) for a job's lifecycle: status changes, checkpoints, end of input, handover, stop requests.
 import { type DestinationStream, type Logger, pino } from 'pino';
-import type { JobHandle, ReferenceDataProgressEvent } from '../runtime/index.ts';
+import type { JobHandle, ReferenceDataProgressEvent, StorageSweepEvent } from '../runtime/index.ts';
 import {
   checkpointRecord,
   doneRecord,
+  endOfInputRecord,
   failedRecord,
   handoverRecord,
   referenceDataRecord,
   restoreFallbackRecord,
   statusRecord,
   stopRequestRecord,
+  storageSweepRecord,
 } from './lifecycle-records.ts';
 import type { JobObserver, LifecycleRecord } from './types.ts';
 
@@ -32,7 +34,7 @@ export function createLifecycleLogger(destination: DestinationStream = pino.dest
  * Logs each lifecycle event of `handle` as one JSON line with `job` and `event` fields: a status
  * change (`status`, `previous`), a checkpoint completed or failed (`checkpointId`, `status`,
  * `durationMs`, bytes), a handover phase (`phase`, stage times), a stop request, reference data
- * loaded, and the end of the job (`job-done` or `job-failed`). Free text (failure reasons, details)
+ * loaded, a sweep of the job directory (what it removed, or why it failed), and the end of the job (`job-done` or `job-failed`). Free text (failure reasons, details)
  * has credentials removed.
  *
  * @example
@@ -51,6 +53,8 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   const onHandover = (h: Parameters<typeof handoverRecord>[0]) => write(handoverRecord(h));
   const onStopRequest = (r: Parameters<typeof stopRequestRecord>[0]) => write(stopRequestRecord(r));
   const onRestoreFallback = (r: Parameters<typeof restoreFallbackRecord>[0]) => write(restoreFallbackRecord(r));
+  const onEndOfInput = (e: Parameters<typeof endOfInputRecord>[0]) => write(endOfInputRecord(e));
+  const onStorageSweep = (e: StorageSweepEvent) => write(storageSweepRecord(e));
   const onReferenceData = (p: ReferenceDataProgressEvent) => {
     const started = loadStarted.get(p.uri);
     if (started === undefined) loadStarted.set(p.uri, Date.now());
@@ -63,8 +67,10 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   handle.on('checkpoint', onCheckpoint);
   handle.on('handover', onHandover);
   handle.on('stop-request', onStopRequest);
+  handle.on('end-of-input', onEndOfInput);
   handle.on('reference-data', onReferenceData);
   handle.on('restore-fallback', onRestoreFallback);
+  handle.on('storage-sweep', onStorageSweep);
   let attached = true;
   handle.done.then(
     (result) => attached && write(doneRecord(result)),
@@ -78,7 +84,9 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
       handle.off('handover', onHandover);
       handle.off('restore-fallback', onRestoreFallback);
       handle.off('stop-request', onStopRequest);
+      handle.off('end-of-input', onEndOfInput);
       handle.off('reference-data', onReferenceData);
+      handle.off('storage-sweep', onStorageSweep);
     },
   };
 }

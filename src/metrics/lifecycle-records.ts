@@ -1,5 +1,5 @@
 // What each lifecycle event of a job says in a log line (pure: no logger, no I/O).
-import type { CheckpointStats, JobResult, ReferenceDataProgressEvent, RestoreFallbackEvent, StatusEvent } from '../runtime/index.ts';
+import type { CheckpointStats, JobResult, ReferenceDataProgressEvent, RestoreFallbackEvent, StatusEvent, StorageSweepEvent } from '../runtime/index.ts';
 import { redactCredentials } from './redact.ts';
 import type { HandoverEvent, LifecycleRecord, StopRequestEvent } from './types.ts';
 
@@ -74,6 +74,38 @@ export function restoreFallbackRecord(r: RestoreFallbackEvent): LifecycleRecord 
     level: 'warn',
     msg: text(r.message) ?? '',
     fields: { event: 'restore-fallback', ...defined({ checkpointId: r.checkpointId }), skipped: r.skipped.map((s) => ({ id: s.id, reason: text(s.reason) })) },
+  };
+}
+
+/** Every source read all its input: the final checkpoint (named) was triggered; the job finishes once it completes. */
+export function endOfInputRecord(e: { at: number; finalCheckpoint: number }): LifecycleRecord {
+  return {
+    level: 'info',
+    msg: `end of input: final checkpoint ${e.finalCheckpoint} triggered`,
+    fields: { event: 'end-of-input', checkpointId: e.finalCheckpoint },
+  };
+}
+
+/** A sweep of the job directory: what it removed, or (a warning) why it could not; leftovers then wait for the next one. */
+export function storageSweepRecord(e: StorageSweepEvent): LifecycleRecord {
+  const when = e.takeover === true ? 'takeover' : 'scheduled';
+  if ('error' in e) {
+    const message = e.error instanceof Error ? e.error.message : String(e.error);
+    return { level: 'warn', msg: 'storage sweep failed', fields: { event: 'storage-sweep', when, error: text(message) } };
+  }
+  const r = e.report;
+  return {
+    level: r.unreadable.length > 0 ? 'warn' : 'info',
+    msg: 'storage sweep',
+    fields: {
+      event: 'storage-sweep',
+      when,
+      discarded: r.discarded.length,
+      abandoned: r.abandoned.length,
+      orphans: r.orphans.length,
+      temporaries: r.temporaries,
+      ...(r.unreadable.length > 0 ? { unreadable: r.unreadable } : {}),
+    },
   };
 }
 

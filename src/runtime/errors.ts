@@ -1,5 +1,6 @@
 // Typed errors of the runtime: each carries the fields a caller needs to act on it.
 
+import { CorruptCheckpointError, type CorruptMetadataReason, describeValue, HostileCheckpointError } from '../checkpoint/errors.ts';
 import { BatonError } from '../errors/index.ts';
 
 export { BatonError, JobConfigError } from '../errors/index.ts';
@@ -64,6 +65,25 @@ export class WorkerFailureError extends BatonError {
   }
 }
 
+/**
+ * More checkpoints failed in a row than `tolerableFailures` allows (storage errors or timeouts,
+ * declines, checkpoint timeouts): the job fails rather than run on without a way to recover.
+ * The message names the last failure (e.g. the storage call that timed out).
+ *
+ * @example
+ * ```ts
+ * job.done.catch((e) => { if (e instanceof CheckpointFailuresExceededError) alert(e.message); });
+ * ```
+ */
+export class CheckpointFailuresExceededError extends BatonError {
+  override name = 'CheckpointFailuresExceededError';
+  /** Stable identifier of this failure, for programs and log searches. */
+  readonly code = 'BATON_ERR_CHECKPOINT_FAILURES';
+  constructor(jobId: string, reason: string) {
+    super(`job '${jobId}' failed: checkpointing failed: ${reason}`);
+  }
+}
+
 /** The job was canceled before it finished. */
 export class JobCanceledError extends BatonError {
   override name = 'JobCanceledError';
@@ -74,14 +94,54 @@ export class JobCanceledError extends BatonError {
   }
 }
 
+/**
+ * An operator emitted a record holding a value its output channel cannot carry faithfully (a
+ * function, a symbol, a class instance, ...; see findUnsupportedValue for the rule). Raised the
+ * same way whether the next operator runs on this thread or another, so a job's behaviour does
+ * not depend on where a key's records go.
+ *
+ * @example
+ * ```ts
+ * try { await job.done } catch (e) {
+ *   if (e instanceof UnsupportedRecordValueError) console.error(e.operatorUid, e.path, e.valueType);
+ * }
+ * ```
+ */
+export class UnsupportedRecordValueError extends BatonError {
+  override name = 'UnsupportedRecordValueError';
+  readonly code = 'BATON_ERR_UNSUPPORTED_VALUE';
+  /** uid of the operator that emitted the record (the last of its chain). */
+  readonly operatorUid: string;
+  readonly subtaskIndex: number;
+  /** What the value is, e.g. `function`, `symbol`, `instance of class Point`, `Set`. */
+  readonly valueType: string;
+  /** Where it sits in the record, e.g. `record.payload.fn`. */
+  readonly path: string;
+  constructor(operatorUid: string, subtaskIndex: number, valueType: string, path: string) {
+    super(
+      `operator '${operatorUid}' (subtask ${subtaskIndex}) emitted a record that cannot cross a channel faithfully: ${path} is a ${valueType}. ` +
+        'Records may hold strings, numbers, booleans, null, undefined, bigints, plain objects, arrays, Maps, Dates and Uint8Arrays',
+    );
+    this.operatorUid = operatorUid;
+    this.subtaskIndex = subtaskIndex;
+    this.valueType = valueType;
+    this.path = path;
+  }
+}
+
 /** Plain, cloneable description of an error crossing a thread boundary. */
 export interface SerializedError {
-  readonly kind: 'user' | 'hook' | 'internal';
+  readonly kind: 'user' | 'hook' | 'internal' | 'unsupported-value' | 'corrupt-checkpoint';
+  /** kind 'corrupt-checkpoint': the fields of the CorruptCheckpointError (or HostileCheckpointError, with `expected`). */
+  readonly corrupt?: SerializedCorruption;
   readonly message: string;
   readonly stack: string;
   readonly operatorUid?: string;
   readonly subtaskIndex?: number;
   readonly hookName?: string;
+  /** With `unsupported-value`. */
+  readonly valueType?: string;
+  readonly path?: string;
 }
 
 export function describeError(error: unknown): { message: string; stack: string } {
@@ -90,12 +150,49 @@ export function describeError(error: unknown): { message: string; stack: string 
   return { message: text, stack: `thrown value: ${text}` };
 }
 
+/** A CorruptCheckpointError as it crosses threads (values read from storage become printable text). */
+export interface SerializedCorruption {
+  readonly key: string;
+  readonly reason: CorruptMetadataReason;
+  readonly detail: string;
+  readonly jobDir?: string;
+  readonly checkpointId?: number;
+  readonly field?: string;
+  readonly value?: string | number | boolean | null;
+  /** Set for a HostileCheckpointError. */
+  readonly expected?: string;
+}
+
+/** The fields of a CorruptCheckpointError, for a worker to send. @example serializeCorruption(error) */
+export function serializeCorruption(error: CorruptCheckpointError): SerializedCorruption {
+  const v = error.value;
+  const value = v === undefined || v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : describeValue(v);
+  return {
+    key: error.key,
+    reason: error.reason,
+    detail: error.detail,
+    jobDir: error.jobDir,
+    checkpointId: error.checkpointId,
+    field: error.field,
+    value: value ?? undefined,
+    expected: error instanceof HostileCheckpointError ? error.expected : undefined,
+  };
+}
+
+function reviveCorruption(c: SerializedCorruption): CorruptCheckpointError {
+  if (c.expected !== undefined && c.field !== undefined) return new HostileCheckpointError(c.key, c.checkpointId, c.field, c.value, c.expected, c.jobDir);
+  return new CorruptCheckpointError(c.key, c.reason, c.detail, c.jobDir, { checkpointId: c.checkpointId, field: c.field, value: c.value });
+}
+
 export function reviveError(error: SerializedError, workerIndex: number): BatonError {
+  if (error.kind === 'corrupt-checkpoint' && error.corrupt) return reviveCorruption(error.corrupt);
   switch (error.kind) {
     case 'user':
       return new UserFunctionError(error.operatorUid ?? '?', error.subtaskIndex ?? -1, error.message, error.stack);
     case 'hook':
       return new PreStateHookError(error.hookName ?? '?', workerIndex, error.message, error.stack);
+    case 'unsupported-value':
+      return new UnsupportedRecordValueError(error.operatorUid ?? '?', error.subtaskIndex ?? -1, error.valueType ?? '?', error.path ?? 'record');
     default:
       return new WorkerFailureError(workerIndex, `${error.message}\n${error.stack}`);
   }

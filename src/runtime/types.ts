@@ -1,5 +1,6 @@
 // Shared types of the runtime: the job graph users build, the sources/sinks/operators it runs,
 // and the execution plan the coordinator derives from it.
+import type { StoredValueProblem } from '../checkpoint/restore/stored-values.ts';
 import type { KeyValue } from '../state/types.ts';
 import type { KeyedStateBackend } from '../state/types.ts';
 
@@ -101,6 +102,12 @@ export interface Source<T> {
   /** Deterministic: every thread computes the same splits. */
   createSplits(parallelism: number): SourceSplit[];
   createReader(split: SourceSplit, ctx: SourceReaderContext): SourceReader<T>;
+  /**
+   * Checks a split read back from a checkpoint before any reader is created: storage is hostile
+   * input, so e.g. a file source accepts only the paths its job configured. Returns the problem
+   * (the restore then fails naming the checkpoint and field), or undefined.
+   */
+  checkRestoredSplit?(split: unknown): StoredValueProblem | undefined;
 }
 
 export interface SinkContext {
@@ -133,6 +140,13 @@ export interface Sink<T> {
   readonly kind: string;
   validate(): void;
   createWriter(ctx: SinkContext): SinkWriter<T>;
+  /**
+   * Checks one subtask's state read back from a checkpoint (what prepareCommit returned) before
+   * any writer recovers it: storage is hostile input, so e.g. a file sink accepts only part files
+   * it could have written. Returns the problem (the restore then fails naming the checkpoint and
+   * field), or undefined.
+   */
+  checkRestoredState?(state: unknown): StoredValueProblem | undefined;
 }
 
 // ---- the job graph (built identically in every thread) ----

@@ -56,6 +56,8 @@ function mixKey(key: KeyValue): number {
     case 'number':
       if ((key | 0) === key) return fmix32(mixK(0x1234567, key));
       if (key === 0) return fmix32(mixK(0x1234567, 0)); // -0 is the same key as 0
+      // NaN equals no key, itself included: its records could never meet their state again.
+      if (Number.isNaN(key)) throw new TypeError('unsupported key NaN: keys must be string, number (not NaN), bigint or boolean');
       f64[0] = key;
       return fmix32(mixK(mixK(0x7654321, u32[0]), u32[1]));
     case 'string':

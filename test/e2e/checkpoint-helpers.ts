@@ -16,6 +16,16 @@ export function expectedSums(to: number, keys = 7): string[] {
   return lines.sort();
 }
 
+/**
+ * What one uninterrupted run of checkpointed-sum commits up to the highest record in `lines`: a
+ * job stopped at a checkpoint has committed exactly such a prefix, each line once.
+ */
+export function expectedSumsPrefix(lines: readonly string[], keys = 7): string[] {
+  let last = 0;
+  for (const line of lines) last = Math.max(last, Number(line.split(',')[1]));
+  return expectedSums(last, keys);
+}
+
 /** Lines of the committed (visible) part files; hidden in-progress and pending files are not output. */
 export function committedLines(dir: string): string[] {
   if (!existsSync(dir)) return [];

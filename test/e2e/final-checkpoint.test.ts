@@ -130,4 +130,51 @@ describe('a kill during the final checkpoint (S3 behind a holding proxy, the job
     expect(committedLines(t.output)).toEqual(expected);
     await direct.close();
   });
+  it('a final checkpoint whose _metadata write fails is retried: nothing visible before, FINISHED exactly once after', async () => {
+    const t = fresh('retry-final');
+    const to = 2_000;
+    const job = await runJob(jobUrl('checkpointed-sum'), {
+      jobId: t.jobId,
+      parallelism: 2,
+      checkpointStorage: `s3://${s3.bucket}/final`,
+      s3: { endpoint: proxy.endpoint, region: s3.region, credentials: s3.credentials },
+      // No periodic checkpoint after the first (triggered at the start): the final one stages the tails.
+      params: { output: t.output, to, rate: 4_000, intervalMs: 60_000 },
+    });
+    const finals: number[] = [];
+    // A checkpoint running when the input ended gets the final states too (and commits the tails).
+    let completedAfterEnd = false;
+    const failed: Array<{ id: number; visible: number }> = [];
+    let failedWrites = 0;
+    job.on('end-of-input', (e) => {
+      finals.push(e.finalCheckpoint);
+      if (finals.length > 1) return;
+      // Armed synchronously at the trigger, long before the metadata write. The S3 client retries a
+      // 500, so every attempt at the first final checkpoint's _metadata is failed.
+      const isFirstFinal = (r: { method: string; path: string }) => r.method === 'PUT' && r.path.includes(`/${t.jobId}/chk-${e.finalCheckpoint}/_metadata`);
+      void (async () => {
+        for (;;) {
+          const gate = proxy.hold(isFirstFinal);
+          await gate.held();
+          failedWrites++;
+          gate.fail();
+        }
+      })();
+    });
+    job.on('checkpoint', (c) => {
+      if (c.status === 'COMPLETED' && finals.length > 0 && c.id < finals[0]) completedAfterEnd = true;
+      if (c.status === 'FAILED') failed.push({ id: c.id, visible: committedLines(t.output).length });
+    });
+    const result = await job.done;
+    expect(result.status).toBe('FINISHED');
+    expect(failedWrites).toBeGreaterThan(0);
+    expect(finals).toHaveLength(2);
+    expect(finals[1]).toBeGreaterThan(finals[0]);
+    // When the first final checkpoint failed, the tails it staged were not visible.
+    const first = failed.find((f) => f.id === finals[0]);
+    expect(first).toBeDefined();
+    if (!completedAfterEnd) expect(first!.visible).toBeLessThan(to);
+    expect(result.checkpoints.find((c) => c.id === finals[1])?.status).toBe('COMPLETED');
+    expect(committedLines(t.output)).toEqual(expectedSums(to));
+  });
 });

@@ -89,4 +89,12 @@ describe('attachJobLogger', () => {
     ]);
     expect(lines[3]).not.toHaveProperty('downtimeMs');
   });
+
+  it('logs the end of input with the final checkpoint it triggered', () => {
+    const { lines, stream } = capture();
+    const handle = new JobHandle('orders');
+    attachJobLogger(handle, pino({ base: undefined }, stream));
+    handle.emit('end-of-input', { at: 1, finalCheckpoint: 9 });
+    expect(lines).toEqual([expect.objectContaining({ level: 30, event: 'end-of-input', checkpointId: 9, msg: 'end of input: final checkpoint 9 triggered' })]);
+  });
 });

@@ -1,6 +1,7 @@
 // The pure parts: cumulative totals into counter deltas, status durations, credential redaction.
 import { describe, expect, it } from 'vitest';
 import { CumulativeDeltas } from '../../src/metrics/cumulative-deltas.ts';
+import { storageSweepRecord } from '../../src/metrics/lifecycle-records.ts';
 import { redactCredentials } from '../../src/metrics/redact.ts';
 import { StatusDurations } from '../../src/metrics/status-durations.ts';
 
@@ -40,5 +41,24 @@ describe('redactCredentials', () => {
     expect(redactCredentials('aws_secret_access_key=abc123 region=eu')).toBe('aws_secret_access_key=*** region=eu');
     expect(redactCredentials('key AKIAABCDEFGHIJKLMNOP denied')).toBe('key *** denied');
     expect(redactCredentials('file:///data/refdata.bin')).toBe('file:///data/refdata.bin');
+  });
+});
+
+describe('storageSweepRecord', () => {
+  const report = { discarded: [1, 2], abandoned: [3], orphans: ['a', 'b', 'c'], temporaries: 1, unreadable: [] };
+
+  it('says what a sweep removed, and when it ran', () => {
+    expect(storageSweepRecord({ report, takeover: true })).toEqual({
+      level: 'info',
+      msg: 'storage sweep',
+      fields: { event: 'storage-sweep', when: 'takeover', discarded: 2, abandoned: 1, orphans: 3, temporaries: 1 },
+    });
+  });
+
+  it('warns when a sweep failed, without credentials in the text', () => {
+    const record = storageSweepRecord({ error: new Error('storage list of shared in s3://key:secret@b failed') });
+    expect(record.level).toBe('warn');
+    expect(record.fields.when).toBe('scheduled');
+    expect(String(record.fields.error)).not.toContain('secret');
   });
 });

@@ -86,6 +86,15 @@ describe('hashKey', () => {
     expect(() => hashKey({} as never)).toThrow(TypeError);
     expect(() => hashKey(undefined as never)).toThrow(/unsupported key type/);
   });
+
+  it('rejects NaN like undefined (it equals no key, itself included), in both hashing entry points', () => {
+    expect(() => hashKey(Number.NaN)).toThrow(TypeError);
+    expect(() => hashKey(Number.NaN)).toThrow(/unsupported key NaN/);
+    expect(() => keyGroupFor(Number.NaN, 128)).toThrow(/unsupported key NaN/);
+    // Other non-integer numbers stay keys.
+    expect(hashKey(Number.POSITIVE_INFINITY)).toBe(hashKey(Number.POSITIVE_INFINITY));
+    expect(hashKey(-0)).toBe(hashKey(0));
+  });
 });
 
 

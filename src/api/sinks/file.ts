@@ -1,6 +1,7 @@
-// Sinks.file: one part file per subtask, written under a hidden in-progress name and renamed on finish.
+// Sinks.file: part files per subtask, written under hidden names and renamed when a checkpoint covering them completes.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { firstStoredProblem, isSafeSegment, isStoredIndex, type StoredValueProblem, storedCheck } from '../../checkpoint/restore/stored-values.ts';
 import { JobConfigError } from '../../runtime/errors.ts';
 import type { Sink, SinkContext, SinkWriter } from '../../runtime/types.ts';
 
@@ -44,6 +45,44 @@ function toJsonLine(record: unknown): string {
 export interface FileSinkState {
   readonly subtaskIndex: number;
   readonly staged: ReadonlyArray<{ readonly checkpointId: number; readonly seqs: readonly number[] }>;
+}
+
+/**
+ * The first way `state` (read back from a checkpoint) is not a FileSinkState this sink wrote, or
+ * undefined. Part-file names are built from these numbers, so only non-negative integers pass:
+ * a crafted `subtaskIndex: 'X/../../victim'` must never reach a rename.
+ *
+ * @example fileSinkStateProblem({ subtaskIndex: 0, staged: [{ checkpointId: 3, seqs: [0] }] }) // undefined
+ */
+export function fileSinkStateProblem(state: unknown): StoredValueProblem | undefined {
+  // A subtask that never staged anything may have saved no state.
+  if (state === undefined || state === null) return undefined;
+  if (typeof state !== 'object' || Array.isArray(state)) return storedCheck('', false, 'a file sink state { subtaskIndex, staged }', state);
+  const s = state as Record<string, unknown>;
+  const problem =
+    storedCheck('.subtaskIndex', isStoredIndex(s.subtaskIndex), 'a subtask index (a non-negative integer)', s.subtaskIndex) ??
+    storedCheck('.staged', Array.isArray(s.staged), 'an array of { checkpointId, seqs }', s.staged);
+  if (problem !== undefined) return problem;
+  const staged = firstStoredProblem(s.staged as unknown[], (entry) => {
+    const e = entry as Record<string, unknown> | null;
+    if (typeof e !== 'object' || e === null) return storedCheck('', false, '{ checkpointId, seqs }', entry);
+    return (
+      storedCheck('.checkpointId', isStoredIndex(e.checkpointId), 'a checkpoint id (a non-negative integer)', e.checkpointId) ??
+      storedCheck('.seqs', Array.isArray(e.seqs), 'an array of part-file sequence numbers', e.seqs) ??
+      prefixed('.seqs', firstStoredProblem(e.seqs as unknown[], (seq) => storedCheck('', isStoredIndex(seq), 'a part-file sequence number (a non-negative integer)', seq)))
+    );
+  });
+  return prefixed('.staged', staged);
+}
+
+const prefixed = (field: string, problem: StoredValueProblem | undefined): StoredValueProblem | undefined =>
+  problem === undefined ? undefined : { ...problem, field: `${field}${problem.field}` };
+
+/** Throws when a part-file name (built from restored state) is not a single name of this sink's pattern. */
+function assertOwnPartName(name: string, uid: string): string {
+  const pattern = new RegExp(`^\\.?part-${sanitizeForFileName(uid).replace(/[.]/g, '\\.')}-\\d+-\\d+(\\.pending|\\.inprogress)?$`);
+  if (!isSafeSegment(name, pattern)) throw new Error(`Sinks.file: refusing part file name ${JSON.stringify(name)}: not a single name of this sink's pattern`);
+  return name;
 }
 
 type WriterState = 'open' | 'finished' | 'aborted';
@@ -120,9 +159,16 @@ class FileSinkWriter<T> implements SinkWriter<T> {
    * parallelism) left behind belong to later, never completed checkpoints and are deleted.
    */
   recover(states: readonly unknown[]): void {
+    // Every state is checked before any file is touched (the coordinator checked them too).
+    states.forEach((raw, i) => {
+      const problem = fileSinkStateProblem(raw);
+      if (problem !== undefined) {
+        throw new Error(`Sinks.file '${this.uid}': restored state of old subtask ${i}${problem.field}: expected ${problem.expected}, got ${JSON.stringify(problem.value) ?? typeof problem.value}`);
+      }
+    });
     for (const raw of states) {
       const state = raw as FileSinkState | undefined;
-      if (!state || !Array.isArray(state.staged)) continue;
+      if (!state) continue;
       const owner = state.subtaskIndex < this.parallelism ? state.subtaskIndex : 0;
       if (owner !== this.subtaskIndex) continue;
       for (const entry of state.staged) for (const seq of entry.seqs) this.publish(state.subtaskIndex, seq);
@@ -133,6 +179,11 @@ class FileSinkWriter<T> implements SinkWriter<T> {
     this.seq = this.nextFreeSeq();
   }
 
+  /**
+   * The subtask ended normally. With checkpointing on this runs after the final checkpoint, which
+   * staged and committed everything, so nothing is left; without checkpointing the tail is
+   * published here (no exactly-once promise across failures then).
+   */
   finish(): void {
     if (this.state !== 'open') return;
     if (this.fd >= 0 || this.pending.length > 0) {
@@ -141,7 +192,7 @@ class FileSinkWriter<T> implements SinkWriter<T> {
       renameSync(join(this.dir, names.inProgress), join(this.dir, names.visible));
       this.seq++;
     }
-    // End of bounded input: everything staged becomes visible too.
+    // Without checkpointing nothing is ever staged; with it, the final checkpoint committed it all.
     for (const entry of this.staged) for (const seq of entry.seqs) this.publish(this.subtaskIndex, seq);
     this.staged = [];
     this.state = 'finished';
@@ -163,7 +214,8 @@ class FileSinkWriter<T> implements SinkWriter<T> {
 
   private publish(subtaskIndex: number, seq: number): void {
     const names = partFileNames(this.uid, subtaskIndex, seq);
-    renameIfPresent(join(this.dir, names.pending), join(this.dir, names.visible));
+    // Only ever a rename inside this sink's own directory.
+    renameIfPresent(join(this.dir, assertOwnPartName(names.pending, this.uid)), join(this.dir, assertOwnPartName(names.visible, this.uid)));
   }
 
   private closeCurrent(): void {
@@ -221,7 +273,8 @@ class FileSinkWriter<T> implements SinkWriter<T> {
 /**
  * Writes each record as one line (`format(record)`, default JSON) to the directory `path`:
  * subtask i of sink `uid` writes `part-<uid>-<i>-<seq>`. Exactly once: until a file is
- * committed (its checkpoint completed, or the bounded input ended) it is hidden as
+ * committed (a checkpoint covering it completed: at the end of bounded input, the job's final
+ * checkpoint; without checkpointing, the end of input) it is hidden as
  * `.part-…inprogress` / `.part-…pending`, so readers of the directory only see committed output.
  *
  * @example
@@ -252,5 +305,6 @@ export function file<T>(options: FileSinkOptions<T>): Sink<T> {
       const format: (record: T) => string = options.format ?? toJsonLine;
       return new FileSinkWriter<T>(resolve(options.path), ctx.uid, ctx.subtaskIndex, ctx.parallelism, format);
     },
+    checkRestoredState: fileSinkStateProblem,
   };
 }

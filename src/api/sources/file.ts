@@ -1,6 +1,7 @@
 // Sources.file: newline-delimited text from a file or a directory of files, read as byte-range splits.
 import { accessSync, closeSync, constants, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isConfiguredPath, isStoredIndex, type StoredValueProblem, storedCheck } from '../../checkpoint/restore/stored-values.ts';
 import { JobConfigError } from '../../runtime/errors.ts';
 import { NO_TIMESTAMP } from '../../runtime/types.ts';
 import type { Source, SourceReader, SourceReaderContext, SourceSplit } from '../../runtime/types.ts';
@@ -204,12 +205,42 @@ class FileReader implements SourceReader<string> {
   }
 }
 
+/**
+ * The first way `split` (read back from a checkpoint) is not a split of the configured `path`, or
+ * undefined: its path must be that file, or a file directly in that directory, exactly as
+ * createSplits writes it (absolute, normalized); its offsets non-negative integers in order.
+ *
+ * @example fileSplitProblem({ id: '/in/a@0', path: '/etc/passwd', start: 0, end: 9, offset: 0 }, { files: ['/in/a'], dirs: [] })?.field // '.path'
+ */
+export function fileSplitProblem(split: unknown, configured: { readonly files: readonly string[]; readonly dirs: readonly string[] }): StoredValueProblem | undefined {
+  if (typeof split !== 'object' || split === null || Array.isArray(split)) return storedCheck('', false, 'a file split { id, path, start, end, offset }', split);
+  const s = split as Record<string, unknown>;
+  const where = [...configured.files, ...configured.dirs.map((d) => `${d}/<name>`)].join(', ');
+  return (
+    storedCheck('.id', typeof s.id === 'string', 'a string', s.id) ??
+    storedCheck('.path', isConfiguredPath(s.path, configured), `a path this job reads (${where})`, s.path) ??
+    storedCheck('.start', isStoredIndex(s.start), 'a non-negative integer', s.start) ??
+    storedCheck('.end', isStoredIndex(s.end) && (s.end as number) >= (s.start as number), 'an integer not below start', s.end) ??
+    storedCheck('.offset', isStoredIndex(s.offset) && (s.offset as number) >= (s.start as number), 'an integer not below start', s.offset)
+  );
+}
+
 class FileSource implements Source<string> {
   readonly kind = 'file';
   private readonly options: FileSourceOptions;
 
   constructor(options: FileSourceOptions) {
     this.options = options;
+  }
+
+  /** The file, or the directory whose files, this source was configured to read. */
+  private configured(): { files: string[]; dirs: string[] } {
+    const absolute = resolve(this.options.path);
+    return statSync(absolute, { throwIfNoEntry: false })?.isDirectory() ? { files: [], dirs: [absolute] } : { files: [absolute], dirs: [] };
+  }
+
+  checkRestoredSplit(split: unknown): StoredValueProblem | undefined {
+    return fileSplitProblem(split, this.configured());
   }
 
   validate(): void {
@@ -258,6 +289,9 @@ class FileSource implements Source<string> {
 
   createReader(split: SourceSplit, _ctx: SourceReaderContext): SourceReader<string> {
     if (!isFileSplit(split)) throw new TypeError(`Sources.file: split '${split.id}' is not a file split`);
+    // Restored splits were checked by the coordinator; this guards every other way in.
+    const problem = fileSplitProblem(split, this.configured());
+    if (problem !== undefined) throw new TypeError(`Sources.file: refusing split '${split.id}'${problem.field}: expected ${problem.expected}, got ${JSON.stringify(problem.value)}`);
     return new FileReader(split);
   }
 }

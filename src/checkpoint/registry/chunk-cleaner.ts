@@ -1,6 +1,6 @@
 // Storage side of the shared-chunk registry: rebuild it from metadata, delete what nothing references.
 import { CheckpointNotFoundError, CorruptCheckpointError } from '../errors.ts';
-import { SHARED_DIR, checkpointDir, metadataKey, parseSharedChunkKey, sharedChunkKey } from '../layout.ts';
+import { METADATA_FILE, SHARED_DIR, checkpointDir, metadataKey, parseSharedChunkKey, sharedChunkKey } from '../layout.ts';
 import { type SkippedCheckpoint, listCheckpoints, readMetadata } from '../status/checkpoint-status.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
 import type { CheckpointMetadata } from '../types.ts';
@@ -79,6 +79,33 @@ export async function discardCheckpoint(storage: CheckpointStorage, registry: Sh
   const rest = await storage.list(checkpointDir(n));
   if (rest.length > 0) await storage.delete(rest);
   return deleted;
+}
+
+/**
+ * Discards completed checkpoints `ids` (retention), with the registry rebuilt from storage so that
+ * chunks any other completed checkpoint uses (of this run or an earlier one) stay. While some
+ * completed checkpoint's metadata is corrupt its chunks are unknown: then only the folders go.
+ * Returns the deleted chunk ids.
+ *
+ * @example await discardCheckpoints(jobStorage, [3, 4]);
+ */
+export async function discardCheckpoints(storage: CheckpointStorage, ids: readonly number[]): Promise<string[]> {
+  const { registry, skipped } = await rebuildRegistry(storage);
+  const chunksUnknown = skipped.some((s) => s.error instanceof CorruptCheckpointError);
+  const deleted: string[] = [];
+  for (const id of ids) {
+    if (chunksUnknown) await removeCheckpointFolder(storage, id);
+    else deleted.push(...(await discardCheckpoint(storage, registry, id)));
+  }
+  return deleted.sort();
+}
+
+/** Deletes `chk-<n>/`, its `_metadata` first: cut short, it leaves leftovers, never a COMPLETED checkpoint missing files. */
+export async function removeCheckpointFolder(storage: CheckpointStorage, n: number): Promise<void> {
+  const keys = await storage.list(checkpointDir(n));
+  if (keys.includes(metadataKey(n))) await storage.delete([metadataKey(n)]);
+  const rest = keys.filter((k) => !k.endsWith(`/${METADATA_FILE}`));
+  if (rest.length > 0) await storage.delete(rest);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Checkpoint storage in a local directory: atomic writes by temp file + fsync + rename.
 import { randomBytes } from 'node:crypto';
 import { closeSync, type Dirent, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { JobConfigError } from '../../errors/index.ts';
@@ -109,6 +109,18 @@ export class FileStorage implements CheckpointStorage {
 
   async close(): Promise<void> {
     // Nothing is held open between calls.
+  }
+
+  /** Temp files (`<key>.tmp-<random>`) under `prefix` older than `modifiedBefore`: what a writer killed mid-write left. */
+  async removeTemporaries(prefix: string, modifiedBefore: number): Promise<number> {
+    const folder = normalizeListPrefix(prefix);
+    const start = folder === '' ? this.directory : join(this.directory, ...folder.split('/'));
+    try {
+      return await this.#bounded(() => removeStaleTemps(start, modifiedBefore));
+    } catch (error) {
+      if (error instanceof AttemptTimeout) throw this.#timedOut('delete', prefix, error);
+      throw new StorageIoError(this.uri, prefix, 'delete', error);
+    }
   }
 
   #bounded<T>(op: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -228,6 +240,32 @@ async function walk(dir: string, keyPrefix: string, out: string[]): Promise<void
     if (entry.isDirectory()) await walk(join(dir, entry.name), `${key}/`, out);
     else if (entry.isFile()) out.push(key);
   }
+}
+
+async function removeStaleTemps(dir: string, modifiedBefore: number): Promise<number> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isCode(error, 'ENOENT', 'ENOTDIR')) return 0;
+    throw error;
+  }
+  let removed = 0;
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) removed += await removeStaleTemps(path, modifiedBefore);
+    else if (entry.isFile() && entry.name.includes(TEMP_MARKER)) {
+      try {
+        if ((await stat(path)).mtimeMs >= modifiedBefore) continue;
+        await unlink(path);
+        removed++;
+      } catch (error) {
+        // Renamed into place or removed meanwhile: nothing left to tidy.
+        if (!isCode(error, 'ENOENT')) throw error;
+      }
+    }
+  }
+  return removed;
 }
 
 function isCode(error: unknown, ...codes: string[]): boolean {

@@ -2,7 +2,7 @@
 export { mapWithConcurrency } from './concurrency.ts';
 export { InvalidStorageKeyError, type StorageOperation, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './errors.ts';
 export { FileStorage } from './file-storage.ts';
-export { type OpenStorageOptions, openStorage } from './open-storage.ts';
+export { type OpenStorageOptions, openStorage, registerStorageScheme, type StorageOpener } from './open-storage.ts';
 export { FALLBACK_REGION, resolveS3ClientConfig } from './s3-client-config.ts';
 export { parseS3Uri, type S3Location, S3Storage } from './s3-storage.ts';
 export { DEFAULT_STORAGE_TIMEOUTS, resolveStorageTimeouts, type StorageTimeouts, worstCaseMs } from './timeouts.ts';

@@ -13,8 +13,33 @@ export interface OpenStorageOptions {
   readonly timeouts?: Partial<StorageTimeouts>;
 }
 
+/** Opens a storage for a URI of a registered scheme. */
+export type StorageOpener = (uri: string, options: OpenStorageOptions) => CheckpointStorage;
+
+const registered = new Map<string, StorageOpener>();
+
 /**
- * Opens storage for `file:///abs/dir`, a plain absolute or relative path, or `s3://bucket/prefix`.
+ * Makes `openStorage` open URIs of `scheme` (e.g. `gcs`) with `open`: a storage backend outside
+ * baton. Every thread of a job opens storage, so register in the job module (which each worker
+ * imports) or in a module it imports. `file` and `s3` cannot be replaced.
+ *
+ * @example
+ * ```ts
+ * registerStorageScheme('mem', (uri) => new MyMemoryStorage(uri));
+ * await runJob(url, { checkpointStorage: 'mem://jobs' });
+ * ```
+ */
+export function registerStorageScheme(scheme: string, open: StorageOpener): void {
+  const name = scheme.toLowerCase();
+  if (!/^[a-z][a-z0-9+.-]+$/.test(name) || name === 'file' || name === 's3') {
+    throw new JobConfigError('checkpointStorage', `cannot register storage scheme '${scheme}': use letters, digits, '+', '.', '-', and not file or s3`);
+  }
+  registered.set(name, open);
+}
+
+/**
+ * Opens storage for `file:///abs/dir`, a plain absolute or relative path, `s3://bucket/prefix`,
+ * or a scheme added with {@link registerStorageScheme}.
  *
  * @throws JobConfigError (option `checkpointStorage`) for an unknown scheme or a malformed URI.
  * @example
@@ -28,6 +53,8 @@ export function openStorage(uri: string, options: OpenStorageOptions = {}): Chec
   const scheme = schemeOf(uri);
   if (scheme === undefined || scheme === 'file') return new FileStorage(uri, { timeouts: options.timeouts });
   if (scheme === 's3') return new S3Storage(uri, { ...options.s3, timeouts: { ...options.timeouts, ...options.s3?.timeouts } });
+  const opener = registered.get(scheme);
+  if (opener) return opener(uri, options);
   throw new JobConfigError('checkpointStorage', `unsupported scheme '${scheme}:' in '${redactUserInfo(uri)}'; use file:///dir, s3://bucket/prefix or a path`);
 }
 

@@ -18,6 +18,12 @@ export interface CheckpointStorage {
   /** Deletes objects; a missing key is not an error. */
   delete(keys: readonly string[]): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Removes temporary files of atomic writes under `prefix` last modified before `modifiedBefore`
+   * (epoch ms), left by writers that died; returns how many. Only for storages that have such
+   * files (a file system); on S3 a put is one request and leaves none.
+   */
+  removeTemporaries?(prefix: string, modifiedBefore: number): Promise<number>;
 }
 
 /** S3 settings; anything left out comes from the standard AWS environment and credential chain. */

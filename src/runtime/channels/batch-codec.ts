@@ -20,9 +20,17 @@ export interface WireMessage {
   s?: 1;
 }
 
+/**
+ * msgpackr options of record batches, at both ends of a port channel and wherever its bytes are
+ * decoded later (the continuous spill log). Which values survive them is the rule of
+ * record-values.ts: keep the two in step.
+ */
+export const CODEC_OPTIONS = { useRecords: true, moreTypes: false, useBigIntExtension: true } as const;
+
 export class BatchEncoder {
-  // Records structures let repeated object shapes be written once per batch.
-  private readonly packr = new Packr({ useRecords: true, moreTypes: false });
+  // Records structures let repeated object shapes be written once per batch. BigInts of any size
+  // travel as themselves (without the extension, one over 64 bits fails the batch).
+  private readonly packr = new Packr(CODEC_OPTIONS);
 
   encode(message: ChannelMessage): { wire: WireMessage; transfer: ArrayBuffer[] } {
     const wire: WireMessage = {};
@@ -52,7 +60,7 @@ export class BatchEncoder {
 }
 
 export class BatchDecoder {
-  private readonly unpackr = new Unpackr({ useRecords: true, moreTypes: false });
+  private readonly unpackr = new Unpackr(CODEC_OPTIONS);
 
   decode(wire: WireMessage): ChannelMessage {
     const message: ChannelMessage = {

@@ -33,6 +33,13 @@ export class InputGate {
   private readonly blocked: Uint8Array;
   private readonly held: QueueEntry[][];
   private seq = 0;
+  /**
+   * Restore of an unaligned checkpoint: this gate's recovered input is still being read. What
+   * arrives meanwhile (upstream's recovered output, replayed by its own restore, on the same
+   * channels) came later in each channel's order, so it waits here until the recovered input is
+   * installed. undefined: nothing pending (the per-message cost is this one check).
+   */
+  private deferred: Array<{ channel: number; message: ChannelMessage | undefined; wire: WireMessage | undefined }> | undefined;
 
   constructor(
     readonly channelCount: number,
@@ -64,6 +71,10 @@ export class InputGate {
   onQueued: ((channel: number, seq: number, message: ChannelMessage | undefined, wire: WireMessage | undefined) => void) | undefined;
 
   pushMessage(channel: number, message: ChannelMessage): void {
+    if (this.deferred !== undefined) {
+      this.deferred.push({ channel, message, wire: undefined });
+      return;
+    }
     if (message.priority && message.barrier !== undefined) {
       this.onPriorityBarrier?.(channel, message.barrier, message.barrierAt);
       return;
@@ -77,6 +88,10 @@ export class InputGate {
   }
 
   pushWire(channel: number, wire: WireMessage): void {
+    if (this.deferred !== undefined) {
+      this.deferred.push({ channel, message: undefined, wire });
+      return;
+    }
     if (wire.p === 1 && wire.k !== undefined) {
       this.onPriorityBarrier?.(channel, wire.k, wire.a);
       return;
@@ -89,8 +104,40 @@ export class InputGate {
     this.onData();
   }
 
-  /** After a restore: channel state goes ahead of any new input, and returns no credit. */
-  replay(channel: number, batch: RecordedBatch): void {
+  /**
+   * Restore, before anything can reach this gate (decided synchronously from the restore plan):
+   * recovered input is coming, and every arrival waits behind it until {@link installRecoveredInput}.
+   */
+  awaitRecoveredInput(): void {
+    this.deferred ??= [];
+  }
+
+  /**
+   * Restore: queues the recovered input (the checkpoint's channel state, in its order) ahead of
+   * everything that arrived since {@link awaitRecoveredInput}, which follows in arrival order.
+   * Per channel, this is the order the producer sent: what the consumer had received but not
+   * processed at the checkpoint, then what the producer had not sent yet, then new output.
+   *
+   * @example
+   * ```ts
+   * gate.awaitRecoveredInput();
+   * // ... upstream replays its recovered output: gate.pushMessage(0, later) waits ...
+   * gate.installRecoveredInput([{ channel: 0, batch: earlier }]); // polls `earlier`, then `later`
+   * ```
+   */
+  installRecoveredInput(input: ReadonlyArray<{ readonly channel: number; readonly batch: RecordedBatch }>): void {
+    for (const { channel, batch } of input) this.replay(channel, batch);
+    const deferred = this.deferred;
+    this.deferred = undefined;
+    if (deferred === undefined) return;
+    for (const d of deferred) {
+      if (d.wire !== undefined) this.pushWire(d.channel, d.wire);
+      else this.pushMessage(d.channel, d.message!);
+    }
+  }
+
+  /** Recovered input returns no credit: its producer never spent one on it (in this run). */
+  private replay(channel: number, batch: RecordedBatch): void {
     const message: ChannelMessage = { values: batch.values, timestamps: batch.timestamps };
     const seq = this.seq++;
     this.onQueued?.(channel, seq, message, undefined);

@@ -31,6 +31,8 @@ export interface CheckpointPersistence {
   writeMetadata(metadata: CheckpointMetadata): Promise<void>;
   writeFailed(id: number, reason: string): Promise<void>;
   discard(ids: readonly number[], retained: readonly CheckpointMetadata[]): Promise<void>;
+  /** Resolves once housekeeping it started on its own (sweeps) has ended. */
+  idle?(): Promise<void>;
 }
 
 export interface CheckpointDriverOptions {
@@ -138,9 +140,10 @@ export class CheckpointDriver {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Waits for metadata writes, failure markers and discards still under way. */
+  /** Waits for metadata writes, failure markers, discards and sweeps still under way (each bounded by the storage's timeouts). */
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.options.persistence.idle?.();
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {

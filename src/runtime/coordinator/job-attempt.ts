@@ -8,11 +8,12 @@ import { readStopRequest } from '../../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import { planRestore } from '../../checkpoint/restore/plan-restore.ts';
-import { JobCanceledError, JobConfigError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
+import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
 import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
+import { checkRestoreAgainstJob } from './restore-checks.ts';
 import type { JobHandle, OperatorProgress } from './job-handle.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
 import type { AttemptRestoreControl, FollowResult, ReferenceDataLoader, StartSequence } from './start-sequence.ts';
@@ -195,7 +196,7 @@ export class JobAttempt {
       firstId,
       // After a restart the stop checkpoint may have died with the last attempt: like a failed one, the next replaces it.
       stopAfter: options.stopAfterCheckpoint === undefined ? undefined : this.ctx.restart ? Math.max(options.stopAfterCheckpoint, firstId) : options.stopAfterCheckpoint,
-      persistence: new StorageCheckpointPersistence(jobStorage),
+      persistence: new StorageCheckpointPersistence(jobStorage, { retain: checkpointing.retain, onSweep: (outcome) => handle.emit('storage-sweep', outcome) }),
       broadcast: (command) => this.broadcast(command),
       onCompleted: (stats) => this.ctx.onCheckpoint(stats),
       onFailed: (stats) => this.ctx.onCheckpoint(stats),
@@ -203,7 +204,7 @@ export class JobAttempt {
         this.stopping = { id, mode };
         this.broadcast({ type: 'stop' });
       },
-      failJob: (reason) => this.fail(new WorkerFailureError(-1, `checkpointing failed: ${reason}`)),
+      failJob: (reason) => this.fail(new CheckpointFailuresExceededError(handle.jobId, reason)),
       onStopAfterRejected: (id, reason) => this.ctx.handle.emit('stop-request', { afterCheckpoint: id, accepted: false, reason }),
       onFinalTriggered: (id) => this.ctx.handle.emit('end-of-input', { at: Date.now(), finalCheckpoint: id }),
     });
@@ -312,6 +313,8 @@ export class JobAttempt {
 
   private planWorkerRestores(metadata: CheckpointMetadata): WorkerRestore[] {
     const { graph, plan, options } = this.ctx;
+    // Every restore path (plain, restart, handover) passes here: nothing read from storage reaches a worker unchecked.
+    checkRestoreAgainstJob(graph, this.ctx.jobStorage?.uri)(metadata);
     const sourceUids = new Set(plan.tasks.filter((t) => t.isSource).map((t) => t.operators[0].uid));
     const targets = graph.nodes.map((n) => ({ uid: n.uid, parallelism: n.parallelism, keyed: n.keyed, isSource: sourceUids.has(n.uid) }));
     const restorePlan = planRestore(metadata, targets, plan.maxParallelism, options.allowNonRestoredState);

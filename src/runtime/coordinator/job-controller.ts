@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCheckpointDir } from '../../checkpoint/layout.ts';
+import { sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
 import { findLatestRestorable, listCheckpoints, readMetadata, type SkippedCheckpoint } from '../../checkpoint/status/checkpoint-status.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
@@ -14,6 +15,7 @@ import type { CheckpointStats } from './checkpoint-driver.ts';
 import { type AttemptOutcome, JobAttempt } from './job-attempt.ts';
 import type { JobHandle, JobHandleControl } from './job-handle.ts';
 import { collectSinkResults, type JobResult, type SkippedCheckpointReport, summarizeOperators } from './job-result.ts';
+import { checkRestoreAgainstJob } from './restore-checks.ts';
 import { type ResolvedRunJobOptions, restoreFromProblem } from './run-options.ts';
 import type { ReferenceDataLoader, StartSequence } from './start-sequence.ts';
 
@@ -169,13 +171,14 @@ export class JobController implements JobHandleControl {
       stateRoot,
       loadRestore: async () => {
         if (restoreFrom === undefined || !jobStorage) return undefined;
-        const { metadata, skipped } = await resolveRestore(jobStorage, restoreFrom);
+        const { metadata, skipped } = await resolveRestore(jobStorage, restoreFrom, checkRestoreAgainstJob(this.init.graph, jobStorage.uri));
         this.restoredFrom = metadata?.checkpointId;
         if (skipped.length > 0) this.reportSkipped(metadata?.checkpointId, skipped);
         const stopAfter = this.init.options.stopAfterCheckpoint;
         if (metadata && stopAfter !== undefined && stopAfter <= metadata.checkpointId) {
           throw new JobConfigError('stopAfterCheckpoint', `${stopAfter} is not after the restored checkpoint ${metadata.checkpointId}`);
         }
+        if (metadata) await this.takeOver(jobStorage, metadata.checkpointId);
         return metadata;
       },
       firstCheckpointId: async () => {
@@ -195,6 +198,24 @@ export class JobController implements JobHandleControl {
       restart: this.attempts > 1,
       loadReferenceData: this.init.loadReferenceData,
     });
+  }
+
+  /**
+   * A run that restores from a job directory owns it from now on: retention applies to every
+   * completed checkpoint in it (not only this run's), and what dead attempts or runs left (failed
+   * checkpoints, orphaned chunks and spill segments, temp files of torn writes) is swept. Nothing of
+   * this run exists yet, so anything unreferenced is garbage; the checkpoint being restored stays.
+   * A failed sweep is reported and the restore goes on: leftovers cost space, not correctness.
+   */
+  private async takeOver(jobStorage: CheckpointStorage, restored: number): Promise<void> {
+    const checkpointing = this.init.checkpointing;
+    if (!checkpointing) return;
+    const scope = { retain: checkpointing.retain, activeFrom: Number.POSITIVE_INFINITY, spillSegments: true, temporariesBefore: Date.now(), pinned: [restored] };
+    try {
+      this.init.handle.emit('storage-sweep', { report: await sweepJobDirectory(jobStorage, scope), takeover: true });
+    } catch (error) {
+      this.init.handle.emit('storage-sweep', { error, takeover: true });
+    }
   }
 
   private finish(outcome: AttemptOutcome, attempt: JobAttempt): void {

@@ -4,6 +4,7 @@ import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '
 import type { OperatorMetrics } from '../types.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
 import type { JobResult, SkippedCheckpointReport } from './job-result.ts';
+import type { StorageSweepEvent } from './checkpoint-persistence.ts';
 import type { HandoverMetrics, ReferenceDataProgressEvent } from './start-sequence.ts';
 
 /** One operator's counters, summed over its subtasks. */
@@ -79,6 +80,12 @@ export class JobHandle extends EventEmitter {
   override on(event: 'stop-request', listener: (event: { afterCheckpoint?: number; accepted: boolean; reason?: string; error?: string }) => void): this;
   /** A restore passed over unusable newer checkpoints (`restoreFrom: 'latest-valid'`): output committed after the restored one may repeat. */
   override on(event: 'restore-fallback', listener: (event: RestoreFallbackEvent) => void): this;
+  /**
+   * A sweep of the job directory (retention, failed checkpoints, orphaned chunks, temp files): at
+   * a takeover (`takeover: true`, when a run restores from the directory) and after completed
+   * checkpoints; `error` when it could not finish (leftovers wait for the next one).
+   */
+  override on(event: 'storage-sweep', listener: (event: StorageSweepEvent) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
   }

@@ -1,6 +1,8 @@
 // The tail of a chain: routes each record to a channel of every outgoing edge (forward, rebalance or by key group).
 import { keyGroupFor, subtaskForKeyGroup } from '../../state/key-groups.ts';
 import type { ChannelWriter } from '../channels/channel-writer.ts';
+import { findUnsupportedValue } from '../channels/record-values.ts';
+import { UnsupportedRecordValueError } from '../errors.ts';
 import { OperatorFailure } from '../operators/operator-failure.ts';
 import type { KeySelector, OperatorMetrics, Output, Partitioning } from '../types.ts';
 
@@ -25,6 +27,8 @@ export class RecordWriterOutput implements Output {
     private readonly metrics: OperatorMetrics,
     private readonly maxParallelism: number,
     private readonly subtaskIndex: number,
+    /** uid of the chain's last operator, the one whose records these are. */
+    private readonly producerUid: string,
   ) {
     this.edges = [...edges];
     this.single = edges.length === 1 ? edges[0] : undefined;
@@ -37,12 +41,21 @@ export class RecordWriterOutput implements Output {
   }
 
   collect(value: unknown, timestamp: number): void {
+    // Every record leaving the chain is checked, on the local path as on the cross-thread one:
+    // what a channel would change must fail the same way whichever subtask a key goes to.
+    // A primitive costs one typeof here; objects are walked once without allocating.
+    if (typeof value === 'object' ? value !== null : typeof value === 'function' || typeof value === 'symbol') this.checkValue(value);
     this.metrics.recordsOut++;
     if (this.single !== undefined) {
       this.route(this.single, 0, value, timestamp);
       return;
     }
     for (let i = 0; i < this.edges.length; i++) this.route(this.edges[i], i, value, timestamp);
+  }
+
+  private checkValue(value: unknown): void {
+    const unsupported = findUnsupportedValue(value);
+    if (unsupported) throw new UnsupportedRecordValueError(this.producerUid, this.subtaskIndex, unsupported.type, unsupported.path);
   }
 
   emitWatermark(watermark: number): void {

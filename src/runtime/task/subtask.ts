@@ -213,7 +213,8 @@ export class Subtask {
     this.writers = edges.flatMap((e) => [...e.writers]);
     const offset = this.source ? 1 : 0;
     const tailMetrics = this.metrics[this.metrics.length - 1];
-    this.output = new RecordWriterOutput(edges, tailMetrics, this.host.maxParallelism, this.subtaskIndex);
+    const producerUid = this.task.operators[this.task.operators.length - 1].uid;
+    this.output = new RecordWriterOutput(edges, tailMetrics, this.host.maxParallelism, this.subtaskIndex, producerUid);
     // Open from the tail so each operator's output is ready before anything can call it.
     for (let i = this.operators.length - 1; i >= 0; i--) {
       const next = i + 1 < this.operators.length ? new ChainedOutput(this.metrics[i + offset], this.metrics[i + 1 + offset], this.operators[i + 1]) : this.output;
@@ -717,9 +718,21 @@ export class Subtask {
     if (this.recording?.finishIfComplete()) this.recording = undefined;
   }
 
-  /** After a restore, before start: in-flight data of the checkpoint goes first. */
+  /**
+   * Restore, before any channel can deliver: this subtask has channel state to restore, so its
+   * input waits behind the recovered input until {@link restoreChannelState} installs it.
+   */
+  expectChannelState(): void {
+    this.gate?.awaitRecoveredInput();
+  }
+
+  /**
+   * After a restore, before start: in-flight data of the checkpoint goes first. The recovered
+   * input goes ahead of whatever upstream already replayed; the recovered output goes out before
+   * any new output (the subtask starts only once every worker has restored).
+   */
   restoreChannelState(data: RestoredChannelState): void {
-    for (const { channel, batch } of data.input) this.gate?.replay(channel, batch);
+    this.gate?.installRecoveredInput(data.input);
     data.output.forEach((batches, i) => this.writers[i]?.replay(batches));
   }
 

@@ -1,9 +1,11 @@
 // Continuous spilling of one subtask's input: batches appended as they arrive, written as immutable segments.
 import { randomBytes } from 'node:crypto';
 import { Packr, Unpackr } from 'msgpackr';
+import { frameBody, SPILL_SEGMENT_MAGIC, unframeBody } from '../../checkpoint/checked-frame.ts';
+import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
 import { sharedChunkKey } from '../../checkpoint/layout.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { WireMessage } from '../channels/batch-codec.ts';
+import { CODEC_OPTIONS, type WireMessage } from '../channels/batch-codec.ts';
 import type { RecordedBatch } from '../channels/input-gate.ts';
 import type { ChannelMessage } from '../channels/types.ts';
 import type { InFlightLog } from '../task/in-flight-log.ts';
@@ -45,7 +47,7 @@ export interface SpilledBatchRef {
 // useRecords off, msgpackr would decode Maps as plain objects.
 const recordPackr = new Packr({ useRecords: true, moreTypes: true, useBigIntExtension: true });
 // Port channels already carry msgpackr bytes: those are stored as they came, decoded like the wire.
-const wireUnpackr = new Unpackr({ useRecords: true, moreTypes: false });
+const wireUnpackr = new Unpackr(CODEC_OPTIONS);
 
 /**
  * The in-flight log of one subtask. Segments are immutable shared chunks (`shared/spill-...`):
@@ -175,7 +177,8 @@ export class InFlightSpillLog implements InFlightLog {
     if (!segment) return;
     this.open = undefined;
     this.segments.push(segment);
-    const bytes = recordPackr.pack({ v: 1, entries: segment.entries });
+    // Checksummed, like channel-state files: a damaged segment fails the restore instead of replaying wrong records.
+    const bytes = frameBody(SPILL_SEGMENT_MAGIC, recordPackr.pack({ v: 1, entries: segment.entries }));
     segment.entries.length = 0;
     segment.written = this.storage.put(sharedChunkKey(segment.id), bytes).then(
       () => {
@@ -190,7 +193,14 @@ export class InFlightSpillLog implements InFlightLog {
 
 /** Decodes the batches of a stored segment, by position. */
 export function decodeSpillSegment(bytes: Uint8Array, id: string): RecordedBatch[] {
-  const decoded = recordPackr.unpack(bytes) as { v?: number; entries?: SegmentEntry[] };
+  const frame = unframeBody(bytes, SPILL_SEGMENT_MAGIC);
+  if ('reason' in frame) throw new CorruptCheckpointError(`shared/${id}`, frame.reason, `spilled segment: ${frame.detail}`);
+  let decoded: { v?: number; entries?: SegmentEntry[] };
+  try {
+    decoded = recordPackr.unpack(frame.body) as { v?: number; entries?: SegmentEntry[] };
+  } catch (error) {
+    throw new CorruptCheckpointError(`shared/${id}`, 'body', `spilled segment is not valid MessagePack: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+  }
   if (decoded?.v !== 1 || !Array.isArray(decoded.entries)) throw new Error(`spilled segment ${id} is not a version-1 spill segment`);
   return decoded.entries.map((e) => {
     const values = (e.w === 1 ? wireUnpackr.unpack(e.b) : recordPackr.unpack(e.b)) as unknown[];

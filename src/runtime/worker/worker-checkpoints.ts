@@ -2,12 +2,14 @@
 import { randomBytes } from 'node:crypto';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { Packr } from 'msgpackr';
-import { channelStateFileName, sharedChunkKey } from '../../checkpoint/layout.ts';
+import { CHANNEL_STATE_MAGIC, frameBody } from '../../checkpoint/checked-frame.ts';
+import { channelStateFileName, exclusiveKey, sharedChunkKey } from '../../checkpoint/layout.ts';
 import type { ChannelStateRef, ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
 import { readChunkEntries } from '../../state/snapshot/delta-chunk.ts';
 import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/types.ts';
 import type { ChannelStateData, RestoredChannelState, Subtask, SubtaskSnapshotParts } from '../task/subtask.ts';
 import { decodeSpillSegment, InFlightSpillLog, type SpillSettings } from './in-flight-spill-log.ts';
+import { asCorruptCheckpoint, decodeStoredChannelState } from './stored-channel-state.ts';
 
 // Channel state holds arbitrary records: keep Maps, Sets, bigints and dates as they were (useRecords
 // also keeps Maps Maps).
@@ -46,12 +48,6 @@ export function needsNewBase(chain: readonly ChunkRef[] | undefined, policy: Mat
   return deltaBytes > Math.max(base.bytes, 1024) * policy.maxDeltaBytesRatio;
 }
 
-/** A channel-state file: copies of the input, or (continuous spilling) references into spilled segments. */
-interface StoredChannelState {
-  readonly input?: RestoredChannelState['input'];
-  readonly spilled?: ReadonlyArray<{ channel: number; segment: string; index: number; from: number }>;
-  readonly output: RestoredChannelState['output'];
-}
 
 /** One chunk to upload: part of the chain (`chain`), or the delta stored next to a new base (`rebase`). */
 interface Upload {
@@ -206,7 +202,8 @@ export class WorkerCheckpoints {
           log.markReferenced(segments);
           content = { spilled: input, output: data.output };
         }
-        const bytes = channelPackr.pack(content);
+        // Checksummed: a bit flip in stored in-flight records must fail the restore, not replay wrong data.
+        const bytes = frameBody(CHANNEL_STATE_MAGIC, channelPackr.pack(content));
         await this.storage.put(`chk-${checkpointId}/${file}`, bytes);
         channelRef = { uid: head, subtaskIndex: subtask.subtaskIndex, file, bytes: bytes.length, ...(segments && segments.length > 0 ? { segments } : {}) };
       }
@@ -264,16 +261,31 @@ export class WorkerCheckpoints {
     });
   }
 
-  /** Unaligned restore: downloads a subtask's channel state, to replay before new input. */
+  /**
+   * Unaligned restore: downloads a subtask's channel state, to replay before new input. A missing
+   * or damaged file (or spilled segment) is a CorruptCheckpointError naming it; a segment the
+   * metadata does not list is a HostileCheckpointError.
+   */
   async readChannelState(checkpointId: number, ref: ChannelStateRef): Promise<RestoredChannelState> {
-    const stored = channelPackr.unpack(await this.storage.get(`chk-${checkpointId}/${ref.file}`)) as StoredChannelState;
+    const key = exclusiveKey(checkpointId, ref.file);
+    const jobDir = this.storage.uri;
+    const bytes = await this.storage.get(key).catch((error: unknown) => {
+      throw asCorruptCheckpoint(error, key, checkpointId, jobDir);
+    });
+    const stored = decodeStoredChannelState(bytes, (body) => channelPackr.unpack(body), { checkpointId, ref, jobDir });
     if (!stored.spilled) return stored as RestoredChannelState;
     // Continuous spilling: the input lives in spilled segments (each downloaded once).
     const segments = new Map<string, Promise<ReturnType<typeof decodeSpillSegment>>>();
     const segment = (id: string) => {
       let batches = segments.get(id);
       if (!batches) {
-        batches = this.storage.get(sharedChunkKey(id)).then((bytes) => decodeSpillSegment(bytes, id));
+        const segmentKey = sharedChunkKey(id);
+        batches = this.storage
+          .get(segmentKey)
+          .then((data) => decodeSpillSegment(data, id))
+          .catch((error: unknown) => {
+            throw asCorruptCheckpoint(error, segmentKey, checkpointId, jobDir);
+          });
         segments.set(id, batches);
       }
       return batches;
@@ -299,8 +311,8 @@ export class WorkerCheckpoints {
     subtask: Subtask,
     uid: string,
     chains: readonly KeyGroupChain[],
-    /** Stage 2: deltas go to the backend's overlay (visible now, stored by the next snapshot). */
-    options: { overlay?: boolean } = {},
+    /** Stage 2: deltas go to the backend's overlay (visible now, stored by the next snapshot). `checkpointId` names the checkpoint in errors. */
+    options: { overlay?: boolean; checkpointId?: number } = {},
   ): Promise<{ chunks: number; bytes: number; reloads: number }> {
     const backend = subtask.keyedStateOf(uid);
     if (!backend || chains.length === 0) return { chunks: 0, bytes: 0, reloads: 0 };
@@ -320,7 +332,7 @@ export class WorkerCheckpoints {
       steps.map((step) =>
         Promise.all(
           step.todo.map(async (ref) => {
-            const data = await this.storage.get(`shared/${ref.id}`);
+            const data = await this.getChunk(ref.id, options.checkpointId);
             bytes += data.length;
             return { data, id: ref.id };
           }),
@@ -330,9 +342,10 @@ export class WorkerCheckpoints {
     steps.forEach((step, i) => {
       if (step.todo.length > 0 || step.replace) {
         const clear = step.replace ? step.chain.range : null;
-        if (options.overlay && !step.replace && backend.applyToOverlay) backend.applyToOverlay(downloaded[i].map((d) => readChunkEntries(d.data, d.id)));
-        else if (backend.restoreEncoded) backend.restoreEncoded(downloaded[i].map((d) => readChunkEntries(d.data, d.id)), clear);
-        else backend.applyChunks(downloaded[i].map((d) => this.codec.decode(d.data, d.id)), clear ?? undefined);
+        const id = options.checkpointId;
+        if (options.overlay && !step.replace && backend.applyToOverlay) backend.applyToOverlay(this.decodeChunks(downloaded[i], readChunkEntries, id));
+        else if (backend.restoreEncoded) backend.restoreEncoded(this.decodeChunks(downloaded[i], readChunkEntries, id), clear);
+        else backend.applyChunks(this.decodeChunks(downloaded[i], (data, name) => this.codec.decode(data, name), id), clear ?? undefined);
       }
       this.followed.set(step.key, step.chain.chain.map((r) => r.id));
     });
@@ -343,15 +356,34 @@ export class WorkerCheckpoints {
     return { chunks: steps.reduce((a, s) => a + s.todo.length, 0), bytes, reloads };
   }
 
+  /** A chunk of checkpoint `checkpointId`; missing is a CorruptCheckpointError naming it (decoding errors are mapped by the caller). */
+  private getChunk(id: string, checkpointId: number | undefined): Promise<Uint8Array> {
+    const key = sharedChunkKey(id);
+    return this.storage.get(key).catch((error: unknown) => {
+      throw checkpointId === undefined ? error : asCorruptCheckpoint(error, key, checkpointId, this.storage.uri);
+    });
+  }
+
+  /** Decodes chunks, turning a corrupt one into a CorruptCheckpointError naming the checkpoint and the chunk. */
+  private decodeChunks<T>(downloaded: ReadonlyArray<{ data: Uint8Array; id: string }>, decode: (data: Uint8Array, id: string) => T, checkpointId: number | undefined): T[] {
+    return downloaded.map((d) => {
+      try {
+        return decode(d.data, d.id);
+      } catch (error) {
+        throw checkpointId === undefined ? error : asCorruptCheckpoint(error, sharedChunkKey(d.id), checkpointId, this.storage.uri);
+      }
+    });
+  }
+
   /** Downloads the chains (in parallel) and rebuilds the backend; the chains continue from here. */
-  async restoreKeyed(subtask: Subtask, uid: string, chains: readonly KeyGroupChain[]): Promise<void> {
+  async restoreKeyed(subtask: Subtask, uid: string, chains: readonly KeyGroupChain[], checkpointId?: number): Promise<void> {
     const backend = subtask.keyedStateOf(uid);
     if (!backend || chains.length === 0) return;
     if (!isChunkedBackend(backend)) throw new Error(`keyed state of operator '${uid}' cannot be restored`);
-    const downloaded = await Promise.all(chains.map((c) => Promise.all(c.chain.map(async (ref) => ({ data: await this.storage.get(`shared/${ref.id}`), id: ref.id })))));
+    const downloaded = await Promise.all(chains.map((c) => Promise.all(c.chain.map(async (ref) => ({ data: await this.getChunk(ref.id, checkpointId), id: ref.id })))));
     // Straight from the bytes where the backend can (LMDB): no decoded entry objects.
-    if (backend.restoreEncoded) backend.restoreEncoded(downloaded.flat().map((d) => readChunkEntries(d.data, d.id)), backend.keyGroupRange);
-    else backend.restoreChunks(downloaded.flat().map((d) => this.codec.decode(d.data, d.id)));
+    if (backend.restoreEncoded) backend.restoreEncoded(this.decodeChunks(downloaded.flat(), readChunkEntries, checkpointId), backend.keyGroupRange);
+    else backend.restoreChunks(this.decodeChunks(downloaded.flat(), (data, id) => this.codec.decode(data, id), checkpointId));
     // Continue the chain only when the range is unchanged; otherwise start from a new base.
     const same = chains.length === 1 && chains[0].range.start === backend.keyGroupRange.start && chains[0].range.end === backend.keyGroupRange.end;
     if (same) this.chains.set(chainKey(uid, backend.keyGroupRange), [...chains[0].chain]);

@@ -5,7 +5,8 @@ import { BatchEncoder } from '../channels/batch-codec.ts';
 import { ChannelWriter } from '../channels/channel-writer.ts';
 import { connectInboundPort, LocalTransport, PortTransport } from '../channels/transports.ts';
 import type { ChannelStats } from '../channels/types.ts';
-import { describeError, reviveError, type SerializedError } from '../errors.ts';
+import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
+import { describeError, reviveError, type SerializedError, serializeCorruption, UnsupportedRecordValueError } from '../errors.ts';
 import { rememberReferenceData } from '../reference-data.ts';
 import { graphFingerprint } from '../graph/plan.ts';
 import { HookRunFailure, runPreStateHooks } from '../lifecycle/pre-state-hooks.ts';
@@ -16,10 +17,17 @@ import { isJobDefinition, type JobGraph, type PlannedChannel, type ReferenceData
 import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from './protocol.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
 import { WorkerStateBackends } from './worker-state-backends.ts';
+import type { ChannelStateRef } from '../../checkpoint/types.ts';
 import { scopeStorage } from '../../checkpoint/scoped-storage.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
 
 export function serializeFailure(error: unknown): SerializedError {
+  // Raised inside the chain, so an operator may have wrapped it on its way out.
+  const unsupported = error instanceof OperatorFailure ? error.original : error;
+  if (unsupported instanceof UnsupportedRecordValueError) {
+    const { operatorUid, subtaskIndex, valueType, path, message, stack } = unsupported;
+    return { kind: 'unsupported-value', message, stack: stack ?? message, operatorUid, subtaskIndex, valueType, path };
+  }
   if (error instanceof OperatorFailure) {
     const { message, stack } = describeError(error.original);
     return { kind: 'user', message, stack, operatorUid: error.operatorUid, subtaskIndex: error.subtaskIndex };
@@ -29,6 +37,8 @@ export function serializeFailure(error: unknown): SerializedError {
     return { kind: 'hook', message, stack, hookName: error.hookName };
   }
   const { message, stack } = describeError(error);
+  // A damaged or tampered checkpoint keeps its type and fields across the thread boundary.
+  if (error instanceof CorruptCheckpointError) return { kind: 'corrupt-checkpoint', message, stack, corrupt: serializeCorruption(error) };
   return { kind: 'internal', message, stack };
 }
 
@@ -113,7 +123,7 @@ class WorkerSession {
         for (const op of command.restore.operators) {
           const subtask = this.subtaskOf(op.uid);
           if (!subtask || op.chains.length === 0) continue;
-          const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains);
+          const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains, { checkpointId: command.restore.checkpointId });
           chunks += applied.chunks;
           bytes += applied.bytes;
           reloads += applied.reloads;
@@ -228,6 +238,10 @@ class WorkerSession {
     this.constructSubtasks();
     const bySubtask = this.bySubtask;
     const isLocal = (c: PlannedChannel) => c.fromSubtask === workerIndex && c.toSubtask === workerIndex;
+    // Before any channel is connected: a subtask with channel state to restore holds its input
+    // behind that state, whichever restore (its own or its upstream's) reads its file first.
+    const recovering = restore ? this.subtasksWithChannelState(restore) : [];
+    for (const { subtask } of recovering) subtask.expectChannelState();
     // Consumer ends first, so local producers can find their gate.
     for (const channel of plan.channels) {
       if (channel.toSubtask !== workerIndex || isLocal(channel)) continue;
@@ -253,20 +267,32 @@ class WorkerSession {
       });
       await subtask.open(edges);
     }
-    if (restore) await this.restoreChannelState(restore);
+    if (restore) await this.restoreChannelState(restore.checkpointId, recovering);
     return applied;
   }
 
-  /** Unaligned restore: in-flight data of the checkpoint is replayed before any new input. */
-  private async restoreChannelState(restore: WorkerRestore): Promise<void> {
-    if (restore.channelState.length === 0) return;
+  /** The subtasks of this worker that have channel state in the restored checkpoint, with its file. */
+  private subtasksWithChannelState(restore: WorkerRestore): Array<{ subtask: Subtask; ref: ChannelStateRef }> {
+    const found: Array<{ subtask: Subtask; ref: ChannelStateRef }> = [];
+    for (const ref of restore.channelState) {
+      const subtask = this.subtasks.find((s) => s.task.operators[0].uid === ref.uid && s.subtaskIndex === ref.subtaskIndex);
+      if (subtask) found.push({ subtask, ref });
+    }
+    return found;
+  }
+
+  /**
+   * Unaligned restore: in-flight data of the checkpoint is replayed before any new input. Files
+   * are read in parallel; the order per channel does not depend on which read finishes first,
+   * since every gate with recovered input holds arrivals behind it (see expectChannelState).
+   */
+  private async restoreChannelState(checkpointId: number, recovering: ReadonlyArray<{ subtask: Subtask; ref: ChannelStateRef }>): Promise<void> {
+    if (recovering.length === 0) return;
     if (!this.checkpoints) throw new Error('restoring channel state needs checkpoint storage');
     const checkpoints = this.checkpoints;
     await Promise.all(
-      restore.channelState.map(async (ref) => {
-        const subtask = this.subtasks.find((s) => s.task.operators[0].uid === ref.uid && s.subtaskIndex === ref.subtaskIndex);
-        if (!subtask) return;
-        subtask.restoreChannelState(await checkpoints.readChannelState(restore.checkpointId, ref));
+      recovering.map(async ({ subtask, ref }) => {
+        subtask.restoreChannelState(await checkpoints.readChannelState(checkpointId, ref));
       }),
     );
   }
@@ -283,12 +309,12 @@ class WorkerSession {
         if (op.chains.length > 0) {
           const checkpoints = this.requireCheckpoints();
           if (incremental) {
-            const r = await checkpoints.followKeyed(subtask, op.uid, op.chains, { overlay: true });
+            const r = await checkpoints.followKeyed(subtask, op.uid, op.chains, { overlay: true, checkpointId: restore.checkpointId });
             applied.chunks += r.chunks;
             applied.bytes += r.bytes;
             applied.reloads += r.reloads;
           } else {
-            await checkpoints.restoreKeyed(subtask, op.uid, op.chains);
+            await checkpoints.restoreKeyed(subtask, op.uid, op.chains, restore.checkpointId);
           }
         }
         if (op.splits) subtask.restoredSplits = [...op.splits] as SourceSplit[];

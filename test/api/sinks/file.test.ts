@@ -1,5 +1,5 @@
 // Tests of Sinks.file: content, in-progress naming, visibility only after finish, abort, validation.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -151,5 +151,44 @@ describe('Sinks.file', () => {
     expect(bad({ path: root, format: 'json' }).option).toBe('Sinks.file format');
     expect(() => Sinks.file({ path: join(root, 'missing', 'dir') }).validate()).not.toThrow();
     expect(() => Sinks.file({ path: root }).validate()).not.toThrow();
+  });
+});
+
+describe('Sinks.file restored state from storage (hostile input)', () => {
+  it('checkRestoredState accepts what prepareCommit returns and names the first bad field otherwise', () => {
+    const sink = Sinks.file<string>({ path: join(root, 'out') });
+    const writer = sink.createWriter({ uid: 'out', subtaskIndex: 1, parallelism: 2 });
+    writer.write('a', 0);
+    expect(sink.checkRestoredState?.(writer.prepareCommit?.(4))).toBeUndefined();
+    expect(sink.checkRestoredState?.(undefined)).toBeUndefined();
+    for (const [state, field, value] of [
+      [{ subtaskIndex: 'X/../../victim/secret', staged: [] }, '.subtaskIndex', 'X/../../victim/secret'],
+      [{ subtaskIndex: 0, staged: [{ checkpointId: 1, seqs: [0, '../x'] }] }, '.staged[0].seqs[1]', '../x'],
+      [{ subtaskIndex: 0, staged: [{ checkpointId: 1, seqs: [1.5] }] }, '.staged[0].seqs[0]', 1.5],
+      [{ subtaskIndex: 0, staged: [{ checkpointId: -1, seqs: [] }] }, '.staged[0].checkpointId', -1],
+      [{ subtaskIndex: 0, staged: [null] }, '.staged[0]', null],
+      [{ subtaskIndex: 0 }, '.staged', undefined],
+      ['part-out-0-0', '', 'part-out-0-0'],
+    ] as const) {
+      expect(sink.checkRestoredState?.(state), JSON.stringify(state)).toMatchObject({ field, value });
+    }
+  });
+
+  it('recover refuses a hostile state before renaming anything, also outside the coordinator', async () => {
+    const dir = join(root, 'out');
+    const sink = Sinks.file<string>({ path: dir });
+    const first = sink.createWriter({ uid: 'out', subtaskIndex: 0, parallelism: 1 });
+    first.write('kept', 0);
+    const staged = first.prepareCommit?.(1);
+    await first.abort();
+    // A victim a path escape would reach: <root>/victim/secret-0.pending → secret-0.
+    const victim = join(root, 'victim');
+    mkdirSync(victim);
+    writeFileSync(join(victim, 'secret-0.pending'), 'victim');
+    const restored = sink.createWriter({ uid: 'out', subtaskIndex: 0, parallelism: 1 });
+    expect(() => restored.recover?.([staged, { subtaskIndex: 'X/../../victim/secret', staged: [{ checkpointId: 1, seqs: [0] }] }])).toThrow(/subtaskIndex/);
+    expect(readdirSync(victim)).toEqual(['secret-0.pending']);
+    // The valid state was not committed either: nothing is touched when any state is refused.
+    expect(visible(dir)).toEqual([]);
   });
 });

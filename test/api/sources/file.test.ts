@@ -209,3 +209,28 @@ describe('Sources.file', () => {
     expect(() => Sources.file({ path, splitBytes: 1 }).validate()).not.toThrow();
   });
 });
+
+describe('Sources.file restored splits from storage (hostile input)', () => {
+  const dir = join(root, 'configured');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'a.txt'), 'one\ntwo\n');
+  const outside = writeTemp('secret\n');
+
+  it('checkRestoredSplit accepts its own splits and refuses paths the job did not configure', () => {
+    const source = Sources.file({ path: dir });
+    for (const split of source.createSplits(2)) expect(source.checkRestoredSplit?.(split)).toBeUndefined();
+    for (const path of [outside, `${dir}/../${outside.split('/').at(-1)}`, `${dir}/./a.txt`, 'configured/a.txt', join(dir, 'sub', 'a.txt')]) {
+      expect(source.checkRestoredSplit?.({ id: 'x', path, start: 0, end: 4, offset: 0 }), path).toMatchObject({ field: '.path', value: path });
+    }
+    expect(source.checkRestoredSplit?.({ id: 'x', path: join(dir, 'a.txt'), start: 4, end: 2, offset: 4 })).toMatchObject({ field: '.end' });
+    expect(source.checkRestoredSplit?.({ id: 'x', path: join(dir, 'a.txt'), start: 0, end: 8, offset: -1 })).toMatchObject({ field: '.offset' });
+    const single = Sources.file({ path: outside });
+    expect(single.checkRestoredSplit?.({ id: 'x', path: outside, start: 0, end: 7, offset: 0 })).toBeUndefined();
+    expect(single.checkRestoredSplit?.({ id: 'x', path: join(dir, 'a.txt'), start: 0, end: 7, offset: 0 })).toMatchObject({ field: '.path' });
+  });
+
+  it('createReader never opens a path the job did not configure', () => {
+    const source = Sources.file({ path: dir });
+    expect(() => source.createReader({ id: 'x', path: outside, start: 0, end: 7, offset: 0 } as FileSplit, ctx)).toThrow(/refusing split 'x'\.path/);
+  });
+});

@@ -2,6 +2,7 @@
 import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { pacedSequence } from '../../fault/jobs/paced-sequence.ts';
+import { registerFaultyFileScheme } from '../../support/faulty-file-storage.ts';
 import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
 
 export class RunningSum extends KeyedProcessFunction<number, number, string> {
@@ -62,12 +63,17 @@ function spin<T>(micros: number, value: T): T {
 
 export default defineJob((env) => {
   const p = env.params;
+  // `faultyfile:` checkpoint storage: writes fail (EIO, ENOSPC) at this rate, in every thread.
+  if (p.fileFaultRate !== undefined) {
+    registerFaultyFileScheme({ rate: Number(p.fileFaultRate), kinds: ['EIO', 'ENOSPC'], seed: Number(p.faultSeed ?? 1), log: String(p.faultLog) });
+  }
   env.enableCheckpointing({
     mode: p.mode === 'unaligned' ? 'unaligned' : 'aligned',
     alignedTimeoutMs: p.alignedTimeoutMs === undefined ? undefined : Number(p.alignedTimeoutMs),
     intervalMs: Number(p.intervalMs ?? 40),
-    tolerableFailures: 5,
-    retain: 3,
+    tolerableFailures: Number(p.tolerableFailures ?? 5),
+    timeoutMs: p.checkpointTimeoutMs === undefined ? undefined : Number(p.checkpointTimeoutMs),
+    retain: Number(p.retain ?? 3),
     materialization: { maxDeltas: Number(p.maxDeltas ?? 10) },
     unaligned: p.spill === 'continuous' ? { spill: 'continuous', flushMs: 20, segmentBytes: 64 * 1024 } : undefined,
   });

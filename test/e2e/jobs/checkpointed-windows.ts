@@ -6,9 +6,11 @@ export default defineJob((env) => {
   const p = env.params;
   env.enableCheckpointing({ intervalMs: 40, tolerableFailures: 5 });
   env.setAutoWatermarkInterval(0);
-  const clicks = env
+  let clicks = env
     .fromSource(Sources.sequence({ from: 0, to: Number(p.count ?? 20_000) - 1, ratePerSec: Number(p.rate ?? 25_000) }), 'clicks')
     .uid('clicks');
+  // One reader: the clicks read are then always 0..k, whatever stops the job.
+  if (p.sourceParallelism !== undefined) clicks = clicks.setParallelism(Number(p.sourceParallelism));
   clicksPerMinute(clicks)
     .sinkTo(Sinks.file({ path: String(p.output) }))
     .uid('windows');

@@ -143,4 +143,9 @@ describe('batch codec barriers', () => {
   it('leaves barrierAt out when a barrier has none', () => {
     expect('barrierAt' in roundTrip({ values: null, timestamps: null, barrier: 2 })).toBe(false);
   });
+
+  it('carries bigints of any size as bigints (within 64 bits and beyond)', () => {
+    const values = [0n, -5n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n, -(2n ** 200n), { big: 12345678901234567890123n }];
+    expect(roundTrip({ values, timestamps: null }).values).toEqual(values);
+  });
 });

@@ -140,7 +140,7 @@ describe('InputGate arrival numbers (continuous spilling)', () => {
     const gate = new InputGate(2, () => {});
     const queued: Array<[number, number]> = [];
     gate.onQueued = (channel, seq) => queued.push([channel, seq]);
-    gate.replay(1, { values: ['r'], timestamps: null });
+    gate.installRecoveredInput([{ channel: 1, batch: { values: ['r'], timestamps: null } }]);
     gate.pushMessage(0, records(['a']));
     gate.pushWire(1, new BatchEncoder().encode({ values: ['b'], timestamps: null }).wire);
     expect(queued).toEqual([
@@ -154,6 +154,65 @@ describe('InputGate arrival numbers (continuous spilling)', () => {
       { channel: 1, seq: 2 },
     ]);
     expect(gate.nextSeq).toBe(3);
+  });
+});
+
+describe('InputGate restore of recovered input', () => {
+  const polledValues = (gate: InputGate) => {
+    const out: Array<[number, unknown, boolean]> = [];
+    for (let next = gate.poll(); next; next = gate.poll()) out.push([next.channel, next.message.values?.[0], next.noCredit === true]);
+    return out;
+  };
+
+  it('holds what arrives before the recovered input is installed behind it, on every channel, in arrival order', () => {
+    let signals = 0;
+    const gate = new InputGate(2, () => signals++);
+    gate.awaitRecoveredInput();
+    // Upstream's recovered output (its file was read first), by port and locally.
+    gate.pushWire(0, new BatchEncoder().encode(records(['up0-later'])).wire);
+    gate.pushMessage(1, records(['up1-later']));
+    expect(gate.queued).toBe(0);
+    expect(signals).toBe(0);
+    gate.installRecoveredInput([
+      { channel: 0, batch: { values: ['own0-earlier'], timestamps: null } },
+      { channel: 1, batch: { values: ['own1-earlier'], timestamps: null } },
+    ]);
+    expect(polledValues(gate)).toEqual([
+      [0, 'own0-earlier', true],
+      [1, 'own1-earlier', true],
+      [0, 'up0-later', false],
+      [1, 'up1-later', false],
+    ]);
+  });
+
+  it('passes arrivals straight through once installed (also with no recovered input), priority barriers included', () => {
+    const gate = new InputGate(1, () => {});
+    const barriers: number[] = [];
+    gate.onPriorityBarrier = (_channel, id) => barriers.push(id);
+    gate.awaitRecoveredInput();
+    gate.pushMessage(0, { values: null, timestamps: null, barrier: 4, priority: true });
+    expect(barriers).toEqual([]);
+    gate.installRecoveredInput([]);
+    expect(barriers).toEqual([4]);
+    gate.pushMessage(0, records(['new']));
+    expect(polledValues(gate)).toEqual([[0, 'new', false]]);
+  });
+
+  it('numbers deferred arrivals after the recovered input (continuous spilling refers to them in queue order)', () => {
+    const gate = new InputGate(1, () => {});
+    const queued: Array<[number, unknown]> = [];
+    gate.onQueued = (_channel, seq, message) => queued.push([seq, message?.values?.[0]]);
+    gate.awaitRecoveredInput();
+    gate.pushMessage(0, records(['later']));
+    gate.installRecoveredInput([{ channel: 0, batch: { values: ['earlier'], timestamps: null } }]);
+    expect(queued).toEqual([
+      [0, 'earlier'],
+      [1, 'later'],
+    ]);
+    expect(gate.queuedEntries()).toEqual([
+      { channel: 0, seq: 0 },
+      { channel: 0, seq: 1 },
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 // RecordWriterOutput: forward, round-robin rebalance and key-group hash routing onto real ChannelWriters.
 import { describe, expect, it } from 'vitest';
 import { ChannelWriter } from '../../../src/runtime/channels/channel-writer.ts';
+import { UnsupportedRecordValueError } from '../../../src/runtime/errors.ts';
 import { OperatorFailure } from '../../../src/runtime/operators/operator-failure.ts';
 import { type EdgeWriters, RecordWriterOutput } from '../../../src/runtime/task/record-writer-output.ts';
 import type { KeySelector, OperatorMetrics, Partitioning } from '../../../src/runtime/types.ts';
@@ -27,7 +28,7 @@ function flushAll(edges: Edge[]): void {
 
 function output(edges: Edge[], maxParallelism = 128, subtaskIndex = 0) {
   const metrics: OperatorMetrics = { recordsIn: 0, recordsOut: 0 };
-  return { out: new RecordWriterOutput(edges.map((e) => e.edge), metrics, maxParallelism, subtaskIndex), metrics };
+  return { out: new RecordWriterOutput(edges.map((e) => e.edge), metrics, maxParallelism, subtaskIndex, 'producer'), metrics };
 }
 
 describe('RecordWriterOutput', () => {
@@ -134,5 +135,36 @@ describe('RecordWriterOutput', () => {
     const { out } = output([e]);
     expect(() => out.collect({ not: 'a key' }, NO_TIMESTAMP)).toThrow(expect.objectContaining({ name: 'OperatorFailure', operatorUid: 'by-object' }));
     expect(e.transports.flatMap((t) => t.records)).toEqual([]);
+  });
+
+  it.each([
+    ['forward', 1],
+    ['rebalance', 2],
+    ['hash', 2],
+  ] as const)('refuses a record a channel would change (%s edge): the same typed error whichever writer it goes to, nothing sent', (partitioning, width) => {
+    const e = edge(partitioning, width, partitioning === 'hash' ? { keySelector: (v) => (v as { k: number }).k, keyOwnerUid: 'keyed' } : {});
+    const { out, metrics } = output([e], 128, 3);
+    for (let k = 0; k < 4; k++) {
+      let error: unknown;
+      try {
+        out.collect({ k, payload: { fn: () => k } }, NO_TIMESTAMP);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(UnsupportedRecordValueError);
+      expect(error).toMatchObject({ code: 'BATON_ERR_UNSUPPORTED_VALUE', operatorUid: 'producer', subtaskIndex: 3, valueType: 'function', path: 'record.payload.fn' });
+    }
+    flushAll([e]);
+    expect(e.transports.flatMap((t) => t.records)).toEqual([]);
+    expect(metrics.recordsOut).toBe(0);
+  });
+
+  it('passes primitives, plain objects, arrays, Maps, Dates, bytes and bigints through unchanged', () => {
+    const e = edge('forward', 1);
+    const { out } = output([e]);
+    const values = [1, 'a', null, undefined, 2n ** 90n, { a: [1, { b: new Map([[1, new Date(0)]]) }] }, new Uint8Array([1])];
+    for (const v of values) out.collect(v, NO_TIMESTAMP);
+    flushAll([e]);
+    expect(e.transports[0].records).toEqual(values);
   });
 });

@@ -1,5 +1,8 @@
 // InFlightSpillLog: input batches persisted as they arrive, located by arrival number, pruned once no checkpoint can need them.
+import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
+import { frameBody, SPILL_SEGMENT_MAGIC } from '../../../src/checkpoint/checked-frame.ts';
+import { CorruptCheckpointError } from '../../../src/checkpoint/errors.ts';
 import { BatchEncoder } from '../../../src/runtime/channels/batch-codec.ts';
 import { decodeSpillSegment, InFlightSpillLog } from '../../../src/runtime/worker/in-flight-spill-log.ts';
 import { MemoryStorage } from '../../checkpoint/memory-storage.ts';
@@ -35,6 +38,16 @@ describe('InFlightSpillLog', () => {
     expect(log.takeWrittenBytes()).toBe(0);
   });
 
+  it('decodes port bytes the way the channel does: a bigint beyond 64 bits stays a bigint', async () => {
+    const storage = new MemoryStorage();
+    const log = new InFlightSpillLog(storage, 'sum-0', settings);
+    const values = [{ id: 2n ** 100n, small: -3n }];
+    log.append(0, 0, undefined, new BatchEncoder().encode({ values, timestamps: null }).wire);
+    await log.flush();
+    const [key] = spillKeys(storage);
+    expect(decodeSpillSegment(storage.objects.get(key)!, key)[0]).toEqual({ values, timestamps: null });
+  });
+
   it('deletes segments no checkpoint referred to once they are below the floor, keeps referenced and held ones', async () => {
     const storage = new MemoryStorage();
     const log = new InFlightSpillLog(storage, 'sum-0', { segmentBytes: 1, flushMs: 60_000 }); // one batch per segment
@@ -66,6 +79,25 @@ describe('InFlightSpillLog', () => {
   });
 
   it('rejects a segment of another format, naming it', () => {
-    expect(() => decodeSpillSegment(new Uint8Array([0xc0]), 'shared/spill-x')).toThrow(/spill-x is not a version-1 spill segment/);
+    expect(() => decodeSpillSegment(new Uint8Array([0xc0]), 'spill-x')).toThrow(CorruptCheckpointError);
+    expect(() => decodeSpillSegment(new Uint8Array([0xc0]), 'spill-x')).toThrow(/shared\/spill-x .*\(truncated\)/);
+    expect(() => decodeSpillSegment(frameBody(SPILL_SEGMENT_MAGIC, new Packr().pack({ v: 2, entries: [] })), 'spill-x')).toThrow(/spill-x is not a version-1 spill segment/);
+  });
+
+  it('detects a bit flip or a cut in a stored segment by its checksum', async () => {
+    const storage = new MemoryStorage();
+    const log = new InFlightSpillLog(storage, 'op-0', { segmentBytes: 1, flushMs: 1_000 });
+    log.append(0, 1, { values: ['a', 'b'], timestamps: null }, undefined);
+    await log.flush();
+    const [key] = [...storage.objects.keys()].filter((k) => k.startsWith('shared/'));
+    const bytes = storage.objects.get(key)!;
+    const id = key.slice('shared/'.length);
+    expect(decodeSpillSegment(bytes, id)).toHaveLength(1);
+    for (const at of [0, 5, 11, bytes.length - 1]) {
+      const flipped = Uint8Array.from(bytes);
+      flipped[at] ^= 0x04;
+      expect(() => decodeSpillSegment(flipped, id), `offset ${at}`).toThrow(CorruptCheckpointError);
+    }
+    expect(() => decodeSpillSegment(bytes.subarray(0, bytes.length - 1), id)).toThrow(/truncated/);
   });
 });

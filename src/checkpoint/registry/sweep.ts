@@ -1,0 +1,113 @@
+// Keeps a job directory bounded: retention over every completed checkpoint in it, and a sweep of what failed or crashed writes left.
+import { CorruptMetadataError } from '../errors.ts';
+import { parseSharedChunkKey, SHARED_DIR } from '../layout.ts';
+import { listCheckpoints } from '../status/checkpoint-status.ts';
+import type { CheckpointStorage } from '../storage/types.ts';
+import { deleteUnreferenced, discardCheckpoint, rebuildRegistry, removeCheckpointFolder } from './chunk-cleaner.ts';
+import { planRetention } from './shared-chunk-registry.ts';
+
+/** What a sweep may touch. Everything the running job may still write or read is outside it. */
+export interface SweepScope {
+  /** Completed checkpoints to keep (the newest ones); the rest are discarded. */
+  readonly retain: number;
+  /**
+   * Checkpoint ids from this one on belong to the running job (in flight or still to come): their
+   * folders and the chunks named after them are left alone. At a takeover, before the job has
+   * written anything, pass `Infinity`; while it runs, the newest completed checkpoint plus one.
+   */
+  readonly activeFrom: number;
+  /**
+   * Spilled in-flight segments (`spill-…`) carry no checkpoint id, so only a sweep at a takeover
+   * (no log of the new run exists yet) may remove unreferenced ones.
+   */
+  readonly spillSegments: boolean;
+  /** Temporary files of atomic writes last modified before this (epoch ms) are removed; none if absent. */
+  readonly temporariesBefore?: number;
+  /** Completed checkpoints never discarded here (the one being restored). */
+  readonly pinned?: readonly number[];
+}
+
+/** What a sweep removed. */
+export interface SweepReport {
+  /** Completed checkpoints dropped by retention. */
+  readonly discarded: readonly number[];
+  /** Failed or never-finished checkpoint folders removed. */
+  readonly abandoned: readonly number[];
+  /** Shared chunks no completed checkpoint referenced. */
+  readonly orphans: readonly string[];
+  readonly temporaries: number;
+  /** COMPLETED checkpoints whose metadata is corrupt: while there are any, no chunk is removed. */
+  readonly unreadable: readonly number[];
+}
+
+// `<uid>-<start>-<end>-<checkpoint>-<base|delta>-<8 hex>`, as WorkerCheckpoints names chunks.
+const STATE_CHUNK = /-(0|[1-9][0-9]*)-(?:base|delta)-[0-9a-f]{8}$/;
+const SPILL_SEGMENT = /^spill-/;
+
+/**
+ * The checkpoint a state chunk was written for, from its name, or undefined for other names.
+ *
+ * @example chunkCheckpointId('sum-0-127-12-delta-0a1b2c3d') // 12
+ */
+export function chunkCheckpointId(chunkId: string): number | undefined {
+  const match = STATE_CHUNK.exec(chunkId);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/**
+ * Whether a sweep with `scope` may delete `chunkId` once nothing references it. "Older" is decided
+ * by the checkpoint id in the name, not by a modification time, so it is the same on a file
+ * system and on S3 and immune to clock skew: a chunk named after a checkpoint below `activeFrom`
+ * can only be referenced by a completed checkpoint (every chunk in a subtask's chain at a later
+ * snapshot was in the chain the newest completed checkpoint recorded, or is newer than it).
+ * Names baton does not write are never deleted.
+ *
+ * @example isSweepable('sum-0-127-3-base-0a1b2c3d', { retain: 2, activeFrom: 5, spillSegments: false }) // true
+ */
+export function isSweepable(chunkId: string, scope: Pick<SweepScope, 'activeFrom' | 'spillSegments'>): boolean {
+  const id = chunkCheckpointId(chunkId);
+  if (id !== undefined) return id < scope.activeFrom;
+  return scope.spillSegments && SPILL_SEGMENT.test(chunkId);
+}
+
+/**
+ * Applies retention to every completed checkpoint in the job directory (also those of earlier
+ * runs: a run that restores from a directory takes over its retention), removes the folders of
+ * failed or unfinished checkpoints older than the running job's, shared chunks that no completed
+ * checkpoint references (see {@link isSweepable}) and stale temporary files. Never touches
+ * `handover/` or anything else outside `chk-<n>/` and `shared/`.
+ *
+ * @example const report = await sweepJobDirectory(jobStorage, { retain: 3, activeFrom: Infinity, spillSegments: true, pinned: [17] });
+ */
+export async function sweepJobDirectory(storage: CheckpointStorage, scope: SweepScope): Promise<SweepReport> {
+  const checkpoints = await listCheckpoints(storage);
+  const completed = checkpoints.filter((c) => c.status === 'COMPLETED').map((c) => c.id);
+  const pinned = new Set(scope.pinned ?? []);
+  const discard = planRetention(completed, scope.retain).filter((id) => !pinned.has(id));
+  const { registry, skipped } = await rebuildRegistry(storage);
+  const unreadable = skipped.filter((s) => s.error instanceof CorruptMetadataError).map((s) => s.id);
+  const discarded: number[] = [];
+  for (const id of discard) {
+    // While some completed checkpoint's chunks are unknown, chunks stay (its folder may still go).
+    if (unreadable.length > 0) await removeCheckpointFolder(storage, id);
+    else await discardCheckpoint(storage, registry, id);
+    discarded.push(id);
+  }
+  const abandoned: number[] = [];
+  for (const entry of checkpoints) {
+    if (entry.status === 'COMPLETED' || entry.id >= scope.activeFrom) continue;
+    await removeCheckpointFolder(storage, entry.id);
+    abandoned.push(entry.id);
+  }
+  let orphans: string[] = [];
+  if (unreadable.length === 0) {
+    const listed = (await storage.list(SHARED_DIR)).map(parseSharedChunkKey).filter((id): id is string => id !== undefined);
+    orphans = await deleteUnreferenced(
+      storage,
+      registry,
+      listed.filter((id) => isSweepable(id, scope)),
+    );
+  }
+  const temporaries = scope.temporariesBefore === undefined ? 0 : ((await storage.removeTemporaries?.('', scope.temporariesBefore)) ?? 0);
+  return { discarded, abandoned, orphans, temporaries, unreadable };
+}
