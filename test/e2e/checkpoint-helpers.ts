@@ -1,5 +1,5 @@
 // Helpers of the checkpoint tests: the expected output of checkpointed-sum and reading committed files.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -42,5 +42,24 @@ export function jobDirs(root: string): (name: string) => { storage: string; outp
     counter++;
     const dir = join(root, `${name}-${counter}`);
     return { storage: pathToFileURL(join(dir, 'checkpoints')).href, output: join(dir, 'out'), dir, jobId: `${name}-${counter}` };
+  };
+}
+
+/**
+ * The directory a paced job (param `pacedBy`) reads its permissions from, and `ended()` to call on
+ * every checkpoint that ends (of any deployment on the job): each lets the input read one segment on.
+ *
+ * @example
+ * const pacer = checkpointPacer(join(dir, 'paced'));
+ * job.on('checkpoint', pacer.ended);
+ */
+export function checkpointPacer(dir: string): { readonly dir: string; ended(): void } {
+  mkdirSync(dir, { recursive: true });
+  let count = 0;
+  return {
+    dir,
+    ended() {
+      writeFileSync(join(dir, `completed-${++count}`), '');
+    },
   };
 }

@@ -10,6 +10,8 @@ export interface Deployment {
   readonly child: ChildProcess;
   /** Every stdout/stderr line so far. */
   readonly lines: string[];
+  /** Calls `listener` with every line from now on. */
+  onLine(listener: (line: string) => void): void;
   /** Resolves with the first line (seen or to come) matching `pattern`; rejects if the process exits first. */
   line(pattern: RegExp): Promise<RegExpMatchArray>;
   /** Exit code and the job result it wrote (undefined when it failed before writing one). */
@@ -24,11 +26,13 @@ export function startDeployment(job: string, args: readonly string[], resultFile
   });
   const lines: string[] = [];
   const waiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (e: Error) => void }> = [];
+  const listeners: Array<(line: string) => void> = [];
   let ended = false;
   const onText = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line.length === 0) continue;
       lines.push(line);
+      for (const listener of listeners) listener(line);
       for (const w of [...waiters]) {
         const m = line.match(w.pattern);
         if (m) {
@@ -57,6 +61,9 @@ export function startDeployment(job: string, args: readonly string[], resultFile
     child,
     lines,
     exited,
+    onLine(listener) {
+      listeners.push(listener);
+    },
     line(pattern) {
       for (const l of lines) {
         const m = l.match(pattern);

@@ -8,8 +8,8 @@ import { checkpointStatus, readMetadata } from '../../src/checkpoint/status/chec
 import { openStorage } from '../../src/index.ts';
 import { startS3GateProxy, type S3GateProxy } from '../support/s3-gate-proxy.ts';
 import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
-import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
-import { startDeployment } from './deployment.ts';
+import { checkpointPacer, committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
+import { type Deployment, startDeployment } from './deployment.ts';
 
 const JOB = fileURLToPath(new URL('./jobs/checkpointed-sum.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'baton-handover-proc-'));
@@ -17,20 +17,42 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const fresh = jobDirs(root);
 
 const TO = 20_000;
-/** Same replayable input for A and B: a rate-limited sequence, checkpoints every 150 ms. */
-function args(t: { jobId: string; storage: string }, output: string, parallelism: number, extra: string[] = []): string[] {
-  return ['--job-id', t.jobId, '-p', String(parallelism), '--checkpoint-storage', t.storage, '--param', `output=${output}`, '--param', `to=${TO}`, '--param', 'rate=4000', '--param', 'intervalMs=150', ...extra];
+/**
+ * Same replayable input for A and B, checkpoints every 150 ms. The input advances 1 000 numbers
+ * per checkpoint ended (by A or B, announced in `<dir>/paced`): it cannot run out before the
+ * checkpoints a test waits for, however busy the machine.
+ */
+function args(t: { jobId: string; storage: string; dir: string }, output: string, parallelism: number, extra: string[] = []): string[] {
+  const paced = ['--param', `pacedBy=${join(t.dir, 'paced')}`, '--param', 'segment=1000'];
+  return ['--job-id', t.jobId, '-p', String(parallelism), '--checkpoint-storage', t.storage, '--param', `output=${output}`, '--param', `to=${TO}`, '--param', 'intervalMs=150', ...paced, ...extra];
 }
 
+/** Starts a deployment whose ended checkpoints let the job's paced input (in `<dir>/paced`) read on. */
+function deploy(t: { dir: string }, args: string[], resultFile: string, env: NodeJS.ProcessEnv = {}): Deployment {
+  const pacer = pacers.get(t.dir) ?? checkpointPacer(join(t.dir, 'paced'));
+  pacers.set(t.dir, pacer);
+  const d = startDeployment(JOB, args, resultFile, env);
+  d.onLine((line) => {
+    if (/checkpoint \d+ (COMPLETED|FAILED)/.test(line)) pacer.ended();
+  });
+  return d;
+}
+const pacers = new Map<string, ReturnType<typeof checkpointPacer>>();
+
+// Each test starts two processes: on a busy 2-core machine that alone can take tens of seconds.
+// The timeouts are failure detectors; every step waits for an event.
 const combined = (dir: string) => [...committedLines(join(dir, 'out-a')), ...committedLines(join(dir, 'out-b'))].sort();
 
-describe('handover between processes, on a local directory', () => {
+describe('handover between processes, on a local directory', { timeout: 180_000 }, () => {
   it('A stops right after the target, B takes over: A + B output equals one uninterrupted run', async () => {
     const t = fresh('fs');
-    const a = startDeployment(JOB, args(t, join(t.dir, 'out-a'), 2), join(t.dir, 'a.json'));
-    const seen = Number((await a.line(/checkpoint (\d+) COMPLETED/))[1]);
-    const target = seen + 14;
-    const b = startDeployment(JOB, args(t, join(t.dir, 'out-b'), 2, ['--handover-target', String(target), '--handover-timeout', '60000']), join(t.dir, 'b.json'));
+    // A is told the target too: however late B's stop request comes (a busy machine can delay B's
+    // start by seconds), A ends right after the target, never past it. B may then find the
+    // target completed already; the metrics below say so either way.
+    const target = 8;
+    const a = deploy(t, args(t, join(t.dir, 'out-a'), 2, ['--stop-after-checkpoint', String(target)]), join(t.dir, 'a.json'));
+    await a.line(/checkpoint \d+ COMPLETED/);
+    const b = deploy(t, args(t, join(t.dir, 'out-b'), 2, ['--handover-target', String(target), '--handover-timeout', '60000']), join(t.dir, 'b.json'));
     const [ea, eb] = await Promise.all([a.exited, b.exited]);
     expect(ea.code, ea.output).toBe(0);
     expect(eb.code, eb.output).toBe(0);
@@ -54,9 +76,9 @@ describe('handover between processes, on a local directory', () => {
   it('B started before A has any checkpoint waits, follows from the first one, and takes over', async () => {
     const t = fresh('b-first');
     const target = 6;
-    const b = startDeployment(JOB, args(t, join(t.dir, 'out-b'), 2, ['--handover-target', String(target)]), join(t.dir, 'b.json'));
+    const b = deploy(t, args(t, join(t.dir, 'out-b'), 2, ['--handover-target', String(target)]), join(t.dir, 'b.json'));
     await b.line(/WAITING_FOR_START_SIGNAL/);
-    const a = startDeployment(JOB, args(t, join(t.dir, 'out-a'), 2), join(t.dir, 'a.json'));
+    const a = deploy(t, args(t, join(t.dir, 'out-a'), 2), join(t.dir, 'a.json'));
     const [ea, eb] = await Promise.all([a.exited, b.exited]);
     expect(ea.code, ea.output).toBe(0);
     expect(eb.code, eb.output).toBe(0);
@@ -69,9 +91,9 @@ describe('handover between processes, on a local directory', () => {
 
   it('a target that never completes: onTimeout fail stops B with an error naming the checkpoint, A is untouched', async () => {
     const t = fresh('timeout-fail');
-    const a = startDeployment(JOB, args(t, join(t.dir, 'out-a'), 2), join(t.dir, 'a.json'));
+    const a = deploy(t, args(t, join(t.dir, 'out-a'), 2), join(t.dir, 'a.json'));
     await a.line(/checkpoint \d+ COMPLETED/);
-    const b = startDeployment(JOB, args(t, join(t.dir, 'out-b'), 2, ['--handover-target', '100000', '--handover-timeout', '1500']), join(t.dir, 'b.json'));
+    const b = deploy(t, args(t, join(t.dir, 'out-b'), 2, ['--handover-target', '100000', '--handover-timeout', '1500']), join(t.dir, 'b.json'));
     const eb = await b.exited;
     expect(eb.code).not.toBe(0);
     expect(eb.output).toMatch(/handover target chk-100000 did not complete within 1500 ms/);
@@ -83,11 +105,11 @@ describe('handover between processes, on a local directory', () => {
 
   it('onTimeout start-from-latest: after A stopped on its own, B starts from the newest completed checkpoint', async () => {
     const t = fresh('timeout-latest');
-    const a = startDeployment(JOB, args(t, join(t.dir, 'out-a'), 2, ['--stop-after-checkpoint', '4']), join(t.dir, 'a.json'));
+    const a = deploy(t, args(t, join(t.dir, 'out-a'), 2, ['--stop-after-checkpoint', '4']), join(t.dir, 'a.json'));
     const ea = await a.exited;
     expect(ea.result!.stoppedAtCheckpoint).toBe(4);
-    const b = startDeployment(
-      JOB,
+    const b = deploy(
+      t,
       args(t, join(t.dir, 'out-b'), 2, ['--handover-target', '100000', '--handover-timeout', '800', '--handover-on-timeout', 'start-from-latest']),
       join(t.dir, 'b.json'),
     );
@@ -99,7 +121,7 @@ describe('handover between processes, on a local directory', () => {
   });
 });
 
-describe('handover between processes, on S3 (s3rver on 127.0.0.1)', () => {
+describe('handover between processes, on S3 (s3rver on 127.0.0.1)', { timeout: 180_000 }, () => {
   let s3: S3rverHandle;
   let proxy: S3GateProxy;
   beforeAll(async () => {
@@ -115,10 +137,14 @@ describe('handover between processes, on S3 (s3rver on 127.0.0.1)', () => {
     const t = fresh('s3');
     const storage = `s3://${s3.bucket}/handover`;
     const env = { AWS_ENDPOINT_URL_S3: proxy.endpoint, AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey, AWS_REGION: s3.region };
-    const dirs = { jobId: t.jobId, storage };
-    const a = startDeployment(JOB, args(dirs, join(t.dir, 'out-a'), 2), join(t.dir, 'a.json'), env);
-    const seen = Number((await a.line(/checkpoint (\d+) COMPLETED/))[1]);
-    const target = seen + 14;
+    const dirs = { jobId: t.jobId, storage, dir: t.dir };
+    const target = 6;
+    // B first: its stop request is in storage before A starts. A cannot pass the target before it
+    // has read that request: the checkpoint before the target stays unfinished (its _metadata PUT
+    // held at the proxy) until A read the request.
+    const b = deploy(t, args(dirs, join(t.dir, 'out-b'), 3, ['--handover-target', String(target)]), join(t.dir, 'b.json'), env);
+    await b.line(/WAITING_FOR_START_SIGNAL/);
+    const beforeTarget = proxy.hold((r) => r.method === 'PUT' && r.path.includes(`/${t.jobId}/chk-${target - 1}/_metadata`));
     // The target's _metadata write fails: chk-<target> ends FAILED, both deployments move to the next one.
     // The S3 client retries a 500, so every attempt at that write is failed, not just the first.
     const isTargetMetadata = (r: { method: string; path: string }) => r.method === 'PUT' && r.path.includes(`/${t.jobId}/chk-${target}/_metadata`);
@@ -131,7 +157,9 @@ describe('handover between processes, on S3 (s3rver on 127.0.0.1)', () => {
         gate.fail();
       }
     })();
-    const b = startDeployment(JOB, args(dirs, join(t.dir, 'out-b'), 3, ['--handover-target', String(target)]), join(t.dir, 'b.json'), env);
+    const a = deploy(t, args(dirs, join(t.dir, 'out-a'), 2), join(t.dir, 'a.json'), env);
+    await proxy.passed((r) => r.method === 'GET' && r.path.includes(`/${t.jobId}/handover/stop-request.json`));
+    beforeTarget.release();
     const [ea, eb] = await Promise.all([a.exited, b.exited]);
     expect(ea.code, ea.output).toBe(0);
     expect(eb.code, eb.output).toBe(0);

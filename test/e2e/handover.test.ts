@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStorage, readMetadata, runJob } from '../../src/index.ts';
-import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
+import { checkpointPacer, committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-handover-'));
@@ -15,23 +15,28 @@ const TO = 24_000;
 // 5 000 keys: a checkpoint's delta holds only the keys that changed since the one before.
 const KEYS = 5_000;
 // maxDeltas 3: chains get a new base every few checkpoints, so following also reloads replaced ranges.
-const params = (output: string) => ({ output, to: TO, rate: 4_000, intervalMs: 150, keys: KEYS, maxDeltas: 3 });
+// The input advances 1 000 numbers per checkpoint ended (pacedBy): it cannot run out before the
+// target, however busy the machine.
+const params = (output: string, pacedBy: string) => ({ output, to: TO, intervalMs: 150, keys: KEYS, maxDeltas: 3, pacedBy, segment: 1_000 });
 
 
-describe('handover (in one process)', () => {
+describe('handover (in one process)', { timeout: 180_000 }, () => {
   it('B follows every checkpoint of A as a delta and takes over at the target: A + B output equals one uninterrupted run', async () => {
     const t = fresh('same-process');
     // B first: it is certainly ready (WAITING_FOR_START_SIGNAL) before A reaches the target.
     const target = 12;
+    const pacer = checkpointPacer(join(t.dir, 'paced'));
     const b = await runJob(jobUrl('checkpointed-sum'), {
       jobId: t.jobId,
       parallelism: 2,
       checkpointStorage: t.storage,
-      params: params(join(t.dir, 'out-b')),
+      params: params(join(t.dir, 'out-b'), pacer.dir),
       handover: { targetCheckpoint: target, timeoutMs: 60_000, pollMs: 20 },
     });
+    b.on('checkpoint', pacer.ended);
     await new Promise<void>((resolve) => b.on('status', (s) => s.status === 'WAITING_FOR_START_SIGNAL' && resolve()));
-    const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params(join(t.dir, 'out-a')) });
+    const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params(join(t.dir, 'out-a'), pacer.dir) });
+    a.on('checkpoint', pacer.ended);
     const resultA = await a.done;
     expect(resultA.status).toBe('SUSPENDED');
     expect(resultA.stoppedAtCheckpoint).toBe(target);
@@ -59,7 +64,10 @@ describe('handover (in one process)', () => {
   it('an unaligned target: B replays the in-flight data A checkpointed, output still exactly once', async () => {
     const t = fresh('unaligned');
     // A slow stage behind the keyed sum keeps channels full: the target holds in-flight data.
-    const p = (output: string) => ({ output, to: 8_000, rate: 8_000, slowMicros: 150, mode: 'unaligned', intervalMs: 100 });
+    // The input advances 2 000 numbers per checkpoint ended, more than the slow stage works off
+    // between two checkpoints: channels stay full, and the input outlasts the target.
+    const pacer = checkpointPacer(join(t.dir, 'paced'));
+    const p = (output: string) => ({ output, to: 16_000, pacedBy: pacer.dir, segment: 2_000, slowMicros: 150, mode: 'unaligned', intervalMs: 100 });
     // B first, then A: A reads B's stop request before its first checkpoint, so it cannot pass the
     // target however slow the machine is (a target picked from A's progress raced with A).
     const target = 6;
@@ -70,8 +78,10 @@ describe('handover (in one process)', () => {
       params: p(join(t.dir, 'out-b')),
       handover: { targetCheckpoint: target, timeoutMs: 60_000, pollMs: 20 },
     });
+    b.on('checkpoint', pacer.ended);
     await new Promise<void>((resolve) => b.on('status', (s) => s.status === 'WAITING_FOR_START_SIGNAL' && resolve()));
     const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: p(join(t.dir, 'out-a')) });
+    a.on('checkpoint', pacer.ended);
     const resultA = await a.done;
     expect(resultA.stoppedAtCheckpoint).toBe(target);
     expect(resultA.checkpoints.find((c) => c.id === target)!.channelStateBytes).toBeGreaterThan(0);
@@ -79,6 +89,6 @@ describe('handover (in one process)', () => {
     expect(resultB.status).toBe('FINISHED');
     expect(resultB.restoredFrom).toBe(target);
     const combined = [...committedLines(join(t.dir, 'out-a')), ...committedLines(join(t.dir, 'out-b'))].sort();
-    expect(combined).toEqual(expectedSums(8_000));
+    expect(combined).toEqual(expectedSums(16_000));
   });
 });

@@ -8,7 +8,7 @@ import { S3Storage } from '../../src/checkpoint/storage/index.ts';
 import { type JobHandle, runJob } from '../../src/index.ts';
 import { startS3GateProxy } from '../support/s3-gate-proxy.ts';
 import type { S3rverHandle } from '../support/s3rver.ts';
-import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
+import { checkpointPacer, committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-unaligned-kill-'));
@@ -73,6 +73,7 @@ async function killDuringChannelStateWrite(name: string, extraParams: Record<str
       return id === heldId;
     });
     const crashFile = join(t.dir, 'crash-now');
+    const pacer = checkpointPacer(join(t.dir, 'paced'));
     const marker = join(t.dir, 'crashed');
     const job = await runJob(jobUrl('checkpointed-sum'), {
       jobId: t.jobId,
@@ -80,8 +81,13 @@ async function killDuringChannelStateWrite(name: string, extraParams: Record<str
       checkpointStorage,
       s3: { endpoint: proxy.endpoint, region: s3.region, credentials: s3.credentials },
       restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
-      params: { output: t.output, to: 8_000, mode: 'unaligned', slowMicros: 150, rate: 8_000, crashWhenFile: crashFile, crashMarker: marker, ...extraParams },
+      // The input advances 1 000 numbers per checkpoint ended, so it cannot run out before
+      // checkpoint M however busy the machine. The slow stage needs 150 ms for them; in batches of
+      // 64 they queue in its input, so a barrier meanwhile overtakes in-flight data.
+      batchSize: 64,
+      params: { output: t.output, to: 8_000, mode: 'unaligned', slowMicros: 150, pacedBy: pacer.dir, segment: 1_000, crashWhenFile: crashFile, crashMarker: marker, ...extraParams },
     });
+    job.on('checkpoint', pacer.ended);
     const completedBefore: number[] = [];
     const completedAfter: number[] = [];
     let restarted = false;

@@ -47,8 +47,12 @@ export interface S3GateProxy {
   readonly endpoint: string;
   /** Every request seen, in arrival order. */
   readonly requests: readonly ProxiedRequest[];
-  /** Starts holding requests `predicate` accepts (predicates run once per request, in arrival order). */
-  hold(predicate: RequestPredicate): Gate;
+  /**
+   * Starts holding requests `predicate` accepts (predicates run once per request, in arrival order).
+   * With `{ phase: 'response' }` the request is sent on and the target's answer is held instead:
+   * the operation has happened, the client does not know yet (failing it drops the connection).
+   */
+  hold(predicate: RequestPredicate, options?: { phase?: 'request' | 'response' }): Gate;
   /**
    * Resolves with the first request `predicate` accepts that the target answered with a 2xx
    * status (already answered or answered later): proof the object operation happened.
@@ -60,6 +64,7 @@ export interface S3GateProxy {
 
 interface GateState {
   readonly predicate: RequestPredicate;
+  readonly phase: 'request' | 'response';
   active: boolean;
   readonly held: Array<{ record: HeldRequest; settled: boolean; forward: () => void; answer: (how: 'status' | 'destroy') => void }>;
   readonly waiters: Array<{ predicate: RequestPredicate; resolve: (r: HeldRequest) => void }>;
@@ -101,16 +106,37 @@ export async function startS3GateProxy(target: string): Promise<S3GateProxy> {
     }
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest, holdAnswer?: (pass: () => void) => void) => {
     if (record.aborted || res.destroyed) return;
     record.forwarded = true;
     const out = request(
       { agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.on('end', () => answered(record, answer.statusCode ?? 502));
+        const pass = () => {
+          if (res.destroyed) {
+            answer.resume();
+            return;
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          answer.on('error', () => res.destroy());
+        };
+        if (!holdAnswer) {
+          answer.on('end', () => answered(record, answer.statusCode ?? 502));
+          pass();
+          return;
+        }
+        // The whole answer is read (S3 answers to writes are small) before the client gets any of it.
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
         answer.on('error', () => res.destroy());
+        answer.on('end', () => {
+          answered(record, answer.statusCode ?? 502);
+          holdAnswer(() => {
+            if (res.destroyed) return;
+            res.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(chunks));
+          });
+        });
       },
     );
     out.on('error', () => {
@@ -132,19 +158,34 @@ export async function startS3GateProxy(target: string): Promise<S3GateProxy> {
       forward(req, res, record);
       return;
     }
+    if (gate.phase === 'response') {
+      forward(req, res, record, (pass) => holdRequest(gate, record, pass, res, req));
+      return;
+    }
     // Held: the body waits in the paused socket until the request is released.
     req.pause();
+    holdRequest(gate, record, () => forward(req, res, record), res, req);
+  });
+
+  /** Puts a request (or its answer) on hold at `gate`; `pass` sends it on when released. */
+  const holdRequest = (gate: GateState, record: ProxiedRequest, pass: () => void, res: ServerResponse, req: IncomingMessage) => {
     const held = Object.assign(record, { heldAt: Date.now() }) as HeldRequest;
     gate.held.push({
       record: held,
       settled: false,
-      forward: () => forward(req, res, record),
+      forward: pass,
       answer: (how) => {
         if (record.aborted || res.destroyed) return;
         if (how === 'destroy') {
           record.aborted = true;
           res.destroy();
           req.destroy();
+          return;
+        }
+        // A held answer: the target did the operation, so the client must not get a clean error.
+        if (gate.phase === 'response') {
+          record.aborted = true;
+          res.destroy();
           return;
         }
         res.writeHead(500, { 'content-type': 'application/xml', connection: 'close' }).end(INTERNAL_ERROR);
@@ -156,7 +197,7 @@ export async function startS3GateProxy(target: string): Promise<S3GateProxy> {
       gate.waiters.splice(gate.waiters.indexOf(waiter), 1);
       waiter.resolve(held);
     }
-  });
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -179,8 +220,8 @@ export async function startS3GateProxy(target: string): Promise<S3GateProxy> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
-    hold(predicate) {
-      const state: GateState = { predicate, active: true, held: [], waiters: [] };
+    hold(predicate, options) {
+      const state: GateState = { predicate, phase: options?.phase ?? 'request', active: true, held: [], waiters: [] };
       gates.push(state);
       return {
         get requests() {

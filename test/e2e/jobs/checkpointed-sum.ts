@@ -1,5 +1,7 @@
 // A checkpointed job: a rate-limited sequence, a keyed running sum in state, a transactional file sink.
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+import { pacedSequence } from '../../fault/jobs/paced-sequence.ts';
 import { registerFaultyFileScheme } from '../../support/faulty-file-storage.ts';
 import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
 
@@ -27,16 +29,26 @@ function crashOnce(n: number, at: number, marker: string): number {
 }
 
 /**
- * Ends this worker thread abruptly once file `when` exists (checked every 64 records), once: the
- * marker file makes later attempts pass. Lets a test choose the moment of the kill without timing.
+ * Ends a worker thread abruptly once file `when` exists, once: the marker file (created
+ * exclusively, so only one thread wins) makes later attempts pass. Checked every 64 records and,
+ * in worker threads, every 2 ms, so it also lands while the input waits. Lets a test choose the
+ * moment of the kill without timing.
  */
 function crashOnceWhen(when: string, marker: string): (n: number) => number {
+  const crash = (at: string) => {
+    if (!existsSync(when) || existsSync(marker)) return;
+    try {
+      closeSync(openSync(marker, 'wx'));
+    } catch {
+      return;
+    }
+    writeFileSync(marker, `crashed at ${at}`);
+    process.exit(17);
+  };
+  if (!isMainThread) setInterval(() => crash('a check while idle'), 2).unref();
   let seen = 0;
   return (n) => {
-    if (++seen % 64 === 0 && existsSync(when) && !existsSync(marker)) {
-      writeFileSync(marker, `crashed at ${n}`);
-      process.exit(17);
-    }
+    if (++seen % 64 === 0) crash(`record ${n}`);
     return n;
   };
 }
@@ -65,8 +77,12 @@ export default defineJob((env) => {
     materialization: { maxDeltas: Number(p.maxDeltas ?? 10) },
     unaligned: p.spill === 'continuous' ? { spill: 'continuous', flushMs: 20, segmentBytes: 64 * 1024 } : undefined,
   });
+  const to = Number(p.to ?? 6_000);
+  // Param `pacedBy`: the input advances `segment` numbers per checkpoint the test announces in that
+  // directory (see pacedSequence), so it cannot run out before the checkpoints a test waits for.
+  const source = p.pacedBy === undefined ? Sources.sequence({ from: 1, to, ratePerSec: Number(p.rate ?? 12_000) }) : pacedSequence({ from: 1, to, segment: Number(p.segment ?? 500), signals: String(p.pacedBy), ratePerSec: p.rate === undefined ? undefined : Number(p.rate) });
   let numbers = env
-    .fromSource(Sources.sequence({ from: 1, to: Number(p.to ?? 6_000), ratePerSec: Number(p.rate ?? 12_000) }), 'numbers')
+    .fromSource(source, 'numbers')
     .setParallelism(1)
     .uid('numbers');
   if (p.crashAt !== undefined) {

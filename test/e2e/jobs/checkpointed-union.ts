@@ -1,5 +1,6 @@
 // Two sources united into a keyed running sum: every keyed subtask aligns barriers from several channels.
 import { defineJob, Sinks, Sources } from 'baton';
+import { pacedSequence } from '../../fault/jobs/paced-sequence.ts';
 import { RunningSum } from './checkpointed-sum.ts';
 
 
@@ -9,8 +10,11 @@ export default defineJob((env) => {
   const rate = Number(p.rate ?? 8_000);
   env.enableCheckpointing({ intervalMs: 30, tolerableFailures: 50 });
   // Odd numbers from one source, even from the other; keyed by n % 5 so each key sees both.
-  const odd = env.fromSource(Sources.sequence({ from: 0, to: to / 2 - 1, ratePerSec: rate }), 'odd').setParallelism(1).uid('odd').map((i) => 2 * i + 1).setParallelism(1).uid('to-odd');
-  const even = env.fromSource(Sources.sequence({ from: 1, to: to / 2, ratePerSec: rate }), 'even').setParallelism(1).uid('even').map((i) => 2 * i).setParallelism(1).uid('to-even');
+  // Param `pacedBy`: each source reads `segment` more numbers per checkpoint the test announces there.
+  const numbers = (from: number, last: number) =>
+    p.pacedBy === undefined ? Sources.sequence({ from, to: last, ratePerSec: rate }) : pacedSequence({ from, to: last, segment: Number(p.segment ?? 200), signals: String(p.pacedBy) });
+  const odd = env.fromSource(numbers(0, to / 2 - 1), 'odd').setParallelism(1).uid('odd').map((i) => 2 * i + 1).setParallelism(1).uid('to-odd');
+  const even = env.fromSource(numbers(1, to / 2), 'even').setParallelism(1).uid('even').map((i) => 2 * i).setParallelism(1).uid('to-even');
   odd
     .union(even)
     .keyBy((n) => n % 5)
