@@ -347,9 +347,17 @@ export class JobAttempt {
     }
     // In-flight data is tied to channels: it restores only where the subtasks are the same.
     const refs = metadata.channelState ?? [];
+    const taskHeads = new Set(plan.tasks.map((t) => t.operators[0].uid));
     for (const ref of refs) {
       const saved = metadata.operators.find((o) => o.uid === ref.uid);
       const now = graph.nodes.find((n) => n.uid === ref.uid);
+      // Replayed only into the task that begins with this operator: anywhere else the records would be dropped unseen.
+      if (now && !taskHeads.has(ref.uid)) {
+        throw new JobConfigError(
+          'restoreFrom',
+          `checkpoint ${metadata.checkpointId} is unaligned and holds in-flight data of operator '${ref.uid}', which no longer begins a task (the job's chaining changed): restore it with the job's previous shape, or from an aligned checkpoint`,
+        );
+      }
       if (saved && now && saved.parallelism !== now.parallelism) {
         throw new JobConfigError(
           'restoreFrom',

@@ -277,6 +277,8 @@ class WorkerSession {
     for (const ref of restore.channelState) {
       const subtask = this.subtasks.find((s) => s.task.operators[0].uid === ref.uid && s.subtaskIndex === ref.subtaskIndex);
       if (subtask) found.push({ subtask, ref });
+      // The coordinator checked that such data begins a task here; a known operator without one would lose its records.
+      else if (this.graph.nodes.some((n) => n.uid === ref.uid)) throw new Error(`in-flight data of operator '${ref.uid}' (subtask ${ref.subtaskIndex}) has no task to replay into`);
     }
     return found;
   }
