@@ -99,14 +99,16 @@ function onTick<S>(state: CoordinatorState<S>, now: number, settings: Checkpoint
     return { state, effects: [] };
   }
   if (state.stopRequested) return trigger(state, now, tasks, state.stopRequested);
-  if (state.stopAfter !== undefined && state.nextId > state.stopAfter) return { state, effects: [] };
-  const stop = state.stopAfter !== undefined && state.nextId === state.stopAfter ? 'after' : undefined;
   if (state.endOfInput) {
     // The final checkpoint goes at once, not on the interval: the job's end waits for it. Only a
-    // retry after a failure keeps the minimum pause, so an unavailable store is not hammered.
+    // retry after a failure keeps the minimum pause, so an unavailable store is not hammered. It
+    // is no stop-after checkpoint: the job ran to its end (FINISHED), and its metadata says
+    // `endsJob` all the same, so a deployment waiting for that checkpoint can still take over there.
     if (state.consecutiveFailures > 0 && now - state.lastEndedAt < settings.minPauseMs) return { state, effects: [] };
-    return trigger(state, now, tasks, stop);
+    return trigger(state, now, tasks);
   }
+  if (state.stopAfter !== undefined && state.nextId > state.stopAfter) return { state, effects: [] };
+  const stop = state.stopAfter !== undefined && state.nextId === state.stopAfter ? 'after' : undefined;
   if (now - state.lastTriggeredAt < settings.intervalMs) return { state, effects: [] };
   if (now - state.lastEndedAt < settings.minPauseMs) return { state, effects: [] };
   return trigger(state, now, tasks, stop);

@@ -187,10 +187,17 @@ describe('checkpoint coordinator at the end of bounded input (final checkpoint)'
     expect(t.state.halted).toBe(true);
   });
 
-  it('the checkpoint a job stops after may be the final one', () => {
+  it('a final checkpoint that is also the stop-after one finishes the job: it ran to its end', () => {
     let t = run(initialCoordinatorState<string>(1, 0, 1), { type: 'end-of-input', now: 0 });
-    expect(triggers(t)).toEqual([{ type: 'trigger', id: 1, timestamp: 0, stop: 'after', final: true }]);
+    expect(triggers(t)).toEqual([{ type: 'trigger', id: 1, timestamp: 0, stop: undefined, final: true }]);
     t = run(t.state, ...acks(1, 5), { type: 'metadata-written', id: 1, now: 10 });
-    expect(t.effects).toContainEqual({ type: 'job-stopping', id: 1, mode: 'after' });
+    expect(afterMetadata(t)).toEqual([{ type: 'notify-complete', id: 1, final: true }]);
+    expect(t.state.halted).toBe(true);
+  });
+
+  it('a failed final checkpoint is retried also past the checkpoint the job was to stop after', () => {
+    let t = run(initialCoordinatorState<string>(1, 0, 1), { type: 'end-of-input', now: 0 }, { type: 'decline', id: 1, task: '0/0', reason: 'x', now: 5 });
+    t = run(t.state, { type: 'tick', now: 100 });
+    expect(triggers(t)).toEqual([{ type: 'trigger', id: 2, timestamp: 100, stop: undefined, final: true }]);
   });
 });
