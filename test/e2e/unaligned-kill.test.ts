@@ -115,6 +115,15 @@ async function killDuringChannelStateWrite(name: string, extraParams: Record<str
       proxy.passed(({ method, path }) => method === 'PUT' && path.includes(`/chk-${heldId}/`)),
       `another file of checkpoint ${heldId} was stored`,
     );
+    // Checked now: once the job restarted, a sweep may remove the files of the never completed M,
+    // and the restored run's retention may discard C.
+    const storedFile = stored.path.split('?')[0].slice(stored.path.indexOf(`chk-${heldId}/`));
+    expect(await direct.exists(storedFile)).toBe(true);
+    const restored = await readMetadata(direct, armedAfter!);
+    for (const ref of restored.channelState ?? []) {
+      expect(await direct.exists(`chk-${restored.checkpointId}/${ref.file}`)).toBe(true);
+      for (const segment of ref.segments ?? []) expect(await direct.exists(`shared/${segment}`)).toBe(true);
+    }
     writeFileSync(crashFile, `kill while ${held.method} ${held.path} is held`);
     await whileRunning(job, restarting, 'the job restarted');
     const heldFiles = gate.requests.map((r) => CHANNEL_STATE_PUT.exec(r.path)![2]);
@@ -134,14 +143,9 @@ async function killDuringChannelStateWrite(name: string, extraParams: Record<str
     expect(await direct.exists(`chk-${heldId}/_metadata`)).toBe(false);
     expect(gate.requests.some((r) => r.forwarded)).toBe(false);
     for (const file of heldFiles) expect(await direct.exists(`chk-${heldId}/${file}`)).toBe(false);
-    expect(await direct.exists(stored.path.split('?')[0].slice(stored.path.indexOf(`chk-${heldId}/`)))).toBe(true);
     // C held in-flight data, and every file of it is still stored.
-    const restored = await readMetadata(direct, result.restoredFrom!);
+    expect(restored.checkpointId).toBe(result.restoredFrom);
     expect(restored.channelState?.some((ref) => ref.bytes > EMPTY_CHANNEL_STATE_MAX)).toBe(true);
-    for (const ref of restored.channelState ?? []) {
-      expect(await direct.exists(`chk-${restored.checkpointId}/${ref.file}`)).toBe(true);
-      for (const segment of ref.segments ?? []) expect(await direct.exists(`shared/${segment}`)).toBe(true);
-    }
     expect(committedLines(t.output)).toEqual(expectedSums(8_000));
     return { restored, held, requests: proxy.requests };
   } finally {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { listCheckpoints, readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
 import { openStorage } from '../../src/checkpoint/storage/index.ts';
 import { type CheckpointStats, JobConfigError, type JobResult, runJob } from '../../src/index.ts';
-import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
+import { checkpointPacer, committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-unaligned-'));
@@ -16,6 +16,11 @@ const fresh = jobDirs(root);
 
 // A stage at 150 µs per record behind an 8 000 records/s source: channels into it stay full.
 const params = (output: string) => ({ output, to: 8_000, mode: 'unaligned', slowMicros: 150, rate: 8_000 });
+// Stop-and-resume tests: the input also advances only 1 000 numbers per checkpoint ended, so it
+// cannot run out before the checkpoint they stop at, however busy the machine (with batches of 64,
+// records queue in the slow stage's input: checkpoints hold in-flight data).
+const pacing = (pacer: { dir: string }) => ({ pacedBy: pacer.dir, segment: 1_000 });
+const paced = (output: string, pacer: { dir: string }) => ({ ...params(output), ...pacing(pacer) });
 
 /**
  * Runs checkpointed-sum with `p` (8 000 records) and a worker thread killed at record 5 000 under
@@ -40,7 +45,9 @@ async function killedWorkerRun(t: ReturnType<typeof fresh>, p: Record<string, st
 describe('unaligned checkpoints', () => {
   it('persist in-flight data, and a job resumed from them continues exactly once', async () => {
     const t = fresh('resume');
-    const first = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params(t.output) });
+    const pacer = checkpointPacer(join(t.dir, 'paced'));
+    const first = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, batchSize: 64, params: paced(t.output, pacer) });
+    first.on('checkpoint', pacer.ended);
     let inFlight = 0;
     await new Promise<void>((resolve) => {
       first.on('checkpoint', (c) => {
@@ -54,7 +61,8 @@ describe('unaligned checkpoints', () => {
     const meta = await readMetadata(storage, stopped.stoppedAtCheckpoint!);
     expect(meta.channelState?.length).toBeGreaterThan(0);
     for (const ref of meta.channelState ?? []) expect(await storage.exists(`chk-${meta.checkpointId}/${ref.file}`)).toBe(true);
-    const resumed = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, restoreFrom: 'latest', params: params(t.output) });
+    const resumed = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, restoreFrom: 'latest', batchSize: 64, params: paced(t.output, pacer) });
+    resumed.on('checkpoint', pacer.ended);
     const result = await resumed.done;
     expect(result.status).toBe('FINISHED');
     expect(committedLines(t.output)).toEqual(expectedSums(8_000));
@@ -67,7 +75,9 @@ describe('unaligned checkpoints', () => {
 
   it('refuses to restore in-flight data at another parallelism, naming restoreFrom', async () => {
     const t = fresh('rescale');
-    const first = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params(t.output) });
+    const pacer = checkpointPacer(join(t.dir, 'paced'));
+    const first = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, batchSize: 64, params: paced(t.output, pacer) });
+    first.on('checkpoint', pacer.ended);
     await new Promise<void>((resolve) => {
       first.on('checkpoint', (c) => {
         if (c.status === 'COMPLETED' && c.channelStateBytes > 0) resolve();
@@ -87,7 +97,9 @@ describe('continuous spilling', () => {
 
   it('writes in-flight input as it arrives, checkpoints refer to it, and a resumed job continues exactly once', async () => {
     const t = fresh('spill-resume');
-    const first = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: spilling(t.output) });
+    const pacer = checkpointPacer(join(t.dir, 'paced'));
+    const first = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, batchSize: 64, params: { ...spilling(t.output), ...pacing(pacer) } });
+    first.on('checkpoint', pacer.ended);
     let spilled = 0;
     await new Promise<void>((resolve) => {
       first.on('checkpoint', (c) => {
@@ -110,7 +122,8 @@ describe('continuous spilling', () => {
     }
     const stored = (await storage.list('shared/')).map((k) => k.slice('shared/'.length)).filter((k) => k.startsWith('spill-'));
     expect(stored.filter((id) => !referenced.has(id))).toEqual([]);
-    const resumed = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, restoreFrom: 'latest', params: spilling(t.output) });
+    const resumed = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, restoreFrom: 'latest', batchSize: 64, params: { ...spilling(t.output), ...pacing(pacer) } });
+    resumed.on('checkpoint', pacer.ended);
     expect((await resumed.done).status).toBe('FINISHED');
     expect(committedLines(t.output)).toEqual(expectedSums(8_000));
   });
