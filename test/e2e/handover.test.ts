@@ -37,6 +37,10 @@ describe('handover (in one process)', { timeout: 180_000 }, () => {
     await new Promise<void>((resolve) => b.on('status', (s) => s.status === 'WAITING_FOR_START_SIGNAL' && resolve()));
     const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params(join(t.dir, 'out-a'), pacer.dir) });
     a.on('checkpoint', pacer.ended);
+    // Read when B runs, before B's own checkpoints let retention (B's now) discard the target.
+    const targetMetaRead = new Promise<Awaited<ReturnType<typeof readMetadata>>>((resolve, reject) => {
+      b.on('status', (e) => e.status === 'RUNNING' && readMetadata(openStorage(`${t.storage}/${t.jobId}`), target).then(resolve, reject));
+    });
     const resultA = await a.done;
     expect(resultA.status).toBe('SUSPENDED');
     expect(resultA.stoppedAtCheckpoint).toBe(target);
@@ -54,7 +58,7 @@ describe('handover (in one process)', { timeout: 180_000 }, () => {
     expect(h.downtimeMs).toBeGreaterThan(0);
     expect(resultB.restoredFrom).toBe(target);
     // The cutover checkpoint never writes a new base (it is on the critical path): its chains end in deltas.
-    const targetMeta = await readMetadata(openStorage(`${t.storage}/${t.jobId}`), target);
+    const targetMeta = await targetMetaRead;
     expect(targetMeta.endsJob).toBe(true);
     for (const chain of targetMeta.operators.find((o) => o.uid === 'sum')!.keyed) expect(chain.chain.at(-1)!.kind).toBe('delta');
     const combined = [...committedLines(join(t.dir, 'out-a')), ...committedLines(join(t.dir, 'out-b'))].sort();
