@@ -95,6 +95,9 @@ describe('failures', () => {
   for (const crashAt of [150, 1_400, 2_900]) {
     it(`a worker thread killed at record ${crashAt} is restarted from the last checkpoint, output exactly once`, async () => {
       const t = fresh('crash');
+      // The crash marker's directory must exist before record 150, which can come before the
+      // first checkpoint creates anything under it (else the marker write fails: a third attempt).
+      mkdirSync(t.dir, { recursive: true });
       const marker = join(t.dir, 'crashed');
       const { result } = await run({
         jobId: t.jobId,
