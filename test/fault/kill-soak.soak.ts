@@ -44,5 +44,5 @@ it(`soak: ${seeds.length} kill schedules from seed ${seeds[0]}`, async () => {
     save();
   }
   const failed = outcomes.filter((o) => !o.passed).map((o) => `seed=${o.schedule.seed} (${o.description}): ${o.problem}`);
-  expect(failed, `replay one with FAULT_SEED=<seed> npx vitest run test/fault/kill-schedules.test.ts`).toEqual([]);
+  expect(failed, `replay one with FAULT_SEED=<seed> npx vitest run test/fault/kill-schedules-1.test.ts`).toEqual([]);
 }, 24 * 3_600_000);
