@@ -25,8 +25,8 @@ function completions(job: JobHandle, n: number): Promise<number[]> {
   });
 }
 
-/** Crashed runs before the measured one: 10 in `npm test` (time); BATON_RETENTION_RUNS=20 for the figure in the README. */
-const RUNS = Number(process.env.BATON_RETENTION_RUNS ?? 10);
+/** Crashed runs before the measured one: 6 in `npm test` (time); BATON_RETENTION_RUNS=20 for the figure in the README. */
+const RUNS = Number(process.env.BATON_RETENTION_RUNS ?? 6);
 
 describe('storage across restarts', () => {
   it(`holds at most \`retain\` completed checkpoints, no orphan chunk and no temp file after ${RUNS} crashed runs, and stays exactly once`, async () => {
