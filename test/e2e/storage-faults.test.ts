@@ -1,6 +1,6 @@
 // Storage faults: a faulty S3 (500/503, stalls, resets, truncated bodies) and a failing disk (EIO, ENOSPC).
 // Checkpoints complete correctly or fail cleanly, the job keeps running, the restore afterwards is exactly once.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,6 +183,8 @@ describe('a checkpointed job on a faulty S3', () => {
 describe('a checkpointed job on a failing disk', () => {
   it('fails checkpoints whose writes hit EIO or ENOSPC, keeps running, and the restore is exactly once', async () => {
     const t = fresh('disk-faults');
+    // The fault log's directory exists before the first write can fail (else that write fails with ENOENT instead).
+    mkdirSync(t.dir, { recursive: true });
     const faultLog = join(t.dir, 'faults.log');
     const dir = join(t.dir, 'checkpoints');
     const options = { jobId: t.jobId, parallelism: 2 };
