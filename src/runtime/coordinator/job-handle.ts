@@ -1,4 +1,5 @@
 // The handle runJob returns: status, status events, progress, cancel, and the final result.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';
 import type { OperatorMetrics } from '../types.ts';
@@ -49,8 +50,18 @@ export class JobHandle extends EventEmitter {
   private settle!: { resolve: (r: JobResult) => void; reject: (e: unknown) => void };
   private control: JobHandleControl | undefined;
 
-  constructor(readonly jobId: string) {
+  /**
+   * Identifies this run of the job (one `runJob` call, across its restarts) in checkpoint storage:
+   * its checkpoints, its stop requests and the ownership of the job directory name it.
+   */
+  readonly runId: string;
+
+  constructor(
+    readonly jobId: string,
+    runId: string = randomUUID(),
+  ) {
     super();
+    this.runId = runId;
     this.done = new Promise<JobResult>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
