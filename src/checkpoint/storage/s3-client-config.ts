@@ -1,5 +1,6 @@
 // S3 client settings for checkpoint storage, following the AWS conventions for env and defaults.
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { loadS3Sdk } from './s3-sdk.ts';
 import { resolveStorageTimeouts, type StorageTimeouts } from './timeouts.ts';
 import type { S3StorageOptions } from './types.ts';
 
@@ -57,6 +58,7 @@ let profileRegion: Promise<string> | undefined;
  */
 function regionFromProfileOrFallback(): Promise<string> {
   profileRegion ??= (async () => {
+    const { S3Client } = await loadS3Sdk();
     const probe = new S3Client({});
     try {
       return await probe.config.region();

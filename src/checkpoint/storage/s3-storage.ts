@@ -1,17 +1,9 @@
 // Checkpoint storage in an S3 bucket (or any S3-compatible server) through @aws-sdk/client-s3.
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
 import { JobConfigError } from '../../errors/index.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { describeCause, redactUserInfo, type StorageOperation, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './errors.ts';
 import { resolveS3ClientConfig } from './s3-client-config.ts';
+import { loadS3Sdk, type S3Connection } from './s3-sdk.ts';
 import { compareKeys, normalizeListPrefix, storageKeyProblem, validateStorageKey } from './storage-key.ts';
 import { type GaveUp, resolveStorageTimeouts, retrying, type StorageTimeouts } from './timeouts.ts';
 import type { CheckpointStorage, S3StorageOptions } from './types.ts';
@@ -82,7 +74,8 @@ export class S3Storage implements CheckpointStorage {
   readonly bucket: string;
   /** Key prefix inside the bucket, `''` for its root. */
   readonly prefix: string;
-  readonly #client: S3Client;
+  #connection: Promise<S3Connection> | undefined;
+  readonly #options: S3StorageOptions;
   readonly #concurrency: number;
   readonly #timeouts: StorageTimeouts;
   /** Strings removed from error messages in case a server echoes them. */
@@ -100,7 +93,7 @@ export class S3Storage implements CheckpointStorage {
     }
     this.#concurrency = concurrency;
     this.#timeouts = resolveStorageTimeouts(options.timeouts);
-    this.#client = new S3Client(resolveS3ClientConfig(options, process.env, this.#timeouts));
+    this.#options = options;
     this.#secrets = [
       options.credentials?.secretAccessKey,
       options.credentials?.sessionToken,
@@ -113,7 +106,7 @@ export class S3Storage implements CheckpointStorage {
     const objectKey = this.#objectKey(key);
     // A Buffer/Uint8Array body goes out with a plain Content-Length, never aws-chunked.
     await this.#call('put', key, (abortSignal) =>
-      this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: data, ContentLength: data.byteLength }), { abortSignal }),
+      this.#with(({ sdk, client }) => client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: data, ContentLength: data.byteLength }), { abortSignal })),
     );
   }
 
@@ -121,7 +114,7 @@ export class S3Storage implements CheckpointStorage {
     const objectKey = this.#objectKey(key);
     try {
       return await this.#call('get', key, async (abortSignal) => {
-        const out = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }), { abortSignal });
+        const out = await this.#with(({ sdk, client }) => client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: objectKey }), { abortSignal }));
         // A body that stalls after the headers must not keep its socket once the deadline passed.
         abortSignal.addEventListener('abort', () => (out.Body as { destroy?: () => void } | undefined)?.destroy?.(), { once: true });
         const bytes = out.Body === undefined ? new Uint8Array(0) : await out.Body.transformToByteArray();
@@ -137,7 +130,7 @@ export class S3Storage implements CheckpointStorage {
   async exists(key: string): Promise<boolean> {
     const objectKey = this.#objectKey(key);
     try {
-      await this.#call('exists', key, (abortSignal) => this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }), { abortSignal }));
+      await this.#call('exists', key, (abortSignal) => this.#with(({ sdk, client }) => client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }), { abortSignal })));
       return true;
     } catch (error) {
       if (!(error instanceof StorageIoError && isMissingObject(error.cause))) throw error;
@@ -156,7 +149,7 @@ export class S3Storage implements CheckpointStorage {
     let token: string | undefined;
     do {
       const page = await this.#call('list', prefix, (abortSignal) =>
-        this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, ContinuationToken: token }), { abortSignal }),
+        this.#with(({ sdk, client }) => client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, ContinuationToken: token }), { abortSignal })),
       );
       for (const object of page.Contents ?? []) {
         const key = object.Key?.slice(strip);
@@ -175,9 +168,9 @@ export class S3Storage implements CheckpointStorage {
     for (let i = 0; i < objectKeys.length; i += DELETE_BATCH) batches.push(objectKeys.slice(i, i + DELETE_BATCH));
     await mapWithConcurrency(batches, this.#concurrency, async (batch) => {
       const out = await this.#call('delete', this.#storageKey(batch[0]), (abortSignal) =>
-        this.#client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), {
+        this.#with(({ sdk, client }) => client.send(new sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), {
           abortSignal,
-        }),
+        })),
       );
       const errors = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
       if (errors.length > 0) {
@@ -188,8 +181,20 @@ export class S3Storage implements CheckpointStorage {
     });
   }
 
+  /** The client, created (and the SDK loaded) on first use. */
+  #connect(): Promise<S3Connection> {
+    this.#connection ??= loadS3Sdk().then((sdk) => ({ sdk, client: new sdk.S3Client(resolveS3ClientConfig(this.#options, process.env, this.#timeouts)) }));
+    return this.#connection;
+  }
+
+  async #with<T>(call: (connection: S3Connection) => Promise<T>): Promise<T> {
+    return call(await this.#connect());
+  }
+
   async close(): Promise<void> {
-    this.#client.destroy();
+    const connection = this.#connection;
+    this.#connection = undefined;
+    if (connection) (await connection).client.destroy();
   }
 
   #rootPrefix(): string {
@@ -209,7 +214,9 @@ export class S3Storage implements CheckpointStorage {
   }
 
   /** One bounded, retried request (see the class comment); failures become StorageIoError / StorageTimeoutError. */
-  #call<T>(operation: StorageOperation, key: string, attempt: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  async #call<T>(operation: StorageOperation, key: string, attempt: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    // Loading the SDK is not part of any request's deadline.
+    await this.#connect();
     return retrying(this.#timeouts, attempt, isTransientS3Failure, (failure) => this.#gaveUp(operation, key, failure));
   }
 
@@ -221,7 +228,7 @@ export class S3Storage implements CheckpointStorage {
   async #verifyBucket(operation: StorageOperation, key: string): Promise<void> {
     if (this.#bucketVerified) return;
     try {
-      await this.#call(operation, key, (abortSignal) => this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal }));
+      await this.#call(operation, key, (abortSignal) => this.#with(({ sdk, client }) => client.send(new sdk.HeadBucketCommand({ Bucket: this.bucket }), { abortSignal })));
     } catch (error) {
       const cause = error instanceof StorageIoError && !(error instanceof StorageTimeoutError) ? error.cause : undefined;
       if (error instanceof StorageTimeoutError) throw error;

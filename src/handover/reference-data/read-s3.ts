@@ -1,6 +1,5 @@
 // Streams an S3 object straight into shared memory, chunk by chunk, with no intermediate copy.
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { resolveS3ClientConfig, type S3StorageOptions } from '../../checkpoint/storage/index.ts';
+import { loadS3Sdk, resolveS3ClientConfig, type S3StorageOptions } from '../../checkpoint/storage/index.ts';
 import { describeCause } from '../../checkpoint/storage/errors.ts';
 import { ReferenceDataError } from './errors.ts';
 import { createProgressReporter } from './progress.ts';
@@ -39,6 +38,7 @@ export async function readS3ObjectIntoSharedBuffer(
     operation.catch((error: unknown) => {
       throw s3Error(uri, error, secrets);
     });
+  const { S3Client, HeadObjectCommand, GetObjectCommand } = await loadS3Sdk();
   const client = new S3Client(resolveS3ClientConfig(options));
   try {
     const head = await io(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
