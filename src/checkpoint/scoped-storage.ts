@@ -14,6 +14,7 @@ export function scopeStorage(storage: CheckpointStorage, prefix: string): Checkp
   return {
     uri: `${storage.uri.replace(/\/+$/, '')}/${base}`,
     put: (key, data) => storage.put(full(key), data),
+    putIfAbsent: (key, data) => storage.putIfAbsent(full(key), data),
     get: (key) => storage.get(full(key)),
     exists: (key) => storage.exists(full(key)),
     list: async (listPrefix) => {

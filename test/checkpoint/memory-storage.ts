@@ -54,6 +54,16 @@ export class MemoryStorage implements CheckpointStorage {
     this.objects.set(key, data.slice());
   }
 
+  /** Creates `key` only if absent; a `put` failure injected for the key applies here too (it is a write). */
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    checkKey(key);
+    this.#fail('put', key);
+    this.calls.push(`putIfAbsent ${key}`);
+    if (this.objects.has(key)) return false;
+    this.objects.set(key, data.slice());
+    return true;
+  }
+
   async get(key: string): Promise<Uint8Array> {
     this.#enter('get', key);
     const data = this.objects.get(key);

@@ -117,6 +117,40 @@ export class S3Storage implements CheckpointStorage {
     );
   }
 
+  /**
+   * A conditional PutObject (`If-None-Match: *`): S3 answers 412 PreconditionFailed when the key
+   * exists, and 409 ConditionalRequestConflict while a concurrent conditional write of the same
+   * key is in flight (sent again). A 412 after a retry may be this call's own earlier attempt,
+   * which reached the store while its answer was lost: the stored object is read back and counts
+   * as ours only if it is byte for byte what we sent (a checkpoint's metadata names its run, so
+   * another writer's never is). A store that ignores the header (s3rver, older S3-compatible
+   * servers) overwrites instead: see the README's section on ownership.
+   */
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    const objectKey = this.#objectKey(key);
+    let attempts = 0;
+    try {
+      await retrying(
+        this.#timeouts,
+        (abortSignal) => {
+          attempts++;
+          return this.#client.send(
+            new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: data, ContentLength: data.byteLength, IfNoneMatch: '*' }),
+            { abortSignal },
+          );
+        },
+        (error) => isConditionalConflict(error) || isTransientS3Failure(error),
+        (failure) => this.#gaveUp('put', key, failure),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof StorageIoError && !(error instanceof StorageTimeoutError) && isPreconditionFailed(error.cause))) throw error;
+    }
+    if (attempts === 1) return false;
+    const stored = await this.get(key);
+    return Buffer.from(stored).equals(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
   async get(key: string): Promise<Uint8Array> {
     const objectKey = this.#objectKey(key);
     try {
@@ -269,6 +303,16 @@ export function isTransientS3Failure(error: unknown): boolean {
   if (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code)) return true;
   // No HTTP answer at all (socket hang up, aborted stream) or a 2xx whose body could not be read.
   return status === undefined || status < 300;
+}
+
+/** 412: the object exists (the answer to a create-if-absent that lost). */
+function isPreconditionFailed(error: unknown): boolean {
+  return httpStatus(error) === 412 || errorName(error) === 'PreconditionFailed';
+}
+
+/** 409 ConditionalRequestConflict: a concurrent conditional write of the key is in flight; try again. */
+function isConditionalConflict(error: unknown): boolean {
+  return httpStatus(error) === 409 && errorName(error) === 'ConditionalRequestConflict';
 }
 
 /** NoSuchKey (GET) or a bare 404 (HEAD); a missing *bucket* is an error, not a missing object. */

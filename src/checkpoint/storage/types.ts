@@ -10,6 +10,13 @@ export interface CheckpointStorage {
   readonly uri: string;
   /** Writes an object atomically: a reader sees either nothing or all of it. */
   put(key: string, data: Uint8Array): Promise<void>;
+  /**
+   * Creates an object only if no object has the key: true if this call created it, false if the
+   * key existed (nothing is written then). Atomic like `put`, and between concurrent callers
+   * exactly one gets true. The commit point of a checkpoint (its `_metadata`) is written with it,
+   * so two runs can never both commit the same checkpoint: the ownership fence.
+   */
+  putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
   /** Reads an object; throws StorageNotFoundError if absent. */
   get(key: string): Promise<Uint8Array>;
   exists(key: string): Promise<boolean>;

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FencedError } from '../../checkpoint/errors.ts';
 import { parseCheckpointDir } from '../../checkpoint/layout.ts';
 import { sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
 import { findLatestRestorable, listCheckpoints, readMetadata, type SkippedCheckpoint } from '../../checkpoint/status/checkpoint-status.ts';
@@ -110,7 +111,9 @@ export class JobController implements JobHandleControl {
         rmSync(stateRoot, { recursive: true, force: true });
         this.nextCheckpointId = Math.max(this.nextCheckpointId, attempt.nextCheckpointId ?? 1);
       }
-      if (outcome.kind === 'failed' && !this.canceled && strategy.type === 'fixedDelay' && restarts < strategy.attempts) {
+      // A fenced run lost the job directory to another run: a restart would only take it back from its owner.
+      const restartable = outcome.kind === 'failed' && !(outcome.error instanceof FencedError);
+      if (restartable && !this.canceled && strategy.type === 'fixedDelay' && restarts < strategy.attempts) {
         restarts++;
         handle.transition({ type: 'restart' });
         await new Promise((resolve) => setTimeout(resolve, strategy.delayMs));
