@@ -139,6 +139,7 @@ describe('the ownership fence at the commit point', () => {
     expect(await h.next()).toBe(5);
     await h.driver.drain();
     expect(h.fenced.map((e) => [e.checkpointId, e.reason, e.runId, e.code])).toEqual([[5, 'metadata-exists', RUN, 'BATON_ERR_FENCED']]);
+    expect(h.fenced[0]).toBeInstanceOf(FencedError);
     expect(h.fenced[0].message).toMatch(/run run-a is fenced at checkpoint 5 \(metadata-exists\)/);
     expect(h.completed).toEqual([]);
     expect(h.notified()).toEqual([]);
