@@ -198,10 +198,7 @@ export class JobAttempt {
       firstId,
       runId: handle.runId,
       restoredFrom: this.restoredCheckpoint,
-      onFenced: (error) => {
-        handle.emit('fenced', { checkpointId: error.checkpointId, runId: error.runId, reason: error.reason, message: error.message });
-        this.fail(error);
-      },
+      onFenced: (error) => this.fail(error),
       // After a restart the stop checkpoint may have died with the last attempt: like a failed one, the next replaces it.
       stopAfter: options.stopAfterCheckpoint === undefined ? undefined : this.ctx.restart ? Math.max(options.stopAfterCheckpoint, firstId) : options.stopAfterCheckpoint,
       persistence: new StorageCheckpointPersistence(jobStorage, { retain: checkpointing.retain, runId: handle.runId, onSweep: (outcome) => handle.emit('storage-sweep', outcome) }),

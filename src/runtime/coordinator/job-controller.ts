@@ -240,6 +240,11 @@ export class JobController implements JobHandleControl {
         handle.resolve(this.result(outcome.results, attempt));
         return;
       case 'failed':
+        // Whether the commit point or a handover's check found it: said once, before the job ends FAILED.
+        if (outcome.error instanceof FencedError) {
+          const { checkpointId, runId, reason, message } = outcome.error;
+          handle.emit('fenced', { checkpointId, runId, reason, message });
+        }
         if (!isTerminal(handle.status)) handle.transition({ type: 'fail', error: outcome.error });
         handle.reject(outcome.error);
         return;

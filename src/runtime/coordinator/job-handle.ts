@@ -109,7 +109,9 @@ export class JobHandle extends EventEmitter {
   override on(event: 'storage-sweep', listener: (event: StorageSweepEvent) => void): this;
   /**
    * Another run owns the job directory: this run's checkpoint `checkpointId` was not committed
-   * (no sink commits it) and the job fails with a FencedError (`BATON_ERR_FENCED`), never restarted.
+   * (no sink commits it), or (a handover) the checkpoint B would take over from names another run.
+   * Emitted once, just before the job ends FAILED with the FencedError (`BATON_ERR_FENCED`); a
+   * fenced run is never restarted.
    */
   override on(event: 'fenced', listener: (event: FencedEvent) => void): this;
   /** A periodic storage call of the coordinator fails (first failure, then at most every 30 s), or works again. */
