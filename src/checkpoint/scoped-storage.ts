@@ -21,6 +21,7 @@ export function scopeStorage(storage: CheckpointStorage, prefix: string): Checkp
       const keys = await storage.list(full(listPrefix));
       return keys.map((k) => k.slice(base.length + 1));
     },
+    ...(storage.listFolders ? { listFolders: (folder: string) => storage.listFolders!(full(folder)) } : {}),
     delete: (keys) => storage.delete(keys.map(full)),
     close: () => storage.close(),
     ...(storage.removeTemporaries ? { removeTemporaries: (prefix: string, before: number) => storage.removeTemporaries!(full(prefix), before) } : {}),

@@ -84,6 +84,22 @@ export class MemoryStorage implements CheckpointStorage {
     return [...this.objects.keys()].filter((key) => folder === '' || key.startsWith(`${folder}/`)).sort();
   }
 
+  /** Folders directly under `prefix`; a `list` failure injected for the prefix applies here too. */
+  async listFolders(prefix: string): Promise<string[]> {
+    const folder = prefix.replace(/\/$/, '');
+    if (folder !== '') checkKey(folder);
+    this.#fail('list', prefix);
+    this.calls.push(`listFolders ${prefix}`);
+    const base = folder === '' ? '' : `${folder}/`;
+    const names = new Set<string>();
+    for (const key of this.objects.keys()) {
+      if (!key.startsWith(base)) continue;
+      const rest = key.slice(base.length).split('/');
+      if (rest.length > 1) names.add(rest[0]);
+    }
+    return [...names].sort();
+  }
+
   async delete(keys: readonly string[]): Promise<void> {
     for (const key of keys) checkKey(key);
     for (const key of keys) this.#fail('delete', key);

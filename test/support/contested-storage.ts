@@ -29,6 +29,7 @@ export function contestedStorage(inner: CheckpointStorage, checkpointId: number)
     get: (key) => inner.get(key),
     exists: (key) => inner.exists(key),
     list: (prefix) => inner.list(prefix),
+    ...(inner.listFolders ? { listFolders: (prefix: string) => inner.listFolders!(prefix) } : {}),
     delete: (keys) => inner.delete(keys),
     close: () => inner.close(),
     ...(inner.removeTemporaries ? { removeTemporaries: (prefix: string, before: number) => inner.removeTemporaries!(prefix, before) } : {}),

@@ -2,7 +2,8 @@
 import { MAX_MAX_PARALLELISM } from '../../state/key-groups.ts';
 import { describeValue } from '../errors.ts';
 import { channelStateFileName, isValidChunkId, isValidExclusiveName } from '../layout.ts';
-import { isValidRunId, RUN_ID_RULE } from '../ownership/index.ts';
+// Not through ownership/index.ts: the fence there reads metadata, which would make an import cycle.
+import { isValidRunId, RUN_ID_RULE } from '../ownership/run-id.ts';
 import type { CheckpointMetadata } from '../types.ts';
 
 /** The first bad field of a metadata value: where, what was expected, what was found. */

@@ -105,6 +105,19 @@ export class FileStorage implements CheckpointStorage {
     return keys.sort(compareKeys);
   }
 
+  async listFolders(prefix: string): Promise<string[]> {
+    const folder = normalizeListPrefix(prefix);
+    const dir = folder === '' ? this.directory : join(this.directory, ...folder.split('/'));
+    try {
+      const entries = await this.#bounded(() => readdir(dir, { withFileTypes: true }));
+      return entries.filter((e) => e.isDirectory() && storageKeyProblem(e.name) === undefined).map((e) => e.name).sort(compareKeys);
+    } catch (error) {
+      if (error instanceof AttemptTimeout) throw this.#timedOut('list', prefix, error);
+      if (isCode(error, 'ENOENT', 'ENOTDIR')) return [];
+      throw new StorageIoError(this.uri, prefix, 'list', error);
+    }
+  }
+
   async delete(keys: readonly string[]): Promise<void> {
     // Every key is checked before the first unlink, so a bad key deletes nothing.
     const paths = keys.map((key) => this.#path(key));

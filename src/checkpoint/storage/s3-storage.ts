@@ -202,6 +202,25 @@ export class S3Storage implements CheckpointStorage {
     return keys.sort(compareKeys);
   }
 
+  /** One delimited ListObjectsV2 (paged): the common prefixes, not the objects under them. */
+  async listFolders(prefix: string): Promise<string[]> {
+    const folder = normalizeListPrefix(prefix);
+    const listPrefix = folder === '' ? this.#rootPrefix() : `${this.#objectKeyUnchecked(folder)}/`;
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#call('list', prefix, (abortSignal) =>
+        this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, Delimiter: '/', ContinuationToken: token }), { abortSignal }),
+      );
+      for (const common of page.CommonPrefixes ?? []) {
+        const name = common.Prefix?.slice(listPrefix.length, -1);
+        if (name !== undefined && name !== '' && !name.includes('/') && storageKeyProblem(name) === undefined) names.push(name);
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return names.sort(compareKeys);
+  }
+
   async delete(keys: readonly string[]): Promise<void> {
     // Every key is checked before the first request, so a bad key deletes nothing.
     const objectKeys = [...new Set(keys.map((key) => this.#objectKey(key)))];

@@ -22,6 +22,11 @@ export interface CheckpointStorage {
   exists(key: string): Promise<boolean>;
   /** Every key under `prefix` (recursive), sorted; pages through listings internally. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Names of the folders directly under `prefix` (`''`: the root), sorted: one cheap request
+   * however many objects they hold. Optional: without it, callers list every key.
+   */
+  listFolders?(prefix: string): Promise<string[]>;
   /** Deletes objects; a missing key is not an error. */
   delete(keys: readonly string[]): Promise<void>;
   close(): Promise<void>;

@@ -4,8 +4,8 @@ import { metadataKey } from '../../checkpoint/layout.ts';
 import { encodeMetadata } from '../../checkpoint/metadata/metadata-codec.ts';
 import { discardCheckpoints } from '../../checkpoint/registry/chunk-cleaner.ts';
 import { type SweepReport, type SweepScope, sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
-import { committedByOthers } from '../../checkpoint/ownership/index.ts';
-import { listCheckpoints, readMetadata, writeFailedMarker } from '../../checkpoint/status/checkpoint-status.ts';
+import { completedByOthers } from '../../checkpoint/ownership/index.ts';
+import { readMetadata, writeFailedMarker } from '../../checkpoint/status/checkpoint-status.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import type { CheckpointPersistence } from './checkpoint-driver.ts';
@@ -64,7 +64,7 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
    * The commit point. `_metadata` is created (never overwritten) after every chunk it names is
    * stored: its existence means COMPLETED. Then the ownership fence: a create that lost means
    * another run committed this id; a COMPLETED checkpoint above `fence.after` (the checkpoint this
-   * one continues) other than this one means another run committed state since. Either way this
+   * one continues) other than this one means another run committed state since (read cheaply: see completedByOthers). Either way this
    * run is fenced: a FencedError, and a checkpoint it created is withdrawn first (`_FAILED`, then
    * its `_metadata` deleted) so it is never restored from and does not fence the owner in turn.
    * A listing that fails withdraws the checkpoint too and throws the storage error: unchecked, it
@@ -77,7 +77,7 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
     }
     let others: number[];
     try {
-      others = committedByOthers(await listCheckpoints(this.storage), fence.after, id);
+      others = await completedByOthers(this.storage, fence.after, id);
     } catch (error) {
       await this.#withdraw(id, `the ownership check could not list the job directory: ${(error as Error).message}`);
       throw error;

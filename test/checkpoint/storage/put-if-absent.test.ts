@@ -122,3 +122,13 @@ describe('S3 conditional writes', () => {
     expect(await read(storage, 'chk-3/_metadata')).toBe('mine');
   });
 });
+
+describe.each(backends)('listFolders on $name', ({ open }) => {
+  it('names the folders directly under a prefix, not the objects in them, nor files beside them', async () => {
+    const storage = open();
+    await Promise.all(['chk-1/_metadata', 'chk-12/a', 'shared/x', 'shared/y', 'handover/stop-request.json', 'top-file'].map((k) => storage.put(k, text(k))));
+    expect(await storage.listFolders!('')).toEqual(['chk-1', 'chk-12', 'handover', 'shared']);
+    expect(await storage.listFolders!('shared')).toEqual([]);
+    expect(await storage.listFolders!('nothing-here')).toEqual([]);
+  });
+});

@@ -196,3 +196,20 @@ describe('the ownership fence at the commit point', () => {
     expect(h.fenced).toEqual([]);
   });
 });
+
+describe('reading the fence’s evidence', () => {
+  it('asks for folder names and the _metadata of newer checkpoint folders only, never lists every chunk', async () => {
+    const storage = new MemoryStorage();
+    for (let i = 0; i < 50; i++) storage.seed(`shared/chunk-${i}`);
+    committedByOther(storage, 3);
+    const h = harness(storage, { firstId: 4, restoredFrom: 3 });
+    h.driver.start();
+    expect(await h.next()).toBe(4);
+    h.driver.close();
+    await h.driver.drain();
+    const fenceCalls = storage.calls.slice(storage.calls.indexOf('putIfAbsent chk-4/_metadata') + 1);
+    // Then the sweep that follows a first completed checkpoint lists everything, as it always did.
+    const sweep = fenceCalls.indexOf('list ');
+    expect(fenceCalls.slice(0, sweep === -1 ? undefined : sweep)).toEqual(['listFolders ']);
+  });
+});
