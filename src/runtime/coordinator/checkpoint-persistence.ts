@@ -64,9 +64,10 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
    * The commit point. `_metadata` is created (never overwritten) after every chunk it names is
    * stored: its existence means COMPLETED. Then the ownership fence: a create that lost means
    * another run committed this id; a COMPLETED checkpoint above `fence.after` (the checkpoint this
-   * one continues) other than this one means another run committed state since (read cheaply: see completedByOthers). Either way this
-   * run is fenced: a FencedError, and a checkpoint it created is withdrawn first (`_FAILED`, then
-   * its `_metadata` deleted) so it is never restored from and does not fence the owner in turn.
+   * one continues) other than this one means another run committed state since (found cheaply,
+   * see completedByOthers). Either way this run is fenced: a FencedError, and a checkpoint it
+   * created is withdrawn first (its `_metadata` deleted, a `_FAILED` marker written) so it is
+   * never restored from and does not fence the owner in turn.
    * A listing that fails withdraws the checkpoint too and throws the storage error: unchecked, it
    * must not count as completed (the next one is tried as after any failed checkpoint).
    */
