@@ -69,7 +69,8 @@ export {
   UserFunctionError,
   WorkerFailureError,
 } from './runtime/index.ts';
-export { CheckpointNotFoundError, CorruptCheckpointError, CorruptMetadataError, HostileCheckpointError, StateRestoreError } from './checkpoint/errors.ts';
+export { CheckpointNotFoundError, CorruptCheckpointError, CorruptMetadataError, FencedError, HostileCheckpointError, StateRestoreError } from './checkpoint/errors.ts';
+export type { FenceReason } from './checkpoint/errors.ts';
 
 // Checkpoints, readable from storage alone
 export { checkpointStatus, findLatestRestorable, latestCompleted, listCheckpoints, readMetadata } from './checkpoint/status/checkpoint-status.ts';

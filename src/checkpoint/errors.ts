@@ -120,6 +120,45 @@ export class InvalidStopRequestError extends BatonError {
   }
 }
 
+/** Why a run was fenced: what it found in the job directory. */
+export type FenceReason =
+  /** Another run created this checkpoint's `_metadata` first (the create-if-absent lost). */
+  | 'metadata-exists'
+  /** Another run committed a newer checkpoint after the one this run continues from. */
+  | 'newer-checkpoint'
+  /** A handover's stop checkpoint names another run as the one allowed to take over from it. */
+  | 'not-next-owner';
+
+/**
+ * Another run owns the job directory: this run must not commit anything more. Raised at the
+ * commit point of a checkpoint (before any sink commits it) or, for a handover, before stage 2.
+ * A fenced run is never restarted by the restart strategy. `code` is stable for scripts.
+ *
+ * @example
+ * ```ts
+ * try { await (await runJob(url, opts)).done; }
+ * catch (e) { if (e instanceof FencedError) console.error(`run ${e.runId} lost chk-${e.checkpointId}: ${e.reason}`); }
+ * ```
+ */
+export class FencedError extends BatonError {
+  override name = 'FencedError';
+  readonly code = 'BATON_ERR_FENCED';
+  /** The checkpoint this run tried to commit (or, for a handover, to take over from). */
+  readonly checkpointId: number;
+  /** The run that was fenced (undefined when it has no run id, e.g. a tool outside a job). */
+  readonly runId: string | undefined;
+  readonly reason: FenceReason;
+  /** What exactly was found, e.g. the newer checkpoint's id or the run named as next owner. */
+  readonly detail: string;
+  constructor(checkpointId: number, runId: string | undefined, reason: FenceReason, detail: string) {
+    super(`run ${runId ?? '(no run id)'} is fenced at checkpoint ${checkpointId} (${reason}): ${detail}; another run owns the job directory, so this one commits nothing more`);
+    this.checkpointId = checkpointId;
+    this.runId = runId;
+    this.reason = reason;
+    this.detail = detail;
+  }
+}
+
 /** A checkpoint could not be restored (unknown operator, missing chunk, bad state). */
 export class StateRestoreError extends BatonError {
   override name = 'StateRestoreError';

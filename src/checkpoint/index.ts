@@ -5,6 +5,7 @@ export * from './errors.ts';
 export * from './layout.ts';
 export { crc32 } from './metadata/crc32.ts';
 export * from './metadata/metadata-codec.ts';
+export * from './ownership/index.ts';
 export { isCheckpointMetadata, metadataProblem } from './metadata/metadata-shape.ts';
 export * from './registry/chunk-cleaner.ts';
 export { SharedChunkRegistry, chunkIdsOf, planRetention } from './registry/shared-chunk-registry.ts';

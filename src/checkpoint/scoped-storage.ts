@@ -14,12 +14,14 @@ export function scopeStorage(storage: CheckpointStorage, prefix: string): Checkp
   return {
     uri: `${storage.uri.replace(/\/+$/, '')}/${base}`,
     put: (key, data) => storage.put(full(key), data),
+    putIfAbsent: (key, data) => storage.putIfAbsent(full(key), data),
     get: (key) => storage.get(full(key)),
     exists: (key) => storage.exists(full(key)),
     list: async (listPrefix) => {
       const keys = await storage.list(full(listPrefix));
       return keys.map((k) => k.slice(base.length + 1));
     },
+    ...(storage.listFolders ? { listFolders: (folder: string) => storage.listFolders!(full(folder)) } : {}),
     delete: (keys) => storage.delete(keys.map(full)),
     close: () => storage.close(),
     ...(storage.removeTemporaries ? { removeTemporaries: (prefix: string, before: number) => storage.removeTemporaries!(full(prefix), before) } : {}),

@@ -54,6 +54,16 @@ export interface CheckpointMetadata {
   readonly lastRecordAt?: number;
   /** Taken by a stop-with-checkpoint: the job ended right after it, so another deployment may take over here. */
   readonly endsJob?: boolean;
+  /** The run that wrote this checkpoint (`JobHandle.runId`). */
+  readonly runId?: string;
+  /**
+   * The checkpoint whose state this one continues in its writer's chain: the one the run restored,
+   * then the run's previous completed one. A completed checkpoint with an id between this and
+   * `checkpointId` was written by another run: the ownership fence's evidence.
+   */
+  readonly previousCheckpoint?: number;
+  /** Only on a stop checkpoint written for a handover: the run allowed to take over from it. */
+  readonly nextOwner?: string;
 }
 
 export interface TaskStats {

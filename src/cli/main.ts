@@ -1,5 +1,6 @@
 // The `baton` command line: subcommands parsed with commander.
 import { Command, CommanderError } from 'commander';
+import { FencedError } from '../checkpoint/errors.ts';
 import { BatonError } from '../runtime/errors.ts';
 import { registerCheckpointsCommand } from './commands/checkpoints.ts';
 import { registerDemoCommand } from './commands/demo.ts';
@@ -17,6 +18,13 @@ const defaultIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
+
+/**
+ * Exit code of a command whose job was fenced (FencedError, `BATON_ERR_FENCED`): another run owns
+ * the job directory. Distinct from 1 (any other failure) so an orchestrator does not simply
+ * start the same deployment again.
+ */
+export const FENCED_EXIT_CODE = 7;
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
@@ -40,6 +48,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     if (error instanceof CliUsageError) {
       io.err(`baton: ${error.message}`);
       return 2;
+    }
+    if (error instanceof FencedError) {
+      io.err(`baton: fenced (${error.code}): ${error.message}`);
+      return FENCED_EXIT_CODE;
     }
     if (error instanceof BatonError) {
       io.err(`baton: ${error.message}`);

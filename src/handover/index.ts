@@ -3,4 +3,5 @@
 // of every job (src/runtime/lifecycle/pre-state-hooks.ts).
 export type { PreStateHook, PreStateHookContext } from '../runtime/types.ts';
 export { StaleHandoverTargetError } from './errors.ts';
+export { checkNextOwner } from './next-owner.ts';
 export * from './watcher/index.ts';

@@ -9,6 +9,7 @@ import type { CheckpointStorage } from '../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../checkpoint/types.ts';
 import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../runtime/coordinator/start-sequence.ts';
 import { HandoverTargetPassedError, HandoverTimeoutError } from './errors.ts';
+import { checkNextOwner } from './next-owner.ts';
 import { checkTargetNotStale, initialTargetWatch, newestCompletedOf, stepTargetWatch } from './watcher/index.ts';
 import type { TargetWatchState } from './watcher/types.ts';
 
@@ -50,6 +51,8 @@ export class TwoStageRestore implements StartSequence {
     private readonly emit: (event: HandoverEvent) => void,
     /** When the pre-state-load hooks started (RUNNING_PRE_STATE_HOOKS), to time them. */
     private readonly hooksStartedAt: () => number | undefined,
+    /** This deployment's `JobHandle.runId`: put in its stop request, checked against the target's next owner. */
+    private readonly runId?: string,
   ) {
     const t = options.targetCheckpoint;
     this.m = {
@@ -86,7 +89,7 @@ export class TwoStageRestore implements StartSequence {
     const newest = newestCompletedOf(await listCheckpoints(this.storage));
     if (!this.options.allowStaleTarget) checkTargetNotStale(this.options.targetCheckpoint, newest);
     if (!this.options.requestStop) return;
-    await writeStopRequest(this.storage, this.options.targetCheckpoint, 'handover');
+    await writeStopRequest(this.storage, this.options.targetCheckpoint, 'handover', this.runId);
     this.requested = true;
     this.report('stop-requested', this.options.targetCheckpoint);
   }
@@ -157,6 +160,7 @@ export class TwoStageRestore implements StartSequence {
         startFrom = probed?.checkpointId === watch.target ? probed : await readMetadata(this.storage, watch.target);
         // Only a checkpoint the old job stopped after is a safe cutover: after any other, A went on.
         if (!startFrom.endsJob && !this.options.allowStaleTarget) throw new HandoverTargetPassedError(watch.target);
+        if (this.runId !== undefined) checkNextOwner(startFrom, this.runId);
         this.m.outcome = 'target';
         break;
       }

@@ -54,6 +54,16 @@ export class MemoryStorage implements CheckpointStorage {
     this.objects.set(key, data.slice());
   }
 
+  /** Creates `key` only if absent; a `put` failure injected for the key applies here too (it is a write). */
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    checkKey(key);
+    this.#fail('put', key);
+    this.calls.push(`putIfAbsent ${key}`);
+    if (this.objects.has(key)) return false;
+    this.objects.set(key, data.slice());
+    return true;
+  }
+
   async get(key: string): Promise<Uint8Array> {
     this.#enter('get', key);
     const data = this.objects.get(key);
@@ -72,6 +82,22 @@ export class MemoryStorage implements CheckpointStorage {
     this.#fail('list', prefix);
     this.calls.push(`list ${prefix}`);
     return [...this.objects.keys()].filter((key) => folder === '' || key.startsWith(`${folder}/`)).sort();
+  }
+
+  /** Folders directly under `prefix`; a `list` failure injected for the prefix applies here too. */
+  async listFolders(prefix: string): Promise<string[]> {
+    const folder = prefix.replace(/\/$/, '');
+    if (folder !== '') checkKey(folder);
+    this.#fail('list', prefix);
+    this.calls.push(`listFolders ${prefix}`);
+    const base = folder === '' ? '' : `${folder}/`;
+    const names = new Set<string>();
+    for (const key of this.objects.keys()) {
+      if (!key.startsWith(base)) continue;
+      const rest = key.slice(base.length).split('/');
+      if (rest.length > 1) names.add(rest[0]);
+    }
+    return [...names].sort();
   }
 
   async delete(keys: readonly string[]): Promise<void> {

@@ -21,27 +21,35 @@ const MESSAGES: Record<FileFaultKind, string> = {
 };
 
 /**
- * Wraps `inner` so that a seeded fraction of its writes fail as a disk would: a StorageIoError
+ * Wraps `inner` so that a seeded fraction of its writes (`put`, `putIfAbsent`) fail as a disk would: a StorageIoError
  * whose cause is an errno error (EIO, ENOSPC). Nothing is written by a failed put, as with a
  * failed temp-file write that the file storage removes.
  *
  * @example const storage = faultyStorage(new FileStorage(dir), { rate: 0.15, kinds: ['EIO', 'ENOSPC'], seed: 7 });
  */
 export function faultyStorage(inner: CheckpointStorage, plan: FileFaultPlan, random: Random = seededRandom(plan.seed)): CheckpointStorage {
+  /** A seeded share of writes (plain or create-if-absent) fail before anything is written. */
+  const maybeFail = (key: string) => {
+    if (random() >= plan.rate) return;
+    const kind = plan.kinds[Math.floor(random() * plan.kinds.length)];
+    if (plan.log) appendFileSync(plan.log, `${kind} ${key}\n`);
+    const cause = Object.assign(new Error(MESSAGES[kind]), { code: kind, errno: kind === 'EIO' ? -5 : -28 });
+    throw new StorageIoError(inner.uri, key, 'put', cause);
+  };
   return {
     uri: inner.uri,
     async put(key, data) {
-      if (random() < plan.rate) {
-        const kind = plan.kinds[Math.floor(random() * plan.kinds.length)];
-        if (plan.log) appendFileSync(plan.log, `${kind} ${key}\n`);
-        const cause = Object.assign(new Error(MESSAGES[kind]), { code: kind, errno: kind === 'EIO' ? -5 : -28 });
-        throw new StorageIoError(inner.uri, key, 'put', cause);
-      }
+      maybeFail(key);
       await inner.put(key, data);
+    },
+    async putIfAbsent(key, data) {
+      maybeFail(key);
+      return inner.putIfAbsent(key, data);
     },
     get: (key) => inner.get(key),
     exists: (key) => inner.exists(key),
     list: (prefix) => inner.list(prefix),
+    ...(inner.listFolders ? { listFolders: (prefix: string) => inner.listFolders!(prefix) } : {}),
     delete: (keys) => inner.delete(keys),
     close: () => inner.close(),
     ...(inner.removeTemporaries ? { removeTemporaries: (prefix: string, before: number) => inner.removeTemporaries!(prefix, before) } : {}),

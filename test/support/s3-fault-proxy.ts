@@ -1,6 +1,7 @@
 // Test helper: an HTTP proxy in front of an S3 endpoint that injects faults into a seeded fraction of requests.
-import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { forwardRequest, listenOnLoopback, upstreamOf } from './http-forward.ts';
 import type { ProxiedRequestInfo, RequestPredicate } from './s3-gate-proxy.ts';
 import { type Random, seededRandom } from './seeded-random.ts';
 
@@ -58,8 +59,7 @@ const errorBody = (code: string) =>
  * ```
  */
 export async function startS3FaultProxy(target: string, seed: number): Promise<S3FaultProxy> {
-  const upstream = new URL(target);
-  const agent = new Agent({ keepAlive: true });
+  const upstream = upstreamOf(target);
   const random: Random = seededRandom(seed);
   const injected: Record<FaultKind, number> = { '500': 0, '503': 0, stall: 0, reset: 0, truncate: 0 };
   const sockets = new Set<Socket>();
@@ -75,20 +75,7 @@ export async function startS3FaultProxy(target: string, seed: number): Promise<S
     return kind;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, onAnswer?: (answer: IncomingMessage) => boolean) => {
-    const out = request({ agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      if (onAnswer?.(answer)) return;
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-      answer.on('error', () => res.destroy());
-    });
-    out.on('error', () => {
-      if (!res.headersSent) res.writeHead(502).end();
-      else res.destroy();
-    });
-    req.pipe(out);
-    req.on('error', () => out.destroy());
-  };
+  const forward = (req: IncomingMessage, res: ServerResponse, onAnswer?: (answer: IncomingMessage) => boolean) => forwardRequest(upstream, req, res, onAnswer);
 
   const server = createServer((req, res) => {
     requests++;
@@ -158,16 +145,9 @@ export async function startS3FaultProxy(target: string, seed: number): Promise<S
     socket.on('close', () => sockets.delete(socket));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const endpoint = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     seed,
     injected,
     get requests() {
@@ -179,7 +159,7 @@ export async function startS3FaultProxy(target: string, seed: number): Promise<S
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
-      agent.destroy();
+      upstream.agent.destroy();
       await closed;
     },
   };

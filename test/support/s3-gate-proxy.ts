@@ -1,6 +1,6 @@
 // Test helper: an HTTP proxy in front of an S3 endpoint that can hold chosen requests until a test releases or fails them.
-import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { forwardRequest, listenOnLoopback, upstreamOf } from './http-forward.ts';
 
 /** What a predicate sees of a request: method, path with query (`/bucket/key?x-id=PutObject`), headers. */
 export interface ProxiedRequestInfo {
@@ -90,8 +90,7 @@ const INTERNAL_ERROR =
  * ```
  */
 export async function startS3GateProxy(target: string): Promise<S3GateProxy> {
-  const upstream = new URL(target);
-  const agent = new Agent({ keepAlive: true });
+  const upstream = upstreamOf(target);
   const requests: ProxiedRequest[] = [];
   const gates: GateState[] = [];
   const passWaiters: Array<{ predicate: RequestPredicate; resolve: (r: ProxiedRequest) => void }> = [];
@@ -109,42 +108,26 @@ export async function startS3GateProxy(target: string): Promise<S3GateProxy> {
   const forward = (req: IncomingMessage, res: ServerResponse, record: ProxiedRequest, holdAnswer?: (pass: () => void) => void) => {
     if (record.aborted || res.destroyed) return;
     record.forwarded = true;
-    const out = request(
-      { agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        const pass = () => {
-          if (res.destroyed) {
-            answer.resume();
-            return;
-          }
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          answer.on('error', () => res.destroy());
-        };
-        if (!holdAnswer) {
-          answer.on('end', () => answered(record, answer.statusCode ?? 502));
-          pass();
-          return;
-        }
-        // The whole answer is read (S3 answers to writes are small) before the client gets any of it.
-        const chunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-        answer.on('error', () => res.destroy());
-        answer.on('end', () => {
-          answered(record, answer.statusCode ?? 502);
-          holdAnswer(() => {
-            if (res.destroyed) return;
-            res.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(chunks));
-          });
+    forwardRequest(upstream, req, res, (answer) => {
+      if (!holdAnswer) {
+        answer.on('end', () => answered(record, answer.statusCode ?? 502));
+        if (!res.destroyed) return false;
+        answer.resume();
+        return true;
+      }
+      // The whole answer is read (S3 answers to writes are small) before the client gets any of it.
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('error', () => res.destroy());
+      answer.on('end', () => {
+        answered(record, answer.statusCode ?? 502);
+        holdAnswer(() => {
+          if (res.destroyed) return;
+          res.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(chunks));
         });
-      },
-    );
-    out.on('error', () => {
-      if (!res.headersSent) res.writeHead(502).end();
-      else res.destroy();
+      });
+      return true;
     });
-    req.pipe(out);
-    req.on('error', () => out.destroy());
   };
 
   const server = createServer((req, res) => {
@@ -199,14 +182,7 @@ export async function startS3GateProxy(target: string): Promise<S3GateProxy> {
     }
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const endpoint = await listenOnLoopback(server);
 
   const settle = (gate: GateState, each: (h: GateState['held'][number]) => void) => {
     gate.active = false;
@@ -218,7 +194,7 @@ export async function startS3GateProxy(target: string): Promise<S3GateProxy> {
   };
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     requests,
     hold(predicate, options) {
       const state: GateState = { predicate, phase: options?.phase ?? 'request', active: true, held: [], waiters: [] };
@@ -249,7 +225,7 @@ export async function startS3GateProxy(target: string): Promise<S3GateProxy> {
       for (const gate of gates) settle(gate, (h) => h.answer('destroy'));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      agent.destroy();
+      upstream.agent.destroy();
       await closed;
     },
   };

@@ -2,6 +2,8 @@
 import { MAX_MAX_PARALLELISM } from '../../state/key-groups.ts';
 import { describeValue } from '../errors.ts';
 import { channelStateFileName, isValidChunkId, isValidExclusiveName } from '../layout.ts';
+// Not through ownership/index.ts: the fence there reads metadata, which would make an import cycle.
+import { isValidRunId, RUN_ID_RULE } from '../ownership/run-id.ts';
 import type { CheckpointMetadata } from '../types.ts';
 
 /** The first bad field of a metadata value: where, what was expected, what was found. */
@@ -123,6 +125,16 @@ export function findMetadataProblem(value: unknown): MetadataProblem | undefined
     check('completedAt', Number.isFinite(m.completedAt), 'a finite number', m.completedAt) ??
     (m.lastRecordAt === undefined ? undefined : check('lastRecordAt', Number.isFinite(m.lastRecordAt), 'a finite number', m.lastRecordAt)) ??
     (m.endsJob === undefined ? undefined : check('endsJob', typeof m.endsJob === 'boolean', 'a boolean', m.endsJob)) ??
+    (m.runId === undefined ? undefined : check('runId', isValidRunId(m.runId), `a run id (${RUN_ID_RULE})`, m.runId)) ??
+    (m.previousCheckpoint === undefined
+      ? undefined
+      : check(
+          'previousCheckpoint',
+          isCount(m.previousCheckpoint) && isCount(m.checkpointId) && m.previousCheckpoint < m.checkpointId,
+          'a non-negative integer below checkpointId',
+          m.previousCheckpoint,
+        )) ??
+    (m.nextOwner === undefined ? undefined : check('nextOwner', isValidRunId(m.nextOwner), `a run id (${RUN_ID_RULE})`, m.nextOwner)) ??
     check('maxParallelism', isCount(m.maxParallelism) && m.maxParallelism >= 1 && m.maxParallelism <= MAX_MAX_PARALLELISM, `an integer in [1, ${MAX_MAX_PARALLELISM}]`, m.maxParallelism) ??
     check('operators', Array.isArray(m.operators), 'an array', m.operators) ??
     check('exclusiveFiles', Array.isArray(m.exclusiveFiles), 'an array', m.exclusiveFiles);

@@ -1,5 +1,6 @@
 // "Stop right after checkpoint n": a request object under the job's directory that its coordinator polls.
 import { InvalidStopRequestError } from '../errors.ts';
+import { isValidRunId, RUN_ID_RULE } from '../ownership/index.ts';
 import { StorageNotFoundError } from '../storage/errors.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
 
@@ -16,6 +17,8 @@ export interface StopRequest {
   readonly afterCheckpoint: number;
   readonly requestedAt: number;
   readonly requestedBy: string;
+  /** The requesting run (`JobHandle.runId`): the stop checkpoint names it as the next owner of the job directory. */
+  readonly runId?: string;
 }
 
 /**
@@ -24,9 +27,10 @@ export interface StopRequest {
  *
  * @example await writeStopRequest(storage, 117, 'deployment B');
  */
-export async function writeStopRequest(storage: CheckpointStorage, afterCheckpoint: number, requestedBy: string): Promise<StopRequest> {
+export async function writeStopRequest(storage: CheckpointStorage, afterCheckpoint: number, requestedBy: string, runId?: string): Promise<StopRequest> {
   if (!Number.isSafeInteger(afterCheckpoint) || afterCheckpoint < 1) throw new RangeError(`afterCheckpoint must be a positive integer, got ${afterCheckpoint}`);
-  const request: StopRequest = { afterCheckpoint, requestedAt: Date.now(), requestedBy };
+  if (runId !== undefined && !isValidRunId(runId)) throw new RangeError(`runId must be ${RUN_ID_RULE}, got ${JSON.stringify(runId)}`);
+  const request: StopRequest = { afterCheckpoint, requestedAt: Date.now(), requestedBy, ...(runId === undefined ? {} : { runId }) };
   await storage.put(STOP_REQUEST_KEY, new TextEncoder().encode(JSON.stringify(request)));
   return request;
 }
@@ -57,7 +61,10 @@ export function parseStopRequest(text: string): StopRequest | undefined {
   }
   const v = value as Partial<StopRequest> | null;
   if (!v || typeof v !== 'object' || !Number.isSafeInteger(v.afterCheckpoint) || (v.afterCheckpoint as number) < 1) return undefined;
-  return { afterCheckpoint: v.afterCheckpoint as number, requestedAt: Number(v.requestedAt) || 0, requestedBy: String(v.requestedBy ?? 'unknown') };
+  // Storage is hostile input: a run id that is not one refuses the whole request.
+  if (v.runId !== undefined && !isValidRunId(v.runId)) return undefined;
+  const request = { afterCheckpoint: v.afterCheckpoint as number, requestedAt: Number(v.requestedAt) || 0, requestedBy: String(v.requestedBy ?? 'unknown') };
+  return v.runId === undefined ? request : { ...request, runId: v.runId };
 }
 
 /** Removes the request (a job that took over no longer needs it). */

@@ -1,6 +1,6 @@
-// Checkpoint storage in a local directory: atomic writes by temp file + fsync + rename.
+// Checkpoint storage in a local directory: atomic writes by temp file + fsync + rename (or link, to create only if absent).
 import { randomBytes } from 'node:crypto';
-import { closeSync, type Dirent, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, type Dirent, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { readdir, readFile, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,6 +23,9 @@ const PUT_DIRECTORY_RETRIES = 5;
  * `put` writes `<key>.tmp-<random>`, fsyncs it, renames it over the key and fsyncs the directory,
  * so a reader (or a restart after a crash) sees either the old object, or the whole new one, and
  * never a torn file. `list` skips such temp files. `delete` also removes folders it leaves empty.
+ * `putIfAbsent` writes the temp file the same way, then hard-links it to the key: `link` is
+ * atomic and fails with EEXIST when the key exists (a rename would silently replace it), so of
+ * two concurrent creators exactly one wins, and a reader sees nothing or the whole object.
  *
  * Reads, listings and deletes run under a deadline (`timeouts.requestMs`): a hung file system
  * (a stale network mount) fails them with a StorageTimeoutError naming the key instead of
@@ -53,6 +56,15 @@ export class FileStorage implements CheckpointStorage {
     const path = this.#path(key);
     try {
       await writeAtomically(path, data);
+    } catch (error) {
+      throw new StorageIoError(this.uri, key, 'put', error);
+    }
+  }
+
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    const path = this.#path(key);
+    try {
+      return await writeAtomically(path, data, linkIfAbsent);
     } catch (error) {
       throw new StorageIoError(this.uri, key, 'put', error);
     }
@@ -91,6 +103,19 @@ export class FileStorage implements CheckpointStorage {
       throw new StorageIoError(this.uri, prefix, 'list', error);
     }
     return keys.sort(compareKeys);
+  }
+
+  async listFolders(prefix: string): Promise<string[]> {
+    const folder = normalizeListPrefix(prefix);
+    const dir = folder === '' ? this.directory : join(this.directory, ...folder.split('/'));
+    try {
+      const entries = await this.#bounded(() => readdir(dir, { withFileTypes: true }));
+      return entries.filter((e) => e.isDirectory() && storageKeyProblem(e.name) === undefined).map((e) => e.name).sort(compareKeys);
+    } catch (error) {
+      if (error instanceof AttemptTimeout) throw this.#timedOut('list', prefix, error);
+      if (isCode(error, 'ENOENT', 'ENOTDIR')) return [];
+      throw new StorageIoError(this.uri, prefix, 'list', error);
+    }
   }
 
   async delete(keys: readonly string[]): Promise<void> {
@@ -179,7 +204,7 @@ function directoryOf(uriOrPath: string): string {
  * ten-step write took seconds (measured in bench/backpressure: unaligned checkpoints went from
  * ≈5 s to ≈0.2 s with this). Blocking once for the write and the fsyncs is far cheaper.
  */
-async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
+async function writeAtomically(path: string, data: Uint8Array, publish: (temp: string, path: string) => boolean = replace): Promise<boolean> {
   const dir = dirname(path);
   for (let attempt = 0; ; attempt++) {
     const temp = `${path}${TEMP_MARKER}${randomBytes(8).toString('hex')}`;
@@ -200,15 +225,37 @@ async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
       } finally {
         closeSync(fd);
       }
-      renameSync(temp, path);
+      const published = publish(temp, path);
+      if (!published) {
+        rmSync(temp, { force: true });
+        return false;
+      }
     } catch (error) {
       rmSync(temp, { force: true });
       throw error;
     }
-    // The rename is durable only once the directory entry is on disk.
+    // The new entry is durable only once the directory entry is on disk.
     syncDirectorySync(dir);
-    return;
+    return true;
   }
+}
+
+/** Replaces whatever `path` held (a plain put). */
+function replace(temp: string, path: string): boolean {
+  renameSync(temp, path);
+  return true;
+}
+
+/** Creates `path` only if absent: link is atomic and refuses an existing name; then the temp name goes. */
+function linkIfAbsent(temp: string, path: string): boolean {
+  try {
+    linkSync(temp, path);
+  } catch (error) {
+    if (isCode(error, 'EEXIST')) return false;
+    throw error;
+  }
+  rmSync(temp, { force: true });
+  return true;
 }
 
 function syncDirectorySync(dir: string): void {

@@ -110,6 +110,40 @@ export class S3Storage implements CheckpointStorage {
     );
   }
 
+  /**
+   * A conditional PutObject (`If-None-Match: *`): S3 answers 412 PreconditionFailed when the key
+   * exists, and 409 ConditionalRequestConflict while a concurrent conditional write of the same
+   * key is in flight (sent again). A 412 after a retry may be this call's own earlier attempt,
+   * which reached the store while its answer was lost: the stored object is read back and counts
+   * as ours only if it is byte for byte what we sent (a checkpoint's metadata names its run, so
+   * another writer's never is). A store that ignores the header (s3rver, older S3-compatible
+   * servers) overwrites instead: see the README's section on ownership.
+   */
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    const objectKey = this.#objectKey(key);
+    let attempts = 0;
+    try {
+      await retrying(
+        this.#timeouts,
+        (abortSignal) => {
+          attempts++;
+          return this.#client.send(
+            new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: data, ContentLength: data.byteLength, IfNoneMatch: '*' }),
+            { abortSignal },
+          );
+        },
+        (error) => isConditionalConflict(error) || isTransientS3Failure(error),
+        (failure) => this.#gaveUp('put', key, failure),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof StorageIoError && !(error instanceof StorageTimeoutError) && isPreconditionFailed(error.cause))) throw error;
+    }
+    if (attempts === 1) return false;
+    const stored = await this.get(key);
+    return Buffer.from(stored).equals(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
   async get(key: string): Promise<Uint8Array> {
     const objectKey = this.#objectKey(key);
     try {
@@ -159,6 +193,25 @@ export class S3Storage implements CheckpointStorage {
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
     return keys.sort(compareKeys);
+  }
+
+  /** One delimited ListObjectsV2 (paged): the common prefixes, not the objects under them. */
+  async listFolders(prefix: string): Promise<string[]> {
+    const folder = normalizeListPrefix(prefix);
+    const listPrefix = folder === '' ? this.#rootPrefix() : `${this.#objectKeyUnchecked(folder)}/`;
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#call('list', prefix, (abortSignal) =>
+        this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, Delimiter: '/', ContinuationToken: token }), { abortSignal }),
+      );
+      for (const common of page.CommonPrefixes ?? []) {
+        const name = common.Prefix?.slice(listPrefix.length, -1);
+        if (name !== undefined && name !== '' && !name.includes('/') && storageKeyProblem(name) === undefined) names.push(name);
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return names.sort(compareKeys);
   }
 
   async delete(keys: readonly string[]): Promise<void> {
@@ -276,6 +329,16 @@ export function isTransientS3Failure(error: unknown): boolean {
   if (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code)) return true;
   // No HTTP answer at all (socket hang up, aborted stream) or a 2xx whose body could not be read.
   return status === undefined || status < 300;
+}
+
+/** 412: the object exists (the answer to a create-if-absent that lost). */
+function isPreconditionFailed(error: unknown): boolean {
+  return httpStatus(error) === 412 || errorName(error) === 'PreconditionFailed';
+}
+
+/** 409 ConditionalRequestConflict: a concurrent conditional write of the key is in flight; try again. */
+function isConditionalConflict(error: unknown): boolean {
+  return httpStatus(error) === 409 && errorName(error) === 'ConditionalRequestConflict';
 }
 
 /** NoSuchKey (GET) or a bare 404 (HEAD); a missing *bucket* is an error, not a missing object. */

@@ -10,11 +10,23 @@ export interface CheckpointStorage {
   readonly uri: string;
   /** Writes an object atomically: a reader sees either nothing or all of it. */
   put(key: string, data: Uint8Array): Promise<void>;
+  /**
+   * Creates an object only if no object has the key: true if this call created it, false if the
+   * key existed (nothing is written then). Atomic like `put`, and between concurrent callers
+   * exactly one gets true. The commit point of a checkpoint (its `_metadata`) is written with it,
+   * so two runs can never both commit the same checkpoint: the ownership fence.
+   */
+  putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
   /** Reads an object; throws StorageNotFoundError if absent. */
   get(key: string): Promise<Uint8Array>;
   exists(key: string): Promise<boolean>;
   /** Every key under `prefix` (recursive), sorted; pages through listings internally. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Names of the folders directly under `prefix` (`''`: the root), sorted: one cheap request
+   * however many objects they hold. Optional: without it, callers list every key.
+   */
+  listFolders?(prefix: string): Promise<string[]>;
   /** Deletes objects; a missing key is not an error. */
   delete(keys: readonly string[]): Promise<void>;
   close(): Promise<void>;

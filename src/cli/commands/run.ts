@@ -112,6 +112,7 @@ export function registerRunCommand(program: Command, out: (line: string) => void
         handle.on('stop-request', (r) => out(`${seconds()}s  stop request${r.afterCheckpoint === undefined ? '' : ` after chk-${r.afterCheckpoint}`} ${r.accepted ? 'accepted' : `rejected: ${r.reason}`}`));
         handle.on('end-of-input', (e) => out(`${seconds()}s  end of input: final checkpoint ${e.finalCheckpoint} triggered`));
         handle.on('restore-fallback', (r) => err(`warning: ${r.message}`));
+        handle.on('fenced', (f) => out(`${seconds()}s  fenced at chk-${f.checkpointId} (${f.reason}): another run owns the job directory`));
         handle.on('storage-problem', (p) =>
           out(`${seconds()}s  ${p.recovered ? `storage works again (${p.operation}) after ${p.failures} failed attempt(s)` : `storage problem (${p.operation}, ${p.failures} failed): ${p.error}`}`),
         );

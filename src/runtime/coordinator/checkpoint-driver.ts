@@ -1,6 +1,7 @@
 // Runs the pure checkpoint coordinator: a clock tick, worker acks in, storage and worker commands out.
 import { initialCoordinatorState, stepCoordinator } from '../../checkpoint/coordinator/checkpoint-coordinator.ts';
 import type { CheckpointSettings, CoordinatorEffect, CoordinatorEvent, CoordinatorState, StopMode } from '../../checkpoint/coordinator/types.ts';
+import { FencedError } from '../../checkpoint/errors.ts';
 import type { CheckpointMetadata, OperatorSnapshot, TaskStats } from '../../checkpoint/types.ts';
 import type { CoordinatorCommand, SubtaskAck } from '../worker/protocol.ts';
 
@@ -28,7 +29,11 @@ export interface CheckpointStats {
 
 /** What the driver needs from storage (metadata, failure markers, cleanup), injected. */
 export interface CheckpointPersistence {
-  writeMetadata(metadata: CheckpointMetadata): Promise<void>;
+  /**
+   * The commit point: creates `_metadata` and checks the ownership fence (see MetadataFence);
+   * throws a FencedError when another run owns the directory.
+   */
+  writeMetadata(metadata: CheckpointMetadata, fence: { readonly after: number }): Promise<void>;
   writeFailed(id: number, reason: string): Promise<void>;
   discard(ids: readonly number[], retained: readonly CheckpointMetadata[]): Promise<void>;
   /** Resolves once housekeeping it started on its own (sweeps) has ended. */
@@ -44,6 +49,15 @@ export interface CheckpointDriverOptions {
   /** Parallelism per operator uid, for the metadata. */
   readonly parallelism: ReadonlyMap<string, number>;
   readonly firstId: number;
+  /** The run writing (`JobHandle.runId`), recorded in each checkpoint's metadata. */
+  readonly runId?: string;
+  /** The checkpoint this attempt restored: the first checkpoint's `previousCheckpoint`. */
+  readonly restoredFrom?: number;
+  /**
+   * Another run owns the job directory (the commit point found its checkpoint): the checkpoint is
+   * not completed (no sink commits it) and the job must fail with `error`. Without it, failJob.
+   */
+  readonly onFenced?: (error: FencedError) => void;
   readonly stopAfter?: number;
   readonly persistence: CheckpointPersistence;
   readonly broadcast: (command: CoordinatorCommand) => void;
@@ -119,12 +133,17 @@ export class CheckpointDriver {
   private readonly now: () => number;
   private readonly retained: CheckpointMetadata[] = [];
   private stopped = false;
+  /** The checkpoint the next one continues: the restored one, then the last completed one (see CheckpointMetadata.previousCheckpoint). */
+  private previous: number | undefined;
+  /** Named in the metadata of the stop checkpoint of a stop-after request (the run taking over from it). */
+  private nextOwner: string | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
   readonly history: CheckpointStats[] = [];
 
   constructor(private readonly options: CheckpointDriverOptions) {
     this.now = options.now ?? Date.now;
     this.state = initialCoordinatorState<SubtaskAck>(options.firstId, this.now(), options.stopAfter);
+    this.previous = options.restoredFrom;
   }
 
   start(): void {
@@ -162,14 +181,23 @@ export class CheckpointDriver {
     this.dispatch({ type: 'stop', mode, now: this.now() });
   }
 
-  /** End the job right after checkpoint `id` (a stop request from outside). */
-  requestStopAfter(id: number): void {
+  /**
+   * End the job right after checkpoint `id` (a stop request from outside). `nextOwner`: the run
+   * (a handover's deployment B) allowed to take over; the stop checkpoint's metadata names it, so
+   * any other run that tries to take over from it is fenced.
+   *
+   * @example driver.requestStopAfter(117, request.runId);
+   */
+  requestStopAfter(id: number, nextOwner?: string): void {
     this.dispatch({ type: 'stop-after', id, now: this.now() });
+    // The first request the job accepted names the owner; a later one for the same stop does not replace it.
+    if (this.state.stopAfter === id && this.nextOwner === undefined) this.nextOwner = nextOwner;
   }
 
   /** The stop request for `id` was withdrawn (the deployment that asked cannot take over). */
   withdrawStopAfter(id: number): void {
     this.dispatch({ type: 'stop-after-withdrawn', id, fallback: this.options.stopAfter, now: this.now() });
+    if (this.state.stopAfter !== id) this.nextOwner = undefined;
   }
 
   /** The checkpoint the job will stop after, if any. */
@@ -203,6 +231,13 @@ export class CheckpointDriver {
     return this.state.lastCompleted;
   }
 
+  /** Nothing more is triggered or completed; the checkpoint being written is never notified complete. */
+  private fenced(error: FencedError): void {
+    this.close();
+    if (this.options.onFenced) this.options.onFenced(error);
+    else this.options.failJob(error.message);
+  }
+
   private dispatch(event: CoordinatorEvent<SubtaskAck>): void {
     // Once closed nothing new starts; what is already being written still completes (and discards).
     if (this.stopped && (event.type === 'tick' || event.type === 'stop')) return;
@@ -224,13 +259,22 @@ export class CheckpointDriver {
         const acks = effect.acks.map((a) => a.snapshot);
         const built = buildMetadata(o.jobId, effect.id, effect.triggeredAt, completedAt, o.maxParallelism, o.parallelism, acks);
         // A stop-with-checkpoint or the final one: the job processes nothing after it (a handover may take over here).
-        const metadata: CheckpointMetadata = effect.stop || effect.final ? { ...built, endsJob: true } : built;
+        const metadata: CheckpointMetadata = {
+          ...built,
+          ...(effect.stop || effect.final ? { endsJob: true } : {}),
+          ...(o.runId === undefined ? {} : { runId: o.runId }),
+          ...(this.previous === undefined ? {} : { previousCheckpoint: this.previous }),
+          ...(effect.stop === 'after' && this.nextOwner !== undefined ? { nextOwner: this.nextOwner } : {}),
+        };
+        // A run that started empty continues nothing: anything completed from its first id on is someone else's.
+        const fence = { after: this.previous ?? o.firstId - 1 };
         const stateBytes = acks.reduce((a, b) => a + b.stateBytes, 0);
         const channelStateBytes = acks.reduce((a, b) => a + b.channelStateBytes, 0);
         const spilledBytes = acks.reduce((a, b) => a + (b.spilledBytes ?? 0), 0);
         const tasks: TaskCheckpointStats[] = (metadata.taskStats ?? []).map((t, i) => ({ task: effect.acks[i].task, ...t }));
-        this.track(o.persistence.writeMetadata(metadata)).then(
+        this.track(o.persistence.writeMetadata(metadata, fence)).then(
           () => {
+            this.previous = effect.id;
             this.retained.push(metadata);
             const stats: CheckpointStats = {
               id: effect.id,
@@ -247,7 +291,11 @@ export class CheckpointDriver {
             this.dispatch({ type: 'metadata-written', id: effect.id, now: this.now() });
             o.onCompleted(stats);
           },
-          (error: unknown) => this.dispatch({ type: 'metadata-failed', id: effect.id, reason: (error as Error).message ?? String(error), now: this.now() }),
+          (error: unknown) => {
+            // Fenced: not a failed checkpoint to retry (its abort would mark the owner's folder FAILED) but the end of this run.
+            if (error instanceof FencedError) this.fenced(error);
+            else this.dispatch({ type: 'metadata-failed', id: effect.id, reason: (error as Error).message ?? String(error), now: this.now() });
+          },
         );
         return;
       }

@@ -1,9 +1,11 @@
 // Writes what the checkpoint coordinator decides into storage: metadata last, failure markers, discards, sweeps.
+import { CheckpointNotFoundError, CorruptCheckpointError, FencedError } from '../../checkpoint/errors.ts';
 import { metadataKey } from '../../checkpoint/layout.ts';
 import { encodeMetadata } from '../../checkpoint/metadata/metadata-codec.ts';
 import { discardCheckpoints } from '../../checkpoint/registry/chunk-cleaner.ts';
 import { type SweepReport, type SweepScope, sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
-import { writeFailedMarker } from '../../checkpoint/status/checkpoint-status.ts';
+import { completedByOthers } from '../../checkpoint/ownership/index.ts';
+import { readMetadata, writeFailedMarker } from '../../checkpoint/status/checkpoint-status.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import type { CheckpointPersistence } from './checkpoint-driver.ts';
@@ -17,9 +19,21 @@ export type StorageSweepEvent = SweepOutcome & { readonly takeover?: boolean };
 /** Least time between two sweeps after completed checkpoints (a stop checkpoint always sweeps). */
 export const SWEEP_INTERVAL_MS = 10_000;
 
+/** What the ownership fence compares a new checkpoint with. */
+export interface MetadataFence {
+  /**
+   * The checkpoint whose state the new one continues (the restored one, then the run's previous
+   * completed one; for a run that started empty, the id before its first): a COMPLETED checkpoint
+   * above it, other than the new one, was committed by another run.
+   */
+  readonly after: number;
+}
+
 export interface PersistenceOptions {
   /** Completed checkpoints kept in the job directory. */
   readonly retain: number;
+  /** The run writing (`JobHandle.runId`): a checkpoint another run committed is never marked failed by this one. */
+  readonly runId?: string;
   readonly onSweep?: (outcome: SweepOutcome) => void;
   readonly sweepIntervalMs?: number;
   readonly now?: () => number;
@@ -46,9 +60,34 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
     this.#now = options.now ?? Date.now;
   }
 
-  /** `_metadata` is one atomic write, after every chunk it names is stored: its existence means COMPLETED. */
-  async writeMetadata(metadata: CheckpointMetadata): Promise<void> {
-    await this.storage.put(metadataKey(metadata.checkpointId), encodeMetadata(metadata));
+  /**
+   * The commit point. `_metadata` is created (never overwritten) after every chunk it names is
+   * stored: its existence means COMPLETED. Then the ownership fence: a create that lost means
+   * another run committed this id; a COMPLETED checkpoint above `fence.after` (the checkpoint this
+   * one continues) other than this one means another run committed state since (found cheaply,
+   * see completedByOthers). Either way this run is fenced: a FencedError, and a checkpoint it
+   * created is withdrawn first (its `_metadata` deleted, a `_FAILED` marker written) so it is
+   * never restored from and does not fence the owner in turn.
+   * A listing that fails withdraws the checkpoint too and throws the storage error: unchecked, it
+   * must not count as completed (the next one is tried as after any failed checkpoint).
+   */
+  async writeMetadata(metadata: CheckpointMetadata, fence: MetadataFence): Promise<void> {
+    const id = metadata.checkpointId;
+    if (!(await this.storage.putIfAbsent(metadataKey(id), encodeMetadata(metadata)))) {
+      throw new FencedError(id, metadata.runId, 'metadata-exists', `${this.storage.uri}/${metadataKey(id)} was already created by another run`);
+    }
+    let others: number[];
+    try {
+      others = await completedByOthers(this.storage, fence.after, id);
+    } catch (error) {
+      await this.#withdraw(id, `the ownership check could not list the job directory: ${(error as Error).message}`);
+      throw error;
+    }
+    if (others.length > 0) {
+      const detail = `another run committed ${others.map((n) => `chk-${n}`).join(', ')} after chk-${fence.after}, which this run continues from`;
+      await this.#withdraw(id, `fenced: ${detail}`);
+      throw new FencedError(id, metadata.runId, 'newer-checkpoint', detail);
+    }
     const due = metadata.endsJob === true || this.#now() - this.#lastSweepAt >= (this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
     if (!due) return;
     this.#lastSweepAt = this.#now();
@@ -56,8 +95,38 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
     this.sweep({ retain: this.options.retain, activeFrom: metadata.checkpointId + 1, spillSegments: false, temporariesBefore: metadata.triggeredAt });
   }
 
-  writeFailed(id: number, reason: string): Promise<void> {
-    return writeFailedMarker(this.storage, id, reason);
+  /**
+   * Takes back a `_metadata` this run created: deleted, then marked FAILED. If storage refuses
+   * even the delete the checkpoint stays COMPLETED: the owner's next checkpoint then fences
+   * (loudly) rather than anyone silently continuing two histories.
+   */
+  async #withdraw(id: number, reason: string): Promise<void> {
+    await writeFailedMarker(this.storage, id, reason)
+      .catch(() => this.storage.delete([metadataKey(id)]))
+      .catch(() => undefined);
+  }
+
+  /**
+   * Marks a checkpoint FAILED (deleting a `_metadata` whose write was reported failed but may
+   * have landed). Not when the `_metadata` there names another run: that checkpoint is theirs
+   * (an old run that wakes up and aborts a checkpoint whose id the owner has since used must not
+   * delete the owner's commit).
+   */
+  async writeFailed(id: number, reason: string): Promise<void> {
+    if (this.options.runId !== undefined && (await this.#writtenByAnotherRun(id))) return;
+    await writeFailedMarker(this.storage, id, reason);
+  }
+
+  async #writtenByAnotherRun(id: number): Promise<boolean> {
+    if (!(await this.storage.exists(metadataKey(id)))) return false;
+    try {
+      const runId = (await readMetadata(this.storage, id)).runId;
+      return runId !== undefined && runId !== this.options.runId;
+    } catch (error) {
+      // Absent (the usual case) or unreadable: nobody's commit, safe to mark failed.
+      if (error instanceof CheckpointNotFoundError || error instanceof CorruptCheckpointError) return false;
+      throw error;
+    }
   }
 
   /** Deletes discarded checkpoints and the shared chunks no remaining completed checkpoint (read from storage) uses. */

@@ -196,9 +196,12 @@ export class JobAttempt {
       tasks,
       parallelism: new Map(graph.nodes.map((n) => [n.uid, n.parallelism])),
       firstId,
+      runId: handle.runId,
+      restoredFrom: this.restoredCheckpoint,
+      onFenced: (error) => this.fail(error),
       // After a restart the stop checkpoint may have died with the last attempt: like a failed one, the next replaces it.
       stopAfter: options.stopAfterCheckpoint === undefined ? undefined : this.ctx.restart ? Math.max(options.stopAfterCheckpoint, firstId) : options.stopAfterCheckpoint,
-      persistence: new StorageCheckpointPersistence(jobStorage, { retain: checkpointing.retain, onSweep: (outcome) => handle.emit('storage-sweep', outcome) }),
+      persistence: new StorageCheckpointPersistence(jobStorage, { retain: checkpointing.retain, runId: handle.runId, onSweep: (outcome) => handle.emit('storage-sweep', outcome) }),
       broadcast: (command) => this.broadcast(command),
       onCompleted: (stats) => this.ctx.onCheckpoint(stats),
       onFailed: (stats) => this.ctx.onCheckpoint(stats),
@@ -255,7 +258,7 @@ export class JobAttempt {
           // The checkpoint asked for died with the previous attempt: like a failed one, the next replaces it.
           if (this.ctx.restart && id < this.driver.nextId && (await checkpointStatus(storage, id)) !== 'COMPLETED') id = this.driver.nextId;
           this.ctx.handle.emit('stop-request', { ...request, afterCheckpoint: id, accepted: true });
-          this.driver.requestStopAfter(id);
+          this.driver.requestStopAfter(id, request.runId);
           seen = id;
         }
       } catch (error) {

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FencedError } from '../../checkpoint/errors.ts';
 import { parseCheckpointDir } from '../../checkpoint/layout.ts';
 import { sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
 import { findLatestRestorable, listCheckpoints, readMetadata, type SkippedCheckpoint } from '../../checkpoint/status/checkpoint-status.ts';
@@ -110,7 +111,9 @@ export class JobController implements JobHandleControl {
         rmSync(stateRoot, { recursive: true, force: true });
         this.nextCheckpointId = Math.max(this.nextCheckpointId, attempt.nextCheckpointId ?? 1);
       }
-      if (outcome.kind === 'failed' && !this.canceled && strategy.type === 'fixedDelay' && restarts < strategy.attempts) {
+      // A fenced run lost the job directory to another run: a restart would only take it back from its owner.
+      const restartable = outcome.kind === 'failed' && !(outcome.error instanceof FencedError);
+      if (restartable && !this.canceled && strategy.type === 'fixedDelay' && restarts < strategy.attempts) {
         restarts++;
         handle.transition({ type: 'restart' });
         await new Promise((resolve) => setTimeout(resolve, strategy.delayMs));
@@ -237,6 +240,11 @@ export class JobController implements JobHandleControl {
         handle.resolve(this.result(outcome.results, attempt));
         return;
       case 'failed':
+        // Whether the commit point or a handover's check found it: said once, before the job ends FAILED.
+        if (outcome.error instanceof FencedError) {
+          const { checkpointId, runId, reason, message } = outcome.error;
+          handle.emit('fenced', { checkpointId, runId, reason, message });
+        }
         if (!isTerminal(handle.status)) handle.transition({ type: 'fail', error: outcome.error });
         handle.reject(outcome.error);
         return;

@@ -1,6 +1,7 @@
 // The handle runJob returns: status, status events, progress, cancel, and the final result.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { FenceReason } from '../../checkpoint/errors.ts';
 import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';
 import type { OperatorMetrics } from '../types.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
@@ -26,6 +27,14 @@ export interface RestoreFallbackEvent {
   /** The checkpoint restored instead (undefined: none was left, the job starts empty). */
   readonly checkpointId: number | undefined;
   readonly skipped: readonly SkippedCheckpointReport[];
+  readonly message: string;
+}
+
+/** The job handle's `fenced` event (see FencedError). */
+export interface FencedEvent {
+  readonly checkpointId: number;
+  readonly runId: string | undefined;
+  readonly reason: FenceReason;
   readonly message: string;
 }
 
@@ -98,6 +107,13 @@ export class JobHandle extends EventEmitter {
    * checkpoints; `error` when it could not finish (leftovers wait for the next one).
    */
   override on(event: 'storage-sweep', listener: (event: StorageSweepEvent) => void): this;
+  /**
+   * Another run owns the job directory: this run's checkpoint `checkpointId` was not committed
+   * (no sink commits it), or (a handover) the checkpoint B would take over from names another run.
+   * Emitted once, just before the job ends FAILED with the FencedError (`BATON_ERR_FENCED`); a
+   * fenced run is never restarted.
+   */
+  override on(event: 'fenced', listener: (event: FencedEvent) => void): this;
   /** A periodic storage call of the coordinator fails (first failure, then at most every 30 s), or works again. */
   override on(event: 'storage-problem', listener: (event: StorageProblemEvent) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {

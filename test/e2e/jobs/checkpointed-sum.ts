@@ -2,6 +2,7 @@
 import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { pacedSequence } from '../../fault/jobs/paced-sequence.ts';
+import { registerContestedScheme } from '../../support/contested-storage.ts';
 import { registerFaultyFileScheme } from '../../support/faulty-file-storage.ts';
 import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
 
@@ -67,6 +68,8 @@ export default defineJob((env) => {
   if (p.fileFaultRate !== undefined) {
     registerFaultyFileScheme({ rate: Number(p.fileFaultRate), kinds: ['EIO', 'ENOSPC'], seed: Number(p.faultSeed ?? 1), log: String(p.faultLog) });
   }
+  // `contested:` checkpoint storage: another run wins the create of this checkpoint's _metadata.
+  if (p.contestedCheckpoint !== undefined) registerContestedScheme(Number(p.contestedCheckpoint));
   env.enableCheckpointing({
     mode: p.mode === 'unaligned' ? 'unaligned' : 'aligned',
     alignedTimeoutMs: p.alignedTimeoutMs === undefined ? undefined : Number(p.alignedTimeoutMs),
