@@ -122,13 +122,15 @@ export class S3Storage implements CheckpointStorage {
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     const objectKey = this.#objectKey(key);
     let attempts = 0;
+    // Loading the SDK is not part of any request's deadline.
+    const { sdk, client } = await this.#connect();
     try {
       await retrying(
         this.#timeouts,
         (abortSignal) => {
           attempts++;
-          return this.#client.send(
-            new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: data, ContentLength: data.byteLength, IfNoneMatch: '*' }),
+          return client.send(
+            new sdk.PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: data, ContentLength: data.byteLength, IfNoneMatch: '*' }),
             { abortSignal },
           );
         },
@@ -203,7 +205,7 @@ export class S3Storage implements CheckpointStorage {
     let token: string | undefined;
     do {
       const page = await this.#call('list', prefix, (abortSignal) =>
-        this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, Delimiter: '/', ContinuationToken: token }), { abortSignal }),
+        this.#with(({ sdk, client }) => client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, Delimiter: '/', ContinuationToken: token }), { abortSignal })),
       );
       for (const common of page.CommonPrefixes ?? []) {
         const name = common.Prefix?.slice(listPrefix.length, -1);
