@@ -12,7 +12,7 @@ import { CheckpointFailuresExceededError } from '../../src/runtime/errors.ts';
 import { FAULT_KINDS, type S3FaultProxy, startS3FaultProxy } from '../support/s3-fault-proxy.ts';
 import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
 import { faultSeed } from '../support/seeded-random.ts';
-import { committedLines, expectedSums, expectedSumsPrefix, jobDirs } from './checkpoint-helpers.ts';
+import { checkpointPacer, committedLines, expectedSums, expectedSumsPrefix, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-storage-faults-'));
@@ -82,6 +82,22 @@ async function checkStorage(storage: CheckpointStorage): Promise<{ completed: nu
 
 const baseParams = (output: string) => ({ output, to, rate: 2_000, keys, intervalMs: 60, tolerableFailures: 1_000, checkpointTimeoutMs: 8_000 });
 
+/** Numbers the input reads per ended checkpoint: however slow the machine, it cannot run out before the checkpoints a test waits for. */
+const SEGMENT = 250;
+
+/**
+ * Params of a job whose input advances one segment per checkpoint that ends (completed or failed)
+ * and is released whole for the restore, with the pacer that does it.
+ */
+function pacedParams(t: { output: string; dir: string }) {
+  const pacer = checkpointPacer(join(t.dir, 'paced'));
+  const { rate: _unpaced, ...base } = baseParams(t.output);
+  const params = { ...base, pacedBy: pacer.dir, segment: SEGMENT };
+  const releaseAll = () => {
+    for (let i = 0; i <= to / SEGMENT; i++) pacer.ended();
+  };
+  return { pacer, params, releaseAll };
+}
 describe('a checkpointed job on a faulty S3', () => {
   it('completes or cleanly fails each checkpoint through 500/503, stalls, resets and truncated bodies; the restore is exactly once', async () => {
     const t = fresh('s3-faults');
@@ -89,7 +105,9 @@ describe('a checkpointed job on a faulty S3', () => {
     const options: RunJobOptions = { jobId: t.jobId, parallelism: 2, checkpointStorage: `s3://${s3.bucket}/faults`, s3: s3Options, storageTimeouts };
     const before = { ...proxy.injected };
     proxy.setPlan({ rate: 0.15, kinds: FAULT_KINDS });
-    const job = await runJob(jobUrl('checkpointed-sum'), { ...options, params: baseParams(t.output) });
+    const paced = pacedParams(t);
+    const job = await runJob(jobUrl('checkpointed-sum'), { ...options, params: paced.params });
+    job.on('checkpoint', paced.pacer.ended);
     const { outcomes, until } = watchCheckpoints(job, (o) => o.completed >= 4 && (o.failed >= 1 || o.completed >= 8));
     await until;
     const stopped = await job.stop({ mode: 'suspend' });
@@ -107,7 +125,8 @@ describe('a checkpointed job on a faulty S3', () => {
 
     // The restore reads through truncated bodies and 500s; the output equals one uninterrupted run.
     proxy.setPlan({ rate: 0.15, kinds: ['truncate', '500'] });
-    const resumed = await runJob(jobUrl('checkpointed-sum'), { ...options, restoreFrom: 'latest', params: { ...baseParams(t.output), rate: 100_000 } });
+    paced.releaseAll();
+    const resumed = await runJob(jobUrl('checkpointed-sum'), { ...options, restoreFrom: 'latest', params: paced.params });
     expect((await resumed.done).status, `seed ${seed}`).toBe('FINISHED');
     proxy.setPlan(undefined);
     console.log(`S3 faults injected during the restore: truncate ${proxy.injected.truncate - before.truncate - injected.truncate}, 500 ${proxy.injected['500'] - before['500'] - injected['500']}`);
@@ -188,11 +207,13 @@ describe('a checkpointed job on a failing disk', () => {
     const faultLog = join(t.dir, 'faults.log');
     const dir = join(t.dir, 'checkpoints');
     const options = { jobId: t.jobId, parallelism: 2 };
+    const paced = pacedParams(t);
     const job = await runJob(jobUrl('checkpointed-sum'), {
       ...options,
       checkpointStorage: `faultyfile://${dir}`,
-      params: { ...baseParams(t.output), fileFaultRate: 0.15, faultSeed: seed, faultLog },
+      params: { ...paced.params, fileFaultRate: 0.15, faultSeed: seed, faultLog },
     });
+    job.on('checkpoint', paced.pacer.ended);
     const { outcomes, until } = watchCheckpoints(job, (o) => o.completed >= 4 && o.failed >= 2);
     await until;
     const stopped = await job.stop({ mode: 'suspend' });
@@ -206,11 +227,12 @@ describe('a checkpointed job on a failing disk', () => {
     expect(injected.EIO + injected.ENOSPC).toBeGreaterThan(0);
     for (const reason of outcomes.reasons) expect(reason, `seed ${seed}`).toMatch(/EIO|ENOSPC/);
 
+    paced.releaseAll();
     const resumed = await runJob(jobUrl('checkpointed-sum'), {
       ...options,
       checkpointStorage: `file://${dir}`,
       restoreFrom: 'latest',
-      params: { ...baseParams(t.output), rate: 100_000 },
+      params: paced.params,
     });
     expect((await resumed.done).status, `seed ${seed}`).toBe('FINISHED');
     expect(committedLines(t.output), `seed ${seed}`).toEqual(expectedSums(to, keys));
