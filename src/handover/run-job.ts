@@ -27,6 +27,7 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Pr
         resolved.handover!,
         (event) => handle.emit('handover', event),
         () => handle.statusHistory.findLast((e) => e.status === 'RUNNING_PRE_STATE_HOOKS')?.at,
+        handle.runId,
       ),
   });
 }
