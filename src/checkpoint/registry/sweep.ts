@@ -3,6 +3,7 @@ import { CorruptMetadataError } from '../errors.ts';
 import { parseSharedChunkKey, SHARED_DIR } from '../layout.ts';
 import { listCheckpoints } from '../status/checkpoint-status.ts';
 import { pinnedCheckpoints, readPins } from '../status/follower-pin.ts';
+import { handoverReportsBeyond } from '../status/stop-request.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
 import { deleteUnreferenced, discardCheckpoint, rebuildRegistry, removeCheckpointFolder } from './chunk-cleaner.ts';
 import { planRetention } from './shared-chunk-registry.ts';
@@ -48,7 +49,12 @@ export interface SweepReport {
   readonly expiredPins?: readonly string[];
   /** Objects named like pins that are not pins (left alone: one may still be being written). */
   readonly invalidPins?: readonly string[];
+  /** Handover reports removed: only the newest {@link HANDOVER_REPORTS_KEPT} stay. */
+  readonly reports?: readonly string[];
 }
+
+/** Handover reports (`handover/report-chk-<n>.json`) a sweep keeps, newest first: one per handover would grow without end. */
+export const HANDOVER_REPORTS_KEPT = 3;
 
 // `<uid>-<start>-<end>-<checkpoint>-<base|delta>-<8 hex>`, as WorkerCheckpoints names chunks.
 const STATE_CHUNK = /-(0|[1-9][0-9]*)-(?:base|delta)-[0-9a-f]{8}$/;
@@ -86,8 +92,8 @@ export function isSweepable(chunkId: string, scope: Pick<SweepScope, 'activeFrom
  * failed or unfinished checkpoints older than the running job's, shared chunks that no completed
  * checkpoint references (see {@link isSweepable}) and stale temporary files. Completed
  * checkpoints a live follower pin names are held (a handover's B is reading them); pins whose
- * lease ran out are removed. Touches nothing else in `handover/`, nor anything outside
- * `chk-<n>/` and `shared/`.
+ * lease ran out are removed, and handover reports beyond the newest {@link HANDOVER_REPORTS_KEPT}.
+ * Touches nothing else in `handover/` (the stop request), nor anything outside `chk-<n>/` and `shared/`.
  *
  * @example const report = await sweepJobDirectory(jobStorage, { retain: 3, activeFrom: Infinity, spillSegments: true, pinned: [17] });
  */
@@ -128,5 +134,7 @@ export async function sweepJobDirectory(storage: CheckpointStorage, scope: Sweep
   const temporaries = scope.temporariesBefore === undefined ? 0 : ((await storage.removeTemporaries?.('', scope.temporariesBefore)) ?? 0);
   // A dead follower's pin holds nothing any more; a live one renews its own (a late renewal writes it again).
   if (pins.expired.length > 0) await storage.delete(pins.expired);
-  return { discarded, abandoned, orphans, temporaries, unreadable, held, expiredPins: pins.expired, invalidPins: pins.invalid };
+  const reports = handoverReportsBeyond(await storage.list('handover/'), HANDOVER_REPORTS_KEPT);
+  if (reports.length > 0) await storage.delete(reports);
+  return { discarded, abandoned, orphans, temporaries, unreadable, held, expiredPins: pins.expired, invalidPins: pins.invalid, reports };
 }

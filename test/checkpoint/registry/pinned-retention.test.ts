@@ -73,3 +73,21 @@ describe('retention under follower pins', () => {
     expect(storage.objects.has('handover/pin-live-b.json')).toBe(true);
   });
 });
+
+describe('handover reports', () => {
+  it('a sweep keeps the newest three handover reports and never touches the stop request', async () => {
+    const storage = directory();
+    for (const n of [1, 2, 3, 10]) storage.seed(`handover/report-chk-${n}.json`, '{}');
+    storage.seed('handover/report-chk-07.json', '{}');
+    storage.seed('handover/stop-request.json', '{}');
+    const report = await sweepJobDirectory(storage, { retain: 3, activeFrom: 4, spillSegments: false });
+    expect(report.reports).toEqual(['handover/report-chk-1.json']);
+    expect([...storage.objects.keys()].filter((k) => k.startsWith('handover/')).sort()).toEqual([
+      'handover/report-chk-07.json',
+      'handover/report-chk-10.json',
+      'handover/report-chk-2.json',
+      'handover/report-chk-3.json',
+      'handover/stop-request.json',
+    ]);
+  });
+});

@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { pacedSequence } from '../../fault/jobs/paced-sequence.ts';
 import { registerFaultyFileScheme } from '../../support/faulty-file-storage.ts';
+import { registerLaggingSchemes } from '../../support/lagging-storage.ts';
 import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
 
 export class RunningSum extends KeyedProcessFunction<number, number, string> {
@@ -67,6 +68,8 @@ export default defineJob((env) => {
   if (p.fileFaultRate !== undefined) {
     registerFaultyFileScheme({ rate: Number(p.fileFaultRate), kinds: ['EIO', 'ENOSPC'], seed: Number(p.faultSeed ?? 1), log: String(p.faultLog) });
   }
+  // `lagfile:` / `lags3:` checkpoint storage: chunk reads lag `lagBy` checkpoints behind the writer.
+  if (p.lagBy !== undefined) registerLaggingSchemes({ lag: Number(p.lagBy), until: Number(p.lagUntil) });
   env.enableCheckpointing({
     mode: p.mode === 'unaligned' ? 'unaligned' : 'aligned',
     alignedTimeoutMs: p.alignedTimeoutMs === undefined ? undefined : Number(p.alignedTimeoutMs),

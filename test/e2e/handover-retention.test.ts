@@ -1,0 +1,163 @@
+// Handover behind the running job's retention: B lagging behind `retain: 1` takes over exactly once (directory and s3rver); storage stays bounded across A→B→C→D→E.
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type JobHandle, type JobResult, openStorage, runJob } from '../../src/index.ts';
+import { censusOfJobDir } from '../support/job-dir-census.ts';
+import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
+import { checkpointPacer, committedLines, expectedSums, expectedSumsPrefix, jobDirs } from './checkpoint-helpers.ts';
+import { jobUrl } from './helpers.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'baton-handover-retention-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const fresh = jobDirs(root);
+
+const TO = 4_000;
+const KEYS = 500;
+const TARGET = 20;
+
+/**
+ * A with `retain: 1` and a checkpoint every 20 ms (a new base every 3 deltas, so old chunks do go);
+ * B, started first, reads every chunk 2 checkpoints late (lagging storage, see
+ * test/support/lagging-storage.ts): each checkpoint B follows has been superseded twice by the
+ * time B downloads it. The input advances 150 numbers per checkpoint ended: it outlasts the target.
+ */
+async function lagBehindRetention(t: ReturnType<typeof fresh>, storageOf: (scheme: 'plain' | 'lagging') => string, s3?: object) {
+  const pacer = checkpointPacer(join(t.dir, 'paced'));
+  const params = (out: string) => ({ output: join(t.dir, out), to: TO, intervalMs: 20, retain: 1, keys: KEYS, maxDeltas: 3, pacedBy: pacer.dir, segment: 150 });
+  const events: Array<{ phase: string; checkpointId?: number }> = [];
+  const b = await runJob(jobUrl('checkpointed-sum'), {
+    jobId: t.jobId,
+    parallelism: 2,
+    checkpointStorage: storageOf('lagging'),
+    ...(s3 ? { s3 } : {}),
+    params: { ...params('out-b'), lagBy: 2, lagUntil: TARGET },
+    handover: { targetCheckpoint: TARGET, timeoutMs: 120_000, pollMs: 20 },
+  });
+  b.on('checkpoint', pacer.ended);
+  b.on('handover', (e) => events.push({ phase: e.phase, checkpointId: e.checkpointId }));
+  // B's failure (the regression: a checkpoint A discarded under B) is what the test reports first.
+  const doneB = b.done.catch((error: unknown) => error as Error);
+  // B must not sweep or apply retention before it has taken over.
+  const sweepsBeforeTakeover: unknown[] = [];
+  b.on('storage-sweep', (s) => {
+    if (!events.some((e) => e.phase === 'stage2-done')) sweepsBeforeTakeover.push(s);
+  });
+  // A starts once B's threads are up (its stop request is written by then): A's threads take as
+  // long to start as B's did, so B is ready before A completes its first checkpoint.
+  await new Promise<void>((resolve) => b.on('status', (s) => s.status === 'RUNNING_PRE_STATE_HOOKS' && resolve()));
+  const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: storageOf('plain'), ...(s3 ? { s3 } : {}), params: params('out-a') });
+  a.on('checkpoint', pacer.ended);
+  const resultB = await doneB;
+  if (resultB instanceof Error) {
+    await a.cancel();
+    throw resultB;
+  }
+  expect(resultB.status).toBe('FINISHED');
+  const resultA = await a.done;
+  expect(resultA.stoppedAtCheckpoint).toBe(TARGET);
+  const h = resultB.handover!;
+  expect(h.targetCheckpoint).toBe(TARGET);
+  expect(h.followedCheckpoints).toBeGreaterThan(0);
+  expect(sweepsBeforeTakeover).toEqual([]);
+  // B's pin went with the takeover.
+  const jobDir = openStorage(`${storageOf('plain')}/${t.jobId}`, s3 ? { s3 } : {});
+  expect((await jobDir.list('handover/')).filter((k) => k.includes('/pin-'))).toEqual([]);
+  await jobDir.close();
+  const combined = [...committedLines(join(t.dir, 'out-a')), ...committedLines(join(t.dir, 'out-b'))].sort();
+  expect(combined).toEqual(expectedSums(TO, KEYS));
+  return { events, h };
+}
+
+describe('handover behind retain: 1', { timeout: 120_000 }, () => {
+  it('on a directory: B reads every checkpoint two behind A, still takes over exactly once', async () => {
+    const t = fresh('lag-fs');
+    const { events, h } = await lagBehindRetention(t, (scheme) => (scheme === 'plain' ? t.storage : t.storage.replace(/^file:/, 'lagfile:')));
+    console.log(`directory: followed ${h.followedCheckpoints}, skipped ${events.filter((e) => e.phase === 'follow-skipped').map((e) => e.checkpointId)}`);
+  });
+
+  it('on s3rver: the same', async () => {
+    let s3: S3rverHandle | undefined;
+    try {
+      s3 = await startS3rver();
+      const t = fresh('lag-s3');
+      const s3Options = { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials };
+      const bucket = s3.bucket;
+      const { events, h } = await lagBehindRetention(t, (scheme) => `${scheme === 'plain' ? 's3' : 'lags3'}://${bucket}/checkpoints`, s3Options);
+      console.log(`s3rver: followed ${h.followedCheckpoints}, skipped ${events.filter((e) => e.phase === 'follow-skipped').map((e) => e.checkpointId)}`);
+    } finally {
+      await s3?.close();
+    }
+  });
+});
+
+/** Bytes and objects under a directory on disk (temp files included). */
+function footprint(dir: string): { bytes: number; objects: number } {
+  let bytes = 0;
+  let objects = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    objects++;
+    bytes += statSync(join(entry.parentPath, entry.name)).size;
+  }
+  return { bytes, objects };
+}
+
+/** Resolves with the id of the next checkpoint `job` completes that is at least `atLeast`. */
+function completedAtLeast(job: JobHandle, atLeast: number): Promise<number> {
+  return new Promise((resolve) => job.on('checkpoint', (c) => c.status === 'COMPLETED' && c.id >= atLeast && resolve(c.id)));
+}
+
+describe('ownership of the job directory passes with each handover', { timeout: 180_000 }, () => {
+  it('A→B→C→D→E: each new owner cleans what the last one left; storage stays bounded, output exactly once', async () => {
+    const t = fresh('chain');
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const retain = 2;
+    const to = 200_000;
+    const pacer = checkpointPacer(join(t.dir, 'paced'));
+    const params = (name: string) => ({ output: join(t.dir, `out-${name}`), to, intervalMs: 100, retain, keys: KEYS, maxDeltas: 3, pacedBy: pacer.dir, segment: 300 });
+    const jobDir = join(t.dir, 'checkpoints', t.jobId);
+    const storage = openStorage(`${t.storage}/${t.jobId}`);
+    const figures: string[] = [];
+    let owner = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params('a') });
+    owner.on('checkpoint', pacer.ended);
+    const results: Array<Promise<JobResult>> = [owner.done];
+    let newest = await completedAtLeast(owner, 2);
+    for (const name of names.slice(1)) {
+      // 5 checkpoints (500 ms) ahead: B writes its stop request within milliseconds of runJob.
+      const target = newest + 5;
+      const next = await runJob(jobUrl('checkpointed-sum'), {
+        jobId: t.jobId,
+        parallelism: 2,
+        checkpointStorage: t.storage,
+        params: params(name),
+        handover: { targetCheckpoint: target, timeoutMs: 120_000, pollMs: 20 },
+      });
+      next.on('checkpoint', pacer.ended);
+      results.push(next.done);
+      // The new owner's first completed checkpoint sweeps the whole directory (its retention now).
+      const swept = new Promise<void>((resolve) => next.on('storage-sweep', (s) => 'report' in s && resolve()));
+      newest = await completedAtLeast(next, target + 1);
+      await swept;
+      expect((await results.at(-2)!).stoppedAtCheckpoint).toBe(target);
+      const census = await censusOfJobDir(storage, jobDir);
+      const { bytes, objects } = footprint(jobDir);
+      figures.push(`after handover to ${name.toUpperCase()} (target ${target}): ${objects} objects, ${bytes} bytes, ${JSON.stringify(census)}`);
+      expect(census).toMatchObject({ failed: 0, orphans: 0, temps: 0 });
+      expect(census.completed).toBeLessThanOrEqual(retain + 1);
+      expect((await storage.list('handover/')).filter((k) => k.includes('/pin-'))).toEqual([]);
+      owner = next;
+    }
+    const last = await owner.stop({ mode: 'suspend' });
+    const census = await censusOfJobDir(storage, jobDir);
+    const end = footprint(jobDir);
+    figures.push(`after E stopped (chk ${last.stoppedAtCheckpoint}): ${end.objects} objects, ${end.bytes} bytes, ${JSON.stringify(census)}`);
+    console.log(figures.join('\n'));
+    expect(census).toMatchObject({ completed: retain, failed: 0, unfinished: 0, orphans: 0, temps: 0 });
+    await storage.close();
+    await Promise.all(results);
+    const out = names.flatMap((n) => committedLines(join(t.dir, `out-${n}`))).sort();
+    expect(out).toEqual(expectedSumsPrefix(out, KEYS));
+  });
+});
