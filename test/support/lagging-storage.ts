@@ -2,6 +2,14 @@
 import { chunkCheckpointId } from '../../src/checkpoint/registry/sweep.ts';
 import { type CheckpointStorage, FileStorage, registerStorageScheme, S3Storage } from '../../src/checkpoint/storage/index.ts';
 
+/** How far chunk reads lag, up to which checkpoint, and whether pins are written at all. */
+export interface LagPlan {
+  readonly lag: number;
+  readonly until: number;
+  /** Follower pins are not written (their puts do nothing): the writer's retention discards under the reader. */
+  readonly dropPins?: boolean;
+}
+
 /**
  * Wraps `inner` so that a read of a shared state chunk written for checkpoint c (its name says c)
  * waits until checkpoint min(c + `lag`, `until`) has completed in the same job directory: by
@@ -11,7 +19,7 @@ import { type CheckpointStorage, FileStorage, registerStorageScheme, S3Storage }
  *
  * @example const storage = laggingStorage(new FileStorage(dir), { lag: 2, until: 25 });
  */
-export function laggingStorage(inner: CheckpointStorage, plan: { readonly lag: number; readonly until: number }): CheckpointStorage {
+export function laggingStorage(inner: CheckpointStorage, plan: LagPlan): CheckpointStorage {
   const completed = async (key: string) => {
     for (;;) {
       if (await inner.exists(key)) return;
@@ -20,7 +28,10 @@ export function laggingStorage(inner: CheckpointStorage, plan: { readonly lag: n
   };
   return {
     uri: inner.uri,
-    put: (key, data) => inner.put(key, data),
+    put: async (key, data) => {
+      if (plan.dropPins && /(^|\/)handover\/pin-[^/]+$/.test(key)) return;
+      await inner.put(key, data);
+    },
     async get(key) {
       const match = /^(.*\/)?shared\/([^/]+)$/.exec(key);
       const c = match ? chunkCheckpointId(match[2]) : undefined;
@@ -41,7 +52,7 @@ export function laggingStorage(inner: CheckpointStorage, plan: { readonly lag: n
  *
  * @example registerLaggingSchemes({ lag: 2, until: 25 }); // then checkpointStorage: 'lagfile:///tmp/x'
  */
-export function registerLaggingSchemes(plan: { readonly lag: number; readonly until: number }): void {
+export function registerLaggingSchemes(plan: LagPlan): void {
   registerStorageScheme('lagfile', (uri, options) => laggingStorage(new FileStorage(uri.replace(/^lagfile:/i, 'file:'), { timeouts: options.timeouts }), plan));
   registerStorageScheme('lags3', (uri, options) =>
     laggingStorage(new S3Storage(uri.replace(/^lags3:/i, 's3:'), { ...options.s3, timeouts: { ...options.timeouts, ...options.s3?.timeouts } }), plan),

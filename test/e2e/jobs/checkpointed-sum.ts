@@ -69,7 +69,7 @@ export default defineJob((env) => {
     registerFaultyFileScheme({ rate: Number(p.fileFaultRate), kinds: ['EIO', 'ENOSPC'], seed: Number(p.faultSeed ?? 1), log: String(p.faultLog) });
   }
   // `lagfile:` / `lags3:` checkpoint storage: chunk reads lag `lagBy` checkpoints behind the writer.
-  if (p.lagBy !== undefined) registerLaggingSchemes({ lag: Number(p.lagBy), until: Number(p.lagUntil) });
+  if (p.lagBy !== undefined) registerLaggingSchemes({ lag: Number(p.lagBy), until: Number(p.lagUntil), dropPins: p.lagDropPins === 'true' });
   env.enableCheckpointing({
     mode: p.mode === 'unaligned' ? 'unaligned' : 'aligned',
     alignedTimeoutMs: p.alignedTimeoutMs === undefined ? undefined : Number(p.alignedTimeoutMs),
