@@ -144,8 +144,15 @@ describe('ownership of the job directory passes with each handover', { timeout: 
       let owner = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params('a') });
       running.push(owner);
       owner.on('checkpoint', pacer.ended);
-      let newest = await completedAtLeast(owner, 2);
+      let newest = await completedAtLeast(owner, 5);
       for (const name of names.slice(1)) {
+        // What the old owner leaves behind besides retained checkpoints: a failed checkpoint, a
+        // chunk nothing references, the pin of a follower that died (its lease long over).
+        const old = newest - retain - 1;
+        const leftovers = [`chk-${old}/_FAILED`, `shared/sum-0-63-${old}-delta-0badc0de`, 'handover/pin-dead-follower.json'];
+        await storage.put(leftovers[0], new TextEncoder().encode(JSON.stringify({ checkpointId: old, reason: 'planted' })));
+        await storage.put(leftovers[1], new Uint8Array(8));
+        await storage.put(leftovers[2], new TextEncoder().encode(JSON.stringify({ runId: 'dead-follower', checkpoints: [old], renewedAt: 0, expiresAt: 1 })));
         // 5 checkpoints (500 ms) ahead: B writes its stop request within milliseconds of runJob.
         const target = newest + 5;
         const next = await runJob(jobUrl('checkpointed-sum'), {
@@ -162,6 +169,7 @@ describe('ownership of the job directory passes with each handover', { timeout: 
         newest = await completedAtLeast(next, target + 1);
         await swept;
         expect((await owner.done).stoppedAtCheckpoint).toBe(target);
+        for (const key of leftovers) expect(await storage.exists(key), key).toBe(false);
         // The new owner keeps checkpointing: what is measured now is a moving picture (a chunk
         // uploaded for its next checkpoint counts as an orphan here), so only what no running
         // job writes is asserted now; the end state below is checked exactly.

@@ -31,6 +31,8 @@ export class PinLease {
   #checkpoints: readonly number[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #released = false;
+  /** The write under way, if any: release waits for it, so no renewal lands after the delete. */
+  #writing: Promise<void> = Promise.resolve();
   readonly #leaseMs: number;
   readonly #now: () => number;
 
@@ -67,12 +69,15 @@ export class PinLease {
     this.#released = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#writing.catch(() => undefined);
     await this.storage.delete([pinKey(this.runId)]);
   }
 
   #write(): Promise<void> {
     if (this.#released) return Promise.resolve();
     const now = this.#now();
-    return writePin(this.storage, { runId: this.runId, checkpoints: this.#checkpoints, renewedAt: now, expiresAt: now + this.#leaseMs });
+    const write = writePin(this.storage, { runId: this.runId, checkpoints: this.#checkpoints, renewedAt: now, expiresAt: now + this.#leaseMs });
+    this.#writing = write;
+    return write;
   }
 }

@@ -126,3 +126,30 @@ describe('PinLease', () => {
     await expect(lease.hold([10])).rejects.toThrow(/released/);
   });
 });
+
+describe('PinLease release', () => {
+  it('waits for a renewal under way, so no pin is left behind after release', async () => {
+    const storage = new MemoryStorage();
+    const lease = new PinLease(storage, RUN, { leaseMs: 3 });
+    let landRenewal: () => void = () => undefined;
+    let renewalStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => {
+      renewalStarted = resolve;
+    });
+    await lease.hold([9]);
+    const put = storage.put.bind(storage);
+    // The next write (a renewal by the timer) is slow: it lands only when the test says so.
+    storage.put = async (key, data) => {
+      renewalStarted();
+      await new Promise<void>((resolve) => {
+        landRenewal = resolve;
+      });
+      await put(key, data);
+    };
+    await started;
+    const released = lease.release();
+    landRenewal();
+    await released;
+    expect(storage.objects.has(`handover/pin-${RUN}.json`)).toBe(false);
+  });
+});
