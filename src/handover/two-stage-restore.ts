@@ -190,8 +190,9 @@ export class TwoStageRestore implements StartSequence {
 
     // Stage 2: the remaining delta, then operator state, source offsets and channel state.
     const stage2Start = Date.now();
-    // Pinned while stage 2 reads it (with onTimeout 'start-from-latest' A may still be running).
-    if (startFrom) await this.lease?.hold([startFrom.checkpointId]);
+    // A target ends A's run, so nothing discards it; the newest checkpoint taken on a timeout may
+    // still be A's (onTimeout 'start-from-latest'): pinned while stage 2 reads it.
+    if (startFrom && this.m.outcome === 'timeout-latest') await this.lease?.hold([startFrom.checkpointId]);
     // One round trip: the target's own delta into memory (the state backends' overlays, stored by
     // B's first checkpoint), then operator state, source offsets and channel state.
     const remaining = await control.restore(startFrom);
@@ -201,8 +202,9 @@ export class TwoStageRestore implements StartSequence {
     this.target = startFrom;
     this.m.lastRecordAt = startFrom?.lastRecordAt;
     if (this.options.requestStop) await clearStopRequest(this.storage).catch(() => undefined);
-    // Everything B needs is local now; B's own retention starts with its first checkpoint.
-    await this.lease?.release().catch(() => undefined);
+    // Everything B needs is local now; B's own retention starts with its first checkpoint. Not
+    // awaited: the start signal (the end of the downtime) does not wait for a delete.
+    void this.lease?.release().catch(() => undefined);
     this.report('stage2-done', startFrom?.checkpointId);
     return startFrom;
   }

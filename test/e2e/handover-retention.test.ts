@@ -54,6 +54,10 @@ async function lagBehindRetention(t: ReturnType<typeof fresh>, storageOf: (schem
     await a.cancel();
     throw resultB;
   }
+  // B writes its report after its first record: wait for it, so nothing writes after the test.
+  const reportOf = openStorage(`${storageOf('plain')}/${t.jobId}`, s3 ? { s3 } : {});
+  while (!(await reportOf.exists(`handover/report-chk-${TARGET}.json`))) await new Promise((resolve) => setTimeout(resolve, 10));
+  await reportOf.close();
   expect(resultB.status).toBe('FINISHED');
   const resultA = await a.done;
   expect(resultA.stoppedAtCheckpoint).toBe(TARGET);
@@ -153,8 +157,9 @@ describe('ownership of the job directory passes with each handover', { timeout: 
         await storage.put(leftovers[0], new TextEncoder().encode(JSON.stringify({ checkpointId: old, reason: 'planted' })));
         await storage.put(leftovers[1], new Uint8Array(8));
         await storage.put(leftovers[2], new TextEncoder().encode(JSON.stringify({ runId: 'dead-follower', checkpoints: [old], renewedAt: 0, expiresAt: 1 })));
-        // 5 checkpoints (500 ms) ahead: B writes its stop request within milliseconds of runJob.
-        const target = newest + 5;
+        // 8 checkpoints (800 ms) ahead: B checks the target and writes its stop request within
+        // milliseconds of runJob (a target A passed first fails B with StaleHandoverTargetError).
+        const target = newest + 8;
         const next = await runJob(jobUrl('checkpointed-sum'), {
           jobId: t.jobId,
           parallelism: 2,
@@ -166,17 +171,19 @@ describe('ownership of the job directory passes with each handover', { timeout: 
         next.on('checkpoint', pacer.ended);
         // The new owner's first completed checkpoint sweeps the whole directory (its retention now).
         const swept = new Promise<void>((resolve) => next.on('storage-sweep', (s) => 'report' in s && resolve()));
-        newest = await completedAtLeast(next, target + 1);
+        // A failed handover (e.g. a target gone stale on a machine too busy) ends the test at once, with its error.
+        const ended = next.done.then((r) => Promise.reject(new Error(`${name} ended ${r.status} before taking over`)));
+        newest = await Promise.race([completedAtLeast(next, target + 1), ended]);
         await swept;
         expect((await owner.done).stoppedAtCheckpoint).toBe(target);
         for (const key of leftovers) expect(await storage.exists(key), key).toBe(false);
         // The new owner keeps checkpointing: what is measured now is a moving picture (a chunk
-        // uploaded for its next checkpoint counts as an orphan here), so only what no running
-        // job writes is asserted now; the end state below is checked exactly.
+        // uploaded for its next checkpoint counts as an orphan here, a write under way as a temp
+        // file), so only what no running job writes is asserted now (the planted leftovers are
+        // gone, no pin, no stop request); the end state below is checked exactly.
         const census = await censusOfJobDir(storage, jobDir);
         const { bytes, objects } = footprint(jobDir);
         figures.push(`after handover to ${name.toUpperCase()} (target ${target}): ${objects} objects, ${bytes} bytes, ${JSON.stringify(census)}`);
-        expect(census).toMatchObject({ failed: 0, temps: 0 });
         const handover = await storage.list('handover/');
         expect(handover.every((k) => k.startsWith('handover/report-chk-')), handover.join()).toBe(true);
         owner = next;

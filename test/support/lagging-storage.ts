@@ -1,4 +1,5 @@
 // Test helper: storage whose chunk reads lag behind the job that writes them, so a handover's B follows checkpoints the running job is already discarding.
+import { METADATA_FILE, parseCheckpointKey } from '../../src/checkpoint/layout.ts';
 import { chunkCheckpointId } from '../../src/checkpoint/registry/sweep.ts';
 import { type CheckpointStorage, FileStorage, registerStorageScheme, S3Storage } from '../../src/checkpoint/storage/index.ts';
 
@@ -12,7 +13,7 @@ export interface LagPlan {
 
 /**
  * Wraps `inner` so that a read of a shared state chunk written for checkpoint c (its name says c)
- * waits until checkpoint min(c + `lag`, `until`) has completed in the same job directory: by
+ * waits until a checkpoint from min(c + `lag`, `until`) on has completed in the same job directory: by
  * then the writer's retention (`retain: 1`) has discarded c unless something holds it. Waits on
  * storage (an event the writer produces), never on a guessed time; `until` (the handover target)
  * is a checkpoint the writer certainly completes.
@@ -20,11 +21,15 @@ export interface LagPlan {
  * @example const storage = laggingStorage(new FileStorage(dir), { lag: 2, until: 25 });
  */
 export function laggingStorage(inner: CheckpointStorage, plan: LagPlan): CheckpointStorage {
-  const completed = async (key: string) => {
-    for (;;) {
-      if (await inner.exists(key)) return;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+  // Any completed checkpoint from `id` on will do: with `retain: 1` checkpoint `id` itself may
+  // be gone again before a poll sees it.
+  const completedFrom = async (jobDir: string, id: number) => {
+    const prefix = jobDir === '' ? '' : `${jobDir}/`;
+    const isCompletedFrom = (key: string) => {
+      const parsed = parseCheckpointKey(key.slice(prefix.length));
+      return parsed?.file === METADATA_FILE && parsed.checkpointId >= id;
+    };
+    while (!(await inner.list(jobDir)).some(isCompletedFrom)) await new Promise((resolve) => setTimeout(resolve, 5));
   };
   return {
     uri: inner.uri,
@@ -35,7 +40,7 @@ export function laggingStorage(inner: CheckpointStorage, plan: LagPlan): Checkpo
     async get(key) {
       const match = /^(.*\/)?shared\/([^/]+)$/.exec(key);
       const c = match ? chunkCheckpointId(match[2]) : undefined;
-      if (match && c !== undefined) await completed(`${match[1] ?? ''}chk-${Math.min(c + plan.lag, plan.until)}/_metadata`);
+      if (match && c !== undefined) await completedFrom((match[1] ?? '').replace(/\/$/, ''), Math.min(c + plan.lag, plan.until));
       return inner.get(key);
     },
     exists: (key) => inner.exists(key),
