@@ -3,6 +3,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HANDOVER_REPORTS_KEPT } from '../../src/checkpoint/registry/sweep.ts';
+import type { CheckpointStorage } from '../../src/checkpoint/storage/index.ts';
 import { type JobHandle, openStorage, runJob } from '../../src/index.ts';
 import { censusOfJobDir, type JobDirCensus } from '../support/job-dir-census.ts';
 import { type S3rverHandle, startS3rver } from '../support/s3rver.ts';
@@ -106,7 +108,7 @@ describe('handover behind retain: 1', { timeout: 120_000 }, () => {
 });
 
 /** Bytes and objects under a directory on disk (temp files included). */
-function footprint(dir: string): { bytes: number; objects: number } {
+function diskFootprint(dir: string): { bytes: number; objects: number } {
   let bytes = 0;
   let objects = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
@@ -122,91 +124,128 @@ function completedAtLeast(job: JobHandle, atLeast: number): Promise<number> {
   return new Promise((resolve) => job.on('checkpoint', (c) => c.status === 'COMPLETED' && c.id >= atLeast && resolve(c.id)));
 }
 
-describe('ownership of the job directory passes with each handover', { timeout: 180_000 }, () => {
-  it('A→B→C→D→E: each new owner cleans what the last one left; storage stays bounded, output exactly once', async () => {
-    const t = fresh('chain');
-    const names = ['a', 'b', 'c', 'd', 'e'];
-    const retain = 2;
-    const to = 200_000;
-    const pacer = checkpointPacer(join(t.dir, 'paced'));
-    const params = (name: string) => ({ output: join(t.dir, `out-${name}`), to, intervalMs: 100, retain, keys: KEYS, maxDeltas: 3, pacedBy: pacer.dir, segment: 300 });
-    const jobDir = join(t.dir, 'checkpoints', t.jobId);
-    const storage = openStorage(`${t.storage}/${t.jobId}`);
-    const figures: string[] = [];
-    /**
-     * The directory holds the retained checkpoints' `_metadata` and chunks, at most 3 handover
-     * reports and nothing else: no pin, no stop request, no folder of a failed checkpoint. Each
-     * chain (2 key-group ranges) holds at most a base and 3 deltas.
-     */
-    const expectNothingElse = async (census: JobDirCensus, objects: number) => {
+/** Bytes and objects in a job directory through its storage (S3: a put leaves no temporary object). */
+async function storedFootprint(storage: CheckpointStorage): Promise<{ bytes: number; objects: number }> {
+  const keys = await storage.list('');
+  const sizes = await Promise.all(keys.map(async (key) => (await storage.get(key)).length));
+  return { bytes: sizes.reduce((a, b) => a + b, 0), objects: keys.length };
+}
+
+/**
+ * Deployments `names` take over one after the other on one job directory (`checkpointStorage`,
+ * with `s3` options on S3); `footprint` measures it. Returns the figures measured.
+ */
+async function chainOfHandovers(
+  t: ReturnType<typeof fresh>,
+  names: readonly string[],
+  checkpointStorage: string,
+  s3: object | undefined,
+  footprint: (storage: CheckpointStorage) => Promise<{ bytes: number; objects: number }>,
+  onDisk?: string,
+): Promise<string[]> {
+  const retain = 2;
+  const to = 200_000;
+  const pacer = checkpointPacer(join(t.dir, 'paced'));
+  const params = (name: string) => ({ output: join(t.dir, `out-${name}`), to, intervalMs: 100, retain, keys: KEYS, maxDeltas: 3, pacedBy: pacer.dir, segment: 300 });
+  const jobDir = onDisk;
+  const storage = openStorage(`${checkpointStorage}/${t.jobId}`, s3 ? { s3 } : {});
+  const options = { jobId: t.jobId, parallelism: 2, checkpointStorage, ...(s3 ? { s3 } : {}) };
+  const figures: string[] = [];
+  /**
+   * The directory holds the retained checkpoints' `_metadata` and chunks, the newest handover
+   * reports and nothing else: no pin, no stop request, no folder of a failed checkpoint. Each
+   * chain (2 key-group ranges) holds at most a base and 3 deltas.
+   */
+  const expectNothingElse = async (census: JobDirCensus, objects: number) => {
+    const handover = await storage.list('handover/');
+    expect(handover.every((k) => k.startsWith('handover/report-chk-')), handover.join()).toBe(true);
+    // Each sweep keeps 3; the newest owner's own report may land after its last sweep.
+    expect(handover.length).toBeLessThanOrEqual(HANDOVER_REPORTS_KEPT + 1);
+    expect(objects).toBe(census.completed + census.chunks + handover.length);
+    expect(census.chunks).toBeLessThanOrEqual(census.completed * 2 * 4);
+  };
+  const running: JobHandle[] = [];
+  try {
+    // Each owner is told where it ends (as an orchestrator would), so a successor started on a
+    // busy machine can never find its target passed: the owner stops there whether or not the
+    // successor's stop request came in time.
+    const SPAN = 8;
+    let owner = await runJob(jobUrl('checkpointed-sum'), { ...options, params: params(names[0]), stopAfterCheckpoint: SPAN });
+    running.push(owner);
+    owner.on('checkpoint', pacer.ended);
+    let newest = await completedAtLeast(owner, 4);
+    let target = SPAN;
+    for (const name of names.slice(1)) {
+      // What the old owner leaves behind besides retained checkpoints: a failed checkpoint, a
+      // chunk nothing references, the pin of a follower that died (its lease long over).
+      const old = newest - retain - 1;
+      const leftovers = [`chk-${old}/_FAILED`, `shared/sum-0-63-${old}-delta-0badc0de`, 'handover/pin-dead-follower.json'];
+      await storage.put(leftovers[0], new TextEncoder().encode(JSON.stringify({ checkpointId: old, reason: 'planted' })));
+      await storage.put(leftovers[1], new Uint8Array(8));
+      await storage.put(leftovers[2], new TextEncoder().encode(JSON.stringify({ runId: 'dead-follower', checkpoints: [old], renewedAt: 0, expiresAt: 1 })));
+      const next = await runJob(jobUrl('checkpointed-sum'), {
+        ...options,
+        params: params(name),
+        ...(name === names.at(-1) ? {} : { stopAfterCheckpoint: target + SPAN }),
+        handover: { targetCheckpoint: target, timeoutMs: 120_000, pollMs: 20 },
+      });
+      running.push(next);
+      next.on('checkpoint', pacer.ended);
+      // The new owner's first completed checkpoint sweeps the whole directory (its retention now).
+      const swept = new Promise<void>((resolve) => next.on('storage-sweep', (s) => 'report' in s && resolve()));
+      // A failed handover (e.g. a target gone stale on a machine too busy) ends the test at once, with its error.
+      const ended = next.done.then((r) => Promise.reject(new Error(`${name} ended ${r.status} before taking over`)));
+      newest = await Promise.race([completedAtLeast(next, target + 1), ended]);
+      const taken = target;
+      target += SPAN;
+      await swept;
+      expect((await owner.done).stoppedAtCheckpoint).toBe(taken);
+      for (const key of leftovers) expect(await storage.exists(key), key).toBe(false);
+      // The new owner keeps checkpointing: what is measured now is a moving picture (a chunk
+      // uploaded for its next checkpoint counts as an orphan here, a write under way as a temp
+      // file), so only what no running job writes is asserted now (the planted leftovers are
+      // gone, no pin, no stop request); the end state below is checked exactly.
+      const census = await censusOfJobDir(storage, jobDir);
+      const { bytes, objects } = await footprint(storage);
+      figures.push(`after handover to ${name.toUpperCase()} (target ${taken}): ${objects} objects, ${bytes} bytes, ${JSON.stringify(census)}`);
       const handover = await storage.list('handover/');
       expect(handover.every((k) => k.startsWith('handover/report-chk-')), handover.join()).toBe(true);
-      expect(handover.length).toBeLessThanOrEqual(3);
-      expect(objects).toBe(census.completed + census.chunks + handover.length);
-      expect(census.chunks).toBeLessThanOrEqual(census.completed * 2 * 4);
-    };
-    const running: JobHandle[] = [];
-    try {
-      // Each owner is told where it ends (as an orchestrator would), so a successor started on a
-      // busy machine can never find its target passed: the owner stops there whether or not the
-      // successor's stop request came in time.
-      const SPAN = 8;
-      let owner = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: params('a'), stopAfterCheckpoint: SPAN });
-      running.push(owner);
-      owner.on('checkpoint', pacer.ended);
-      let newest = await completedAtLeast(owner, 4);
-      let target = SPAN;
-      for (const name of names.slice(1)) {
-        // What the old owner leaves behind besides retained checkpoints: a failed checkpoint, a
-        // chunk nothing references, the pin of a follower that died (its lease long over).
-        const old = newest - retain - 1;
-        const leftovers = [`chk-${old}/_FAILED`, `shared/sum-0-63-${old}-delta-0badc0de`, 'handover/pin-dead-follower.json'];
-        await storage.put(leftovers[0], new TextEncoder().encode(JSON.stringify({ checkpointId: old, reason: 'planted' })));
-        await storage.put(leftovers[1], new Uint8Array(8));
-        await storage.put(leftovers[2], new TextEncoder().encode(JSON.stringify({ runId: 'dead-follower', checkpoints: [old], renewedAt: 0, expiresAt: 1 })));
-        const next = await runJob(jobUrl('checkpointed-sum'), {
-          jobId: t.jobId,
-          parallelism: 2,
-          checkpointStorage: t.storage,
-          params: params(name),
-          ...(name === 'e' ? {} : { stopAfterCheckpoint: target + SPAN }),
-          handover: { targetCheckpoint: target, timeoutMs: 120_000, pollMs: 20 },
-        });
-        running.push(next);
-        next.on('checkpoint', pacer.ended);
-        // The new owner's first completed checkpoint sweeps the whole directory (its retention now).
-        const swept = new Promise<void>((resolve) => next.on('storage-sweep', (s) => 'report' in s && resolve()));
-        // A failed handover (e.g. a target gone stale on a machine too busy) ends the test at once, with its error.
-        const ended = next.done.then((r) => Promise.reject(new Error(`${name} ended ${r.status} before taking over`)));
-        newest = await Promise.race([completedAtLeast(next, target + 1), ended]);
-        const taken = target;
-        target += SPAN;
-        await swept;
-        expect((await owner.done).stoppedAtCheckpoint).toBe(taken);
-        for (const key of leftovers) expect(await storage.exists(key), key).toBe(false);
-        // The new owner keeps checkpointing: what is measured now is a moving picture (a chunk
-        // uploaded for its next checkpoint counts as an orphan here, a write under way as a temp
-        // file), so only what no running job writes is asserted now (the planted leftovers are
-        // gone, no pin, no stop request); the end state below is checked exactly.
-        const census = await censusOfJobDir(storage, jobDir);
-        const { bytes, objects } = footprint(jobDir);
-        figures.push(`after handover to ${name.toUpperCase()} (target ${taken}): ${objects} objects, ${bytes} bytes, ${JSON.stringify(census)}`);
-        const handover = await storage.list('handover/');
-        expect(handover.every((k) => k.startsWith('handover/report-chk-')), handover.join()).toBe(true);
-        owner = next;
-      }
-      const last = await owner.stop({ mode: 'suspend' });
-      const census = await censusOfJobDir(storage, jobDir);
-      const end = footprint(jobDir);
-      figures.push(`after E stopped (chk ${last.stoppedAtCheckpoint}): ${end.objects} objects, ${end.bytes} bytes, ${JSON.stringify(census)}`);
-      console.log(figures.join('\n'));
-      expect(census).toMatchObject({ completed: retain, failed: 0, unfinished: 0, orphans: 0, temps: 0 });
-      await expectNothingElse(census, end.objects);
-    } finally {
-      await Promise.all(running.map((job) => job.cancel().catch(() => undefined)));
+      owner = next;
     }
-    await storage.close();
-    const out = names.flatMap((n) => committedLines(join(t.dir, `out-${n}`))).sort();
-    expect(out).toEqual(expectedSumsPrefix(out, KEYS));
+    const last = await owner.stop({ mode: 'suspend' });
+    // The last owner writes its handover report after its first record: wait for it, so nothing writes after the test.
+    while (!(await storage.exists(`handover/report-chk-${target - SPAN}.json`))) await new Promise((resolve) => setTimeout(resolve, 10));
+    const census = await censusOfJobDir(storage, jobDir);
+    const end = await footprint(storage);
+    figures.push(`after ${names.at(-1)!.toUpperCase()} stopped (chk ${last.stoppedAtCheckpoint}): ${end.objects} objects, ${end.bytes} bytes, ${JSON.stringify(census)}`);
+    console.log(`${checkpointStorage}:\n${figures.join('\n')}`);
+    expect(census).toMatchObject({ completed: retain, failed: 0, unfinished: 0, orphans: 0, temps: 0 });
+    await expectNothingElse(census, end.objects);
+  } finally {
+    await Promise.all(running.map((job) => job.cancel().catch(() => undefined)));
+  }
+  await storage.close();
+  const out = names.flatMap((n) => committedLines(join(t.dir, `out-${n}`))).sort();
+  expect(out).toEqual(expectedSumsPrefix(out, KEYS));
+  return figures;
+}
+
+describe('ownership of the job directory passes with each handover', { timeout: 180_000 }, () => {
+  it('A→B→C→D→E on a directory: each new owner cleans what the last one left; storage stays bounded, output exactly once', async () => {
+    const t = fresh('chain');
+    const onDisk = join(t.dir, 'checkpoints', t.jobId);
+    await chainOfHandovers(t, ['a', 'b', 'c', 'd', 'e'], t.storage, undefined, async () => diskFootprint(onDisk), onDisk);
+  });
+
+  it('A→B→C→D on s3rver: the same', async () => {
+    let s3: S3rverHandle | undefined;
+    try {
+      s3 = await startS3rver();
+      const t = fresh('chain-s3');
+      const s3Options = { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials };
+      await chainOfHandovers(t, ['a', 'b', 'c', 'd'], `s3://${s3.bucket}/checkpoints`, s3Options, storedFootprint);
+    } finally {
+      await s3?.close();
+    }
   });
 });
