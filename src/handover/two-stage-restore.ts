@@ -3,13 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { metadataKey } from '../checkpoint/layout.ts';
 import { decodeMetadata } from '../checkpoint/metadata/metadata-codec.ts';
 import { StorageNotFoundError } from '../checkpoint/storage/errors.ts';
-import { type CheckpointEntry, findLatestRestorable, listCheckpoints, readMetadata } from '../checkpoint/status/checkpoint-status.ts';
+import { type CheckpointEntry, findLatestRestorable, listCheckpoints } from '../checkpoint/status/checkpoint-status.ts';
+import { readMetadataSettled, settle } from '../checkpoint/status/settled-metadata.ts';
 import { clearStopRequest, handoverReportKey, writeStopRequest } from '../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../checkpoint/types.ts';
 import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../runtime/coordinator/start-sequence.ts';
 import { HandoverTargetPassedError, HandoverTimeoutError } from './errors.ts';
 import { checkNextOwner } from './next-owner.ts';
+import { type FollowerDeps, followNewest, followOrSkip, PinLease } from './follow/index.ts';
 import { checkTargetNotStale, initialTargetWatch, newestCompletedOf, stepTargetWatch } from './watcher/index.ts';
 import type { TargetWatchState } from './watcher/types.ts';
 
@@ -28,7 +30,7 @@ export interface HandoverOptions {
 
 /** One step of a handover, as the job handle's 'handover' events report it. */
 export interface HandoverEvent {
-  readonly phase: 'stop-requested' | 'stage1-done' | 'followed' | 'target-moved' | 'stage2-done' | 'downtime';
+  readonly phase: 'stop-requested' | 'stage1-done' | 'followed' | 'follow-skipped' | 'target-moved' | 'stage2-done' | 'downtime';
   readonly at: number;
   readonly checkpointId?: number;
   readonly detail?: string;
@@ -44,6 +46,8 @@ export class TwoStageRestore implements StartSequence {
   private m: { -readonly [K in keyof HandoverMetrics]: HandoverMetrics[K] };
   private target: CheckpointMetadata | undefined;
   private requested = false;
+  /** B's pin on what it reads (none without a run id): A's retention keeps it. */
+  private readonly lease: PinLease | undefined;
 
   constructor(
     private readonly storage: CheckpointStorage,
@@ -54,6 +58,7 @@ export class TwoStageRestore implements StartSequence {
     /** This deployment's `JobHandle.runId`: put in its stop request, checked against the target's next owner. */
     private readonly runId?: string,
   ) {
+    this.lease = runId === undefined ? undefined : new PinLease(storage, runId);
     const t = options.targetCheckpoint;
     this.m = {
       requestedTarget: t,
@@ -96,6 +101,7 @@ export class TwoStageRestore implements StartSequence {
 
   /** B failed before taking over (e.g. a hook threw): withdraw the request so A goes on. */
   async abort(): Promise<void> {
+    await this.lease?.release().catch(() => undefined);
     if (this.requested && this.target === undefined) await clearStopRequest(this.storage).catch(() => undefined);
   }
 
@@ -113,14 +119,16 @@ export class TwoStageRestore implements StartSequence {
     this.m.hookMs = hooksStarted === undefined ? 0 : Date.now() - hooksStarted;
     // Stage 1: the newest completed checkpoint, whatever it is, into local state.
     const stage1Start = Date.now();
-    // A corrupt newest checkpoint is an error here too, never silently replaced by an older one.
-    const newest = (await findLatestRestorable(this.storage, { fallback: false })).latest?.metadata;
+    // A corrupt newest checkpoint is an error here too, never silently replaced by an older one;
+    // one A discarded meanwhile is replaced by the newer one A completed.
+    const follower: FollowerDeps = { storage: this.storage, control, lease: this.lease };
+    const stage1 = await followNewest(follower, (s) => this.report('follow-skipped', s.id, s.reason));
+    const newest = stage1?.metadata;
     // No stale-target check here (begin() did it): a target that FAILED since may have moved past it.
     let followed = newest?.checkpointId ?? 0;
-    if (newest) {
-      const applied = await control.follow(newest);
-      this.m.stage1Checkpoint = newest.checkpointId;
-      this.m.stage1Bytes = applied.bytes;
+    if (stage1) {
+      this.m.stage1Checkpoint = stage1.metadata.checkpointId;
+      this.m.stage1Bytes = stage1.applied.bytes;
     }
     this.m.stage1Ms = Date.now() - stage1Start;
     control.stateRestored();
@@ -147,8 +155,12 @@ export class TwoStageRestore implements StartSequence {
       // Apply completed checkpoints before the target as deltas, oldest first, so stage 2 only has the target's.
       for (const entry of listing) {
         if (entry.status !== 'COMPLETED' || entry.id <= followed || entry.id >= watch.target) continue;
-        const metadata = await readMetadata(this.storage, entry.id);
-        const applied = await control.follow(metadata);
+        const outcome = await followOrSkip(follower, entry.id);
+        if (outcome.kind === 'vanished') {
+          this.report('follow-skipped', entry.id, outcome.reason);
+          continue;
+        }
+        const { applied } = outcome;
         followed = entry.id;
         this.m.followedCheckpoints++;
         this.m.followBytes += applied.bytes;
@@ -157,7 +169,7 @@ export class TwoStageRestore implements StartSequence {
       }
       if (watch.phase === 'ready') {
         this.m.targetReadyBeforeJob = first;
-        startFrom = probed?.checkpointId === watch.target ? probed : await readMetadata(this.storage, watch.target);
+        startFrom = probed?.checkpointId === watch.target ? probed : await readMetadataSettled(this.storage, watch.target);
         // Only a checkpoint the old job stopped after is a safe cutover: after any other, A went on.
         if (!startFrom.endsJob && !this.options.allowStaleTarget) throw new HandoverTargetPassedError(watch.target);
         if (this.runId !== undefined) checkNextOwner(startFrom, this.runId);
@@ -181,6 +193,9 @@ export class TwoStageRestore implements StartSequence {
 
     // Stage 2: the remaining delta, then operator state, source offsets and channel state.
     const stage2Start = Date.now();
+    // A target ends A's run, so nothing discards it; the newest checkpoint taken on a timeout may
+    // still be A's (onTimeout 'start-from-latest'): pinned while stage 2 reads it.
+    if (startFrom && this.m.outcome === 'timeout-latest') await this.lease?.hold([startFrom.checkpointId]);
     // One round trip: the target's own delta into memory (the state backends' overlays, stored by
     // B's first checkpoint), then operator state, source offsets and channel state.
     const remaining = await control.restore(startFrom);
@@ -190,6 +205,9 @@ export class TwoStageRestore implements StartSequence {
     this.target = startFrom;
     this.m.lastRecordAt = startFrom?.lastRecordAt;
     if (this.options.requestStop) await clearStopRequest(this.storage).catch(() => undefined);
+    // Everything B needs is local now; B's own retention starts with its first checkpoint. Not
+    // awaited: the start signal (the end of the downtime) does not wait for a delete.
+    void this.lease?.release().catch(() => undefined);
     this.report('stage2-done', startFrom?.checkpointId);
     return startFrom;
   }
@@ -220,7 +238,8 @@ export class TwoStageRestore implements StartSequence {
     const key = metadataKey(id);
     while (Date.now() < until) {
       try {
-        const metadata = decodeMetadata(await this.storage.get(key), key, this.storage.uri);
+        // A `_metadata` still being written may read short (s3rver writes objects in pieces): read again.
+        const metadata = await settle(async () => decodeMetadata(await this.storage.get(key), key, this.storage.uri));
         if (metadata.checkpointId === id) return metadata;
       } catch (error) {
         if (!(error instanceof StorageNotFoundError)) throw error;

@@ -2,6 +2,7 @@
 import { CheckpointNotFoundError, CorruptCheckpointError } from '../errors.ts';
 import { METADATA_FILE, SHARED_DIR, checkpointDir, metadataKey, parseSharedChunkKey, sharedChunkKey } from '../layout.ts';
 import { type SkippedCheckpoint, listCheckpoints, readMetadata } from '../status/checkpoint-status.ts';
+import { pinnedCheckpoints, readPins } from '../status/follower-pin.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
 import type { CheckpointMetadata } from '../types.ts';
 import { SharedChunkRegistry, chunkIdsOf } from './shared-chunk-registry.ts';
@@ -81,23 +82,48 @@ export async function discardCheckpoint(storage: CheckpointStorage, registry: Sh
   return deleted;
 }
 
+/** Result of {@link discardUnlessPinned}. */
+export interface DiscardReport {
+  /** Shared chunks deleted, sorted. */
+  readonly deleted: readonly string[];
+  /** Checkpoints kept because a live follower pin names them (discard them again later), sorted. */
+  readonly held: readonly number[];
+}
+
 /**
  * Discards completed checkpoints `ids` (retention), with the registry rebuilt from storage so that
  * chunks any other completed checkpoint uses (of this run or an earlier one) stay. While some
  * completed checkpoint's metadata is corrupt its chunks are unknown: then only the folders go.
- * Returns the deleted chunk ids.
+ * Checkpoints a live follower pin names (a handover's deployment B reading them) are held, not
+ * discarded: the caller retries them later. Pins are read before anything is deleted, so a pin
+ * written before this call started is honoured; one written while it runs may be too late, which
+ * the follower survives (it skips a checkpoint that vanished).
+ *
+ * @example const { held } = await discardUnlessPinned(jobStorage, [3, 4], Date.now());
+ */
+export async function discardUnlessPinned(storage: CheckpointStorage, ids: readonly number[], now: number): Promise<DiscardReport> {
+  const pinned = pinnedCheckpoints(await readPins(storage, now));
+  const held = ids.filter((id) => pinned.has(id));
+  const discard = ids.filter((id) => !pinned.has(id));
+  if (discard.length === 0) return { deleted: [], held: [...held].sort((a, b) => a - b) };
+  const { registry, skipped } = await rebuildRegistry(storage);
+  const chunksUnknown = skipped.some((s) => s.error instanceof CorruptCheckpointError);
+  const deleted: string[] = [];
+  for (const id of discard) {
+    if (chunksUnknown) await removeCheckpointFolder(storage, id);
+    else deleted.push(...(await discardCheckpoint(storage, registry, id)));
+  }
+  return { deleted: deleted.sort(), held: [...held].sort((a, b) => a - b) };
+}
+
+/**
+ * {@link discardUnlessPinned} at the current time, returning the deleted chunk ids (what a live
+ * pin holds stays until a later discard or sweep).
  *
  * @example await discardCheckpoints(jobStorage, [3, 4]);
  */
 export async function discardCheckpoints(storage: CheckpointStorage, ids: readonly number[]): Promise<string[]> {
-  const { registry, skipped } = await rebuildRegistry(storage);
-  const chunksUnknown = skipped.some((s) => s.error instanceof CorruptCheckpointError);
-  const deleted: string[] = [];
-  for (const id of ids) {
-    if (chunksUnknown) await removeCheckpointFolder(storage, id);
-    else deleted.push(...(await discardCheckpoint(storage, registry, id)));
-  }
-  return deleted.sort();
+  return [...(await discardUnlessPinned(storage, ids, Date.now())).deleted];
 }
 
 /** Deletes `chk-<n>/`, its `_metadata` first: cut short, it leaves leftovers, never a COMPLETED checkpoint missing files. */

@@ -2,6 +2,8 @@
 import { CorruptMetadataError } from '../errors.ts';
 import { parseSharedChunkKey, SHARED_DIR } from '../layout.ts';
 import { listCheckpoints } from '../status/checkpoint-status.ts';
+import { pinnedCheckpoints, readPins } from '../status/follower-pin.ts';
+import { handoverReportsBeyond } from '../status/stop-request.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
 import { deleteUnreferenced, discardCheckpoint, rebuildRegistry, removeCheckpointFolder } from './chunk-cleaner.ts';
 import { planRetention } from './shared-chunk-registry.ts';
@@ -26,6 +28,8 @@ export interface SweepScope {
   readonly temporariesBefore?: number;
   /** Completed checkpoints never discarded here (the one being restored). */
   readonly pinned?: readonly number[];
+  /** Epoch ms at which follower pins' leases are judged (default: now). */
+  readonly now?: number;
 }
 
 /** What a sweep removed. */
@@ -39,7 +43,18 @@ export interface SweepReport {
   readonly temporaries: number;
   /** COMPLETED checkpoints whose metadata is corrupt: while there are any, no chunk is removed. */
   readonly unreadable: readonly number[];
+  /** Completed checkpoints retention would drop that a live follower pin holds (kept). */
+  readonly held?: readonly number[];
+  /** Follower pins whose lease had run out, removed. */
+  readonly expiredPins?: readonly string[];
+  /** Objects named like pins that are not pins (left alone: one may still be being written). */
+  readonly invalidPins?: readonly string[];
+  /** Handover reports removed: only the newest {@link HANDOVER_REPORTS_KEPT} stay. */
+  readonly reports?: readonly string[];
 }
+
+/** Handover reports (`handover/report-chk-<n>.json`) a sweep keeps, newest first: one per handover would grow without end. */
+export const HANDOVER_REPORTS_KEPT = 3;
 
 // `<uid>-<start>-<end>-<checkpoint>-<base|delta>-<8 hex>`, as WorkerCheckpoints names chunks.
 const STATE_CHUNK = /-(0|[1-9][0-9]*)-(?:base|delta)-[0-9a-f]{8}$/;
@@ -75,16 +90,23 @@ export function isSweepable(chunkId: string, scope: Pick<SweepScope, 'activeFrom
  * Applies retention to every completed checkpoint in the job directory (also those of earlier
  * runs: a run that restores from a directory takes over its retention), removes the folders of
  * failed or unfinished checkpoints older than the running job's, shared chunks that no completed
- * checkpoint references (see {@link isSweepable}) and stale temporary files. Never touches
- * `handover/` or anything else outside `chk-<n>/` and `shared/`.
+ * checkpoint references (see {@link isSweepable}) and stale temporary files. Completed
+ * checkpoints a live follower pin names are held (a handover's B is reading them); pins whose
+ * lease ran out are removed, and handover reports beyond the newest {@link HANDOVER_REPORTS_KEPT}.
+ * Touches nothing else in `handover/` (the stop request), nor anything outside `chk-<n>/` and `shared/`.
  *
  * @example const report = await sweepJobDirectory(jobStorage, { retain: 3, activeFrom: Infinity, spillSegments: true, pinned: [17] });
  */
 export async function sweepJobDirectory(storage: CheckpointStorage, scope: SweepScope): Promise<SweepReport> {
+  // Pins first: what a follower pinned before this sweep started stays (see discardUnlessPinned).
+  const pins = await readPins(storage, scope.now ?? Date.now());
+  const followed = pinnedCheckpoints(pins);
   const checkpoints = await listCheckpoints(storage);
   const completed = checkpoints.filter((c) => c.status === 'COMPLETED').map((c) => c.id);
   const pinned = new Set(scope.pinned ?? []);
-  const discard = planRetention(completed, scope.retain).filter((id) => !pinned.has(id));
+  const planned = planRetention(completed, scope.retain).filter((id) => !pinned.has(id));
+  const held = planned.filter((id) => followed.has(id));
+  const discard = planned.filter((id) => !followed.has(id));
   const { registry, skipped } = await rebuildRegistry(storage);
   const unreadable = skipped.filter((s) => s.error instanceof CorruptMetadataError).map((s) => s.id);
   const discarded: number[] = [];
@@ -110,5 +132,9 @@ export async function sweepJobDirectory(storage: CheckpointStorage, scope: Sweep
     );
   }
   const temporaries = scope.temporariesBefore === undefined ? 0 : ((await storage.removeTemporaries?.('', scope.temporariesBefore)) ?? 0);
-  return { discarded, abandoned, orphans, temporaries, unreadable };
+  // A dead follower's pin holds nothing any more; a live one renews its own (a late renewal writes it again).
+  if (pins.expired.length > 0) await storage.delete(pins.expired);
+  const reports = handoverReportsBeyond(await storage.list('handover/'), HANDOVER_REPORTS_KEPT);
+  if (reports.length > 0) await storage.delete(reports);
+  return { discarded, abandoned, orphans, temporaries, unreadable, held, expiredPins: pins.expired, invalidPins: pins.invalid, reports };
 }

@@ -12,6 +12,25 @@ export function handoverReportKey(id: number): string {
   return `handover/report-chk-${id}.json`;
 }
 
+const REPORT_KEY = /^handover\/report-chk-(0|[1-9][0-9]{0,15})\.json$/;
+
+/**
+ * Of `keys` (a listing of `handover/`), the handover reports beyond the newest `keep` (by
+ * checkpoint id): what a sweep removes. Other keys are never returned.
+ *
+ * @example handoverReportsBeyond(['handover/report-chk-3.json', 'handover/report-chk-9.json'], 1) // ['handover/report-chk-3.json']
+ */
+export function handoverReportsBeyond(keys: readonly string[], keep: number): string[] {
+  const reports = keys.flatMap((key) => {
+    const match = REPORT_KEY.exec(key);
+    return match ? [{ key, id: Number(match[1]) }] : [];
+  });
+  return reports
+    .sort((a, b) => b.id - a.id)
+    .slice(Math.max(0, keep))
+    .map((r) => r.key);
+}
+
 /** What the request says: who asked, when, and after which checkpoint the running job must end. */
 export interface StopRequest {
   readonly afterCheckpoint: number;

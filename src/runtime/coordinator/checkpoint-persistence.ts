@@ -2,7 +2,7 @@
 import { CheckpointNotFoundError, CorruptCheckpointError, FencedError } from '../../checkpoint/errors.ts';
 import { metadataKey } from '../../checkpoint/layout.ts';
 import { encodeMetadata } from '../../checkpoint/metadata/metadata-codec.ts';
-import { discardCheckpoints } from '../../checkpoint/registry/chunk-cleaner.ts';
+import { discardUnlessPinned } from '../../checkpoint/registry/chunk-cleaner.ts';
 import { type SweepReport, type SweepScope, sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
 import { completedByOthers } from '../../checkpoint/ownership/index.ts';
 import { readMetadata, writeFailedMarker } from '../../checkpoint/status/checkpoint-status.ts';
@@ -51,6 +51,8 @@ export interface PersistenceOptions {
 export class StorageCheckpointPersistence implements CheckpointPersistence {
   #housekeeping: Promise<unknown> = Promise.resolve();
   #lastSweepAt = Number.NEGATIVE_INFINITY;
+  /** Discards a follower's pin held back: retried with the next discard (the coordinator asks only once). */
+  #held: readonly number[] = [];
   readonly #now: () => number;
 
   constructor(
@@ -129,9 +131,15 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
     }
   }
 
-  /** Deletes discarded checkpoints and the shared chunks no remaining completed checkpoint (read from storage) uses. */
+  /**
+   * Deletes discarded checkpoints and the shared chunks no remaining completed checkpoint (read
+   * from storage) uses; those a live follower pin names are kept and tried again next time.
+   */
   async discard(ids: readonly number[]): Promise<void> {
-    await this.#serially(() => discardCheckpoints(this.storage, ids));
+    await this.#serially(async () => {
+      const all = [...new Set([...this.#held, ...ids])].sort((a, b) => a - b);
+      this.#held = (await discardUnlessPinned(this.storage, all, this.#now())).held;
+    });
   }
 
   /** Queues a sweep (after running discards and sweeps); its outcome goes to `onSweep`. */

@@ -76,7 +76,7 @@ export class JobAttempt {
   private driver: CheckpointDriver | undefined;
   private stopping: { mode: StopMode; id: number } | undefined;
   private stopRequest: 'suspend' | 'terminate' | undefined;
-  private followWaiter: { id: number; arrived: Set<number>; chunks: number; bytes: number; reloads: number; resolve: (r: FollowResult) => void } | undefined;
+  private followWaiter: { id: number; arrived: Set<number>; chunks: number; bytes: number; reloads: number; missing?: string; resolve: (r: FollowResult) => void } | undefined;
   private resolveFirstRecord!: (at: number) => void;
   private readonly firstRecord = new Promise<number>((resolve) => {
     this.resolveFirstRecord = resolve;
@@ -305,16 +305,18 @@ export class JobAttempt {
     return Promise.race([done, this.failed]);
   }
 
-  private onFollowed(workerIndex: number, event: { checkpointId: number; chunks: number; bytes: number; reloads: number }): void {
+  private onFollowed(workerIndex: number, event: { checkpointId: number; chunks: number; bytes: number; reloads: number; missing?: string }): void {
     const waiter = this.followWaiter;
     if (!waiter || waiter.id !== event.checkpointId) return;
     waiter.arrived.add(workerIndex);
     waiter.chunks += event.chunks;
     waiter.bytes += event.bytes;
     waiter.reloads += event.reloads;
+    waiter.missing ??= event.missing;
     if (waiter.arrived.size < this.ctx.plan.workers) return;
     this.followWaiter = undefined;
-    waiter.resolve({ chunks: waiter.chunks, bytes: waiter.bytes, reloads: waiter.reloads });
+    const { chunks, bytes, reloads, missing } = waiter;
+    waiter.resolve(missing === undefined ? { chunks, bytes, reloads } : { chunks, bytes, reloads, missing });
   }
 
   /** A hook asked for reference data: loaded once (the loader dedupes), the same buffer to every worker. */

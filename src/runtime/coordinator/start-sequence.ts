@@ -17,6 +17,12 @@ export interface FollowResult {
   readonly chunks: number;
   readonly bytes: number;
   readonly reloads: number;
+  /**
+   * Following only: a shared chunk the checkpoint names was gone (key), so the follow stopped
+   * part way. What was applied stays exact chain by chain (each chain continues from what it
+   * holds); the caller decides whether the checkpoint was discarded meanwhile or is damaged.
+   */
+  readonly missing?: string;
 }
 
 /** The attempt's side of a start sequence: restore primitives and signals, with the I/O behind them. */
@@ -26,7 +32,8 @@ export interface AttemptRestoreControl {
   readonly jobStorage: CheckpointStorage;
   /**
    * Brings every worker's keyed state to `metadata`'s, downloading only chunks not applied
-   * before (stage 1 and following). Resolves with what was downloaded.
+   * before (stage 1 and following). Resolves with what was downloaded, and `missing` if a chunk
+   * was gone.
    */
   follow(metadata: CheckpointMetadata): Promise<FollowResult>;
   /**

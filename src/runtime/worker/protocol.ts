@@ -106,7 +106,11 @@ export type WorkerEvent =
   | { readonly type: 'hooks-done'; readonly hookMs: Readonly<Record<string, number>> }
   /** `applied`: what an incremental restore (handover stage 2) still had to download. */
   | { readonly type: 'restored'; readonly applied?: { readonly chunks: number; readonly bytes: number; readonly reloads: number } }
-  | { readonly type: 'followed'; readonly checkpointId: number; readonly chunks: number; readonly bytes: number; readonly reloads: number }
+  /**
+   * `missing`: a shared chunk of the checkpoint was gone (discarded meanwhile, or damage: the
+   * coordinator tells which). What this worker applied before stays applied, chain by chain.
+   */
+  | { readonly type: 'followed'; readonly checkpointId: number; readonly chunks: number; readonly bytes: number; readonly reloads: number; readonly missing?: string }
   /** The first record this worker processed after the start signal. */
   | { readonly type: 'first-record'; readonly at: number }
   /** A pre-state-load hook asked for reference data: the coordinator loads it once for all workers. */

@@ -120,13 +120,23 @@ class WorkerSession {
         let chunks = 0;
         let bytes = 0;
         let reloads = 0;
-        for (const op of command.restore.operators) {
-          const subtask = this.subtaskOf(op.uid);
-          if (!subtask || op.chains.length === 0) continue;
-          const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains, { checkpointId: command.restore.checkpointId });
-          chunks += applied.chunks;
-          bytes += applied.bytes;
-          reloads += applied.reloads;
+        try {
+          for (const op of command.restore.operators) {
+            const subtask = this.subtaskOf(op.uid);
+            if (!subtask || op.chains.length === 0) continue;
+            const applied = await this.requireCheckpoints().followKeyed(subtask, op.uid, op.chains, { checkpointId: command.restore.checkpointId });
+            chunks += applied.chunks;
+            bytes += applied.bytes;
+            reloads += applied.reloads;
+          }
+        } catch (error) {
+          // A chunk that is gone: the running job's retention may have discarded the checkpoint
+          // while it was followed. Not fatal here: followKeyed downloads an operator's chunks before
+          // it applies any and records per chain what it applied, so the state stays exact chain
+          // by chain and the next follow continues each chain from where it is.
+          if (!(error instanceof CorruptCheckpointError && error.reason === 'missing')) throw error;
+          this.post({ type: 'followed', checkpointId: command.restore.checkpointId, chunks, bytes, reloads, missing: error.key });
+          return;
         }
         this.post({ type: 'followed', checkpointId: command.restore.checkpointId, chunks, bytes, reloads });
         return;

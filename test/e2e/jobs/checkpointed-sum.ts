@@ -4,6 +4,7 @@ import { isMainThread } from 'node:worker_threads';
 import { pacedSequence } from '../../fault/jobs/paced-sequence.ts';
 import { registerContestedScheme } from '../../support/contested-storage.ts';
 import { registerFaultyFileScheme } from '../../support/faulty-file-storage.ts';
+import { registerLaggingSchemes } from '../../support/lagging-storage.ts';
 import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
 
 export class RunningSum extends KeyedProcessFunction<number, number, string> {
@@ -70,6 +71,8 @@ export default defineJob((env) => {
   }
   // `contested:` checkpoint storage: another run wins the create of this checkpoint's _metadata.
   if (p.contestedCheckpoint !== undefined) registerContestedScheme(Number(p.contestedCheckpoint));
+  // `lagfile:` / `lags3:` checkpoint storage: chunk reads lag `lagBy` checkpoints behind the writer.
+  if (p.lagBy !== undefined) registerLaggingSchemes({ lag: Number(p.lagBy), until: Number(p.lagUntil), dropPins: p.lagDropPins === 'true' });
   env.enableCheckpointing({
     mode: p.mode === 'unaligned' ? 'unaligned' : 'aligned',
     alignedTimeoutMs: p.alignedTimeoutMs === undefined ? undefined : Number(p.alignedTimeoutMs),
