@@ -1,0 +1,141 @@
+// Writes the restored layer into LMDB in short write transactions between turns of the event loop, so records keep flowing.
+import type { Database } from 'lmdb';
+import { StateFlushError } from './errors.ts';
+import type { Bytes } from './overlay.ts';
+import type { RestoredLayer } from './restored-layer.ts';
+
+/** How the flush runs: on its own between event-loop turns, or only when {@link BackgroundFlush.slice} is called (tests). */
+export type RestoredFlushMode = 'background' | 'manual';
+
+/** What the flush cost so far, for benches and metrics. */
+export interface RestoredFlushStats {
+  /** Write transactions (slices) run. */
+  readonly slices: number;
+  readonly entries: number;
+  /** Sum of the slices' durations: time the thread spent writing, never in one piece longer than `maxSliceMs`. */
+  readonly totalMs: number;
+  /** The longest slice: the longest the flush kept the thread from processing records. */
+  readonly maxSliceMs: number;
+}
+
+const MIN_BATCH = 64;
+const MAX_BATCH = 65_536;
+
+/**
+ * Drives a {@link RestoredLayer} into LMDB: one write transaction per slice, sized to last about
+ * `sliceMs`, the next slice scheduled with setImmediate so that queued messages (record batches,
+ * barriers) run in between. Each slice is a transaction of its own; entries leave the layer only
+ * once it committed, so reads never miss a value. Stopping it loses nothing that a checkpoint
+ * needs (LMDB is a cache of the checkpoint).
+ */
+export class BackgroundFlush {
+  private batch = MIN_BATCH;
+  private scheduled: ReturnType<typeof setImmediate> | undefined;
+  private stopped = false;
+  private failure: StateFlushError | undefined;
+  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private s = { slices: 0, entries: 0, totalMs: 0, maxSliceMs: 0 };
+
+  constructor(
+    private readonly db: Database<Bytes, string>,
+    private readonly dbName: string,
+    private readonly layer: RestoredLayer,
+    private readonly mode: RestoredFlushMode,
+    private readonly sliceMs: number,
+    /** Called after each slice (the layer changed: map iterators must not trust their cursor). */
+    private readonly afterSlice: () => void,
+  ) {}
+
+  stats(): RestoredFlushStats {
+    return { ...this.s };
+  }
+
+  /** The error that stopped the flush, if any. */
+  failed(): StateFlushError | undefined {
+    return this.failure;
+  }
+
+  /** Entries were added to the layer: keep flushing until it is empty. */
+  start(): void {
+    this.stopped = false;
+    if (this.mode === 'background') this.schedule();
+  }
+
+  /** Stops for good (dispose): pending entries stay unwritten. */
+  stop(): void {
+    this.stopped = true;
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    this.settle();
+  }
+
+  /** Writes everything left now, in one go (before a restore writes LMDB directly underneath). */
+  drain(): void {
+    while (this.layer.size > 0) this.slice(Number.POSITIVE_INFINITY);
+  }
+
+  /** Resolves once the layer is empty (rejects if the flush failed or stopped first). */
+  whenFlushed(): Promise<void> {
+    if (this.layer.size === 0) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * One write transaction of the next entries (at most `maxEntries`, else as many as fit the
+   * slice time). Returns whether entries remain. Throws {@link StateFlushError} if LMDB failed.
+   */
+  slice(maxEntries = this.batch): boolean {
+    if (this.failure) throw this.failure;
+    if (this.layer.size === 0) return false;
+    const started = performance.now();
+    const batch = this.layer.nextBatch(maxEntries);
+    const db = this.db;
+    try {
+      db.transactionSync(() => {
+        for (const [key, value] of batch.changes) {
+          if (value === null) db.removeSync(key);
+          else db.putSync(key, value);
+        }
+      });
+    } catch (error) {
+      this.failure = new StateFlushError(this.dbName, error);
+      this.settle();
+      throw this.failure;
+    }
+    this.layer.flushed(batch);
+    const ms = performance.now() - started;
+    this.s.slices++;
+    this.s.entries += batch.changes.length;
+    this.s.totalMs += ms;
+    if (ms > this.s.maxSliceMs) this.s.maxSliceMs = ms;
+    // Aim at sliceMs: grow the batch while slices are short, shrink it when one ran long.
+    if (ms < this.sliceMs / 2) this.batch = Math.min(MAX_BATCH, this.batch * 2);
+    else if (ms > this.sliceMs) this.batch = Math.max(MIN_BATCH, Math.floor(this.batch / 2));
+    this.afterSlice();
+    if (this.layer.size === 0) this.settle();
+    return this.layer.size > 0;
+  }
+
+  private schedule(): void {
+    if (this.scheduled !== undefined || this.stopped) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      if (this.stopped) return;
+      try {
+        if (this.slice()) this.schedule();
+      } catch {
+        // Recorded in `failure`: the backend's next snapshot throws it (reads are still served from memory).
+      }
+    });
+  }
+
+  private settle(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (this.layer.size === 0) w.resolve();
+      else w.reject(this.failure ?? new Error('the restored-state flush was stopped before it finished'));
+    }
+  }
+}
