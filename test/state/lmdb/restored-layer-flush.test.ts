@@ -142,7 +142,7 @@ describe('LmdbKeyedStateBackend restored layer (handover stage 2)', () => {
   });
 
   it('a base taken during the flush holds the restored entries not yet in LMDB', () => {
-    const { random, model, chains, follower } = handoverAt(47);
+    const { random, model, follower } = handoverAt(47);
     follower.flushRestoredSlice(30);
     randomOps(follower, model, random, 100);
     follower.snapshot();
