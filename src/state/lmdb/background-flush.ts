@@ -1,6 +1,7 @@
 // Writes the restored layer into LMDB in short write transactions between turns of the event loop, so records keep flowing.
 import type { Database } from 'lmdb';
 import { StateFlushError } from './errors.ts';
+import { notifyRestoredFlushSlice } from './flush-observers.ts';
 import type { Bytes } from './overlay.ts';
 import type { RestoredLayer } from './restored-layer.ts';
 
@@ -113,6 +114,7 @@ export class BackgroundFlush {
     if (ms < this.sliceMs / 2) this.batch = Math.min(MAX_BATCH, this.batch * 2);
     else if (ms > this.sliceMs) this.batch = Math.max(MIN_BATCH, Math.floor(this.batch / 2));
     this.afterSlice();
+    notifyRestoredFlushSlice({ dbName: this.dbName, entries: batch.changes.length, ms, remaining: this.layer.size });
     if (this.layer.size === 0) this.settle();
     return this.layer.size > 0;
   }

@@ -1,0 +1,75 @@
+// Handover stage 2 with a background flush: B killed mid-flush, or after it started but before its first checkpoint; A + B output equals one uninterrupted run.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type JobHandle, runJob } from '../../src/index.ts';
+import { checkpointPacer, committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
+import { jobUrl } from './helpers.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'baton-stage2-kill-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const fresh = jobDirs(root);
+
+const TO = 10_000;
+// 5 000 keys, 1 000 numbers per checkpoint: the target's delta holds some 1 000 entries, several
+// flush slices (the first writes 64).
+const KEYS = 5_000;
+const TARGET = 6;
+const params = (output: string, pacedBy: string, extra: Record<string, string | number> = {}) => ({ output, to: TO, intervalMs: 150, keys: KEYS, pacedBy, segment: 1_000, ...extra });
+
+const waitingForStart = (job: JobHandle) => new Promise<void>((resolve) => job.on('status', (s) => s.status === 'WAITING_FOR_START_SIGNAL' && resolve()));
+
+/** B (started first, so it is ready before A reaches the target) and A; resolves with both results. */
+async function handover(name: string, bParams: Record<string, string | number>, onB: (b: JobHandle, dir: string) => void) {
+  const t = fresh(name);
+  const pacer = checkpointPacer(join(t.dir, 'paced'));
+  const b = await runJob(jobUrl('checkpointed-sum'), {
+    jobId: t.jobId,
+    // One worker thread per deployment: thread start-up dominates a test on a busy machine.
+    parallelism: 1,
+    checkpointStorage: t.storage,
+    params: params(join(t.dir, 'out-b'), pacer.dir, bParams),
+    handover: { targetCheckpoint: TARGET, timeoutMs: 60_000, pollMs: 20 },
+    restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
+  });
+  b.on('checkpoint', pacer.ended);
+  onB(b, t.dir);
+  await waitingForStart(b);
+  const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 1, checkpointStorage: t.storage, params: params(join(t.dir, 'out-a'), pacer.dir) });
+  a.on('checkpoint', pacer.ended);
+  const [resultA, resultB] = await Promise.all([a.done, b.done]);
+  const combined = [...committedLines(join(t.dir, 'out-a')), ...committedLines(join(t.dir, 'out-b'))].sort();
+  return { t, resultA, resultB, combined };
+}
+
+describe('handover stage 2: B killed before its first checkpoint', { timeout: 120_000 }, () => {
+  it("B's worker dies in the middle of the background flush of the target's delta: B restarts from the target, exactly once", async () => {
+    const marker = join(root, 'mid-flush-marker');
+    const { resultA, resultB, combined } = await handover('mid-flush', { crashMidFlush: marker }, () => undefined);
+    expect(resultA.status).toBe('SUSPENDED');
+    expect(resultA.stoppedAtCheckpoint).toBe(TARGET);
+    // The kill landed after a flush transaction that left entries unwritten...
+    expect(readFileSync(marker, 'utf8')).toMatch(/crashed after a flush slice of \d+ entries, [1-9]\d* left/);
+    // ...B restarted and restored the target (no checkpoint of B's own existed), and finished.
+    expect(resultB.status).toBe('FINISHED');
+    expect(resultB.attempts).toBe(2);
+    expect(resultB.restoredFrom).toBe(TARGET);
+    expect(combined).toEqual(expectedSums(TO, KEYS));
+  });
+
+  it('B dies after it started processing, before its first checkpoint: its output stays uncommitted, the restart repeats it exactly once', async () => {
+    const marker = join(root, 'running-marker');
+    const when = join(root, 'running-kill');
+    // B checkpoints every 600 ms: its first one cannot complete in the 2 ms the kill takes to land.
+    const { resultB, combined } = await handover('after-start', { crashWhenFile: when, crashMarker: marker, intervalMs: 600 }, (b) => {
+      b.on('status', (s) => s.status === 'RUNNING' && !existsSync(when) && writeFileSync(when, 'kill'));
+    });
+    expect(existsSync(marker)).toBe(true);
+    expect(resultB.status).toBe('FINISHED');
+    expect(resultB.attempts).toBe(2);
+    // The restart restored the target, not a checkpoint of B's: the kill came before B's first one.
+    expect(resultB.restoredFrom).toBe(TARGET);
+    expect(combined).toEqual(expectedSums(TO, KEYS));
+  });
+});
