@@ -19,18 +19,19 @@ export interface RestoredFlushStats {
   readonly maxSliceMs: number;
 }
 
+/** Entries taken for the first slice (a small one: it measures the pace) and at most. */
 const MIN_BATCH = 64;
 const MAX_BATCH = 65_536;
 
 /**
- * Drives a {@link RestoredLayer} into LMDB: one write transaction per slice, sized to last about
+ * Drives a {@link RestoredLayer} into LMDB: one write transaction per slice, ended once it took
  * `sliceMs`, the next slice scheduled with setImmediate so that queued messages (record batches,
  * barriers) run in between. Each slice is a transaction of its own; entries leave the layer only
  * once it committed, so reads never miss a value. Stopping it loses nothing that a checkpoint
  * needs (LMDB is a cache of the checkpoint).
  */
 export class BackgroundFlush {
-  private batch = MIN_BATCH;
+  private estimate = MIN_BATCH;
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   private stopped = false;
   private failure: StateFlushError | undefined;
@@ -72,7 +73,7 @@ export class BackgroundFlush {
 
   /** Writes everything left now, in one go (before a restore writes LMDB directly underneath). */
   drain(): void {
-    while (this.layer.size > 0) this.slice(Number.POSITIVE_INFINITY);
+    while (this.layer.size > 0) this.slice(MAX_BATCH);
   }
 
   /** Resolves once the layer is empty (rejects if the flush failed or stopped first). */
@@ -83,20 +84,26 @@ export class BackgroundFlush {
   }
 
   /**
-   * One write transaction of the next entries (at most `maxEntries`, else as many as fit the
-   * slice time). Returns whether entries remain. Throws {@link StateFlushError} if LMDB failed.
+   * One write transaction of the next entries: at most `maxEntries` when given (tests), else as
+   * many as fit about `sliceMs` (checked every few entries, so a slice stays short however the
+   * cost per entry varies). Returns whether entries remain. Throws {@link StateFlushError} if
+   * LMDB failed.
    */
-  slice(maxEntries = this.batch): boolean {
+  slice(maxEntries?: number): boolean {
     if (this.failure) throw this.failure;
     if (this.layer.size === 0) return false;
     const started = performance.now();
-    const batch = this.layer.nextBatch(maxEntries);
+    const budget = maxEntries === undefined ? this.sliceMs : Number.POSITIVE_INFINITY;
+    const batch = this.layer.nextBatch(maxEntries ?? this.estimate);
     const db = this.db;
+    let written = 0;
     try {
       db.transactionSync(() => {
         for (const [key, value] of batch.changes) {
           if (value === null) db.removeSync(key);
           else db.putSync(key, value);
+          // The clock every 32 entries: cheap next to the puts, and bounds the slice.
+          if ((++written & 31) === 0 && performance.now() - started >= budget) break;
         }
       });
     } catch (error) {
@@ -104,17 +111,17 @@ export class BackgroundFlush {
       this.settle();
       throw this.failure;
     }
-    this.layer.flushed(batch);
+    this.layer.flushed(batch, written);
     const ms = performance.now() - started;
+    // Next batch: what fit the budget, or twice as much if all of it fit (taking far more entries
+    // than a slice writes would cost a copy of them every slice).
+    if (maxEntries === undefined) this.estimate = written < batch.changes.length ? Math.max(MIN_BATCH, written) : Math.min(MAX_BATCH, this.estimate * 2);
     this.s.slices++;
-    this.s.entries += batch.changes.length;
+    this.s.entries += written;
     this.s.totalMs += ms;
     if (ms > this.s.maxSliceMs) this.s.maxSliceMs = ms;
-    // Aim at sliceMs: grow the batch while slices are short, shrink it when one ran long.
-    if (ms < this.sliceMs / 2) this.batch = Math.min(MAX_BATCH, this.batch * 2);
-    else if (ms > this.sliceMs) this.batch = Math.max(MIN_BATCH, Math.floor(this.batch / 2));
     this.afterSlice();
-    notifyRestoredFlushSlice({ dbName: this.dbName, entries: batch.changes.length, ms, remaining: this.layer.size });
+    notifyRestoredFlushSlice({ dbName: this.dbName, entries: written, ms, remaining: this.layer.size });
     if (this.layer.size === 0) this.settle();
     return this.layer.size > 0;
   }

@@ -5,6 +5,13 @@ import { bytesToBinaryString, decodeStateTableRow, isStateTableKey, u16BinaryStr
 import { type Bytes, type Change, keyGroupOf } from './overlay.ts';
 import type { StateTable } from './state-table.ts';
 
+/** Entries taken for one flush transaction; `ends[j]`: where the cursor goes once change j is written. */
+export interface FlushBatch {
+  readonly changes: Change[];
+  readonly ends: number[];
+  readonly until: number;
+}
+
 /**
  * Entries restored from checkpoint chunks that LMDB does not hold yet, by binary LMDB key: the
  * value bytes (views of the downloaded chunk) or null for a deletion. It sits between the
@@ -125,24 +132,28 @@ export class RestoredLayer {
    * The next entries to write, in key order (LMDB takes sorted puts fastest), at most `max`.
    * They stay in the layer until {@link flushed} confirms their write transaction committed.
    */
-  nextBatch(max: number): { changes: Change[]; until: number } {
+  nextBatch(max: number): FlushBatch {
     const sorted = this.ordered();
     const changes: Change[] = [];
+    const ends: number[] = [];
     let i = this.cursor;
     for (; i < sorted.length && changes.length < max; i++) {
       const value = this.entries.get(sorted[i]);
-      if (value !== undefined) changes.push([sorted[i], value]);
+      if (value === undefined) continue;
+      changes.push([sorted[i], value]);
+      ends.push(i + 1);
     }
-    return { changes, until: i };
+    return { changes, ends, until: i };
   }
 
-  /** The batch from {@link nextBatch} is in LMDB now. */
-  flushed(batch: { changes: Change[]; until: number }): void {
-    for (const [key, value] of batch.changes) {
+  /** The first `written` changes of a batch from {@link nextBatch} are in LMDB now. */
+  flushed(batch: FlushBatch, written = batch.changes.length): void {
+    for (let j = 0; j < written; j++) {
+      const [key, value] = batch.changes[j];
       // Superseded meanwhile? Then it is gone already; a re-added key has a new value: keep it.
       if (this.entries.get(key) === value) this.entries.delete(key);
     }
-    this.cursor = batch.until;
+    this.cursor = written === batch.changes.length ? batch.until : written === 0 ? this.cursor : batch.ends[written - 1];
     if (this.entries.size === 0) this.clear();
   }
 
