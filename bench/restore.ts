@@ -368,6 +368,8 @@ async function follow(storage: CheckpointStorage, backend: LmdbKeyedStateBackend
 interface AfterStage2 {
   /** The synchronous phase of B's first checkpoint (taken right after stage 2, nothing processed): processing waits for it. */
   firstCheckpointSyncMs: number;
+  /** The same, in CPU time of this process (a busy machine preempts the thread: wall time includes waiting). */
+  firstCheckpointSyncCpuMs: number;
   /** Bytes that checkpoint uploads (encoded chunks): the target's delta again, if it were stored twice. */
   firstCheckpointBytes: number;
   /** The restored delta's write into LMDB in background slices (wall time from stage 2's end until LMDB holds it all). */
@@ -380,15 +382,17 @@ async function afterStage2(backend: LmdbKeyedStateBackend): Promise<AfterStage2>
   const flushStarted = performance.now();
   const before = backend.restoredFlushStats();
   const syncStarted = performance.now();
+  const syncCpu = process.cpuUsage();
   const chunks = backend.snapshot().chunks;
   const firstCheckpointSyncMs = performance.now() - syncStarted;
+  const firstCheckpointSyncCpuMs = cpuSince({ cpu: syncCpu });
   // Encoded in the checkpoint's asynchronous phase (off the processing path): counted only as bytes.
   const firstCheckpointBytes = chunks.reduce((a, c) => a + encodeChunk(c.chunk).length, 0);
   await backend.whenRestoredFlushed();
   const flushWallMs = performance.now() - flushStarted;
   const after = backend.restoredFlushStats();
   const flush = { slices: after.slices - before.slices, entries: after.entries - before.entries, totalMs: after.totalMs - before.totalMs, maxSliceMs: after.maxSliceMs };
-  return { firstCheckpointSyncMs, firstCheckpointBytes, flushWallMs, flush };
+  return { firstCheckpointSyncMs, firstCheckpointSyncCpuMs, firstCheckpointBytes, flushWallMs, flush };
 }
 
 /** (b) Two-stage restore: the previous checkpoint into a fresh backend, then the newest one's deltas, then the fixed-size deltas one by one. */
@@ -550,7 +554,12 @@ function rowOf(storage: string, built: Built, fixedChurnKeys: number, full: Phas
  */
 function blockingOf(full: Phase, stage2: Phase, after: AfterStage2) {
   const blockingMs = stage2.ms + after.firstCheckpointSyncMs + after.flush.maxSliceMs;
+  // On CPU time (the slice's wall time stands in for its CPU time): comparable on a busy machine.
+  const blockingCpuMs = stage2.cpuMs + after.firstCheckpointSyncCpuMs + after.flush.maxSliceMs;
   return {
+    first_checkpoint_sync_cpu_ms: round1(after.firstCheckpointSyncCpuMs),
+    blocking_cpu_ms: round1(blockingCpuMs),
+    blocking_over_full_cpu: ratio(blockingCpuMs, full.cpuMs),
     first_checkpoint_sync_ms: round1(after.firstCheckpointSyncMs),
     first_checkpoint_bytes: after.firstCheckpointBytes,
     flush_slices: after.flush.slices,
@@ -630,7 +639,7 @@ export async function run(options: SuiteOptions): Promise<void> {
     const allowed = (g: { state_growth: number }) => 1.5 ** Math.log10(g.state_growth);
     const judge = (g: ReturnType<typeof growth>[number]) => ({ ...g, allowed: ratio(allowed(g), 1), met: g.growth <= allowed(g) });
     const stage2Share = rows.map((r) => ({ storage: r.storage, keys: r.keys, stage2_over_full: r.stage2_over_full, cpu: r.stage2_over_full_cpu, met: r.stage2_ms <= r.full_ms / 30 }));
-    const blockingShare = rows.map((r) => ({ storage: r.storage, keys: r.keys, blocking_over_full: r.blocking_over_full, met: r.blocking_ms <= r.full_ms / 30 }));
+    const blockingShare = rows.map((r) => ({ storage: r.storage, keys: r.keys, blocking_over_full: r.blocking_over_full, cpu: r.blocking_over_full_cpu, met: r.blocking_ms <= r.full_ms / 30 }));
     const growthFixed = ['file', 's3'].flatMap((s) => growth(s, (r) => r.stage2_fixed_ms).map(judge));
     const growthChurn = ['file', 's3'].flatMap((s) => growth(s, (r) => r.stage2_ms).map(judge));
     const fullVsRaw = rows.map((r) => ({ storage: r.storage, keys: r.keys, full_over_raw_speed: r.full_over_raw_speed, cpu: r.full_over_raw_speed_cpu, met: r.full_over_raw_speed >= 0.5 }));
@@ -714,7 +723,7 @@ export async function run(options: SuiteOptions): Promise<void> {
     );
     const verdict = (met: boolean) => (met ? 'MET' : 'NOT MET');
     console.log(`target: all that blocks processing (stage 2 + first checkpoint's sync phase + longest flush slice) ≤ 1/30 of the full restore: ${verdict(targets.blocking_at_most_1_30th_of_full.met)}`);
-    for (const t of blockingShare) console.log(`  ${t.storage} ${t.keys}: blocking/full = ${t.blocking_over_full} (≤ 0.033) ${verdict(t.met)}`);
+    for (const t of blockingShare) console.log(`  ${t.storage} ${t.keys}: blocking/full = ${t.blocking_over_full} (≤ 0.033) ${verdict(t.met)}; on CPU time ${t.cpu}`);
     console.log(`target: stage 2 ≤ 1/30 of the full restore at 1% churn: ${verdict(targets.stage2_at_most_1_30th_of_full.met)}`);
     for (const t of stage2Share) console.log(`  ${t.storage} ${t.keys}: stage2/full = ${t.stage2_over_full} (≤ 0.033) ${verdict(t.met)}; on CPU time ${t.cpu}`);
     console.log(`target: stage 2 grows ≤ 1.5× when the state grows 10× (a fixed-size delta): ${verdict(targets.stage2_growth_at_most_1_5x_per_10x_state.met)}`);
