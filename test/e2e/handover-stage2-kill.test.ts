@@ -16,7 +16,9 @@ const TO = 10_000;
 // flush slices (the first writes 64).
 const KEYS = 5_000;
 const TARGET = 6;
-const params = (output: string, pacedBy: string, extra: Record<string, string | number> = {}) => ({ output, to: TO, intervalMs: 150, keys: KEYS, pacedBy, segment: 1_000, ...extra });
+// Checkpoints every 300 ms: time for A to read the segment the previous one allowed, even on a busy
+// machine, so the target's delta is never near empty (one flush slice would then write it all).
+const params = (output: string, pacedBy: string, extra: Record<string, string | number> = {}) => ({ output, to: TO, intervalMs: 300, keys: KEYS, pacedBy, segment: 1_000, ...extra });
 
 const waitingForStart = (job: JobHandle) => new Promise<void>((resolve) => job.on('status', (s) => s.status === 'WAITING_FOR_START_SIGNAL' && resolve()));
 
@@ -50,6 +52,7 @@ describe('handover stage 2: B killed before its first checkpoint', { timeout: 12
     expect(resultA.status).toBe('SUSPENDED');
     expect(resultA.stoppedAtCheckpoint).toBe(TARGET);
     // The kill landed after a flush transaction that left entries unwritten...
+    expect(existsSync(marker), `no kill mid-flush: the target's delta was ${resultB.handover?.stage2Bytes} bytes`).toBe(true);
     expect(readFileSync(marker, 'utf8')).toMatch(/crashed after a flush slice of \d+ entries, [1-9]\d* left/);
     // ...B restarted and restored the target (no checkpoint of B's own existed), and finished.
     expect(resultB.status).toBe('FINISHED');
