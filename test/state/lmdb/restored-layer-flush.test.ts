@@ -190,6 +190,25 @@ describe('LmdbKeyedStateBackend restored layer (handover stage 2)', () => {
     expectMatches(restoredCopy(chains), model);
   });
 
+  it('chunks applied out of key order (another chain order, a second delta on top) flush every entry once, the newest value last', () => {
+    const random = rng(67);
+    const source = create();
+    const model = new Model();
+    randomOps(source, model, random, 600);
+    source.snapshot();
+    const follower = create();
+    follower.restore(source.chunkRanges.map((r) => decodeChunk(encodeChunk(source.fullSnapshot(r)), 'base')));
+    for (let round = 0; round < 2; round++) {
+      randomOps(source, model, random, 300);
+      const delta = source.snapshot().chunks.map((c) => c.chunk).reverse();
+      follower.applyToOverlay(encoded(delta, `delta-${round}`));
+      follower.flushRestoredSlice(40);
+    }
+    while (follower.flushRestoredSlice(40)) expectMatches(follower, model);
+    expect(follower.restoredPending()).toBe(0);
+    expectMatches(follower, model);
+  });
+
   it('a delta applied straight to LMDB during the flush is not shadowed by older restored entries', () => {
     const { random, source, model, follower } = handoverAt(61);
     follower.flushRestoredSlice(20);
