@@ -8,6 +8,7 @@ import {
   LmdbKeyedStateBackend,
   type LmdbKeyedStateBackendOptions,
   openStateEnvironment,
+  StateFlushError,
 } from '../../../src/state/lmdb/lmdb-keyed-state-backend.ts';
 import { type ChunkEntries, decodeChunk, type DeltaChunk, encodeChunk, readChunkEntries } from '../../../src/state/snapshot/delta-chunk.ts';
 import type { KeyValue } from '../../../src/state/types.ts';
@@ -207,6 +208,31 @@ describe('LmdbKeyedStateBackend restored layer (handover stage 2)', () => {
     while (follower.flushRestoredSlice(40)) expectMatches(follower, model);
     expect(follower.restoredPending()).toBe(0);
     expectMatches(follower, model);
+  });
+
+  it('a failed flush transaction keeps the entries readable and fails the next checkpoint loudly', () => {
+    const { model, follower } = handoverAt(71);
+    const db = follower.db as unknown as { transactionSync: (f: () => void) => void };
+    const original = db.transactionSync;
+    db.transactionSync = () => {
+      throw new Error('MDB_MAP_FULL: Environment mapsize limit reached');
+    };
+    try {
+      expect(() => follower.flushRestoredSlice()).toThrow(StateFlushError);
+    } finally {
+      db.transactionSync = original;
+    }
+    expectMatches(follower, model);
+    const error = (() => {
+      try {
+        follower.snapshot();
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(StateFlushError);
+    expect((error as StateFlushError).code).toBe('BATON_ERR_STATE_FLUSH');
+    expect((error as StateFlushError).message).toMatch(/MDB_MAP_FULL/);
   });
 
   it('a delta applied straight to LMDB during the flush is not shadowed by older restored entries', () => {
