@@ -4,42 +4,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type JobHandle, runJob } from '../../src/index.ts';
-import { checkpointPacer, committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
+import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-stage2-kill-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const fresh = jobDirs(root);
 
-const TO = 10_000;
-// 5 000 keys, 1 000 numbers per checkpoint: the target's delta holds some 1 000 entries, several
-// flush slices (the first writes 64).
+const TO = 30_000;
 const KEYS = 5_000;
 const TARGET = 6;
-// Checkpoints every 300 ms: time for A to read the segment the previous one allowed, even on a busy
-// machine, so the target's delta is never near empty (one flush slice would then write it all).
-const params = (output: string, pacedBy: string, extra: Record<string, string | number> = {}) => ({ output, to: TO, intervalMs: 300, keys: KEYS, pacedBy, segment: 1_000, ...extra });
+/**
+ * A reads a steady 2 000 numbers/s (15 s of input, far more than 6 checkpoints take), so every
+ * checkpoint's delta, the target's too, holds some 600 keys: several flush slices (the first
+ * writes 64). Input paced by completed checkpoints instead gave an empty target delta on a busy
+ * machine (a late checkpoint, the next one triggered before the source saw its new segment). B
+ * reads the rest at 50 000/s.
+ */
+const params = (output: string, extra: Record<string, string | number> = {}) => ({ output, to: TO, intervalMs: 300, keys: KEYS, rate: 2_000, ...extra });
 
 const waitingForStart = (job: JobHandle) => new Promise<void>((resolve) => job.on('status', (s) => s.status === 'WAITING_FOR_START_SIGNAL' && resolve()));
 
 /** B (started first, so it is ready before A reaches the target) and A; resolves with both results. */
 async function handover(name: string, bParams: Record<string, string | number>, onB: (b: JobHandle, dir: string) => void) {
   const t = fresh(name);
-  const pacer = checkpointPacer(join(t.dir, 'paced'));
   const b = await runJob(jobUrl('checkpointed-sum'), {
     jobId: t.jobId,
     // One worker thread per deployment: thread start-up dominates a test on a busy machine.
     parallelism: 1,
     checkpointStorage: t.storage,
-    params: params(join(t.dir, 'out-b'), pacer.dir, bParams),
+    params: params(join(t.dir, 'out-b'), { rate: 50_000, ...bParams }),
     handover: { targetCheckpoint: TARGET, timeoutMs: 60_000, pollMs: 20 },
     restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
   });
-  b.on('checkpoint', pacer.ended);
   onB(b, t.dir);
   await waitingForStart(b);
-  const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 1, checkpointStorage: t.storage, params: params(join(t.dir, 'out-a'), pacer.dir) });
-  a.on('checkpoint', pacer.ended);
+  const a = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 1, checkpointStorage: t.storage, params: params(join(t.dir, 'out-a')) });
   const [resultA, resultB] = await Promise.all([a.done, b.done]);
   const combined = [...committedLines(join(t.dir, 'out-a')), ...committedLines(join(t.dir, 'out-b'))].sort();
   return { t, resultA, resultB, combined };
