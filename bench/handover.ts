@@ -306,6 +306,10 @@ async function handover(s: Settings, setup: S3Setup, priceList: string, scratch:
   }
   const targetCheckpoint = ra.checkpoints.find((c) => c.id === h.targetCheckpoint && c.status === 'COMPLETED');
   const stage2Done = events.find((e) => e.label.startsWith('B stage2-done'))?.at;
+  // B's first checkpoint: its synchronous phase holds records at the barrier (the slowest subtask's
+  // counts), and its bytes show whether the target's delta was stored a second time.
+  const firstOfB = rb.checkpoints.find((c) => c.status === 'COMPLETED' && c.id > h.targetCheckpoint);
+  const firstSyncMs = firstOfB ? Math.max(0, ...firstOfB.tasks.map((t) => t.syncMs)) : undefined;
   return {
     k,
     metrics: h,
@@ -328,6 +332,15 @@ async function handover(s: Settings, setup: S3Setup, priceList: string, scratch:
       follow_bytes: h.followBytes,
       stage2_ms: h.stage2Ms,
       stage2_bytes: h.stage2Bytes,
+      b_first_checkpoint: firstOfB
+        ? { id: firstOfB.id, sync_ms: round3(firstSyncMs ?? 0), state_bytes: firstOfB.stateBytes, target_delta_bytes: targetCheckpoint?.stateBytes }
+        : null,
+      /**
+       * What held B's processing thread around the cutover: stage 2 (before B's first record) plus
+       * its first checkpoint's synchronous phase (records wait at the barrier). The background flush
+       * of the target's delta runs in slices of ~2 ms between them (see the restore bench's flush_max_slice_ms).
+       */
+      blocking_ms: round3(h.stage2Ms + (firstSyncMs ?? 0)),
       target_ready_before_job: h.targetReadyBeforeJob,
       a_stopped_at_checkpoint: ra.stoppedAtCheckpoint,
       // Why A's target took as long as it did (trigger → completion, per task sync/async and bytes).
@@ -479,6 +492,8 @@ async function report(s: Settings, sizes: readonly SizeResult[]): Promise<void> 
           'ho stage1 ms': z.handover.metrics.stage1Ms,
           'ho wait ms': z.handover.metrics.waitMs,
           'ho stage2 ms': z.handover.metrics.stage2Ms,
+          'B 1st chk sync ms': num((z.handover.stages.b_first_checkpoint as { sync_ms?: number } | null)?.sync_ms),
+          'ho blocking ms': num(z.handover.stages.blocking_ms),
           followed: z.handover.metrics.followedCheckpoints,
           'target ready first': z.handover.metrics.targetReadyBeforeJob,
           'exactly once': z.naive.correctness.exactly_once && z.handover.correctness.exactly_once,

@@ -30,6 +30,7 @@ export type {
   TimeWindow,
 } from './api/index.ts';
 export type { KeyValue, ListState, MapState, ValueState } from './state/types.ts';
+export { StateFlushError } from './state/lmdb/errors.ts';
 
 // Running jobs
 export { JobHandle, JobStatus } from './runtime/index.ts';

@@ -7,11 +7,15 @@ export {
   type StateSnapshotEntry,
 } from './heap/heap-keyed-state-backend.ts';
 export { type Timer, TimerQueue } from './timers/timer-queue.ts';
+export { onRestoredFlushSlice, type RestoredFlushSlice } from './lmdb/flush-observers.ts';
 export {
   type KeyedStateSnapshot,
   LmdbKeyedStateBackend,
   type LmdbKeyedStateBackendOptions,
   openStateEnvironment,
+  type RestoredFlushMode,
+  type RestoredFlushStats,
+  StateFlushError,
 } from './lmdb/lmdb-keyed-state-backend.ts';
 export {
   CHUNK_MAGIC,

@@ -83,7 +83,11 @@ export interface ChunkedKeyedStateBackend extends KeyedStateBackend {
    * apply on top). Backends without it get decoded chunks.
    */
   restoreEncoded?(chunks: readonly ChunkEntries[], clear: KeyGroupRange | null): void;
-  /** Deltas made visible in memory now and written to storage by the next snapshot (the blocking part of a handover). */
+  /**
+   * Stage 2 of a handover (the blocking part): deltas made visible in memory now, written to local
+   * storage in the background, and left out of the next snapshot's delta — the caller's chain must
+   * already reference these chunks.
+   */
   applyToOverlay?(chunks: readonly ChunkEntries[]): number;
 }
 

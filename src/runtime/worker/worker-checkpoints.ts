@@ -311,7 +311,11 @@ export class WorkerCheckpoints {
     subtask: Subtask,
     uid: string,
     chains: readonly KeyGroupChain[],
-    /** Stage 2: deltas go to the backend's overlay (visible now, stored by the next snapshot). `checkpointId` names the checkpoint in errors. */
+    /**
+     * Stage 2: deltas go to the backend's restored layer (visible now, written to LMDB in the
+     * background; the chain set below references them, so B's first checkpoint does not store
+     * them again). `checkpointId` names the checkpoint in errors.
+     */
     options: { overlay?: boolean; checkpointId?: number } = {},
   ): Promise<{ chunks: number; bytes: number; reloads: number }> {
     const backend = subtask.keyedStateOf(uid);

@@ -8,13 +8,16 @@ import { encodeKeyBinary, MAX_KEY_BYTES, u16BinaryString } from './key-codec.ts'
 import { countLiveKeys, mergedMapEntries, storedMapKeys } from './merged-reads.ts';
 import type { Bytes, StateInfo } from './overlay.ts';
 import { type LmdbKeyedStateBackendOptions, validateOptions } from './options.ts';
-import { applyChunksToOverlay } from './overlay-restore.ts';
+import { BackgroundFlush, type RestoredFlushStats } from './background-flush.ts';
+import { RestoredLayer } from './restored-layer.ts';
 import { restoreChunks, restoreEncodedChunks } from './restore.ts';
 import { type KeyedStateSnapshot, SnapshotWriter } from './snapshot-writer.ts';
 import { LmdbListState, LmdbMapState, LmdbValueState } from './state-handles.ts';
 import { StateTable } from './state-table.ts';
 
+export type { RestoredFlushMode, RestoredFlushStats } from './background-flush.ts';
 export { openStateEnvironment } from './environment.ts';
+export { StateFlushError } from './errors.ts';
 export type { LmdbKeyedStateBackendOptions } from './options.ts';
 export type { KeyedStateSnapshot } from './snapshot-writer.ts';
 
@@ -35,6 +38,11 @@ export type { KeyedStateSnapshot } from './snapshot-writer.ts';
  *   changed key-group range and flushes it into LMDB in one synchronous write transaction.
  * - If the overlay outgrows `maxOverlayEntries` between snapshots it is flushed early and only
  *   the flushed keys are remembered, so memory stays bounded without losing the delta.
+ * - A handover's stage 2 applies the target's delta to the restored layer (restored-layer.ts),
+ *   between the overlay and LMDB, as encoded bytes by LMDB key: visible at once, written to LMDB
+ *   by a background flush in short transactions (background-flush.ts), and not part of the next
+ *   delta (the checkpoint chain already references the chunks it came from). A write of the same
+ *   key reaching LMDB from the overlay supersedes the restored entry.
  */
 
 function noCurrentKey(): never {
@@ -98,10 +106,12 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   private readonly retain: boolean;
   private readonly table: StateTable;
   private readonly writer: SnapshotWriter;
+  private readonly restored = new RestoredLayer();
+  private readonly flush: BackgroundFlush;
   private disposed = false;
 
   constructor(options: LmdbKeyedStateBackendOptions) {
-    const { keyGroupRange, maxParallelism, chunkRanges, maxOverlayEntries, dbName, retain } = validateOptions(options);
+    const { keyGroupRange, maxParallelism, chunkRanges, maxOverlayEntries, dbName, retain, restoredFlush, flushSliceMs } = validateOptions(options);
     this.keyGroupRange = keyGroupRange;
     this.maxParallelism = maxParallelism;
     this.chunkRanges = chunkRanges;
@@ -131,7 +141,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
       if (this.ownsEnv) void this.env.close();
       throw e;
     }
-    this.writer = new SnapshotWriter(this.db, this.table, keyGroupRange, chunkRanges, maxParallelism, maxOverlayEntries);
+    this.writer = new SnapshotWriter(this.db, this.table, keyGroupRange, chunkRanges, maxParallelism, maxOverlayEntries, this.restored);
+    this.flush = new BackgroundFlush(this.db, dbName, this.restored, restoredFlush, flushSliceMs, () => this.writer.flushEpoch++);
   }
 
   setCurrentKey(key: KeyValue): void {
@@ -169,7 +180,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
    */
   keyCount(): number {
     if (this.disposed) return 0;
-    return countLiveKeys(this.db, this.table, this.keyGroupRange);
+    return countLiveKeys(this.db, this.table, this.keyGroupRange, this.restored);
   }
 
   /**
@@ -184,6 +195,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
    */
   snapshot(): KeyedStateSnapshot {
     this.checkOpen();
+    this.checkFlush();
     return this.writer.snapshot();
   }
 
@@ -197,6 +209,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
    */
   fullSnapshot(range: KeyGroupRange = this.keyGroupRange): DeltaChunk {
     this.checkOpen();
+    this.checkFlush();
     return this.writer.fullSnapshot(range);
   }
 
@@ -213,6 +226,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
    */
   restore(chunks: readonly DeltaChunk[]): void {
     this.checkOpen();
+    this.beforeDirectWrite(this.keyGroupRange);
     restoreChunks(this.db, this.table, this.keyGroupRange, chunks, this.keyGroupRange);
     this.writer.reset();
   }
@@ -226,21 +240,65 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
    */
   restoreEncoded(chunks: readonly ChunkEntries[], clear: KeyGroupRange | null = this.keyGroupRange): void {
     this.checkOpen();
+    this.beforeDirectWrite(clear);
     restoreEncodedChunks(this.db, this.table, this.keyGroupRange, chunks, clear);
     this.writer.reset();
   }
 
   /**
-   * Applies delta chunks on top of the current state through the overlay: visible at once,
-   * written to LMDB by the next snapshot (see overlay-restore.ts). For the blocking part of a
-   * handover, whose cost should follow the delta, not the state.
+   * Applies delta chunks on top of the current state through the restored layer: visible at
+   * once, written to LMDB in the background in short transactions (`flushSliceMs` each) between
+   * turns of the event loop, and NOT part of the next snapshot's delta: the caller's checkpoint
+   * chain must already reference these chunks (a handover's stage 2 continues the target's
+   * chain). For the blocking part of a handover, whose cost should follow the delta, not the
+   * state. Returns the entries applied. Unflushed overlay writes are spilled first (the chunks
+   * are newer). See {@link whenRestoredFlushed}.
    *
    * @example
    * backend.applyToOverlay([readChunkEntries(bytes, id)]);
    */
   applyToOverlay(chunks: readonly ChunkEntries[]): number {
     this.checkOpen();
-    return applyChunksToOverlay(this.table, this.keyGroupRange, chunks, () => this.addedOverlayEntry());
+    this.checkFlush();
+    this.writer.spill();
+    const applied = this.restored.add(this.table, this.keyGroupRange, chunks);
+    this.writer.flushEpoch++;
+    if (this.restored.size > 0) this.flush.start();
+    return applied;
+  }
+
+  /**
+   * Resolves once every restored entry is in LMDB (at once if none is pending); rejects with
+   * {@link StateFlushError} if writing failed, or if the backend was disposed first.
+   *
+   * @example
+   * backend.applyToOverlay(delta);
+   * await backend.whenRestoredFlushed();
+   */
+  whenRestoredFlushed(): Promise<void> {
+    return this.flush.whenFlushed();
+  }
+
+  /** Restored entries not yet written to LMDB. @example if (backend.restoredPending() === 0) ... */
+  restoredPending(): number {
+    return this.restored.size;
+  }
+
+  /** What the background flush cost so far. @example backend.restoredFlushStats().maxSliceMs */
+  restoredFlushStats(): RestoredFlushStats {
+    return this.flush.stats();
+  }
+
+  /**
+   * One flush transaction now (with `restoredFlush: 'manual'`, the only way restored entries
+   * reach LMDB); at most `maxEntries`. Returns whether entries remain.
+   *
+   * @example
+   * while (backend.flushRestoredSlice(100)) processSomeRecords();
+   */
+  flushRestoredSlice(maxEntries?: number): boolean {
+    this.checkOpen();
+    return this.flush.slice(maxEntries);
   }
 
   /**
@@ -252,6 +310,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
    */
   apply(chunks: readonly DeltaChunk[], clear?: KeyGroupRange): void {
     this.checkOpen();
+    this.beforeDirectWrite(clear ?? null);
     restoreChunks(this.db, this.table, this.keyGroupRange, chunks, clear ?? null);
     this.writer.reset();
   }
@@ -266,6 +325,8 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.flush.stop();
+    this.restored.clear();
     this.writer.reset();
     this.key = undefined;
     this.keyVersion++;
@@ -310,8 +371,12 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     if (length > MAX_KEY_BYTES) tooLong(length);
   }
 
-  /** @internal LMDB value of a key, in a buffer that the next read overwrites. */
-  readStored(k: string): Buffer | undefined {
+  /** @internal Stored value of a key (restored layer, then LMDB), in a buffer that the next read may overwrite. */
+  readStored(k: string): Bytes | undefined {
+    if (this.restored.size !== 0) {
+      const r = this.restored.get(k);
+      if (r !== undefined) return r === null ? undefined : r;
+    }
     return this.db.getBinaryFast(k);
   }
 
@@ -328,12 +393,12 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
    */
   mapEntries(info: StateInfo, withValues: boolean): Generator<[mapKey: KeyValue, value: unknown]> {
     const userKey = this.currentKey();
-    return mergedMapEntries(this.db, info, userKey, this.currentPrefix(info.idChars), withValues, this.writer);
+    return mergedMapEntries(this.db, info, userKey, this.currentPrefix(info.idChars), withValues, this.writer, this.restored);
   }
 
-  /** @internal Map keys of the current key's map stored in LMDB (overlay not applied). */
+  /** @internal Map keys of the current key's map stored in LMDB or the restored layer (overlay not applied). */
   storedMapKeys(idChars: string): KeyValue[] {
-    return storedMapKeys(this.db, this.currentPrefix(idChars));
+    return storedMapKeys(this.db, this.currentPrefix(idChars), this.restored);
   }
 
   // ---- private -------------------------------------------------------------------------------
@@ -359,6 +424,23 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
 
   private checkOpen(): void {
     if (this.disposed) throw new Error('the keyed state backend is disposed');
+  }
+
+  /** A background flush that failed fails the next snapshot, loudly (reads are still right). */
+  private checkFlush(): void {
+    const failure = this.flush.failed();
+    if (failure) throw failure;
+  }
+
+  /**
+   * A restore or apply writes LMDB directly: restored entries of the range it clears are dropped,
+   * the others written first, so that nothing older shadows what it writes.
+   */
+  private beforeDirectWrite(clear: KeyGroupRange | null): void {
+    if (this.restored.size === 0) return;
+    if (clear) this.restored.dropRange(clear.start, clear.end);
+    this.checkFlush();
+    this.flush.drain();
   }
 
   private state(name: string, kind: StateKind): StateInfo {

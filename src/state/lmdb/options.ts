@@ -2,8 +2,10 @@
 import type { RootDatabase } from 'lmdb';
 import { MAX_MAX_PARALLELISM } from '../key-groups.ts';
 import type { KeyGroupRange } from '../types.ts';
+import type { RestoredFlushMode } from './background-flush.ts';
 
 const DEFAULT_MAX_OVERLAY_ENTRIES = 500_000;
+const DEFAULT_FLUSH_SLICE_MS = 2;
 
 /** Options of {@link LmdbKeyedStateBackend}. */
 export interface LmdbKeyedStateBackendOptions {
@@ -23,6 +25,14 @@ export interface LmdbKeyedStateBackendOptions {
    * backend lives exactly as long as its heap counterpart would.
    */
   retain?: boolean;
+  /**
+   * How restored entries ({@link LmdbKeyedStateBackend.applyToOverlay}) reach LMDB: `'background'`
+   * (default) in short transactions between turns of the event loop; `'manual'` only through
+   * `flushRestoredSlice()` (tests that interleave the flush with reads and writes).
+   */
+  restoredFlush?: RestoredFlushMode;
+  /** Aimed duration of one background flush transaction, in ms (the longest the flush holds the thread). Default 2. */
+  flushSliceMs?: number;
 }
 
 /** Validated options, with the chunk ranges they imply. */
@@ -33,6 +43,8 @@ export interface ResolvedOptions {
   maxOverlayEntries: number;
   dbName: string;
   retain: boolean;
+  restoredFlush: RestoredFlushMode;
+  flushSliceMs: number;
 }
 
 /** Checks the options, throwing a RangeError or TypeError that names the bad one. */
@@ -55,6 +67,10 @@ export function validateOptions(options: LmdbKeyedStateBackendOptions): Resolved
   const maxOverlay = options.maxOverlayEntries ?? DEFAULT_MAX_OVERLAY_ENTRIES;
   if (!(maxOverlay >= 1)) throw new RangeError(`maxOverlayEntries must be at least 1, got ${maxOverlay}`);
   if (typeof dbName !== 'string' || dbName === '') throw new TypeError('dbName must be a non-empty string');
+  const restoredFlush = options.restoredFlush ?? 'background';
+  if (restoredFlush !== 'background' && restoredFlush !== 'manual') throw new TypeError(`restoredFlush must be 'background' or 'manual', got ${String(restoredFlush)}`);
+  const flushSliceMs = options.flushSliceMs ?? DEFAULT_FLUSH_SLICE_MS;
+  if (!(flushSliceMs > 0)) throw new RangeError(`flushSliceMs must be positive, got ${flushSliceMs}`);
 
   const ranges: KeyGroupRange[] = [];
   for (let s = start; s <= end; s += perChunk) ranges.push({ start: s, end: Math.min(end, s + perChunk - 1) });
@@ -65,5 +81,7 @@ export function validateOptions(options: LmdbKeyedStateBackendOptions): Resolved
     maxOverlayEntries: maxOverlay,
     dbName,
     retain: options.retain ?? false,
+    restoredFlush,
+    flushSliceMs,
   };
 }

@@ -4,6 +4,7 @@ import type { DeltaChunk } from '../snapshot/delta-chunk.ts';
 import type { KeyGroupRange } from '../types.ts';
 import { binaryStringToBytes, u16BinaryString } from './key-codec.ts';
 import { type Bytes, type Change, collectOverlay, keyGroupOf, sortChanges, stateIdOf } from './overlay.ts';
+import type { RestoredLayer } from './restored-layer.ts';
 import type { StateTable } from './state-table.ts';
 
 /** A delta chunk per key-group range that changed since the previous snapshot. */
@@ -26,6 +27,8 @@ export class SnapshotWriter {
     private readonly chunkRanges: readonly KeyGroupRange[],
     private readonly maxParallelism: number,
     private readonly maxOverlayEntries: number,
+    /** Restored entries not in LMDB yet: part of the state, never of the next delta (the chain has them). */
+    private readonly restored: RestoredLayer,
   ) {}
 
   /** Counts a new overlay entry, spilling the overlay when it is full. */
@@ -44,9 +47,14 @@ export class SnapshotWriter {
     let changes = this.flushOverlay(true);
     const spilled = this.spilled;
     if (spilled !== undefined) {
-      // Keys flushed early: their values are now LMDB's (the overlay just went there too).
+      // Keys flushed early: their values are now LMDB's (the overlay just went there too), unless
+      // a restored delta applied since then changed them again (it is newer, and not yet in LMDB).
       const seen = new Set(changes.map((c) => c[0]));
-      for (const k of spilled) if (!seen.has(k)) changes.push([k, this.db.getBinary(k) ?? null]);
+      for (const k of spilled) {
+        if (seen.has(k)) continue;
+        const restored = this.restored.get(k);
+        changes.push([k, restored !== undefined ? restored : (this.db.getBinary(k) ?? null)]);
+      }
       changes = sortChanges(changes);
       this.spilled = undefined;
     }
@@ -71,11 +79,14 @@ export class SnapshotWriter {
   fullSnapshot(range: KeyGroupRange): DeltaChunk {
     const start = Math.max(range.start, this.keyGroupRange.start);
     const end = Math.min(range.end, this.keyGroupRange.end);
-    const inRange = collectOverlay(this.table.values(), this.maxParallelism).filter(([k]) => {
+    // Restored entries not yet in LMDB, then the overlay's writes on top (they are newer).
+    const byKey = new Map<string, Bytes | null>();
+    if (end >= start) for (const [k, v] of this.restored.changesIn(start, end)) byKey.set(k, v);
+    for (const [k, v] of collectOverlay(this.table.values(), this.maxParallelism)) {
       const kg = keyGroupOf(k);
-      return kg >= start && kg <= end;
-    });
-    const pending = sortChanges(inRange);
+      if (kg >= start && kg <= end) byKey.set(k, v);
+    }
+    const pending = sortChanges([...byKey]);
     // Parallel arrays rather than [key, value] pairs: a million-entry base makes a million fewer objects.
     const keys: string[] = [];
     const values: Bytes[] = [];
@@ -123,24 +134,29 @@ export class SnapshotWriter {
     const changes: Change[] = [];
     const spilled = this.spilled;
     const db = this.db;
+    const restored = this.restored;
     db.transactionSync(() => {
       for (const change of pending) {
         const [k, v] = change;
         if (v === null) {
-          if (db.removeSync(k) || spilled?.has(k)) changes.push(change);
+          // A deletion counts if the key existed: in LMDB, earlier in this interval, or in a restored delta not flushed yet.
+          if (db.removeSync(k) || spilled?.has(k) || restored.hasValue(k)) changes.push(change);
         } else {
           db.putSync(k, v);
           changes.push(change);
         }
       }
     });
+    // This write is newer than any restored value of the same key: the background flush must not write that after it.
+    if (restored.size > 0) for (const [k] of pending) restored.supersede(k);
     // Cleared only after the commit: if the transaction failed, the overlay still holds the writes.
     this.clearOverlay();
     return changes;
   }
 
-  /** Flushes an overgrown overlay early, remembering its keys for the next delta. */
-  private spill(): void {
+  /** Flushes an overgrown overlay early (or before a restored delta goes on top of it), remembering its keys for the next delta. */
+  spill(): void {
+    if (this.overlayEntries === 0) return;
     // Unsorted: only the keys are kept, and the next snapshot sorts them with the rest.
     const changes = this.flushOverlay(false);
     const spilled = this.spilled ?? new Set<string>();

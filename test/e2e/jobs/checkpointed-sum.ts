@@ -5,6 +5,7 @@ import { pacedSequence } from '../../fault/jobs/paced-sequence.ts';
 import { registerContestedScheme } from '../../support/contested-storage.ts';
 import { registerFaultyFileScheme } from '../../support/faulty-file-storage.ts';
 import { registerLaggingSchemes } from '../../support/lagging-storage.ts';
+import { onRestoredFlushSlice } from '../../../src/state/lmdb/flush-observers.ts';
 import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
 
 export class RunningSum extends KeyedProcessFunction<number, number, string> {
@@ -55,6 +56,27 @@ function crashOnceWhen(when: string, marker: string): (n: number) => number {
   };
 }
 
+/**
+ * Ends this worker thread abruptly in the middle of a background flush of restored state (a
+ * handover's stage 2): right after a flush transaction that left entries to write, once (the
+ * marker file, created exclusively, makes later attempts and other threads pass).
+ */
+let flushCrashArmed = false;
+function crashOnceMidFlush(marker: string): void {
+  if (isMainThread || flushCrashArmed) return;
+  flushCrashArmed = true;
+  onRestoredFlushSlice((slice) => {
+    if (slice.remaining === 0) return;
+    try {
+      closeSync(openSync(marker, 'wx'));
+    } catch {
+      return;
+    }
+    writeFileSync(marker, `crashed after a flush slice of ${slice.entries} entries, ${slice.remaining} left`);
+    process.exit(17);
+  });
+}
+
 function spin<T>(micros: number, value: T): T {
   const until = performance.now() + micros / 1000;
   while (performance.now() < until) {
@@ -96,6 +118,7 @@ export default defineJob((env) => {
     const marker = String(p.crashMarker);
     numbers = numbers.map((n) => crashOnce(n, at, marker)).setParallelism(1).uid('crash');
   }
+  if (p.crashMidFlush !== undefined) crashOnceMidFlush(String(p.crashMidFlush));
   if (p.crashWhenFile !== undefined) {
     numbers = numbers.map(crashOnceWhen(String(p.crashWhenFile), String(p.crashMarker))).setParallelism(1).uid('crash');
   }

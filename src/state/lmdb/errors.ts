@@ -1,0 +1,19 @@
+// Errors of the LMDB keyed state backend that callers may want to tell apart.
+import { BatonError } from '../../errors/index.ts';
+
+/**
+ * Writing restored entries into LMDB in the background failed (disk full, map full, ...). The
+ * entries are still served from memory, so reads stay right, but the backend refuses the next
+ * snapshot with this error rather than go on with a local store it cannot trust to fill: the job
+ * fails and restarts from its checkpoint, which holds those entries.
+ *
+ * @example
+ * try { backend.snapshot() } catch (e) { if (e instanceof StateFlushError) console.error(e.code, e.cause) }
+ */
+export class StateFlushError extends BatonError {
+  override name = 'StateFlushError';
+  readonly code = 'BATON_ERR_STATE_FLUSH';
+  constructor(dbName: string, cause: unknown) {
+    super(`writing restored keyed state into LMDB database "${dbName}" failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
