@@ -167,6 +167,22 @@ export class CheckpointDriver {
     this.dispatch({ type: 'stop-after', id, now: this.now() });
   }
 
+  /**
+   * A handover successor is ready and waiting: the job ends right after its next checkpoint, which
+   * is triggered now (or as soon as the running one completes), not at the next interval.
+   * Returns that checkpoint's id.
+   */
+  requestStopAtOnce(): number {
+    const id = this.state.nextId;
+    this.dispatch({ type: 'stop-after', id, now: this.now(), atOnce: true });
+    return id;
+  }
+
+  /** After a stop-after checkpoint the job goes on (the handover rolled back): checkpoints resume. */
+  resumeAfterStop(): void {
+    this.dispatch({ type: 'resume', now: this.now() });
+  }
+
   /** The stop request for `id` was withdrawn (the deployment that asked cannot take over). */
   withdrawStopAfter(id: number): void {
     this.dispatch({ type: 'stop-after-withdrawn', id, fallback: this.options.stopAfter, now: this.now() });
