@@ -2,6 +2,7 @@
 import { runJob as runRuntimeJob } from '../runtime/coordinator/job-runner.ts';
 import type { JobHandle } from '../runtime/coordinator/job-handle.ts';
 import type { RunJobOptions } from '../runtime/coordinator/run-options.ts';
+import { StopRequestShell } from './predecessor/index.ts';
 import { ReferenceDataCache } from './reference-data/index.ts';
 import { TwoStageRestore } from './two-stage-restore.ts';
 
@@ -21,6 +22,11 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Pr
   const cache = new ReferenceDataCache({ s3: options.s3 });
   return runRuntimeJob(moduleUrl, options, {
     referenceData: (uri, onProgress) => cache.load(uri, onProgress),
+    // Every job answers stop requests: an operator's, or a handover successor's (then it may stand by and roll back).
+    stopRequests:
+      ({ options: resolved }) =>
+      (control) =>
+        new StopRequestShell(control, { pollMs: resolved.stopRequestPollMs }),
     startSequence: ({ handle, jobStorage, options: resolved }) =>
       new TwoStageRestore(
         jobStorage,

@@ -11,11 +11,17 @@ export function handoverReportKey(id: number): string {
   return `handover/report-chk-${id}.json`;
 }
 
-/** What the request says: who asked, when, and after which checkpoint the running job must end. */
+/**
+ * What the request says: who asked, when, and after which checkpoint the running job must end. A
+ * handover successor's request also names its run and a lease it renews (see lease-request.ts);
+ * without `afterCheckpoint` it asks for `when-ready`: stop after the next checkpoint, at once.
+ */
 export interface StopRequest {
-  readonly afterCheckpoint: number;
+  readonly afterCheckpoint?: number;
   readonly requestedAt: number;
   readonly requestedBy: string;
+  readonly runId?: string;
+  readonly leaseExpiresAt?: number;
 }
 
 /**
@@ -56,8 +62,27 @@ export function parseStopRequest(text: string): StopRequest | undefined {
     return undefined;
   }
   const v = value as Partial<StopRequest> | null;
-  if (!v || typeof v !== 'object' || !Number.isSafeInteger(v.afterCheckpoint) || (v.afterCheckpoint as number) < 1) return undefined;
-  return { afterCheckpoint: v.afterCheckpoint as number, requestedAt: Number(v.requestedAt) || 0, requestedBy: String(v.requestedBy ?? 'unknown') };
+  if (!v || typeof v !== 'object') return undefined;
+  const lease = parseLease(v);
+  if (lease === null) return undefined;
+  const fixed = Number.isSafeInteger(v.afterCheckpoint) && (v.afterCheckpoint as number) >= 1;
+  if (v.afterCheckpoint !== undefined && !fixed) return undefined;
+  // Only a leased request (a handover successor's) may leave the checkpoint to the running job.
+  if (!fixed && !lease) return undefined;
+  return {
+    ...(fixed ? { afterCheckpoint: v.afterCheckpoint as number } : {}),
+    requestedAt: Number(v.requestedAt) || 0,
+    requestedBy: String(v.requestedBy ?? 'unknown'),
+    ...lease,
+  };
+}
+
+/** A run id (letters, digits, '-', at most 64) and a finite lease expiry, both or neither; null: malformed. */
+function parseLease(v: Partial<StopRequest>): { runId: string; leaseExpiresAt: number } | undefined | null {
+  if (v.runId === undefined && v.leaseExpiresAt === undefined) return undefined;
+  if (typeof v.runId !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(v.runId)) return null;
+  if (typeof v.leaseExpiresAt !== 'number' || !Number.isFinite(v.leaseExpiresAt)) return null;
+  return { runId: v.runId, leaseExpiresAt: v.leaseExpiresAt };
 }
 
 /** Removes the request (a job that took over no longer needs it). */

@@ -24,6 +24,8 @@ export interface CheckpointStats {
   /** Per subtask (`task/subtask`): synchronous and asynchronous part, bytes written. */
   readonly tasks: readonly TaskCheckpointStats[];
   readonly failure?: string;
+  /** When the job last processed a record before this checkpoint (its metadata's `lastRecordAt`). */
+  readonly lastRecordAt?: number;
 }
 
 /** What the driver needs from storage (metadata, failure markers, cleanup), injected. */
@@ -258,6 +260,7 @@ export class CheckpointDriver {
               channelStateBytes,
               spilledBytes,
               tasks,
+              ...(metadata.lastRecordAt !== undefined ? { lastRecordAt: metadata.lastRecordAt } : {}),
             };
             this.history.push(stats);
             this.dispatch({ type: 'metadata-written', id: effect.id, now: this.now() });

@@ -17,7 +17,7 @@ import type { JobHandle, JobHandleControl } from './job-handle.ts';
 import { collectSinkResults, type JobResult, type SkippedCheckpointReport, summarizeOperators } from './job-result.ts';
 import { checkRestoreAgainstJob } from './restore-checks.ts';
 import { type ResolvedRunJobOptions, restoreFromProblem } from './run-options.ts';
-import type { ReferenceDataLoader, StartSequence } from './start-sequence.ts';
+import type { ReferenceDataLoader, StartSequence, StopRequestResponderFactory } from './start-sequence.ts';
 
 export interface JobControllerInit {
   readonly handle: JobHandle;
@@ -31,6 +31,8 @@ export interface JobControllerInit {
   /** Deployment B of a handover: replaces the restore of the first attempt. */
   readonly startSequence?: StartSequence;
   readonly loadReferenceData?: ReferenceDataLoader;
+  /** Answers stop requests in the job directory (a handover's predecessor side). */
+  readonly stopRequests?: StopRequestResponderFactory;
 }
 
 /** What a restore resolved to: the checkpoint, and newer ones passed over (`'latest-valid'` only). */
@@ -197,6 +199,7 @@ export class JobController implements JobHandleControl {
       startSequence: this.attempts === 1 ? this.init.startSequence : undefined,
       restart: this.attempts > 1,
       loadReferenceData: this.init.loadReferenceData,
+      stopRequests: this.init.stopRequests,
     });
   }
 
@@ -262,6 +265,7 @@ export class JobController implements JobHandleControl {
       attempts: this.attempts,
       ...(attempt.firstRecordAt !== undefined ? { firstRecordAt: attempt.firstRecordAt } : {}),
       ...(this.init.startSequence ? { handover: this.init.startSequence.metrics() } : {}),
+      ...(attempt.rollbacks.length > 0 ? { rollbacks: [...attempt.rollbacks] } : {}),
     };
   }
 }

@@ -1,4 +1,4 @@
-// What a handover (or any other start sequence) can do with an attempt between its hooks and RUNNING.
+// What a handover can do with an attempt: B's start sequence (between its hooks and RUNNING), A's stop-request responder.
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 
@@ -40,6 +40,8 @@ export interface AttemptRestoreControl {
   readonly failed: Promise<never>;
   /** The job's first processed record after the start signal (epoch ms). */
   readonly firstRecord: Promise<number>;
+  /** The id of the job's first completed checkpoint after the start signal (a successor's probation ends there). */
+  readonly firstCheckpoint: Promise<number>;
 }
 
 /**
@@ -88,5 +90,60 @@ export interface HandoverMetrics {
   readonly lastRecordAt: number | undefined;
   readonly firstRecordAt: number | undefined;
   /** From A's last processed record to B's first. */
+  readonly downtimeMs: number | undefined;
+}
+
+/**
+ * The running job's side of a handover (deployment A), as the stop-request shell in src/handover
+ * drives it. The runtime knows nothing of requests, leases or successors: it stops, stands by,
+ * ends or resumes when told.
+ */
+export interface RunningJobControl {
+  readonly jobId: string;
+  readonly jobStorage: CheckpointStorage;
+  /** Not the first attempt of the run (a requested checkpoint may have died with the last one). */
+  readonly restart: boolean;
+  /** The id the next checkpoint gets. */
+  nextCheckpointId(): number;
+  /**
+   * Stop after the next checkpoint, triggered now. `nextOwner`: the successor's run id, which the
+   * stop checkpoint's metadata names (the fence). Returns the checkpoint's id.
+   */
+  stopAtOnce(nextOwner: string): number;
+  /** Stop right after checkpoint `id` (an operator's request, or a successor's fixed target). */
+  stopAfter(id: number, nextOwner?: string): void;
+  withdrawStop(id: number): void;
+  /** After the stop checkpoint: end the job (SUSPENDED). */
+  end(): void;
+  /** After the stop checkpoint: go on (RUNNING); resolves once the first record after it is processed. */
+  resume(reason: string): Promise<RollbackReport>;
+  /** Reports on the job handle ('stop-request', 'handover', 'storage-problem' events). */
+  emit(event: 'stop-request' | 'handover' | 'storage-problem', payload: unknown): void;
+}
+
+/** What the runtime tells the stop-request shell. */
+export interface StopRequestResponder {
+  /**
+   * A stop-after checkpoint completed (the sources are paused after its barrier). 'standby': the
+   * shell will call end() or resume() later; 'end': the job ends now as a plain stop.
+   */
+  stopCompleted(id: number): 'end' | 'standby';
+  /** The attempt ended: no more reads, no more calls. */
+  close(): void;
+}
+
+/** Builds the shell for one attempt (injected by the package's runJob; absent: stop requests are not read). */
+export type StopRequestResponderFactory = (control: RunningJobControl) => StopRequestResponder;
+
+/** A handover rolled back: the predecessor resumed after its stop checkpoint (in the job result's `rollbacks`). */
+export interface RollbackReport {
+  /** The stop checkpoint the job resumed from. */
+  readonly checkpointId: number;
+  readonly reason: string;
+  readonly resumedAt: number;
+  /** The job's last record before the stop checkpoint and its first after resuming (epoch ms). */
+  readonly lastRecordAt: number | undefined;
+  readonly firstRecordAt: number;
+  /** From the last record before the stop checkpoint to the first after resuming. */
   readonly downtimeMs: number | undefined;
 }
