@@ -4,7 +4,7 @@ import type { JobHandle } from '../runtime/coordinator/job-handle.ts';
 import type { RunJobOptions } from '../runtime/coordinator/run-options.ts';
 import { StopRequestShell } from './predecessor/index.ts';
 import { ReferenceDataCache } from './reference-data/index.ts';
-import { TwoStageRestore } from './two-stage-restore.ts';
+import { HandoverSuccessor } from './successor/index.ts';
 
 /**
  * Starts a job defined by `export default defineJob(...)` in `moduleUrl`. With `handover`, the job
@@ -28,9 +28,10 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Pr
       (control) =>
         new StopRequestShell(control, { pollMs: resolved.stopRequestPollMs }),
     startSequence: ({ handle, jobStorage, options: resolved }) =>
-      new TwoStageRestore(
+      new HandoverSuccessor(
         jobStorage,
         resolved.handover!,
+        handle.runId,
         (event) => handle.emit('handover', event),
         () => handle.statusHistory.findLast((e) => e.status === 'RUNNING_PRE_STATE_HOOKS')?.at,
       ),

@@ -61,6 +61,10 @@ export function stepSuccessor(state: SuccessorState, event: SuccessorEvent): Suc
       return onCaughtUp(state, event.at, event.applied);
     case 'stop-checkpoint':
       return onStopCheckpoint(state, event.id);
+    case 'timed-out':
+      // `onTimeout: 'start-from-latest'`: the caller chose to start without A's stop checkpoint.
+      if (!inPhase(state, 'announced')) return unexpected(state, event.type);
+      return { state: moveSuccessor(state, 'taking-over', { takeoverFrom: event.latest }), effects: [{ type: 'stage2', checkpointId: event.latest }] };
     case 'stage2-done':
       if (!inPhase(state, 'taking-over')) return unexpected(state, event.type);
       return { state: moveSuccessor(state, 'probation', { startedAt: event.at }), effects: [{ type: 'start' }] };

@@ -57,6 +57,8 @@ export type SuccessorEvent =
   | { readonly type: 'lease-renewed'; readonly at: number; readonly leaseExpiresAt: number }
   /** The request is no longer B's (withdrawn by A, replaced, or B could not renew it in time). */
   | { readonly type: 'lease-lost'; readonly at: number; readonly reason: string }
+  /** Waited `timeoutMs` without A's stop checkpoint, and the policy is to start from the newest completed checkpoint (`latest`; undefined: none). */
+  | { readonly type: 'timed-out'; readonly at: number; readonly latest: number | undefined }
   | { readonly type: 'stage2-done'; readonly at: number }
   | { readonly type: 'first-checkpoint'; readonly at: number; readonly id: number }
   | { readonly type: 'failed'; readonly at: number; readonly reason: string }
@@ -65,7 +67,7 @@ export type SuccessorEvent =
 export type SuccessorEffect =
   | { readonly type: 'publish-request'; readonly runId: string; readonly leaseExpiresAt: number; readonly afterCheckpoint?: number }
   | { readonly type: 'renew-lease'; readonly leaseExpiresAt: number }
-  | { readonly type: 'stage2'; readonly checkpointId: number }
+  | { readonly type: 'stage2'; readonly checkpointId: number | undefined }
   | { readonly type: 'start' }
   /** Remove B's request: its job is B's now (done), or B gives up (aborted; A resumes or goes on). */
   | { readonly type: 'withdraw-request'; readonly reason: 'done' | 'aborted' }

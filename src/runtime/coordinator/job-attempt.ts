@@ -166,7 +166,7 @@ export class JobAttempt {
     } catch (error) {
       // Record the first cause before workers are stopped: their own endings are consequences.
       if (!this.canceled) this.fail(error);
-      await this.ctx.startSequence?.abort?.();
+      await this.ctx.startSequence?.abort?.(this.failure ?? error);
       this.driver?.abandon(`the attempt ended: ${(this.failure as Error)?.message ?? 'canceled'}`);
       this.driver?.close();
       await this.driver?.drain();
@@ -311,6 +311,7 @@ export class JobAttempt {
       failed: this.failed,
       firstRecord: this.firstRecord,
       firstCheckpoint: this.firstCheckpoint,
+      fail: (error) => this.fail(error),
     };
   }
 

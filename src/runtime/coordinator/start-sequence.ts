@@ -42,6 +42,8 @@ export interface AttemptRestoreControl {
   readonly firstRecord: Promise<number>;
   /** The id of the job's first completed checkpoint after the start signal (a successor's probation ends there). */
   readonly firstCheckpoint: Promise<number>;
+  /** Fails the attempt (e.g. a successor that lost its lease in probation, before its first checkpoint). */
+  fail(error: unknown): void;
 }
 
 /**
@@ -55,17 +57,21 @@ export interface StartSequence {
   started?(control: AttemptRestoreControl): void;
   /** Writes what must be visible before the job starts (e.g. the stop request for the old job). */
   begin?(): Promise<void>;
-  /** The attempt failed before `prepare` finished (e.g. in a hook): undo what `begin` announced. */
-  abort?(): Promise<void>;
+  /** The attempt failed (before `prepare` finished, e.g. in a hook, or after the start): undo what was announced. */
+  abort?(error?: unknown): Promise<void>;
   /** Metrics for the job's result. */
   metrics(): HandoverMetrics;
 }
 
 /** What a handover measured, on the job handle's 'handover' events and in the job's result. */
 export interface HandoverMetrics {
-  /** The target asked for, and the one taken over at (later if checkpoints failed). */
-  readonly requestedTarget: number;
+  /** The target asked for ('when-ready' or a number), and the one taken over at (0 until known). */
+  readonly requestedTarget: number | 'when-ready';
   readonly targetCheckpoint: number;
+  /** B's run id, which its stop request names. */
+  readonly runId?: string;
+  /** When B published its stop request (epoch ms); for when-ready, once it was caught up. */
+  readonly announcedAt?: number;
   readonly moves: ReadonlyArray<{ readonly from: number; readonly to: number; readonly at: number; readonly reason: string }>;
   /** 'target', or 'timeout-latest' when the timeout started the job from the newest completed checkpoint. */
   readonly outcome: 'target' | 'timeout-latest' | 'pending';

@@ -114,3 +114,12 @@ describe('successor: fixed target', () => {
     expect(run(s.state, { type: 'stop-checkpoint', at: 30, id: 9 }).effects).toEqual([{ type: 'stage2', checkpointId: 9 }]);
   });
 });
+
+describe('successor: timeout', () => {
+  it("start-from-latest after the timeout takes over from the newest completed checkpoint (announced only)", () => {
+    const { state, effects } = run(announced(), { type: 'timed-out', at: 9_000, latest: 5 });
+    expect(state).toMatchObject({ phase: 'taking-over', takeoverFrom: 5 });
+    expect(effects).toEqual([{ type: 'stage2', checkpointId: 5 }]);
+    expect(run(whenReady().state, { type: 'timed-out', at: 9_000, latest: 5 }).state.phase).toBe('aborted');
+  });
+});
