@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { order, priceOf } from '../../../examples/orders.ts';
 import { runJob } from '../../handover/run-job.ts';
-import { renderTimelineSvg, renderTimelineText, type Timeline } from '../../handover/timeline/index.ts';
+import { renderTimelineSvg, renderTimelineText, type Timeline } from '../../report/timeline/index.ts';
 import type { JobResult } from '../../runtime/coordinator/job-result.ts';
 import { formatCount } from '../format.ts';
 

@@ -125,8 +125,8 @@ export type PredecessorEffect =
   | { readonly type: 'clear-request'; readonly runId: string }
   | { readonly type: 'request-ignored'; readonly reason: string };
 
-export type HandoverState = SuccessorState | PredecessorState;
-export type HandoverEvent = SuccessorEvent | PredecessorEvent;
+export type HandoverProtocolState = SuccessorState | PredecessorState;
+export type HandoverProtocolEvent = SuccessorEvent | PredecessorEvent;
 
 export interface Step<S, E> {
   readonly state: S;
