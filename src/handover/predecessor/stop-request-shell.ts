@@ -137,11 +137,14 @@ export class StopRequestShell implements StopRequestResponder {
         return;
       }
       case 'withdraw-stop':
-        if (effect.id !== undefined) c.withdrawStop(effect.id);
+        if (effect.id === undefined) return;
+        c.withdrawStop(effect.id);
+        // Withdrawn in time (not triggered yet): no stop comes. Already triggered: the sources
+        // pause after its barrier all the same, and its completion must resume the job, not end it.
+        if (effect.id >= c.nextCheckpointId()) this.scheduled = undefined;
         return;
       case 'request-ignored':
         c.emit('stop-request', { ...(this.scheduled !== undefined ? { afterCheckpoint: this.scheduled } : {}), accepted: false, reason: effect.reason });
-        this.scheduled = undefined;
         return;
       case 'enter-standby':
         this.standbyAt = effect.id;

@@ -61,6 +61,9 @@ export function stepSuccessor(state: SuccessorState, event: SuccessorEvent): Suc
       return onCaughtUp(state, event.at, event.applied);
     case 'stop-checkpoint':
       return onStopCheckpoint(state, event.id);
+    case 'predecessor-ended':
+      if (!inPhase(state, 'following')) return unexpected(state, event.type);
+      return { state: moveSuccessor(state, 'taking-over', { takeoverFrom: event.id }), effects: [{ type: 'stage2', checkpointId: event.id }] };
     case 'timed-out':
       // `onTimeout: 'start-from-latest'`: the caller chose to start without A's stop checkpoint.
       if (!inPhase(state, 'announced')) return unexpected(state, event.type);

@@ -5,7 +5,7 @@ import type { PredecessorPhase, PredecessorState, SuccessorPhase, SuccessorState
 /** The successor's legal moves. Every phase can abort except the ends; nothing leaves `done` or `aborted`. */
 export interface SuccessorMoves {
   preparing: 'following' | 'announced' | 'aborted';
-  following: 'announced' | 'aborted';
+  following: 'announced' | 'taking-over' | 'aborted';
   announced: 'taking-over' | 'aborted';
   'taking-over': 'probation' | 'aborted';
   probation: 'done' | 'aborted';

@@ -52,6 +52,11 @@ export type SuccessorEvent =
   | { readonly type: 'stage1-done'; readonly at: number; readonly applied: number | undefined }
   /** Following step: every COMPLETED checkpoint listed is applied; `applied` is the newest. */
   | { readonly type: 'caught-up'; readonly at: number; readonly applied: number | undefined }
+  /**
+   * Before B announced, the newest completed checkpoint already ends the job (A finished or was
+   * stopped): nobody runs, nothing to ask; B takes over from it.
+   */
+  | { readonly type: 'predecessor-ended'; readonly at: number; readonly id: number }
   /** A completed checkpoint after `applied` that ends A's job (`endsJob`). */
   | { readonly type: 'stop-checkpoint'; readonly at: number; readonly id: number }
   | { readonly type: 'lease-renewed'; readonly at: number; readonly leaseExpiresAt: number }

@@ -8,6 +8,8 @@ import type { AttemptRestoreControl, FollowResult } from '../../runtime/coordina
 /** What one following step did: the newest checkpoint applied, each one followed, and the takeover checkpoint if it came. */
 export interface FollowStep {
   readonly applied: number | undefined;
+  /** The metadata of the newest checkpoint this step followed (undefined: none). */
+  readonly newest: CheckpointMetadata | undefined;
   readonly followed: ReadonlyArray<{ readonly id: number; readonly result: FollowResult }>;
   /** A completed checkpoint the caller takes over from (stage 2 applies it; it is not followed). */
   readonly takeover: CheckpointMetadata | undefined;
@@ -30,13 +32,15 @@ export async function followStep(
 ): Promise<FollowStep> {
   const followed: Array<{ id: number; result: FollowResult }> = [];
   let newest = applied;
+  let newestMetadata: CheckpointMetadata | undefined;
   const pending = listing.filter((e) => e.status === 'COMPLETED' && e.id > (applied ?? 0) && e.id < below).sort((a, b) => a.id - b.id);
   for (const entry of pending) {
     const metadata = await readMetadata(storage, entry.id);
-    if (isTakeover(metadata)) return { applied: newest, followed, takeover: metadata };
+    if (isTakeover(metadata)) return { applied: newest, newest: newestMetadata, followed, takeover: metadata };
     const result = await control.follow(metadata);
     newest = entry.id;
+    newestMetadata = metadata;
     followed.push({ id: entry.id, result });
   }
-  return { applied: newest, followed, takeover: undefined };
+  return { applied: newest, newest: newestMetadata, followed, takeover: undefined };
 }

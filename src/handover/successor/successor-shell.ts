@@ -149,7 +149,7 @@ export class HandoverSuccessor implements StartSequence {
     await this.dispatch({ type: 'stage1-done', at: this.clock.now(), applied: newest?.checkpointId });
     this.throwIfAborted();
 
-    const startFrom = await this.waitForStopCheckpoint(control);
+    const startFrom = await this.waitForStopCheckpoint(control, newest);
 
     // Stage 2: the remaining delta into the backends' overlays, then operator state, source offsets and channel state.
     const stage2Start = this.clock.now();
@@ -170,13 +170,14 @@ export class HandoverSuccessor implements StartSequence {
    * caught up, then takes over at A's stop checkpoint; a fixed target waits for that checkpoint
    * (moving on when it fails). Returns the checkpoint stage 2 starts from.
    */
-  private async waitForStopCheckpoint(control: AttemptRestoreControl): Promise<CheckpointMetadata | undefined> {
+  private async waitForStopCheckpoint(control: AttemptRestoreControl, stage1: CheckpointMetadata | undefined): Promise<CheckpointMetadata | undefined> {
     const fixed = this.options.targetCheckpoint === 'when-ready' ? undefined : this.options.targetCheckpoint;
     const waitStart = this.clock.now();
     const deadline = waitStart + this.options.timeoutMs;
     let watch: TargetWatchState | undefined = fixed === undefined ? undefined : initialTargetWatch(fixed, deadline);
     let first = true;
     let probed: CheckpointMetadata | undefined;
+    let newestApplied = stage1;
     try {
       for (;;) {
         this.throwIfAborted();
@@ -193,6 +194,18 @@ export class HandoverSuccessor implements StartSequence {
           this.m.followBytes += f.result.bytes;
           this.m.rangesReloaded += f.result.reloads;
           this.report('followed', f.id);
+        }
+        newestApplied = step.newest ?? newestApplied;
+        // when-ready, not announced yet, and the newest checkpoint already ends the job (A finished
+        // or was stopped before B was ready): nobody to ask, B takes over from it.
+        if (!watch && this.state.phase === 'following' && !step.takeover && newestApplied?.endsJob) {
+          this.m.targetReadyBeforeJob = true;
+          this.m.targetCheckpoint = newestApplied.checkpointId;
+          this.m.outcome = 'target';
+          this.report('followed', newestApplied.checkpointId, 'the running job had ended already: taking over from its last checkpoint');
+          await this.dispatch({ type: 'predecessor-ended', at: this.clock.now(), id: newestApplied.checkpointId });
+          this.throwIfAborted();
+          return newestApplied;
         }
         let takeover = step.takeover;
         // A fixed target that stage 1 (or an earlier step) already applied: stage 2 restores it again.

@@ -99,6 +99,16 @@ describe('successor: when-ready', () => {
   });
 });
 
+describe('successor: the predecessor ended before B was ready', () => {
+  it('takes over from the checkpoint that ended it, publishing nothing (nobody runs to ask)', () => {
+    const following = run(whenReady().state, { type: 'stage1-done', at: 10, applied: 9 }).state;
+    const { state, effects } = run(following, { type: 'predecessor-ended', at: 20, id: 9 });
+    expect(state).toMatchObject({ phase: 'taking-over', takeoverFrom: 9, leaseExpiresAt: undefined });
+    expect(effects).toEqual([{ type: 'stage2', checkpointId: 9 }]);
+    expect(run(announced(), { type: 'predecessor-ended', at: 20, id: 9 }).state.phase).toBe('aborted');
+  });
+});
+
 describe('successor: fixed target', () => {
   it('publishes its request (with the target and a lease) before anything runs', () => {
     const { state, effects } = initialSuccessor({ runId: 'run-b', target: 9, leaseMs: LEASE, at: 50 });
