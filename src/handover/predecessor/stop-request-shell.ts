@@ -34,6 +34,8 @@ const systemClock: ShellClock = {
 export class StopRequestShell implements StopRequestResponder {
   private state = initialPredecessor();
   private busy = false;
+  private current: Promise<void> | undefined;
+  private readonly effects = new Set<Promise<void>>();
   private closed = false;
   private readonly cancelTimer: () => void;
   private readonly storageProblems: StorageProblemReporter;
@@ -66,9 +68,15 @@ export class StopRequestShell implements StopRequestResponder {
     this.cancelTimer();
   }
 
-  /** One look at the directory: the request first, then (on standby) the listing; see PredecessorEvent. */
-  async poll(): Promise<void> {
-    if (this.busy || this.closed) return;
+  /** One look at the directory: the request first, then (on standby) the listing; see PredecessorEvent. While one runs, its promise. */
+  poll(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.busy && this.current) return this.current;
+    this.current = this.look();
+    return this.current;
+  }
+
+  private async look(): Promise<void> {
     this.busy = true;
     try {
       let raw: StopRequest | undefined;
@@ -99,6 +107,7 @@ export class StopRequestShell implements StopRequestResponder {
         ...(raw.afterCheckpoint !== undefined ? { afterCheckpoint: raw.afterCheckpoint } : {}),
       };
       this.dispatch({ type: 'observed', at: this.clock.now(), request: observed, ...(successorCheckpoint === undefined ? {} : { successorCheckpoint }) });
+      await Promise.all([...this.effects]);
     } catch (error) {
       // Listing, or reading a requested checkpoint's status, failed: storage again, not the request.
       this.storageProblems.failed(error);
@@ -107,10 +116,15 @@ export class StopRequestShell implements StopRequestResponder {
     }
   }
 
+  /** Steps the protocol; its effects run in order, and a look at the directory ends only once they did. */
   private dispatch(event: PredecessorEvent): readonly PredecessorEffect[] {
     const step = stepHandover(this.state, event);
     this.state = step.state;
-    for (const effect of step.effects) void this.execute(effect);
+    const run = (async () => {
+      for (const effect of step.effects) await this.execute(effect);
+    })();
+    this.effects.add(run);
+    void run.finally(() => this.effects.delete(run));
     return step.effects;
   }
 
@@ -161,21 +175,21 @@ export class StopRequestShell implements StopRequestResponder {
         // From stopCompleted, the runtime enters standby only once that call returned: resume after it.
         await null;
         this.report('rollback', from, effect.reason);
-        let report: Awaited<ReturnType<RunningJobControl['resume']>>;
-        try {
-          report = await c.resume(effect.reason);
-        } catch {
-          // The attempt failed or ended meanwhile: its own error is what the job reports.
-          return;
-        }
-        this.control.emit('handover', {
-          side: 'predecessor',
-          phase: 'resumed',
-          at: report.firstRecordAt,
-          checkpointId: report.checkpointId,
-          detail: `first record ${report.downtimeMs ?? '?'} ms after the last one before the stop checkpoint`,
-          rollbackDowntimeMs: report.downtimeMs,
-        } satisfies PredecessorHandoverEvent);
+        // Not awaited: the first record after resuming may be long in coming; looks go on meanwhile.
+        c.resume(effect.reason).then(
+          (report) =>
+            this.control.emit('handover', {
+              side: 'predecessor',
+              phase: 'resumed',
+              at: report.firstRecordAt,
+              checkpointId: report.checkpointId,
+              detail: `first record ${report.downtimeMs ?? '?'} ms after the last one before the stop checkpoint`,
+              rollbackDowntimeMs: report.downtimeMs,
+            } satisfies PredecessorHandoverEvent),
+          () => {
+            // The attempt failed or ended meanwhile: its own error is what the job reports.
+          },
+        );
         return;
       }
       case 'clear-request':
