@@ -80,6 +80,11 @@ export class HandoverSuccessor implements StartSequence {
     return { ...this.m, moves: [...this.m.moves] };
   }
 
+  /** Only a successor past its probation owns the job: before that, A resumes and B must not restart over it. */
+  mayRestart(): boolean {
+    return this.state.phase === 'done';
+  }
+
   /**
    * Before any thread starts: a fixed target the running job already passed fails here, and its
    * request goes out at once (the sooner A knows, the nearer the target can be). `when-ready`

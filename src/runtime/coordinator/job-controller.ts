@@ -112,7 +112,9 @@ export class JobController implements JobHandleControl {
         rmSync(stateRoot, { recursive: true, force: true });
         this.nextCheckpointId = Math.max(this.nextCheckpointId, attempt.nextCheckpointId ?? 1);
       }
-      if (outcome.kind === 'failed' && !this.canceled && strategy.type === 'fixedDelay' && restarts < strategy.attempts) {
+      // A handover that failed before its first checkpoint handed the job back to the predecessor: no restart.
+      const handedBack = this.attempts === 1 && this.init.startSequence?.mayRestart?.() === false;
+      if (outcome.kind === 'failed' && !this.canceled && !handedBack && strategy.type === 'fixedDelay' && restarts < strategy.attempts) {
         restarts++;
         handle.transition({ type: 'restart' });
         await new Promise((resolve) => setTimeout(resolve, strategy.delayMs));

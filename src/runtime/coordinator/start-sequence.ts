@@ -61,6 +61,11 @@ export interface StartSequence {
   abort?(error?: unknown): Promise<void>;
   /** Metrics for the job's result. */
   metrics(): HandoverMetrics;
+  /**
+   * Whether the job may restart after its first attempt failed: a handover that did not get past
+   * its probation may not (the predecessor resumes; a restart would run both on the directory).
+   */
+  mayRestart?(): boolean;
 }
 
 /** What a handover measured, on the job handle's 'handover' events and in the job's result. */
