@@ -46,7 +46,13 @@ function fakeJob(storage: CheckpointStorage) {
 /** A clock the test moves; the shell's timer never fires on its own (the test polls). */
 function manualClock(start: number): ShellClock & { set(t: number): void } {
   let now = start;
-  return { now: () => now, every: () => () => {}, set: (t) => void (now = t) };
+  return {
+    now: () => now,
+    every: () => () => {},
+    set: (t) => {
+      now = t;
+    },
+  };
 }
 
 async function setUp() {

@@ -60,7 +60,15 @@ function setUp(options: { leaseMs?: number } = {}) {
   const attempt = fakeAttempt(storage);
   let now = 50_000;
   let tick: () => void = () => {};
-  const clock = { now: () => now, every: (_ms: number, run: () => void) => ((tick = run), () => (tick = () => {})) };
+  const clock = {
+    now: () => now,
+    every: (_ms: number, run: () => void) => {
+      tick = run;
+      return () => {
+        tick = () => {};
+      };
+    },
+  };
   const events: HandoverEvent[] = [];
   const b = new HandoverSuccessor(
     storage,
@@ -70,7 +78,9 @@ function setUp(options: { leaseMs?: number } = {}) {
     () => undefined,
     clock,
   );
-  return { storage, b, events, ...attempt, advance: (ms: number) => (now += ms), tick: () => tick() };
+  return { storage, b, events, ...attempt, advance: (ms: number) => {
+      now += ms;
+    }, tick: () => tick() };
 }
 
 const until = async (check: () => Promise<boolean> | boolean) => {
