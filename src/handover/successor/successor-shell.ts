@@ -216,6 +216,8 @@ export class HandoverSuccessor implements StartSequence {
         // A fixed target that stage 1 (or an earlier step) already applied: stage 2 restores it again.
         if (!takeover && watch?.phase === 'ready') takeover = await readMetadata(this.storage, watch.target);
         if (takeover) {
+          // The fence's ownership check (`checkNextOwner(takeover, this.runId)`: the stop checkpoint
+          // must name this run as its next owner) belongs here, before anything is restored from it.
           // Only a checkpoint the old job stopped after is a safe cutover: after any other, A went on.
           if (!takeover.endsJob && !this.options.allowStaleTarget) throw new HandoverTargetPassedError(takeover.checkpointId);
           this.m.targetReadyBeforeJob = first;
