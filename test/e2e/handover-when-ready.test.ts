@@ -129,5 +129,7 @@ describe('when-ready handover between processes, on a local directory', { timeou
     expect(statuses(ea)).not.toContain('STANDBY');
     expect(ea.output).toMatch(new RegExp(`stop request rejected: the lease of run ${request.runId}'s request expired`));
     expect(committedLines(join(t.dir, 'out-a'))).toEqual(expectedSums(TO));
+    // The later job removed the leftover.
+    expect(existsSync(requestFile)).toBe(false);
   });
 });

@@ -36,10 +36,12 @@ function onRequestWhileRunning(state: PredecessorState & { readonly phase: 'runn
   if (!request) return { state: { ...state, ignored: undefined }, effects: [] };
   const problem = leaseProblem(request, at, state.revoked);
   if (problem !== undefined) {
-    // Reported once per request: a dead successor's leftover is ignored, never obeyed.
+    // A dead successor's leftover (or a late renewal of a run A gave up on) is ignored, never
+    // obeyed, and removed each time it is seen: its author, if alive, then finds it gone and aborts.
+    const clear: PredecessorEffect[] = request.runId === undefined ? [] : [{ type: 'clear-request', runId: request.runId }];
     const key = `${request.runId}@${request.leaseExpiresAt}`;
-    if (state.ignored === key) return { state, effects: [] };
-    return { state: { ...state, ignored: key }, effects: [{ type: 'request-ignored', reason: problem }] };
+    if (state.ignored === key) return { state, effects: clear };
+    return { state: { ...state, ignored: key }, effects: [...clear, { type: 'request-ignored', reason: problem }] };
   }
   const next = movePredecessor(state, 'stopping', { request, stopAt: request.afterCheckpoint, ignored: undefined });
   if (request.runId === undefined) return { state: next, effects: [{ type: 'stop-after', id: request.afterCheckpoint! }] };

@@ -92,6 +92,11 @@ export class JobAttempt {
   /** The stop-after checkpoint the job stands by after (a handover's predecessor), until end() or resume(). */
   private standby: number | undefined;
   private resumedRecord: ((at: number) => void) | undefined;
+  /**
+   * The attempt failed on standby: a successor may be taking over from the stop checkpoint, so a
+   * restart (which would restore and run from it too) is not allowed.
+   */
+  failedInStandby = false;
   /** Each rollback of this attempt (resumed after a stop checkpoint), with its downtime. */
   readonly rollbacks: RollbackReport[] = [];
   private resolveFirstCheckpoint!: (id: number) => void;
@@ -164,6 +169,7 @@ export class JobAttempt {
       if (this.stopping) return { kind: 'stopped', mode: this.stopping.mode, checkpointId: this.stopping.id, results };
       return { kind: 'finished', results };
     } catch (error) {
+      this.failedInStandby = this.standby !== undefined;
       // Record the first cause before workers are stopped: their own endings are consequences.
       if (!this.canceled) this.fail(error);
       await this.ctx.startSequence?.abort?.(this.failure ?? error);

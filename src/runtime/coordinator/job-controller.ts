@@ -112,9 +112,10 @@ export class JobController implements JobHandleControl {
         rmSync(stateRoot, { recursive: true, force: true });
         this.nextCheckpointId = Math.max(this.nextCheckpointId, attempt.nextCheckpointId ?? 1);
       }
-      // A handover that failed before its first checkpoint handed the job back to the predecessor: no restart.
+      // A successor that failed before its first checkpoint handed the job back to the predecessor, and a
+      // predecessor that failed on standby may be handing it over: restarting either would run two on the directory.
       const handedBack = this.attempts === 1 && this.init.startSequence?.mayRestart?.() === false;
-      if (outcome.kind === 'failed' && !this.canceled && !handedBack && strategy.type === 'fixedDelay' && restarts < strategy.attempts) {
+      if (outcome.kind === 'failed' && !this.canceled && !handedBack && !attempt.failedInStandby && strategy.type === 'fixedDelay' && restarts < strategy.attempts) {
         restarts++;
         handle.transition({ type: 'restart' });
         await new Promise((resolve) => setTimeout(resolve, strategy.delayMs));

@@ -119,10 +119,12 @@ describe('stop-request shell (deployment A)', () => {
     t.shell.close();
   });
 
-  it("a dead B's request (lease expired) is ignored, reported once", async () => {
+  it("a dead B's request (lease expired) is ignored, reported once, and removed", async () => {
     const t = await setUp();
     await writeLeasedStopRequest(t.storage, { runId: 'dead-b', leaseExpiresAt: 9_000, requestedBy: 'test' });
     await t.shell.poll();
+    expect(await t.storage.exists(STOP_REQUEST_KEY)).toBe(false);
+    await writeLeasedStopRequest(t.storage, { runId: 'dead-b', leaseExpiresAt: 9_000, requestedBy: 'test' });
     await t.shell.poll();
     expect(t.calls).toEqual([]);
     const rejected = t.events.filter((e) => e.event === 'stop-request');

@@ -51,12 +51,16 @@ describe('predecessor: requests', () => {
     const expired = { runId: 'dead-b', leaseExpiresAt: 900 };
     const first = run(initialPredecessor(), seen(1_000, expired));
     expect(first.state.phase).toBe('running');
-    expect(first.effects).toEqual([{ type: 'request-ignored', reason: expect.stringMatching(/lease of run dead-b's request expired 100 ms ago/) }]);
-    expect(run(first.state, seen(1_250, expired)).effects).toEqual([]);
+    expect(first.effects).toEqual([
+      { type: 'clear-request', runId: 'dead-b' },
+      { type: 'request-ignored', reason: expect.stringMatching(/lease of run dead-b's request expired 100 ms ago/) },
+    ]);
+    // Still there (its removal failed, or it was written again): removed again, not reported again.
+    expect(run(first.state, seen(1_250, expired)).effects).toEqual([{ type: 'clear-request', runId: 'dead-b' }]);
   });
 
   it('a request naming a run but no lease is ignored', () => {
-    expect(run(initialPredecessor(), seen(1, { runId: 'b' })).effects).toEqual([{ type: 'request-ignored', reason: expect.stringMatching(/has no lease/) }]);
+    expect(run(initialPredecessor(), seen(1, { runId: 'b' })).effects).toEqual([{ type: 'clear-request', runId: 'b' }, { type: 'request-ignored', reason: expect.stringMatching(/has no lease/) }]);
   });
 });
 
@@ -81,8 +85,11 @@ describe('predecessor: before the stop checkpoint completes', () => {
       { type: 'clear-request', runId: 'run-b' },
       { type: 'request-ignored', reason: expect.stringMatching(/expired/) },
     ]);
-    // A late renewal of the same run (its write raced A's removal) does not stop A again.
-    expect(run(state, seen(5_100, { ...B, leaseExpiresAt: 99_000 })).effects).toEqual([{ type: 'request-ignored', reason: expect.stringMatching(/given up on earlier/) }]);
+    // A late renewal of the same run (its write raced A's removal) does not stop A again: it is removed, so its author aborts.
+    expect(run(state, seen(5_100, { ...B, leaseExpiresAt: 99_000 })).effects).toEqual([
+      { type: 'clear-request', runId: 'run-b' },
+      { type: 'request-ignored', reason: expect.stringMatching(/given up on earlier/) },
+    ]);
   });
 
   it('a request replaced by another run withdraws the stop; the new one is honoured on the next look', () => {
