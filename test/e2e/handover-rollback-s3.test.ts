@@ -59,7 +59,8 @@ describe('rollback on S3 (s3rver on 127.0.0.1)', { timeout: 120_000 }, () => {
     expect(statuses.slice(statuses.indexOf('STANDBY'), statuses.indexOf('STANDBY') + 2)).toEqual(['STANDBY', 'RUNNING']);
     const [rollback] = ea.result!.rollbacks!;
     expect(rollback.checkpointId).toBeGreaterThanOrEqual(Number(accepted[1]));
-    expect(rollback.reason).toMatch(/expired/);
+    // The lease ran out on standby, or already while the (held) stop checkpoint was under way.
+    expect(rollback.reason).toMatch(/lease of run .* expired/);
     console.log(`rollback (S3, B killed while waiting): downtime ${rollback.downtimeMs} ms`);
     expect(committedLines(join(t.dir, 'out-b'))).toEqual([]);
     expect(committedLines(join(t.dir, 'out-a'))).toEqual(expectedSums(TO));

@@ -43,7 +43,7 @@ function onRequestWhileRunning(state: PredecessorState & { readonly phase: 'runn
     if (state.ignored === key) return { state, effects: clear };
     return { state: { ...state, ignored: key }, effects: [...clear, { type: 'request-ignored', reason: problem }] };
   }
-  const next = movePredecessor(state, 'stopping', { request, stopAt: request.afterCheckpoint, ignored: undefined });
+  const next = movePredecessor(state, 'stopping', { request, stopAt: request.afterCheckpoint, ignored: undefined, withdrawn: undefined });
   if (request.runId === undefined) return { state: next, effects: [{ type: 'stop-after', id: request.afterCheckpoint! }] };
   if (request.afterCheckpoint === undefined) return { state: next, effects: [{ type: 'stop-at-once', nextOwner: request.runId }] };
   return { state: next, effects: [{ type: 'stop-after', id: request.afterCheckpoint, nextOwner: request.runId }] };
@@ -56,7 +56,7 @@ function onRequestWhileStopping(state: PredecessorState & { readonly phase: 'sto
   if (same && leaseProblem(request, at, state.revoked) === undefined) return { state: { ...state, request }, effects: [] };
   const reason = !request ? 'withdrawn' : !same ? 'replaced by another request' : leaseProblem(request, at, state.revoked)!;
   const revoked = honoured.runId === undefined ? state.revoked : withRevoked(state.revoked, honoured.runId);
-  const next = movePredecessor(state, 'running', { request: undefined, stopAt: undefined, revoked });
+  const next = movePredecessor(state, 'running', { request: undefined, stopAt: undefined, revoked, withdrawn: reason });
   const effects: PredecessorEffect[] = [{ type: 'withdraw-stop', id: state.stopAt }];
   // A lease that expired leaves its object behind: A removes it so nothing later obeys it.
   if (request && same && honoured.runId !== undefined) effects.push({ type: 'clear-request', runId: honoured.runId });
@@ -73,7 +73,8 @@ function onStopCompleted(state: PredecessorState, id: number, at: number): Prede
   }
   // The request was withdrawn after the stop's barrier went out: the sources paused anyway. A
   // resumes at once (standby would only wait for a successor that no longer exists).
-  return { state, effects: [{ type: 'resume', reason: 'the stop request was withdrawn after its checkpoint was triggered' }] };
+  const why = state.withdrawn === undefined ? '' : ` (${state.withdrawn})`;
+  return { state: { ...state, withdrawn: undefined }, effects: [{ type: 'resume', reason: `the stop request was withdrawn after its checkpoint was triggered${why}` }] };
 }
 
 /**

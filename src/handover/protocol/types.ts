@@ -102,6 +102,8 @@ export interface PredecessorState {
   readonly revoked: readonly string[];
   /** Requests already reported as ignored (expired or revoked), so each is reported once. */
   readonly ignored: string | undefined;
+  /** Why the last accepted request was withdrawn while stopping (its stop may still complete: then A resumes). */
+  readonly withdrawn?: string;
 }
 
 export type PredecessorEvent =

@@ -101,7 +101,10 @@ describe('predecessor: before the stop checkpoint completes', () => {
 
   it('the stop checkpoint completing after the request was withdrawn (its barrier was out already): resume at once', () => {
     const s = run(stopping(), seen(1_100, null)).state;
-    expect(run(s, { type: 'stop-completed', at: 1_200, id: 8 }).effects).toEqual([{ type: 'resume', reason: expect.stringMatching(/withdrawn after its checkpoint was triggered/) }]);
+    expect(run(s, { type: 'stop-completed', at: 1_200, id: 8 }).effects).toEqual([{ type: 'resume', reason: 'the stop request was withdrawn after its checkpoint was triggered (withdrawn)' }]);
+    // The lease ran out while the stop checkpoint was still under way: the resume says so.
+    const expired = run(stopping(), seen(5_000)).state;
+    expect(run(expired, { type: 'stop-completed', at: 5_100, id: 8 }).effects).toEqual([{ type: 'resume', reason: expect.stringMatching(/withdrawn after its checkpoint was triggered \(the lease of run run-b's request expired 0 ms ago/) }]);
   });
 });
 
