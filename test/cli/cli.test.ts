@@ -91,7 +91,8 @@ describe('baton demo rollback', { timeout: 180_000 }, () => {
     try {
       const svg = join(dir, 'rollback.svg');
       const { io, out } = capture();
-      const code = await main(['node', 'baton', 'demo', 'rollback', '--ref-mb', '4', '--orders', '16000', '--rate', '1000', '--svg', svg], io);
+      // A slow input (24 s) keeps A running while B starts, however busy the machine (B took 17 s here under load).
+      const code = await main(['node', 'baton', 'demo', 'rollback', '--ref-mb', '4', '--orders', '12000', '--rate', '500', '--svg', svg], io);
       const text = out.join('\n');
       expect(code, text).toBe(0);
       expect(text).toMatch(/A STANDBY[\s\S]*A RUNNING/);

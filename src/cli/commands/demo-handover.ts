@@ -40,14 +40,11 @@ export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: 
     const a = await runJob(JOB, { jobId: 'orders', parallelism: 2, checkpointStorage: storage, params: params(join(dir, 'out-a')) });
     a.on('status', (e) => out(`${at()}  A ${e.status}`));
     a.on('handover', (h) => out(`${at()}  A handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? ` (${h.detail})` : ''}`));
-    // when-ready: B starts as soon as A runs (its slow start-up overlaps A's work; it takes over when
-    // ready). A fixed target is picked from A's progress: B starts after A's second checkpoint.
-    const seen =
-      options.ahead === undefined
-        ? await new Promise<number>((resolve) => a.on('status', (e) => e.status === 'RUNNING' && resolve(0)))
-        : await new Promise<number>((resolve) => a.on('checkpoint', (c) => c.status === 'COMPLETED' && c.id >= 2 && resolve(c.id)));
+    // when-ready: B starts right away (its slow start-up overlaps A's; it takes over when it is
+    // ready, whenever that is). A fixed target is picked from A's progress: B starts after A's second checkpoint.
+    const seen = options.ahead === undefined ? 0 : await new Promise<number>((resolve) => a.on('checkpoint', (c) => c.status === 'COMPLETED' && c.id >= 2 && resolve(c.id)));
     const target = options.ahead === undefined ? ('when-ready' as const) : seen + options.ahead;
-    out(`${at()}  A ${seen === 0 ? 'is running' : `completed chk-${seen}`}; B starts, taking over ${target === 'when-ready' ? 'when it is ready (when-ready)' : `at chk-${target}`}`);
+    out(`${at()}  ${seen === 0 ? 'B starts too' : `A completed chk-${seen}; B starts`}, taking over ${target === 'when-ready' ? 'when it is ready (when-ready)' : `at chk-${target}`}`);
 
     const b = await runJob(JOB, {
       jobId: 'orders',
