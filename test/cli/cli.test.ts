@@ -73,6 +73,7 @@ describe('baton demo (handover)', { timeout: 180_000 }, () => {
       expect(text).toMatch(/target chosen\s+when B was ready/);
       expect(text).toMatch(/target ready before job\s+false/);
       expect(text).toMatch(/A STANDBY/);
+      expect(text).not.toMatch(/B STANDBY/);
       expect(text).toMatch(/B WAITING_FOR_START_SIGNAL/);
       expect(text).toMatch(/downtime \(ms\)\s+\d+/);
       expect(text).toMatch(/B loaded 8,388,608 bytes of reference data/);

@@ -75,6 +75,9 @@ describe('when-ready handover between processes, on a local directory', { timeou
     expect(h.downtimeMs).toBeGreaterThan(0);
     console.log(`when-ready (directory, B late): downtime ${h.downtimeMs} ms, stage 2 ${h.stage2Ms} ms, waited ${h.waitMs} ms`);
     expect(eb.result!.status).toBe('FINISHED');
+    // B holds its own request up through its probation: it never obeys it itself.
+    expect(statuses(eb)).not.toContain('STANDBY');
+    expect(eb.output).not.toMatch(/stop request after chk-\d+ accepted/);
     expect([...committedLines(join(t.dir, 'out-a')), ...committedLines(join(t.dir, 'out-b'))].sort()).toEqual(expectedSums(TO));
     // B's request is gone once its first checkpoint completed: nothing left to stop a later job.
     expect(existsSync(join(t.dir, 'checkpoints', t.jobId, 'handover', 'stop-request.json'))).toBe(false);

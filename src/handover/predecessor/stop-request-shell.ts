@@ -32,7 +32,7 @@ const systemClock: ShellClock = {
  * @example const responder = new StopRequestShell(control, { pollMs: 250 });
  */
 export class StopRequestShell implements StopRequestResponder {
-  private state = initialPredecessor();
+  private state;
   private busy = false;
   private current: Promise<void> | undefined;
   private readonly effects = new Set<Promise<void>>();
@@ -51,6 +51,7 @@ export class StopRequestShell implements StopRequestResponder {
     options: { readonly pollMs: number },
     private readonly clock: ShellClock = systemClock,
   ) {
+    this.state = initialPredecessor(control.runId);
     this.storageProblems = new StorageProblemReporter('read stop request', (event) => control.emit('storage-problem', event));
     this.cancelTimer = clock.every(options.pollMs, () => void this.poll());
     void this.poll();

@@ -5,9 +5,9 @@ import type { ObservedRequest, PredecessorEffect, PredecessorEvent, PredecessorS
 
 type PredecessorStep = Step<PredecessorState, PredecessorEffect>;
 
-/** A running job that honours no request yet. @example let a = initialPredecessor(); */
-export function initialPredecessor(): PredecessorState {
-  return { side: 'predecessor', phase: 'running', request: undefined, stopAt: undefined, standbySince: undefined, revoked: [], ignored: undefined };
+/** A running job (run `self`) that honours no request yet. @example let a = initialPredecessor(handle.runId); */
+export function initialPredecessor(self?: string): PredecessorState {
+  return { side: 'predecessor', phase: 'running', self, request: undefined, stopAt: undefined, standbySince: undefined, revoked: [], ignored: undefined };
 }
 
 /**
@@ -20,6 +20,8 @@ export function stepPredecessor(state: PredecessorState, event: PredecessorEvent
   if (state.phase === 'ended') return { state, effects: [] };
   switch (event.type) {
     case 'observed':
+      // A successor in probation still holds its own request up (for its predecessor): not one for itself.
+      if (event.request?.runId !== undefined && event.request.runId === state.self) return { state, effects: [] };
       if (inPhase(state, 'running')) return onRequestWhileRunning(state, event.request, event.at);
       if (inPhase(state, 'stopping')) return onRequestWhileStopping(state, event.request, event.at);
       if (inPhase(state, 'standby')) return onObservedInStandby(state, event.request, event.at, event.successorCheckpoint);

@@ -92,6 +92,8 @@ export type PredecessorPhase =
 export interface PredecessorState {
   readonly side: 'predecessor';
   readonly phase: PredecessorPhase;
+  /** This run's own id: a successor keeps its own request up while it runs its probation, and must not obey it. */
+  readonly self: string | undefined;
   /** The request being honoured (stopping, standby). */
   readonly request: ObservedRequest | undefined;
   /** The stop checkpoint (standby: completed). */

@@ -11,6 +11,7 @@ import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
 import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
+import { Standby } from './standby.ts';
 import { checkRestoreAgainstJob } from './restore-checks.ts';
 import type { JobHandle, OperatorProgress } from './job-handle.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
@@ -89,16 +90,24 @@ export class JobAttempt {
     this.resolveFirstRecord = resolve;
   });
   private responder: StopRequestResponder | undefined;
-  /** The stop-after checkpoint the job stands by after (a handover's predecessor), until end() or resume(). */
-  private standby: number | undefined;
-  private resumedRecord: ((at: number) => void) | undefined;
+  /** A handover's predecessor after its stop checkpoint (STANDBY), until it ends or resumes. */
+  private readonly standby = new Standby({
+    history: () => this.driver?.history ?? [],
+    resumeCheckpoints: () => this.driver?.resumeAfterStop(),
+    transition: (type) => this.ctx.handle.transition({ type }),
+    stopWorkers: () => this.broadcast({ type: 'stop' }),
+    resumeWorkers: (id) => this.broadcast({ type: 'resume', id }),
+    failed: () => this.failed,
+  });
   /**
    * The attempt failed on standby: a successor may be taking over from the stop checkpoint, so a
    * restart (which would restore and run from it too) is not allowed.
    */
   failedInStandby = false;
   /** Each rollback of this attempt (resumed after a stop checkpoint), with its downtime. */
-  readonly rollbacks: RollbackReport[] = [];
+  get rollbacks(): readonly RollbackReport[] {
+    return this.standby.rollbacks;
+  }
   private resolveFirstCheckpoint!: (id: number) => void;
   private readonly firstCheckpoint = new Promise<number>((resolve) => {
     this.resolveFirstCheckpoint = resolve;
@@ -169,7 +178,7 @@ export class JobAttempt {
       if (this.stopping) return { kind: 'stopped', mode: this.stopping.mode, checkpointId: this.stopping.id, results };
       return { kind: 'finished', results };
     } catch (error) {
-      this.failedInStandby = this.standby !== undefined;
+      this.failedInStandby = this.standby.checkpointId !== undefined;
       // Record the first cause before workers are stopped: their own endings are consequences.
       if (!this.canceled) this.fail(error);
       await this.ctx.startSequence?.abort?.(this.failure ?? error);
@@ -195,7 +204,7 @@ export class JobAttempt {
   /** Stop with a final checkpoint; before checkpointing started, the request waits for it. */
   stop(mode: 'suspend' | 'terminate'): void {
     // On standby the stop checkpoint is taken already: a stop ends the job there.
-    if (this.standby !== undefined) this.endStandby();
+    if (this.standby.checkpointId !== undefined) this.standby.end();
     else if (this.driver) this.driver.requestStop(mode);
     else this.stopRequest = mode;
   }
@@ -244,45 +253,15 @@ export class JobAttempt {
   /** A stop checkpoint completed: a handover's predecessor stands by (warm, sources paused); any other stop ends the job. */
   private onStopCheckpoint(id: number, mode: StopMode): void {
     this.stopping = { id, mode };
-    if (mode === 'after' && this.responder?.stopCompleted(id) === 'standby') {
-      this.standby = id;
-      this.ctx.handle.transition({ type: 'standby' });
-      return;
-    }
-    this.broadcast({ type: 'stop' });
-  }
-
-  private endStandby(): void {
-    if (this.standby === undefined) return;
-    this.standby = undefined;
-    this.broadcast({ type: 'stop' });
-  }
-
-  /** The rollback: sources continue after the stop checkpoint's barrier, checkpoints go on after it. */
-  private resumeFromStandby(reason: string): Promise<RollbackReport> {
-    const id = this.standby;
-    if (id === undefined) return Promise.reject(new Error('resume() outside standby'));
-    const resumedAt = Date.now();
-    const lastRecordAt = this.driver?.history.find((c) => c.id === id && c.status === 'COMPLETED')?.lastRecordAt;
-    this.standby = undefined;
-    this.stopping = undefined;
-    const first = new Promise<number>((resolve) => {
-      this.resumedRecord = resolve;
-    });
-    this.driver?.resumeAfterStop();
-    this.ctx.handle.transition({ type: 'resumed' });
-    this.broadcast({ type: 'resume', id });
-    return Promise.race([first, this.failed]).then((firstRecordAt) => {
-      const report: RollbackReport = { checkpointId: id, reason, resumedAt, lastRecordAt, firstRecordAt, downtimeMs: lastRecordAt === undefined ? undefined : firstRecordAt - lastRecordAt };
-      this.rollbacks.push(report);
-      return report;
-    });
+    if (mode === 'after' && this.responder?.stopCompleted(id) === 'standby') this.standby.enter(id);
+    else this.broadcast({ type: 'stop' });
   }
 
   private runningJobControl(jobStorage: CheckpointStorage): RunningJobControl {
     const driver = this.driver!;
     return {
       jobId: this.ctx.handle.jobId,
+      runId: this.ctx.handle.runId,
       jobStorage,
       restart: this.ctx.restart === true,
       nextCheckpointId: () => driver.nextId,
@@ -291,8 +270,11 @@ export class JobAttempt {
       stopAtOnce: (_nextOwner) => driver.requestStopAtOnce(),
       stopAfter: (id, _nextOwner) => driver.requestStopAfter(id),
       withdrawStop: (id) => driver.withdrawStopAfter(id),
-      end: () => this.endStandby(),
-      resume: (reason) => this.resumeFromStandby(reason),
+      end: () => this.standby.end(),
+      resume: (reason) => {
+        this.stopping = undefined;
+        return this.standby.resume(reason);
+      },
       emit: (event, payload) => this.ctx.handle.emit(event, payload),
     };
   }
@@ -455,12 +437,7 @@ export class JobAttempt {
         this.onFollowed(workerIndex, event);
         return;
       case 'first-record':
-        if (this.resumedRecord) {
-          const resumed = this.resumedRecord;
-          this.resumedRecord = undefined;
-          resumed(event.at);
-          return;
-        }
+        if (this.standby.firstRecord(event.at)) return;
         if (this.firstRecordAt === undefined || event.at < this.firstRecordAt) this.firstRecordAt = event.at;
         this.resolveFirstRecord(event.at);
         return;

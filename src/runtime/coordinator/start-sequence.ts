@@ -111,6 +111,8 @@ export interface HandoverMetrics {
  */
 export interface RunningJobControl {
   readonly jobId: string;
+  /** This run's id (`JobHandle.runId`): a request naming it is this run's own, not one to obey. */
+  readonly runId: string;
   readonly jobStorage: CheckpointStorage;
   /** Not the first attempt of the run (a requested checkpoint may have died with the last one). */
   readonly restart: boolean;

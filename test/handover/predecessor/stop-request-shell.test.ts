@@ -22,6 +22,7 @@ function fakeJob(storage: CheckpointStorage) {
   let next = 5;
   const control: RunningJobControl = {
     jobId: 'job',
+    runId: 'run-a',
     jobStorage: storage,
     restart: false,
     nextCheckpointId: () => next,
@@ -116,6 +117,15 @@ describe('stop-request shell (deployment A)', () => {
     await t.shell.poll();
     expect(t.calls).toEqual(['stopAfter 7']);
     expect(t.shell.stopCompleted(7)).toBe('end');
+    t.shell.close();
+  });
+
+  it('its own request (this run, a successor in probation) is neither obeyed nor removed', async () => {
+    const t = await setUp();
+    await writeLeasedStopRequest(t.storage, { runId: 'run-a', leaseExpiresAt: 99_000, requestedBy: 'test' });
+    await t.shell.poll();
+    expect(t.calls).toEqual([]);
+    expect(await t.storage.exists(STOP_REQUEST_KEY)).toBe(true);
     t.shell.close();
   });
 

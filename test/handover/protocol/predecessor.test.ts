@@ -35,6 +35,12 @@ describe('predecessor: requests', () => {
     expect(run(state, { type: 'stop-scheduled', at: 1_001, id: 8 }).state.stopAt).toBe(8);
   });
 
+  it("a run's own request (a successor in probation keeps it up) is not obeyed by itself", () => {
+    const self = initialPredecessor('run-b');
+    expect(run(self, seen(1_000))).toEqual({ state: self, effects: [] });
+    expect(run(self, seen(1_000, { runId: 'run-c', leaseExpiresAt: 5_000 })).effects).toEqual([{ type: 'stop-at-once', nextOwner: 'run-c' }]);
+  });
+
   it("a successor's fixed target: stop after it, naming the successor", () => {
     expect(run(initialPredecessor(), seen(1_000, { ...B, afterCheckpoint: 12 })).effects).toEqual([{ type: 'stop-after', id: 12, nextOwner: 'run-b' }]);
   });
