@@ -37,11 +37,12 @@ export { JobHandle, JobStatus } from './runtime/index.ts';
 export { runJob } from './handover/run-job.ts';
 export { referenceData } from './runtime/reference-data.ts';
 export type { ReferenceData } from './runtime/types.ts';
-export type { HandoverMetrics } from './runtime/coordinator/start-sequence.ts';
-export { HandoverTargetPassedError, HandoverTimeoutError, StaleHandoverTargetError } from './handover/errors.ts';
+export type { HandoverMetrics, RollbackReport } from './runtime/coordinator/start-sequence.ts';
+export { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError, StaleHandoverTargetError } from './handover/errors.ts';
 export { ReferenceDataError } from './handover/reference-data/errors.ts';
 export { ReferenceDataNotLoadedError } from './runtime/errors.ts';
 export { readStopRequest, writeStopRequest } from './checkpoint/status/stop-request.ts';
+export { removeStopRequestOf, writeLeasedStopRequest } from './checkpoint/status/lease-request.ts';
 export type {
   ChannelStats,
   JobProgress,

@@ -1,5 +1,5 @@
 // A small SVG line chart (pure): series of (x, y) points, optional log-scale x axis, a legend.
-import { escapeXml } from '../../src/handover/timeline/escape-xml.ts';
+import { escapeXml } from '../../src/report/timeline/escape-xml.ts';
 
 export interface LineSeries {
   readonly name: string;

@@ -1,8 +1,8 @@
 // bench/results/report.html: every suite's JSON as tables, restore time vs state size as charts, handover timelines.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { escapeXml } from '../../src/handover/timeline/escape-xml.ts';
-import { renderTimelineSvg } from '../../src/handover/timeline/index.ts';
-import type { Timeline } from '../../src/handover/timeline/types.ts';
+import { escapeXml } from '../../src/report/timeline/escape-xml.ts';
+import { renderTimelineSvg } from '../../src/report/timeline/index.ts';
+import type { Timeline } from '../../src/report/timeline/types.ts';
 import { lineChartSvg } from './line-chart.ts';
 
 type Json = Record<string, unknown>;

@@ -58,3 +58,20 @@ export class HandoverTimeoutError extends BatonError {
     this.lastStatus = lastStatus;
   }
 }
+
+/**
+ * Deployment B gave up its handover before its first checkpoint completed: it could not renew its
+ * stop request's lease in time, or the request was removed or replaced (the running job resumed,
+ * or another deployment asked). Nothing of B's output is committed; A goes on (or resumes).
+ *
+ * @example if (e instanceof HandoverAbortedError) console.log(e.reason);
+ */
+export class HandoverAbortedError extends BatonError {
+  override name = 'HandoverAbortedError';
+  readonly code = 'BATON_ERR_HANDOVER_ABORTED';
+  readonly reason: string;
+  constructor(reason: string) {
+    super(`handover aborted: ${reason}`);
+    this.reason = reason;
+  }
+}

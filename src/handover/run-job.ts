@@ -2,8 +2,9 @@
 import { runJob as runRuntimeJob } from '../runtime/coordinator/job-runner.ts';
 import type { JobHandle } from '../runtime/coordinator/job-handle.ts';
 import type { RunJobOptions } from '../runtime/coordinator/run-options.ts';
+import { StopRequestShell } from './predecessor/index.ts';
 import { ReferenceDataCache } from './reference-data/index.ts';
-import { TwoStageRestore } from './two-stage-restore.ts';
+import { HandoverSuccessor } from './successor/index.ts';
 
 /**
  * Starts a job defined by `export default defineJob(...)` in `moduleUrl`. With `handover`, the job
@@ -21,13 +22,18 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Pr
   const cache = new ReferenceDataCache({ s3: options.s3 });
   return runRuntimeJob(moduleUrl, options, {
     referenceData: (uri, onProgress) => cache.load(uri, onProgress),
+    // Every job answers stop requests: an operator's, or a handover successor's (then it may stand by and roll back).
+    stopRequests:
+      ({ options: resolved }) =>
+      (control) =>
+        new StopRequestShell(control, { pollMs: resolved.stopRequestPollMs }),
     startSequence: ({ handle, jobStorage, options: resolved }) =>
-      new TwoStageRestore(
+      new HandoverSuccessor(
         jobStorage,
         resolved.handover!,
+        handle.runId,
         (event) => handle.emit('handover', event),
         () => handle.statusHistory.findLast((e) => e.status === 'RUNNING_PRE_STATE_HOOKS')?.at,
-        handle.runId,
       ),
   });
 }

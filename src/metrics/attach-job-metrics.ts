@@ -53,7 +53,9 @@ export function attachJobMetrics(handle: JobHandle, registry: Registry = globalR
     for (const [uid, op] of Object.entries(progress.operators)) addRecords(uid, op.recordsIn, op.recordsOut, op.backpressuredMs);
   };
   const onCheckpoint = recordCheckpoint.bind(null, m, job);
-  const onHandover = (event: HandoverEvent): void => recordHandover(m, job, event.metrics);
+  const onHandover = (event: HandoverEvent): void => {
+    if (event.metrics) recordHandover(m, job, event.metrics);
+  };
   const onReferenceData = recordReferenceData.bind(null, m, job);
   const onStopRequest = (event: StopRequestEvent): void => m.stopRequests.inc({ job, outcome: event.accepted ? 'accepted' : 'rejected' });
 

@@ -41,6 +41,14 @@ export function checkpointRecord(c: CheckpointStats): LifecycleRecord {
 
 export function handoverRecord(h: HandoverEvent): LifecycleRecord {
   const m = h.metrics;
+  if (!m) {
+    // Deployment A's side: standby, end, rollback (with its downtime once A processes again).
+    return {
+      level: h.phase === 'rollback' ? 'warn' : 'info',
+      msg: `handover ${h.phase}`,
+      fields: { event: 'handover', side: 'predecessor', phase: h.phase, ...defined({ checkpointId: h.checkpointId, detail: text(h.detail), rollbackDowntimeMs: h.rollbackDowntimeMs }) },
+    };
+  }
   return {
     level: 'info',
     msg: `handover ${h.phase}`,

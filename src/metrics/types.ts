@@ -27,13 +27,15 @@ export interface LifecycleRecord {
   readonly fields: { readonly event: LifecycleEvent } & Readonly<Record<string, unknown>>;
 }
 
-/** A 'handover' event of a job handle (deployment B). */
+/** A 'handover' event of a job handle: deployment B's (with its metrics) or A's (`side: 'predecessor'`, standby and rollback). */
 export interface HandoverEvent {
   readonly phase: string;
   readonly at: number;
   readonly checkpointId?: number;
   readonly detail?: string;
-  readonly metrics: HandoverMetrics;
+  readonly metrics?: HandoverMetrics;
+  readonly side?: 'predecessor';
+  readonly rollbackDowntimeMs?: number;
 }
 
 /** A 'stop-request' event of a job handle. */

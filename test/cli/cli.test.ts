@@ -59,22 +59,48 @@ describe('baton demo', () => {
   });
 });
 
-describe('baton demo (handover)', () => {
-  it('hands over from A to B exactly once, prints the timeline with metrics and writes the SVG', async () => {
+describe('baton demo (handover)', { timeout: 180_000 }, () => {
+  it('hands over from A to B exactly once when B is ready (when-ready), prints the timeline with metrics and writes the SVG', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'baton-demo-test-'));
     try {
       const svg = join(dir, 'timeline.svg');
       const { io, out } = capture();
-      const code = await main(['node', 'baton', 'demo', '--ref-mb', '8', '--orders', '24000', '--ahead', '6', '--svg', svg], io);
+      // A slow input (24 s) keeps A running while B starts, however busy the machine (B took 10 s here under load).
+      const code = await main(['node', 'baton', 'demo', '--ref-mb', '8', '--orders', '24000', '--rate', '1000', '--svg', svg], io);
       const text = out.join('\n');
       expect(code, text).toBe(0);
       expect(text).toContain('together they equal one uninterrupted run: yes');
+      expect(text).toMatch(/target chosen\s+when B was ready/);
+      expect(text).toMatch(/target ready before job\s+false/);
+      expect(text).toMatch(/A STANDBY/);
+      expect(text).not.toMatch(/B STANDBY/);
       expect(text).toMatch(/B WAITING_FOR_START_SIGNAL/);
       expect(text).toMatch(/downtime \(ms\)\s+\d+/);
       expect(text).toMatch(/B loaded 8,388,608 bytes of reference data/);
       const picture = readFileSync(svg, 'utf8');
       expect(picture.startsWith('<svg') || picture.startsWith('<?xml')).toBe(true);
       expect(picture).toContain('WAITING_FOR_START_SIGNAL');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('baton demo rollback', { timeout: 180_000 }, () => {
+  it('stops B while it waits: A stands by after its stop checkpoint, resumes by itself, and its output alone is the whole run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-demo-rollback-'));
+    try {
+      const svg = join(dir, 'rollback.svg');
+      const { io, out } = capture();
+      // A slow input (24 s) keeps A running while B starts, however busy the machine (B took 17 s here under load).
+      const code = await main(['node', 'baton', 'demo', 'rollback', '--ref-mb', '4', '--orders', '12000', '--rate', '500', '--svg', svg], io);
+      const text = out.join('\n');
+      expect(code, text).toBe(0);
+      expect(text).toMatch(/A STANDBY[\s\S]*A RUNNING/);
+      expect(text).toMatch(/A handover rollback chk-\d+/);
+      expect(text).toMatch(/rollback downtime \d+ ms/);
+      expect(text).toContain('together they equal one uninterrupted run: yes');
+      expect(readFileSync(svg, 'utf8')).toContain('STANDBY');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -37,6 +37,7 @@ export function stepCoordinator<S>(
   settings: CheckpointSettings,
   tasks: readonly string[],
 ): Transition<S> {
+  if (event.type === 'resume') return onResume(state, event.now);
   if (state.halted) return { state, effects: [] };
   switch (event.type) {
     case 'tick':
@@ -54,12 +55,17 @@ export function stepCoordinator<S>(
       return onWritten(state, event.id, event.now, settings, tasks);
     case 'metadata-failed':
       return abort(state, event.id, `metadata write failed: ${event.reason}`, event.now, settings);
-    case 'stop-after':
-      return onStopAfter(state, event.id);
+    case 'stop-after': {
+      const accepted = onStopAfter(state, event.id, event.atOnce === true);
+      // At once: triggered in this very step when nothing runs (otherwise right after what runs).
+      if (!event.atOnce || accepted.state.stopAfter !== event.id) return accepted;
+      const now = onTick(accepted.state, event.now, settings, tasks);
+      return { state: now.state, effects: [...accepted.effects, ...now.effects] };
+    }
     case 'stop-after-withdrawn':
       // Too late once its barrier went out (the sources paused after it): the job stops there anyway.
       if (state.stopAfter !== event.id || event.id < state.nextId) return { state, effects: [] };
-      return { state: { ...state, stopAfter: event.fallback }, effects: [] };
+      return { state: { ...state, stopAfter: event.fallback, stopAtOnce: false }, effects: [] };
   }
 }
 
@@ -67,8 +73,8 @@ export function stepCoordinator<S>(
  * Stop right after checkpoint `id`: accepted while `id` is not triggered yet (its barrier will
  * pause the sources); an earlier request (a smaller id) wins, as the job must not go past it.
  */
-function onStopAfter<S>(state: CoordinatorState<S>, id: number): Transition<S> {
-  if (state.stopAfter === id) return { state, effects: [] };
+function onStopAfter<S>(state: CoordinatorState<S>, id: number, atOnce: boolean): Transition<S> {
+  if (state.stopAfter === id) return { state: atOnce ? { ...state, stopAtOnce: true } : state, effects: [] };
   if (id < state.nextId) {
     const reason = `checkpoint ${id} was already triggered (next is ${state.nextId}): the job cannot stop exactly after it`;
     return { state, effects: [{ type: 'stop-after-rejected', id, reason }] };
@@ -76,7 +82,20 @@ function onStopAfter<S>(state: CoordinatorState<S>, id: number): Transition<S> {
   if (state.stopAfter !== undefined && state.stopAfter < id) {
     return { state, effects: [{ type: 'stop-after-rejected', id, reason: `the job already stops after checkpoint ${state.stopAfter}` }] };
   }
-  return { state: { ...state, stopAfter: id }, effects: [] };
+  return { state: { ...state, stopAfter: id, stopAtOnce: atOnce }, effects: [] };
+}
+
+/**
+ * The job goes on after the stop-after checkpoint that halted it (a handover successor failed
+ * before its first checkpoint): numbering continues after it, the next checkpoint one interval
+ * from now. Only a stop-after halt can resume: a failed, suspended or finished job cannot.
+ */
+function onResume<S>(state: CoordinatorState<S>, now: number): Transition<S> {
+  if (!state.halted || state.stoppedAfter === undefined) return { state, effects: [] };
+  return {
+    state: { ...state, halted: false, stoppedAfter: undefined, stopAfter: undefined, stopAtOnce: false, lastEndedAt: now, lastTriggeredAt: now },
+    effects: [],
+  };
 }
 
 function trigger<S>(state: CoordinatorState<S>, now: number, tasks: readonly string[], stop?: StopMode): Transition<S> {
@@ -109,6 +128,11 @@ function onTick<S>(state: CoordinatorState<S>, now: number, settings: Checkpoint
   }
   if (state.stopAfter !== undefined && state.nextId > state.stopAfter) return { state, effects: [] };
   const stop = state.stopAfter !== undefined && state.nextId === state.stopAfter ? 'after' : undefined;
+  // A successor waits for this one: no interval, and after a failure only the minimum pause.
+  if (stop && state.stopAtOnce) {
+    if (state.consecutiveFailures > 0 && now - state.lastEndedAt < settings.minPauseMs) return { state, effects: [] };
+    return trigger(state, now, tasks, stop);
+  }
   if (now - state.lastTriggeredAt < settings.intervalMs) return { state, effects: [] };
   if (now - state.lastEndedAt < settings.minPauseMs) return { state, effects: [] };
   return trigger(state, now, tasks, stop);
@@ -162,9 +186,10 @@ function onWritten<S>(state: CoordinatorState<S>, id: number, now: number, setti
     lastEndedAt: now,
     consecutiveFailures: 0,
     halted: done.stop !== undefined || finishes,
+    ...(done.stop === 'after' && !finishes ? { stoppedAfter: id } : {}),
   };
-  // Input ended while this (not final) checkpoint ran: the final one follows at once.
-  if (next.endOfInput && !next.halted) {
+  // Input ended while this (not final) checkpoint ran: the final one follows at once; so does a stop asked for at once.
+  if ((next.endOfInput || (next.stopAtOnce && next.stopAfter === next.nextId)) && !next.halted) {
     const final = onTick(next, now, settings, tasks);
     return { state: final.state, effects: [...effects, ...final.effects] };
   }

@@ -50,6 +50,13 @@ export interface CoordinatorState<S = unknown> {
   readonly stopRequested: StopMode | undefined;
   /** `stopAfterCheckpoint`: the checkpoint id after which the job ends. */
   readonly stopAfter: number | undefined;
+  /** The stop-after checkpoint goes as soon as nothing else runs, not at the next interval (a handover successor is ready and waiting). */
+  readonly stopAtOnce?: boolean;
+  /**
+   * The stop-after checkpoint that halted the coordinator: the job may still resume from it (a
+   * handover rollback), continuing the numbering after it.
+   */
+  readonly stoppedAfter?: number;
   /** Every source read all its input: the next checkpoint is the final one, triggered at once. */
   readonly endOfInput: boolean;
   readonly halted: boolean;
@@ -64,8 +71,10 @@ export type CoordinatorEvent<S = unknown> =
   | { readonly type: 'stop'; readonly mode: 'suspend' | 'terminate'; readonly now: number }
   /** Every source subtask read all its input (bounded input): the job finishes through a final checkpoint. */
   | { readonly type: 'end-of-input'; readonly now: number }
-  /** From outside (a stop request in storage): end right after checkpoint `id`. */
-  | { readonly type: 'stop-after'; readonly id: number; readonly now: number }
+  /** From outside (a stop request in storage): end right after checkpoint `id`; `atOnce`: trigger it without waiting for the interval. */
+  | { readonly type: 'stop-after'; readonly id: number; readonly now: number; readonly atOnce?: boolean }
+  /** After a stop-after checkpoint completed, the job goes on instead of ending (a handover rolled back). */
+  | { readonly type: 'resume'; readonly now: number }
   /** The stop request for `id` was withdrawn: unless already under way, the job goes on (or stops at `fallback`). */
   | { readonly type: 'stop-after-withdrawn'; readonly id: number; readonly fallback: number | undefined; readonly now: number };
 

@@ -31,13 +31,18 @@ export function handoverReportsBeyond(keys: readonly string[], keep: number): st
     .map((r) => r.key);
 }
 
-/** What the request says: who asked, when, and after which checkpoint the running job must end. */
+/**
+ * What the request says: who asked, when, and after which checkpoint the running job must end. A
+ * handover successor's request also names its run and a lease it renews (see lease-request.ts);
+ * without `afterCheckpoint` it asks for `when-ready`: stop after the next checkpoint, at once.
+ */
 export interface StopRequest {
-  readonly afterCheckpoint: number;
+  readonly afterCheckpoint?: number;
   readonly requestedAt: number;
   readonly requestedBy: string;
   /** The requesting run (`JobHandle.runId`): the stop checkpoint names it as the next owner of the job directory. */
   readonly runId?: string;
+  readonly leaseExpiresAt?: number;
 }
 
 /**
@@ -79,11 +84,28 @@ export function parseStopRequest(text: string): StopRequest | undefined {
     return undefined;
   }
   const v = value as Partial<StopRequest> | null;
-  if (!v || typeof v !== 'object' || !Number.isSafeInteger(v.afterCheckpoint) || (v.afterCheckpoint as number) < 1) return undefined;
+  if (!v || typeof v !== 'object') return undefined;
+  const lease = parseLease(v);
+  if (lease === null) return undefined;
+  const fixed = Number.isSafeInteger(v.afterCheckpoint) && (v.afterCheckpoint as number) >= 1;
+  if (v.afterCheckpoint !== undefined && !fixed) return undefined;
+  // Only a leased request (a handover successor's) may leave the checkpoint to the running job.
+  if (!fixed && !lease) return undefined;
+  return {
+    ...(fixed ? { afterCheckpoint: v.afterCheckpoint as number } : {}),
+    requestedAt: Number(v.requestedAt) || 0,
+    requestedBy: String(v.requestedBy ?? 'unknown'),
+    ...lease,
+  };
+}
+
+/** A run id (see isValidRunId) and a finite lease expiry, both or neither; null: malformed. */
+function parseLease(v: Partial<StopRequest>): { runId: string; leaseExpiresAt: number } | undefined | null {
+  if (v.runId === undefined && v.leaseExpiresAt === undefined) return undefined;
   // Storage is hostile input: a run id that is not one refuses the whole request.
-  if (v.runId !== undefined && !isValidRunId(v.runId)) return undefined;
-  const request = { afterCheckpoint: v.afterCheckpoint as number, requestedAt: Number(v.requestedAt) || 0, requestedBy: String(v.requestedBy ?? 'unknown') };
-  return v.runId === undefined ? request : { ...request, runId: v.runId };
+  if (!isValidRunId(v.runId)) return null;
+  if (typeof v.leaseExpiresAt !== 'number' || !Number.isFinite(v.leaseExpiresAt)) return null;
+  return { runId: v.runId, leaseExpiresAt: v.leaseExpiresAt };
 }
 
 /** Removes the request (a job that took over no longer needs it). */

@@ -1,12 +1,12 @@
 // `baton demo`: deployment A runs, deployment B loads reference data, preloads, waits and takes over; timeline and metrics.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { order, priceOf } from '../../../examples/orders.ts';
 import { runJob } from '../../handover/run-job.ts';
-import { renderTimelineSvg, renderTimelineText, type Timeline } from '../../handover/timeline/index.ts';
+import { renderTimelineSvg, renderTimelineText, type Timeline } from '../../report/timeline/index.ts';
 import type { JobResult } from '../../runtime/coordinator/job-result.ts';
 import { formatCount } from '../format.ts';
 
@@ -15,7 +15,12 @@ const JOB = new URL('../../../examples/orders.ts', import.meta.url);
 export interface HandoverDemoOptions {
   readonly refMb: number;
   readonly orders: number;
-  readonly ahead: number;
+  /** Orders per second A (then B) reads (default 8 000): a slower input keeps A running while a slow machine starts B. */
+  readonly rate?: number;
+  /** A fixed target this many checkpoints ahead of A; undefined: `when-ready` (the default). */
+  readonly ahead?: number;
+  /** Stop B while it waits (after A accepted its request): A stands by, then resumes by itself. */
+  readonly rollback?: boolean;
   readonly svg: string;
   /** Draw a progress bar on the terminal (off when the output is not a TTY, e.g. in tests). */
   readonly progressBar: boolean;
@@ -27,16 +32,19 @@ export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: 
   try {
     const priceList = writePriceList(dir, options.refMb);
     const storage = pathToFileURL(join(dir, 'checkpoints')).href;
-    const params = (output: string) => ({ priceList, orders: options.orders, rate: 8_000, intervalMs: 250, customers: 10_000, output });
+    const params = (output: string) => ({ priceList, orders: options.orders, rate: options.rate ?? 8_000, intervalMs: 250, customers: 10_000, output });
     const t0 = Date.now();
     const at = () => `+${String(Date.now() - t0).padStart(6)} ms`;
 
     out(`A: starting 'orders' (parallelism 2, checkpoints every 250 ms to ${storage})`);
     const a = await runJob(JOB, { jobId: 'orders', parallelism: 2, checkpointStorage: storage, params: params(join(dir, 'out-a')) });
     a.on('status', (e) => out(`${at()}  A ${e.status}`));
-    const seen = await new Promise<number>((resolve) => a.on('checkpoint', (c) => c.status === 'COMPLETED' && c.id >= 2 && resolve(c.id)));
-    const target = seen + options.ahead;
-    out(`${at()}  A completed chk-${seen}; B starts with handover target chk-${target}`);
+    a.on('handover', (h) => out(`${at()}  A handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? ` (${h.detail})` : ''}`));
+    // when-ready: B starts right away (its slow start-up overlaps A's; it takes over when it is
+    // ready, whenever that is). A fixed target is picked from A's progress: B starts after A's second checkpoint.
+    const seen = options.ahead === undefined ? 0 : await new Promise<number>((resolve) => a.on('checkpoint', (c) => c.status === 'COMPLETED' && c.id >= 2 && resolve(c.id)));
+    const target = options.ahead === undefined ? ('when-ready' as const) : seen + options.ahead;
+    out(`${at()}  ${seen === 0 ? 'B starts too' : `A completed chk-${seen}; B starts`}, taking over ${target === 'when-ready' ? 'when it is ready (when-ready)' : `at chk-${target}`}`);
 
     const b = await runJob(JOB, {
       jobId: 'orders',
@@ -47,6 +55,15 @@ export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: 
     });
     b.on('status', (e) => out(`${at()}  B ${e.status}`));
     b.on('handover', (h) => out(`${at()}  B handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? ` (${h.detail})` : ''}`));
+    if (options.rollback) {
+      // B is stopped while it waits for A's stop checkpoint: it withdraws its request, and A, whose
+      // sources already paused after that checkpoint's barrier, resumes from it by itself.
+      a.once('stop-request', (r: { accepted: boolean }) => {
+        if (!r.accepted) return;
+        out(`${at()}  A accepted B's request; B is stopped while it waits`);
+        void b.cancel();
+      });
+    }
     const bar = options.progressBar ? new SingleBar({ format: '          B reference data |{bar}| {percentage}% {value}/{total} MiB', hideCursor: true }) : undefined;
     b.on('reference-data', (p) => {
       const mib = (n: number) => Math.round(n / 2 ** 20);
@@ -58,6 +75,7 @@ export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: 
       }
     });
     const [ra, rb] = await Promise.all([a.done, b.done]);
+    if (options.rollback) return await rollbackReport(ra, rb, dir, options, out);
     const h = rb.handover!;
     out('');
     const timeline: Timeline = {
@@ -79,6 +97,7 @@ export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: 
         'checkpoints followed': h.followedCheckpoints,
         'stage 2 (ms)': h.stage2Ms,
         'target ready before job': h.targetReadyBeforeJob,
+        'target chosen': h.requestedTarget === 'when-ready' ? 'when B was ready' : `in advance (chk-${h.requestedTarget})`,
         'downtime (ms)': h.downtimeMs ?? 'unknown',
       },
     };
@@ -100,6 +119,42 @@ export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The rollback demo's ending: A's timeline (RUNNING → STANDBY → RUNNING), its downtime, and A's output alone is the whole run. */
+async function rollbackReport(ra: JobResult, rb: JobResult, dir: string, options: HandoverDemoOptions, out: (line: string) => void): Promise<{ a: JobResult; b: JobResult; svg: string }> {
+  const r = ra.rollbacks?.[0];
+  out('');
+  const timeline: Timeline = {
+    lanes: [
+      { name: 'A (old deployment)', transitions: ra.statusHistory.map((e) => ({ status: e.status, at: e.at })) },
+      { name: 'B (new deployment)', transitions: rb.statusHistory.map((e) => ({ status: e.status, at: e.at })) },
+    ],
+    markers: [
+      ...(r?.lastRecordAt ? [{ label: 'A last record', at: r.lastRecordAt, lane: 'A (old deployment)' }] : []),
+      ...(r ? [{ label: 'A first record after resuming', at: r.firstRecordAt, lane: 'A (old deployment)' }] : []),
+    ],
+    metrics: {
+      'stop checkpoint': r ? `chk-${r.checkpointId}` : 'none (A never stopped)',
+      'why A resumed': r?.reason ?? '-',
+      'rollback downtime (ms)': r?.downtimeMs ?? 'unknown',
+      'B ended': rb.status,
+    },
+  };
+  for (const line of renderTimelineText(timeline).split('\n')) out(line);
+  const svgPath = resolvePath(options.svg);
+  mkdirSync(join(svgPath, '..'), { recursive: true });
+  writeFileSync(svgPath, renderTimelineSvg(timeline, { title: 'baton handover demo: B stopped while waiting, A rolls back' }));
+  out('');
+  const aLines = lines(join(dir, 'out-a'));
+  const bLines = existsSync(join(dir, 'out-b')) ? lines(join(dir, 'out-b')) : [];
+  const priceList = readdirSync(dir).includes('price-list.bin') ? pathToFileURL(join(dir, 'price-list.bin')).href : '';
+  const mismatch = firstMismatch([...aLines, ...bLines], expectedLines(options.orders, priceList));
+  out(`A committed ${formatCount(aLines.length)} lines, B ${formatCount(bLines.length)}; together they equal one uninterrupted run: ${mismatch === undefined ? 'yes' : 'NO'}`);
+  out(`rollback downtime ${r?.downtimeMs ?? '?'} ms (A's last record before its stop checkpoint → its first after resuming)`);
+  out(`timeline written to ${svgPath}`);
+  if (mismatch !== undefined) throw new Error('the demo output is not exactly once');
+  return { a: ra, b: rb, svg: svgPath };
 }
 
 /** A price list of `mb` MiB: 64 int32 prices up front, the rest stands in for a big reference data set. */

@@ -11,13 +11,24 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
   const demo = program.command('demo').description('runnable demos: the handover (default) and a click-stream job');
   demo
     .command('handover', { isDefault: true })
-    .description('A runs; B loads reference data, preloads state, follows A and takes over at a checkpoint agreed in advance')
+    .description('A runs; B loads reference data, preloads state, follows A and takes over when it is ready (when-ready)')
     .option('--ref-mb <n>', 'size of the generated reference data (MiB)', parsePositiveInt('--ref-mb'), 256)
     .option('--orders <n>', 'orders in the input', parsePositiveInt('--orders'), 60_000)
-    .option('--ahead <n>', 'how many checkpoints ahead of A the handover target is', parsePositiveInt('--ahead'), 8)
+    .option('--rate <n>', 'orders per second', parsePositiveInt('--rate'), 8_000)
+    .option('--ahead <n>', 'a fixed target this many checkpoints ahead of A instead of when-ready', parsePositiveInt('--ahead'))
     .option('--svg <file>', 'where to write the timeline picture', 'handover-timeline.svg')
-    .action(async (flags: { refMb: number; orders: number; ahead: number; svg: string }) => {
+    .action(async (flags: { refMb: number; orders: number; rate: number; ahead?: number; svg: string }) => {
       await runHandoverDemo({ ...flags, progressBar: process.stdout.isTTY === true }, out);
+    });
+  demo
+    .command('rollback')
+    .description('like the handover demo, but B is stopped while it waits: A stands by after its stop checkpoint, then resumes by itself')
+    .option('--ref-mb <n>', 'size of the generated reference data (MiB)', parsePositiveInt('--ref-mb'), 64)
+    .option('--orders <n>', 'orders in the input', parsePositiveInt('--orders'), 40_000)
+    .option('--rate <n>', 'orders per second', parsePositiveInt('--rate'), 4_000)
+    .option('--svg <file>', 'where to write the timeline picture', 'rollback-timeline.svg')
+    .action(async (flags: { refMb: number; orders: number; rate: number; svg: string }) => {
+      await runHandoverDemo({ ...flags, rollback: true, progressBar: process.stdout.isTTY === true }, out);
     });
   demo
     .command('clickstream')

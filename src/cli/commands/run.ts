@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { runJob } from '../../handover/run-job.ts';
 import { attachJobLogger, attachJobMetrics, createLifecycleLogger, type MetricsServer, startMetricsServer } from '../../metrics/index.ts';
+import type { RunJobOptions } from '../../runtime/coordinator/run-options.ts';
 import type { JobParam } from '../../runtime/types.ts';
 import { formatCount, formatOperatorsTable } from '../format.ts';
 import { CliUsageError, parseParam, parsePositiveInt } from '../parse-params.ts';
@@ -33,6 +34,9 @@ interface RunFlags {
   stateBackend?: 'lmdb' | 'heap';
   allowNonRestoredState?: boolean;
   handoverTarget?: number;
+  /** `--handover` alone: true (when-ready); `--handover <n>`: the fixed target. */
+  handover?: true | string;
+  handoverLeaseMs?: number;
   handoverTimeout?: number;
   handoverOnTimeout?: 'fail' | 'start-from-latest';
   handoverPoll?: number;
@@ -40,6 +44,14 @@ interface RunFlags {
   metricsPort?: number;
   metricsHost: string;
   logJson?: boolean;
+}
+
+/** `--handover` (when-ready), `--handover <n>` or `--handover-target <n>` (a fixed target), and their tuning flags. */
+function handoverOption(flags: RunFlags): RunJobOptions['handover'] {
+  if (flags.handover === undefined && flags.handoverTarget === undefined) return undefined;
+  if (typeof flags.handover === 'string' && flags.handoverTarget !== undefined) throw new CliUsageError('give the target once: --handover <n> or --handover-target <n>');
+  const target = typeof flags.handover === 'string' ? parsePositiveInt('--handover')(flags.handover) : (flags.handoverTarget ?? 'when-ready');
+  return { targetCheckpoint: target, leaseMs: flags.handoverLeaseMs, timeoutMs: flags.handoverTimeout, onTimeout: flags.handoverOnTimeout, pollMs: flags.handoverPoll };
 }
 
 function parseOnTimeout(raw: string): 'fail' | 'start-from-latest' {
@@ -64,7 +76,9 @@ export function registerRunCommand(program: Command, out: (line: string) => void
     .option('--stop-after-checkpoint <n>', 'end (SUSPENDED) right after checkpoint n completes', parsePositiveInt('--stop-after-checkpoint'))
     .option('--state-backend <lmdb|heap>', 'keyed state backend (default lmdb)', parseStateBackend)
     .option('--allow-non-restored-state', 'drop checkpointed state of operators the job no longer has')
-    .option('--handover-target <n>', 'deployment B: preload while the running job goes on, take over at checkpoint n', parsePositiveInt('--handover-target'))
+    .option('--handover [n]', "deployment B: preload while the running job goes on, then take over when ready (default: 'when-ready'), or at checkpoint n")
+    .option('--handover-target <n>', 'deployment B with a fixed target: take over at checkpoint n (same as --handover n)', parsePositiveInt('--handover-target'))
+    .option('--handover-lease-ms <ms>', "B's stop request is void unless renewed within this time (default 5000)", parsePositiveInt('--handover-lease-ms'))
     .option('--handover-timeout <ms>', 'how long B waits for the target (default 600000)', parsePositiveInt('--handover-timeout'))
     .option('--handover-on-timeout <policy>', 'fail (default) or start-from-latest', parseOnTimeout)
     .option('--handover-poll <ms>', 'how often B lists the job directory (default 100)', parsePositiveInt('--handover-poll'))
@@ -95,10 +109,7 @@ export function registerRunCommand(program: Command, out: (line: string) => void
         stopAfterCheckpoint: flags.stopAfterCheckpoint,
         stateBackend: flags.stateBackend,
         allowNonRestoredState: flags.allowNonRestoredState,
-        handover:
-          flags.handoverTarget === undefined
-            ? undefined
-            : { targetCheckpoint: flags.handoverTarget, timeoutMs: flags.handoverTimeout, onTimeout: flags.handoverOnTimeout, pollMs: flags.handoverPoll },
+        handover: handoverOption(flags),
       }).catch(async (error: unknown) => {
         // A job that cannot start must not leave the endpoint holding the process open.
         await metrics?.close();
@@ -127,6 +138,7 @@ export function registerRunCommand(program: Command, out: (line: string) => void
       }
       const result = await handle.done.finally(() => metrics?.close());
       if (flags.resultJson) await writeFile(flags.resultJson, `${JSON.stringify(result, null, 2)}\n`);
+      for (const r of result.rollbacks ?? []) out(`rollback: resumed after chk-${r.checkpointId} (${r.reason}), downtime ${r.downtimeMs ?? '?'} ms`);
       if (result.handover) {
         const h = result.handover;
         out(`handover to chk-${h.targetCheckpoint}: hooks ${h.hookMs} ms, stage 1 ${h.stage1Ms} ms, waiting ${h.waitMs} ms (${h.followedCheckpoints} followed), stage 2 ${h.stage2Ms} ms, downtime ${h.downtimeMs ?? '?'} ms`);

@@ -32,15 +32,36 @@ export type FollowOutcome =
  * @example const outcome = await followOrSkip({ storage, control, lease }, 41);
  */
 export async function followOrSkip(deps: FollowerDeps, id: number): Promise<FollowOutcome> {
+  const read = await readPinned(deps, id);
+  return 'kind' in read ? read : applyFollowed(deps, read.metadata);
+}
+
+/**
+ * The first half of {@link followOrSkip}: pins checkpoint `id` and reads its `_metadata` (a short
+ * read is read again), or says it vanished. A caller that must look at the metadata before
+ * applying it (is it the checkpoint B takes over from?) calls this, then {@link applyFollowed}.
+ *
+ * @example const read = await readPinned(deps, 41); if (!('kind' in read)) use(read.metadata);
+ */
+export async function readPinned(deps: FollowerDeps, id: number): Promise<{ readonly metadata: CheckpointMetadata } | Extract<FollowOutcome, { kind: 'vanished' }>> {
   // Pinned before the read: a discard that starts from now on keeps it.
   await deps.lease?.hold([id]);
-  let metadata: CheckpointMetadata;
   try {
-    metadata = await readMetadataSettled(deps.storage, id, deps.settle);
+    return { metadata: await readMetadataSettled(deps.storage, id, deps.settle) };
   } catch (error) {
     if (error instanceof CheckpointNotFoundError) return { kind: 'vanished', id, reason: `chk-${id}/_metadata is gone` };
     throw error;
   }
+}
+
+/**
+ * The second half of {@link followOrSkip}: brings B's keyed state to `metadata` (read with
+ * {@link readPinned}); a chunk gone with its `_metadata` means the checkpoint vanished meanwhile.
+ *
+ * @example const outcome = await applyFollowed(deps, metadata);
+ */
+export async function applyFollowed(deps: FollowerDeps, metadata: CheckpointMetadata): Promise<FollowOutcome> {
+  const id = metadata.checkpointId;
   const applied = await deps.control.follow(metadata);
   if (applied.missing === undefined) return { kind: 'followed', metadata, applied };
   if (await deps.storage.exists(metadataKey(id))) {

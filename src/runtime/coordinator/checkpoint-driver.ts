@@ -25,6 +25,8 @@ export interface CheckpointStats {
   /** Per subtask (`task/subtask`): synchronous and asynchronous part, bytes written. */
   readonly tasks: readonly TaskCheckpointStats[];
   readonly failure?: string;
+  /** When the job last processed a record before this checkpoint (its metadata's `lastRecordAt`). */
+  readonly lastRecordAt?: number;
 }
 
 /** What the driver needs from storage (metadata, failure markers, cleanup), injected. */
@@ -194,6 +196,25 @@ export class CheckpointDriver {
     if (this.state.stopAfter === id && this.nextOwner === undefined) this.nextOwner = nextOwner;
   }
 
+  /**
+   * A handover successor is ready and waiting: the job ends right after its next checkpoint, which
+   * is triggered now (or as soon as the running one completes), not at the next interval.
+   * Returns that checkpoint's id. `nextOwner`: the successor's run id, named by the stop checkpoint
+   * (see {@link requestStopAfter}).
+   */
+  requestStopAtOnce(nextOwner?: string): number {
+    const id = this.state.nextId;
+    this.dispatch({ type: 'stop-after', id, now: this.now(), atOnce: true });
+    if (this.state.stopAfter === id && this.nextOwner === undefined) this.nextOwner = nextOwner;
+    return id;
+  }
+
+  /** After a stop-after checkpoint the job goes on (the handover rolled back): checkpoints resume, naming no successor. */
+  resumeAfterStop(): void {
+    this.nextOwner = undefined;
+    this.dispatch({ type: 'resume', now: this.now() });
+  }
+
   /** The stop request for `id` was withdrawn (the deployment that asked cannot take over). */
   withdrawStopAfter(id: number): void {
     this.dispatch({ type: 'stop-after-withdrawn', id, fallback: this.options.stopAfter, now: this.now() });
@@ -286,6 +307,7 @@ export class CheckpointDriver {
               channelStateBytes,
               spilledBytes,
               tasks,
+              ...(metadata.lastRecordAt !== undefined ? { lastRecordAt: metadata.lastRecordAt } : {}),
             };
             this.history.push(stats);
             this.dispatch({ type: 'metadata-written', id: effect.id, now: this.now() });

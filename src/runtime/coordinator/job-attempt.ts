@@ -3,9 +3,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { StopMode } from '../../checkpoint/coordinator/types.ts';
-import { checkpointStatus } from '../../checkpoint/status/checkpoint-status.ts';
-import { InvalidStopRequestError } from '../../checkpoint/errors.ts';
-import { readStopRequest } from '../../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import { planRestore } from '../../checkpoint/restore/plan-restore.ts';
@@ -14,11 +11,20 @@ import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
 import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
+import { Standby } from './standby.ts';
 import { checkRestoreAgainstJob } from './restore-checks.ts';
-import { StorageProblemReporter } from './storage-problem-reporter.ts';
 import type { JobHandle, OperatorProgress } from './job-handle.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
-import type { AttemptRestoreControl, FollowResult, ReferenceDataLoader, StartSequence } from './start-sequence.ts';
+import type {
+  AttemptRestoreControl,
+  FollowResult,
+  ReferenceDataLoader,
+  RollbackReport,
+  RunningJobControl,
+  StartSequence,
+  StopRequestResponder,
+  StopRequestResponderFactory,
+} from './start-sequence.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 /** An error as a worker can revive it (name, message, stack; a BatonError keeps its message). */
@@ -59,6 +65,8 @@ export interface AttemptContext {
   /** Replaces the plain restore (a handover); only on the first attempt. */
   readonly startSequence?: StartSequence;
   readonly loadReferenceData?: ReferenceDataLoader;
+  /** Reads stop requests in the job directory and answers them (a handover's predecessor side); injected. */
+  readonly stopRequests?: StopRequestResponderFactory;
 }
 
 export class JobAttempt {
@@ -81,7 +89,29 @@ export class JobAttempt {
   private readonly firstRecord = new Promise<number>((resolve) => {
     this.resolveFirstRecord = resolve;
   });
-  private stopRequestPoller: ReturnType<typeof setInterval> | undefined;
+  private responder: StopRequestResponder | undefined;
+  /** A handover's predecessor after its stop checkpoint (STANDBY), until it ends or resumes. */
+  private readonly standby = new Standby({
+    history: () => this.driver?.history ?? [],
+    resumeCheckpoints: () => this.driver?.resumeAfterStop(),
+    transition: (type) => this.ctx.handle.transition({ type }),
+    stopWorkers: () => this.broadcast({ type: 'stop' }),
+    resumeWorkers: (id) => this.broadcast({ type: 'resume', id }),
+    failed: () => this.failed,
+  });
+  /**
+   * The attempt failed on standby: a successor may be taking over from the stop checkpoint, so a
+   * restart (which would restore and run from it too) is not allowed.
+   */
+  failedInStandby = false;
+  /** Each rollback of this attempt (resumed after a stop checkpoint), with its downtime. */
+  get rollbacks(): readonly RollbackReport[] {
+    return this.standby.rollbacks;
+  }
+  private resolveFirstCheckpoint!: (id: number) => void;
+  private readonly firstCheckpoint = new Promise<number>((resolve) => {
+    this.resolveFirstCheckpoint = resolve;
+  });
   /** Source subtasks (`task/subtask`) that read all their input; when all have, the final checkpoint goes. */
   private readonly endedSources = new Set<string>();
   /** Epoch ms of the first record any worker processed (undefined: none yet). */
@@ -148,9 +178,10 @@ export class JobAttempt {
       if (this.stopping) return { kind: 'stopped', mode: this.stopping.mode, checkpointId: this.stopping.id, results };
       return { kind: 'finished', results };
     } catch (error) {
+      this.failedInStandby = this.standby.checkpointId !== undefined;
       // Record the first cause before workers are stopped: their own endings are consequences.
       if (!this.canceled) this.fail(error);
-      await this.ctx.startSequence?.abort?.();
+      await this.ctx.startSequence?.abort?.(this.failure ?? error);
       this.driver?.abandon(`the attempt ended: ${(this.failure as Error)?.message ?? 'canceled'}`);
       this.driver?.close();
       await this.driver?.drain();
@@ -172,7 +203,9 @@ export class JobAttempt {
 
   /** Stop with a final checkpoint; before checkpointing started, the request waits for it. */
   stop(mode: 'suspend' | 'terminate'): void {
-    if (this.driver) this.driver.requestStop(mode);
+    // On standby the stop checkpoint is taken already: a stop ends the job there.
+    if (this.standby.checkpointId !== undefined) this.standby.end();
+    else if (this.driver) this.driver.requestStop(mode);
     else this.stopRequest = mode;
   }
 
@@ -203,12 +236,12 @@ export class JobAttempt {
       stopAfter: options.stopAfterCheckpoint === undefined ? undefined : this.ctx.restart ? Math.max(options.stopAfterCheckpoint, firstId) : options.stopAfterCheckpoint,
       persistence: new StorageCheckpointPersistence(jobStorage, { retain: checkpointing.retain, runId: handle.runId, onSweep: (outcome) => handle.emit('storage-sweep', outcome) }),
       broadcast: (command) => this.broadcast(command),
-      onCompleted: (stats) => this.ctx.onCheckpoint(stats),
-      onFailed: (stats) => this.ctx.onCheckpoint(stats),
-      onStopping: (id, mode) => {
-        this.stopping = { id, mode };
-        this.broadcast({ type: 'stop' });
+      onCompleted: (stats) => {
+        this.resolveFirstCheckpoint(stats.id);
+        this.ctx.onCheckpoint(stats);
       },
+      onFailed: (stats) => this.ctx.onCheckpoint(stats),
+      onStopping: (id, mode) => this.onStopCheckpoint(id, mode),
       failJob: (reason) => this.fail(new CheckpointFailuresExceededError(handle.jobId, reason)),
       onStopAfterRejected: (id, reason) => this.ctx.handle.emit('stop-request', { afterCheckpoint: id, accepted: false, reason }),
       onFinalTriggered: (id) => this.ctx.handle.emit('end-of-input', { at: Date.now(), finalCheckpoint: id }),
@@ -217,60 +250,36 @@ export class JobAttempt {
     // Sources may have ended before checkpointing started (an empty input, a restore of a final checkpoint).
     if (this.allInputEnded()) this.driver.endOfInput();
     if (this.stopRequest) this.driver.requestStop(this.stopRequest);
-    this.pollStopRequests(jobStorage, options.stopRequestPollMs);
+    this.responder = this.ctx.stopRequests?.(this.runningJobControl(jobStorage));
   }
 
-  /** Another deployment (or an orchestrator) may ask, through storage, to stop right after checkpoint n. */
-  private pollStopRequests(storage: CheckpointStorage, everyMs: number): void {
-    let seen: number | undefined;
-    let busy = false;
-    // A storage outage is not a rejected request: one storage problem, rate-limited, then its recovery.
-    const storageProblems = new StorageProblemReporter('read stop request', (event) => this.ctx.handle.emit('storage-problem', event));
-    let refused: string | undefined;
-    const poll = async () => {
-      if (busy || !this.driver) return;
-      busy = true;
-      try {
-        let request: Awaited<ReturnType<typeof readStopRequest>>;
-        try {
-          request = await readStopRequest(storage);
-          storageProblems.succeeded();
-          refused = undefined;
-        } catch (error) {
-          if (!(error instanceof InvalidStopRequestError)) {
-            storageProblems.failed(error);
-            return;
-          }
-          storageProblems.succeeded();
-          // A malformed request is refused once, not at every poll.
-          if (refused !== error.message) this.ctx.handle.emit('stop-request', { accepted: false, reason: error.message });
-          refused = error.message;
-          return;
-        }
-        if (!request && seen !== undefined) {
-          this.driver.withdrawStopAfter(seen);
-          this.ctx.handle.emit('stop-request', { afterCheckpoint: seen, accepted: false, reason: 'withdrawn' });
-          seen = undefined;
-        }
-        if (request && request.afterCheckpoint !== seen) {
-          seen = request.afterCheckpoint;
-          let id = request.afterCheckpoint;
-          // The checkpoint asked for died with the previous attempt: like a failed one, the next replaces it.
-          if (this.ctx.restart && id < this.driver.nextId && (await checkpointStatus(storage, id)) !== 'COMPLETED') id = this.driver.nextId;
-          this.ctx.handle.emit('stop-request', { ...request, afterCheckpoint: id, accepted: true });
-          this.driver.requestStopAfter(id, request.runId);
-          seen = id;
-        }
-      } catch (error) {
-        // Reading the status of the requested checkpoint failed: storage again, not the request.
-        storageProblems.failed(error);
-      } finally {
-        busy = false;
-      }
+  /** A stop checkpoint completed: a handover's predecessor stands by (warm, sources paused); any other stop ends the job. */
+  private onStopCheckpoint(id: number, mode: StopMode): void {
+    this.stopping = { id, mode };
+    if (mode === 'after' && this.responder?.stopCompleted(id) === 'standby') this.standby.enter(id);
+    else this.broadcast({ type: 'stop' });
+  }
+
+  private runningJobControl(jobStorage: CheckpointStorage): RunningJobControl {
+    const driver = this.driver!;
+    return {
+      jobId: this.ctx.handle.jobId,
+      runId: this.ctx.handle.runId,
+      jobStorage,
+      restart: this.ctx.restart === true,
+      nextCheckpointId: () => driver.nextId,
+      // The successor's run id is the stop checkpoint's `nextOwner` (the fence's metadata field):
+      // only that run may take over from it.
+      stopAtOnce: (nextOwner) => driver.requestStopAtOnce(nextOwner),
+      stopAfter: (id, nextOwner) => driver.requestStopAfter(id, nextOwner),
+      withdrawStop: (id) => driver.withdrawStopAfter(id),
+      end: () => this.standby.end(),
+      resume: (reason) => {
+        this.stopping = undefined;
+        return this.standby.resume(reason);
+      },
+      emit: (event, payload) => this.ctx.handle.emit(event, payload),
     };
-    this.stopRequestPoller = setInterval(() => void poll(), everyMs);
-    this.stopRequestPoller.unref();
-    void poll();
   }
 
   private async restoreWorkers(metadata: CheckpointMetadata | undefined, incremental: boolean): Promise<FollowResult> {
@@ -292,6 +301,8 @@ export class JobAttempt {
       stateRestored: () => handle.transition({ type: 'state-restored' }),
       failed: this.failed,
       firstRecord: this.firstRecord,
+      firstCheckpoint: this.firstCheckpoint,
+      fail: (error) => this.fail(error),
     };
   }
 
@@ -431,6 +442,7 @@ export class JobAttempt {
         this.onFollowed(workerIndex, event);
         return;
       case 'first-record':
+        if (this.standby.firstRecord(event.at)) return;
         if (this.firstRecordAt === undefined || event.at < this.firstRecordAt) this.firstRecordAt = event.at;
         this.resolveFirstRecord(event.at);
         return;
@@ -532,7 +544,7 @@ export class JobAttempt {
   }
 
   private async shutdown(): Promise<void> {
-    if (this.stopRequestPoller) clearInterval(this.stopRequestPoller);
+    this.responder?.close();
     for (const port of this.controls) port.close();
     this.controls = [];
     await this.pool?.destroy();

@@ -18,7 +18,7 @@ import type { JobHandle, JobHandleControl } from './job-handle.ts';
 import { collectSinkResults, type JobResult, type SkippedCheckpointReport, summarizeOperators } from './job-result.ts';
 import { checkRestoreAgainstJob } from './restore-checks.ts';
 import { type ResolvedRunJobOptions, restoreFromProblem } from './run-options.ts';
-import type { ReferenceDataLoader, StartSequence } from './start-sequence.ts';
+import type { ReferenceDataLoader, StartSequence, StopRequestResponderFactory } from './start-sequence.ts';
 
 export interface JobControllerInit {
   readonly handle: JobHandle;
@@ -32,6 +32,8 @@ export interface JobControllerInit {
   /** Deployment B of a handover: replaces the restore of the first attempt. */
   readonly startSequence?: StartSequence;
   readonly loadReferenceData?: ReferenceDataLoader;
+  /** Answers stop requests in the job directory (a handover's predecessor side). */
+  readonly stopRequests?: StopRequestResponderFactory;
 }
 
 /** What a restore resolved to: the checkpoint, and newer ones passed over (`'latest-valid'` only). */
@@ -112,7 +114,10 @@ export class JobController implements JobHandleControl {
         this.nextCheckpointId = Math.max(this.nextCheckpointId, attempt.nextCheckpointId ?? 1);
       }
       // A fenced run lost the job directory to another run: a restart would only take it back from its owner.
-      const restartable = outcome.kind === 'failed' && !(outcome.error instanceof FencedError);
+      // A successor that failed before its first checkpoint handed the job back to the predecessor, and a
+      // predecessor that failed on standby may be handing it over: restarting either would run two on the directory.
+      const handedBack = this.attempts === 1 && this.init.startSequence?.mayRestart?.() === false;
+      const restartable = outcome.kind === 'failed' && !(outcome.error instanceof FencedError) && !handedBack && !attempt.failedInStandby;
       if (restartable && !this.canceled && strategy.type === 'fixedDelay' && restarts < strategy.attempts) {
         restarts++;
         handle.transition({ type: 'restart' });
@@ -200,6 +205,7 @@ export class JobController implements JobHandleControl {
       startSequence: this.attempts === 1 ? this.init.startSequence : undefined,
       restart: this.attempts > 1,
       loadReferenceData: this.init.loadReferenceData,
+      stopRequests: this.init.stopRequests,
     });
   }
 
@@ -270,6 +276,7 @@ export class JobController implements JobHandleControl {
       attempts: this.attempts,
       ...(attempt.firstRecordAt !== undefined ? { firstRecordAt: attempt.firstRecordAt } : {}),
       ...(this.init.startSequence ? { handover: this.init.startSequence.metrics() } : {}),
+      ...(attempt.rollbacks.length > 0 ? { rollbacks: [...attempt.rollbacks] } : {}),
     };
   }
 }

@@ -1,7 +1,7 @@
 // The result of a job and how it is assembled from the workers' reports.
 import type { ChannelStats } from '../channels/types.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
-import type { HandoverMetrics } from './start-sequence.ts';
+import type { HandoverMetrics, RollbackReport } from './start-sequence.ts';
 import type { JobStatus, StatusEvent } from '../lifecycle/job-status.ts';
 import type { JobGraph } from '../types.ts';
 import type { SubtaskMetricsReport, WorkerResult } from '../worker/protocol.ts';
@@ -52,6 +52,8 @@ export interface JobResult {
   readonly firstRecordAt?: number;
   /** Deployment B of a handover: stage times, checkpoints followed, downtime. */
   readonly handover?: HandoverMetrics;
+  /** Deployment A of a handover whose successor failed before its first checkpoint: each resume, with its downtime. */
+  readonly rollbacks?: readonly RollbackReport[];
 }
 
 export function summarizeOperators(graph: JobGraph, reports: readonly SubtaskMetricsReport[]): Record<string, OperatorSummary> {

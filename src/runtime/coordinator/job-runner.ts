@@ -11,13 +11,15 @@ import { JobController } from './job-controller.ts';
 import { JobHandle } from './job-handle.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { parseRunJobOptions, type ResolvedRunJobOptions, type RunJobOptions } from './run-options.ts';
-import type { ReferenceDataLoader, StartSequence } from './start-sequence.ts';
+import type { ReferenceDataLoader, StartSequence, StopRequestResponderFactory } from './start-sequence.ts';
 
 /** Parts of a run that live above the runtime (src/handover), injected by the package's runJob. */
 export interface RunExtensions {
   readonly referenceData?: ReferenceDataLoader;
   /** Builds deployment B's start sequence when `handover` is set. */
   readonly startSequence?: (ctx: { readonly handle: JobHandle; readonly jobStorage: CheckpointStorage; readonly options: ResolvedRunJobOptions }) => StartSequence;
+  /** Answers stop requests in the job directory (operators' and handover successors'); without it none are read. */
+  readonly stopRequests?: (ctx: { readonly handle: JobHandle; readonly options: ResolvedRunJobOptions }) => StopRequestResponderFactory;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
   const controller = new JobController({
     startSequence: resolved.handover && jobStorage ? extensions.startSequence?.({ handle, jobStorage, options: resolved }) : undefined,
     loadReferenceData: extensions.referenceData,
+    stopRequests: extensions.stopRequests?.({ handle, options: resolved }),
     handle,
     moduleUrl: url,
     graph,

@@ -73,10 +73,16 @@ const RunJobOptionsSchema = z
     stopAfterCheckpoint: z.number().int().min(1).optional(),
     /** How often a running job reads the stop request (`handover/stop-request.json`) in its directory. */
     stopRequestPollMs: z.number().int().min(10).default(250),
-    /** Deployment B of a handover: take over at checkpoint `targetCheckpoint` of the job running on the same directory. */
+    /**
+     * Deployment B of a handover: take over from the job running on the same directory. By default
+     * (`targetCheckpoint: 'when-ready'`) B asks the running job to stop once B is ready and caught
+     * up, and takes over at that stop checkpoint; a number fixes the checkpoint in advance.
+     */
     handover: z
       .object({
-        targetCheckpoint: z.number().int().min(1),
+        targetCheckpoint: z.union([z.literal('when-ready'), z.number().int().min(1)]).default('when-ready'),
+        /** B's stop request is void unless B renews it within this time (B renews it every third of it). */
+        leaseMs: z.number().int().min(100).default(5_000),
         timeoutMs: z.number().int().min(1).default(600_000),
         onTimeout: z.enum(['fail', 'start-from-latest']).default('fail'),
         pollMs: z.number().int().min(10).default(100),

@@ -1,4 +1,4 @@
-// What a handover (or any other start sequence) can do with an attempt between its hooks and RUNNING.
+// What a handover can do with an attempt: B's start sequence (between its hooks and RUNNING), A's stop-request responder.
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 
@@ -47,6 +47,10 @@ export interface AttemptRestoreControl {
   readonly failed: Promise<never>;
   /** The job's first processed record after the start signal (epoch ms). */
   readonly firstRecord: Promise<number>;
+  /** The id of the job's first completed checkpoint after the start signal (a successor's probation ends there). */
+  readonly firstCheckpoint: Promise<number>;
+  /** Fails the attempt (e.g. a successor that lost its lease in probation, before its first checkpoint). */
+  fail(error: unknown): void;
 }
 
 /**
@@ -60,17 +64,26 @@ export interface StartSequence {
   started?(control: AttemptRestoreControl): void;
   /** Writes what must be visible before the job starts (e.g. the stop request for the old job). */
   begin?(): Promise<void>;
-  /** The attempt failed before `prepare` finished (e.g. in a hook): undo what `begin` announced. */
-  abort?(): Promise<void>;
+  /** The attempt failed (before `prepare` finished, e.g. in a hook, or after the start): undo what was announced. */
+  abort?(error?: unknown): Promise<void>;
   /** Metrics for the job's result. */
   metrics(): HandoverMetrics;
+  /**
+   * Whether the job may restart after its first attempt failed: a handover that did not get past
+   * its probation may not (the predecessor resumes; a restart would run both on the directory).
+   */
+  mayRestart?(): boolean;
 }
 
 /** What a handover measured, on the job handle's 'handover' events and in the job's result. */
 export interface HandoverMetrics {
-  /** The target asked for, and the one taken over at (later if checkpoints failed). */
-  readonly requestedTarget: number;
+  /** The target asked for ('when-ready' or a number), and the one taken over at (0 until known). */
+  readonly requestedTarget: number | 'when-ready';
   readonly targetCheckpoint: number;
+  /** B's run id, which its stop request names. */
+  readonly runId?: string;
+  /** When B published its stop request (epoch ms); for when-ready, once it was caught up. */
+  readonly announcedAt?: number;
   readonly moves: ReadonlyArray<{ readonly from: number; readonly to: number; readonly at: number; readonly reason: string }>;
   /** 'target', or 'timeout-latest' when the timeout started the job from the newest completed checkpoint. */
   readonly outcome: 'target' | 'timeout-latest' | 'pending';
@@ -95,5 +108,62 @@ export interface HandoverMetrics {
   readonly lastRecordAt: number | undefined;
   readonly firstRecordAt: number | undefined;
   /** From A's last processed record to B's first. */
+  readonly downtimeMs: number | undefined;
+}
+
+/**
+ * The running job's side of a handover (deployment A), as the stop-request shell in src/handover
+ * drives it. The runtime knows nothing of requests, leases or successors: it stops, stands by,
+ * ends or resumes when told.
+ */
+export interface RunningJobControl {
+  readonly jobId: string;
+  /** This run's id (`JobHandle.runId`): a request naming it is this run's own, not one to obey. */
+  readonly runId: string;
+  readonly jobStorage: CheckpointStorage;
+  /** Not the first attempt of the run (a requested checkpoint may have died with the last one). */
+  readonly restart: boolean;
+  /** The id the next checkpoint gets. */
+  nextCheckpointId(): number;
+  /**
+   * Stop after the next checkpoint, triggered now. `nextOwner`: the successor's run id, which the
+   * stop checkpoint's metadata names (the fence). Returns the checkpoint's id.
+   */
+  stopAtOnce(nextOwner: string): number;
+  /** Stop right after checkpoint `id` (an operator's request, or a successor's fixed target). */
+  stopAfter(id: number, nextOwner?: string): void;
+  withdrawStop(id: number): void;
+  /** After the stop checkpoint: end the job (SUSPENDED). */
+  end(): void;
+  /** After the stop checkpoint: go on (RUNNING); resolves once the first record after it is processed. */
+  resume(reason: string): Promise<RollbackReport>;
+  /** Reports on the job handle ('stop-request', 'handover', 'storage-problem' events). */
+  emit(event: 'stop-request' | 'handover' | 'storage-problem', payload: unknown): void;
+}
+
+/** What the runtime tells the stop-request shell. */
+export interface StopRequestResponder {
+  /**
+   * A stop-after checkpoint completed (the sources are paused after its barrier). 'standby': the
+   * shell will call end() or resume() later; 'end': the job ends now as a plain stop.
+   */
+  stopCompleted(id: number): 'end' | 'standby';
+  /** The attempt ended: no more reads, no more calls. */
+  close(): void;
+}
+
+/** Builds the shell for one attempt (injected by the package's runJob; absent: stop requests are not read). */
+export type StopRequestResponderFactory = (control: RunningJobControl) => StopRequestResponder;
+
+/** A handover rolled back: the predecessor resumed after its stop checkpoint (in the job result's `rollbacks`). */
+export interface RollbackReport {
+  /** The stop checkpoint the job resumed from. */
+  readonly checkpointId: number;
+  readonly reason: string;
+  readonly resumedAt: number;
+  /** The job's last record before the stop checkpoint and its first after resuming (epoch ms). */
+  readonly lastRecordAt: number | undefined;
+  readonly firstRecordAt: number;
+  /** From the last record before the stop checkpoint to the first after resuming. */
   readonly downtimeMs: number | undefined;
 }

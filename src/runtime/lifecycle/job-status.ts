@@ -7,6 +7,12 @@ export const JobStatus = {
   RESTORING: 'RESTORING',
   WAITING_FOR_START_SIGNAL: 'WAITING_FOR_START_SIGNAL',
   RUNNING: 'RUNNING',
+  /**
+   * A handover's predecessor after its stop checkpoint: threads and state warm, sources paused,
+   * until the successor's first checkpoint completes (then SUSPENDED) or the successor fails
+   * (then RUNNING again, from the stop checkpoint: the rollback).
+   */
+  STANDBY: 'STANDBY',
   RESTARTING: 'RESTARTING',
   FINISHED: 'FINISHED',
   SUSPENDED: 'SUSPENDED',
@@ -24,6 +30,8 @@ export type JobEvent =
   | { type: 'start-signal' }
   | { type: 'input-ended' }
   | { type: 'suspended' }
+  | { type: 'standby' }
+  | { type: 'resumed' }
   | { type: 'cancel' }
   | { type: 'fail'; error: unknown }
   | { type: 'restart' };
@@ -53,7 +61,8 @@ export class IllegalTransitionError extends Error {
 /**
  * Next status after `event`. Start-up walks CREATED → INITIALIZING → RUNNING_PRE_STATE_HOOKS →
  * RESTORING → WAITING_FOR_START_SIGNAL → RUNNING; a job without handover passes straight through
- * WAITING_FOR_START_SIGNAL. Cancel and failure are accepted from every non-terminal status;
+ * WAITING_FOR_START_SIGNAL. A handover's predecessor may pass RUNNING → STANDBY → RUNNING (rollback)
+ * or STANDBY → SUSPENDED. Cancel and failure are accepted from every non-terminal status;
  * a restart from every status of a started job (not CREATED, not while already RESTARTING).
  */
 export function nextJobStatus(status: JobStatus, event: JobEvent): JobStatus {
@@ -76,7 +85,9 @@ export function nextJobStatus(status: JobStatus, event: JobEvent): JobStatus {
     'state-restored': [JobStatus.RESTORING],
     'start-signal': [JobStatus.WAITING_FOR_START_SIGNAL],
     'input-ended': [JobStatus.RUNNING],
-    suspended: [JobStatus.RUNNING],
+    suspended: [JobStatus.RUNNING, JobStatus.STANDBY],
+    standby: [JobStatus.RUNNING],
+    resumed: [JobStatus.STANDBY],
   };
   const next: Partial<Record<JobEvent['type'], JobStatus>> = {
     initialize: JobStatus.INITIALIZING,
@@ -86,6 +97,8 @@ export function nextJobStatus(status: JobStatus, event: JobEvent): JobStatus {
     'start-signal': JobStatus.RUNNING,
     'input-ended': JobStatus.FINISHED,
     suspended: JobStatus.SUSPENDED,
+    standby: JobStatus.STANDBY,
+    resumed: JobStatus.RUNNING,
   };
   if (!expected[event.type]?.includes(status)) throw new IllegalTransitionError(status, event.type);
   return next[event.type]!;

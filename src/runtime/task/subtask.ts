@@ -168,6 +168,8 @@ export class Subtask {
   private paused: number | false = false;
   private resume: (() => void) | undefined;
   private drained = false;
+  /** Resumed after a stop-after checkpoint: the next record processed is reported as a first record. */
+  private reportNextRecord = false;
   /** Epoch ms of the last batch of records processed (0: none yet). */
   private lastRecordAt = 0;
   /** Back-pressure: ms the output was unavailable (writers without credit), over periods that ended. */
@@ -469,6 +471,20 @@ export class Subtask {
     }
   }
 
+  /**
+   * Stop-after checkpoint n completed, and the job goes on after all (a handover's successor
+   * failed before its first checkpoint): a source paused after barrier n continues from there.
+   */
+  resumeAfterStop(checkpointId: number): void {
+    // The rollback's downtime ends at the first record after this: report it like a first record.
+    this.reportNextRecord = true;
+    if (this.paused !== checkpointId) return;
+    this.paused = false;
+    const resume = this.resume;
+    this.resume = undefined;
+    resume?.();
+  }
+
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
     if (this.state === 'failed' || this.state === 'canceled') return;
     for (const op of this.operators) await op.notifyCheckpointComplete?.(checkpointId);
@@ -767,7 +783,10 @@ export class Subtask {
   /** Per batch, not per record: one clock read per batch is cheap. */
   private recordsProcessed(): void {
     const now = Date.now();
-    if (this.lastRecordAt === 0) this.host.onFirstRecord?.(now);
+    if (this.lastRecordAt === 0 || this.reportNextRecord) {
+      this.reportNextRecord = false;
+      this.host.onFirstRecord?.(now);
+    }
     this.lastRecordAt = now;
   }
 

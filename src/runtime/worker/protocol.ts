@@ -91,7 +91,9 @@ export type CoordinatorCommand =
   | { readonly type: 'checkpoint-complete'; readonly id: number; readonly final?: boolean }
   | { readonly type: 'checkpoint-aborted'; readonly id: number }
   /** End after a stop-with-checkpoint completed: subtasks close without draining. */
-  | { readonly type: 'stop' };
+  | { readonly type: 'stop' }
+  /** Go on after stop-after checkpoint `id` (a handover rolled back): sources continue after its barrier; the next record is reported as a first record again. */
+  | { readonly type: 'resume'; readonly id: number };
 
 export interface SubtaskMetricsReport {
   readonly uid: string;

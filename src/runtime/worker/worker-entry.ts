@@ -161,6 +161,11 @@ class WorkerSession {
       case 'stop':
         for (const subtask of this.subtasks) await subtask.suspend();
         return;
+      case 'resume':
+        // The coordinator measures the rollback's downtime up to the first record after this.
+        this.firstRecordReported = false;
+        for (const subtask of this.subtasks) subtask.resumeAfterStop(command.id);
+        return;
       case 'start':
         this.start();
         return;

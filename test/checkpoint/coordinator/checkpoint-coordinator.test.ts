@@ -121,6 +121,49 @@ describe('checkpoint coordinator', () => {
     const other = run(initialCoordinatorState<string>(1, 0, 9), { type: 'stop-after', id: 4, now: 0 }, { type: 'stop-after-withdrawn', id: 4, fallback: 9, now: 1 });
     expect(other.state.stopAfter).toBe(9);
   });
+
+  it('a stop-after at once (a waiting handover successor) triggers in the same step, ignoring the interval', () => {
+    // Checkpoint 1 just completed at 120: the interval would wait until 200.
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 100 }, ...acks(1, 110), { type: 'metadata-written', id: 1, now: 120 });
+    t = run(t.state, { type: 'stop-after', id: 2, now: 130, atOnce: true });
+    expect(t.effects).toEqual([{ type: 'trigger', id: 2, timestamp: 130, stop: 'after' }]);
+    // Without `atOnce` the same request waits for the interval.
+    const plain = run(initialCoordinatorState<string>(2, 120), { type: 'stop-after', id: 2, now: 130 });
+    expect(plain.effects).toEqual([]);
+  });
+
+  it('a stop-after at once while a checkpoint runs goes right after that one completes, not an interval later', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 100 }, { type: 'stop-after', id: 2, now: 105, atOnce: true });
+    expect(t.effects.filter((e) => e.type === 'trigger')).toHaveLength(1);
+    t = run(t.state, ...acks(1, 110), { type: 'metadata-written', id: 1, now: 120 });
+    expect(t.effects.at(-1)).toEqual({ type: 'trigger', id: 2, timestamp: 120, stop: 'after' });
+  });
+
+  it('a failed stop-at-once is retried with the next id after the minimum pause', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'stop-after', id: 1, now: 5, atOnce: true });
+    t = run(t.state, { type: 'decline', id: 1, task: '0/0', reason: 'x', now: 10 }, { type: 'tick', now: 15 });
+    expect(t.effects.filter((e) => e.type === 'trigger')).toHaveLength(0);
+    t = run(t.state, { type: 'tick', now: 30 });
+    expect(t.effects).toEqual([{ type: 'trigger', id: 2, timestamp: 30, stop: 'after' }]);
+  });
+
+  it('resumes after a stop-after checkpoint (a handover rolled back): numbering goes on, the next one an interval later', () => {
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'stop-after', id: 1, now: 5, atOnce: true }, ...acks(1, 10), { type: 'metadata-written', id: 1, now: 20 });
+    expect(t.effects).toContainEqual({ type: 'job-stopping', id: 1, mode: 'after' });
+    expect(t.state).toMatchObject({ halted: true, stoppedAfter: 1 });
+    t = run(t.state, { type: 'resume', now: 50 }, { type: 'tick', now: 149 });
+    expect(t.state).toMatchObject({ halted: false, stopAfter: undefined, stopAtOnce: false });
+    expect(t.effects).toEqual([]);
+    t = run(t.state, { type: 'tick', now: 150 });
+    expect(t.effects).toEqual([{ type: 'trigger', id: 2, timestamp: 150, stop: undefined }]);
+  });
+
+  it('only a stop-after halt can resume: not a suspend, a failed job or a running one', () => {
+    const suspended = run(initialCoordinatorState<string>(1, 0), { type: 'stop', mode: 'suspend', now: 5 }, ...acks(1, 10), { type: 'metadata-written', id: 1, now: 20 });
+    expect(run(suspended.state, { type: 'resume', now: 30 }).state).toBe(suspended.state);
+    const running = initialCoordinatorState<string>(1, 0);
+    expect(run(running, { type: 'resume', now: 30 }).state).toBe(running);
+  });
 });
 
 describe('checkpoint coordinator at the end of bounded input (final checkpoint)', () => {

@@ -24,4 +24,13 @@ describe('stop request', () => {
     expect(parseStopRequest('not json')).toBeUndefined();
     expect(parseStopRequest('{"afterCheckpoint":4}')).toEqual({ afterCheckpoint: 4, requestedAt: 0, requestedBy: 'unknown' });
   });
+
+  it("a successor's leased request: run id and lease both or neither; without a checkpoint it means when-ready", () => {
+    expect(parseStopRequest('{"runId":"b-1","leaseExpiresAt":5,"requestedAt":1,"requestedBy":"handover"}')).toEqual({ runId: 'b-1', leaseExpiresAt: 5, requestedAt: 1, requestedBy: 'handover' });
+    expect(parseStopRequest('{"runId":"b-1","leaseExpiresAt":5,"afterCheckpoint":9}')).toMatchObject({ runId: 'b-1', leaseExpiresAt: 5, afterCheckpoint: 9 });
+    // Storage is hostile input: a lease without a run, a run id that is a path, a lease that is no number, no checkpoint without a lease.
+    for (const bad of ['{"leaseExpiresAt":5,"afterCheckpoint":9}', '{"runId":"../b","leaseExpiresAt":5}', '{"runId":"b","leaseExpiresAt":"soon"}', '{"runId":"b"}', '{"requestedBy":"x"}', '{"runId":"b","leaseExpiresAt":5,"afterCheckpoint":0}']) {
+      expect(parseStopRequest(bad), bad).toBeUndefined();
+    }
+  });
 });

@@ -101,6 +101,8 @@ export default defineJob((env) => {
     intervalMs: Number(p.intervalMs ?? 40),
     tolerableFailures: Number(p.tolerableFailures ?? 5),
     timeoutMs: p.checkpointTimeoutMs === undefined ? undefined : Number(p.checkpointTimeoutMs),
+    // A huge pause keeps a deployment from completing any checkpoint (a handover successor that must not pass probation).
+    minPauseMs: p.minPauseMs === undefined ? undefined : Number(p.minPauseMs),
     retain: Number(p.retain ?? 3),
     materialization: { maxDeltas: Number(p.maxDeltas ?? 10) },
     unaligned: p.spill === 'continuous' ? { spill: 'continuous', flushMs: 20, segmentBytes: 64 * 1024 } : undefined,

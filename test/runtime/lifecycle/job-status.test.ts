@@ -21,6 +21,8 @@ const ALL_EVENTS: JobEvent[] = [
   { type: 'start-signal' },
   { type: 'input-ended' },
   { type: 'suspended' },
+  { type: 'standby' },
+  { type: 'resumed' },
   { type: 'cancel' },
   { type: 'fail', error: new Error('boom') },
   { type: 'restart' },
@@ -74,6 +76,16 @@ describe('nextJobStatus', () => {
     expect(nextJobStatus(JobStatus.RUNNING, { type: 'suspended' })).toBe(JobStatus.SUSPENDED);
   });
 
+  it("a handover's predecessor stands by after its stop checkpoint, then ends (SUSPENDED) or resumes (the rollback)", () => {
+    const standby = nextJobStatus(JobStatus.RUNNING, { type: 'standby' });
+    expect(standby).toBe(JobStatus.STANDBY);
+    expect(nextJobStatus(standby, { type: 'suspended' })).toBe(JobStatus.SUSPENDED);
+    expect(nextJobStatus(standby, { type: 'resumed' })).toBe(JobStatus.RUNNING);
+    for (const status of NON_TERMINAL.filter((s) => s !== JobStatus.RUNNING)) expect(catchTransition(status, event('standby'))).toMatchObject({ event: 'standby' });
+    for (const status of NON_TERMINAL.filter((s) => s !== JobStatus.STANDBY)) expect(catchTransition(status, event('resumed'))).toMatchObject({ event: 'resumed' });
+    expect(catchTransition(standby, event('input-ended'))).toMatchObject({ from: 'STANDBY' });
+  });
+
   it('re-initializes after a restart', () => {
     const restarting = nextJobStatus(JobStatus.RUNNING, { type: 'restart' });
     expect(restarting).toBe(JobStatus.RESTARTING);
@@ -88,7 +100,7 @@ describe('nextJobStatus', () => {
   it('knows exactly four terminal statuses', () => {
     expect([...TERMINAL_STATUSES].sort()).toEqual([...TERMINAL].sort());
     for (const s of NON_TERMINAL) expect(isTerminal(s)).toBe(false);
-    expect(NON_TERMINAL).toHaveLength(7);
+    expect(NON_TERMINAL).toHaveLength(8);
   });
 
   it.each(TERMINAL)('rejects every event in terminal status %s, naming from and event', (status) => {

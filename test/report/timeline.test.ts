@@ -1,9 +1,9 @@
 // The handover timeline renderers: a well-formed SVG whose geometry follows the times, and a text table.
 import { describe, expect, it } from 'vitest';
-import { escapeXml } from '../../src/handover/timeline/escape-xml.ts';
-import { renderTimelineSvg, renderTimelineText, type Timeline } from '../../src/handover/timeline/index.ts';
-import { niceTicks } from '../../src/handover/timeline/nice-ticks.ts';
-import { staggerRows } from '../../src/handover/timeline/stagger.ts';
+import { escapeXml } from '../../src/report/timeline/escape-xml.ts';
+import { renderTimelineSvg, renderTimelineText, type Timeline } from '../../src/report/timeline/index.ts';
+import { niceTicks } from '../../src/report/timeline/nice-ticks.ts';
+import { staggerRows } from '../../src/report/timeline/stagger.ts';
 
 // --- a tiny XML reader: enough to check balance and read attributes, no dependency ---
 

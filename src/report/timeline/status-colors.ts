@@ -8,6 +8,7 @@ const LIFECYCLE_COLORS: ReadonlyMap<string, string> = new Map([
   ['RESTORING', '#e6550d'],
   ['WAITING_FOR_START_SIGNAL', '#f2cf3a'],
   ['RUNNING', '#31a354'],
+  ['STANDBY', '#a1d99b'],
   ['FINISHED', '#3182bd'],
   ['SUSPENDED', '#9ecae1'],
   ['CANCELED', '#636363'],

@@ -1,0 +1,5 @@
+// Deployment B's side of a handover: the shell over the pure protocol (injected into the runtime by runJob).
+export { followStep, type FollowStep } from './follow-step.ts';
+export { probeCheckpoint } from './probe.ts';
+export { HandoverSuccessor } from './successor-shell.ts';
+export type { HandoverEvent, HandoverOptions } from './types.ts';

@@ -1,0 +1,363 @@
+// Deployment B of a handover, the thin shell: storage, clock and the attempt in, the pure protocol's decisions out.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { removeStopRequestOf, writeLeasedStopRequest } from '../../checkpoint/status/lease-request.ts';
+import { type CheckpointEntry, findLatestRestorable, listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
+import { readMetadataSettled } from '../../checkpoint/status/settled-metadata.ts';
+import { handoverReportKey, readStopRequest } from '../../checkpoint/status/stop-request.ts';
+import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../../runtime/coordinator/start-sequence.ts';
+import { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError } from '../errors.ts';
+import { type FollowerDeps, followNewest, PinLease } from '../follow/index.ts';
+import { checkNextOwner } from '../next-owner.ts';
+import type { ShellClock } from '../predecessor/index.ts';
+import { initialSuccessor, type SuccessorEffect, type SuccessorEvent, type SuccessorState, stepHandover } from '../protocol/index.ts';
+import { checkTargetNotStale, initialTargetWatch, newestCompletedOf, stepTargetWatch } from '../watcher/index.ts';
+import type { TargetWatchState } from '../watcher/types.ts';
+import { followStep } from './follow-step.ts';
+import { probeCheckpoint } from './probe.ts';
+import type { HandoverEvent, HandoverOptions } from './types.ts';
+
+const systemClock: ShellClock = {
+  now: () => Date.now(),
+  every: (ms, run) => {
+    const timer = setInterval(run, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
+type Metrics = { -readonly [K in keyof HandoverMetrics]: HandoverMetrics[K] };
+
+/**
+ * The start sequence of deployment B. Its hooks and stage 1 run while A keeps processing; then B
+ * follows A's checkpoints and, once caught up in WAITING_FOR_START_SIGNAL, publishes its stop
+ * request (run id + lease, renewed until B's first checkpoint completes). A stops at once; B
+ * applies the stop checkpoint's delta (stage 2) and starts. Every decision is the pure protocol's
+ * (src/handover/protocol); this class reads and writes storage and drives the attempt.
+ */
+export class HandoverSuccessor implements StartSequence {
+  private state: SuccessorState;
+  private readonly m: Metrics;
+  private target: CheckpointMetadata | undefined;
+  private failure: HandoverAbortedError | undefined;
+  private attempt: AttemptRestoreControl | undefined;
+  private stopLeaseTimer: (() => void) | undefined;
+  private renewing = false;
+  /** B's pin on the checkpoints it reads: A's retention keeps them while B follows (NO_CLAIM). */
+  private readonly lease: PinLease;
+
+  constructor(
+    private readonly storage: CheckpointStorage,
+    private readonly options: HandoverOptions,
+    private readonly runId: string,
+    private readonly emit: (event: HandoverEvent) => void,
+    /** When the pre-state-load hooks started (RUNNING_PRE_STATE_HOOKS), to time them. */
+    private readonly hooksStartedAt: () => number | undefined,
+    private readonly clock: ShellClock = systemClock,
+  ) {
+    this.lease = new PinLease(storage, runId);
+    const t = options.targetCheckpoint;
+    this.state = initialSuccessor({ runId, target: t, leaseMs: options.leaseMs, at: clock.now() }).state;
+    this.m = {
+      requestedTarget: t,
+      targetCheckpoint: t === 'when-ready' ? 0 : t,
+      runId,
+      moves: [],
+      outcome: 'pending',
+      hookMs: 0,
+      stage1Checkpoint: undefined,
+      stage1Ms: 0,
+      stage1Bytes: 0,
+      waitMs: 0,
+      followedCheckpoints: 0,
+      followBytes: 0,
+      rangesReloaded: 0,
+      stage2Ms: 0,
+      stage2Bytes: 0,
+      targetReadyBeforeJob: false,
+      lastRecordAt: undefined,
+      firstRecordAt: undefined,
+      downtimeMs: undefined,
+    };
+  }
+
+  metrics(): HandoverMetrics {
+    return { ...this.m, moves: [...this.m.moves] };
+  }
+
+  /** Only a successor past its probation owns the job: before that, A resumes and B must not restart over it. */
+  mayRestart(): boolean {
+    return this.state.phase === 'done';
+  }
+
+  /**
+   * Before any thread starts: a fixed target the running job already passed fails here, and its
+   * request goes out at once (the sooner A knows, the nearer the target can be). `when-ready`
+   * announces nothing yet: B is not ready.
+   */
+  async begin(): Promise<void> {
+    const target = this.options.targetCheckpoint;
+    if (target !== 'when-ready' && !this.options.allowStaleTarget) checkTargetNotStale(target, newestCompletedOf(await listCheckpoints(this.storage)));
+    const init = initialSuccessor({ runId: this.runId, target, leaseMs: this.options.leaseMs, at: this.clock.now() });
+    this.state = init.state;
+    await this.execute(init.effects);
+    this.stopLeaseTimer = this.clock.every(Math.max(20, Math.floor(this.options.leaseMs / 10)), () => void this.dispatch({ type: 'tick', at: this.clock.now() }));
+  }
+
+  /** B failed before its first checkpoint completed: withdraw its request so A goes on (or resumes). */
+  async abort(error?: unknown): Promise<void> {
+    await this.dispatch({ type: 'failed', at: this.clock.now(), reason: (error as Error)?.message ?? 'the attempt failed' });
+    this.stopLeaseTimer?.();
+    await this.lease.release().catch(() => undefined);
+  }
+
+  async prepare(control: AttemptRestoreControl): Promise<CheckpointMetadata | undefined> {
+    this.attempt = control;
+    try {
+      return await this.takeOver(control);
+    } catch (error) {
+      await this.abort(error);
+      throw error;
+    }
+  }
+
+  started(control: AttemptRestoreControl): void {
+    void control.firstRecord.then(async (at) => {
+      this.m.firstRecordAt = at;
+      const last = this.target?.lastRecordAt;
+      if (last !== undefined) this.m.downtimeMs = at - last;
+      this.report('downtime', this.target?.checkpointId);
+      // A wrote its last record's time into the target's metadata; B writes its first record's (and
+      // the rest of the handover) next to it, so anyone can read the downtime from storage alone.
+      const id = this.target?.checkpointId;
+      if (id !== undefined) {
+        const report = new TextEncoder().encode(JSON.stringify(this.metrics(), null, 2));
+        await this.storage.put(handoverReportKey(id), report).catch(() => undefined);
+      }
+    });
+    // Probation ends with B's first checkpoint: only then is B's output committed and A may end.
+    void control.firstCheckpoint.then(
+      (id) => this.dispatch({ type: 'first-checkpoint', at: this.clock.now(), id }),
+      () => undefined,
+    );
+  }
+
+  private async takeOver(control: AttemptRestoreControl): Promise<CheckpointMetadata | undefined> {
+    const hooksStarted = this.hooksStartedAt();
+    this.m.hookMs = hooksStarted === undefined ? 0 : this.clock.now() - hooksStarted;
+    // Stage 1: the newest completed checkpoint, whatever it is, into local state.
+    const stage1Start = this.clock.now();
+    // A corrupt newest checkpoint is an error here too, never silently replaced by an older one;
+    // one A discarded meanwhile is replaced by the newer one A completed.
+    const stage1 = await followNewest(this.follower(control), (skipped) => this.report('follow-skipped', skipped.id, skipped.reason));
+    const newest = stage1?.metadata;
+    if (stage1) {
+      this.m.stage1Checkpoint = stage1.metadata.checkpointId;
+      this.m.stage1Bytes = stage1.applied.bytes;
+    }
+    this.m.stage1Ms = this.clock.now() - stage1Start;
+    control.stateRestored();
+    this.report('stage1-done', newest?.checkpointId);
+    await this.dispatch({ type: 'stage1-done', at: this.clock.now(), applied: newest?.checkpointId });
+    this.throwIfAborted();
+
+    const startFrom = await this.waitForStopCheckpoint(control, newest);
+
+    // Stage 2: the remaining delta into the backends' restored layers, then operator state, source offsets and channel state.
+    const stage2Start = this.clock.now();
+    // A stop checkpoint ends A's run, so nothing discards it; the newest checkpoint taken on a
+    // timeout may still be A's (onTimeout 'start-from-latest'): pinned while stage 2 reads it.
+    if (startFrom && this.m.outcome === 'timeout-latest') await this.lease.hold([startFrom.checkpointId]);
+    const remaining = await control.restore(startFrom);
+    this.m.stage2Bytes = remaining.bytes;
+    this.m.rangesReloaded += remaining.reloads;
+    this.m.stage2Ms = this.clock.now() - stage2Start;
+    this.target = startFrom;
+    this.m.lastRecordAt = startFrom?.lastRecordAt;
+    // Everything B needs is local now; B's own retention starts with its first checkpoint. Not
+    // awaited: the start signal (the end of the downtime) does not wait for a delete.
+    void this.lease.release().catch(() => undefined);
+    this.throwIfAborted();
+    await this.dispatch({ type: 'stage2-done', at: this.clock.now() });
+    this.report('stage2-done', startFrom?.checkpointId);
+    return startFrom;
+  }
+
+  /**
+   * WAITING_FOR_START_SIGNAL: follow every checkpoint A completes; `when-ready` announces once
+   * caught up, then takes over at A's stop checkpoint; a fixed target waits for that checkpoint
+   * (moving on when it fails). Returns the checkpoint stage 2 starts from.
+   */
+  private async waitForStopCheckpoint(control: AttemptRestoreControl, stage1: CheckpointMetadata | undefined): Promise<CheckpointMetadata | undefined> {
+    const fixed = this.options.targetCheckpoint === 'when-ready' ? undefined : this.options.targetCheckpoint;
+    const waitStart = this.clock.now();
+    const deadline = waitStart + this.options.timeoutMs;
+    let watch: TargetWatchState | undefined = fixed === undefined ? undefined : initialTargetWatch(fixed, deadline);
+    let first = true;
+    let probed: CheckpointMetadata | undefined;
+    let newestApplied = stage1;
+    try {
+      for (;;) {
+        this.throwIfAborted();
+        const listing: CheckpointEntry[] = probed ? [{ id: probed.checkpointId, status: 'COMPLETED' }] : await listCheckpoints(this.storage);
+        probed = undefined;
+        if (watch) watch = this.watchTarget(watch, listing);
+        const announcedAfter = this.state.announcedAfter ?? 0;
+        const isTakeover = watch
+          ? (metadata: CheckpointMetadata) => metadata.checkpointId === watch!.target
+          : (metadata: CheckpointMetadata) => this.state.phase === 'announced' && metadata.endsJob === true && metadata.checkpointId > announcedAfter;
+        const step = await followStep(this.follower(control), listing, this.state.applied, isTakeover, watch ? watch.target + 1 : undefined);
+        for (const skipped of step.skipped) this.report('follow-skipped', skipped.id, skipped.reason);
+        for (const f of step.followed) {
+          this.m.followedCheckpoints++;
+          this.m.followBytes += f.result.bytes;
+          this.m.rangesReloaded += f.result.reloads;
+          this.report('followed', f.id);
+        }
+        newestApplied = step.newest ?? newestApplied;
+        // when-ready, not announced yet, and the newest checkpoint already ends the job (A finished
+        // or was stopped before B was ready): nobody to ask, B takes over from it.
+        if (!watch && this.state.phase === 'following' && !step.takeover && newestApplied?.endsJob) {
+          // Stopped for another successor: that run's to take over, not this one's.
+          checkNextOwner(newestApplied, this.runId);
+          this.m.targetReadyBeforeJob = true;
+          this.m.targetCheckpoint = newestApplied.checkpointId;
+          this.m.outcome = 'target';
+          this.report('followed', newestApplied.checkpointId, 'the running job had ended already: taking over from its last checkpoint');
+          await this.dispatch({ type: 'predecessor-ended', at: this.clock.now(), id: newestApplied.checkpointId });
+          this.throwIfAborted();
+          return newestApplied;
+        }
+        let takeover = step.takeover;
+        // A fixed target that stage 1 (or an earlier step) already applied: stage 2 restores it again.
+        if (!takeover && watch?.phase === 'ready') takeover = await readMetadataSettled(this.storage, watch.target);
+        if (takeover) {
+          // Only a checkpoint the old job stopped after is a safe cutover: after any other, A went on.
+          if (!takeover.endsJob && !this.options.allowStaleTarget) throw new HandoverTargetPassedError(takeover.checkpointId);
+          // The fence: a stop checkpoint that names another run as its next owner is that run's to take over.
+          checkNextOwner(takeover, this.runId);
+          this.m.targetReadyBeforeJob = first;
+          this.m.targetCheckpoint = takeover.checkpointId;
+          this.m.outcome = 'target';
+          await this.dispatch({ type: 'caught-up', at: this.clock.now(), applied: step.applied });
+          await this.dispatch({ type: 'stop-checkpoint', at: this.clock.now(), id: takeover.checkpointId });
+          this.throwIfAborted();
+          return takeover;
+        }
+        await this.dispatch({ type: 'caught-up', at: this.clock.now(), applied: step.applied });
+        this.throwIfAborted();
+        if (watch ? watch.phase === 'timed-out' : this.clock.now() >= deadline) return await this.timedOut(watch, step.applied);
+        first = false;
+        // Next up is the stop checkpoint: its completion starts the blocking window, so probe just
+        // its `_metadata` every few ms (one cheap request) rather than waiting a whole listing interval.
+        const next = watch ? watch.target : (step.applied ?? 0) + 1;
+        const probeNow = watch ? (step.applied ?? 0) >= watch.target - 1 : this.state.phase === 'announced';
+        if (probeNow) probed = await Promise.race([probeCheckpoint(this.storage, next, this.options.pollMs), control.failed]);
+        else await Promise.race([sleep(this.options.pollMs), control.failed]);
+      }
+    } finally {
+      this.m.waitMs = this.clock.now() - waitStart;
+    }
+  }
+
+  private follower(control: AttemptRestoreControl): FollowerDeps {
+    return { storage: this.storage, control, lease: this.lease };
+  }
+
+  private watchTarget(watch: TargetWatchState, listing: readonly CheckpointEntry[]): TargetWatchState {
+    const step = stepTargetWatch(watch, { type: 'observed', at: this.clock.now(), statuses: listing });
+    for (const action of step.actions) {
+      if (action.type !== 'target-moved') continue;
+      this.m.moves = [...this.m.moves, action.move];
+      this.m.targetCheckpoint = action.move.to;
+      this.report('target-moved', action.move.to, action.move.reason);
+    }
+    return step.state;
+  }
+
+  private async timedOut(watch: TargetWatchState | undefined, applied: number | undefined): Promise<CheckpointMetadata | undefined> {
+    const target = watch?.target ?? (applied ?? 0) + 1;
+    if (this.options.onTimeout === 'fail') throw new HandoverTimeoutError(target, this.options.timeoutMs, watch?.targetStatus ?? 'UNKNOWN');
+    const latest = (await findLatestRestorable(this.storage, { fallback: false })).latest?.metadata;
+    this.m.outcome = 'timeout-latest';
+    if (latest) this.m.targetCheckpoint = latest.checkpointId;
+    await this.dispatch({ type: 'timed-out', at: this.clock.now(), latest: latest?.checkpointId });
+    this.throwIfAborted();
+    return latest;
+  }
+
+  private throwIfAborted(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private async dispatch(event: SuccessorEvent): Promise<void> {
+    const step = stepHandover(this.state, event);
+    this.state = step.state;
+    await this.execute(step.effects);
+  }
+
+  private async execute(effects: readonly SuccessorEffect[]): Promise<void> {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'publish-request':
+          if (!this.options.requestStop) break;
+          await writeLeasedStopRequest(this.storage, {
+            runId: effect.runId,
+            leaseExpiresAt: effect.leaseExpiresAt,
+            requestedBy: 'handover',
+            ...(effect.afterCheckpoint !== undefined ? { afterCheckpoint: effect.afterCheckpoint } : {}),
+          });
+          this.m.announcedAt = this.clock.now();
+          this.report(effect.afterCheckpoint === undefined ? 'announced' : 'stop-requested', effect.afterCheckpoint, `run ${effect.runId}, lease until ${new Date(effect.leaseExpiresAt).toISOString()}`);
+          break;
+        case 'renew-lease':
+          if (this.options.requestStop) void this.renew(effect.leaseExpiresAt);
+          break;
+        case 'withdraw-request':
+          this.stopLeaseTimer?.();
+          if (this.options.requestStop) await removeStopRequestOf(this.storage, this.runId).catch(() => false);
+          if (effect.reason === 'done') this.report('done', this.m.targetCheckpoint);
+          break;
+        case 'fail':
+          this.failure ??= new HandoverAbortedError(effect.reason);
+          this.report('aborted', undefined, effect.reason);
+          // In probation the attempt runs already: it fails (its sinks abort; nothing of B's is committed).
+          if (this.state.startedAt !== undefined) this.attempt?.fail(this.failure);
+          break;
+        case 'stage2':
+        case 'start':
+          // The attempt does these when prepare() returns and the start signal follows.
+          break;
+      }
+    }
+  }
+
+  /** Renews the lease if the request is still B's; one renewal at a time (a slow store skips ticks, the protocol watches the expiry). */
+  private async renew(leaseExpiresAt: number): Promise<void> {
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      const current = await readStopRequest(this.storage).catch(() => undefined);
+      if (current?.runId !== this.runId) {
+        await this.dispatch({ type: 'lease-lost', at: this.clock.now(), reason: current ? `replaced by run ${current.runId ?? 'an operator'}'s request` : 'the request is gone (the running job gave up on it)' });
+        return;
+      }
+      await writeLeasedStopRequest(this.storage, {
+        runId: this.runId,
+        leaseExpiresAt,
+        requestedBy: 'handover',
+        ...(current.afterCheckpoint !== undefined ? { afterCheckpoint: current.afterCheckpoint } : {}),
+      });
+      await this.dispatch({ type: 'lease-renewed', at: this.clock.now(), leaseExpiresAt });
+    } catch {
+      // A storage problem: the next tick tries again; a lease that runs out meanwhile aborts B.
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private report(phase: HandoverEvent['phase'], checkpointId?: number, detail?: string): void {
+    this.emit({ phase, at: this.clock.now(), checkpointId, detail, metrics: this.metrics() });
+  }
+}

@@ -1,0 +1,164 @@
+// Deployment B's shell against a real directory, with the attempt and the lease timer as test doubles.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { metadataKey } from '../../../src/checkpoint/layout.ts';
+import { encodeMetadata } from '../../../src/checkpoint/metadata/metadata-codec.ts';
+import { readStopRequest, STOP_REQUEST_KEY } from '../../../src/checkpoint/status/stop-request.ts';
+import { openStorage } from '../../../src/checkpoint/storage/index.ts';
+import type { CheckpointStorage } from '../../../src/checkpoint/storage/types.ts';
+import type { CheckpointMetadata } from '../../../src/checkpoint/types.ts';
+import { HandoverAbortedError } from '../../../src/handover/errors.ts';
+import { HandoverSuccessor, type HandoverEvent } from '../../../src/handover/successor/index.ts';
+import type { AttemptRestoreControl } from '../../../src/runtime/coordinator/start-sequence.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'baton-successor-shell-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+
+async function completed(storage: CheckpointStorage, id: number, endsJob = false): Promise<void> {
+  const metadata: CheckpointMetadata = { jobId: 'job', checkpointId: id, triggeredAt: id, completedAt: id, maxParallelism: 128, operators: [], exclusiveFiles: [], ...(endsJob ? { endsJob: true, lastRecordAt: 1_000 } : {}) };
+  await storage.put(metadataKey(id), encodeMetadata(metadata));
+}
+
+/** The attempt as B's shell sees it: records what it was asked to apply; `fail` and `failed` are the test's to trigger. */
+function fakeAttempt(storage: CheckpointStorage) {
+  const applied: string[] = [];
+  let failAttempt!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => {
+    failAttempt = reject;
+  });
+  failed.catch(() => {});
+  const failures: unknown[] = [];
+  let firstCheckpoint!: (id: number) => void;
+  const control: AttemptRestoreControl = {
+    jobId: 'job',
+    jobStorage: storage,
+    follow: async (m) => {
+      applied.push(`follow ${m.checkpointId}`);
+      return { chunks: 0, bytes: 0, reloads: 0 };
+    },
+    restore: async (m) => {
+      applied.push(`restore ${m?.checkpointId}`);
+      return { chunks: 0, bytes: 0, reloads: 0 };
+    },
+    stateRestored: () => void applied.push('state-restored'),
+    failed,
+    firstRecord: new Promise(() => {}),
+    firstCheckpoint: new Promise((resolve) => {
+      firstCheckpoint = resolve;
+    }),
+    fail: (error) => void failures.push(error),
+  };
+  return { control, applied, failures, failAttempt, completeFirstCheckpoint: (id: number) => firstCheckpoint(id) };
+}
+
+function setUp(options: { leaseMs?: number } = {}) {
+  const storage = openStorage(pathToFileURL(join(root, `job-${++dirs}`)).href);
+  const attempt = fakeAttempt(storage);
+  let now = 50_000;
+  let tick: () => void = () => {};
+  const clock = {
+    now: () => now,
+    every: (_ms: number, run: () => void) => {
+      tick = run;
+      return () => {
+        tick = () => {};
+      };
+    },
+  };
+  const events: HandoverEvent[] = [];
+  const b = new HandoverSuccessor(
+    storage,
+    { targetCheckpoint: 'when-ready', leaseMs: options.leaseMs ?? 3_000, timeoutMs: 60_000, onTimeout: 'fail', pollMs: 20, requestStop: true, allowStaleTarget: false },
+    'run-b',
+    (e) => events.push(e),
+    () => undefined,
+    clock,
+  );
+  return { storage, b, events, ...attempt, advance: (ms: number) => {
+      now += ms;
+    }, tick: () => tick() };
+}
+
+const until = async (check: () => Promise<boolean> | boolean) => {
+  while (!(await check())) await new Promise((r) => setTimeout(r, 5));
+};
+
+describe('successor shell (deployment B)', () => {
+  it('announces only once caught up, then takes over at the stop checkpoint that follows and withdraws after its first checkpoint', async () => {
+    const t = setUp();
+    await completed(t.storage, 1);
+    await completed(t.storage, 2);
+    await t.b.begin();
+    expect(await t.storage.exists(STOP_REQUEST_KEY)).toBe(false);
+    const taking = t.b.prepare(t.control);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    expect(t.applied).toEqual(['follow 2', 'state-restored']);
+    expect(await readStopRequest(t.storage)).toMatchObject({ runId: 'run-b', leaseExpiresAt: 53_000 });
+    await completed(t.storage, 3, true);
+    expect((await taking)?.checkpointId).toBe(3);
+    expect(t.applied).toEqual(['follow 2', 'state-restored', 'restore 3']);
+    t.b.started(t.control);
+    t.completeFirstCheckpoint(4);
+    await until(() => t.events.some((e) => e.phase === 'done'));
+    expect(await t.storage.exists(STOP_REQUEST_KEY)).toBe(false);
+    expect(t.events.map((e) => e.phase)).toEqual(['stage1-done', 'announced', 'stage2-done', 'done']);
+    expect(t.b.mayRestart()).toBe(true);
+  });
+
+  it('the newest checkpoint ends the job already (A ended before B was ready): B takes over from it without asking', async () => {
+    const t = setUp();
+    await completed(t.storage, 1, true);
+    await t.b.begin();
+    expect((await t.b.prepare(t.control))?.checkpointId).toBe(1);
+    expect(await t.storage.exists(STOP_REQUEST_KEY)).toBe(false);
+  });
+
+  it('renews its lease on the timer; the attempt failing withdraws the request', async () => {
+    const t = setUp();
+    await t.b.begin();
+    const taking = t.b.prepare(t.control);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    t.advance(1_000);
+    t.tick();
+    await until(async () => (await readStopRequest(t.storage))?.leaseExpiresAt === 54_000);
+    t.failAttempt(new Error('worker died'));
+    await expect(taking).rejects.toThrow('worker died');
+    expect(await t.storage.exists(STOP_REQUEST_KEY)).toBe(false);
+    expect(t.b.mayRestart()).toBe(false);
+  });
+
+  it('in probation, a request that vanished (A gave up on it) fails the attempt with HandoverAbortedError', async () => {
+    const t = setUp();
+    await t.b.begin();
+    const taking = t.b.prepare(t.control);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    await completed(t.storage, 1, true);
+    await taking;
+    t.b.started(t.control);
+    await t.storage.delete([STOP_REQUEST_KEY]);
+    t.advance(1_000);
+    t.tick();
+    await until(() => t.failures.length > 0);
+    expect(t.failures[0]).toBeInstanceOf(HandoverAbortedError);
+    expect((t.failures[0] as HandoverAbortedError).code).toBe('BATON_ERR_HANDOVER_ABORTED');
+    expect(String(t.failures[0])).toMatch(/lost its stop request: the request is gone/);
+  });
+
+  it('in probation, a lease B could not renew in time fails the attempt (A may have resumed)', async () => {
+    const t = setUp();
+    await t.b.begin();
+    const taking = t.b.prepare(t.control);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    await completed(t.storage, 1, true);
+    await taking;
+    t.b.started(t.control);
+    t.advance(3_000);
+    t.tick();
+    await until(() => t.failures.length > 0);
+    expect(String(t.failures[0])).toMatch(/lease expired 0 ms ago/);
+  });
+});
