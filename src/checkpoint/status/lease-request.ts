@@ -1,5 +1,6 @@
 // A handover successor's stop request: its run id and a lease it renews, so it cannot outlive its author.
 import { readStopRequest, STOP_REQUEST_KEY, type StopRequest } from './stop-request.ts';
+import { isValidRunId, RUN_ID_RULE } from '../ownership/index.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
 
 /** What a successor publishes (and rewrites to renew the lease). */
@@ -18,6 +19,8 @@ export interface LeasedStopRequest {
  * @example await writeLeasedStopRequest(storage, { runId: handle.runId, leaseExpiresAt: Date.now() + 5_000, requestedBy: 'handover' });
  */
 export async function writeLeasedStopRequest(storage: CheckpointStorage, request: LeasedStopRequest): Promise<StopRequest> {
+  if (!isValidRunId(request.runId)) throw new RangeError(`runId must be ${RUN_ID_RULE}, got ${JSON.stringify(request.runId)}`);
+  if (!Number.isFinite(request.leaseExpiresAt)) throw new RangeError(`leaseExpiresAt must be a finite epoch ms, got ${request.leaseExpiresAt}`);
   const written: StopRequest = { ...request, requestedAt: Date.now() };
   await storage.put(STOP_REQUEST_KEY, new TextEncoder().encode(JSON.stringify(written)));
   return written;

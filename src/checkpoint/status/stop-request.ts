@@ -1,6 +1,6 @@
 // "Stop right after checkpoint n": a request object under the job's directory that its coordinator polls.
 import { InvalidStopRequestError } from '../errors.ts';
-import { isValidRunId, RUN_ID_RULE } from '../ownership/index.ts';
+import { isValidRunId } from '../ownership/index.ts';
 import { StorageNotFoundError } from '../storage/errors.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
 
@@ -51,10 +51,10 @@ export interface StopRequest {
  *
  * @example await writeStopRequest(storage, 117, 'deployment B');
  */
-export async function writeStopRequest(storage: CheckpointStorage, afterCheckpoint: number, requestedBy: string, runId?: string): Promise<StopRequest> {
+export async function writeStopRequest(storage: CheckpointStorage, afterCheckpoint: number, requestedBy: string): Promise<StopRequest> {
   if (!Number.isSafeInteger(afterCheckpoint) || afterCheckpoint < 1) throw new RangeError(`afterCheckpoint must be a positive integer, got ${afterCheckpoint}`);
-  if (runId !== undefined && !isValidRunId(runId)) throw new RangeError(`runId must be ${RUN_ID_RULE}, got ${JSON.stringify(runId)}`);
-  const request: StopRequest = { afterCheckpoint, requestedAt: Date.now(), requestedBy, ...(runId === undefined ? {} : { runId }) };
+  // An operator's request names no run: a successor's carries its run id with a lease (lease-request.ts).
+  const request: StopRequest = { afterCheckpoint, requestedAt: Date.now(), requestedBy };
   await storage.put(STOP_REQUEST_KEY, new TextEncoder().encode(JSON.stringify(request)));
   return request;
 }

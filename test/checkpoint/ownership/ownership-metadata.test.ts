@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeMetadata, encodeMetadata } from '../../../src/checkpoint/metadata/metadata-codec.ts';
 import { metadataProblem } from '../../../src/checkpoint/metadata/metadata-shape.ts';
 import { committedByOthers, isValidRunId } from '../../../src/checkpoint/ownership/index.ts';
-import { parseStopRequest, readStopRequest, STOP_REQUEST_KEY, writeStopRequest } from '../../../src/checkpoint/status/stop-request.ts';
+import { writeLeasedStopRequest } from '../../../src/checkpoint/status/lease-request.ts';
+import { parseStopRequest, readStopRequest, STOP_REQUEST_KEY } from '../../../src/checkpoint/status/stop-request.ts';
 import { makeMetadata } from '../metadata/fixtures.ts';
 import { MemoryStorage } from '../memory-storage.ts';
 
@@ -39,19 +40,20 @@ describe('ownership fields of checkpoint metadata', () => {
 });
 
 describe('stop requests carry the requesting run', () => {
-  it('round-trip the run id; a request without one still parses', async () => {
+  it('round-trip the run id with its lease; a request without either still parses, a run id without a lease does not', async () => {
     const storage = new MemoryStorage();
-    await writeStopRequest(storage, 9, 'handover', RUN);
-    expect(await readStopRequest(storage)).toMatchObject({ afterCheckpoint: 9, runId: RUN });
+    await writeLeasedStopRequest(storage, { afterCheckpoint: 9, requestedBy: 'handover', runId: RUN, leaseExpiresAt: 1_000 });
+    expect(await readStopRequest(storage)).toMatchObject({ afterCheckpoint: 9, runId: RUN, leaseExpiresAt: 1_000 });
     expect(parseStopRequest('{"afterCheckpoint":4}')).not.toHaveProperty('runId');
+    expect(parseStopRequest(JSON.stringify({ afterCheckpoint: 4, runId: RUN }))).toBeUndefined();
   });
 
   it('a request with a bad run id is refused whole (read) or not written (write)', async () => {
     const storage = new MemoryStorage();
-    storage.seed(STOP_REQUEST_KEY, JSON.stringify({ afterCheckpoint: 4, requestedAt: 0, requestedBy: 'x', runId: '../../etc' }));
+    storage.seed(STOP_REQUEST_KEY, JSON.stringify({ afterCheckpoint: 4, requestedAt: 0, requestedBy: 'x', runId: '../../etc', leaseExpiresAt: 1 }));
     await expect(readStopRequest(storage)).rejects.toThrow(/is not a stop request/);
     expect(parseStopRequest(JSON.stringify({ afterCheckpoint: 4, runId: 17 }))).toBeUndefined();
-    await expect(writeStopRequest(storage, 4, 'x', 'a b')).rejects.toThrow(/runId must be/);
+    await expect(writeLeasedStopRequest(storage, { afterCheckpoint: 4, requestedBy: 'x', runId: 'a b', leaseExpiresAt: 1 })).rejects.toThrow(/runId must be/);
   });
 });
 
