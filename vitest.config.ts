@@ -10,10 +10,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Two test files at a time (vitest's default on 2 cores is one): most whole-job tests wait on
-    // checkpoints, paced input and child processes, so two overlap well; every test synchronizes on
-    // events, not on time, so the extra load only slows them down.
-    maxWorkers: 2,
+    // Three test files at a time on 2 cores (vitest's default there is one): most whole-job tests
+    // wait on checkpoints, paced input and child processes, so they overlap well; every test
+    // synchronizes on events, not on time, so the extra load only slows them down.
+    maxWorkers: 3,
     execArgv: ['--openssl-legacy-provider', '--import', 'tsx'],
   },
 });

@@ -525,6 +525,8 @@ export async function run(options: SuiteOptions): Promise<void> {
     child.on('exit', resolve);
   });
   if (code !== 0) throw new Error(`the handover scenario exited with code ${code}`);
+  // B starting at a random moment: when-ready against a fixed target, and the rollback (same results file).
+  await (await import('./handover-start.ts')).run(options);
 }
 
 if (process.argv[2] === CHILD_FLAG && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -10,6 +10,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   checkpoint: () => import('./checkpoint.ts'),
   backpressure: () => import('./backpressure.ts'),
   handover: () => import('./handover.ts'),
+  'handover-start': () => import('./handover-start.ts'),
   restore: () => import('./restore.ts'),
   micro: () => import('./micro.ts'),
 };

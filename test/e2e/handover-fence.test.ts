@@ -93,12 +93,18 @@ describe.each(places)('one owner per job directory, on $name', { timeout: 180_00
     expect(winners, [e1.output, e2.output].join('\n----\n')).toHaveLength(1);
     expect(winners[0].result!.status).toBe('FINISHED');
     expect(winners[0].result!.restoredFrom).toBe(target);
-    expectFenced(losers[0]);
-    expect(losers[0].output).toMatch(/not-next-owner/);
+    // The loser either saw its request replaced by the other's and gave up (HandoverAbortedError),
+    // or went on and was fenced at A's stop checkpoint, which names the winner as next owner.
+    if (/handover aborted: lost its stop request/.test(losers[0].output)) expect(losers[0].code, losers[0].output).not.toBe(0);
+    else {
+      expectFenced(losers[0]);
+      expect(losers[0].output).toMatch(/not-next-owner/);
+    }
     expect(combined(t, 'a', 'b1', 'b2')).toEqual(expectedSums(TO));
   });
 
-  it('an old A that wakes up (SIGSTOP, another run restores and commits, SIGCONT) is fenced before it commits anything more', async () => {
+  // On a directory only: the S3 path of the same commit point is covered by the two B's above.
+  it.runIf(!name.startsWith('S3'))('an old A that wakes up (SIGSTOP, another run restores and commits, SIGCONT) is fenced before it commits anything more', async () => {
     const t = place('old-a');
     const a1 = deploy(t, 'a1');
     await a1.line(/checkpoint 2 COMPLETED/);

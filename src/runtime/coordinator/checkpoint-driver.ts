@@ -51,6 +51,8 @@ export interface CheckpointDriverOptions {
   /** Parallelism per operator uid, for the metadata. */
   readonly parallelism: ReadonlyMap<string, number>;
   readonly firstId: number;
+  /** Newer checkpoints the restore passed over on purpose: the fence ignores them (see MetadataFence.known). */
+  readonly passedOver?: readonly number[];
   /** The run writing (`JobHandle.runId`), recorded in each checkpoint's metadata. */
   readonly runId?: string;
   /** The checkpoint this attempt restored: the first checkpoint's `previousCheckpoint`. */
@@ -288,7 +290,7 @@ export class CheckpointDriver {
           ...(effect.stop === 'after' && this.nextOwner !== undefined ? { nextOwner: this.nextOwner } : {}),
         };
         // A run that started empty continues nothing: anything completed from its first id on is someone else's.
-        const fence = { after: this.previous ?? o.firstId - 1 };
+        const fence = { after: this.previous ?? o.firstId - 1, known: o.passedOver };
         const stateBytes = acks.reduce((a, b) => a + b.stateBytes, 0);
         const channelStateBytes = acks.reduce((a, b) => a + b.channelStateBytes, 0);
         const spilledBytes = acks.reduce((a, b) => a + (b.spilledBytes ?? 0), 0);

@@ -27,6 +27,12 @@ export interface MetadataFence {
    * above it, other than the new one, was committed by another run.
    */
   readonly after: number;
+  /**
+   * Newer checkpoints the restore passed over on purpose (a corrupt newest one under
+   * `latest-valid`, the newer ones of an explicit older `restoreFrom`): never evidence of another
+   * run. With `restoreFrom: 'latest'` there are none: a newer one was written by a run still alive.
+   */
+  readonly known?: readonly number[];
 }
 
 export interface PersistenceOptions {
@@ -80,7 +86,8 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
     }
     let others: number[];
     try {
-      others = await completedByOthers(this.storage, fence.after, id);
+      const known = new Set(fence.known ?? []);
+      others = (await completedByOthers(this.storage, fence.after, id)).filter((n) => !known.has(n));
     } catch (error) {
       await this.#withdraw(id, `the ownership check could not list the job directory: ${(error as Error).message}`);
       throw error;

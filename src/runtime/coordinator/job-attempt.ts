@@ -58,6 +58,12 @@ export interface AttemptContext {
   readonly loadRestore: () => Promise<CheckpointMetadata | undefined>;
   /** Next checkpoint id (after every id already in storage). */
   readonly firstCheckpointId: () => Promise<number>;
+  /**
+   * Checkpoints newer than the restored one that the restore passed over on purpose (a corrupt
+   * newest one under `latest-valid`, the newer ones of an explicit `restoreFrom: n`): the fence
+   * ignores them, they are history, not another run's doing.
+   */
+  readonly passedOver?: () => readonly number[];
   readonly stateRoot: string;
   readonly onCheckpoint: (stats: CheckpointStats) => void;
   /** Not the first attempt of the run. */
@@ -229,6 +235,7 @@ export class JobAttempt {
       tasks,
       parallelism: new Map(graph.nodes.map((n) => [n.uid, n.parallelism])),
       firstId,
+      passedOver: this.ctx.passedOver?.(),
       runId: handle.runId,
       restoredFrom: this.restoredCheckpoint,
       onFenced: (error) => this.fail(error),

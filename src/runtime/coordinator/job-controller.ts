@@ -89,6 +89,8 @@ export class JobController implements JobHandleControl {
   /** Checkpoints a restore of this run passed over, with why. */
   private readonly skipped: SkippedCheckpointReport[] = [];
   private attempts = 0;
+  /** Newer checkpoints the current attempt's restore passed over on purpose (see loadRestore). */
+  private passedOver: readonly number[] = [];
   /** Lowest checkpoint id no attempt of this run has used. */
   private nextCheckpointId = 1;
 
@@ -182,6 +184,13 @@ export class JobController implements JobHandleControl {
         const { metadata, skipped } = await resolveRestore(jobStorage, restoreFrom, checkRestoreAgainstJob(this.init.graph, jobStorage.uri));
         this.restoredFrom = metadata?.checkpointId;
         if (skipped.length > 0) this.reportSkipped(metadata?.checkpointId, skipped);
+        // Newer checkpoints passed over on purpose are history for the fence, not another run's
+        // doing: the corrupt ones `latest-valid` skipped, and every newer one of an explicit
+        // (older) checkpoint. With 'latest' none is: a newer one appearing later was written by a
+        // run still alive, and fences this one.
+        const explicit = restoreFrom !== 'latest' && restoreFrom !== 'latest-valid';
+        const newer = explicit && metadata ? (await listCheckpoints(jobStorage)).filter((c) => c.status === 'COMPLETED' && c.id > metadata.checkpointId).map((c) => c.id) : [];
+        this.passedOver = [...skipped.map((s) => s.id), ...newer];
         const stopAfter = this.init.options.stopAfterCheckpoint;
         if (metadata && stopAfter !== undefined && stopAfter <= metadata.checkpointId) {
           throw new JobConfigError('stopAfterCheckpoint', `${stopAfter} is not after the restored checkpoint ${metadata.checkpointId}`);
@@ -197,6 +206,7 @@ export class JobController implements JobHandleControl {
         const ids = (await listCheckpoints(jobStorage)).map((c) => c.id);
         return Math.max(used, ids.length === 0 ? 1 : Math.max(...ids) + 1);
       },
+      passedOver: () => this.passedOver,
       onCheckpoint: (stats) => {
         this.checkpoints.push(stats);
         this.init.handle.emit('checkpoint', stats);
