@@ -13,7 +13,7 @@ export default defineConfig({
     // Three test files at a time on 2 cores (vitest's default there is one): most whole-job tests
     // wait on checkpoints, paced input and child processes, so they overlap well; every test
     // synchronizes on events, not on time, so the extra load only slows them down.
-    maxWorkers: 3,
+    maxWorkers: 2,
     execArgv: ['--openssl-legacy-provider', '--import', 'tsx'],
   },
 });

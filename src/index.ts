@@ -33,7 +33,12 @@ export type { KeyValue, ListState, MapState, ValueState } from './state/types.ts
 export { StateFlushError } from './state/lmdb/errors.ts';
 
 // Running jobs
-export { JobHandle, JobStatus } from './runtime/index.ts';
+// Values come from their own modules, not from the runtime's index: every worker thread imports
+// this file through its job module, and the index would load the coordinator (piscina, zod, the
+// checkpoint driver) into each of them for nothing (~0.35 s of CPU per thread). `runJob` loads
+// the coordinator when it is called.
+export { JobHandle } from './runtime/coordinator/job-handle.ts';
+export { JobStatus } from './runtime/lifecycle/job-status.ts';
 export { runJob } from './handover/run-job.ts';
 export { referenceData } from './runtime/reference-data.ts';
 export type { ReferenceData } from './runtime/types.ts';
@@ -70,7 +75,7 @@ export {
   UnsupportedRecordValueError,
   UserFunctionError,
   WorkerFailureError,
-} from './runtime/index.ts';
+} from './runtime/errors.ts';
 export { CheckpointNotFoundError, CorruptCheckpointError, CorruptMetadataError, FencedError, HostileCheckpointError, StateRestoreError } from './checkpoint/errors.ts';
 export type { FenceReason } from './checkpoint/errors.ts';
 

@@ -1,10 +1,6 @@
 // runJob with everything above the runtime plugged in: reference data for hooks, and deployment B's handover.
-import { runJob as runRuntimeJob } from '../runtime/coordinator/job-runner.ts';
 import type { JobHandle } from '../runtime/coordinator/job-handle.ts';
 import type { RunJobOptions } from '../runtime/coordinator/run-options.ts';
-import { StopRequestShell } from './predecessor/index.ts';
-import { ReferenceDataCache } from './reference-data/index.ts';
-import { HandoverSuccessor } from './successor/index.ts';
 
 /**
  * Starts a job defined by `export default defineJob(...)` in `moduleUrl`. With `handover`, the job
@@ -17,7 +13,15 @@ import { HandoverSuccessor } from './successor/index.ts';
  * });
  * console.log((await b.done).handover?.downtimeMs);
  */
-export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Promise<JobHandle> {
+export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Promise<JobHandle> {
+  // Loaded on the first call, not with the package: worker threads import the package through
+  // their job modules and never run a job themselves (see src/index.ts).
+  const [{ runJob: runRuntimeJob }, { StopRequestShell }, { ReferenceDataCache }, { HandoverSuccessor }] = await Promise.all([
+    import('../runtime/coordinator/job-runner.ts'),
+    import('./predecessor/index.ts'),
+    import('./reference-data/index.ts'),
+    import('./successor/index.ts'),
+  ]);
   // One cache per job: every worker (and every restart) shares one copy of each object.
   const cache = new ReferenceDataCache({ s3: options.s3 });
   return runRuntimeJob(moduleUrl, options, {

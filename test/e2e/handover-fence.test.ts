@@ -103,8 +103,9 @@ describe.each(places)('one owner per job directory, on $name', { timeout: 180_00
     expect(combined(t, 'a', 'b1', 'b2')).toEqual(expectedSums(TO));
   });
 
-  // On a directory only: the S3 path of the same commit point is covered by the two B's above.
-  it.runIf(!name.startsWith('S3'))('an old A that wakes up (SIGSTOP, another run restores and commits, SIGCONT) is fenced before it commits anything more', async () => {
+  // On a directory only (not defined for S3): the S3 path of the same commit point is covered by the two B's above.
+  if (!name.startsWith('S3'))
+    it('an old A that wakes up (SIGSTOP, another run restores and commits, SIGCONT) is fenced before it commits anything more', async () => {
     const t = place('old-a');
     const a1 = deploy(t, 'a1');
     await a1.line(/checkpoint 2 COMPLETED/);
