@@ -1,7 +1,6 @@
 // Handover start-time suite: B starts at a random moment (early, late, after a fixed target would already have passed);
 // downtime of `when-ready` against a fixed target picked the way a user picks one, on a directory and on S3, plus the
 // rollback's downtime when B is stopped while it waits. Every run checks A's + B's committed output is exactly once.
-import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -12,6 +11,7 @@ import { type JobHandle, type RunJobOptions, runJob } from '../src/index.ts';
 import { committedLines, expectedSumsPrefix } from '../test/e2e/checkpoint-helpers.ts';
 import { type S3ConditionalProxy, startS3ConditionalProxy } from '../test/support/s3-conditional-proxy.ts';
 import { type S3rverHandle, startS3rver } from '../test/support/s3rver.ts';
+import { runScenarioChild } from './legacy-openssl-child.ts';
 import type { SuiteOptions } from './suite.ts';
 
 const JOB_URL = new URL('../test/e2e/jobs/checkpointed-sum.ts', import.meta.url);
@@ -252,16 +252,7 @@ async function scenario(quick: boolean): Promise<void> {
 
 /** s3rver's paged listings need Node's legacy OpenSSL provider: the scenario runs in a child process started with it. */
 export async function run(options: SuiteOptions): Promise<void> {
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', fileURLToPath(import.meta.url), CHILD_FLAG, ...(options.quick ? ['--quick'] : [])], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
-    stdio: 'inherit',
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', resolve);
-  });
-  if (code !== 0) throw new Error(`the handover start-time scenario exited with code ${code}`);
+  await runScenarioChild(import.meta.url, CHILD_FLAG, options.quick, 'the handover start-time scenario');
 }
 
 if (process.argv[2] === CHILD_FLAG && import.meta.url === pathToFileURL(process.argv[1]).href) {

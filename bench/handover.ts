@@ -1,7 +1,6 @@
 // Handover suite: downtime of a naive redeploy (stop A with a checkpoint, start B restoring it) against a native
 // handover (B loads reference data, preloads and follows A's checkpoints while A runs, then takes over at a target),
 // with reference data on S3 (s3rver on 127.0.0.1) and a large keyed state; at two reference-data sizes.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +12,7 @@ import { resolveS3ClientConfig } from '../src/checkpoint/storage/s3-client-confi
 import { type HandoverMetrics, type JobHandle, type JobResult, openStorage, readMetadata, runJob } from '../src/index.ts';
 import { type S3rverHandle, startS3rver } from '../test/support/s3rver.ts';
 import { benchOrder, orderLine } from './jobs/priced-orders.ts';
+import { runScenarioChild } from './legacy-openssl-child.ts';
 import type { SuiteOptions } from './suite.ts';
 
 const JOB_URL = new URL('./jobs/priced-orders.ts', import.meta.url);
@@ -514,17 +514,7 @@ async function report(s: Settings, sizes: readonly SizeResult[]): Promise<void> 
 
 /** s3rver's paged listings need Node's legacy OpenSSL provider: the scenario runs in a child process started with it. */
 export async function run(options: SuiteOptions): Promise<void> {
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', fileURLToPath(import.meta.url), CHILD_FLAG, ...(options.quick ? ['--quick'] : [])], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    // Node 20: the AWS SDK would print its Node-version notice once per worker thread.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
-    stdio: 'inherit',
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', resolve);
-  });
-  if (code !== 0) throw new Error(`the handover scenario exited with code ${code}`);
+  await runScenarioChild(import.meta.url, CHILD_FLAG, options.quick, 'the handover scenario');
   // B starting at a random moment: when-ready against a fixed target, and the rollback (same results file).
   await (await import('./handover-start.ts')).run(options);
 }
