@@ -57,6 +57,9 @@ describe('when-ready handover between processes, on a local directory', { timeou
     p.close();
     const b = p.deploy(args(t, join(t.dir, 'out-b'), ['--handover', '--handover-lease-ms', String(LEASE_MS)]), join(t.dir, 'b.json'));
     await b.line(/handover announced/);
+    // Opened once A took the request: A cannot run out of input before it sees it, however long
+    // its poll takes on a busy machine, so B has records left to process (and a downtime to report).
+    await a.line(/stop request after chk-\d+ accepted/);
     p.open();
     const [ea, eb] = await Promise.all([a.exited, b.exited]);
     expect(ea.code, ea.output).toBe(0);
@@ -92,7 +95,9 @@ describe('when-ready handover between processes, on a local directory', { timeou
     // B never completes a checkpoint (a 10-minute minimum pause): it is killed in probation for sure.
     const b = p.deploy(args(t, join(t.dir, 'out-b'), ['--handover', '--handover-lease-ms', String(LEASE_MS), '--param', 'minPauseMs=600000']), join(t.dir, 'b.json'));
     await b.line(/handover announced/);
-    // A reads on up to its stop checkpoint: the rollback's downtime is then the handover's, not a starved input's.
+    // Opened once A took the request (so A cannot reach the end of input first, however slow its
+    // poll): A reads on up to its stop checkpoint, and the rollback's downtime is the handover's, not a starved input's.
+    await a.line(/stop request after chk-\d+ accepted/);
     p.open();
     await b.line(/\sRUNNING$/);
     b.child.kill('SIGKILL');
