@@ -30,7 +30,7 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
     stopRequests:
       ({ options: resolved }) =>
       (control) =>
-        new StopRequestShell(control, { pollMs: resolved.stopRequestPollMs }),
+        new StopRequestShell(control, { pollMs: resolved.stopRequestPollMs, handoverPollMs: resolved.handoverPollMs }),
     startSequence: ({ handle, jobStorage, options: resolved }) =>
       new HandoverSuccessor(
         jobStorage,

@@ -121,7 +121,11 @@ describe('when-ready handover between processes, on a local directory', { timeou
   it("a dead B's request (its lease expired) does not stop a later job on the directory", async () => {
     const t = fresh('stale');
     const p = pacedDeployments(t.dir);
-    // B alone: nothing to follow, so it is caught up at once and announces; then it dies.
+    // A's first run completes a checkpoint and dies: B applies it, is caught up, announces, and dies too.
+    const a1 = p.deploy(args(t, join(t.dir, 'out-a')), join(t.dir, 'a1.json'));
+    await a1.line(/checkpoint 1 COMPLETED/);
+    a1.child.kill('SIGKILL');
+    await a1.exited;
     const b = p.deploy(args(t, join(t.dir, 'out-b'), ['--handover', '--handover-lease-ms', String(LEASE_MS)]), join(t.dir, 'b.json'));
     await b.line(/handover announced/);
     b.child.kill('SIGKILL');
@@ -130,7 +134,8 @@ describe('when-ready handover between processes, on a local directory', { timeou
     const request = JSON.parse(readFileSync(requestFile, 'utf8')) as { runId: string; leaseExpiresAt: number };
     // Its author is dead: wait until the lease it wrote has run out (the clock it names, not a guess).
     while (Date.now() <= request.leaseExpiresAt) await new Promise((r) => setTimeout(r, request.leaseExpiresAt - Date.now() + 1));
-    const a = p.deploy(args(t, join(t.dir, 'out-a')), join(t.dir, 'a.json'));
+    // The later job: A again, from its own latest checkpoint.
+    const a = p.deploy(args(t, join(t.dir, 'out-a'), ['--restore-from', 'latest']), join(t.dir, 'a.json'));
     const ea = await a.exited;
     expect(ea.code, ea.output).toBe(0);
     expect(ea.result!.status).toBe('FINISHED');

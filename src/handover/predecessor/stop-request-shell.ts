@@ -23,13 +23,20 @@ const systemClock: ShellClock = {
   },
 };
 
+/** How often A looks at the directory while a successor's stop is under way, unless told otherwise. */
+export const DEFAULT_HANDOVER_POLL_MS = 20;
+
 /**
  * Reads `handover/stop-request.json` every `pollMs` and answers it: an operator's request stops the
  * job after its checkpoint; a successor's (with a live lease) triggers the stop checkpoint at once,
  * then keeps the job on standby until the successor's first checkpoint completes (end) or its lease
  * expires / it withdraws (resume). Decisions are the pure protocol's; this only does the I/O.
  *
- * @example const responder = new StopRequestShell(control, { pollMs: 250 });
+ * While a successor's stop is under way (stopping, standby) it looks every `handoverPollMs`
+ * instead: that window lasts a checkpoint or two, and a withdrawn request seen 250 ms late is
+ * 250 ms of the rollback's downtime, where a look costs one small read (plus a listing on standby).
+ *
+ * @example const responder = new StopRequestShell(control, { pollMs: 250, handoverPollMs: 20 });
  */
 export class StopRequestShell implements StopRequestResponder {
   private state;
@@ -38,6 +45,8 @@ export class StopRequestShell implements StopRequestResponder {
   private readonly effects = new Set<Promise<void>>();
   private closed = false;
   private readonly cancelTimer: () => void;
+  /** The fast timer while a successor's stop is under way (undefined otherwise). */
+  private cancelFastTimer: (() => void) | undefined;
   private readonly storageProblems: StorageProblemReporter;
   /** A malformed request is refused once, not at every poll. */
   private refused: string | undefined;
@@ -48,7 +57,7 @@ export class StopRequestShell implements StopRequestResponder {
 
   constructor(
     private readonly control: RunningJobControl,
-    options: { readonly pollMs: number },
+    private readonly options: { readonly pollMs: number; readonly handoverPollMs?: number },
     private readonly clock: ShellClock = systemClock,
   ) {
     this.state = initialPredecessor(control.runId);
@@ -67,6 +76,19 @@ export class StopRequestShell implements StopRequestResponder {
   close(): void {
     this.closed = true;
     this.cancelTimer();
+    this.cancelFastTimer?.();
+    this.cancelFastTimer = undefined;
+  }
+
+  /** Fast looks while a successor's stop is under way (its request names a run), the normal pace otherwise. */
+  private pace(): void {
+    const fast = !this.closed && (this.state.phase === 'stopping' || this.state.phase === 'standby') && this.state.request?.runId !== undefined;
+    if (fast && this.cancelFastTimer === undefined) {
+      this.cancelFastTimer = this.clock.every(this.options.handoverPollMs ?? DEFAULT_HANDOVER_POLL_MS, () => void this.poll());
+    } else if (!fast && this.cancelFastTimer !== undefined) {
+      this.cancelFastTimer();
+      this.cancelFastTimer = undefined;
+    }
   }
 
   /** One look at the directory: the request first, then (on standby) the listing; see PredecessorEvent. While one runs, its promise. */
@@ -121,6 +143,7 @@ export class StopRequestShell implements StopRequestResponder {
   private dispatch(event: PredecessorEvent): readonly PredecessorEffect[] {
     const step = stepHandover(this.state, event);
     this.state = step.state;
+    this.pace();
     const run = (async () => {
       for (const effect of step.effects) await this.execute(effect);
     })();

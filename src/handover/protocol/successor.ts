@@ -65,7 +65,9 @@ export function stepSuccessor(state: SuccessorState, event: SuccessorEvent): Suc
       if (!inPhase(state, 'following')) return unexpected(state, event.type);
       return { state: moveSuccessor(state, 'taking-over', { takeoverFrom: event.id }), effects: [{ type: 'stage2', checkpointId: event.id }] };
     case 'timed-out':
-      // `onTimeout: 'start-from-latest'`: the caller chose to start without A's stop checkpoint.
+      // `onTimeout: 'start-from-latest'`: the caller chose to start without A's stop checkpoint
+      // (announced, or still following because A never completed a checkpoint to apply).
+      if (inPhase(state, 'following')) return { state: moveSuccessor(state, 'taking-over', { takeoverFrom: event.latest }), effects: [{ type: 'stage2', checkpointId: event.latest }] };
       if (!inPhase(state, 'announced')) return unexpected(state, event.type);
       return { state: moveSuccessor(state, 'taking-over', { takeoverFrom: event.latest }), effects: [{ type: 'stage2', checkpointId: event.latest }] };
     case 'stage2-done':
@@ -77,9 +79,15 @@ export function stepSuccessor(state: SuccessorState, event: SuccessorEvent): Suc
   }
 }
 
-/** Caught up with A's newest completed checkpoint in WAITING_FOR_START_SIGNAL: now B may ask A to stop. */
+/**
+ * Caught up with A's newest completed checkpoint in WAITING_FOR_START_SIGNAL: now B may ask A to
+ * stop — but only once it applied one of A's checkpoints. Before A's first checkpoint, "caught
+ * up" means nothing: A's stop checkpoint would carry its whole state (no delta to speak of, and
+ * the blocking window of a full restore), and B alone on an empty directory would ask nobody.
+ */
 function onCaughtUp(state: SuccessorState, at: number, applied: number | undefined): SuccessorStep {
   if (inPhase(state, 'following')) {
+    if (applied === undefined) return { state, effects: [] };
     const leaseExpiresAt = at + state.leaseMs;
     const next = moveSuccessor(state, 'announced', { applied, announcedAfter: applied, leaseExpiresAt });
     return { state: next, effects: [{ type: 'publish-request', runId: state.runId, leaseExpiresAt }] };

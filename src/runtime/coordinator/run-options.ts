@@ -74,6 +74,12 @@ const RunJobOptionsSchema = z
     /** How often a running job reads the stop request (`handover/stop-request.json`) in its directory. */
     stopRequestPollMs: z.number().int().min(10).default(250),
     /**
+     * How often the running job looks at its directory while a successor's stop is under way (the
+     * stop checkpoint, then the standby): a withdrawn request or the successor's first checkpoint is
+     * seen this soon, so it bounds the rollback's detection time.
+     */
+    handoverPollMs: z.number().int().min(5).default(20),
+    /**
      * Deployment B of a handover: take over from the job running on the same directory. By default
      * (`targetCheckpoint: 'when-ready'`) B asks the running job to stop once B is ready and caught
      * up, and takes over at that stop checkpoint; a number fixes the checkpoint in advance.

@@ -86,6 +86,38 @@ describe('stop-request shell (deployment A)', () => {
     t.shell.close();
   });
 
+  it("looks every handoverPollMs while a successor's stop is under way, at its normal pace before and after", async () => {
+    const storage = openStorage(pathToFileURL(join(root, `job-${++dirs}`)).href);
+    const job = fakeJob(storage);
+    const timers: Array<{ ms: number; live: boolean }> = [];
+    const clock: ShellClock = {
+      now: () => 10_000,
+      every: (ms) => {
+        const timer = { ms, live: true };
+        timers.push(timer);
+        return () => {
+          timer.live = false;
+        };
+      },
+    };
+    const shell = new StopRequestShell(job.control, { pollMs: 250, handoverPollMs: 15 }, clock);
+    await shell.poll();
+    const live = () => timers.filter((x) => x.live).map((x) => x.ms);
+    expect(live()).toEqual([250]);
+    await writeLeasedStopRequest(storage, { runId: 'run-b', leaseExpiresAt: 99_000, requestedBy: 'test' });
+    await shell.poll();
+    expect(live()).toEqual([250, 15]);
+    expect(shell.stopCompleted(5)).toBe('standby');
+    expect(live()).toEqual([250, 15]);
+    await storage.delete([STOP_REQUEST_KEY]);
+    await shell.poll();
+    await flush();
+    expect(job.calls.at(-1)).toMatch(/^resume /);
+    expect(live()).toEqual([250]);
+    shell.close();
+    expect(live()).toEqual([]);
+  });
+
   it("standby ends once a checkpoint after the stop checkpoint completed (B's first)", async () => {
     const t = await setUp();
     await writeLeasedStopRequest(t.storage, { runId: 'run-b', leaseExpiresAt: 99_000, requestedBy: 'test' });

@@ -32,6 +32,22 @@ describe('successor: when-ready', () => {
     expect(effects).toEqual([{ type: 'publish-request', runId: 'run-b', leaseExpiresAt: 200 + LEASE }]);
   });
 
+  it('does not announce before it applied one of A\'s checkpoints (nothing to follow yet)', () => {
+    const s = run(whenReady().state, { type: 'stage1-done', at: 100, applied: undefined });
+    const idle = run(s.state, { type: 'caught-up', at: 200, applied: undefined });
+    expect(idle).toEqual({ state: expect.objectContaining({ phase: 'following', leaseExpiresAt: undefined }), effects: [] });
+    const { state, effects } = run(idle.state, { type: 'caught-up', at: 300, applied: 1 });
+    expect(state).toMatchObject({ phase: 'announced', announcedAfter: 1, leaseExpiresAt: 300 + LEASE });
+    expect(effects).toEqual([{ type: 'publish-request', runId: 'run-b', leaseExpiresAt: 300 + LEASE }]);
+  });
+
+  it('times out while still following (A never completed a checkpoint): start-from-latest takes over without a request to withdraw', () => {
+    const s = run(whenReady().state, { type: 'stage1-done', at: 100, applied: undefined }, { type: 'caught-up', at: 200, applied: undefined });
+    const { state, effects } = run(s.state, { type: 'timed-out', at: 9_000, latest: undefined });
+    expect(state).toMatchObject({ phase: 'taking-over', takeoverFrom: undefined });
+    expect(effects).toEqual([{ type: 'stage2', checkpointId: undefined }]);
+  });
+
   it('keeps following after announcing; a stop checkpoint after the announcement starts stage 2', () => {
     const followed = run(announced(), { type: 'caught-up', at: 250, applied: 6 });
     expect(followed.state).toMatchObject({ phase: 'announced', applied: 6 });

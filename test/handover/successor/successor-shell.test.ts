@@ -117,8 +117,24 @@ describe('successor shell (deployment B)', () => {
     expect(await t.storage.exists(STOP_REQUEST_KEY)).toBe(false);
   });
 
+  it('does not announce before one of A\'s checkpoints is there to apply', async () => {
+    const t = setUp();
+    await t.b.begin();
+    const taking = t.b.prepare(t.control);
+    // Several rounds of listing an empty directory: B stays silent.
+    await until(() => t.events.some((e) => e.phase === 'stage1-done'));
+    for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await t.storage.exists(STOP_REQUEST_KEY)).toBe(false);
+    await completed(t.storage, 1);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    expect(t.applied).toEqual(['state-restored', 'follow 1']);
+    t.failAttempt(new Error('stop'));
+    await expect(taking).rejects.toThrow('stop');
+  });
+
   it('renews its lease on the timer; the attempt failing withdraws the request', async () => {
     const t = setUp();
+    await completed(t.storage, 1);
     await t.b.begin();
     const taking = t.b.prepare(t.control);
     await until(() => t.storage.exists(STOP_REQUEST_KEY));
@@ -133,10 +149,11 @@ describe('successor shell (deployment B)', () => {
 
   it('in probation, a request that vanished (A gave up on it) fails the attempt with HandoverAbortedError', async () => {
     const t = setUp();
+    await completed(t.storage, 1);
     await t.b.begin();
     const taking = t.b.prepare(t.control);
     await until(() => t.storage.exists(STOP_REQUEST_KEY));
-    await completed(t.storage, 1, true);
+    await completed(t.storage, 2, true);
     await taking;
     t.b.started(t.control);
     await t.storage.delete([STOP_REQUEST_KEY]);
@@ -150,10 +167,11 @@ describe('successor shell (deployment B)', () => {
 
   it('in probation, a lease B could not renew in time fails the attempt (A may have resumed)', async () => {
     const t = setUp();
+    await completed(t.storage, 1);
     await t.b.begin();
     const taking = t.b.prepare(t.control);
     await until(() => t.storage.exists(STOP_REQUEST_KEY));
-    await completed(t.storage, 1, true);
+    await completed(t.storage, 2, true);
     await taking;
     t.b.started(t.control);
     t.advance(3_000);
