@@ -10,7 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Three test files at a time on 2 cores (vitest's default there is one): most whole-job tests
+    // Two test files at a time on 2 cores (vitest's default there is one): most whole-job tests
     // wait on checkpoints, paced input and child processes, so they overlap well; every test
     // synchronizes on events, not on time, so the extra load only slows them down.
     maxWorkers: 2,
