@@ -13,6 +13,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   'handover-start': () => import('./handover-start.ts'),
   restore: () => import('./restore.ts'),
   micro: () => import('./micro.ts'),
+  startup: () => import('./startup.ts'),
 };
 
 const USAGE = `usage: npm run bench -- [suite...] [--quick]

@@ -1,6 +1,5 @@
 // Test helper: a file storage on which another run wins the create of one checkpoint's _metadata, as a storage scheme jobs can use.
-import { decodeMetadata, encodeMetadata } from '../../src/checkpoint/metadata/metadata-codec.ts';
-import { type CheckpointStorage, FileStorage, registerStorageScheme } from '../../src/checkpoint/storage/index.ts';
+import { type CheckpointStorage, decodeMetadata, encodeMetadata, FileStorage, registerStorageScheme } from '../../src/internal.ts';
 
 /** The run id the other run's `_metadata` names. */
 export const OTHER_RUN_ID = 'another-run';

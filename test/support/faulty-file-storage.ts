@@ -1,7 +1,7 @@
 // Test helper: a file storage whose writes fail (EIO, ENOSPC) on a seeded fraction of calls, as a storage scheme jobs can use.
 import { appendFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
-import { type CheckpointStorage, FileStorage, registerStorageScheme, StorageIoError } from '../../src/checkpoint/storage/index.ts';
+import { type CheckpointStorage, FileStorage, registerStorageScheme, StorageIoError } from '../../src/internal.ts';
 import { type Random, seededRandom } from './seeded-random.ts';
 
 export type FileFaultKind = 'EIO' | 'ENOSPC';

@@ -1,7 +1,5 @@
 // Test helper: storage whose chunk reads lag behind the job that writes them, so a handover's B follows checkpoints the running job is already discarding.
-import { METADATA_FILE, parseCheckpointKey } from '../../src/checkpoint/layout.ts';
-import { chunkCheckpointId } from '../../src/checkpoint/registry/sweep.ts';
-import { type CheckpointStorage, FileStorage, registerStorageScheme, S3Storage } from '../../src/checkpoint/storage/index.ts';
+import { type CheckpointStorage, chunkCheckpointId, FileStorage, METADATA_FILE, parseCheckpointKey, registerStorageScheme, S3Storage } from '../../src/internal.ts';
 
 /** How far chunk reads lag, up to which checkpoint, and whether pins are written at all. */
 export interface LagPlan {

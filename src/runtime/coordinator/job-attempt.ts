@@ -6,7 +6,8 @@ import type { StopMode } from '../../checkpoint/coordinator/types.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import { planRestore } from '../../checkpoint/restore/plan-restore.ts';
-import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
+import type { WorkerCode } from '../code/index.ts';
+import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, JobModuleError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
@@ -47,6 +48,7 @@ export type AttemptOutcome =
 export interface AttemptContext {
   readonly handle: JobHandle;
   readonly moduleUrl: string;
+  readonly workerCode: WorkerCode;
   readonly graph: JobGraph;
   readonly plan: ExecutionPlan;
   readonly options: ResolvedRunJobOptions;
@@ -397,7 +399,7 @@ export class JobAttempt {
 
   private launchWorkers(): Promise<WorkerResult>[] {
     const { plan, options, handle } = this.ctx;
-    this.pool = new WorkerPool(plan.workers);
+    this.pool = new WorkerPool(plan.workers, this.ctx.workerCode.workerUrl);
     const ports: Array<Array<{ channelId: number; port: MessagePort }>> = Array.from({ length: plan.workers }, () => []);
     for (const channel of plan.channels) {
       if (channel.fromSubtask === channel.toSubtask) continue;
@@ -411,9 +413,9 @@ export class JobAttempt {
       port1.on('message', (event: WorkerEvent) => this.onWorkerEvent(workerIndex, event));
       const stateDir = join(this.ctx.stateRoot, `worker-${workerIndex}`);
       mkdirSync(stateDir, { recursive: true });
-      const payload: WorkerPayload = {
+      const payload = (moduleUrl: string): WorkerPayload => ({
         jobId: handle.jobId,
-        moduleUrl: this.ctx.moduleUrl,
+        moduleUrl,
         workerIndex,
         buildConfig: { parallelism: options.parallelism, maxParallelism: options.maxParallelism, params: options.params },
         plan,
@@ -424,8 +426,14 @@ export class JobAttempt {
         state: { backend: options.stateBackend, stateDir, checkpointStorage: this.ctx.checkpointStorageUri, s3: options.s3, storageTimeouts: options.storageTimeouts },
         // Exactly when startCheckpointing runs a coordinator: only then can a final checkpoint come.
         awaitFinalCheckpoint: this.ctx.checkpointing !== undefined && this.ctx.jobStorage !== undefined,
-      };
-      return this.pool!.run(payload, ports[workerIndex].map((p) => p.port)).catch((error: unknown) => {
+      });
+      // The threads start loading the runtime now; the job's bundle is handed over once compiled.
+      const pool = this.pool!;
+      return this.ctx.workerCode.jobModule.then((moduleUrl) => pool.run(payload(moduleUrl), ports[workerIndex].map((p) => p.port))).catch((error: unknown) => {
+        if (error instanceof JobModuleError) {
+          this.fail(error);
+          throw error;
+        }
         const failure = new WorkerFailureError(workerIndex, `thread ended abnormally: ${(error as Error)?.message ?? String(error)}`, { cause: error });
         this.fail(failure);
         throw failure;

@@ -8,6 +8,7 @@ import { sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
 import { findLatestRestorable, listCheckpoints, readMetadata, type SkippedCheckpoint } from '../../checkpoint/status/checkpoint-status.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { WorkerCode } from '../code/index.ts';
 import { JobConfigError } from '../errors.ts';
 import { isTerminal } from '../lifecycle/job-status.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
@@ -23,6 +24,8 @@ import type { ReferenceDataLoader, StartSequence, StopRequestResponderFactory } 
 export interface JobControllerInit {
   readonly handle: JobHandle;
   readonly moduleUrl: string;
+  /** What the worker threads load (the compiled runtime, the bundled job). */
+  readonly workerCode: WorkerCode;
   readonly graph: JobGraph;
   readonly plan: ExecutionPlan;
   readonly options: ResolvedRunJobOptions;
@@ -172,6 +175,7 @@ export class JobController implements JobHandleControl {
     return new JobAttempt({
       handle: this.init.handle,
       moduleUrl: this.init.moduleUrl,
+      workerCode: this.init.workerCode,
       graph: this.init.graph,
       plan: this.init.plan,
       options: this.init.options,

@@ -3,6 +3,7 @@ import { basename, extname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { scopeStorage } from '../../checkpoint/scoped-storage.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
+import { fromSources, prepareWorkerCode } from '../code/index.ts';
 import { JobConfigError, JobModuleError } from '../errors.ts';
 import { planJob } from '../graph/plan.ts';
 import { validateGraph } from '../graph/validate-graph.ts';
@@ -33,7 +34,10 @@ export interface RunExtensions {
 export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {}, extensions: RunExtensions = {}): Promise<JobHandle> {
   const resolved = parseRunJobOptions(options);
   const url = toModuleUrl(moduleUrl);
-  const graph = await loadGraph(url, resolved);
+  const workerCode = await prepareWorkerCode(url);
+  // From the build, this thread loads the job's bundle too: no TypeScript loader is needed, and
+  // the job's `baton` is this very runtime. From the sources, the caller's loader (tsx, vitest) does.
+  const graph = await loadGraph(fromSources ? url : await workerCode.jobModule, url, resolved);
   validateGraph(graph);
   const plan = planJob(graph);
   const workers = resolved.workers ?? plan.workers;
@@ -61,6 +65,7 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
     stopRequests: extensions.stopRequests?.({ handle, options: resolved }),
     handle,
     moduleUrl: url,
+    workerCode,
     graph,
     plan: { ...plan, workers },
     options: resolved,
@@ -81,10 +86,11 @@ function toModuleUrl(moduleUrl: string | URL): string {
   return pathToFileURL(resolvePath(moduleUrl)).href;
 }
 
-async function loadGraph(url: string, options: ResolvedRunJobOptions): Promise<JobGraph> {
+/** Imports `importUrl` (the job module, or its bundle) and builds the graph; errors name `url`, the module the caller gave. */
+async function loadGraph(importUrl: string, url: string, options: ResolvedRunJobOptions): Promise<JobGraph> {
   let module: { default?: unknown };
   try {
-    module = (await import(url)) as { default?: unknown };
+    module = (await import(importUrl)) as { default?: unknown };
   } catch (error) {
     throw new JobModuleError(url, `cannot be loaded: ${(error as Error).message ?? String(error)}`, { cause: error });
   }

@@ -1,18 +1,23 @@
 // The piscina pool that hosts a job's subtasks: one long-lived task per worker thread.
-import type { Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { WorkerPayload, WorkerResult } from '../worker/protocol.ts';
-
-const WORKER_ENTRY = new URL('../worker/worker-bootstrap.mjs', import.meta.url).href;
 
 export class WorkerPool {
   private readonly pool: Piscina<WorkerPayload, WorkerResult>;
   private readonly threads = new Set<Worker>();
   private readonly exited = new Set<Worker>();
 
-  constructor(readonly size: number) {
+  /** `workerUrl`: the compiled runtime's worker entry (see runtimeBuild). */
+  constructor(
+    readonly size: number,
+    workerUrl: string,
+  ) {
     this.pool = new Piscina<WorkerPayload, WorkerResult>({
-      filename: WORKER_ENTRY,
+      filename: workerUrl,
+      // The worker threads run compiled JavaScript: a TypeScript loader the main thread was started
+      // with (`--import tsx`) would only cost every thread its start-up (and fail from another cwd).
+      execArgv: workerExecArgv(),
       minThreads: size,
       maxThreads: size,
       concurrentTasksPerWorker: 1,
@@ -57,4 +62,53 @@ export class WorkerPool {
       })),
     );
   }
+}
+
+let cachedExecArgv: { value: string[] | undefined } | undefined;
+
+/**
+ * Worker threads inherit the process's flags unless told otherwise; told otherwise only to drop a
+ * TypeScript loader. An explicit list must leave out flags that only a process can take (Node
+ * refuses e.g. `--openssl-legacy-provider` there; they apply to the whole process anyway): each
+ * refused one is named in Node's error, so they are found by trying, once per process.
+ */
+export function workerExecArgv(): string[] | undefined {
+  if (cachedExecArgv) return cachedExecArgv.value;
+  let argv = withoutTypeScriptLoaders(process.execArgv);
+  if (argv.length === process.execArgv.length) {
+    cachedExecArgv = { value: undefined };
+    return undefined;
+  }
+  for (let attempt = 0; attempt < 8; attempt++) {
+    try {
+      // Checked when the thread is created; the thread itself has nothing to do.
+      void new Worker('', { eval: true, execArgv: argv }).terminate();
+      break;
+    } catch (error) {
+      const refused = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.*)$/.exec((error as Error).message)?.[1]?.split(/,\s*/) : undefined;
+      if (!refused || refused.length === 0) throw error;
+      argv = argv.filter((arg) => !refused.includes(arg.split('=')[0]) && !refused.includes(arg));
+    }
+  }
+  cachedExecArgv = { value: argv };
+  return argv;
+}
+
+/** `execArgv` without tsx's loader flags (`--import tsx`, `--import=tsx/esm`, `--require tsx/cjs`, `--loader tsx`). */
+export function withoutTypeScriptLoaders(execArgv: readonly string[]): string[] {
+  const loader = /^tsx(?:\/|$)/;
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i];
+    const flag = /^(--import|--require|-r|--loader|--experimental-loader)(?:=(.*))?$/.exec(arg);
+    if (!flag) {
+      out.push(arg);
+      continue;
+    }
+    const value = flag[2] ?? execArgv[i + 1];
+    if (flag[2] === undefined) i++;
+    if (value !== undefined && loader.test(value)) continue;
+    out.push(flag[2] === undefined ? arg : arg, ...(flag[2] === undefined && value !== undefined ? [value] : []));
+  }
+  return out;
 }

@@ -86,6 +86,9 @@ class WorkerSession {
 
   private async loadGraph(): Promise<void> {
     const { moduleUrl, buildConfig, plan } = this.payload;
+    // The job runs from its bundle, which carries a source map: with maps on, a user's stack trace
+    // names their own files and lines (the runtime, loaded before this, keeps its compiled frames).
+    process.setSourceMapsEnabled(true);
     const module = (await import(moduleUrl)) as { default?: unknown };
     if (!isJobDefinition(module.default)) throw new Error(`job module ${moduleUrl} does not export a job (export default defineJob(...))`);
     this.graph = module.default.buildGraph(buildConfig);
@@ -420,3 +423,9 @@ class WorkerSession {
 export default function runWorker(payload: WorkerPayload): Promise<WorkerResult> {
   return new WorkerSession(payload).run();
 }
+
+// A top-level await makes piscina import() this module instead of require()-ing it (Node ≥ 20.19
+// can require ES modules). A require()d graph is a second instance of every chunk it shares with
+// the job's `import 'baton'`, and the runtime's registries (reference data, storage schemes) and
+// classes (errors checked with instanceof) must exist once per thread.
+await Promise.resolve();

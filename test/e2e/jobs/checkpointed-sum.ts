@@ -5,7 +5,7 @@ import { pacedSequence } from '../../fault/jobs/paced-sequence.ts';
 import { registerContestedScheme } from '../../support/contested-storage.ts';
 import { registerFaultyFileScheme } from '../../support/faulty-file-storage.ts';
 import { registerLaggingSchemes } from '../../support/lagging-storage.ts';
-import { onRestoredFlushSlice } from '../../../src/state/lmdb/flush-observers.ts';
+import { onRestoredFlushSlice } from '../../../src/internal.ts';
 import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from 'baton';
 
 export class RunningSum extends KeyedProcessFunction<number, number, string> {
