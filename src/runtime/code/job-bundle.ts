@@ -7,14 +7,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Metafile, Plugin } from 'esbuild';
 import { JobModuleError } from '../errors.ts';
 import { dependencyImports } from './dependency-imports.ts';
-import { codeCacheDir, RUNTIME_ENTRIES, type RuntimeBuild, type RuntimeEntry } from './runtime-build.ts';
+import { codeCacheDir, distRoot, RUNTIME_ENTRIES, type RuntimeBuild, type RuntimeEntry } from './runtime-build.ts';
 
 /** `baton`, `baton/metrics`, `baton/internal`: the runtime build's entries. */
 const PACKAGE_ENTRIES: Record<string, RuntimeEntry> = { baton: 'index', 'baton/metrics': 'metrics', 'baton/internal': 'internal' };
 
-/** baton's own `src/`, when it runs from its sources (a job in this repository may import its entries by path). */
+/** baton's own `src/` (a job in baton's checkout may import its entries by path): where it runs from, or beside its dist/. */
 const here = fileURLToPath(import.meta.url);
-const srcRoot = here.endsWith('.ts') ? join(dirname(here), '..', '..') : undefined;
+const ownSources = here.endsWith('.ts') ? join(dirname(here), '..', '..') : join(distRoot(), '..', 'src');
+const srcRoot = existsSync(join(ownSources, 'index.ts')) ? ownSources : undefined;
 
 const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' } as const;
 

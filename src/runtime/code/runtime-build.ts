@@ -1,10 +1,10 @@
 // The compiled runtime worker threads load: `dist/` when baton runs from its build, otherwise a
 // build of `src/` made on demand and kept in a cache directory named after the sources it came from.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isBuildOf, sourceFingerprint } from './source-fingerprint.ts';
 
 /** The entries of a runtime build (one esbuild run with code splitting: they share their chunks). */
 export const RUNTIME_ENTRIES = {
@@ -32,7 +32,7 @@ export const fromSources = here.endsWith('.ts');
 /** `src/` when running from the sources. */
 const srcRoot = fromSources ? join(dirname(here), '..', '..') : undefined;
 /** `dist/` when running from the build: this code is in `dist/` itself or in `dist/chunks/`. */
-function distRoot(): string {
+export function distRoot(): string {
   const dir = dirname(here);
   return existsSync(join(dir, 'worker.js')) ? dir : dirname(dir);
 }
@@ -52,23 +52,6 @@ export function codeCacheDir(): string {
   return process.env.BATON_CODE_CACHE ?? join(tmpdir(), `baton-code-${user}`);
 }
 
-/** Path, size and mtime of every source file: a change to any makes another build. Some ms for ~300 files. */
-function sourceFingerprint(root: string): string {
-  const hash = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) {
-        const s = statSync(path);
-        hash.update(`${path}\0${s.size}\0${s.mtimeMs}\n`);
-      }
-    }
-  };
-  walk(root);
-  return hash.digest('hex').slice(0, 20);
-}
-
 let cached: Promise<RuntimeBuild> | undefined;
 let cachedFingerprint: string | undefined;
 
@@ -86,7 +69,9 @@ export function runtimeBuild(): Promise<RuntimeBuild> {
   const fingerprint = sourceFingerprint(srcRoot);
   if (cached && cachedFingerprint === fingerprint) return cached;
   cachedFingerprint = fingerprint;
-  cached = buildSources(srcRoot, join(codeCacheDir(), `runtime-${fingerprint}`));
+  // The checkout's dist/ (built by `npm ci` / `npm run build`) when it is of these very sources.
+  const dist = join(srcRoot, '..', 'dist');
+  cached = isBuildOf(dist, srcRoot, fingerprint) ? Promise.resolve(buildAt(dist)) : buildSources(srcRoot, join(codeCacheDir(), `runtime-${fingerprint}`));
   cached.catch(() => {
     cached = undefined;
   });
