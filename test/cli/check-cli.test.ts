@@ -2,12 +2,12 @@
 // the type-check names TypeScript errors and says so when TypeScript is missing; `baton run`
 // warns once per stateful operator without a uid.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { typeCheckJob } from '../../src/cli/check/index.ts';
+import { checkJob, typeCheckJob } from '../../src/cli/check/index.ts';
 import { main } from '../../src/cli/main.ts';
 
 const jobs = (name: string) => fileURLToPath(new URL(`./check-jobs/${name}.ts`, import.meta.url));
@@ -74,6 +74,29 @@ describe('typeCheckJob', () => {
     expect(await typeCheckJob(job, [job])).toEqual({
       kind: 'skipped',
       reason: `the 'typescript' package is not installed (looked from ${tmp}); install it with npm install --save-dev typescript`,
+    });
+  });
+});
+
+describe('checkJob without TypeScript', () => {
+  it('warns that it skipped the type-check and still validates the graph', async () => {
+    const report = await checkJob(jobs('missing-uids'), { typeScriptFrom: [join(tmp, 'job.ts')] });
+    expect(report.warnings).toEqual([`type-check skipped: the 'typescript' package is not installed (looked from ${tmp}); install it with npm install --save-dev typescript`]);
+    expect(report.problems.map((l) => /operator '([^']+)'/.exec(l)?.[1])).toEqual(['source-0', 'reduce-2', 'sink-3']);
+  });
+});
+
+describe('typeCheckJob with an older TypeScript', () => {
+  it('says it skipped the type-check and names the version found when the job project has TypeScript < 7', async () => {
+    const project = mkdtempSync(join(tmp, 'ts5-'));
+    // Only the manifest is read before the version is refused: nothing of the package is run.
+    mkdirSync(join(project, 'node_modules', 'typescript'), { recursive: true });
+    writeFileSync(join(project, 'node_modules', 'typescript', 'package.json'), JSON.stringify({ name: 'typescript', version: '5.9.3' }));
+    const job = join(project, 'job.ts');
+    writeFileSync(job, 'export {};\n');
+    expect(await typeCheckJob(job)).toEqual({
+      kind: 'skipped',
+      reason: 'typescript 5.9.3 is installed, but the check uses the API of typescript 7 or newer; install it with npm install --save-dev typescript@7',
     });
   });
 });

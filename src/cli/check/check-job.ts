@@ -16,6 +16,8 @@ export interface CheckJobOptions {
   readonly params?: Readonly<Record<string, JobParam>>;
   /** Type-check the module first (default true). */
   readonly typeCheck?: boolean;
+  /** Where to resolve `typescript` from, first match wins (default: the job's folder, then baton's). */
+  readonly typeScriptFrom?: readonly string[];
 }
 
 export interface CheckJobReport {
@@ -43,7 +45,7 @@ export async function checkJob(job: string, options: CheckJobOptions = {}): Prom
   const warnings: string[] = [];
   if (!existsSync(jobPath)) return { problems: [`${job}: no such file`], warnings, typeCheck: undefined, graph: undefined };
 
-  const typeCheck = options.typeCheck === false ? undefined : await typeCheckJob(jobPath);
+  const typeCheck = options.typeCheck === false ? undefined : await typeCheckJob(jobPath, options.typeScriptFrom);
   if (typeCheck?.kind === 'checked') problems.push(...typeCheck.errors);
   if (typeCheck?.kind === 'skipped') warnings.push(`type-check skipped: ${typeCheck.reason}`);
 

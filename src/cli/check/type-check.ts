@@ -65,10 +65,10 @@ function findTypeScript(lookFrom: readonly string[]): { require: NodeJS.Require;
  * const result = await typeCheckJob('/work/jobs/orders.ts');
  * if (result.kind === 'skipped') console.warn(`warning: type-check skipped: ${result.reason}`);
  */
-export async function typeCheckJob(jobPath: string, lookFrom: readonly string[] = [jobPath, import.meta.url]): Promise<TypeCheckResult> {
+export async function typeCheckJob(jobPath: string, lookFrom: readonly string[] = [jobPath, fileURLToPath(import.meta.url)]): Promise<TypeCheckResult> {
   const found = findTypeScript(lookFrom);
   if (!found) {
-    const places = lookFrom.map((from) => dirname(from.startsWith('file:') ? fileURLToPath(from) : from));
+    const places = lookFrom.map((from) => dirname(from));
     return { kind: 'skipped', reason: `the 'typescript' package is not installed (looked from ${places.join(' and ')}); install it with npm install --save-dev typescript` };
   }
   const major = Number.parseInt(found.version, 10);
