@@ -84,3 +84,4 @@ export { checkpointStatus, findLatestRestorable, latestCompleted, listCheckpoint
 export { openStorage, registerStorageScheme, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './checkpoint/storage/index.ts';
 export type { CheckpointStorage, S3StorageOptions, StorageTimeouts } from './checkpoint/storage/index.ts';
 export type { CheckpointMetadata, CheckpointStatus } from './checkpoint/types.ts';
+export type { JobWarningEvent } from './runtime/coordinator/job-handle.ts';

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { FencedError } from '../checkpoint/errors.ts';
 import { BatonError } from '../runtime/errors.ts';
+import { registerCheckCommand } from './commands/check.ts';
 import { registerCheckpointsCommand } from './commands/checkpoints.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -40,6 +41,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     exitCode = code;
   });
   registerWatchCommand(program, io.out, (code) => { exitCode = code; });
+  registerCheckCommand(program, io.out, io.err, (code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync([...argv]);
     return exitCode;

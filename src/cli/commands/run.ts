@@ -117,8 +117,12 @@ export function registerRunCommand(program: Command, out: (line: string) => void
       });
       if (metrics) attachJobMetrics(handle, registry);
       if (flags.logJson) {
-        attachJobLogger(handle, createLifecycleLogger({ write: (line) => err(line.trimEnd()) }));
+        const logger = createLifecycleLogger({ write: (line) => err(line.trimEnd()) });
+        attachJobLogger(handle, logger);
+        handle.on('warning', (w) => logger.warn({ job: handle.jobId, event: 'warning', code: w.code, operator: w.operatorUid }, w.message));
       } else {
+        // Once per finding (the handle emits each once, before the job starts).
+        handle.on('warning', (w) => err(`warning: ${w.message}`));
         handle.on('handover', (h) => out(`${seconds()}s  handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? `: ${h.detail}` : ''}`));
         handle.on('stop-request', (r) => out(`${seconds()}s  stop request${r.afterCheckpoint === undefined ? '' : ` after chk-${r.afterCheckpoint}`} ${r.accepted ? 'accepted' : `rejected: ${r.reason}`}`));
         handle.on('end-of-input', (e) => out(`${seconds()}s  end of input: final checkpoint ${e.finalCheckpoint} triggered`));

@@ -38,6 +38,14 @@ export interface FencedEvent {
   readonly message: string;
 }
 
+/** Something about the job that works but is likely a mistake, reported once when it starts. */
+export interface JobWarningEvent {
+  /** `missing-uid`: a stateful operator of a checkpointing job has no explicit `.uid(...)`. */
+  readonly code: 'missing-uid';
+  readonly operatorUid: string;
+  readonly message: string;
+}
+
 export interface JobHandleControl {
   cancel(): Promise<void>;
   stop(mode: 'suspend' | 'terminate'): Promise<JobResult>;
@@ -116,6 +124,8 @@ export class JobHandle extends EventEmitter {
   override on(event: 'fenced', listener: (event: FencedEvent) => void): this;
   /** A periodic storage call of the coordinator fails (first failure, then at most every 30 s), or works again. */
   override on(event: 'storage-problem', listener: (event: StorageProblemEvent) => void): this;
+  /** Emitted before the job starts, once per finding (e.g. a stateful operator without an explicit uid when checkpointing). */
+  override on(event: 'warning', listener: (event: JobWarningEvent) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
   }

@@ -6,10 +6,10 @@ import { openStorage } from '../../checkpoint/storage/index.ts';
 import { fromSources, prepareWorkerCode } from '../code/index.ts';
 import { JobConfigError, JobModuleError } from '../errors.ts';
 import { planJob } from '../graph/plan.ts';
-import { validateGraph } from '../graph/validate-graph.ts';
+import { findMissingUids, validateGraph } from '../graph/index.ts';
 import { isJobDefinition, type JobGraph } from '../types.ts';
 import { JobController } from './job-controller.ts';
-import { JobHandle } from './job-handle.ts';
+import { JobHandle, type JobWarningEvent } from './job-handle.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { parseRunJobOptions, type ResolvedRunJobOptions, type RunJobOptions } from './run-options.ts';
 import type { ReferenceDataLoader, StartSequence, StopRequestResponderFactory } from './start-sequence.ts';
@@ -37,7 +37,7 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
   const workerCode = await prepareWorkerCode(url);
   // From the build, this thread loads the job's bundle too: no TypeScript loader is needed, and
   // the job's `baton` is this very runtime. From the sources, the caller's loader (tsx, vitest) does.
-  const graph = await loadGraph(fromSources ? url : await workerCode.jobModule, url, resolved);
+  const graph = await loadGraph(url, resolved, fromSources ? url : await workerCode.jobModule);
   validateGraph(graph);
   const plan = planJob(graph);
   const workers = resolved.workers ?? plan.workers;
@@ -74,20 +74,28 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
     jobStorage,
   });
   handle.attach(controller);
-  // Start on the next turn so callers can subscribe to status events first.
-  setImmediate(() => void controller.run());
+  const missingUids = findMissingUids(graph);
+  // Start on the next turn so callers can subscribe to status (and warning) events first.
+  setImmediate(() => {
+    for (const m of missingUids) handle.emit('warning', { code: 'missing-uid', operatorUid: m.uid, message: m.message } satisfies JobWarningEvent);
+    void controller.run();
+  });
   return handle;
 }
 
-function toModuleUrl(moduleUrl: string | URL): string {
+/** A job module's URL from what a caller gave: a URL, a `scheme://` string, or a path resolved against the working directory. */
+export function toModuleUrl(moduleUrl: string | URL): string {
   if (moduleUrl instanceof URL) return moduleUrl.href;
   if (typeof moduleUrl !== 'string' || moduleUrl.length === 0) throw new JobConfigError('moduleUrl', 'expected a file URL or path of a job module');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(moduleUrl)) return moduleUrl;
   return pathToFileURL(resolvePath(moduleUrl)).href;
 }
 
-/** Imports `importUrl` (the job module, or its bundle) and builds the graph; errors name `url`, the module the caller gave. */
-async function loadGraph(importUrl: string, url: string, options: ResolvedRunJobOptions): Promise<JobGraph> {
+/**
+ * Imports a job module on this thread and builds its graph (no worker thread starts). `importUrl`:
+ * what to import (the job's bundle when baton runs from its build); errors name `url`, the module the caller gave.
+ */
+export async function loadGraph(url: string, options: ResolvedRunJobOptions, importUrl: string = url): Promise<JobGraph> {
   let module: { default?: unknown };
   try {
     module = (await import(importUrl)) as { default?: unknown };
