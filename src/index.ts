@@ -84,3 +84,10 @@ export { checkpointStatus, findLatestRestorable, latestCompleted, listCheckpoint
 export { openStorage, registerStorageScheme, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './checkpoint/storage/index.ts';
 export type { CheckpointStorage, S3StorageOptions, StorageTimeouts } from './checkpoint/storage/index.ts';
 export type { CheckpointMetadata, CheckpointStatus } from './checkpoint/types.ts';
+
+// Fail fast (issue 12): typed errors of wrong usage, and where a run's state came from.
+export { NoCheckpointToRestoreError, NotAJobDirectoryError } from './checkpoint/errors.ts';
+export { JobModuleNotFoundError, UnknownOptionError } from './runtime/errors.ts';
+export type { RestoreEvent } from './runtime/coordinator/restore-event.ts';
+export { jobDirectoryShape } from './checkpoint/status/job-directory.ts';
+export type { JobDirectoryShape } from './checkpoint/status/job-directory.ts';

@@ -7,6 +7,7 @@ import type { OperatorMetrics } from '../types.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
 import type { JobResult, SkippedCheckpointReport } from './job-result.ts';
 import type { StorageSweepEvent } from './checkpoint-persistence.ts';
+import type { RestoreEvent } from './restore-event.ts';
 import type { HandoverMetrics, ReferenceDataProgressEvent } from './start-sequence.ts';
 import type { StorageProblemEvent } from './storage-problem-reporter.ts';
 
@@ -99,6 +100,11 @@ export class JobHandle extends EventEmitter {
   override on(event: 'end-of-input', listener: (event: { at: number; finalCheckpoint: number }) => void): this;
   /** A stop request read from storage (accepted), or one that came too late (rejected, with the reason). */
   override on(event: 'stop-request', listener: (event: { afterCheckpoint?: number; accepted: boolean; reason?: string }) => void): this;
+  /**
+   * Once per attempt, just before it processes: the checkpoint restored (`checkpointId`, with
+   * `restoreFrom` or a handover), or that the job started empty (`checkpointId` undefined).
+   */
+  override on(event: 'restore', listener: (event: RestoreEvent) => void): this;
   /** A restore passed over unusable newer checkpoints (`restoreFrom: 'latest-valid'`): output committed after the restored one may repeat. */
   override on(event: 'restore-fallback', listener: (event: RestoreFallbackEvent) => void): this;
   /**

@@ -1,9 +1,10 @@
 // runJob: validates and plans a job on the main thread, then drives its workers through the lifecycle.
+import { existsSync } from 'node:fs';
 import { basename, extname, resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { scopeStorage } from '../../checkpoint/scoped-storage.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
-import { JobConfigError, JobModuleError } from '../errors.ts';
+import { JobConfigError, JobModuleError, JobModuleNotFoundError } from '../errors.ts';
 import { planJob } from '../graph/plan.ts';
 import { validateGraph } from '../graph/validate-graph.ts';
 import { isJobDefinition, type JobGraph } from '../types.ts';
@@ -33,6 +34,8 @@ export interface RunExtensions {
 export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {}, extensions: RunExtensions = {}): Promise<JobHandle> {
   const resolved = parseRunJobOptions(options);
   const url = toModuleUrl(moduleUrl);
+  // Checked here: a failed import would name the runtime file that imported it, not the user's path.
+  if (url.startsWith('file:') && !existsSync(fileURLToPath(url))) throw new JobModuleNotFoundError(String(moduleUrl), fileURLToPath(url));
   const graph = await loadGraph(url, resolved);
   validateGraph(graph);
   const plan = planJob(graph);
