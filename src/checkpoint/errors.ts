@@ -40,6 +40,8 @@ export class NoCheckpointToRestoreError extends BatonError {
   readonly restoreFrom: string;
   /** Completed checkpoints that were passed over as unusable (`'latest-valid'`), newest first. */
   readonly skipped: readonly number[];
+  /** What the directory holds instead, and where else checkpoints are (e.g. other job directories under the root). */
+  readonly found: string;
   constructor(jobDir: string, restoreFrom: string, found: string, skipped: readonly number[] = []) {
     super(
       `restoreFrom '${restoreFrom}': no checkpoint to restore in ${jobDir} (${found}). Check checkpointStorage and jobId (the job id defaults to the job module's file name); ` +
@@ -48,6 +50,7 @@ export class NoCheckpointToRestoreError extends BatonError {
     this.jobDir = jobDir;
     this.restoreFrom = restoreFrom;
     this.skipped = skipped;
+    this.found = found;
   }
 }
 

@@ -65,7 +65,8 @@ describe("restoreFrom 'latest' with no checkpoint", () => {
     expect(run.outcome).toBeInstanceOf(NoCheckpointToRestoreError);
     const error = run.outcome as NoCheckpointToRestoreError;
     expect(error).toMatchObject({ code: 'BATON_ERR_NO_CHECKPOINT', jobDir: `${storage}/defaulted-name`, restoreFrom });
-    expect(error.message).toContain(`no checkpoint to restore in ${storage}/defaulted-name (it holds no checkpoint)`);
+    // Where checkpoints are instead: the job id may have defaulted to another name.
+    expect(error.message).toContain(`no checkpoint to restore in ${storage}/defaulted-name (it holds no checkpoint; job directories under ${storage}: ${storage}/populated)`);
     expect(error.message).toContain("restoreFrom 'latest-or-empty'");
     expectNoWorkerStarted(run, file);
     // Looking created nothing.
@@ -93,6 +94,12 @@ describe("restoreFrom 'latest' with no checkpoint", () => {
 });
 
 describe('restore and handover errors that depend only on storage come before any worker thread', () => {
+  it("checkpointStorage naming a job directory instead of the root: the error says so", async () => {
+    const run = await attempt({ jobId: 'thread-marked', checkpointStorage: `${storage}/populated`, restoreFrom: 'latest', params: { marker: marker() } });
+    expect(run.outcome).toBeInstanceOf(NoCheckpointToRestoreError);
+    expect((run.outcome as Error).message).toContain(`${storage}/populated itself holds a job's checkpoints: checkpointStorage is the root above the job directories`);
+  });
+
   it('restoreFrom n that does not exist', async () => {
     const file = marker();
     const run = await attempt({ jobId: 'populated', checkpointStorage: storage, restoreFrom: 99, params: { marker: file } });

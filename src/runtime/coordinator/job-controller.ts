@@ -16,7 +16,7 @@ import { type AttemptOutcome, JobAttempt } from './job-attempt.ts';
 import type { JobHandle, JobHandleControl } from './job-handle.ts';
 import { collectSinkResults, type JobResult, type SkippedCheckpointReport, summarizeOperators } from './job-result.ts';
 import { checkRestoreAgainstJob } from './restore-checks.ts';
-import { isLatest, type ResolvedRestore, type RestoreFrom, resolveRestore } from './resolve-restore.ts';
+import { isLatest, type ResolvedRestore, type RestoreFrom, resolveRestore, withWhereElse } from './resolve-restore.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
 import type { ReferenceDataLoader, StartSequence, StopRequestResponderFactory } from './start-sequence.ts';
 
@@ -28,6 +28,8 @@ export interface JobControllerInit {
   readonly options: ResolvedRunJobOptions;
   readonly checkpointing?: CheckpointingConfig;
   readonly checkpointStorageUri?: string;
+  /** The checkpoint storage root (`jobStorage` is `<root>/<jobId>` in it). */
+  readonly rootStorage?: CheckpointStorage;
   readonly jobStorage?: CheckpointStorage;
   /** Deployment B of a handover: replaces the restore of the first attempt. */
   readonly startSequence?: StartSequence;
@@ -154,9 +156,11 @@ export class JobController implements JobHandleControl {
       restoreFrom,
       planRestore: async () => {
         if (restoreFrom === undefined || !jobStorage) return undefined;
-        planned = await resolveRestore(jobStorage, restoreFrom, check, allowEmpty);
-        this.checkStopAfter(planned.metadata);
-        return planned.metadata;
+        const root = this.init.rootStorage;
+        const resolved = await resolveRestore(jobStorage, restoreFrom, check, allowEmpty).catch((error: unknown) => (root ? withWhereElse(error, root, jobStorage.uri) : Promise.reject(error)));
+        planned = resolved;
+        this.checkStopAfter(resolved.metadata);
+        return resolved.metadata;
       },
       loadRestore: async () => {
         if (restoreFrom === undefined || !jobStorage) return undefined;

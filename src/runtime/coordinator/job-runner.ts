@@ -69,6 +69,7 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
     options: resolved,
     checkpointing,
     checkpointStorageUri: rootStorage ? storageUri : undefined,
+    rootStorage,
     jobStorage,
   });
   handle.attach(controller);

@@ -1,5 +1,6 @@
 // Which checkpoint a run restores: `restoreFrom` resolved against the job's directory from storage alone.
 import { NoCheckpointToRestoreError } from '../../checkpoint/errors.ts';
+import { jobDirectoryShape } from '../../checkpoint/status/job-directory.ts';
 import { parseCheckpointDir } from '../../checkpoint/layout.ts';
 import { findLatestRestorable, listCheckpoints, readMetadata, type SkippedCheckpoint } from '../../checkpoint/status/checkpoint-status.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
@@ -50,6 +51,24 @@ export async function resolveRestore(
   const metadata = await resolveNamed(storage, restoreFrom);
   check(metadata);
   return { metadata, skipped: [], newestCompleted: metadata.checkpointId };
+}
+
+/**
+ * Rethrows a NoCheckpointToRestoreError with where checkpoints are instead: the storage root given
+ * is itself a job directory (checkpointStorage names the job, not the root), or the other job
+ * directories under it (the job id defaulted to another name). Other errors pass through.
+ *
+ * @example await resolveRestore(jobStorage, 'latest').catch((e) => withWhereElse(e, rootStorage, jobStorage.uri));
+ */
+export async function withWhereElse(error: unknown, root: CheckpointStorage, jobDir: string): Promise<never> {
+  if (!(error instanceof NoCheckpointToRestoreError) || error.skipped.length > 0) throw error;
+  const shape = await jobDirectoryShape(root).catch(() => undefined);
+  let where: string | undefined;
+  if (shape?.kind === 'job') where = `${root.uri} itself holds a job's checkpoints: checkpointStorage is the root above the job directories, not a job directory`;
+  const others = shape?.kind === 'root' ? shape.jobDirs.filter((d) => d !== jobDir) : [];
+  if (others.length > 0) where = `job directories under ${root.uri}: ${others.slice(0, 20).join(', ')}${others.length > 20 ? ', ...' : ''}`;
+  if (where === undefined) throw error;
+  throw new NoCheckpointToRestoreError(error.jobDir, error.restoreFrom, `${error.found}; ${where}`, error.skipped);
 }
 
 /** What the directory holds instead of a restorable checkpoint, for the error. */
