@@ -25,8 +25,8 @@ export function statusRecord(e: StatusEvent): LifecycleRecord {
 export function restoreRecord(r: RestoreEvent): LifecycleRecord {
   return {
     level: 'info',
-    msg: r.message,
-    fields: { event: 'restore', ...defined({ checkpointId: r.checkpointId, jobDir: r.jobDir, requested: r.requested }), restart: r.restart, empty: r.checkpointId === undefined },
+    msg: text(r.message) ?? '',
+    fields: { event: 'restore', ...defined({ checkpointId: r.checkpointId, jobDir: text(r.jobDir), requested: r.requested }), restart: r.restart, empty: r.checkpointId === undefined },
   };
 }
 
