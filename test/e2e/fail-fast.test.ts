@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CheckpointNotFoundError,
   CorruptMetadataError,
+  HandoverTargetPassedError,
   type JobResult,
   JobModuleError,
   latestCompleted,
@@ -126,6 +127,18 @@ describe('restore and handover errors that depend only on storage come before an
     const file = marker();
     const run = await attempt({ jobId: 'populated', checkpointStorage: storage, handover: { targetCheckpoint: 1 }, params: { marker: file } });
     expect(run.outcome).toBeInstanceOf(StaleHandoverTargetError);
+    expect(run.outcome).toMatchObject({ targetCheckpoint: 1 });
+    expectNoWorkerStarted(run, file);
+  });
+
+  it('a handover target that is the newest checkpoint but not one the running job stopped after', async () => {
+    // chk-1 was a periodic checkpoint (the job went on after it); the later ones, stop checkpoints, are removed.
+    cpSync(join(root, 'store', 'populated'), join(root, 'store', 'passed'), { recursive: true });
+    const newestId = (await latestCompleted(openStorage(`${storage}/passed`)))!;
+    for (let id = 2; id <= newestId; id++) rmSync(join(root, 'store', 'passed', `chk-${id}`), { recursive: true });
+    const file = marker();
+    const run = await attempt({ jobId: 'passed', checkpointStorage: storage, handover: { targetCheckpoint: 1 }, params: { marker: file } });
+    expect(run.outcome).toBeInstanceOf(HandoverTargetPassedError);
     expect(run.outcome).toMatchObject({ targetCheckpoint: 1 });
     expectNoWorkerStarted(run, file);
   });
