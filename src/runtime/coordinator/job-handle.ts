@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FenceReason } from '../../checkpoint/errors.ts';
+import { JobConfigError, rejectUnknownKeys } from '../errors.ts';
 import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';
 import type { OperatorMetrics } from '../types.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
@@ -132,6 +133,12 @@ export class JobHandle extends EventEmitter {
    */
   stop(options: { mode: 'suspend' | 'terminate' } = { mode: 'suspend' }): Promise<JobResult> {
     if (!this.control) return Promise.reject(new Error('job not started'));
+    try {
+      rejectUnknownKeys('stop ', options, ['mode']);
+      if (options.mode !== 'suspend' && options.mode !== 'terminate') throw new JobConfigError('stop mode', `must be 'suspend' or 'terminate', got ${JSON.stringify(options.mode)}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.control.stop(options.mode);
   }
 
