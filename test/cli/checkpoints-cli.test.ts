@@ -67,7 +67,7 @@ describe('baton checkpoints', () => {
     expect(nothing.out).toEqual([`UNKNOWN: chk-1 never existed: ${storageUri}/no-such-job holds no checkpoint`]);
   });
 
-  it('list on the storage root names the job directories it holds and exits non-zero', async () => {
+  it('list (and status) on the storage root name the job directories it holds and exit non-zero', async () => {
     const { io, out, err } = capture();
     expect(await main(['node', 'baton', 'checkpoints', 'list', storageUri], io)).toBe(1);
     expect(out).toEqual([]);
@@ -75,6 +75,9 @@ describe('baton checkpoints', () => {
     expect(message).toContain(`${storageUri} is not a job directory: it is a checkpoint storage root holding the job directories`);
     expect(message).toContain(`${storageUri}/cli-job,`);
     expect(message).toContain(': give one of them');
+    const status = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'status', storageUri, '1'], status.io)).toBe(1);
+    expect(status.err.join('\n')).toContain(`${storageUri} is not a job directory: it is a checkpoint storage root`);
     const missing = capture();
     expect(await main(['node', 'baton', 'checkpoints', 'list', `${storageUri}/no-such-job`], missing.io)).toBe(1);
     expect(missing.err.join('\n')).toContain("is not a job directory: it holds no job's files");

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { describeAbsentCheckpoint, explainAbsentCheckpoint } from '../../checkpoint/status/absent-checkpoint.ts';
 import { listCheckpoints, checkpointStatus, readMetadata } from '../../checkpoint/status/checkpoint-status.ts';
-import { requireJobDirectory } from '../../checkpoint/status/job-directory.ts';
+import { jobDirectoryShape, requireJobDirectory } from '../../checkpoint/status/job-directory.ts';
 import { type CheckpointStorage, openStorage } from '../../checkpoint/storage/index.ts';
 import type { CheckpointStatus } from '../../checkpoint/types.ts';
 import { formatCount } from '../format.ts';
@@ -75,6 +75,9 @@ export function registerCheckpointsCommand(program: Command, out: (line: string)
         if (status === 'UNKNOWN') {
           // Deleted by retention and never written are both "no files": the other checkpoints tell them apart.
           const absent = await explainAbsentCheckpoint(storage, n);
+          // The storage root instead of a job directory is a wrong path, not an unknown checkpoint. A
+          // missing or empty directory stays UNKNOWN: a script may ask before the job wrote anything.
+          if (absent.kind === 'never-existed' && absent.newest === undefined && (await jobDirectoryShape(storage)).kind === 'root') await requireJobDirectory(storage);
           out(`${absent.kind === 'deleted' ? 'DELETED' : 'UNKNOWN'}: ${describeAbsentCheckpoint(n, storage.uri, absent)}`);
           setExitCode(absent.kind === 'deleted' ? DELETED_EXIT_CODE : STATUS_EXIT_CODES.UNKNOWN);
           return;
