@@ -91,3 +91,5 @@ export { JobModuleNotFoundError, UnknownOptionError } from './runtime/errors.ts'
 export type { RestoreEvent } from './runtime/coordinator/restore-event.ts';
 export { jobDirectoryShape } from './checkpoint/status/job-directory.ts';
 export type { JobDirectoryShape } from './checkpoint/status/job-directory.ts';
+export { describeAbsentCheckpoint, explainAbsentCheckpoint } from './checkpoint/status/absent-checkpoint.ts';
+export type { AbsentCheckpoint } from './checkpoint/status/absent-checkpoint.ts';
