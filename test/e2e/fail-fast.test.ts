@@ -12,15 +12,16 @@ import {
   HandoverTargetPassedError,
   type JobResult,
   JobModuleError,
+  JobModuleNotFoundError,
   latestCompleted,
+  NoCheckpointToRestoreError,
   openStorage,
   runJob,
+  type RestoreEvent,
   type RunJobOptions,
   StaleHandoverTargetError,
 } from '../../src/index.ts';
-import { NoCheckpointToRestoreError } from '../../src/checkpoint/errors.ts';
-import { JobModuleNotFoundError } from '../../src/runtime/errors.ts';
-import { type RestoreEvent, restoreMessage } from '../../src/runtime/coordinator/restore-event.ts';
+import { restoreMessage } from '../../src/runtime/coordinator/restore-event.ts';
 import { jobUrl } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-fail-fast-'));
