@@ -157,7 +157,7 @@ export class JobAttempt {
     try {
       handle.transition({ type: 'initialize' });
       // Storage-only checks first: a restore or handover that cannot work fails before any thread starts.
-      const planned = this.ctx.startSequence ? undefined : await this.ctx.planRestore?.();
+      const planned = this.ctx.startSequence || !this.ctx.planRestore ? undefined : await Promise.race([this.ctx.planRestore(), this.failed]);
       if (planned) this.planWorkerRestores(planned);
       await this.ctx.startSequence?.begin?.();
       this.pending = this.launchWorkers();
