@@ -85,3 +85,12 @@ export { openStorage, registerStorageScheme, StorageIoError, StorageNotFoundErro
 export type { CheckpointStorage, S3StorageOptions, StorageTimeouts } from './checkpoint/storage/index.ts';
 export type { CheckpointMetadata, CheckpointStatus } from './checkpoint/types.ts';
 export type { JobWarningEvent } from './runtime/coordinator/job-handle.ts';
+
+// Fail fast (issue 12): typed errors of wrong usage, and where a run's state came from.
+export { NoCheckpointToRestoreError, NotAJobDirectoryError } from './checkpoint/errors.ts';
+export { JobModuleNotFoundError, UnknownOptionError } from './runtime/errors.ts';
+export type { RestoreEvent } from './runtime/coordinator/restore-event.ts';
+export { jobDirectoryShape } from './checkpoint/status/job-directory.ts';
+export type { JobDirectoryShape } from './checkpoint/status/job-directory.ts';
+export { describeAbsentCheckpoint, explainAbsentCheckpoint } from './checkpoint/status/absent-checkpoint.ts';
+export type { AbsentCheckpoint } from './checkpoint/status/absent-checkpoint.ts';

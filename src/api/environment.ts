@@ -1,6 +1,6 @@
 // StreamExecutionEnvironment: where a job definition creates its sources and settings.
 import { elements } from './sources/elements.ts';
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError, rejectUnknownKeys } from '../runtime/errors.ts';
 import type { CheckpointingConfig, JobConfig, JobParam, PreStateHook, PreStateHookContext, Source } from '../runtime/types.ts';
 import { DataStream } from './data-stream.ts';
 import { GraphBuilder } from './graph-builder.ts';
@@ -10,6 +10,9 @@ interface MutableJobConfig {
   autoWatermarkIntervalMs: number;
   checkpointing?: CheckpointingConfig;
 }
+
+/** The keys `enableCheckpointing` accepts (any other is an UnknownOptionError). */
+const CHECKPOINTING_KEYS = ['intervalMs', 'mode', 'alignedTimeoutMs', 'timeoutMs', 'minPauseMs', 'tolerableFailures', 'retain', 'unaligned', 'materialization'];
 
 /**
  * Passed to the function given to `defineJob`; the same code runs in every worker thread.
@@ -91,6 +94,10 @@ export class StreamExecutionEnvironment {
       return v;
     };
     if (!options || typeof options !== 'object') throw new JobConfigError('enableCheckpointing', 'expected { intervalMs, ... }');
+    // A misspelled key (intervalMS) must not fall back to a default in silence.
+    rejectUnknownKeys('enableCheckpointing ', options, CHECKPOINTING_KEYS);
+    rejectUnknownKeys('enableCheckpointing unaligned.', options.unaligned, ['spill', 'segmentBytes', 'flushMs']);
+    rejectUnknownKeys('enableCheckpointing materialization.', options.materialization, ['maxDeltas', 'maxDeltaBytesRatio']);
     const mode = options.mode ?? 'aligned';
     if (mode !== 'aligned' && mode !== 'unaligned') {
       throw new JobConfigError('enableCheckpointing mode', `must be 'aligned' or 'unaligned', got '${String(mode)}'`);

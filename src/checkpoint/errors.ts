@@ -20,6 +20,60 @@ export class CheckpointNotFoundError extends BatonError {
   }
 }
 
+/**
+ * `restoreFrom: 'latest'` (or `'latest-valid'`) found no completed checkpoint to restore in the job
+ * directory: a wrong `checkpointStorage`, or a `jobId` that defaulted to another file name. The
+ * job does not start empty unless asked to (`restoreFrom: 'latest-or-empty'`). `code` is stable.
+ *
+ * @example
+ * ```ts
+ * try { await (await runJob(url, { restoreFrom: 'latest' })).done; }
+ * catch (e) { if (e instanceof NoCheckpointToRestoreError) console.error(`nothing in ${e.jobDir}`); }
+ * ```
+ */
+export class NoCheckpointToRestoreError extends BatonError {
+  override name = 'NoCheckpointToRestoreError';
+  readonly code = 'BATON_ERR_NO_CHECKPOINT';
+  /** URI of the job directory that was searched. */
+  readonly jobDir: string;
+  /** The `restoreFrom` value asked for. */
+  readonly restoreFrom: string;
+  /** Completed checkpoints that were passed over as unusable (`'latest-valid'`), newest first. */
+  readonly skipped: readonly number[];
+  /** What the directory holds instead, and where else checkpoints are (e.g. other job directories under the root). */
+  readonly found: string;
+  constructor(jobDir: string, restoreFrom: string, found: string, skipped: readonly number[] = []) {
+    super(
+      `restoreFrom '${restoreFrom}': no checkpoint to restore in ${jobDir} (${found}). Check checkpointStorage and jobId (the job id defaults to the job module's file name); ` +
+        "to start empty when there is none, use restoreFrom 'latest-or-empty' (CLI: --restore-from latest-or-empty)",
+    );
+    this.jobDir = jobDir;
+    this.restoreFrom = restoreFrom;
+    this.skipped = skipped;
+    this.found = found;
+  }
+}
+
+/**
+ * A command was given a directory that holds no job's checkpoints: it does not exist, it is empty,
+ * or it is the storage root (then `jobDirs` names the job directories inside). `code` is stable.
+ *
+ * @example if (e instanceof NotAJobDirectoryError) console.error(`try one of ${e.jobDirs.join(', ')}`);
+ */
+export class NotAJobDirectoryError extends BatonError {
+  override name = 'NotAJobDirectoryError';
+  readonly code = 'BATON_ERR_NOT_A_JOB_DIR';
+  /** URI of the directory given. */
+  readonly dir: string;
+  /** Job directories found inside it (it is a storage root), as URIs; empty when none. */
+  readonly jobDirs: readonly string[];
+  constructor(dir: string, jobDirs: readonly string[], detail: string) {
+    super(`${dir} is not a job directory: ${detail}`);
+    this.dir = dir;
+    this.jobDirs = jobDirs;
+  }
+}
+
 /** Which check failed: of the metadata file's header and body, or of a name or path read from storage. */
 export type CorruptMetadataReason = 'magic' | 'version' | 'checksum' | 'truncated' | 'body' | 'hostile' | 'missing';
 

@@ -9,6 +9,7 @@ import {
   handoverRecord,
   referenceDataRecord,
   restoreFallbackRecord,
+  restoreRecord,
   statusRecord,
   storageProblemRecord,
   stopRequestRecord,
@@ -35,7 +36,7 @@ export function createLifecycleLogger(destination: DestinationStream = pino.dest
  * Logs each lifecycle event of `handle` as one JSON line with `job` and `event` fields: a status
  * change (`status`, `previous`), a checkpoint completed or failed (`checkpointId`, `status`,
  * `durationMs`, bytes), a handover phase (`phase`, stage times), a stop request, reference data
- * loaded, a sweep of the job directory (what it removed, or why it failed), and the end of the job (`job-done` or `job-failed`). Free text (failure reasons, details)
+ * loaded, the checkpoint restored (or an empty start), a sweep of the job directory (what it removed, or why it failed), and the end of the job (`job-done` or `job-failed`). Free text (failure reasons, details)
  * has credentials removed.
  *
  * @example
@@ -54,6 +55,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   const onHandover = (h: Parameters<typeof handoverRecord>[0]) => write(handoverRecord(h));
   const onStopRequest = (r: Parameters<typeof stopRequestRecord>[0]) => write(stopRequestRecord(r));
   const onRestoreFallback = (r: Parameters<typeof restoreFallbackRecord>[0]) => write(restoreFallbackRecord(r));
+  const onRestore = (r: Parameters<typeof restoreRecord>[0]) => write(restoreRecord(r));
   const onEndOfInput = (e: Parameters<typeof endOfInputRecord>[0]) => write(endOfInputRecord(e));
   const onStorageSweep = (e: StorageSweepEvent) => write(storageSweepRecord(e));
   const onStorageProblem = (p: Parameters<typeof storageProblemRecord>[0]) => write(storageProblemRecord(p));
@@ -72,6 +74,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
   handle.on('end-of-input', onEndOfInput);
   handle.on('reference-data', onReferenceData);
   handle.on('restore-fallback', onRestoreFallback);
+  handle.on('restore', onRestore);
   handle.on('storage-sweep', onStorageSweep);
   handle.on('storage-problem', onStorageProblem);
   let attached = true;
@@ -86,6 +89,7 @@ export function attachJobLogger(handle: JobHandle, logger: Logger): JobObserver 
       handle.off('checkpoint', onCheckpoint);
       handle.off('handover', onHandover);
       handle.off('restore-fallback', onRestoreFallback);
+      handle.off('restore', onRestore);
       handle.off('storage-problem', onStorageProblem);
       handle.off('stop-request', onStopRequest);
       handle.off('end-of-input', onEndOfInput);

@@ -1,5 +1,5 @@
 // What each lifecycle event of a job says in a log line (pure: no logger, no I/O).
-import type { CheckpointStats, JobResult, ReferenceDataProgressEvent, RestoreFallbackEvent, StatusEvent, StorageProblemEvent, StorageSweepEvent } from '../runtime/index.ts';
+import type { CheckpointStats, JobResult, ReferenceDataProgressEvent, RestoreEvent, RestoreFallbackEvent, StatusEvent, StorageProblemEvent, StorageSweepEvent } from '../runtime/index.ts';
 import { redactCredentials } from './redact.ts';
 import type { HandoverEvent, LifecycleRecord, StopRequestEvent } from './types.ts';
 
@@ -18,6 +18,15 @@ export function statusRecord(e: StatusEvent): LifecycleRecord {
     level: e.status === 'FAILED' ? 'error' : 'info',
     msg: `job ${e.status}`,
     fields: { event: 'status', status: e.status, previous: e.previous, at: e.at },
+  };
+}
+
+/** Where the run's state came from: the checkpoint restored, or an empty start. */
+export function restoreRecord(r: RestoreEvent): LifecycleRecord {
+  return {
+    level: 'info',
+    msg: text(r.message) ?? '',
+    fields: { event: 'restore', ...defined({ checkpointId: r.checkpointId, jobDir: text(r.jobDir), requested: r.requested }), restart: r.restart, empty: r.checkpointId === undefined },
   };
 }
 

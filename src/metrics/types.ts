@@ -18,7 +18,7 @@ export interface MetricsServer {
 }
 
 /** The lifecycle events that become log lines. */
-export type LifecycleEvent = 'status' | 'checkpoint' | 'end-of-input' | 'handover' | 'stop-request' | 'reference-data' | 'restore-fallback' | 'storage-problem' | 'storage-sweep' | 'job-done' | 'job-failed';
+export type LifecycleEvent = 'status' | 'checkpoint' | 'end-of-input' | 'handover' | 'stop-request' | 'reference-data' | 'restore' | 'restore-fallback' | 'storage-problem' | 'storage-sweep' | 'job-done' | 'job-failed';
 
 /** One log line, before it reaches a logger: level, message, and the structured fields. */
 export interface LifecycleRecord {

@@ -3,7 +3,7 @@
 import { CorruptCheckpointError, type CorruptMetadataReason, describeValue, HostileCheckpointError } from '../checkpoint/errors.ts';
 import { BatonError } from '../errors/index.ts';
 
-export { BatonError, JobConfigError } from '../errors/index.ts';
+export { BatonError, JobConfigError, rejectUnknownKeys, UnknownOptionError } from '../errors/index.ts';
 
 /** The job module could not be loaded or does not export a job. */
 export class JobModuleError extends BatonError {
@@ -12,6 +12,23 @@ export class JobModuleError extends BatonError {
   constructor(moduleUrl: string, message: string, options?: { cause?: unknown }) {
     super(`job module ${moduleUrl}: ${message}`, options);
     this.moduleUrl = moduleUrl;
+  }
+}
+
+/**
+ * The job module does not exist. Names the path as the caller gave it (and where it resolved to),
+ * not a file of the runtime that tried to import it. `code` is stable.
+ *
+ * @example try { await runJob('./jobs/orders.ts'); } catch (e) { if (e instanceof JobModuleNotFoundError) console.error(e.path); }
+ */
+export class JobModuleNotFoundError extends JobModuleError {
+  override name = 'JobModuleNotFoundError';
+  readonly code = 'BATON_ERR_JOB_MODULE_NOT_FOUND';
+  /** The path or URL as given to runJob (or `baton run`). */
+  readonly path: string;
+  constructor(given: string, resolvedPath: string) {
+    super(resolvedPath === given ? given : `${given} (${resolvedPath})`, 'not found: no such file');
+    this.path = given;
   }
 }
 

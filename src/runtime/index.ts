@@ -2,6 +2,7 @@
 export type { CheckpointStats, TaskCheckpointStats } from './coordinator/checkpoint-driver.ts';
 export type { StorageSweepEvent } from './coordinator/checkpoint-persistence.ts';
 export { JobHandle, type JobProgress, type JobWarningEvent, type OperatorProgress, type RestoreFallbackEvent } from './coordinator/job-handle.ts';
+export type { RestoreEvent } from './coordinator/restore-event.ts';
 export type { JobResult, OperatorSummary, SkippedCheckpointReport } from './coordinator/job-result.ts';
 export type { StorageProblemEvent } from './coordinator/storage-problem-reporter.ts';
 export { runJob } from './coordinator/job-runner.ts';

@@ -43,12 +43,44 @@ describe('baton checkpoints', () => {
     for (const [n, status, code] of [
       [3, 'COMPLETED', 0],
       [4, 'FAILED', 3],
-      [9, 'UNKNOWN', 5],
     ] as const) {
       const { io, out } = capture();
       expect(await main(['node', 'baton', 'checkpoints', 'status', jobDir, String(n)], io)).toBe(code);
       expect(out).toEqual([status]);
     }
+  });
+
+  it('status tells a checkpoint deleted by retention (exit 8) from one that never existed (UNKNOWN, exit 5)', async () => {
+    // What retention leaves after the job went on: the oldest checkpoint is gone, newer ones stay.
+    const retained = join(root, 'store', 'cli-job-retained');
+    cpSync(join(root, 'store', 'cli-job'), retained, { recursive: true });
+    rmSync(join(retained, 'chk-1'), { recursive: true });
+    const dir = `${storageUri}/cli-job-retained`;
+    const deleted = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'status', dir, '1'], deleted.io)).toBe(8);
+    expect(deleted.out).toEqual([`DELETED: chk-1 no longer exists in ${dir}: older than every checkpoint left, deleted by retention (left: chk-2..chk-4)`]);
+    const never = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'status', dir, '9'], never.io)).toBe(5);
+    expect(never.out).toEqual([`UNKNOWN: chk-9 never existed: the newest checkpoint in ${dir} is chk-4`]);
+    const nothing = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'status', `${storageUri}/no-such-job`, '1'], nothing.io)).toBe(5);
+    expect(nothing.out).toEqual([`UNKNOWN: chk-1 never existed: ${storageUri}/no-such-job holds no checkpoint`]);
+  });
+
+  it('list (and status) on the storage root name the job directories it holds and exit non-zero', async () => {
+    const { io, out, err } = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'list', storageUri], io)).toBe(1);
+    expect(out).toEqual([]);
+    const message = err.join('\n');
+    expect(message).toContain(`${storageUri} is not a job directory: it is a checkpoint storage root holding the job directories`);
+    expect(message).toContain(`${storageUri}/cli-job,`);
+    expect(message).toContain(': give one of them');
+    const status = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'status', storageUri, '1'], status.io)).toBe(1);
+    expect(status.err.join('\n')).toContain(`${storageUri} is not a job directory: it is a checkpoint storage root`);
+    const missing = capture();
+    expect(await main(['node', 'baton', 'checkpoints', 'list', `${storageUri}/no-such-job`], missing.io)).toBe(1);
+    expect(missing.err.join('\n')).toContain("is not a job directory: it holds no job's files");
   });
 
   it('list and status verify _metadata: a damaged one is CORRUPT (exit 6), not COMPLETED', async () => {

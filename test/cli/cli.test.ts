@@ -40,11 +40,30 @@ describe('baton run', () => {
     expect(err.join('\n')).toContain("'chk-3' is a checkpoint directory name: to restore checkpoint 3 use restoreFrom: 3 (CLI: --restore-from 3)");
   });
 
-  it('reports a job that cannot be found', async () => {
+  it('reports a job that cannot be found by the path given, not a file of the runtime', async () => {
     const { io, err } = capture();
-    const code = await main(['node', 'baton', 'run', '/nonexistent/job.ts'], io);
+    const code = await main(['node', 'baton', 'run', 'nonexistent/job.ts'], io);
     expect(code).toBe(1);
-    expect(err.join('\n')).toContain('/nonexistent/job.ts');
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/^baton: job module nonexistent\/job\.ts \(.*\/nonexistent\/job\.ts\): not found/);
+    expect(err[0]).not.toMatch(/imported from|src\/runtime/);
+  });
+
+  it("--restore-from latest on a directory without checkpoints fails naming it; latest-or-empty starts empty and says so", async () => {
+    const storage = mkdtempSync(join(tmpdir(), 'baton-cli-latest-'));
+    try {
+      const job = fileURLToPath(new URL('../e2e/jobs/thread-marked.ts', import.meta.url));
+      const args = ['node', 'baton', 'run', job, '--job-id', 'orders', '--checkpoint-storage', storage];
+      const latest = capture();
+      expect(await main([...args, '--restore-from', 'latest'], latest.io)).toBe(1);
+      expect(latest.err.join('\n')).toContain(`restoreFrom 'latest': no checkpoint to restore in file://${storage}/orders (it holds no checkpoint)`);
+      const orEmpty = capture();
+      expect(await main([...args, '--restore-from', 'latest-or-empty'], orEmpty.io)).toBe(0);
+      expect(orEmpty.out.join('\n')).toMatch(new RegExp(`s  started empty: no checkpoint in file://${storage}/orders \\(restoreFrom 'latest-or-empty'\\)`));
+      // A restored run prints "restored checkpoint <n> from ..." the same way (the 'restore' event's message; test/e2e/fail-fast.test.ts).
+    } finally {
+      rmSync(storage, { recursive: true, force: true });
+    }
   });
 });
 

@@ -329,7 +329,8 @@ export async function runSchedule(s: Schedule, ctx: FaultContext): Promise<Sched
         kills.push({ point: step.point, landed });
         if (!landed) break;
         run++;
-        child = startDeployment(JOB_PATH, [...args, '--restore-from', 'latest'], join(dir, `result-${run}.json`), env);
+        // A kill may land before the first checkpoint completed: then there is nothing to restore and the run starts over.
+        child = startDeployment(JOB_PATH, [...args, '--restore-from', 'latest-or-empty'], join(dir, `result-${run}.json`), env);
       }
       stage = `running to the end after ${kills.filter((k) => k.landed).length} kill(s)`;
       const exit = await child.exited;

@@ -98,6 +98,20 @@ describe('attachJobLogger', () => {
     expect(lines).toEqual([expect.objectContaining({ level: 30, event: 'end-of-input', checkpointId: 9, msg: 'end of input: final checkpoint 9 triggered' })]);
   });
 
+  it('logs where the state came from: the checkpoint restored, or an empty start', () => {
+    const { lines, stream } = capture();
+    const handle = new JobHandle('orders');
+    attachJobLogger(handle, pino({ base: undefined }, stream));
+    const jobDir = 's3://ckpt/prod/orders';
+    handle.emit('restore', { checkpointId: 7, jobDir, requested: 'latest', restart: false, message: `restored checkpoint 7 from ${jobDir} (restoreFrom 'latest')` });
+    handle.emit('restore', { checkpointId: undefined, jobDir, requested: 'latest-or-empty', restart: false, message: `started empty: no checkpoint in ${jobDir} (restoreFrom 'latest-or-empty')` });
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 30, event: 'restore', checkpointId: 7, jobDir, requested: 'latest', empty: false, msg: `restored checkpoint 7 from ${jobDir} (restoreFrom 'latest')` }),
+      expect.objectContaining({ level: 30, event: 'restore', jobDir, requested: 'latest-or-empty', empty: true, msg: expect.stringMatching(/^started empty: no checkpoint in/) }),
+    ]);
+    expect(lines[1]).not.toHaveProperty('checkpointId');
+  });
+
   it('logs a storage problem (warn, with its cause) and its recovery, and a restore fallback naming every skipped checkpoint', () => {
     const { lines, stream } = capture();
     const handle = new JobHandle('orders');

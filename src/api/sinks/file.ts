@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, sta
 import { join, resolve } from 'node:path';
 import { HostileCheckpointError } from '../../checkpoint/errors.ts';
 import { firstStoredProblem, isSafeSegment, isStoredIndex, type StoredValueProblem, storedCheck } from '../../checkpoint/restore/stored-values.ts';
-import { JobConfigError } from '../../runtime/errors.ts';
+import { JobConfigError, rejectUnknownKeys } from '../../runtime/errors.ts';
 import type { Sink, SinkContext, SinkWriter } from '../../runtime/types.ts';
 
 export interface FileSinkOptions<T> {
@@ -290,6 +290,7 @@ export function file<T>(options: FileSinkOptions<T>): Sink<T> {
       if (typeof opts !== 'object' || opts === null) {
         throw new JobConfigError('Sinks.file options', 'expected an object { path, format? }');
       }
+      rejectUnknownKeys('Sinks.file ', opts, ['path', 'format']);
       const { path, format } = opts;
       if (typeof path !== 'string' || path === '') {
         throw new JobConfigError('Sinks.file path', 'must be a non-empty string');

@@ -3,7 +3,7 @@ import { accessSync, closeSync, constants, openSync, readdirSync, readSync, stat
 import { join, resolve } from 'node:path';
 import { HostileCheckpointError } from '../../checkpoint/errors.ts';
 import { isConfiguredPath, isStoredIndex, type StoredValueProblem, storedCheck } from '../../checkpoint/restore/stored-values.ts';
-import { JobConfigError } from '../../runtime/errors.ts';
+import { JobConfigError, rejectUnknownKeys } from '../../runtime/errors.ts';
 import { NO_TIMESTAMP } from '../../runtime/types.ts';
 import type { Source, SourceReader, SourceReaderContext, SourceSplit } from '../../runtime/types.ts';
 
@@ -249,6 +249,7 @@ class FileSource implements Source<string> {
     if (typeof options !== 'object' || options === null) {
       throw new JobConfigError('Sources.file options', 'expected an object { path, splitBytes? }');
     }
+    rejectUnknownKeys('Sources.file ', options, ['path', 'splitBytes']);
     const { path, splitBytes } = options;
     if (typeof path !== 'string' || path === '') {
       throw new JobConfigError('Sources.file path', 'must be a non-empty string');

@@ -1,5 +1,5 @@
 // Sources.sequence: the integers from..to split into contiguous ranges, optionally rate-limited.
-import { JobConfigError } from '../../runtime/errors.ts';
+import { JobConfigError, rejectUnknownKeys } from '../../runtime/errors.ts';
 import { NO_TIMESTAMP } from '../../runtime/types.ts';
 import type { Source, SourceReader, SourceReaderContext, SourceSplit } from '../../runtime/types.ts';
 
@@ -148,6 +148,7 @@ class SequenceSource implements Source<number> {
     if (typeof options !== 'object' || options === null) {
       throw new JobConfigError('Sources.sequence options', 'expected an object { from, to, ratePerSec? }');
     }
+    rejectUnknownKeys('Sources.sequence ', options, ['from', 'to', 'ratePerSec']);
     const { from, to, ratePerSec } = options;
     if (typeof from !== 'number' || !Number.isSafeInteger(from)) {
       throw new JobConfigError('Sources.sequence from', `must be a safe integer, got ${String(from)}`);

@@ -1,5 +1,5 @@
 // Picks the checkpoint storage implementation for a URI by its scheme.
-import { JobConfigError } from '../../errors/index.ts';
+import { JobConfigError, rejectUnknownKeys } from '../../errors/index.ts';
 import { redactUserInfo } from './errors.ts';
 import { FileStorage } from './file-storage.ts';
 import { S3Storage } from './s3-storage.ts';
@@ -12,6 +12,8 @@ export interface OpenStorageOptions {
   /** Bounds of every storage call, for any scheme (`s3.timeouts`, if set, wins for S3). */
   readonly timeouts?: Partial<StorageTimeouts>;
 }
+
+const TIMEOUT_KEYS = ['requestMs', 'attempts', 'backoffMs'];
 
 /** Opens a storage for a URI of a registered scheme. */
 export type StorageOpener = (uri: string, options: OpenStorageOptions) => CheckpointStorage;
@@ -41,7 +43,8 @@ export function registerStorageScheme(scheme: string, open: StorageOpener): void
  * Opens storage for `file:///abs/dir`, a plain absolute or relative path, `s3://bucket/prefix`,
  * or a scheme added with {@link registerStorageScheme}.
  *
- * @throws JobConfigError (option `checkpointStorage`) for an unknown scheme or a malformed URI.
+ * @throws JobConfigError (option `checkpointStorage`) for an unknown scheme or a malformed URI;
+ *   UnknownOptionError for a key of `options` (or of `s3`, `timeouts`) it does not know.
  * @example
  * ```ts
  * const storage = openStorage('s3://checkpoints/prod', { s3: { region: 'eu-west-1' } });
@@ -50,6 +53,12 @@ export function registerStorageScheme(scheme: string, open: StorageOpener): void
  */
 export function openStorage(uri: string, options: OpenStorageOptions = {}): CheckpointStorage {
   if (typeof uri !== 'string' || uri.trim() === '') throw new JobConfigError('checkpointStorage', 'the storage URI is empty');
+  // A misspelled setting (endpiont, requestMS) would leave the default in place without a word.
+  rejectUnknownKeys('', options, ['s3', 'timeouts']);
+  rejectUnknownKeys('s3.', options.s3, ['endpoint', 'region', 'forcePathStyle', 'credentials', 'concurrency', 'timeouts']);
+  rejectUnknownKeys('s3.credentials.', options.s3?.credentials, ['accessKeyId', 'secretAccessKey', 'sessionToken']);
+  rejectUnknownKeys('s3.timeouts.', options.s3?.timeouts, TIMEOUT_KEYS);
+  rejectUnknownKeys('timeouts.', options.timeouts, TIMEOUT_KEYS);
   const scheme = schemeOf(uri);
   if (scheme === undefined || scheme === 'file') return new FileStorage(uri, { timeouts: options.timeouts });
   if (scheme === 's3') return new S3Storage(uri, { ...options.s3, timeouts: { ...options.timeouts, ...options.s3?.timeouts } });

@@ -1,6 +1,8 @@
 // `baton checkpoints list|status|inspect <job-dir>`: reads checkpoint state from storage alone.
 import type { Command } from 'commander';
+import { describeAbsentCheckpoint, explainAbsentCheckpoint } from '../../checkpoint/status/absent-checkpoint.ts';
 import { listCheckpoints, checkpointStatus, readMetadata } from '../../checkpoint/status/checkpoint-status.ts';
+import { jobDirectoryShape, requireJobDirectory } from '../../checkpoint/status/job-directory.ts';
 import { type CheckpointStorage, openStorage } from '../../checkpoint/storage/index.ts';
 import type { CheckpointStatus } from '../../checkpoint/types.ts';
 import { formatCount } from '../format.ts';
@@ -14,6 +16,12 @@ export const STATUS_EXIT_CODES: Readonly<Record<CheckpointStatus, number>> = {
   UNKNOWN: 5,
   CORRUPT: 6,
 };
+
+/**
+ * Exit code of `baton checkpoints status` for a checkpoint that existed but was deleted (newer ones
+ * exist: retention removed it, or it was swept after failing); UNKNOWN (5) is one never written.
+ */
+export const DELETED_EXIT_CODE = 8;
 
 /** Opens the job directory for one command and always closes it. */
 async function withJobDir(jobDir: string, use: (storage: CheckpointStorage) => Promise<void>): Promise<void> {
@@ -44,6 +52,8 @@ export function registerCheckpointsCommand(program: Command, out: (line: string)
     .description(`lists every checkpoint with its status (each _metadata verified); exit code ${STATUS_EXIT_CODES.CORRUPT} when one is CORRUPT`)
     .action(async (jobDir: string) => {
       await withJobDir(jobDir, async (storage) => {
+        // A storage root or a wrong path is refused (naming the job directories a root holds), not listed as empty.
+        await requireJobDirectory(storage);
         // Verified: a damaged or tampered `_metadata` shows as CORRUPT, not COMPLETED.
         const entries = await listCheckpoints(storage, { verify: true });
         if (entries.length === 0) out(`no checkpoints in ${storage.uri}`);
@@ -56,10 +66,22 @@ export function registerCheckpointsCommand(program: Command, out: (line: string)
     .command('status')
     .argument('<job-dir>', 'URI or path of the directory holding chk-<n>')
     .argument('<n>', 'checkpoint number', parsePositiveInt('<n>'))
-    .description(`prints the status; exit code ${Object.entries(STATUS_EXIT_CODES).map(([s, c]) => `${c} ${s}`).join(', ')}`)
+    .description(
+      `prints the status; exit code ${Object.entries(STATUS_EXIT_CODES).map(([s, c]) => `${c} ${s}`).join(', ')}, ${DELETED_EXIT_CODE} DELETED (newer checkpoints exist: removed by retention or swept)`,
+    )
     .action(async (jobDir: string, n: number) => {
       await withJobDir(jobDir, async (storage) => {
         const status = await checkpointStatus(storage, n, { verify: true });
+        if (status === 'UNKNOWN') {
+          // Deleted by retention and never written are both "no files": the other checkpoints tell them apart.
+          const absent = await explainAbsentCheckpoint(storage, n);
+          // The storage root instead of a job directory is a wrong path, not an unknown checkpoint. A
+          // missing or empty directory stays UNKNOWN: a script may ask before the job wrote anything.
+          if (absent.kind === 'never-existed' && absent.newest === undefined && (await jobDirectoryShape(storage)).kind === 'root') await requireJobDirectory(storage);
+          out(`${absent.kind === 'deleted' ? 'DELETED' : 'UNKNOWN'}: ${describeAbsentCheckpoint(n, storage.uri, absent)}`);
+          setExitCode(absent.kind === 'deleted' ? DELETED_EXIT_CODE : STATUS_EXIT_CODES.UNKNOWN);
+          return;
+        }
         out(status === 'CORRUPT' ? `CORRUPT: ${await corruption(storage, n)}` : status);
         setExitCode(STATUS_EXIT_CODES[status]);
       });

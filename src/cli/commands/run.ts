@@ -72,7 +72,10 @@ export function registerRunCommand(program: Command, out: (line: string) => void
     .option('--batch-size <n>', 'records per channel batch', parsePositiveInt('--batch-size'))
     .option('--channel-credits <n>', 'batches in flight per channel', parsePositiveInt('--channel-credits'))
     .option('--checkpoint-storage <uri>', 'checkpoint root: file:///dir, a path, or s3://bucket/prefix')
-    .option('--restore-from <latest|latest-valid|n|path>', 'restore from the newest completed checkpoint (latest: fail if it is corrupt; latest-valid: fall back past corrupt ones, with a warning), checkpoint n, or a .../chk-<n> path')
+    .option(
+      '--restore-from <latest|latest-valid|latest-or-empty|n|path>',
+      'restore from the newest completed checkpoint (latest: fail if there is none or it is corrupt; latest-valid: fall back past corrupt ones, with a warning; latest-or-empty: like latest, but start empty when there is none), checkpoint n, or a .../chk-<n> path',
+    )
     .option('--stop-after-checkpoint <n>', 'end (SUSPENDED) right after checkpoint n completes', parsePositiveInt('--stop-after-checkpoint'))
     .option('--state-backend <lmdb|heap>', 'keyed state backend (default lmdb)', parseStateBackend)
     .option('--allow-non-restored-state', 'drop checkpointed state of operators the job no longer has')
@@ -127,6 +130,7 @@ export function registerRunCommand(program: Command, out: (line: string) => void
         handle.on('stop-request', (r) => out(`${seconds()}s  stop request${r.afterCheckpoint === undefined ? '' : ` after chk-${r.afterCheckpoint}`} ${r.accepted ? 'accepted' : `rejected: ${r.reason}`}`));
         handle.on('end-of-input', (e) => out(`${seconds()}s  end of input: final checkpoint ${e.finalCheckpoint} triggered`));
         handle.on('restore-fallback', (r) => err(`warning: ${r.message}`));
+        handle.on('restore', (r) => out(`${seconds()}s  ${r.message}`));
         handle.on('fenced', (f) => out(`${seconds()}s  fenced at chk-${f.checkpointId} (${f.reason}): another run owns the job directory`));
         handle.on('storage-problem', (p) =>
           out(`${seconds()}s  ${p.recovered ? `storage works again (${p.operation}) after ${p.failures} failed attempt(s)` : `storage problem (${p.operation}, ${p.failures} failed): ${p.error}`}`),

@@ -1,5 +1,6 @@
 // `baton stop-after <job-dir> <n>`: asks the job running on a directory to end right after checkpoint n.
 import type { Command } from 'commander';
+import { requireJobDirectory } from '../../checkpoint/status/job-directory.ts';
 import { writeStopRequest } from '../../checkpoint/status/stop-request.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
 import { parsePositiveInt } from '../parse-params.ts';
@@ -13,6 +14,8 @@ export function registerStopAfterCommand(program: Command, out: (line: string) =
     .action(async (jobDir: string, n: number) => {
       const storage = openStorage(jobDir);
       try {
+        // A wrong path must not get a request no job reads (nor a directory created for it).
+        await requireJobDirectory(storage);
         await writeStopRequest(storage, n, 'baton stop-after');
         out(`requested: stop right after chk-${n} (${storage.uri})`);
       } finally {

@@ -92,13 +92,19 @@ export class HandoverSuccessor implements StartSequence {
   }
 
   /**
-   * Before any thread starts: a fixed target the running job already passed fails here, and its
+   * Before any thread starts: a fixed target the running job already passed (older than its newest
+   * checkpoint, or that very checkpoint without a stop after it) fails here, and its
    * request goes out at once (the sooner A knows, the nearer the target can be). `when-ready`
    * announces nothing yet: B is not ready.
    */
   async begin(): Promise<void> {
     const target = this.options.targetCheckpoint;
-    if (target !== 'when-ready' && !this.options.allowStaleTarget) checkTargetNotStale(target, newestCompletedOf(await listCheckpoints(this.storage)));
+    if (target !== 'when-ready' && !this.options.allowStaleTarget) {
+      const newest = newestCompletedOf(await listCheckpoints(this.storage));
+      checkTargetNotStale(target, newest);
+      // Complete already, and the running job went on after it: the same refusal as after stage 1, before any thread starts.
+      if (newest === target && !(await readMetadataSettled(this.storage, target)).endsJob) throw new HandoverTargetPassedError(target);
+    }
     const init = initialSuccessor({ runId: this.runId, target, leaseMs: this.options.leaseMs, at: this.clock.now() });
     this.state = init.state;
     await this.execute(init.effects);

@@ -15,6 +15,8 @@ import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
 import { Standby } from './standby.ts';
 import { checkRestoreAgainstJob } from './restore-checks.ts';
 import type { JobHandle, OperatorProgress } from './job-handle.ts';
+import type { RestoreFrom } from './resolve-restore.ts';
+import { restoreMessage } from './restore-event.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
 import type {
   AttemptRestoreControl,
@@ -56,6 +58,13 @@ export interface AttemptContext {
   readonly jobStorage?: CheckpointStorage;
   readonly checkpointStorageUri?: string;
   readonly checkpointing?: CheckpointingConfig;
+  /** What this attempt restores from (undefined: an empty start, or a start sequence decides). */
+  readonly restoreFrom?: RestoreFrom;
+  /**
+   * Resolves the checkpoint to restore from storage alone, before any worker thread starts, so a
+   * missing, unknown or corrupt checkpoint fails at once. Undefined: an empty start.
+   */
+  readonly planRestore?: () => Promise<CheckpointMetadata | undefined>;
   /** Loads the checkpoint to restore (after the hooks ran), or undefined for an empty start. */
   readonly loadRestore: () => Promise<CheckpointMetadata | undefined>;
   /** Next checkpoint id (after every id already in storage). */
@@ -149,6 +158,9 @@ export class JobAttempt {
     const { handle, plan } = this.ctx;
     try {
       handle.transition({ type: 'initialize' });
+      // Storage-only checks first: a restore or handover that cannot work fails before any thread starts.
+      const planned = this.ctx.startSequence || !this.ctx.planRestore ? undefined : await Promise.race([this.ctx.planRestore(), this.failed]);
+      if (planned) this.planWorkerRestores(planned);
       await this.ctx.startSequence?.begin?.();
       this.pending = this.launchWorkers();
       await this.untilAll('ready');
@@ -160,10 +172,12 @@ export class JobAttempt {
       if (sequence) {
         const metadata = await Promise.race([sequence.prepare(this.restoreControl()), this.failed]);
         this.restoredCheckpoint = metadata?.checkpointId;
+        this.reportRestore('handover');
       } else {
         const metadata = await Promise.race([this.ctx.loadRestore(), this.failed]);
         this.restoredCheckpoint = metadata?.checkpointId;
         await this.restoreWorkers(metadata, false);
+        this.reportRestore(this.ctx.restoreFrom);
         handle.transition({ type: 'state-restored' });
       }
       handle.transition({ type: 'start-signal' });
@@ -199,6 +213,13 @@ export class JobAttempt {
       if (this.canceled) return { kind: 'canceled', results };
       return { kind: 'failed', error: this.failure ?? error, results };
     }
+  }
+
+  /** Every run says where its state came from: the 'restore' event (the CLI prints it). */
+  private reportRestore(requested: RestoreFrom | 'handover' | undefined): void {
+    const jobDir = this.ctx.jobStorage?.uri;
+    const checkpointId = this.restoredCheckpoint;
+    this.ctx.handle.emit('restore', { checkpointId, jobDir, requested, restart: this.ctx.restart === true, message: restoreMessage(checkpointId, jobDir, requested) });
   }
 
   cancel(): void {

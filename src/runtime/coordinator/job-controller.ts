@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FencedError } from '../../checkpoint/errors.ts';
-import { parseCheckpointDir } from '../../checkpoint/layout.ts';
 import { sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
-import { findLatestRestorable, listCheckpoints, readMetadata, type SkippedCheckpoint } from '../../checkpoint/status/checkpoint-status.ts';
+import { latestCompleted, listCheckpoints, type SkippedCheckpoint } from '../../checkpoint/status/checkpoint-status.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import type { WorkerCode } from '../code/index.ts';
@@ -18,7 +17,8 @@ import { type AttemptOutcome, JobAttempt } from './job-attempt.ts';
 import type { JobHandle, JobHandleControl } from './job-handle.ts';
 import { collectSinkResults, type JobResult, type SkippedCheckpointReport, summarizeOperators } from './job-result.ts';
 import { checkRestoreAgainstJob } from './restore-checks.ts';
-import { type ResolvedRunJobOptions, restoreFromProblem } from './run-options.ts';
+import { isLatest, type ResolvedRestore, type RestoreFrom, resolveRestore, withWhereElse } from './resolve-restore.ts';
+import type { ResolvedRunJobOptions } from './run-options.ts';
 import type { ReferenceDataLoader, StartSequence, StopRequestResponderFactory } from './start-sequence.ts';
 
 export interface JobControllerInit {
@@ -31,6 +31,8 @@ export interface JobControllerInit {
   readonly options: ResolvedRunJobOptions;
   readonly checkpointing?: CheckpointingConfig;
   readonly checkpointStorageUri?: string;
+  /** The checkpoint storage root (`jobStorage` is `<root>/<jobId>` in it). */
+  readonly rootStorage?: CheckpointStorage;
   readonly jobStorage?: CheckpointStorage;
   /** Deployment B of a handover: replaces the restore of the first attempt. */
   readonly startSequence?: StartSequence;
@@ -39,48 +41,7 @@ export interface JobControllerInit {
   readonly stopRequests?: StopRequestResponderFactory;
 }
 
-/** What a restore resolved to: the checkpoint, and newer ones passed over (`'latest-valid'` only). */
-export interface ResolvedRestore {
-  readonly metadata: CheckpointMetadata | undefined;
-  readonly skipped: readonly SkippedCheckpoint[];
-}
-
-/**
- * Resolves `restoreFrom` against the job's directory: 'latest', 'latest-valid', a number, or a
- * `.../chk-<n>` path. `check` validates a decoded checkpoint against the job (names and paths
- * its sinks and sources would use) and throws a CorruptCheckpointError.
- */
-export async function resolveRestore(
-  storage: CheckpointStorage,
-  restoreFrom: 'latest' | 'latest-valid' | number | string,
-  check: (metadata: CheckpointMetadata) => void = () => {},
-): Promise<ResolvedRestore> {
-  if (restoreFrom === 'latest' || restoreFrom === 'latest-valid') {
-    const { latest, skipped } = await findLatestRestorable(storage, { fallback: restoreFrom === 'latest-valid', check });
-    return { metadata: latest?.metadata, skipped };
-  }
-  const metadata = await resolveNamed(storage, restoreFrom);
-  check(metadata);
-  return { metadata, skipped: [] };
-}
-
-async function resolveNamed(storage: CheckpointStorage, restoreFrom: number | string): Promise<CheckpointMetadata> {
-  if (typeof restoreFrom === 'number') return readMetadata(storage, restoreFrom);
-  if (/^\d+$/.test(restoreFrom)) return readMetadata(storage, Number(restoreFrom));
-  const problem = restoreFromProblem(restoreFrom);
-  if (problem !== undefined) throw new JobConfigError('restoreFrom', problem);
-  const trimmed = restoreFrom.replace(/\/+$/, '').replace(/\/_metadata$/, '');
-  const slash = trimmed.lastIndexOf('/');
-  const id = parseCheckpointDir(trimmed.slice(slash + 1));
-  const parent = trimmed.slice(0, slash);
-  if (id === undefined) throw new JobConfigError('restoreFrom', `'${restoreFrom}' is not 'latest', 'latest-valid', a checkpoint number or a path ending in chk-<n>`);
-  const own = storage.uri.replace(/\/+$/, '');
-  const sameDir = parent === own || `file://${parent}` === own || parent === own.replace(/^file:\/\//, '');
-  if (!sameDir) {
-    throw new JobConfigError('restoreFrom', `'${restoreFrom}' is outside this job's checkpoint directory ${own}; set checkpointStorage and jobId to match it`);
-  }
-  return readMetadata(storage, id);
-}
+export { type ResolvedRestore, resolveRestore } from './resolve-restore.ts';
 
 export class JobController implements JobHandleControl {
   private attempt: JobAttempt | undefined;
@@ -96,6 +57,8 @@ export class JobController implements JobHandleControl {
   private passedOver: readonly number[] = [];
   /** Lowest checkpoint id no attempt of this run has used. */
   private nextCheckpointId = 1;
+  /** This run restored or completed a checkpoint: a restart that finds none must fail, not start empty. */
+  private hadCheckpoint = false;
 
   constructor(private readonly init: JobControllerInit) {}
 
@@ -106,9 +69,15 @@ export class JobController implements JobHandleControl {
     for (;;) {
       this.attempts++;
       const stateRoot = options.stateDir ? join(options.stateDir, `attempt-${this.attempts}`) : mkdtempSync(join(tmpdir(), `baton-${handle.jobId}-`));
-      // A restart restores the newest checkpoint; it falls back past corrupt ones only if the user allowed that.
+      // A restart restores the newest checkpoint; it falls back past corrupt ones only if the user
+      // allowed that, and starts empty only if this run never had a checkpoint (it failed before its first).
       const restartFrom = options.restoreFrom === 'latest-valid' ? 'latest-valid' : 'latest';
-      const attempt = this.createAttempt(stateRoot, this.attempts === 1 ? options.restoreFrom : this.init.checkpointing ? restartFrom : undefined);
+      const first = this.attempts === 1;
+      const attempt = this.createAttempt(
+        stateRoot,
+        first ? options.restoreFrom : this.init.checkpointing ? restartFrom : undefined,
+        first ? options.restoreFrom === 'latest-or-empty' : !this.hadCheckpoint,
+      );
       this.attempt = attempt;
       if (this.pendingStop) attempt.stop(this.pendingStop);
       let outcome: AttemptOutcome;
@@ -116,6 +85,7 @@ export class JobController implements JobHandleControl {
         outcome = await attempt.run();
       } finally {
         rmSync(stateRoot, { recursive: true, force: true });
+        if (attempt.restoredCheckpoint !== undefined) this.hadCheckpoint = true;
         this.nextCheckpointId = Math.max(this.nextCheckpointId, attempt.nextCheckpointId ?? 1);
       }
       // A fenced run lost the job directory to another run: a restart would only take it back from its owner.
@@ -170,8 +140,12 @@ export class JobController implements JobHandleControl {
     this.init.handle.emit('restore-fallback', { checkpointId, skipped: entries, message });
   }
 
-  private createAttempt(stateRoot: string, restoreFrom: 'latest' | 'latest-valid' | number | string | undefined): JobAttempt {
+  private createAttempt(stateRoot: string, restoreFrom: RestoreFrom | undefined, allowEmpty: boolean): JobAttempt {
     const { jobStorage } = this.init;
+    const check = jobStorage ? checkRestoreAgainstJob(this.init.graph, jobStorage.uri) : () => {};
+    // Resolved before any worker thread starts (planRestore), so what depends only on storage fails
+    // at once; resolved again after the hooks only if a newer checkpoint completed meanwhile.
+    let planned: ResolvedRestore | undefined;
     return new JobAttempt({
       handle: this.init.handle,
       moduleUrl: this.init.moduleUrl,
@@ -183,22 +157,32 @@ export class JobController implements JobHandleControl {
       checkpointStorageUri: this.init.checkpointStorageUri,
       checkpointing: this.init.checkpointing,
       stateRoot,
+      restoreFrom,
+      planRestore: async () => {
+        if (restoreFrom === undefined || !jobStorage) return undefined;
+        const root = this.init.rootStorage;
+        const resolved = await resolveRestore(jobStorage, restoreFrom, check, allowEmpty).catch((error: unknown) => (root ? withWhereElse(error, root, jobStorage.uri) : Promise.reject(error)));
+        planned = resolved;
+        this.checkStopAfter(resolved.metadata);
+        return resolved.metadata;
+      },
       loadRestore: async () => {
         if (restoreFrom === undefined || !jobStorage) return undefined;
-        const { metadata, skipped } = await resolveRestore(jobStorage, restoreFrom, checkRestoreAgainstJob(this.init.graph, jobStorage.uri));
+        let resolved = planned;
+        if (!resolved || (isLatest(restoreFrom) && (await latestCompleted(jobStorage)) !== resolved.newestCompleted)) {
+          resolved = await resolveRestore(jobStorage, restoreFrom, check, allowEmpty);
+        }
+        const { metadata, skipped } = resolved;
         this.restoredFrom = metadata?.checkpointId;
         if (skipped.length > 0) this.reportSkipped(metadata?.checkpointId, skipped);
         // Newer checkpoints passed over on purpose are history for the fence, not another run's
         // doing: the corrupt ones `latest-valid` skipped, and every newer one of an explicit
         // (older) checkpoint. With 'latest' none is: a newer one appearing later was written by a
         // run still alive, and fences this one.
-        const explicit = restoreFrom !== 'latest' && restoreFrom !== 'latest-valid';
+        const explicit = !isLatest(restoreFrom);
         const newer = explicit && metadata ? (await listCheckpoints(jobStorage)).filter((c) => c.status === 'COMPLETED' && c.id > metadata.checkpointId).map((c) => c.id) : [];
         this.passedOver = [...skipped.map((s) => s.id), ...newer];
-        const stopAfter = this.init.options.stopAfterCheckpoint;
-        if (metadata && stopAfter !== undefined && stopAfter <= metadata.checkpointId) {
-          throw new JobConfigError('stopAfterCheckpoint', `${stopAfter} is not after the restored checkpoint ${metadata.checkpointId}`);
-        }
+        this.checkStopAfter(metadata);
         if (metadata) await this.takeOver(jobStorage, metadata.checkpointId);
         return metadata;
       },
@@ -212,6 +196,7 @@ export class JobController implements JobHandleControl {
       },
       passedOver: () => this.passedOver,
       onCheckpoint: (stats) => {
+        if (stats.status === 'COMPLETED') this.hadCheckpoint = true;
         this.checkpoints.push(stats);
         this.init.handle.emit('checkpoint', stats);
       },
@@ -221,6 +206,13 @@ export class JobController implements JobHandleControl {
       loadReferenceData: this.init.loadReferenceData,
       stopRequests: this.init.stopRequests,
     });
+  }
+
+  private checkStopAfter(metadata: CheckpointMetadata | undefined): void {
+    const stopAfter = this.init.options.stopAfterCheckpoint;
+    if (metadata && stopAfter !== undefined && stopAfter <= metadata.checkpointId) {
+      throw new JobConfigError('stopAfterCheckpoint', `${stopAfter} is not after the restored checkpoint ${metadata.checkpointId}`);
+    }
   }
 
   /**

@@ -2,11 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FenceReason } from '../../checkpoint/errors.ts';
+import { JobConfigError, rejectUnknownKeys } from '../errors.ts';
 import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';
 import type { OperatorMetrics } from '../types.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
 import type { JobResult, SkippedCheckpointReport } from './job-result.ts';
 import type { StorageSweepEvent } from './checkpoint-persistence.ts';
+import type { RestoreEvent } from './restore-event.ts';
 import type { HandoverMetrics, ReferenceDataProgressEvent } from './start-sequence.ts';
 import type { StorageProblemEvent } from './storage-problem-reporter.ts';
 
@@ -107,6 +109,11 @@ export class JobHandle extends EventEmitter {
   override on(event: 'end-of-input', listener: (event: { at: number; finalCheckpoint: number }) => void): this;
   /** A stop request read from storage (accepted), or one that came too late (rejected, with the reason). */
   override on(event: 'stop-request', listener: (event: { afterCheckpoint?: number; accepted: boolean; reason?: string }) => void): this;
+  /**
+   * Once per attempt, just before it processes: the checkpoint restored (`checkpointId`, with
+   * `restoreFrom` or a handover), or that the job started empty (`checkpointId` undefined).
+   */
+  override on(event: 'restore', listener: (event: RestoreEvent) => void): this;
   /** A restore passed over unusable newer checkpoints (`restoreFrom: 'latest-valid'`): output committed after the restored one may repeat. */
   override on(event: 'restore-fallback', listener: (event: RestoreFallbackEvent) => void): this;
   /**
@@ -136,6 +143,12 @@ export class JobHandle extends EventEmitter {
    */
   stop(options: { mode: 'suspend' | 'terminate' } = { mode: 'suspend' }): Promise<JobResult> {
     if (!this.control) return Promise.reject(new Error('job not started'));
+    try {
+      rejectUnknownKeys('stop ', options, ['mode']);
+      if (options.mode !== 'suspend' && options.mode !== 'terminate') throw new JobConfigError('stop mode', `must be 'suspend' or 'terminate', got ${JSON.stringify(options.mode)}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.control.stop(options.mode);
   }
 

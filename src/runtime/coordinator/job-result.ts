@@ -36,7 +36,10 @@ export interface JobResult {
   readonly hookMs: Readonly<Record<string, number>>;
   /** Every checkpoint this run completed or aborted, in order. */
   readonly checkpoints: readonly CheckpointStats[];
-  /** The checkpoint the job started from (after restarts: the last one it restored). */
+  /**
+   * The checkpoint the job started from (after restarts: the last one it restored); undefined: it
+   * started empty. The job handle's 'restore' event says which, with the directory, as it happens.
+   */
   readonly restoredFrom: number | undefined;
   /**
    * Only when a restore passed over newer checkpoints (`restoreFrom: 'latest-valid'`, or a

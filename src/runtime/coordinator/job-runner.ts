@@ -1,10 +1,11 @@
 // runJob: validates and plans a job on the main thread, then drives its workers through the lifecycle.
+import { existsSync } from 'node:fs';
 import { basename, extname, resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { scopeStorage } from '../../checkpoint/scoped-storage.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
 import { fromSources, prepareWorkerCode } from '../code/index.ts';
-import { JobConfigError, JobModuleError } from '../errors.ts';
+import { JobConfigError, JobModuleError, JobModuleNotFoundError } from '../errors.ts';
 import { planJob } from '../graph/plan.ts';
 import { findMissingUids, validateGraph } from '../graph/index.ts';
 import { isJobDefinition, type JobGraph } from '../types.ts';
@@ -34,6 +35,8 @@ export interface RunExtensions {
 export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {}, extensions: RunExtensions = {}): Promise<JobHandle> {
   const resolved = parseRunJobOptions(options);
   const url = toModuleUrl(moduleUrl);
+  // Checked here: a failed import would name the runtime file that imported it, not the user's path.
+  if (url.startsWith('file:') && !existsSync(fileURLToPath(url))) throw new JobModuleNotFoundError(String(moduleUrl), fileURLToPath(url));
   const workerCode = await prepareWorkerCode(url);
   // From the build, this thread loads the job's bundle too: no TypeScript loader is needed, and
   // the job's `baton` is this very runtime. From the sources, the caller's loader (tsx, vitest) does.
@@ -71,6 +74,7 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
     options: resolved,
     checkpointing,
     checkpointStorageUri: rootStorage ? storageUri : undefined,
+    rootStorage,
     jobStorage,
   });
   handle.attach(controller);

@@ -2,7 +2,7 @@
 // A namespace import lets the build keep only the parts of zod these schemas use (a third of its import time).
 import * as z from 'zod';
 import { DEFAULT_MAX_PARALLELISM, MAX_MAX_PARALLELISM } from '../../state/key-groups.ts';
-import { JobConfigError } from '../errors.ts';
+import { JobConfigError, UnknownOptionError } from '../errors.ts';
 
 /**
  * Why a `restoreFrom` string is not a checkpoint reference, or undefined when it may be one.
@@ -11,11 +11,11 @@ import { JobConfigError } from '../errors.ts';
  * @example restoreFromProblem('chk-3') // "'chk-3' is a checkpoint directory name: to restore checkpoint 3 use restoreFrom: 3 (CLI: --restore-from 3)"
  */
 export function restoreFromProblem(value: string): string | undefined {
-  if (value === 'latest' || value === 'latest-valid' || /^\d+$/.test(value)) return undefined;
+  if (value === 'latest' || value === 'latest-valid' || value === 'latest-or-empty' || /^\d+$/.test(value)) return undefined;
   const bare = /^chk-(\d+)\/?(?:_metadata)?$/.exec(value);
   if (bare) return `'${value}' is a checkpoint directory name: to restore checkpoint ${Number(bare[1])} use restoreFrom: ${Number(bare[1])} (CLI: --restore-from ${Number(bare[1])})`;
   if (!/(^|\/)chk-\d+\/?(_metadata)?$/.test(value.replace(/\/+$/, ''))) {
-    return `'${value}' is not 'latest', 'latest-valid', a checkpoint number or a path ending in chk-<n>`;
+    return `'${value}' is not 'latest', 'latest-valid', 'latest-or-empty', a checkpoint number or a path ending in chk-<n>`;
   }
   return undefined;
 }
@@ -61,10 +61,12 @@ const RunJobOptionsSchema = z
     /**
      * `'latest'` (the newest COMPLETED checkpoint; a corrupt one fails the job), `'latest-valid'`
      * (the newest one that reads correctly, warning about and reporting newer ones passed over),
-     * a checkpoint number, or a `.../chk-<n>` path in this job's directory.
+     * a checkpoint number, or a `.../chk-<n>` path in this job's directory. With no checkpoint in
+     * the directory, 'latest' and 'latest-valid' fail (NoCheckpointToRestoreError) before any
+     * thread starts; `'latest-or-empty'` is 'latest' that starts empty when there is none.
      */
     restoreFrom: z
-      .union([z.literal('latest'), z.literal('latest-valid'), z.number().int().min(1), z.string().min(1)])
+      .union([z.literal('latest'), z.literal('latest-valid'), z.literal('latest-or-empty'), z.number().int().min(1), z.string().min(1)])
       .superRefine((value, ctx) => {
         const problem = typeof value === 'string' ? restoreFromProblem(value) : undefined;
         if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
@@ -119,14 +121,43 @@ export type ResolvedRunJobOptions = z.output<typeof RunJobOptionsSchema>;
 export function parseRunJobOptions(options: unknown): ResolvedRunJobOptions {
   const parsed = RunJobOptionsSchema.safeParse(options ?? {});
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
+  // A misspelled key is both unknown and a missing required one: naming the unknown key says more.
+  const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0];
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys: string[] }).keys;
-    throw new JobConfigError(keys[0], `unknown option '${keys.join("', '")}' (known: ${Object.keys(RunJobOptionsSchema.shape).join(', ')})`);
+    throw new UnknownOptionError([...issue.path, keys[0]].join('.'), keys[0], knownKeysAt(RunJobOptionsSchema, issue.path, options));
   }
   const option = issue.path.length > 0 ? issue.path.join('.') : 'options';
   const received = issue.path.length > 0 ? readPath(options, issue.path) : options;
   throw new JobConfigError(option, `${issue.message} (got ${JSON.stringify(received)})`);
+}
+
+/**
+ * The keys the object schema at `path` accepts, through optional/default wrappers; in a union, the
+ * member whose literal fields (e.g. `type`) match the value given.
+ */
+function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[], input: unknown): string[] {
+  let current: unknown = schema;
+  let value = input;
+  for (const key of [...path, undefined]) {
+    for (let i = 0; i < 8 && current && !(current instanceof z.ZodObject); i++) {
+      const def = (current as { def?: { innerType?: unknown; options?: unknown[] } }).def;
+      current = def?.options ? def.options.find((o) => matchesLiterals(o, value)) : def?.innerType;
+    }
+    if (!(current instanceof z.ZodObject)) return [];
+    if (key === undefined) return Object.keys(current.shape);
+    current = current.shape[String(key)];
+    value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
+  }
+  return [];
+}
+
+/** Whether every literal field of an object schema has the value `value` holds there. */
+function matchesLiterals(option: unknown, value: unknown): boolean {
+  if (!(option instanceof z.ZodObject)) return false;
+  return Object.entries(option.shape as Record<string, unknown>).every(
+    ([k, field]) => !(field instanceof z.ZodLiteral) || field.values.has((value as Record<string, unknown> | undefined)?.[k] as never),
+  );
 }
 
 function readPath(value: unknown, path: readonly PropertyKey[]): unknown {

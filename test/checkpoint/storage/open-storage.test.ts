@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FileStorage, openStorage, resolveS3ClientConfig, S3Storage } from '../../../src/checkpoint/storage/index.ts';
-import { JobConfigError } from '../../../src/runtime/errors.ts';
+import { JobConfigError, UnknownOptionError } from '../../../src/runtime/errors.ts';
 import { type S3rverHandle, startS3rver } from '../../support/s3rver.ts';
 
 const AWS_VARS = [
@@ -73,6 +73,20 @@ describe('openStorage', () => {
 
   it('rejects a bad concurrency setting', () => {
     expect(configError(() => openStorage('s3://bucket', { s3: { concurrency: 0 } })).option).toBe('s3.concurrency');
+  });
+
+  it('names an unknown setting, with the one it likely meant', () => {
+    for (const [options, option, suggestion] of [
+      [{ s3: { endpiont: 'http://127.0.0.1:9000' } }, 's3.endpiont', 'endpoint'],
+      [{ s3: { timeouts: { requestMS: 100 } } }, 's3.timeouts.requestMS', 'requestMs'],
+      [{ timeout: { requestMs: 100 } }, 'timeout', 'timeouts'],
+      [{ s3: { credentials: { accessKeyID: 'a', secretAccessKey: 'b' } } }, 's3.credentials.accessKeyID', 'accessKeyId'],
+    ] as const) {
+      const error = configError(() => openStorage('s3://bucket', options as never));
+      expect(error).toBeInstanceOf(UnknownOptionError);
+      expect(error).toMatchObject({ option, suggestion });
+    }
+    expect(configError(() => openStorage('/tmp/x', { timeouts: { attempt: 2 } } as never))).toMatchObject({ option: 'timeouts.attempt', suggestion: 'attempts' });
   });
 });
 

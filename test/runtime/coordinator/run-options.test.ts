@@ -1,7 +1,7 @@
 // parseRunJobOptions: defaults, and every invalid value rejected with a JobConfigError naming its option.
 import { describe, expect, it } from 'vitest';
 import { parseRunJobOptions } from '../../../src/runtime/coordinator/run-options.ts';
-import { JobConfigError } from '../../../src/runtime/errors.ts';
+import { JobConfigError, UnknownOptionError } from '../../../src/runtime/errors.ts';
 
 function configError(options: unknown): JobConfigError {
   try {
@@ -24,8 +24,8 @@ describe('parseRunJobOptions', () => {
     }
   });
 
-  it("accepts restoreFrom 'latest', 'latest-valid', a number and a chk-<n> path", () => {
-    for (const restoreFrom of ['latest', 'latest-valid', 3, '12', '/data/jobs/a/chk-3', 's3://b/p/a/chk-3/', 'file:///d/a/chk-3/_metadata']) {
+  it("accepts restoreFrom 'latest', 'latest-valid', 'latest-or-empty', a number and a chk-<n> path", () => {
+    for (const restoreFrom of ['latest', 'latest-valid', 'latest-or-empty', 3, '12', '/data/jobs/a/chk-3', 's3://b/p/a/chk-3/', 'file:///d/a/chk-3/_metadata']) {
       expect(parseRunJobOptions({ restoreFrom }).restoreFrom).toBe(restoreFrom);
     }
   });
@@ -35,7 +35,7 @@ describe('parseRunJobOptions', () => {
     expect(error.option).toBe('restoreFrom');
     expect(error.message).toContain('restoreFrom: 3');
     expect(error.message).toContain('--restore-from 3');
-    expect(configError({ restoreFrom: 'newest' }).message).toMatch(/not 'latest', 'latest-valid', a checkpoint number or a path ending in chk-<n>/);
+    expect(configError({ restoreFrom: 'newest' }).message).toMatch(/not 'latest', 'latest-valid', 'latest-or-empty', a checkpoint number or a path ending in chk-<n>/);
   });
 
   it('keeps valid values as given', () => {
@@ -78,6 +78,23 @@ describe('parseRunJobOptions', () => {
     expect(error.option).toBe('paralelism');
     expect(error.message).toContain("unknown option 'paralelism'");
     expect(error.message).toContain('parallelism');
+  });
+
+  it('names an unknown key of a nested option object by its path, with the likely intended key', () => {
+    for (const [options, option, key, suggestion] of [
+      [{ handover: { timeoutMS: 5 } }, 'handover.timeoutMS', 'timeoutMS', 'timeoutMs'],
+      [{ s3: { endpiont: 'http://127.0.0.1:9000' } }, 's3.endpiont', 'endpiont', 'endpoint'],
+      [{ storageTimeouts: { retries: 3 } }, 'storageTimeouts.retries', 'retries', undefined],
+      [{ restartStrategy: { type: 'fixedDelay', attempts: 2, delayMS: 0 } }, 'restartStrategy.delayMS', 'delayMS', 'delayMs'],
+    ] as const) {
+      const error = configError(options);
+      expect(error).toBeInstanceOf(UnknownOptionError);
+      expect(error).toMatchObject({ option, key, suggestion, code: 'BATON_ERR_UNKNOWN_OPTION' });
+      expect(error.message).toContain(`unknown option '${key}'`);
+      if (suggestion) expect(error.message).toContain(`did you mean '${suggestion}'?`);
+    }
+    // The known keys listed are the nested object's, not runJob's.
+    expect(configError({ handover: { timeoutMS: 5 } }).message).toContain('(known: targetCheckpoint, leaseMs, timeoutMs, onTimeout, pollMs, requestStop, allowStaleTarget)');
   });
 
   it('rejects options that are not an object', () => {
