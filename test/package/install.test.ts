@@ -1,7 +1,7 @@
 // The package as a user gets it: `npm pack`, installed into a fresh project, runs a TypeScript job
 // with `npx baton run` and from a test that imports `baton` — no tsx, no build step in that project.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,15 @@ test('runs the job from a test', async () => {
 
 describe('installed from `npm pack` into a fresh project', { timeout: 240_000 }, () => {
   beforeAll(async () => {
-    const { stdout } = await run('npm', ['pack', '--pack-destination', project, '--silent'], { cwd: REPO, maxBuffer: 16 << 20 });
+    // Packed from a copy: `npm pack` builds dist/ (prepare), and the checkout's own dist/ is in use
+    // by the other test files' worker threads meanwhile.
+    const copy = join(project, 'baton-src');
+    mkdirSync(copy);
+    for (const entry of ['package.json', 'package-lock.json', 'README.md', 'bin', 'src', 'examples', 'scripts', 'docs', 'tsconfig.json']) {
+      cpSync(join(REPO, entry), join(copy, entry), { recursive: true });
+    }
+    symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'));
+    const { stdout } = await run('npm', ['pack', '--pack-destination', project, '--silent'], { cwd: copy, maxBuffer: 16 << 20 });
     const tarball = stdout.trim().split('\n').at(-1)!;
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-jobs', private: true, type: 'module' }, null, 2));
     writeFileSync(join(project, 'job.ts'), JOB);
