@@ -207,13 +207,19 @@ export class HandoverSuccessor implements StartSequence {
       for (;;) {
         this.throwIfAborted();
         const listing: CheckpointEntry[] = probed ? [{ id: probed.checkpointId, status: 'COMPLETED' }] : await listCheckpoints(this.storage);
+        const seen = probed;
         probed = undefined;
         if (watch) watch = this.watchTarget(watch, listing);
         const announcedAfter = this.state.announcedAfter ?? 0;
         const isTakeover = watch
           ? (metadata: CheckpointMetadata) => metadata.checkpointId === watch!.target
           : (metadata: CheckpointMetadata) => this.state.phase === 'announced' && metadata.endsJob === true && metadata.checkpointId > announcedAfter;
-        const step = await followStep(this.follower(control), listing, this.state.applied, isTakeover, watch ? watch.target + 1 : undefined);
+        // The probe read the stop checkpoint's `_metadata` already, and nothing discards a checkpoint
+        // that ended A's run: no pin and no second read inside the blocking window.
+        const probedStop = seen !== undefined && seen.endsJob === true && isTakeover(seen) ? seen : undefined;
+        const step = probedStop
+          ? { applied: this.state.applied, newest: undefined, followed: [], skipped: [], takeover: probedStop }
+          : await followStep(this.follower(control), listing, this.state.applied, isTakeover, watch ? watch.target + 1 : undefined);
         for (const skipped of step.skipped) this.report('follow-skipped', skipped.id, skipped.reason);
         for (const f of step.followed) {
           this.m.followedCheckpoints++;

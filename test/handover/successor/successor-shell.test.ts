@@ -109,6 +109,28 @@ describe('successor shell (deployment B)', () => {
     expect(t.b.mayRestart()).toBe(true);
   });
 
+  it('takes over from the stop checkpoint its probe read: one read of its _metadata inside the window, no pin', async () => {
+    const t = setUp();
+    const reads: string[] = [];
+    const get = t.storage.get.bind(t.storage);
+    // Reads that found something: the probe's misses before chk-2 existed do not count.
+    t.storage.get = async (key: string) => {
+      const bytes = await get(key);
+      reads.push(key);
+      return bytes;
+    };
+    await completed(t.storage, 1);
+    await t.b.begin();
+    const taking = t.b.prepare(t.control);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    const before = reads.length;
+    await completed(t.storage, 2, true);
+    expect((await taking)?.checkpointId).toBe(2);
+    const window = reads.slice(before);
+    expect(window.filter((k) => k === metadataKey(2))).toHaveLength(1);
+    expect(window.filter((k) => k.includes('pin-'))).toEqual([]);
+  });
+
   it('the newest checkpoint ends the job already (A ended before B was ready): B takes over from it without asking', async () => {
     const t = setUp();
     await completed(t.storage, 1, true);
