@@ -64,12 +64,14 @@ async function killDuringChannelStateWrite(name: string, extraParams: Record<str
   try {
     let armedAfter: number | undefined;
     let heldId: number | undefined;
-    const gate = proxy.hold(({ method, path }) => {
+    const gate = proxy.hold(({ method, path, headers }) => {
       if (method !== 'PUT' || armedAfter === undefined) return false;
       const match = CHANNEL_STATE_PUT.exec(path);
       if (!match) return false;
       const id = Number(match[1]);
-      if (heldId === undefined && id > armedAfter) heldId = id;
+      // M is the first checkpoint after C whose channel state carries in-flight data: on a busy
+      // machine the next one may have none, and holding it would wait for a file that never comes.
+      if (heldId === undefined && id > armedAfter && Number(headers['content-length']) > EMPTY_CHANNEL_STATE_MAX) heldId = id;
       return id === heldId;
     });
     const crashFile = join(t.dir, 'crash-now');
