@@ -87,6 +87,12 @@ describe('installed from `npm pack` into a fresh project', { timeout: 240_000 },
     expect([...result.collected.out].sort()).toEqual(Array.from({ length: 10 }, (_, k) => `${k}:100:7`));
   });
 
+  it('`npx baton demo clickstream` finds the package\'s own example job', async () => {
+    const { stdout } = await run('npx', ['baton', 'demo', 'clickstream', '--clicks', '2000'], { cwd: project, maxBuffer: 16 << 20 });
+    expect(stdout).toMatch(/every click counted once: 2,000 of 2,000/);
+    expect(stdout).toMatch(/job FINISHED/);
+  });
+
   it('a test that imports `baton` runs the job (node --test, plain Node)', async () => {
     const { stdout } = await run(process.execPath, ['--test', 'test/'], { cwd: project, maxBuffer: 16 << 20 });
     expect(stdout).toMatch(/# pass 1/);

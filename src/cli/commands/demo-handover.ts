@@ -9,8 +9,9 @@ import { runJob } from '../../handover/run-job.ts';
 import { renderTimelineSvg, renderTimelineText, type Timeline } from '../../report/timeline/index.ts';
 import type { JobResult } from '../../runtime/coordinator/job-result.ts';
 import { formatCount } from '../format.ts';
+import { exampleJob } from '../examples.ts';
 
-const JOB = new URL('../../../examples/orders.ts', import.meta.url);
+const JOB = exampleJob('orders');
 
 export interface HandoverDemoOptions {
   readonly refMb: number;

@@ -4,8 +4,9 @@ import { runJob } from '../../handover/run-job.ts';
 import { formatCount, formatOperatorsTable } from '../format.ts';
 import { parsePositiveInt } from '../parse-params.ts';
 import { runHandoverDemo } from './demo-handover.ts';
+import { exampleJob } from '../examples.ts';
 
-const DEMO_JOB = new URL('../../../examples/clickstream.ts', import.meta.url);
+const DEMO_JOB = exampleJob('clickstream');
 
 export function registerDemoCommand(program: Command, out: (line: string) => void): void {
   const demo = program.command('demo').description('runnable demos: the handover (default) and a click-stream job');
