@@ -138,7 +138,7 @@ async function oneHandover(place: Place, root: string, index: number, mode: Mode
   return record;
 }
 
-/** B stopped while it waits for A's stop checkpoint: A stands by, sees B's request withdrawn, resumes by itself. */
+/** B stopped once A stands by after its stop checkpoint (before B's first checkpoint): A sees B's request withdrawn and resumes by itself. */
 async function oneRollback(place: Place, root: string, index: number): Promise<RollbackRecord> {
   const jobId = `rollback-${index}`;
   const dir = join(root, jobId);
@@ -146,9 +146,14 @@ async function oneRollback(place: Place, root: string, index: number): Promise<R
   const a = await runJob(JOB_URL, { jobId, parallelism: 2, ...place.options(jobId), params: { ...params, output: join(dir, 'out-a') } });
   await completedCheckpoint(a, 2);
   const b = await runJob(JOB_URL, { jobId, parallelism: 2, ...place.options(jobId), params: { ...params, output: join(dir, 'out-b') }, handover: { pollMs: 50 } });
-  a.once('stop-request', (r: { accepted: boolean }) => {
-    if (r.accepted) void b.cancel();
-  });
+  // Stopped once A stands by after its stop checkpoint: stopped earlier, A may see the request
+  // withdrawn before it triggered that checkpoint, and then there is no rollback to measure.
+  const onStandby = (h: { phase: string }) => {
+    if (h.phase !== 'standby') return;
+    a.off('handover', onStandby);
+    void b.cancel();
+  };
+  a.on('handover', onStandby);
   const resumed = new Promise<void>((resolve) => a.on('handover', (e: { phase: string }) => e.phase === 'resumed' && resolve()));
   await b.done.catch(() => undefined);
   // A resumed (or its stop was withdrawn before the stop checkpoint): one more checkpoint of its own, then it stops.

@@ -106,7 +106,7 @@ describe('baton demo (handover)', { timeout: 180_000 }, () => {
 });
 
 describe('baton demo rollback', { timeout: 180_000 }, () => {
-  it('stops B while it waits: A stands by after its stop checkpoint, resumes by itself, and its output alone is the whole run', async () => {
+  it('stops B once A stands by (before B\'s first checkpoint): A stands by after its stop checkpoint, resumes by itself, and its output alone is the whole run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'baton-demo-rollback-'));
     try {
       const svg = join(dir, 'rollback.svg');

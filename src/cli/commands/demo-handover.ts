@@ -57,13 +57,16 @@ export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: 
     b.on('status', (e) => out(`${at()}  B ${e.status}`));
     b.on('handover', (h) => out(`${at()}  B handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? ` (${h.detail})` : ''}`));
     if (options.rollback) {
-      // B is stopped while it waits for A's stop checkpoint: it withdraws its request, and A, whose
-      // sources already paused after that checkpoint's barrier, resumes from it by itself.
-      a.once('stop-request', (r: { accepted: boolean }) => {
-        if (!r.accepted) return;
-        out(`${at()}  A accepted B's request; B is stopped while it waits`);
+      // B is stopped once A stands by after its stop checkpoint (before B's first checkpoint): B
+      // withdraws its request, and A resumes from that checkpoint by itself. Stopped any earlier, A
+      // may see the request withdrawn before its stop checkpoint is triggered: then it just runs on.
+      const onStandby = (h: { phase: string }) => {
+        if (h.phase !== 'standby') return;
+        a.off('handover', onStandby);
+        out(`${at()}  A stands by after its stop checkpoint; B is stopped before its first checkpoint`);
         void b.cancel();
-      });
+      };
+      a.on('handover', onStandby);
     }
     const bar = options.progressBar ? new SingleBar({ format: '          B reference data |{bar}| {percentage}% {value}/{total} MiB', hideCursor: true }) : undefined;
     b.on('reference-data', (p) => {
@@ -145,7 +148,7 @@ async function rollbackReport(ra: JobResult, rb: JobResult, dir: string, options
   for (const line of renderTimelineText(timeline).split('\n')) out(line);
   const svgPath = resolvePath(options.svg);
   mkdirSync(join(svgPath, '..'), { recursive: true });
-  writeFileSync(svgPath, renderTimelineSvg(timeline, { title: 'baton handover demo: B stopped while waiting, A rolls back' }));
+  writeFileSync(svgPath, renderTimelineSvg(timeline, { title: 'baton handover demo: B stopped before its first checkpoint, A rolls back' }));
   out('');
   const aLines = lines(join(dir, 'out-a'));
   const bLines = existsSync(join(dir, 'out-b')) ? lines(join(dir, 'out-b')) : [];

@@ -23,7 +23,7 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
     });
   demo
     .command('rollback')
-    .description('like the handover demo, but B is stopped while it waits: A stands by after its stop checkpoint, then resumes by itself')
+    .description('like the handover demo, but B is stopped before its first checkpoint: A stands by after its stop checkpoint, then resumes by itself')
     .option('--ref-mb <n>', 'size of the generated reference data (MiB)', parsePositiveInt('--ref-mb'), 64)
     .option('--orders <n>', 'orders in the input', parsePositiveInt('--orders'), 40_000)
     .option('--rate <n>', 'orders per second', parsePositiveInt('--rate'), 4_000)
