@@ -1,5 +1,6 @@
 // Test helper: a file storage on which another run wins the create of one checkpoint's _metadata, as a storage scheme jobs can use.
 import { type CheckpointStorage, decodeMetadata, encodeMetadata, FileStorage, registerStorageScheme } from '../../src/internal.ts';
+import { delegating } from './delegating-storage.ts';
 
 /** The run id the other run's `_metadata` names. */
 export const OTHER_RUN_ID = 'another-run';
@@ -14,9 +15,7 @@ export const OTHER_RUN_ID = 'another-run';
 export function contestedStorage(inner: CheckpointStorage, checkpointId: number): CheckpointStorage {
   const contested = new RegExp(`(^|/)chk-${checkpointId}/_metadata$`);
   let raced = false;
-  return {
-    uri: inner.uri,
-    put: (key, data) => inner.put(key, data),
+  return delegating(inner, {
     async putIfAbsent(key, data) {
       if (!raced && contested.test(key)) {
         raced = true;
@@ -25,14 +24,7 @@ export function contestedStorage(inner: CheckpointStorage, checkpointId: number)
       }
       return inner.putIfAbsent(key, data);
     },
-    get: (key) => inner.get(key),
-    exists: (key) => inner.exists(key),
-    list: (prefix) => inner.list(prefix),
-    ...(inner.listFolders ? { listFolders: (prefix: string) => inner.listFolders!(prefix) } : {}),
-    delete: (keys) => inner.delete(keys),
-    close: () => inner.close(),
-    ...(inner.removeTemporaries ? { removeTemporaries: (prefix: string, before: number) => inner.removeTemporaries!(prefix, before) } : {}),
-  };
+  });
 }
 
 /**

@@ -2,6 +2,7 @@
 import { appendFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { type CheckpointStorage, FileStorage, registerStorageScheme, StorageIoError } from '../../src/internal.ts';
+import { delegating } from './delegating-storage.ts';
 import { type Random, seededRandom } from './seeded-random.ts';
 
 export type FileFaultKind = 'EIO' | 'ENOSPC';
@@ -36,8 +37,7 @@ export function faultyStorage(inner: CheckpointStorage, plan: FileFaultPlan, ran
     const cause = Object.assign(new Error(MESSAGES[kind]), { code: kind, errno: kind === 'EIO' ? -5 : -28 });
     throw new StorageIoError(inner.uri, key, 'put', cause);
   };
-  return {
-    uri: inner.uri,
+  return delegating(inner, {
     async put(key, data) {
       maybeFail(key);
       await inner.put(key, data);
@@ -46,14 +46,7 @@ export function faultyStorage(inner: CheckpointStorage, plan: FileFaultPlan, ran
       maybeFail(key);
       return inner.putIfAbsent(key, data);
     },
-    get: (key) => inner.get(key),
-    exists: (key) => inner.exists(key),
-    list: (prefix) => inner.list(prefix),
-    ...(inner.listFolders ? { listFolders: (prefix: string) => inner.listFolders!(prefix) } : {}),
-    delete: (keys) => inner.delete(keys),
-    close: () => inner.close(),
-    ...(inner.removeTemporaries ? { removeTemporaries: (prefix: string, before: number) => inner.removeTemporaries!(prefix, before) } : {}),
-  };
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 // Test helper: storage whose chunk reads lag behind the job that writes them, so a handover's B follows checkpoints the running job is already discarding.
 import { type CheckpointStorage, chunkCheckpointId, FileStorage, METADATA_FILE, parseCheckpointKey, registerStorageScheme, S3Storage } from '../../src/internal.ts';
+import { delegating } from './delegating-storage.ts';
 
 /** How far chunk reads lag, up to which checkpoint, and whether pins are written at all. */
 export interface LagPlan {
@@ -29,8 +30,7 @@ export function laggingStorage(inner: CheckpointStorage, plan: LagPlan): Checkpo
     };
     while (!(await inner.list(jobDir)).some(isCompletedFrom)) await new Promise((resolve) => setTimeout(resolve, 5));
   };
-  return {
-    uri: inner.uri,
+  return delegating(inner, {
     put: async (key, data) => {
       if (plan.dropPins && /(^|\/)handover\/pin-[^/]+$/.test(key)) return;
       await inner.put(key, data);
@@ -41,14 +41,7 @@ export function laggingStorage(inner: CheckpointStorage, plan: LagPlan): Checkpo
       if (match && c !== undefined) await completedFrom((match[1] ?? '').replace(/\/$/, ''), Math.min(c + plan.lag, plan.until));
       return inner.get(key);
     },
-    putIfAbsent: (key, data) => inner.putIfAbsent(key, data),
-    exists: (key) => inner.exists(key),
-    list: (prefix) => inner.list(prefix),
-    ...(inner.listFolders ? { listFolders: (prefix: string) => inner.listFolders!(prefix) } : {}),
-    delete: (keys) => inner.delete(keys),
-    close: () => inner.close(),
-    ...(inner.removeTemporaries ? { removeTemporaries: (prefix: string, before: number) => inner.removeTemporaries!(prefix, before) } : {}),
-  };
+  });
 }
 
 /**
