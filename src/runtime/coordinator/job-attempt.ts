@@ -5,15 +5,13 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { StopMode } from '../../checkpoint/coordinator/types.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
-import { planRestore } from '../../checkpoint/restore/plan-restore.ts';
 import type { WorkerCode } from '../code/index.ts';
 import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, JobModuleError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
-import type { CoordinatorCommand, OperatorRestore, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
+import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
 import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
 import { Standby } from './standby.ts';
-import { checkRestoreAgainstJob } from './restore-checks.ts';
 import type { JobHandle, OperatorProgress } from './job-handle.ts';
 import type { RestoreFrom } from './resolve-restore.ts';
 import { restoreMessage } from './restore-event.ts';
@@ -28,6 +26,7 @@ import type {
   StopRequestResponder,
   StopRequestResponderFactory,
 } from './start-sequence.ts';
+import { planWorkerRestores } from './worker-restores.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 /** An error as a worker can revive it (name, message, stack; a BatonError keeps its message). */
@@ -379,44 +378,10 @@ export class JobAttempt {
   }
 
   private planWorkerRestores(metadata: CheckpointMetadata): WorkerRestore[] {
-    const { graph, plan, options } = this.ctx;
-    // Every restore path (plain, restart, handover) passes here: nothing read from storage reaches a worker unchecked.
-    checkRestoreAgainstJob(graph, this.ctx.jobStorage?.uri)(metadata);
-    const sourceUids = new Set(plan.tasks.filter((t) => t.isSource).map((t) => t.operators[0].uid));
-    const targets = graph.nodes.map((n) => ({ uid: n.uid, parallelism: n.parallelism, keyed: n.keyed, isSource: sourceUids.has(n.uid) }));
-    const restorePlan = planRestore(metadata, targets, plan.maxParallelism, options.allowNonRestoredState);
-    const perWorker: OperatorRestore[][] = Array.from({ length: plan.workers }, () => []);
-    for (const [uid, subtasks] of restorePlan) {
-      subtasks.forEach((s, subtaskIndex) => {
-        perWorker[subtaskIndex].push({ uid, subtaskIndex, chains: s.chains, states: s.states, splits: s.splits });
-      });
-    }
-    // In-flight data is tied to channels: it restores only where the subtasks are the same.
-    const refs = metadata.channelState ?? [];
-    const taskHeads = new Set(plan.tasks.map((t) => t.operators[0].uid));
-    for (const ref of refs) {
-      const saved = metadata.operators.find((o) => o.uid === ref.uid);
-      const now = graph.nodes.find((n) => n.uid === ref.uid);
-      // Replayed only into the task that begins with this operator: anywhere else the records would be dropped unseen.
-      if (now && !taskHeads.has(ref.uid)) {
-        throw new JobConfigError(
-          'restoreFrom',
-          `checkpoint ${metadata.checkpointId} is unaligned and holds in-flight data of operator '${ref.uid}', which no longer begins a task (the job's chaining changed): restore it with the job's previous shape, or from an aligned checkpoint`,
-        );
-      }
-      if (saved && now && saved.parallelism !== now.parallelism) {
-        throw new JobConfigError(
-          'restoreFrom',
-          `checkpoint ${metadata.checkpointId} is unaligned (it holds in-flight data) and operator '${ref.uid}' had parallelism ${saved.parallelism}, now ${now.parallelism}: restore unaligned checkpoints at the same parallelism`,
-        );
-      }
-    }
-    return perWorker.map((operators, workerIndex) => ({
-      checkpointId: metadata.checkpointId,
-      operators,
-      channelState: refs.filter((r) => r.subtaskIndex === workerIndex),
-    }));
+    const { graph, plan, options, jobStorage } = this.ctx;
+    return planWorkerRestores(metadata, { graph, plan, allowNonRestoredState: options.allowNonRestoredState, jobDir: jobStorage?.uri });
   }
+
 
   private launchWorkers(): Promise<WorkerResult>[] {
     const { plan, options, handle } = this.ctx;
