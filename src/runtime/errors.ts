@@ -101,6 +101,28 @@ export class CheckpointFailuresExceededError extends BatonError {
   }
 }
 
+/**
+ * A checkpoint asked for with `JobHandle.checkpoint()` could not be taken: it failed (`reason`
+ * says why), or the job cannot take one any more (it is ending, stopped or failed).
+ *
+ * @example
+ * ```ts
+ * try { await job.checkpoint(); } catch (e) { if (e instanceof CheckpointRequestError) console.warn(e.reason); }
+ * ```
+ */
+export class CheckpointRequestError extends BatonError {
+  override name = 'CheckpointRequestError';
+  readonly code = 'BATON_ERR_CHECKPOINT_REQUEST';
+  constructor(
+    readonly jobId: string,
+    readonly reason: string,
+    /** The checkpoint the request was answered with, if one was triggered. */
+    readonly checkpointId?: number,
+  ) {
+    super(`job '${jobId}': the requested checkpoint${checkpointId === undefined ? '' : ` ${checkpointId}`} was not taken: ${reason}`);
+  }
+}
+
 /** The job was canceled before it finished. */
 export class JobCanceledError extends BatonError {
   override name = 'JobCanceledError';

@@ -44,6 +44,8 @@ export function stepCoordinator<S>(
       return onTick(state, event.now, settings, tasks);
     case 'stop':
       return onStop(state, event.mode, event.now, tasks);
+    case 'request':
+      return onTick({ ...state, requested: true }, event.now, settings, tasks);
     case 'end-of-input':
       if (state.endOfInput) return { state, effects: [] };
       return onTick({ ...state, endOfInput: true }, event.now, settings, tasks);
@@ -104,7 +106,8 @@ function trigger<S>(state: CoordinatorState<S>, now: number, tasks: readonly str
   const final = state.endOfInput ? { final: true } : {};
   const pending: PendingCheckpoint<S> = { id, triggeredAt: now, awaiting: new Set(tasks), acks: [], stop, ...final };
   return {
-    state: { ...state, nextId: id + 1, pending, lastTriggeredAt: now, stopRequested: undefined },
+    // Any checkpoint answers a request on demand: it covers everything before it.
+    state: { ...state, nextId: id + 1, pending, lastTriggeredAt: now, stopRequested: undefined, requested: false },
     effects: [{ type: 'trigger', id, timestamp: now, stop, ...final }],
   };
 }
@@ -133,6 +136,8 @@ function onTick<S>(state: CoordinatorState<S>, now: number, settings: Checkpoint
     if (state.consecutiveFailures > 0 && now - state.lastEndedAt < settings.minPauseMs) return { state, effects: [] };
     return trigger(state, now, tasks, stop);
   }
+  // On demand: the interval and the minimum pause are the schedule's, not the caller's.
+  if (state.requested) return trigger(state, now, tasks, stop);
   if (now - state.lastTriggeredAt < settings.intervalMs) return { state, effects: [] };
   if (now - state.lastEndedAt < settings.minPauseMs) return { state, effects: [] };
   return trigger(state, now, tasks, stop);

@@ -59,6 +59,8 @@ export interface CoordinatorState<S = unknown> {
   readonly stoppedAfter?: number;
   /** Every source read all its input: the next checkpoint is the final one, triggered at once. */
   readonly endOfInput: boolean;
+  /** A checkpoint was asked for on demand (`JobHandle.checkpoint()`): the next one goes as soon as nothing runs, not at the interval. */
+  readonly requested?: boolean;
   readonly halted: boolean;
 }
 
@@ -75,6 +77,8 @@ export type CoordinatorEvent<S = unknown> =
   | { readonly type: 'stop-after'; readonly id: number; readonly now: number; readonly atOnce?: boolean }
   /** After a stop-after checkpoint completed, the job goes on instead of ending (a handover rolled back). */
   | { readonly type: 'resume'; readonly now: number }
+  /** A checkpoint on demand: triggered in this step when nothing runs, else right after what runs. */
+  | { readonly type: 'request'; readonly now: number }
   /** The stop request for `id` was withdrawn: unless already under way, the job goes on (or stops at `fallback`). */
   | { readonly type: 'stop-after-withdrawn'; readonly id: number; readonly fallback: number | undefined; readonly now: number };
 

@@ -211,6 +211,18 @@ export class CheckpointDriver {
     return id;
   }
 
+  /**
+   * A checkpoint on demand: triggered now, or as soon as the running one ends (the interval does
+   * not apply). Returns its id, or undefined when no checkpoint will come (closed, stopped, halted).
+   */
+  requestCheckpoint(): number | undefined {
+    const s = this.state;
+    if (this.stopped || s.halted || (s.stopAfter !== undefined && s.nextId > s.stopAfter)) return undefined;
+    const id = s.nextId;
+    this.dispatch({ type: 'request', now: this.now() });
+    return id;
+  }
+
   /** After a stop-after checkpoint the job goes on (the handover rolled back): checkpoints resume, naming no successor. */
   resumeAfterStop(): void {
     this.nextOwner = undefined;

@@ -136,6 +136,11 @@ export class JobAttempt {
   /** What the workers' current restore downloaded (handover stage 2). */
   private restoreApplied: FollowResult = { chunks: 0, bytes: 0, reloads: 0 };
   restoredCheckpoint: number | undefined;
+  private checkpointingStarted!: () => void;
+  /** Resolves once the checkpoint driver runs (or it is known that none will: no checkpointing). */
+  private readonly checkpointing = new Promise<void>((resolve) => {
+    this.checkpointingStarted = resolve;
+  });
 
   constructor(private readonly ctx: AttemptContext) {
     this.failed = new Promise<never>((_, reject) => {
@@ -245,7 +250,21 @@ export class JobAttempt {
     return this.pool?.liveThreads ?? 0;
   }
 
+  /** A checkpoint on demand (see JobHandle.checkpoint): its id, or undefined when none will come. */
+  async requestCheckpoint(): Promise<number | undefined> {
+    await Promise.race([this.checkpointing, this.failed]);
+    return this.driver?.requestCheckpoint();
+  }
+
   private async startCheckpointing(): Promise<void> {
+    try {
+      await this.runCheckpointDriver();
+    } finally {
+      this.checkpointingStarted();
+    }
+  }
+
+  private async runCheckpointDriver(): Promise<void> {
     const { checkpointing, jobStorage, plan, graph, handle, options } = this.ctx;
     if (!checkpointing || !jobStorage) return;
     const firstId = Math.max(await this.ctx.firstCheckpointId(), (this.restoredCheckpoint ?? 0) + 1);

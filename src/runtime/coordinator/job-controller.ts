@@ -130,6 +130,13 @@ export class JobController implements JobHandleControl {
     return this.attempt?.liveWorkerThreads() ?? 0;
   }
 
+  async requestCheckpoint(): Promise<number | undefined> {
+    if (!this.init.checkpointing) throw new JobConfigError('checkpoint', 'a checkpoint on demand needs checkpointing: call env.enableCheckpointing(...) in the job');
+    // Before the first attempt exists (the very first turn), wait for it.
+    while (!this.attempt && !isTerminal(this.init.handle.status)) await new Promise((resolve) => setImmediate(resolve));
+    return this.attempt?.requestCheckpoint();
+  }
+
   /** `'latest-valid'` passed over newer checkpoints: a warning event now, and the list in the result. */
   private reportSkipped(checkpointId: number | undefined, skipped: readonly SkippedCheckpoint[]): void {
     const entries = skipped.map((s) => ({ id: s.id, reason: s.error.message }));

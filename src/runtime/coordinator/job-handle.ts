@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FenceReason } from '../../checkpoint/errors.ts';
-import { JobConfigError, rejectUnknownKeys } from '../errors.ts';
+import { CheckpointRequestError, JobConfigError, rejectUnknownKeys } from '../errors.ts';
+import { isTerminal } from '../lifecycle/job-status.ts';
 import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';
 import type { OperatorMetrics } from '../types.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
@@ -52,6 +53,8 @@ export interface JobHandleControl {
   cancel(): Promise<void>;
   stop(mode: 'suspend' | 'terminate'): Promise<JobResult>;
   liveWorkerThreads(): number;
+  /** A checkpoint on demand: its id, or undefined when the job takes none any more. */
+  requestCheckpoint(): Promise<number | undefined>;
 }
 
 /**
@@ -150,6 +153,54 @@ export class JobHandle extends EventEmitter {
       return Promise.reject(error);
     }
     return this.control.stop(options.mode);
+  }
+
+  /**
+   * Takes a checkpoint now (or as soon as the running one completes), whatever the interval, and
+   * resolves with its statistics once it completed (sinks committed what it covers). Rejects with
+   * a CheckpointRequestError when it failed or the job ends first. Waits for RUNNING if the job is
+   * still starting.
+   *
+   * @example
+   * const stats = await job.checkpoint();
+   * console.log(`checkpoint ${stats.id}: ${stats.stateBytes} bytes`);
+   */
+  async checkpoint(): Promise<CheckpointStats> {
+    if (!this.control) throw new Error('job not started');
+    const seen: CheckpointStats[] = [];
+    const onCheckpoint = (stats: CheckpointStats) => seen.push(stats);
+    // Listening before asking: the answer can never be missed, however fast it comes.
+    this.on('checkpoint', onCheckpoint);
+    try {
+      const id = await this.control.requestCheckpoint();
+      if (id === undefined) throw new CheckpointRequestError(this.jobId, `the job takes no more checkpoints (status ${this.current})`);
+      return await new Promise<CheckpointStats>((resolve, reject) => {
+        const check = (): boolean => {
+          const done = seen.find((c) => c.id >= id && c.status === 'COMPLETED');
+          if (done) resolve(done);
+          const failed = seen.find((c) => c.id === id && c.status === 'FAILED');
+          if (!done && failed) reject(new CheckpointRequestError(this.jobId, failed.failure ?? 'it failed', id));
+          return done !== undefined || failed !== undefined;
+        };
+        if (check()) return;
+        const onStats = () => {
+          if (check()) cleanup();
+        };
+        const onStatus = (e: StatusEvent) => {
+          if (!isTerminal(e.status) || check()) return;
+          cleanup();
+          reject(new CheckpointRequestError(this.jobId, `the job ended ${e.status} first`, id));
+        };
+        const cleanup = () => {
+          this.off('checkpoint', onStats);
+          this.off('status', onStatus);
+        };
+        this.on('checkpoint', onStats);
+        this.on('status', onStatus);
+      });
+    } finally {
+      this.off('checkpoint', onCheckpoint);
+    }
   }
 
   /** Stops the job; `done` then resolves with status CANCELED. */

@@ -41,6 +41,21 @@ describe('checkpoint coordinator', () => {
     expect(t.effects).toEqual([{ type: 'trigger', id: 2, timestamp: 310, stop: undefined }]);
   });
 
+  it('takes a checkpoint on demand at once, or right after the running one, whatever the interval and pause', () => {
+    // Nothing runs: triggered in the step of the request, long before the interval.
+    let t = run(initialCoordinatorState<string>(1, 0), { type: 'request', now: 5 });
+    expect(t.effects).toEqual([{ type: 'trigger', id: 1, timestamp: 5, stop: undefined }]);
+    expect(t.state.requested).toBe(false);
+    // Asked while checkpoint 1 runs: nothing now, checkpoint 2 on the first tick after 1 completed (no minimum pause).
+    t = run(t.state, { type: 'request', now: 10 });
+    expect(t.effects).toEqual([]);
+    t = run(t.state, ...acks(1, 11), { type: 'metadata-written', id: 1, now: 12 }, { type: 'tick', now: 13 });
+    expect(t.effects.filter((e) => e.type === 'trigger')).toEqual([{ type: 'trigger', id: 2, timestamp: 13, stop: undefined }]);
+    // Answered once: the next one waits for the interval again.
+    t = run(t.state, ...acks(2, 14), { type: 'metadata-written', id: 2, now: 15 }, { type: 'tick', now: 50 });
+    expect(t.effects.some((e) => e.type === 'trigger')).toBe(false);
+  });
+
   it('ignores duplicate, unknown and late acks', () => {
     let t = run(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 100 });
     t = run(t.state, acks(1, 110)[0], acks(1, 111)[0], { type: 'ack', id: 7, task: '0/1', snapshot: 'x', now: 112 });

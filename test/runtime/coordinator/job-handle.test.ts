@@ -13,6 +13,7 @@ function handle(): { job: JobHandle; modes: string[] } {
     },
     cancel: () => Promise.resolve(),
     liveWorkerThreads: () => 0,
+    requestCheckpoint: () => Promise.resolve(undefined),
   });
   return { job, modes };
 }
