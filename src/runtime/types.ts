@@ -86,11 +86,22 @@ export interface SourceReaderContext {
  * promise when it has to wait (rate limit, I/O). `finished` turns true once the split is exhausted.
  */
 export interface SourceReader<T> {
-  poll(max: number, emit: (value: T, timestamp: number) => void): number | Promise<number>;
+  /**
+   * `emitWatermark`: for readers that know event-time progress themselves (a test input, a log
+   * read in time order): no record with a timestamp at or below it follows from this reader.
+   * Most jobs assign watermarks downstream (assignTimestampsAndWatermarks), which replaces these.
+   */
+  poll(max: number, emit: (value: T, timestamp: number) => void, emitWatermark?: (watermark: number) => void): number | Promise<number>;
   readonly finished: boolean;
   /** Current position, so a checkpoint can resume here. */
   currentSplit(): SourceSplit;
   close(): void;
+  /**
+   * The task needs its thread back while a poll waits (a checkpoint trigger, a stop): resolve the
+   * pending poll now with what it emitted so far (usually 0); the task polls again afterwards.
+   * Readers whose waits are short anyway (a rate limit) need not implement it.
+   */
+  wakeUp?(): void;
 }
 
 export interface Source<T> {

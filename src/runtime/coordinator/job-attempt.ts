@@ -5,10 +5,9 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { StopMode } from '../../checkpoint/coordinator/types.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
-import type { WorkerCode } from '../code/index.ts';
 import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, JobModuleError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
-import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
+import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
 import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
 import { Standby } from './standby.ts';
@@ -27,7 +26,7 @@ import type {
   StopRequestResponderFactory,
 } from './start-sequence.ts';
 import { planWorkerRestores } from './worker-restores.ts';
-import { WorkerPool } from './worker-pool.ts';
+import type { WorkerHost, WorkerHostFactory, WorkerLaunch } from './worker-host.ts';
 
 /** An error as a worker can revive it (name, message, stack; a BatonError keeps its message). */
 function describeFailure(error: unknown): SerializedError {
@@ -49,7 +48,8 @@ export type AttemptOutcome =
 export interface AttemptContext {
   readonly handle: JobHandle;
   readonly moduleUrl: string;
-  readonly workerCode: WorkerCode;
+  /** Where the workers run (piscina threads; the caller's thread for baton/testing). */
+  readonly workers: WorkerHostFactory;
   readonly graph: JobGraph;
   readonly plan: ExecutionPlan;
   readonly options: ResolvedRunJobOptions;
@@ -86,7 +86,7 @@ export interface AttemptContext {
 }
 
 export class JobAttempt {
-  private pool: WorkerPool | undefined;
+  private pool: WorkerHost | undefined;
   private pending: Promise<WorkerResult>[] = [];
   private controls: MessagePort[] = [];
   private readonly arrived = new Map<Phase, Set<number>>();
@@ -404,10 +404,11 @@ export class JobAttempt {
 
   private launchWorkers(): Promise<WorkerResult>[] {
     const { plan, options, handle } = this.ctx;
-    this.pool = new WorkerPool(plan.workers, this.ctx.workerCode.workerUrl);
+    const pool = this.ctx.workers(plan.workers);
+    this.pool = pool;
     const ports: Array<Array<{ channelId: number; port: MessagePort }>> = Array.from({ length: plan.workers }, () => []);
     for (const channel of plan.channels) {
-      if (channel.fromSubtask === channel.toSubtask) continue;
+      if (channel.fromSubtask === channel.toSubtask || pool.sharesThread) continue;
       const { port1, port2 } = new MessageChannel();
       ports[channel.fromSubtask].push({ channelId: channel.id, port: port1 });
       ports[channel.toSubtask].push({ channelId: channel.id, port: port2 });
@@ -418,9 +419,8 @@ export class JobAttempt {
       port1.on('message', (event: WorkerEvent) => this.onWorkerEvent(workerIndex, event));
       const stateDir = join(this.ctx.stateRoot, `worker-${workerIndex}`);
       mkdirSync(stateDir, { recursive: true });
-      const payload = (moduleUrl: string): WorkerPayload => ({
+      const launch: WorkerLaunch = {
         jobId: handle.jobId,
-        moduleUrl,
         workerIndex,
         buildConfig: { parallelism: options.parallelism, maxParallelism: options.maxParallelism, params: options.params },
         plan,
@@ -431,10 +431,8 @@ export class JobAttempt {
         state: { backend: options.stateBackend, stateDir, checkpointStorage: this.ctx.checkpointStorageUri, s3: options.s3, storageTimeouts: options.storageTimeouts },
         // Exactly when startCheckpointing runs a coordinator: only then can a final checkpoint come.
         awaitFinalCheckpoint: this.ctx.checkpointing !== undefined && this.ctx.jobStorage !== undefined,
-      });
-      // The threads start loading the runtime now; the job's bundle is handed over once compiled.
-      const pool = this.pool!;
-      return this.ctx.workerCode.jobModule.then((moduleUrl) => pool.run(payload(moduleUrl), ports[workerIndex].map((p) => p.port))).catch((error: unknown) => {
+      };
+      return pool.run(launch, ports[workerIndex].map((p) => p.port)).catch((error: unknown) => {
         if (error instanceof JobModuleError) {
           this.fail(error);
           throw error;

@@ -7,7 +7,7 @@ import { sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
 import { latestCompleted, listCheckpoints, type SkippedCheckpoint } from '../../checkpoint/status/checkpoint-status.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
-import type { WorkerCode } from '../code/index.ts';
+import type { WorkerHostFactory } from './worker-host.ts';
 import { JobConfigError } from '../errors.ts';
 import { isTerminal } from '../lifecycle/job-status.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
@@ -24,8 +24,8 @@ import type { ReferenceDataLoader, StartSequence, StopRequestResponderFactory } 
 export interface JobControllerInit {
   readonly handle: JobHandle;
   readonly moduleUrl: string;
-  /** What the worker threads load (the compiled runtime, the bundled job). */
-  readonly workerCode: WorkerCode;
+  /** Where the workers run: piscina threads loading the compiled runtime and the bundled job, or (baton/testing) this thread. */
+  readonly workers: WorkerHostFactory;
   readonly graph: JobGraph;
   readonly plan: ExecutionPlan;
   readonly options: ResolvedRunJobOptions;
@@ -156,7 +156,7 @@ export class JobController implements JobHandleControl {
     return new JobAttempt({
       handle: this.init.handle,
       moduleUrl: this.init.moduleUrl,
-      workerCode: this.init.workerCode,
+      workers: this.init.workers,
       graph: this.init.graph,
       plan: this.init.plan,
       options: this.init.options,

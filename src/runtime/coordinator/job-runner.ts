@@ -10,6 +10,8 @@ import { planJob } from '../graph/plan.ts';
 import { findMissingUids, validateGraph } from '../graph/index.ts';
 import { isJobDefinition, type JobGraph } from '../types.ts';
 import { JobController } from './job-controller.ts';
+import { threadWorkers } from './worker-pool.ts';
+import type { WorkerHostFactory } from './worker-host.ts';
 import { JobHandle, type JobWarningEvent } from './job-handle.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { parseRunJobOptions, type ResolvedRunJobOptions, type RunJobOptions } from './run-options.ts';
@@ -41,13 +43,27 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
   // From the build, this thread loads the job's bundle too: no TypeScript loader is needed, and
   // the job's `baton` is this very runtime. From the sources, the caller's loader (tsx, vitest) does.
   const graph = await loadGraph(url, resolved, fromSources ? url : await workerCode.jobModule);
+  const jobId = resolved.jobId ?? basename(new URL(url).pathname, extname(new URL(url).pathname));
+  return startJob(graph, { ...resolved, jobId }, extensions, { moduleUrl: url, workers: threadWorkers(workerCode) });
+}
+
+/**
+ * Validates, plans and starts a job whose graph is built already: runJob's second half, and how
+ * baton/testing runs a job in the calling thread (`workers`). `options.jobId` is required here.
+ */
+export function startJob(
+  graph: JobGraph,
+  resolved: ResolvedRunJobOptions & { readonly jobId: string },
+  extensions: RunExtensions,
+  where: { readonly moduleUrl: string; readonly workers: WorkerHostFactory },
+): JobHandle {
   validateGraph(graph);
   const plan = planJob(graph);
   const workers = resolved.workers ?? plan.workers;
   if (workers < plan.workers) {
     throw new JobConfigError('workers', `the job needs ${plan.workers} worker threads (its highest operator parallelism), got ${workers}`);
   }
-  const jobId = resolved.jobId ?? basename(new URL(url).pathname, extname(new URL(url).pathname));
+  const jobId = resolved.jobId;
   const checkpointing = graph.config.checkpointing;
   const needsStorage = checkpointing !== undefined || resolved.restoreFrom !== undefined || resolved.stopAfterCheckpoint !== undefined;
   if (resolved.handover) {
@@ -67,8 +83,8 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
     loadReferenceData: extensions.referenceData,
     stopRequests: extensions.stopRequests?.({ handle, options: resolved }),
     handle,
-    moduleUrl: url,
-    workerCode,
+    moduleUrl: where.moduleUrl,
+    workers: where.workers,
     graph,
     plan: { ...plan, workers },
     options: resolved,

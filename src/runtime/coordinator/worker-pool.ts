@@ -1,20 +1,28 @@
 // The piscina pool that hosts a job's subtasks: one long-lived task per worker thread.
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import type { WorkerCode } from '../code/index.ts';
 import type { WorkerPayload, WorkerResult } from '../worker/protocol.ts';
+import type { WorkerHost, WorkerHostFactory, WorkerLaunch } from './worker-host.ts';
 
-export class WorkerPool {
+/** Workers on piscina threads, running the compiled runtime and the job's bundle. */
+export function threadWorkers(code: WorkerCode): WorkerHostFactory {
+  return (size) => new WorkerPool(size, code);
+}
+
+export class WorkerPool implements WorkerHost {
+  readonly sharesThread = false;
   private readonly pool: Piscina<WorkerPayload, WorkerResult>;
   private readonly threads = new Set<Worker>();
   private readonly exited = new Set<Worker>();
 
-  /** `workerUrl`: the compiled runtime's worker entry (see runtimeBuild). */
+  /** `code.workerUrl`: the compiled runtime's worker entry (see runtimeBuild); `code.jobModule`: the job's bundle. */
   constructor(
     readonly size: number,
-    workerUrl: string,
+    private readonly code: WorkerCode,
   ) {
     this.pool = new Piscina<WorkerPayload, WorkerResult>({
-      filename: workerUrl,
+      filename: code.workerUrl,
       // The worker threads run compiled JavaScript: a TypeScript loader the main thread was started
       // with (`--import tsx`) would only cost every thread its start-up (and fail from another cwd).
       execArgv: workerExecArgv(),
@@ -27,8 +35,10 @@ export class WorkerPool {
     });
   }
 
-  run(payload: WorkerPayload, transferList: WorkerPayload['ports'][number]['port'][]): Promise<WorkerResult> {
-    const result = this.pool.run(payload, { transferList: [payload.control, ...transferList] });
+  /** The threads start loading the runtime at once; the job's bundle is handed over once compiled. */
+  async run(launch: WorkerLaunch, transferList: readonly WorkerPayload['ports'][number]['port'][]): Promise<WorkerResult> {
+    const moduleUrl = await this.code.jobModule;
+    const result = this.pool.run({ ...launch, moduleUrl }, { transferList: [launch.control, ...transferList] });
     this.trackThreads();
     return result;
   }

@@ -138,6 +138,8 @@ export class Subtask {
   private output: Output | undefined;
   private entry: Output | undefined;
   private drainScheduled = false;
+  /** Source: the reader said it has to wait (or the source is paused after a stop barrier). */
+  private sourceWaiting = false;
   private waitingForOutput: (() => void) | undefined;
   private readonly pendingTimers = new Set<ReturnType<typeof setTimeout>>();
   private resolveDone!: (result: SubtaskResult | undefined) => void;
@@ -288,6 +290,7 @@ export class Subtask {
     const resume = this.resume;
     this.resume = undefined;
     resume?.();
+    this.wakeReader();
   }
 
   private operatorContext(node: GraphNode): OperatorContext {
@@ -356,6 +359,16 @@ export class Subtask {
     return true;
   }
 
+  /**
+   * Nothing to do until something arrives: no input queued or half processed, and a source waits
+   * for its reader. Workers in one thread (baton/testing) settle on this between test steps.
+   */
+  isQuiet(): boolean {
+    if (this.drainScheduled || this.inProgress !== undefined) return false;
+    if (this.gate && this.gate.queued > 0) return false;
+    return !this.source || this.state !== 'running' || this.sourceWaiting;
+  }
+
   private waitForOutput(): Promise<void> {
     if (this.outputAvailable() || this.state !== 'running') return Promise.resolve();
     this.markBlocked();
@@ -381,6 +394,10 @@ export class Subtask {
     const uid = this.task.operators[0].uid;
     const entry = this.entry!;
     const emit = (value: unknown, timestamp: number): void => entry.collect(value, timestamp);
+    const emitWatermark = (watermark: number): void => {
+      // Records before it go out first: a watermark must never overtake them in a channel.
+      entry.emitWatermark(watermark);
+    };
     const batchSize = this.host.tuning.batchSize;
     let chunks = 0;
     for (const current of this.currentSplits) {
@@ -391,18 +408,23 @@ export class Subtask {
           if (this.state !== 'running') return;
           if (this.triggers.length > 0) this.takeSourceCheckpoints();
           if (this.paused) {
+            this.sourceWaiting = true;
             await this.waitForResume();
+            this.sourceWaiting = false;
             continue;
           }
           if (!this.outputAvailable()) {
             await this.waitForOutput();
             continue;
           }
-          const polled = reader.poll(batchSize, emit);
+          const polled = reader.poll(batchSize, emit, emitWatermark);
           if (typeof polled !== 'number') {
             // The source has to wait: ship what we have so downstream is not held up meanwhile.
             this.flushOutputs();
-            if ((await polled) > 0) this.recordsProcessed();
+            this.sourceWaiting = true;
+            const emitted = await polled;
+            this.sourceWaiting = false;
+            if (emitted > 0) this.recordsProcessed();
           } else if (polled > 0) {
             this.recordsProcessed();
           }
@@ -455,6 +477,13 @@ export class Subtask {
     const waiter = this.waitingForOutput;
     this.waitingForOutput = undefined;
     waiter?.();
+    this.wakeReader();
+  }
+
+  /** A source whose reader waits (for input that may never come) takes its barrier now, not after the wait. */
+  private wakeReader(): void {
+    if (!this.sourceWaiting) return;
+    for (const current of this.currentSplits) current.reader?.wakeUp?.();
   }
 
   /** Checkpoint n was aborted: a source paused by a stop-with-checkpoint n goes on. */

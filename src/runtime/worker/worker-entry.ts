@@ -17,6 +17,7 @@ import { isJobDefinition, type JobGraph, type PlannedChannel, type ReferenceData
 import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from './protocol.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
 import { WorkerStateBackends } from './worker-state-backends.ts';
+import type { InThreadChannels } from './in-thread-channels.ts';
 import type { ChannelStateRef } from '../../checkpoint/types.ts';
 import { scopeStorage } from '../../checkpoint/scoped-storage.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
@@ -42,8 +43,28 @@ export function serializeFailure(error: unknown): SerializedError {
   return { kind: 'internal', message, stack };
 }
 
-class WorkerSession {
-  private readonly subtasks: Subtask[] = [];
+/**
+ * What a worker running in the caller's thread (baton/testing) gets instead of a job module to
+ * import and MessagePorts: the graph itself, channels that are direct calls, and a host that
+ * watches its subtasks.
+ */
+export interface InThreadContext {
+  readonly graph: JobGraph;
+  readonly channels: InThreadChannels;
+  /** Called once the session has built its subtasks. */
+  readonly register: (session: InThreadWorker) => void;
+}
+
+/** A worker session as the in-thread host sees it. */
+export interface InThreadWorker {
+  readonly workerIndex: number;
+  readonly subtasks: readonly Subtask[];
+  /** Nothing to process: no queued input, no batch in progress, no unsent output, no source with input at hand. */
+  isQuiet(): boolean;
+}
+
+class WorkerSession implements InThreadWorker {
+  readonly subtasks: Subtask[] = [];
   private readonly writers: ChannelWriter[] = [];
   private readonly portsByChannel = new Map<number, MessagePort>();
   private graph!: JobGraph;
@@ -59,7 +80,10 @@ class WorkerSession {
   private readonly referenceRequests = new Map<number, { resolve: (buffer: SharedArrayBuffer) => void; reject: (error: unknown) => void }>();
   readonly result: Promise<WorkerResult>;
 
-  constructor(private readonly payload: WorkerPayload) {
+  constructor(
+    private readonly payload: WorkerPayload,
+    private readonly inThread?: InThreadContext,
+  ) {
     this.result = new Promise((resolve) => {
       this.finish = resolve;
     });
@@ -84,7 +108,20 @@ class WorkerSession {
     this.payload.control.postMessage(event);
   }
 
+  get workerIndex(): number {
+    return this.payload.workerIndex;
+  }
+
+  isQuiet(): boolean {
+    return this.subtasks.every((s) => s.isQuiet()) && this.writers.every((w) => w.pendingRecords === 0 && w.available);
+  }
+
   private async loadGraph(): Promise<void> {
+    if (this.inThread) {
+      // The caller's own graph object: nothing to import, and the same functions as in its test.
+      this.graph = this.inThread.graph;
+      return;
+    }
     const { moduleUrl, buildConfig, plan } = this.payload;
     // The job runs from its bundle, which carries a source map: with maps on, a user's stack trace
     // names their own files and lines (the runtime, loaded before this, keeps its compiled frames).
@@ -248,6 +285,7 @@ class WorkerSession {
       this.subtasks.push(subtask);
       this.bySubtask.set(`${task.id}`, subtask);
     }
+    this.inThread?.register(this);
   }
 
   private async createSubtasks(restore: WorkerRestore | undefined, incremental: boolean): Promise<{ chunks: number; bytes: number; reloads: number }> {
@@ -264,7 +302,8 @@ class WorkerSession {
     for (const channel of plan.channels) {
       if (channel.toSubtask !== workerIndex || isLocal(channel)) continue;
       const gate = bySubtask.get(`${channel.toTask}`)!.gate!;
-      connectInboundPort(this.requirePort(channel), gate, channel.inputChannelIndex);
+      if (this.inThread) this.inThread.channels.consumer(channel.id, gate, channel.inputChannelIndex);
+      else connectInboundPort(this.requirePort(channel), gate, channel.inputChannelIndex);
     }
     const applied = restore ? await this.restore(restore, incremental) : { chunks: 0, bytes: 0, reloads: 0 };
     for (const subtask of this.subtasks) {
@@ -358,6 +397,13 @@ class WorkerSession {
       this.writers.push(writer);
       return writer;
     }
+    if (this.inThread) {
+      // Workers in one thread: a direct call like a local channel, with the same credits.
+      const writer = new ChannelWriter(channel.id, this.inThread.channels.transport(channel.id), tuning.channelCredits, tuning.batchSize, onAvailable, 'local');
+      this.inThread.channels.producer(channel.id, writer);
+      this.writers.push(writer);
+      return writer;
+    }
     const port = this.requirePort(channel);
     const writer = new ChannelWriter(channel.id, new PortTransport(port, encoder), tuning.channelCredits, tuning.batchSize, onAvailable, 'port');
     port.on('message', (credits: number) => writer.addCredits(credits));
@@ -422,6 +468,11 @@ class WorkerSession {
 /** The piscina task function: runs this worker's share of the job until it ends. */
 export default function runWorker(payload: WorkerPayload): Promise<WorkerResult> {
   return new WorkerSession(payload).run();
+}
+
+/** Runs one worker's share of the job in the calling thread (see InThreadContext). */
+export function runWorkerInThread(payload: WorkerPayload, context: InThreadContext): Promise<WorkerResult> {
+  return new WorkerSession(payload, context).run();
 }
 
 // A top-level await makes piscina import() this module instead of require()-ing it (Node ≥ 20.19
