@@ -236,3 +236,49 @@ export function reviveError(error: SerializedError, workerIndex: number): BatonE
       return new WorkerFailureError(workerIndex, `${error.message}\n${error.stack}`);
   }
 }
+
+/**
+ * A manual processing-time clock was asked to move backwards: processing time, like the wall
+ * clock it stands in for, only moves forward (timers that fired cannot un-fire). `code` is stable.
+ *
+ * @example
+ * ```ts
+ * const clock = new ManualProcessingTime(1_000);
+ * try { clock.advanceTo(500); } catch (e) { if (e instanceof ProcessingTimeBackwardsError) console.error(e.nowMs, e.requestedMs); } // 1000 500
+ * ```
+ */
+export class ProcessingTimeBackwardsError extends BatonError {
+  override name = 'ProcessingTimeBackwardsError';
+  readonly code = 'BATON_ERR_PROCESSING_TIME_BACKWARDS';
+  /** Processing time when the advance was asked for (ms). */
+  readonly nowMs: number;
+  /** The time asked for, before `nowMs`. */
+  readonly requestedMs: number;
+  constructor(nowMs: number, requestedMs: number) {
+    super(`processing time cannot move backwards: it is ${nowMs} and ${requestedMs} was asked for (${requestedMs - nowMs} ms)`);
+    this.nowMs = nowMs;
+    this.requestedMs = requestedMs;
+  }
+}
+
+/**
+ * A manual processing-time clock was given a time that is not a number of milliseconds: a
+ * non-finite start or target (NaN, ±Infinity), or a NaN timer. `code` is stable.
+ *
+ * @example
+ * ```ts
+ * try { new ManualProcessingTime(0).advanceBy(Number.NaN); } catch (e) { if (e instanceof InvalidProcessingTimeError) console.error(e.what); } // 'target'
+ * ```
+ */
+export class InvalidProcessingTimeError extends BatonError {
+  override name = 'InvalidProcessingTimeError';
+  readonly code = 'BATON_ERR_INVALID_PROCESSING_TIME';
+  /** Which time was invalid: the clock's start, an advance's target or a timer's due time. */
+  readonly what: 'start' | 'target' | 'timer';
+  readonly value: number;
+  constructor(what: 'start' | 'target' | 'timer', value: number) {
+    super(`invalid processing time for the ${what}: ${String(value)} (expected ${what === 'timer' ? 'a number' : 'a finite number'} of milliseconds)`);
+    this.what = what;
+    this.value = value;
+  }
+}

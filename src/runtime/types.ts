@@ -27,7 +27,15 @@ export interface OperatorContext {
   readonly workerIndex: number;
   /** Keyed state of this operator, present when its input is keyed. */
   readonly keyedState?: KeyedStateBackend;
-  /** Processing-time timers: a callback in this thread after `delayMs`. */
+  /**
+   * Processing time now (epoch ms on the wall clock; under a manual clock, the test's time). Every
+   * processing-time decision of an operator reads this, never Date.now(), so a test can drive it.
+   */
+  currentProcessingTime(): number;
+  /**
+   * Processing-time timers: `fire` runs in this thread once processing time reaches `atMs`, while the
+   * subtask runs (not after it ended or failed). Returns a cancel function.
+   */
   scheduleProcessingTime(atMs: number, fire: () => void): () => void;
   /** Reports a failure from an asynchronous callback (e.g. a processing-time timer). */
   fail(error: unknown): void;

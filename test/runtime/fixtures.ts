@@ -1,6 +1,7 @@
 // Hand-made stand-ins shared by the runtime unit tests: graph nodes, operator contexts, outputs, transports.
 import { HeapKeyedStateBackend } from '../../src/state/heap/heap-keyed-state-backend.ts';
 import { keyGroupRangeFor } from '../../src/state/key-groups.ts';
+import type { ProcessingTimeService } from '../../src/runtime/time/processing-time-service.ts';
 import type { ChannelMessage, OutboundTransport } from '../../src/runtime/channels/types.ts';
 import type {
   GraphInput,
@@ -103,10 +104,16 @@ export interface TestContext extends OperatorContext {
   fireScheduled(): number;
 }
 
-export function operatorContext(options: { uid?: string; subtaskIndex?: number; keyed?: boolean } = {}): TestContext {
+/**
+ * A stand-in context. Without `processingTime`, processing time is Date.now() (tests stub it) and
+ * scheduled callbacks run only through fireScheduled(); with it, both go through that clock (and
+ * are still listed in `scheduled`).
+ */
+export function operatorContext(options: { uid?: string; subtaskIndex?: number; keyed?: boolean; processingTime?: ProcessingTimeService } = {}): TestContext {
   const scheduled: ScheduledTimer[] = [];
   const failures: unknown[] = [];
   const keyed = options.keyed ?? true;
+  const clock = options.processingTime;
   return {
     uid: options.uid ?? 'op',
     name: options.uid ?? 'op',
@@ -115,11 +122,19 @@ export function operatorContext(options: { uid?: string; subtaskIndex?: number; 
     maxParallelism: 128,
     workerIndex: 0,
     keyedState: keyed ? new HeapKeyedStateBackend({ keyGroupRange: keyGroupRangeFor(0, 1, 128), maxParallelism: 128 }) : undefined,
+    currentProcessingTime() {
+      return clock ? clock.now() : Date.now();
+    },
     scheduleProcessingTime(atMs, fire) {
       const timer: ScheduledTimer = { atMs, fire, canceled: false };
       scheduled.push(timer);
+      const cancel = clock?.schedule(atMs, () => {
+        timer.canceled = true;
+        fire();
+      });
       return () => {
         timer.canceled = true;
+        cancel?.();
       };
     },
     fail(error) {
@@ -188,8 +203,12 @@ export class RecordingTransport implements OutboundTransport {
   }
 }
 
-/** A one-operator, non-source task (uid 'op', parallelism 1) whose operator `create` builds: the smallest plan a Subtask runs. */
-export function singleOperatorTask(create: () => StreamOperator): { task: PlannedTask; nodes: GraphNode[] } {
+/**
+ * A one-operator, non-source task (uid 'op', parallelism 1) whose operator `create` builds: the
+ * smallest plan a Subtask runs. `keyed`: the operator gets keyed state (its input counts as keyed).
+ */
+export function singleOperatorTask(create: (ctx: OperatorContext) => StreamOperator, options: { keyed?: boolean } = {}): { task: PlannedTask; nodes: GraphNode[] } {
+  const keyed = options.keyed ?? false;
   const node: GraphNode = {
     id: 0,
     kind: 'operator',
@@ -200,9 +219,9 @@ export function singleOperatorTask(create: () => StreamOperator): { task: Planne
     parallelism: 1,
     parallelismExplicit: true,
     inputs: [],
-    keyed: false,
+    keyed,
     operator: { create },
   };
-  const task: PlannedTask = { id: 1, name: 'op', parallelism: 1, operators: [{ nodeId: 0, uid: 'op', name: 'op', type: 'map' }], isSource: false, keyed: false, inputs: [], outputs: [] };
+  const task: PlannedTask = { id: 1, name: 'op', parallelism: 1, operators: [{ nodeId: 0, uid: 'op', name: 'op', type: 'map' }], isSource: false, keyed, inputs: [], outputs: [] };
   return { task, nodes: [node] };
 }

@@ -65,6 +65,10 @@ class SequenceReader implements SourceReader<number> {
   close(): void {}
 }
 
+/**
+ * Paces on the real clock (performance.now), not processing time: a rate is a load a benchmark or
+ * demo puts on the runtime per real second; under a test's manual clock it would never emit.
+ */
 class RateLimitedSequenceReader implements SourceReader<number> {
   finished: boolean;
   private next: number;

@@ -46,7 +46,8 @@ export class KeyedProcessOperator<K extends KeyValue, I, O> extends TimerOperato
     this.state = requireKeyedState(ctx);
     const timers = this.timers;
     const timerService: TimerService = {
-      currentProcessingTime: () => Date.now(),
+      // The subtask's clock (a manual one in tests), read only when the user function asks.
+      currentProcessingTime: () => ctx.currentProcessingTime(),
       currentWatermark: () => timers.currentWatermark(),
       registerEventTimeTimer: (t) => timers.registerEventTime(this.context.key, t),
       registerProcessingTimeTimer: (t) => timers.registerProcessingTime(this.context.key, t),

@@ -128,7 +128,9 @@ export class KeyedTimers {
   private onProcessingTime(): void {
     this.cancelScheduled = undefined;
     this.scheduledAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
+    // Re-read, not the time it was scheduled for: the wall clock may fire a little early or late,
+    // and whatever else fell due by now fires in this same callback.
+    const now = this.ctx.currentProcessingTime();
     for (let t = this.processingTimers.pollDue(now); t; t = this.processingTimers.pollDue(now)) {
       this.fire(t.key, t.timestamp, 'processing-time');
     }

@@ -7,7 +7,8 @@ import type { WatermarkStrategyLike } from './types.ts';
 export class WatermarkAssignerOperator<T> extends BaseOperator {
   private maxTimestamp = Number.NEGATIVE_INFINITY;
   private emitted = Number.NEGATIVE_INFINITY;
-  private lastEmitAt = 0;
+  /** Processing time of the last periodic emission; -Infinity: the first batch end emits, whatever the clock's start. */
+  private lastEmitAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     ctx: OperatorContext,
@@ -32,9 +33,11 @@ export class WatermarkAssignerOperator<T> extends BaseOperator {
   }
 
   // Watermarks are emitted at batch ends, at most every intervalMs: per record would flood channels.
+  // The interval is processing time (one clock read per batch, as before), so a test's manual
+  // clock decides when periodic watermarks go out; intervalMs 0 reads no clock and emits at every batch end.
   override endOfBatch(): void {
     if (this.intervalMs > 0) {
-      const now = Date.now();
+      const now = this.ctx.currentProcessingTime();
       if (now - this.lastEmitAt < this.intervalMs) return;
       this.lastEmitAt = now;
     }

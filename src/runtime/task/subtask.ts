@@ -24,6 +24,7 @@ import { type AlignmentDecision, BarrierAligner } from './barrier-aligner.ts';
 import { ChainedOutput } from './chained-output.ts';
 import { type ChannelStateData, ChannelStateRecording, type InFlightInput } from './channel-state-recorder.ts';
 import type { InFlightLog } from './in-flight-log.ts';
+import { type ProcessingTimeService, systemProcessingTime } from '../time/processing-time-service.ts';
 import { isChannelState, planUnalignedSwitch, selectChannelState } from './unaligned-cutoffs.ts';
 
 export type { ChannelStateData } from './channel-state-recorder.ts';
@@ -45,7 +46,10 @@ interface BatchInProgress {
 
 /** Checkpoint n as seen at this subtask's input before it is taken: when it was triggered, where its aligned barriers wait. */
 interface BarrierSighting {
-  /** When the checkpoint was triggered (epoch ms, from its barriers). */
+  /**
+   * When the checkpoint was triggered (epoch ms, from its barriers). Checkpoint timing stays on the
+   * wall clock, never processing time: it is the coordinator's clock, shared by every thread.
+   */
   readonly at: number;
   /** Aligned barriers n queued and not processed yet: channel → arrival number of the message carrying it. */
   readonly queued: Map<number, number>;
@@ -96,6 +100,11 @@ export interface SubtaskHost {
   readonly alignedTimeoutMs?: number;
   /** Continuous spilling: the log that persists this subtask's input as it arrives (undefined: spill at the barrier). */
   createInFlightLog?(subtask: Subtask): InFlightLog | undefined;
+  /**
+   * The processing-time clock of the operators' timers and `currentProcessingTime()` (default: the
+   * wall clock). An in-thread test run passes a ManualProcessingTime, so timers fire when it advances.
+   */
+  readonly processingTime?: ProcessingTimeService;
 }
 
 /** What one subtask contributes to a checkpoint, before upload. */
@@ -141,7 +150,11 @@ export class Subtask {
   /** Source: the reader said it has to wait (or the source is paused after a stop barrier). */
   private sourceWaiting = false;
   private waitingForOutput: (() => void) | undefined;
+  /** Alignment-timeout timers, on the wall clock (see armAlignmentTimeout). */
   private readonly pendingTimers = new Set<ReturnType<typeof setTimeout>>();
+  /** Cancels of the operators' processing-time timers not fired yet. */
+  private readonly pendingProcessingTimers = new Set<() => void>();
+  private readonly processingTime: ProcessingTimeService;
   private resolveDone!: (result: SubtaskResult | undefined) => void;
   private sinkResults: Array<{ uid: string; value: unknown }> = [];
   private readonly backendsByUid = new Map<string, KeyedStateBackend>();
@@ -191,6 +204,8 @@ export class Subtask {
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
+    // Before the operators are created: their contexts read it.
+    this.processingTime = host.processingTime ?? systemProcessingTime;
     const chainNodes = task.operators.map((o) => nodes[o.nodeId]);
     this.metrics = chainNodes.map(() => ({ recordsIn: 0, recordsOut: 0 }));
     if (task.isSource) {
@@ -284,6 +299,8 @@ export class Subtask {
     this.markUnblocked();
     for (const timer of this.pendingTimers) clearTimeout(timer);
     this.pendingTimers.clear();
+    for (const cancel of this.pendingProcessingTimers) cancel();
+    this.pendingProcessingTimers.clear();
     const waiter = this.waitingForOutput;
     this.waitingForOutput = undefined;
     waiter?.();
@@ -311,14 +328,22 @@ export class Subtask {
       maxParallelism: this.host.maxParallelism,
       workerIndex: this.host.workerIndex,
       keyedState,
+      // A call through the service, not a cached value: operators read it per batch or per timer, never per record.
+      currentProcessingTime: () => this.processingTime.now(),
       scheduleProcessingTime: (atMs, fire) => this.scheduleTimer(atMs, fire),
       fail: (error) => this.fail(error),
     };
   }
 
+  /**
+   * A processing-time timer of an operator, on the host's clock: it fires only while the subtask
+   * runs, a failure in it fails the subtask, and what it emitted is flushed unless input is queued
+   * (the drain that follows flushes it with that input's output).
+   */
   private scheduleTimer(atMs: number, fire: () => void): () => void {
-    const timer = setTimeout(() => {
-      this.pendingTimers.delete(timer);
+    // The service never fires from inside schedule, so `cancel` is assigned before the callback can run.
+    const cancel = this.processingTime.schedule(atMs, () => {
+      this.pendingProcessingTimers.delete(cancel);
       if (this.state !== 'running') return;
       try {
         fire();
@@ -326,11 +351,11 @@ export class Subtask {
       } catch (error) {
         this.fail(error);
       }
-    }, Math.max(0, atMs - Date.now()));
-    this.pendingTimers.add(timer);
+    });
+    this.pendingProcessingTimers.add(cancel);
     return () => {
-      clearTimeout(timer);
-      this.pendingTimers.delete(timer);
+      cancel();
+      this.pendingProcessingTimers.delete(cancel);
     };
   }
 
@@ -721,7 +746,9 @@ export class Subtask {
   /**
    * Aligned with a timeout: checkpoint n may stay aligned until `alignedTimeoutMs` after its
    * trigger (not after this task began aligning). Past that, while its barrier is still queued
-   * on some channel or the alignment still waits, this task takes it unaligned.
+   * on some channel or the alignment still waits, this task takes it unaligned. On the wall clock,
+   * not processing time: the trigger's `at` is the coordinator's Date.now(), and the timeout bounds
+   * how long checkpointing really takes, which a job's processing time says nothing about.
    */
   private armAlignmentTimeout(checkpointId: number, sighting: BarrierSighting): void {
     const timeoutMs = this.host.alignedTimeoutMs;
@@ -809,7 +836,10 @@ export class Subtask {
     }
   }
 
-  /** Per batch, not per record: one clock read per batch is cheap. */
+  /**
+   * Per batch, not per record: one clock read per batch is cheap. The wall clock, not processing
+   * time: a first record's time measures a handover's downtime, and lastRecordAt goes into checkpoint stats.
+   */
   private recordsProcessed(): void {
     const now = Date.now();
     if (this.lastRecordAt === 0 || this.reportNextRecord) {

@@ -11,6 +11,7 @@ import type {
 } from '../../../src/runtime/operators/types.ts';
 import { MAX_WATERMARK, NO_TIMESTAMP } from '../../../src/runtime/types.ts';
 import type { ValueState } from '../../../src/state/types.ts';
+import { ManualProcessingTime } from '../../../src/runtime/time/manual-processing-time.ts';
 import { operatorContext, RecordingOutput, type TestContext } from '../fixtures.ts';
 
 interface Reading {
@@ -240,5 +241,65 @@ describe('KeyedProcessOperator', () => {
 
   it('requires keyed state', () => {
     expect(() => new KeyedProcessOperator(operatorContext({ uid: 'p', keyed: false }), new CountingFunction(), (r: Reading) => r.sensor)).toThrow(/'p'.*keyBy/);
+  });
+});
+
+describe('KeyedProcessOperator under a manual processing-time clock', () => {
+  /** Registers a processing-time timer `delay` after the clock's now; onTimer reports when it ran. */
+  class DelayFunction implements KeyedProcessFunctionLike<string, { key: string; delay: number }, unknown> {
+    processElement(value: { key: string; delay: number }, ctx: KeyedProcessContext<string>): void {
+      ctx.timerService.registerProcessingTimeTimer(ctx.timerService.currentProcessingTime() + value.delay);
+    }
+
+    onTimer(timestamp: number, ctx: OnTimerContext<string>, out: Collector<unknown>): void {
+      out.collect({ key: ctx.key, timestamp, firedAt: ctx.timerService.currentProcessingTime(), domain: ctx.timeDomain });
+    }
+  }
+
+  async function manual(startMs: number) {
+    const clock = new ManualProcessingTime(startMs);
+    const ctx = operatorContext({ uid: 'delay', processingTime: clock });
+    const op = new KeyedProcessOperator<string, { key: string; delay: number }, unknown>(ctx, new DelayFunction(), (v) => v.key);
+    const out = new RecordingOutput();
+    await op.open(out);
+    return { clock, op, out };
+  }
+
+  it('reads the clock, not Date.now, and fires a timer exactly when time is advanced to it, not before', async () => {
+    const { clock, op, out } = await manual(0); // Date.now() is stubbed to 5_000_000: far from the clock
+    op.processElement({ key: 'a', delay: 1_000 }, NO_TIMESTAMP);
+    expect(clock.nextAt).toBe(1_000);
+    clock.advanceTo(999);
+    expect(out.records).toEqual([]);
+    clock.advanceBy(1);
+    expect(out.records).toEqual([{ record: { key: 'a', timestamp: 1_000, firedAt: 1_000, domain: 'processing-time' }, timestamp: NO_TIMESTAMP }]);
+    expect(op.snapshotState().timers).toEqual([]);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('fires timers of several keys in one advance in timestamp order, each at its own time', async () => {
+    const { clock, op, out } = await manual(10_000);
+    op.processElement({ key: 'late', delay: 500 }, NO_TIMESTAMP);
+    op.processElement({ key: 'early', delay: 100 }, NO_TIMESTAMP);
+    clock.advanceTo(10_050);
+    op.processElement({ key: 'middle', delay: 200 }, NO_TIMESTAMP); // due at 10_250
+    clock.advanceTo(20_000);
+    expect(out.records.map((r) => r.record)).toEqual([
+      { key: 'early', timestamp: 10_100, firedAt: 10_100, domain: 'processing-time' },
+      { key: 'middle', timestamp: 10_250, firedAt: 10_250, domain: 'processing-time' },
+      { key: 'late', timestamp: 10_500, firedAt: 10_500, domain: 'processing-time' },
+    ]);
+  });
+
+  it('a timer restored from a checkpoint fires when the new clock reaches it', async () => {
+    const first = await manual(0);
+    first.op.processElement({ key: 'k', delay: 300 }, NO_TIMESTAMP);
+    const saved = first.op.snapshotState();
+    const second = await manual(100);
+    second.op.initializeState([saved]);
+    second.clock.advanceTo(299);
+    expect(second.out.records).toEqual([]);
+    second.clock.advanceTo(300);
+    expect(second.out.records.map((r) => r.record)).toEqual([{ key: 'k', timestamp: 300, firedAt: 300, domain: 'processing-time' }]);
   });
 });

@@ -2,6 +2,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OperatorFailure } from '../../../src/runtime/operators/operator-failure.ts';
 import { WatermarkAssignerOperator } from '../../../src/runtime/operators/watermark-assigner.ts';
+import { ManualProcessingTime } from '../../../src/runtime/time/manual-processing-time.ts';
+import type { ProcessingTimeService } from '../../../src/runtime/time/processing-time-service.ts';
 import { MAX_WATERMARK, NO_TIMESTAMP } from '../../../src/runtime/types.ts';
 import { operatorContext, RecordingOutput } from '../fixtures.ts';
 
@@ -9,10 +11,10 @@ interface Event {
   ts: number;
 }
 
-function assigner(maxOutOfOrdernessMs: number, intervalMs = 0, uid = 'wm') {
+function assigner(maxOutOfOrdernessMs: number, intervalMs = 0, uid = 'wm', processingTime?: ProcessingTimeService) {
   const calls: Array<number | undefined> = [];
   const op = new WatermarkAssignerOperator<Event>(
-    operatorContext({ uid, keyed: false, subtaskIndex: 3 }),
+    operatorContext({ uid, keyed: false, subtaskIndex: 3, processingTime }),
     {
       maxOutOfOrdernessMs,
       timestampAssigner: (value, previous) => {
@@ -88,6 +90,39 @@ describe('WatermarkAssignerOperator', () => {
     now += 100;
     op.endOfBatch();
     expect(out.watermarks).toEqual([9, 19]);
+  });
+
+  it('throttles on the subtask’s processing-time clock: a manual clock decides, the first batch end emits whatever its start', () => {
+    const clock = new ManualProcessingTime(0);
+    const { op, out } = assigner(0, 200, 'wm', clock);
+    op.processElement({ ts: 10 }, NO_TIMESTAMP);
+    op.endOfBatch();
+    expect(out.watermarks).toEqual([9]);
+    op.processElement({ ts: 20 }, NO_TIMESTAMP);
+    clock.advanceTo(199);
+    op.endOfBatch();
+    expect(out.watermarks).toEqual([9]);
+    clock.advanceTo(200);
+    op.endOfBatch();
+    expect(out.watermarks).toEqual([9, 19]);
+  });
+
+  it('with intervalMs 0 emits at every batch end without reading the clock', () => {
+    let reads = 0;
+    const clock: ProcessingTimeService = {
+      now: () => {
+        reads++;
+        return 0;
+      },
+      schedule: () => () => {},
+    };
+    const { op, out } = assigner(0, 0, 'wm', clock);
+    for (const ts of [10, 20, 30]) {
+      op.processElement({ ts }, NO_TIMESTAMP);
+      op.endOfBatch();
+    }
+    expect(out.watermarks).toEqual([9, 19, 29]);
+    expect(reads).toBe(0);
   });
 
   it('wraps a throwing assigner in an OperatorFailure naming the uid and subtask', () => {
