@@ -1,5 +1,6 @@
 // Runs a job's workers in the calling thread (baton/testing): the real sessions, subtasks, state and checkpoints, no threads.
 import type { WorkerHost, WorkerHostFactory, WorkerLaunch } from '../coordinator/worker-host.ts';
+import type { ProcessingTimeService } from '../time/processing-time-service.ts';
 import type { JobGraph } from '../types.ts';
 import { InThreadChannels } from './in-thread-channels.ts';
 import type { WorkerResult } from './protocol.ts';
@@ -19,12 +20,15 @@ export class InThreadHost implements WorkerHost {
   private readonly sessions: InThreadWorker[] = [];
   private readonly channels = new InThreadChannels();
 
-  constructor(private readonly graph: JobGraph) {}
+  constructor(
+    private readonly graph: JobGraph,
+    private readonly processingTime?: ProcessingTimeService,
+  ) {}
 
   run(launch: WorkerLaunch): Promise<WorkerResult> {
     return runWorkerInThread(
       { ...launch, moduleUrl: IN_THREAD_MODULE },
-      { graph: this.graph, channels: this.channels, register: (session) => this.sessions.push(session) },
+      { graph: this.graph, channels: this.channels, processingTime: this.processingTime, register: (session) => this.sessions.push(session) },
     );
   }
 
@@ -42,9 +46,9 @@ export class InThreadHost implements WorkerHost {
 }
 
 /** A factory for runJob's workers that runs each attempt in this thread; `onAttempt` sees each attempt's host. */
-export function inThreadWorkers(graph: JobGraph, onAttempt: (host: InThreadHost) => void): WorkerHostFactory {
+export function inThreadWorkers(graph: JobGraph, onAttempt: (host: InThreadHost) => void, processingTime?: ProcessingTimeService): WorkerHostFactory {
   return () => {
-    const host = new InThreadHost(graph);
+    const host = new InThreadHost(graph, processingTime);
     onAttempt(host);
     return host;
   };

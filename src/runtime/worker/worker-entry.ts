@@ -18,6 +18,7 @@ import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPaylo
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
 import { WorkerStateBackends } from './worker-state-backends.ts';
 import type { InThreadChannels } from './in-thread-channels.ts';
+import type { ProcessingTimeService } from '../time/processing-time-service.ts';
 import type { ChannelStateRef } from '../../checkpoint/types.ts';
 import { scopeStorage } from '../../checkpoint/scoped-storage.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
@@ -51,6 +52,8 @@ export function serializeFailure(error: unknown): SerializedError {
 export interface InThreadContext {
   readonly graph: JobGraph;
   readonly channels: InThreadChannels;
+  /** The clock of processing-time timers (a test's manual clock); default the system's. */
+  readonly processingTime?: ProcessingTimeService;
   /** Called once the session has built its subtasks. */
   readonly register: (session: InThreadWorker) => void;
 }
@@ -277,6 +280,7 @@ class WorkerSession implements InThreadWorker {
       checkpointMode: this.graph.config.checkpointing?.mode,
       alignedTimeoutMs: this.graph.config.checkpointing?.alignedTimeoutMs,
       createInFlightLog: (subtask) => this.checkpoints?.createInFlightLog(subtask),
+      ...(this.inThread?.processingTime ? { processingTime: this.inThread.processingTime } : {}),
     };
     for (const task of plan.tasks) {
       if (workerIndex >= task.parallelism) continue;
