@@ -15,7 +15,7 @@ import { StreamExecutionEnvironment } from './environment.ts';
 export function defineJob(build: (env: StreamExecutionEnvironment) => void): JobDefinition {
   if (typeof build !== 'function') throw new JobConfigError('defineJob', 'expected a function (env) => { ... }');
   return markJobDefinition((config) => {
-    const env = new StreamExecutionEnvironment(config.parallelism, config.maxParallelism, config.params);
+    const env = new StreamExecutionEnvironment(config.parallelism, config.maxParallelism, config.params, config.overrides);
     const result: unknown = build(env);
     if (result instanceof Promise) throw new JobConfigError('defineJob', 'the job builder must be synchronous (do async set-up in onBeforeStateLoad hooks or operator open)');
     const graph = env.toJobGraph();

@@ -1,7 +1,7 @@
 // StreamExecutionEnvironment: where a job definition creates its sources and settings.
 import { elements } from './sources/elements.ts';
 import { JobConfigError, rejectUnknownKeys } from '../runtime/errors.ts';
-import type { CheckpointingConfig, JobConfig, JobParam, PreStateHook, PreStateHookContext, Source } from '../runtime/types.ts';
+import type { CheckpointingConfig, GraphBuildConfig, JobConfig, JobParam, PreStateHook, PreStateHookContext, Source } from '../runtime/types.ts';
 import { DataStream } from './data-stream.ts';
 import { GraphBuilder } from './graph-builder.ts';
 import type { StreamContext } from './stream-context.ts';
@@ -34,8 +34,11 @@ export class StreamExecutionEnvironment {
     readonly maxParallelism: number,
     /** Parameters passed to runJob as `params`, the same in every thread. */
     readonly params: Readonly<Record<string, JobParam>> = {},
+    /** @internal Settings a runner imposes (see GraphBuildConfig.overrides). */
+    private readonly overrides: GraphBuildConfig['overrides'] = undefined,
   ) {
     this.graph = new GraphBuilder(parallelism);
+    if (overrides?.autoWatermarkIntervalMs !== undefined) this.settings.autoWatermarkIntervalMs = overrides.autoWatermarkIntervalMs;
     this.context = { graph: this.graph, config: this.settings };
   }
 
@@ -57,7 +60,8 @@ export class StreamExecutionEnvironment {
   /** Milliseconds between watermarks an assigner emits (0: after every batch). Default 200. */
   setAutoWatermarkInterval(ms: number): this {
     if (!Number.isFinite(ms) || ms < 0) throw new JobConfigError('autoWatermarkIntervalMs', `must be a number >= 0, got ${ms}`);
-    this.settings.autoWatermarkIntervalMs = ms;
+    // A runner's override (baton/testing) wins over the job's own setting.
+    if (this.overrides?.autoWatermarkIntervalMs === undefined) this.settings.autoWatermarkIntervalMs = ms;
     return this;
   }
 

@@ -272,6 +272,11 @@ export interface GraphBuildConfig {
   readonly maxParallelism: number;
   /** Job parameters from runJob's `params` (or `baton run --param k=v`). */
   readonly params: Readonly<Record<string, JobParam>>;
+  /**
+   * Set by a runner, not the job: baton/testing emits an assigner's watermarks after every batch
+   * (`autoWatermarkIntervalMs: 0`), so a test's watermarks follow what it pushed, whatever the job says.
+   */
+  readonly overrides?: { readonly autoWatermarkIntervalMs?: number };
 }
 
 export type JobParam = string | number | boolean;

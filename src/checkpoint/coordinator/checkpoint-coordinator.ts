@@ -138,6 +138,8 @@ function onTick<S>(state: CoordinatorState<S>, now: number, settings: Checkpoint
   }
   // On demand: the interval and the minimum pause are the schedule's, not the caller's.
   if (state.requested) return trigger(state, now, tasks, stop);
+  // An infinite interval: checkpoints on request only (baton/testing), none when the job starts.
+  if (settings.intervalMs === Number.POSITIVE_INFINITY) return { state, effects: [] };
   if (now - state.lastTriggeredAt < settings.intervalMs) return { state, effects: [] };
   if (now - state.lastEndedAt < settings.minPauseMs) return { state, effects: [] };
   return trigger(state, now, tasks, stop);

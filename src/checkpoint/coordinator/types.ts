@@ -1,7 +1,7 @@
 // Types of the checkpoint coordinator's state machine: its settings, state, events and effects.
 
 export interface CheckpointSettings {
-  /** Time between the starts of two checkpoints. */
+  /** Time between the starts of two checkpoints (Infinity: only on request). */
   readonly intervalMs: number;
   /** A checkpoint not completed in this time is aborted. */
   readonly timeoutMs: number;

@@ -119,13 +119,23 @@ export type RunJobOptions = z.input<typeof RunJobOptionsSchema>;
 export type ResolvedRunJobOptions = z.output<typeof RunJobOptionsSchema>;
 
 export function parseRunJobOptions(options: unknown): ResolvedRunJobOptions {
-  const parsed = RunJobOptionsSchema.safeParse(options ?? {});
+  return parseOptions(RunJobOptionsSchema, options);
+}
+
+/**
+ * Validates an options object with its zod schema: an unknown key is an UnknownOptionError
+ * listing the known ones, any other problem a JobConfigError naming the option and the value.
+ *
+ * @example const resolved = parseOptions(z.object({ parallelism: z.number().int() }).strict(), { parallelism: 2 });
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, options: unknown): z.output<S> {
+  const parsed = schema.safeParse(options ?? {});
   if (parsed.success) return parsed.data;
   // A misspelled key is both unknown and a missing required one: naming the unknown key says more.
   const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0];
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys: string[] }).keys;
-    throw new UnknownOptionError([...issue.path, keys[0]].join('.'), keys[0], knownKeysAt(RunJobOptionsSchema, issue.path, options));
+    throw new UnknownOptionError([...issue.path, keys[0]].join('.'), keys[0], knownKeysAt(schema, issue.path, options));
   }
   const option = issue.path.length > 0 ? issue.path.join('.') : 'options';
   const received = issue.path.length > 0 ? readPath(options, issue.path) : options;

@@ -391,7 +391,10 @@ export class Subtask {
   isQuiet(): boolean {
     if (this.drainScheduled || this.inProgress !== undefined) return false;
     if (this.gate && this.gate.queued > 0) return false;
-    return !this.source || this.state !== 'running' || this.sourceWaiting;
+    if (!this.source) return true;
+    // A source not started yet has its input ahead of it.
+    if (this.state === 'created' || this.state === 'open') return false;
+    return this.state !== 'running' || this.sourceWaiting;
   }
 
   private waitForOutput(): Promise<void> {

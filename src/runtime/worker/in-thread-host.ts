@@ -20,15 +20,19 @@ export class InThreadHost implements WorkerHost {
   private readonly sessions: InThreadWorker[] = [];
   private readonly channels = new InThreadChannels();
 
+  /**
+   * `buildGraph`: builds the job's graph for one worker. Each worker builds its own, as each thread
+   * does: user functions are objects with fields (state handles set in `open`), one per subtask.
+   */
   constructor(
-    private readonly graph: JobGraph,
+    private readonly buildGraph: () => JobGraph,
     private readonly processingTime?: ProcessingTimeService,
   ) {}
 
   run(launch: WorkerLaunch): Promise<WorkerResult> {
     return runWorkerInThread(
       { ...launch, moduleUrl: IN_THREAD_MODULE },
-      { graph: this.graph, channels: this.channels, processingTime: this.processingTime, register: (session) => this.sessions.push(session) },
+      { buildGraph: this.buildGraph, channels: this.channels, processingTime: this.processingTime, register: (session) => this.sessions.push(session) },
     );
   }
 
@@ -46,9 +50,9 @@ export class InThreadHost implements WorkerHost {
 }
 
 /** A factory for runJob's workers that runs each attempt in this thread; `onAttempt` sees each attempt's host. */
-export function inThreadWorkers(graph: JobGraph, onAttempt: (host: InThreadHost) => void, processingTime?: ProcessingTimeService): WorkerHostFactory {
+export function inThreadWorkers(buildGraph: () => JobGraph, onAttempt: (host: InThreadHost) => void, processingTime?: ProcessingTimeService): WorkerHostFactory {
   return () => {
-    const host = new InThreadHost(graph, processingTime);
+    const host = new InThreadHost(buildGraph, processingTime);
     onAttempt(host);
     return host;
   };

@@ -50,7 +50,8 @@ export function serializeFailure(error: unknown): SerializedError {
  * watches its subtasks.
  */
 export interface InThreadContext {
-  readonly graph: JobGraph;
+  /** Builds this worker's own graph (as a thread builds it from the job module: one instance of each user function per worker). */
+  readonly buildGraph: () => JobGraph;
   readonly channels: InThreadChannels;
   /** The clock of processing-time timers (a test's manual clock); default the system's. */
   readonly processingTime?: ProcessingTimeService;
@@ -120,20 +121,25 @@ class WorkerSession implements InThreadWorker {
   }
 
   private async loadGraph(): Promise<void> {
+    const { moduleUrl, buildConfig } = this.payload;
     if (this.inThread) {
-      // The caller's own graph object: nothing to import, and the same functions as in its test.
-      this.graph = this.inThread.graph;
+      // Built from the caller's job definition: nothing to import, and the same functions as in its test.
+      this.graph = this.inThread.buildGraph();
+      this.checkFingerprint();
       return;
     }
-    const { moduleUrl, buildConfig, plan } = this.payload;
     // The job runs from its bundle, which carries a source map: with maps on, a user's stack trace
     // names their own files and lines (the runtime, loaded before this, keeps its compiled frames).
     process.setSourceMapsEnabled(true);
     const module = (await import(moduleUrl)) as { default?: unknown };
     if (!isJobDefinition(module.default)) throw new Error(`job module ${moduleUrl} does not export a job (export default defineJob(...))`);
     this.graph = module.default.buildGraph(buildConfig);
+    this.checkFingerprint();
+  }
+
+  private checkFingerprint(): void {
     const fingerprint = graphFingerprint(this.graph);
-    if (fingerprint !== plan.fingerprint) {
+    if (fingerprint !== this.payload.plan.fingerprint) {
       throw new Error(`the job graph built in worker ${this.payload.workerIndex} differs from the coordinator's: the function given to defineJob must build the same graph every time`);
     }
   }

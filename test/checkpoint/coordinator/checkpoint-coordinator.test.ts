@@ -56,6 +56,14 @@ describe('checkpoint coordinator', () => {
     expect(t.effects.some((e) => e.type === 'trigger')).toBe(false);
   });
 
+  it('with an infinite interval takes checkpoints on request only, none at the start', () => {
+    const onRequest = { ...settings, intervalMs: Number.POSITIVE_INFINITY };
+    let t = stepCoordinator(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 0 }, onRequest, tasks);
+    expect(t.effects).toEqual([]);
+    t = stepCoordinator(t.state, { type: 'request', now: 1 }, onRequest, tasks);
+    expect(t.effects).toEqual([{ type: 'trigger', id: 1, timestamp: 1, stop: undefined }]);
+  });
+
   it('ignores duplicate, unknown and late acks', () => {
     let t = run(initialCoordinatorState<string>(1, 0), { type: 'tick', now: 100 });
     t = run(t.state, acks(1, 110)[0], acks(1, 111)[0], { type: 'ack', id: 7, task: '0/1', snapshot: 'x', now: 112 });

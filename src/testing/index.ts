@@ -1,0 +1,4 @@
+// baton/testing: run users' jobs and their upgrades inside a test, in the calling thread.
+export { TestDriverStateError, UnknownTestTargetError } from './errors.ts';
+export type { SinkRecord } from './sink-log.ts';
+export { TestCheckpoint, TestDriver, TestInput, type TestJobOptions, TestOutput, testJob } from './test-job.ts';

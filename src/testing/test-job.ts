@@ -1,0 +1,479 @@
+// testJob: a whole job in the calling thread, driven step by step by a test.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as z from 'zod';
+import { StreamExecutionEnvironment } from '../api/environment.ts';
+import type { JobHandle } from '../runtime/coordinator/job-handle.ts';
+import type { JobResult } from '../runtime/coordinator/job-result.ts';
+import { type RunExtensions, startJob } from '../runtime/coordinator/job-runner.ts';
+import { parseOptions, parseRunJobOptions } from '../runtime/coordinator/run-options.ts';
+import { isTerminal } from '../runtime/lifecycle/job-status.ts';
+import { sinkOperator } from '../runtime/operators/sink.ts';
+import { ManualProcessingTime } from '../runtime/time/manual-processing-time.ts';
+import type { GraphNode, JobDefinition, JobGraph } from '../runtime/types.ts';
+import { isJobDefinition } from '../runtime/types.ts';
+import { type InThreadHost, inThreadWorkers } from '../runtime/worker/in-thread-host.ts';
+import { JobConfigError } from '../runtime/errors.ts';
+import { keyGroupFor, keyGroupRangeContains } from '../state/key-groups.ts';
+import type { KeyedStateBackend, KeyValue } from '../state/types.ts';
+import { TestDriverStateError, UnknownTestTargetError } from './errors.ts';
+import { type SinkRecord, SinkLog, SinkView, observeSink } from './sink-log.ts';
+import { entryTimestamp, InputLog, InputLogSource } from './test-input.ts';
+
+const TestJobOptionsSchema = z
+  .object({
+    parallelism: z.number().int().min(1).max(256).default(1),
+    maxParallelism: z.number().int().min(1).optional(),
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    /**
+     * The sources the test feeds, by uid: `'all'` (default) replaces every source of the job with
+     * a test input; a list replaces those only (the others run as written); an object also sets
+     * each input's partitions (splits; default 1).
+     */
+    inputs: z.union([z.literal('all'), z.array(z.string()), z.record(z.string(), z.object({ partitions: z.number().int().min(1).max(1024).default(1) }).strict())]).default('all'),
+    stateBackend: z.enum(['lmdb', 'heap']).default('lmdb'),
+    /** Processing time when the job starts (ms); the driver's clock only moves when the test moves it. */
+    startTime: z.number().int().optional(),
+    /** `'per-batch'` (default): an assigner's watermarks follow every push; `'periodic'`: on processing time, as in production. */
+    watermarks: z.enum(['per-batch', 'periodic']).default('per-batch'),
+    /** A checkpoint of an earlier driver (the same job or another version, any parallelism). */
+    restoreFrom: z.custom<TestCheckpoint>((v) => v instanceof TestCheckpoint, 'must be a checkpoint from driver.checkpoint()').optional(),
+    allowNonRestoredState: z.boolean().default(false),
+    /** Where checkpoints go (default: a temporary directory of this process, removed when it exits). */
+    checkpointStorage: z.string().min(1).optional(),
+    jobId: z.string().optional(),
+    batchSize: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+/** Options of {@link testJob}. */
+export type TestJobOptions = z.input<typeof TestJobOptionsSchema>;
+
+let processStorageRoot: string | undefined;
+
+/** One temporary directory per process for the drivers' checkpoints, removed when the process exits. */
+function defaultStorageRoot(): string {
+  if (!processStorageRoot) {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-testing-'));
+    processStorageRoot = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return pathToFileURL(processStorageRoot).href;
+}
+
+/**
+ * A completed checkpoint of a test driver: restore a new driver from it with
+ * `testJob(job, { restoreFrom: checkpoint })` (the same job or a changed one, any parallelism).
+ * The restored driver reads the same inputs on from the checkpoint's positions (what the test
+ * pushed after the checkpoint is replayed, as a log would) and commits into the same sink outputs.
+ */
+export class TestCheckpoint {
+  /** @internal */
+  constructor(
+    readonly id: number,
+    readonly jobId: string,
+    /** Root of the checkpoint storage (the job's directory is `<storage>/<jobId>`). */
+    readonly storage: string,
+    /** Processing time of the driver when the checkpoint completed. */
+    readonly processingTime: number,
+    /** @internal */
+    readonly inputs: ReadonlyMap<string, InputLog>,
+    /** @internal */
+    readonly sinks: ReadonlyMap<string, SinkLog>,
+  ) {}
+}
+
+/** One input of a test driver (a replaced source), fed by the test. */
+export class TestInput<T = unknown> {
+  /** @internal */
+  constructor(
+    private readonly driver: TestDriver,
+    readonly uid: string,
+    private readonly log: InputLog<T>,
+  ) {}
+
+  /**
+   * Appends records (`timestamp`: their event time; `partition`: which split, default 0) and
+   * resolves once the job has processed everything it can.
+   *
+   * @example await driver.input<Click>('clicks').push({ user: 'ann' }, { timestamp: 1_000 });
+   */
+  async push(value: T, options: { timestamp?: number; partition?: number } = {}): Promise<void> {
+    return this.pushAll([value], options);
+  }
+
+  /** Appends several records with the same options (see {@link push}). */
+  async pushAll(values: readonly T[], options: { timestamp?: number; partition?: number } = {}): Promise<void> {
+    const partition = this.partition(options.partition);
+    for (const value of values) this.log.append(partition, { kind: 'record', value, timestamp: entryTimestamp(options.timestamp) });
+    await this.driver.settle();
+  }
+
+  /** Appends records each with its own event time. */
+  async pushTimed(records: ReadonlyArray<{ readonly value: T; readonly timestamp: number }>, options: { partition?: number } = {}): Promise<void> {
+    const partition = this.partition(options.partition);
+    for (const r of records) this.log.append(partition, { kind: 'record', value: r.value, timestamp: r.timestamp });
+    await this.driver.settle();
+  }
+
+  /**
+   * A watermark from this input (every partition unless `partition` is given): for jobs whose
+   * event time comes from the source. Jobs that assign watermarks downstream
+   * (assignTimestampsAndWatermarks) derive theirs from the timestamps pushed.
+   */
+  async advanceWatermark(watermark: number, options: { partition?: number } = {}): Promise<void> {
+    const partitions = options.partition === undefined ? this.log.partitions.map((_, i) => i) : [this.partition(options.partition)];
+    for (const p of partitions) this.log.append(p, { kind: 'watermark', watermark });
+    await this.driver.settle();
+  }
+
+  /** The input ends (bounded): once every input ended, the job takes its final checkpoint and finishes. */
+  async end(): Promise<void> {
+    this.log.end();
+    await this.driver.settle();
+  }
+
+  private partition(partition = 0): number {
+    this.driver.requireRunning();
+    if (this.log.ended) throw new TestDriverStateError(`input '${this.uid}' has ended`);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.log.partitions.length) {
+      throw new JobConfigError(`input '${this.uid}' partition`, `must be an integer from 0 to ${this.log.partitions.length - 1}, got ${partition}`);
+    }
+    return partition;
+  }
+}
+
+/** What one sink of the job produced, as the test sees it. */
+export class TestOutput<T = unknown> {
+  /** @internal */
+  constructor(
+    readonly uid: string,
+    private readonly log: SinkLog,
+    private readonly view: SinkView,
+  ) {}
+
+  /** Values committed (by completed checkpoints or the job's end), in commit order; includes commits of the drivers this one was restored from. */
+  get committed(): T[] {
+    return this.log.committed.map((r) => r.value as T);
+  }
+
+  /** Values this driver's sinks received that no completed checkpoint covers yet (lost if the job fails now). */
+  get uncommitted(): T[] {
+    return [...this.view.uncommitted.values()].flat().map((r) => r.value as T);
+  }
+
+  /** Every value this driver's sinks received, committed or not, in arrival order per subtask. */
+  get written(): T[] {
+    return this.view.written.map((r) => r.value as T);
+  }
+
+  /** Committed records with their event time and subtask. */
+  get committedRecords(): ReadonlyArray<SinkRecord<T>> {
+    return this.log.committed as ReadonlyArray<SinkRecord<T>>;
+  }
+}
+
+/**
+ * A job running in the calling thread under a test's control. Every step (push, watermark,
+ * processing time, checkpoint) resolves once the job has processed all it can: read outputs and
+ * state right after.
+ */
+export class TestDriver {
+  private readonly clock: ManualProcessingTime;
+  private host: InThreadHost | undefined;
+  private failure: unknown;
+  private readonly inputsByUid = new Map<string, TestInput>();
+  private readonly outputsByUid = new Map<string, TestOutput>();
+  private readonly sinkViews: ReadonlyMap<string, SinkView>;
+
+  /** @internal */
+  constructor(
+    readonly handle: JobHandle,
+    private readonly graph: JobGraph,
+    clock: ManualProcessingTime,
+    private readonly inputLogs: ReadonlyMap<string, InputLog>,
+    private readonly sinkLogs: ReadonlyMap<string, SinkLog>,
+    sinkViews: ReadonlyMap<string, SinkView>,
+    readonly storage: string,
+  ) {
+    this.clock = clock;
+    this.sinkViews = sinkViews;
+    for (const [uid, log] of inputLogs) this.inputsByUid.set(uid, new TestInput(this, uid, log));
+    for (const [uid, log] of sinkLogs) this.outputsByUid.set(uid, new TestOutput(uid, log, sinkViews.get(uid)!));
+    handle.done.catch((error: unknown) => {
+      this.failure ??= error;
+    });
+  }
+
+  /** @internal The in-thread host of the current attempt. */
+  attach(host: InThreadHost): void {
+    this.host = host;
+  }
+
+  /** The input standing in for the source `uid`. */
+  input<T = unknown>(uid: string): TestInput<T> {
+    const input = this.inputsByUid.get(uid);
+    if (!input) throw new UnknownTestTargetError('input', uid, [...this.inputsByUid.keys()]);
+    return input as TestInput<T>;
+  }
+
+  /** The output of the sink `uid` (every sink of the job is observed). */
+  output<T = unknown>(uid: string): TestOutput<T> {
+    const output = this.outputsByUid.get(uid);
+    if (!output) throw new UnknownTestTargetError('output', uid, [...this.outputsByUid.keys()]);
+    return output as TestOutput<T>;
+  }
+
+  /** Current processing time of the job (ms). */
+  get processingTime(): number {
+    return this.clock.now();
+  }
+
+  /** Moves processing time forward by `ms`: processing-time timers due by then fire, in time order. */
+  async advanceProcessingTime(ms: number): Promise<void> {
+    await this.setProcessingTime(this.clock.now() + ms);
+  }
+
+  /** Moves processing time to `at` (never backwards). */
+  async setProcessingTime(at: number): Promise<void> {
+    this.requireRunning();
+    await this.settle();
+    this.clock.advanceTo(at);
+    await this.settle();
+  }
+
+  /**
+   * Takes a checkpoint of everything pushed so far and resolves once it completed and every sink
+   * committed it.
+   *
+   * @example
+   * const cp = await driver.checkpoint();
+   * const restored = await testJob(job, { restoreFrom: cp, parallelism: 4 });
+   */
+  async checkpoint(): Promise<TestCheckpoint> {
+    this.requireRunning();
+    await this.settle();
+    const stats = await this.handle.checkpoint();
+    await this.until(() => this.sinksCommitted(stats.id));
+    return new TestCheckpoint(stats.id, this.handle.jobId, this.storage, this.clock.now(), this.inputLogs, this.sinkLogs);
+  }
+
+  /**
+   * Ends every input and waits for the job to finish (its final checkpoint commits the rest).
+   * Resolves with the job's result; rejects with its error if it failed.
+   */
+  async finish(): Promise<JobResult> {
+    for (const log of this.inputLogs.values()) log.end();
+    return this.handle.done;
+  }
+
+  /** Kills the job as a failure would: nothing uncommitted is committed; restore from a checkpoint to go on. */
+  async crash(): Promise<void> {
+    await this.handle.cancel();
+  }
+
+  /** Ends the driver if it still runs (as {@link crash}). */
+  async close(): Promise<void> {
+    if (!isTerminal(this.handle.status)) await this.handle.cancel();
+  }
+
+  /**
+   * A keyed value state of operator `uid` for `key`, as the operator would read it now.
+   *
+   * @example expect(await driver.valueState<number>('count', 'count', 'ann')).toBe(3);
+   */
+  async valueState<T>(uid: string, name: string, key: KeyValue): Promise<T | undefined> {
+    return this.readState(uid, key, (backend) => backend.valueState<T>(name).value());
+  }
+
+  /** A keyed map state of operator `uid` for `key`, as entries. */
+  async mapState<K, V>(uid: string, name: string, key: KeyValue): Promise<Array<[K, V]>> {
+    return this.readState(uid, key, (backend) => [...backend.mapState<K, V>(name).entries()]);
+  }
+
+  /** A keyed list state of operator `uid` for `key`. */
+  async listState<T>(uid: string, name: string, key: KeyValue): Promise<T[]> {
+    return this.readState(uid, key, (backend) => [...backend.listState<T>(name).get()]);
+  }
+
+  /**
+   * Waits until the job has processed everything it can: no input unread, nothing queued,
+   * in progress or unsent in any channel. Each step of the driver does this itself.
+   */
+  async settle(): Promise<void> {
+    // Two quiet turns in a row: a message posted in the first (a control command) is seen in the second.
+    let quiet = 0;
+    await this.until(() => {
+      quiet = this.host?.isQuiet() ? quiet + 1 : 0;
+      return quiet >= 2 || isTerminal(this.handle.status);
+    });
+  }
+
+  /** @internal */
+  requireRunning(): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (isTerminal(this.handle.status)) throw new TestDriverStateError(`the job has ended (${this.handle.status})`);
+  }
+
+  private async readState<R>(uid: string, key: KeyValue, read: (backend: KeyedStateBackend) => R): Promise<R> {
+    await this.settle();
+    const node = this.graph.nodes.find((n) => n.uid === uid && n.keyed);
+    if (!node) throw new UnknownTestTargetError('keyed operator', uid, this.graph.nodes.filter((n) => n.keyed).map((n) => n.uid));
+    const keyGroup = keyGroupFor(key, this.graph.maxParallelism);
+    for (const worker of this.host?.workers ?? []) {
+      for (const subtask of worker.subtasks) {
+        const backend = subtask.keyedStateOf(uid);
+        if (!backend || !keyGroupRangeContains(backend.keyGroupRange, keyGroup)) continue;
+        // Between two records the current key is free: set it for the read, as the operator would.
+        backend.setCurrentKey(key);
+        return read(backend);
+      }
+    }
+    throw new TestDriverStateError(`no subtask of '${uid}' holds key group ${keyGroup} (the job has ended?)`);
+  }
+
+  private sinksCommitted(checkpointId: number): boolean {
+    for (const node of this.graph.nodes) {
+      if (node.kind !== 'sink') continue;
+      const view = this.sinkViews.get(node.uid)!;
+      for (let i = 0; i < node.parallelism; i++) if ((view.committedUpTo.get(i) ?? 0) < checkpointId) return false;
+    }
+    return true;
+  }
+
+  /** Turns of the event loop until `done` holds; the job's failure rejects. */
+  private async until(done: () => boolean): Promise<void> {
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure;
+      if (done()) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+}
+
+function configOfInputs(inputs: z.output<typeof TestJobOptionsSchema>['inputs'], sources: readonly GraphNode[]): Map<string, number> {
+  const uids = sources.map((s) => s.uid);
+  const chosen = new Map<string, number>();
+  if (inputs === 'all') for (const uid of uids) chosen.set(uid, 1);
+  else if (Array.isArray(inputs)) for (const uid of inputs) chosen.set(uid, 1);
+  else for (const [uid, c] of Object.entries(inputs)) chosen.set(uid, c.partitions);
+  for (const uid of chosen.keys()) if (!uids.includes(uid)) throw new UnknownTestTargetError('input', uid, uids);
+  return chosen;
+}
+
+/** Checkpointing as the job configured it, taken on request only (the driver decides when); all checkpoints kept. */
+function onRequestCheckpointing(graph: JobGraph): JobGraph['config']['checkpointing'] {
+  const base = graph.config.checkpointing ?? new StreamExecutionEnvironment(1, graph.maxParallelism).enableCheckpointing({ intervalMs: 1 }).toJobGraph().config.checkpointing!;
+  return { ...base, intervalMs: Number.POSITIVE_INFINITY, retain: Number.MAX_SAFE_INTEGER };
+}
+
+/**
+ * Runs `job` in the calling thread — no worker threads — with the real runtime: subtasks at the
+ * given parallelism, key groups, channels, barriers, operators, state backends and checkpoints.
+ * Sources become inputs the test feeds (see `inputs`), every sink is observed, processing time
+ * moves only when the test moves it, and checkpoints are taken when the test asks.
+ *
+ * @example
+ * const driver = await testJob(wordCount, { parallelism: 2 });
+ * await driver.input<string>('lines').pushAll(['to be', 'or not']);
+ * await driver.checkpoint();
+ * expect(driver.output<[string, number]>('counts').committed).toContainEqual(['to', 1]);
+ * await driver.close();
+ */
+export async function testJob(job: JobDefinition, options: TestJobOptions = {}): Promise<TestDriver> {
+  if (!isJobDefinition(job)) throw new JobConfigError('testJob job', 'expected a job made with defineJob(...)');
+  const o = parseOptions(TestJobOptionsSchema, options);
+  const from = o.restoreFrom;
+  const run = parseRunJobOptions({
+    parallelism: o.parallelism,
+    ...(o.maxParallelism !== undefined ? { maxParallelism: o.maxParallelism } : {}),
+    params: o.params,
+    stateBackend: o.stateBackend,
+    allowNonRestoredState: o.allowNonRestoredState,
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+    ...(from ? { restoreFrom: from.id } : {}),
+    checkpointStorage: from?.storage ?? o.checkpointStorage ?? defaultStorageRoot(),
+  });
+  const buildConfig = {
+    parallelism: run.parallelism,
+    maxParallelism: run.maxParallelism,
+    params: run.params,
+    ...(o.watermarks === 'per-batch' ? { overrides: { autoWatermarkIntervalMs: 0 } } : {}),
+  };
+  const probe = job.buildGraph(buildConfig);
+  const inputs = configOfInputs(
+    o.inputs,
+    probe.nodes.filter((n) => n.kind === 'source'),
+  );
+  const inputLogs = new Map<string, InputLog>();
+  const sinkLogs = new Map<string, SinkLog>();
+  const sinkViews = new Map<string, SinkView>();
+  const runId = randomUUID();
+  for (const node of probe.nodes) {
+    if (node.kind === 'source' && inputs.has(node.uid)) {
+      const earlier = from?.inputs.get(node.uid);
+      inputLogs.set(node.uid, earlier ? earlier.fork() : new InputLog(node.uid, inputs.get(node.uid)!));
+    }
+    if (node.kind === 'sink') {
+      sinkLogs.set(node.uid, from?.sinks.get(node.uid) ?? new SinkLog());
+      sinkViews.set(node.uid, new SinkView());
+    }
+  }
+  // Built once for the coordinator and once per worker, as threads build it: each subtask gets its
+  // own instances of the user's functions. Replaced sources and observed sinks share the test's logs.
+  const buildGraph = (): JobGraph => {
+    const built = job.buildGraph(buildConfig);
+    const nodes = built.nodes.map((node): GraphNode => {
+      const log = inputLogs.get(node.uid);
+      if (node.kind === 'source' && log) return { ...node, source: new InputLogSource(log) };
+      if (node.kind === 'sink' && node.sink) {
+        const sink = observeSink(node.sink, sinkLogs.get(node.uid)!, sinkViews.get(node.uid)!, runId);
+        // The operator was made from the job's sink when the graph was built: make it again from the observed one.
+        return { ...node, sink, operator: sinkOperator(sink) };
+      }
+      return node;
+    });
+    return { ...built, nodes, config: { ...built.config, checkpointing: onRequestCheckpointing(built) } };
+  };
+  const graph = buildGraph();
+  const clock = new ManualProcessingTime(o.startTime ?? from?.processingTime ?? 0);
+  const jobId = o.jobId ?? from?.jobId ?? `test-${runId.slice(0, 8)}`;
+  let driver: TestDriver | undefined;
+  let pendingHost: InThreadHost | undefined;
+  const workers = inThreadWorkers(
+    buildGraph,
+    (host) => {
+      if (driver) driver.attach(host);
+      else pendingHost = host;
+    },
+    clock,
+  );
+  const extensions: RunExtensions = {};
+  const handle = startJob(graph, { ...run, jobId }, extensions, { moduleUrl: 'baton:test-job', workers });
+  driver = new TestDriver(handle, graph, clock, inputLogs, sinkLogs, sinkViews, run.checkpointStorage!);
+  if (pendingHost) driver.attach(pendingHost);
+  await untilRunning(handle);
+  return driver;
+}
+
+/** Resolves once the job is RUNNING; rejects with its error if it ends first. */
+function untilRunning(handle: JobHandle): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onStatus = (e: { status: string }) => {
+      if (e.status === 'RUNNING') {
+        handle.off('status', onStatus);
+        resolve();
+      } else if (isTerminal(e.status as never)) {
+        handle.off('status', onStatus);
+        handle.done.then(
+          () => reject(new TestDriverStateError(`the job ended ${e.status} before it ran`)),
+          (error: unknown) => reject(error),
+        );
+      }
+    };
+    handle.on('status', onStatus);
+  });
+}

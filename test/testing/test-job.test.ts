@@ -1,0 +1,48 @@
+// testJob: a whole job in this thread, fed and inspected step by step.
+import { describe, expect, it } from 'vitest';
+import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, Sinks, Sources, type ValueState } from '../../src/index.ts';
+import { testJob } from '../../src/testing/index.ts';
+
+class CountWords extends KeyedProcessFunction<string, string, [string, number]> {
+  private count!: ValueState<number>;
+  override open(ctx: KeyedRuntimeContext): void {
+    this.count = ctx.valueState<number>('count');
+  }
+  processElement(_word: string, ctx: KeyedProcessContext<string>, out: Collector<[string, number]>): void {
+    const n = (this.count.value() ?? 0) + 1;
+    this.count.update(n);
+    out.collect([ctx.key, n]);
+  }
+}
+
+const wordCount = defineJob((env) => {
+  env
+    .fromSource(Sources.elements<string>([]), 'lines')
+    .uid('lines')
+    .flatMap<string>((line, out) => {
+      for (const w of line.split(' ')) if (w) out.collect(w);
+    })
+    .uid('split')
+    .keyBy((w) => w)
+    .process(new CountWords())
+    .uid('count')
+    .sinkTo(Sinks.collect())
+    .uid('out');
+});
+
+describe('testJob', () => {
+  it('runs a keyed job in this thread: push, read output and state, checkpoint commits', async () => {
+    const started = performance.now();
+    const driver = await testJob(wordCount, { parallelism: 2 });
+    await driver.input<string>('lines').pushAll(['to be or', 'not to be']);
+    const out = driver.output<[string, number]>('out');
+    expect(out.written.sort()).toEqual([['be', 1], ['be', 2], ['not', 1], ['or', 1], ['to', 1], ['to', 2]]);
+    expect(out.committed).toEqual([]);
+    expect(await driver.valueState<number>('count', 'count', 'to')).toBe(2);
+    const cp = await driver.checkpoint();
+    expect(out.committed.length).toBe(6);
+    expect(out.uncommitted).toEqual([]);
+    await driver.close();
+    console.log(`testJob wordcount: ${Math.round(performance.now() - started)} ms (checkpoint ${cp.id})`);
+  });
+});
