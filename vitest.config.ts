@@ -3,7 +3,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    alias: { baton: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    // Exact names: a plain 'baton' alias would also rewrite 'baton/testing' to '.../index.ts/testing'.
+    alias: [
+      { find: /^baton$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^baton\/testing$/, replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) },
+      { find: /^baton\/metrics$/, replacement: fileURLToPath(new URL('./src/metrics/index.ts', import.meta.url)) },
+      { find: /^baton\/internal$/, replacement: fileURLToPath(new URL('./src/internal.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

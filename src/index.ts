@@ -68,6 +68,7 @@ export type { CheckpointStats } from './runtime/coordinator/checkpoint-driver.ts
 export {
   BatonError,
   CheckpointFailuresExceededError,
+  CheckpointRequestError,
   JobCanceledError,
   JobConfigError,
   JobModuleError,

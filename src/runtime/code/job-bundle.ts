@@ -9,8 +9,8 @@ import { JobModuleError } from '../errors.ts';
 import { dependencyImports } from './dependency-imports.ts';
 import { codeCacheDir, distRoot, RUNTIME_ENTRIES, type RuntimeBuild, type RuntimeEntry } from './runtime-build.ts';
 
-/** `baton`, `baton/metrics`, `baton/internal`: the runtime build's entries. */
-const PACKAGE_ENTRIES: Record<string, RuntimeEntry> = { baton: 'index', 'baton/metrics': 'metrics', 'baton/internal': 'internal' };
+/** `baton`, `baton/metrics`, `baton/internal`, `baton/testing`: the runtime build's entries. */
+const PACKAGE_ENTRIES: Record<string, RuntimeEntry> = { baton: 'index', 'baton/metrics': 'metrics', 'baton/internal': 'internal', 'baton/testing': 'testing' };
 
 /** baton's own `src/` (a job in baton's checkout may import its entries by path): where it runs from, or beside its dist/. */
 const here = fileURLToPath(import.meta.url);

@@ -11,6 +11,7 @@ export const RUNTIME_ENTRIES = {
   index: 'index.ts',
   metrics: 'metrics/index.ts',
   internal: 'internal.ts',
+  testing: 'testing/index.ts',
   worker: 'runtime/worker/worker-entry.ts',
 } as const;
 
