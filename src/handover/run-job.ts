@@ -1,5 +1,6 @@
 // runJob with everything above the runtime plugged in: reference data for hooks, and deployment B's handover.
 import type { JobHandle } from '../runtime/coordinator/job-handle.ts';
+import type { RunExtensions } from '../runtime/coordinator/job-runner.ts';
 import type { RunJobOptions } from '../runtime/coordinator/run-options.ts';
 
 /**
@@ -14,17 +15,25 @@ import type { RunJobOptions } from '../runtime/coordinator/run-options.ts';
  * console.log((await b.done).handover?.downtimeMs);
  */
 export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Promise<JobHandle> {
+  const [{ runJob: runRuntimeJob }, extensions] = await Promise.all([import('../runtime/coordinator/job-runner.ts'), handoverExtensions(options)]);
+  return runRuntimeJob(moduleUrl, options, extensions);
+}
+
+/**
+ * What runJob plugs into the runtime: reference data for hooks, answers to stop requests (a
+ * handover's predecessor side) and deployment B's start sequence. baton/testing uses the same.
+ */
+export async function handoverExtensions(options: Pick<RunJobOptions, 's3'>): Promise<RunExtensions> {
   // Loaded on the first call, not with the package: worker threads import the package through
   // their job modules and never run a job themselves (see src/index.ts).
-  const [{ runJob: runRuntimeJob }, { StopRequestShell }, { ReferenceDataCache }, { HandoverSuccessor }] = await Promise.all([
-    import('../runtime/coordinator/job-runner.ts'),
+  const [{ StopRequestShell }, { ReferenceDataCache }, { HandoverSuccessor }] = await Promise.all([
     import('./predecessor/index.ts'),
     import('./reference-data/index.ts'),
     import('./successor/index.ts'),
   ]);
   // One cache per job: every worker (and every restart) shares one copy of each object.
   const cache = new ReferenceDataCache({ s3: options.s3 });
-  return runRuntimeJob(moduleUrl, options, {
+  return {
     referenceData: (uri, onProgress) => cache.load(uri, onProgress),
     // Every job answers stop requests: an operator's, or a handover successor's (then it may stand by and roll back).
     stopRequests:
@@ -39,5 +48,5 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
         (event) => handle.emit('handover', event),
         () => handle.statusHistory.findLast((e) => e.status === 'RUNNING_PRE_STATE_HOOKS')?.at,
       ),
-  });
+  };
 }

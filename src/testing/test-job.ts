@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { StreamExecutionEnvironment } from '../api/environment.ts';
 import type { JobHandle } from '../runtime/coordinator/job-handle.ts';
 import type { JobResult } from '../runtime/coordinator/job-result.ts';
+import { handoverExtensions } from '../handover/run-job.ts';
 import { type RunExtensions, startJob } from '../runtime/coordinator/job-runner.ts';
 import { parseOptions, parseRunJobOptions } from '../runtime/coordinator/run-options.ts';
 import { isTerminal } from '../runtime/lifecycle/job-status.ts';
@@ -46,6 +47,20 @@ const TestJobOptionsSchema = z
     checkpointStorage: z.string().min(1).optional(),
     jobId: z.string().optional(),
     batchSize: z.number().int().min(1).optional(),
+    /**
+     * Deployment B of a handover from the running driver `from` (the real protocol: stage 1, follow,
+     * stop request, stage 2): B shares its storage, inputs and outputs, and testJob resolves once B
+     * runs (A has stopped). Other keys are runJob's `handover` options.
+     */
+    handover: z
+      .object({
+        from: z.custom<TestDriver>((v) => v instanceof TestDriver, 'must be the TestDriver of the running job'),
+        targetCheckpoint: z.union([z.literal('when-ready'), z.number().int().min(1)]).optional(),
+        timeoutMs: z.number().int().min(1).optional(),
+        leaseMs: z.number().int().min(100).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -206,6 +221,16 @@ export class TestDriver {
     handle.done.catch((error: unknown) => {
       this.failure ??= error;
     });
+  }
+
+  /** @internal A handover's B shares this log. */
+  inputLog(uid: string): InputLog | undefined {
+    return this.inputLogs.get(uid);
+  }
+
+  /** @internal A handover's B shares this log. */
+  sinkLog(uid: string): SinkLog | undefined {
+    return this.sinkLogs.get(uid);
   }
 
   /** @internal The in-thread host of the current attempt. */
@@ -387,7 +412,14 @@ export async function testJob(job: JobDefinition, options: TestJobOptions = {}):
   if (!isJobDefinition(job)) throw new JobConfigError('testJob job', 'expected a job made with defineJob(...)');
   const o = parseOptions(TestJobOptionsSchema, options);
   const from = o.restoreFrom;
+  const predecessor = o.handover?.from;
+  if (from && predecessor) throw new JobConfigError('testJob restoreFrom', 'a handover restores from the running job: leave restoreFrom out');
+  const { from: _, ...handover } = o.handover ?? { from: undefined };
   const run = parseRunJobOptions({
+    ...(predecessor ? { handover: { pollMs: 10, ...handover } } : {}),
+    // A test waits on these: look at stop requests often (the handover's A side).
+    stopRequestPollMs: 10,
+    handoverPollMs: 5,
     parallelism: o.parallelism,
     ...(o.maxParallelism !== undefined ? { maxParallelism: o.maxParallelism } : {}),
     params: o.params,
@@ -395,7 +427,7 @@ export async function testJob(job: JobDefinition, options: TestJobOptions = {}):
     allowNonRestoredState: o.allowNonRestoredState,
     ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
     ...(from ? { restoreFrom: from.id } : {}),
-    checkpointStorage: from?.storage ?? o.checkpointStorage ?? defaultStorageRoot(),
+    checkpointStorage: predecessor?.storage ?? from?.storage ?? o.checkpointStorage ?? defaultStorageRoot(),
   });
   const buildConfig = {
     parallelism: run.parallelism,
@@ -414,11 +446,13 @@ export async function testJob(job: JobDefinition, options: TestJobOptions = {}):
   const runId = randomUUID();
   for (const node of probe.nodes) {
     if (node.kind === 'source' && inputs.has(node.uid)) {
+      // A handover's B reads the very log A read (the broker both deployments share); a restore reads a copy.
+      const shared = predecessor?.inputLog(node.uid);
       const earlier = from?.inputs.get(node.uid);
-      inputLogs.set(node.uid, earlier ? earlier.fork() : new InputLog(node.uid, inputs.get(node.uid)!));
+      inputLogs.set(node.uid, shared ?? (earlier ? earlier.fork() : new InputLog(node.uid, inputs.get(node.uid)!)));
     }
     if (node.kind === 'sink') {
-      sinkLogs.set(node.uid, from?.sinks.get(node.uid) ?? new SinkLog());
+      sinkLogs.set(node.uid, predecessor?.sinkLog(node.uid) ?? from?.sinks.get(node.uid) ?? new SinkLog());
       sinkViews.set(node.uid, new SinkView());
     }
   }
@@ -439,8 +473,8 @@ export async function testJob(job: JobDefinition, options: TestJobOptions = {}):
     return { ...built, nodes, config: { ...built.config, checkpointing: onRequestCheckpointing(built) } };
   };
   const graph = buildGraph();
-  const clock = new ManualProcessingTime(o.startTime ?? from?.processingTime ?? 0);
-  const jobId = o.jobId ?? from?.jobId ?? `test-${runId.slice(0, 8)}`;
+  const clock = new ManualProcessingTime(o.startTime ?? predecessor?.processingTime ?? from?.processingTime ?? 0);
+  const jobId = o.jobId ?? predecessor?.handle.jobId ?? from?.jobId ?? `test-${runId.slice(0, 8)}`;
   let driver: TestDriver | undefined;
   let pendingHost: InThreadHost | undefined;
   const workers = inThreadWorkers(
@@ -451,7 +485,7 @@ export async function testJob(job: JobDefinition, options: TestJobOptions = {}):
     },
     clock,
   );
-  const extensions: RunExtensions = {};
+  const extensions: RunExtensions = await handoverExtensions({});
   const handle = startJob(graph, { ...run, jobId }, extensions, { moduleUrl: 'baton:test-job', workers });
   driver = new TestDriver(handle, graph, clock, inputLogs, sinkLogs, sinkViews, run.checkpointStorage!);
   if (pendingHost) driver.attach(pendingHost);
