@@ -135,6 +135,24 @@ describe('testJob: time', () => {
   });
 });
 
+describe('testJob: sources with several splits', () => {
+  it('reads every partition of an input and holds the watermark at the lowest partition', async () => {
+    const driver = await testJob(deadlines, { parallelism: 1, inputs: { events: { partitions: 2 } } });
+    const input = driver.input<Event>('events');
+    await input.pushTimed([{ value: { user: 'ann', at: 1_000 }, timestamp: 1_000 }], { partition: 0 });
+    await input.pushTimed([{ value: { user: 'bob', at: 1_500 }, timestamp: 1_500 }], { partition: 1 });
+    // Partition 0 is at 10 000, partition 1 still at nothing: the source's watermark does not move.
+    await input.advanceWatermark(10_000, { partition: 0 });
+    expect(driver.output('out').written).toEqual([]);
+    await input.advanceWatermark(6_000, { partition: 1 });
+    expect(driver.output<string>('out').written).toEqual(['ann@6000']);
+    // Partition 1 at 7 000, partition 0 at 10 000: the lowest, 7 000, passes bob's timer.
+    await input.advanceWatermark(7_000, { partition: 1 });
+    expect(driver.output<string>('out').written).toEqual(['ann@6000', 'bob@6500']);
+    await driver.close();
+  });
+});
+
 describe('testJob: checkpoints and restore', () => {
   for (const [mode, restoredParallelism] of [['aligned', 3], ['unaligned', 2]] as const) {
     it(`${mode}: a crash after a checkpoint and a restore (parallelism 2 -> ${restoredParallelism}) commit exactly the uninterrupted output`, async () => {

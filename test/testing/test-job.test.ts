@@ -45,4 +45,33 @@ describe('testJob', () => {
     await driver.close();
     console.log(`testJob wordcount: ${Math.round(performance.now() - started)} ms (checkpoint ${cp.id})`);
   });
+
+  it('is deterministic: the same steps give the same output in the same order, run after run', async () => {
+    const run = async () => {
+      const driver = await testJob(wordCount, { parallelism: 3, inputs: { lines: { partitions: 2 } } });
+      const lines = driver.input<string>('lines');
+      await lines.pushAll(['a b c d e f', 'b c d'], { partition: 0 });
+      await lines.pushAll(['f e d c b a'], { partition: 1 });
+      await driver.checkpoint();
+      await lines.push('a a a', { partition: 1 });
+      const written = driver.output<[string, number]>('out').written;
+      await driver.close();
+      return written;
+    };
+    const first = await run();
+    expect(first).toHaveLength(18);
+    for (let i = 0; i < 3; i++) expect(await run()).toEqual(first);
+  });
+
+  it('keeps the sources a test does not replace (inputs: []) and finishes with the job', async () => {
+    const bounded = defineJob((env) => {
+      env.fromSource(Sources.sequence({ from: 1, to: 100 }), 'numbers').uid('numbers').map((n) => n * 2).uid('double').sinkTo(Sinks.collect()).uid('out');
+    });
+    const driver = await testJob(bounded, { parallelism: 2, inputs: [] });
+    expect(() => driver.input('numbers')).toThrow(/has no input 'numbers'/);
+    const result = await driver.finish();
+    expect(result.status).toBe('FINISHED');
+    const out = driver.output<number>('out').committed;
+    expect(out.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => (i + 1) * 2));
+  });
 });

@@ -36,6 +36,19 @@ const DRAIN_SLICE_MS = 10;
 /** Source chunks (of batchSize records) emitted between two turns of the worker's event loop. */
 const SOURCE_CHUNKS_PER_YIELD = 4;
 
+/** One split of a source subtask: where it is, its reader while open, and its own watermark. */
+interface SplitProgress {
+  split: SourceSplit;
+  reader?: SourceReader<unknown>;
+  finished?: boolean;
+  /** A poll that has to wait (its promise), until it settles. */
+  pending?: Promise<void>;
+  /** That poll failed: the source fails with it. */
+  failure?: { readonly error: unknown };
+  watermark: number;
+  emitWatermark?: (watermark: number) => void;
+}
+
 interface BatchInProgress {
   readonly channel: number;
   readonly seq: number;
@@ -162,7 +175,7 @@ export class Subtask {
   private readonly triggers: CheckpointTrigger[] = [];
   /** Source only: splits restored from a checkpoint, replacing createSplits. */
   restoredSplits: SourceSplit[] | undefined;
-  private currentSplits: Array<{ split: SourceSplit; reader?: SourceReader<unknown>; finished?: boolean }> = [];
+  private currentSplits: SplitProgress[] = [];
   private readonly aligner: BarrierAligner | undefined;
   /** A batch whose records are partly processed (the drain's time slice ran out). */
   private inProgress: BatchInProgress | undefined;
@@ -414,59 +427,125 @@ export class Subtask {
     for (let i = 0; i < ops.length; i++) ops[i].endOfBatch();
   }
 
+  /**
+   * Reads this subtask's splits. A reader that never waits (a file, a sequence) is read to its end
+   * before the next split's reader is opened, as ever; when every open reader has to wait (an
+   * unbounded log, a test input), the next split is opened too, and the loop waits for whichever
+   * reader can go on first: an unbounded split never starves the others. Watermarks the readers
+   * emit are combined per split (the lowest of the open splits), so one split ahead in event time
+   * does not make another's records late.
+   */
   private async runSource(): Promise<void> {
     const source = this.source!;
     const parallelism = this.task.parallelism;
     const splits = this.restoredSplits ?? source.createSplits(parallelism).filter((_, j) => j % parallelism === this.subtaskIndex);
-    this.currentSplits = splits.map((split) => ({ split }));
+    this.currentSplits = splits.map((split) => ({ split, watermark: Number.NEGATIVE_INFINITY }));
     const uid = this.task.operators[0].uid;
     const entry = this.entry!;
     const emit = (value: unknown, timestamp: number): void => entry.collect(value, timestamp);
-    const emitWatermark = (watermark: number): void => {
-      // Records before it go out first: a watermark must never overtake them in a channel.
-      entry.emitWatermark(watermark);
-    };
     const batchSize = this.host.tuning.batchSize;
-    let chunks = 0;
-    for (const current of this.currentSplits) {
-      const reader = source.createReader(current.split, { subtaskIndex: this.subtaskIndex, parallelism, uid });
-      current.reader = reader;
-      try {
-        while (!reader.finished) {
-          if (this.state !== 'running') return;
-          if (this.triggers.length > 0) this.takeSourceCheckpoints();
-          if (this.paused) {
-            this.sourceWaiting = true;
-            await this.waitForResume();
-            this.sourceWaiting = false;
-            continue;
-          }
-          if (!this.outputAvailable()) {
-            await this.waitForOutput();
-            continue;
-          }
-          const polled = reader.poll(batchSize, emit, emitWatermark);
-          if (typeof polled !== 'number') {
-            // The source has to wait: ship what we have so downstream is not held up meanwhile.
-            this.flushOutputs();
-            this.sourceWaiting = true;
-            const emitted = await polled;
-            this.sourceWaiting = false;
-            if (emitted > 0) this.recordsProcessed();
-          } else if (polled > 0) {
-            this.recordsProcessed();
-          }
-          this.endOfBatch();
-          // Let the event loop deliver channel messages (credits, other subtasks' input) now and
-          // then: an event-loop turn costs ~20 µs, too much to pay after every chunk.
-          if (++chunks % SOURCE_CHUNKS_PER_YIELD === 0) await yieldToEventLoop();
-        }
-      } finally {
-        reader.close();
+    const readerContext = { subtaskIndex: this.subtaskIndex, parallelism, uid };
+    const active: SplitProgress[] = [];
+    let opened = 0;
+    let emittedWatermark = Number.NEGATIVE_INFINITY;
+    // The writers flush pending records before a watermark: it never overtakes them in a channel.
+    const combineWatermarks = (): void => {
+      let low = Number.POSITIVE_INFINITY;
+      for (const c of active) if (c.watermark < low) low = c.watermark;
+      if (active.length > 0 && low > emittedWatermark && low !== Number.POSITIVE_INFINITY) {
+        emittedWatermark = low;
+        entry.emitWatermark(low);
       }
-      current.split = reader.currentSplit();
-      current.reader = undefined;
-      current.finished = true;
+    };
+    const open = (): void => {
+      const current = this.currentSplits[opened++];
+      current.watermark = Number.NEGATIVE_INFINITY;
+      current.emitWatermark = (watermark: number) => {
+        if (watermark <= current.watermark) return;
+        current.watermark = watermark;
+        combineWatermarks();
+      };
+      current.reader = source.createReader(current.split, readerContext);
+      active.push(current);
+    };
+    let chunks = 0;
+    try {
+      for (;;) {
+        if (this.state !== 'running') return;
+        for (let i = active.length - 1; i >= 0; i--) {
+          const current = active[i];
+          if (current.failure) throw current.failure.error;
+          if (current.pending || !current.reader!.finished) continue;
+          current.split = current.reader!.currentSplit();
+          current.reader!.close();
+          current.reader = undefined;
+          current.finished = true;
+          active.splice(i, 1);
+          // A finished split no longer holds the watermark back.
+          combineWatermarks();
+        }
+        if (active.length === 0) {
+          if (opened >= this.currentSplits.length) break;
+          open();
+          continue;
+        }
+        if (this.triggers.length > 0) this.takeSourceCheckpoints();
+        if (this.paused) {
+          this.sourceWaiting = true;
+          await this.waitForResume();
+          this.sourceWaiting = false;
+          continue;
+        }
+        if (!this.outputAvailable()) {
+          await this.waitForOutput();
+          continue;
+        }
+        let polledNow = false;
+        for (const current of active) {
+          if (current.pending) continue;
+          const polled = current.reader!.poll(batchSize, emit, current.emitWatermark);
+          if (typeof polled === 'number') {
+            polledNow = true;
+            if (polled > 0) this.recordsProcessed();
+            continue;
+          }
+          current.pending = polled.then(
+            (emitted) => {
+              current.pending = undefined;
+              if (emitted > 0) this.recordsProcessed();
+            },
+            (error: unknown) => {
+              // Kept, not thrown here: the loop may be busy with another split; it fails the source next turn.
+              current.pending = undefined;
+              current.failure = { error };
+            },
+          );
+        }
+        this.endOfBatch();
+        if (!polledNow) {
+          // Every open reader waits: open the next split, or wait for the first reader that can go on.
+          if (opened < this.currentSplits.length) {
+            open();
+            continue;
+          }
+          // Ship what we have so downstream is not held up meanwhile.
+          this.flushOutputs();
+          this.sourceWaiting = true;
+          await Promise.race(active.map((c) => c.pending));
+          this.sourceWaiting = false;
+          continue;
+        }
+        // Let the event loop deliver channel messages (credits, other subtasks' input) now and
+        // then: an event-loop turn costs ~20 µs, too much to pay after every chunk.
+        if (++chunks % SOURCE_CHUNKS_PER_YIELD === 0) await yieldToEventLoop();
+      }
+    } finally {
+      for (const current of active) {
+        if (!current.reader) continue;
+        current.split = current.reader.currentSplit();
+        current.reader.close();
+        current.reader = undefined;
+      }
     }
     if (this.state === 'running') {
       this.host.onInputEnded?.(this);
