@@ -8,6 +8,7 @@ export {
   defineJob,
   KeyedProcessFunction,
   KeyedStream,
+  OutputTag,
   Sinks,
   Sources,
   StreamExecutionEnvironment,

@@ -3,6 +3,7 @@ import { JobConfigError } from '../runtime/errors.ts';
 import { filterOperator } from '../runtime/operators/filter.ts';
 import { flatMapOperator } from '../runtime/operators/flat-map.ts';
 import { mapOperator } from '../runtime/operators/map.ts';
+import { OutputTag } from '../runtime/operators/output-tag.ts';
 import { sinkOperator } from '../runtime/operators/sink.ts';
 import { watermarkAssignerOperator } from '../runtime/operators/watermark-assigner.ts';
 import type { GraphInput, GraphNode, Sink } from '../runtime/types.ts';
@@ -48,7 +49,7 @@ export abstract class OperatorHandle {
   }
 
   private requireNode(setting: string): GraphNode {
-    if (!this.node) throw new JobConfigError(setting, 'a union is not an operator; set it on the streams being united or on the next operator');
+    if (!this.node) throw new JobConfigError(setting, 'a union, a partitioning or a side output is not an operator; set it on the operator before it or the next one');
     return this.node;
   }
 }
@@ -90,6 +91,45 @@ export class DataStream<T> extends OperatorHandle {
       keySelector: keySelector as (value: unknown) => KeyValue,
     }));
     return new KeyedStream<T, K>(this.context, inputs, keySelector);
+  }
+
+  /** Records go round robin to the next operator's subtasks (evens out skew; also what a parallelism change does). */
+  rebalance(): DataStream<T> {
+    return this.partitionedAs('rebalance');
+  }
+
+  /** Every record goes to every subtask of the next operator. */
+  broadcast(): DataStream<T> {
+    return this.partitionedAs('broadcast');
+  }
+
+  /** Records go to a pseudo-random subtask of the next operator (the same spread in every run). */
+  shuffle(): DataStream<T> {
+    return this.partitionedAs('shuffle');
+  }
+
+  /** Every record goes to subtask 0 of the next operator. */
+  global(): DataStream<T> {
+    return this.partitionedAs('global');
+  }
+
+  /**
+   * The side output `tag` of this operator (records its function emitted with `ctx.output(tag, v)`).
+   *
+   * @example
+   * const late = new OutputTag<Click>('late');
+   * counts.getSideOutput(late).sinkTo(Sinks.collect()).uid('late-out');
+   */
+  getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    if (!(tag instanceof OutputTag)) throw new JobConfigError('getSideOutput', 'expected an OutputTag');
+    const node = this.node;
+    if (node?.kind !== 'operator') throw new JobConfigError('getSideOutput', 'side outputs come from an operator (e.g. a process function or a window), not a source or a union');
+    return new DataStream<X>(this.context, undefined, [{ nodeId: node.id, partitioning: 'forward', sideOutput: tag.id }]);
+  }
+
+  private partitionedAs(partitioning: 'rebalance' | 'broadcast' | 'shuffle' | 'global'): DataStream<T> {
+    if (this.inputs.some((i) => i.partitioning === 'hash')) throw new JobConfigError(partitioning, 'a keyed stream is partitioned by key already');
+    return new DataStream<T>(this.context, undefined, this.inputs.map((input) => ({ ...input, partitioning })));
   }
 
   /** Merges streams of the same type. */

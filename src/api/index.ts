@@ -4,6 +4,7 @@ export { defineJob } from './define-job.ts';
 export { StreamExecutionEnvironment } from './environment.ts';
 export * from './functions.ts';
 export { KeyedStream } from './keyed-stream.ts';
+export { OutputTag } from '../runtime/operators/output-tag.ts';
 export { Sinks } from './sinks/index.ts';
 export type { FileSinkOptions } from './sinks/index.ts';
 export { Sources } from './sources/index.ts';

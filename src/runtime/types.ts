@@ -15,6 +15,8 @@ export type KeySelector<T> = (value: T) => KeyValue;
 export interface Output {
   collect(value: unknown, timestamp: number): void;
   emitWatermark(watermark: number): void;
+  /** A record for the side output `tag` (dropped when nothing consumes that side output). */
+  side?(tag: string, value: unknown, timestamp: number): void;
 }
 
 /** What an operator instance knows about where it runs. */
@@ -45,6 +47,8 @@ export interface OperatorContext {
 export interface StreamOperator {
   open(output: Output): void | Promise<void>;
   processElement(value: unknown, timestamp: number): void;
+  /** Two-input operators (connect, joins): a record of the second input; `processElement` gets the first's. */
+  processElement2?(value: unknown, timestamp: number): void;
   processWatermark(watermark: number): void;
   /** Called after each input batch (or source chunk): a cheap place for periodic work. */
   endOfBatch(): void;
@@ -170,12 +174,20 @@ export interface Sink<T> {
 
 // ---- the job graph (built identically in every thread) ----
 
-export type Partitioning = 'forward' | 'rebalance' | 'hash';
+/**
+ * How records of an edge reach the consumer's subtasks: `forward` (subtask i to i), `rebalance`
+ * (round robin), `hash` (by key group), `broadcast` (every record to every subtask), `shuffle`
+ * (pseudo-random, seeded per producer subtask: the same run gives the same spread), `global`
+ * (everything to subtask 0).
+ */
+export type Partitioning = 'forward' | 'rebalance' | 'hash' | 'broadcast' | 'shuffle' | 'global';
 
 export interface GraphInput {
   readonly nodeId: number;
   readonly partitioning: Partitioning;
   readonly keySelector?: KeySelector<unknown>;
+  /** Reads the producer's side output with this tag id (see OutputTag), not its main output. */
+  readonly sideOutput?: string;
 }
 
 export type NodeKind = 'source' | 'operator' | 'sink';
@@ -327,6 +339,10 @@ export interface PlannedEdge {
   readonly partitioning: Partitioning;
   readonly keyNodeId?: number;
   readonly inputIndex: number;
+  /** The node whose output this edge carries (the producer chain's tail, or any member for a side output). */
+  readonly fromNodeId: number;
+  /** A side output's tag id: the edge carries that side output of `fromNodeId`, not its main output. */
+  readonly sideOutput?: string;
 }
 
 /** A channel between subtask `fromSubtask` of an edge's producer and `toSubtask` of its consumer. */

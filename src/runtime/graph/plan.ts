@@ -19,14 +19,15 @@ export function graphFingerprint(graph: JobGraph): string {
     n.uid,
     n.parallelism,
     n.keyed,
-    n.inputs.map((i) => [i.nodeId, i.partitioning]),
+    n.inputs.map((i) => (i.sideOutput === undefined ? [i.nodeId, i.partitioning] : [i.nodeId, i.partitioning, i.sideOutput])),
   ]);
   return createHash('sha256').update(JSON.stringify([graph.maxParallelism, shape, graph.hooks.map((h) => h.name)])).digest('hex').slice(0, 16);
 }
 
 function consumerCounts(nodes: readonly GraphNode[]): number[] {
   const counts = new Array<number>(nodes.length).fill(0);
-  for (const node of nodes) for (const input of node.inputs) counts[input.nodeId]++;
+  // Side outputs are separate streams: reading one does not stop a node chaining to its main consumer.
+  for (const node of nodes) for (const input of node.inputs) if (input.sideOutput === undefined) counts[input.nodeId]++;
   return counts;
 }
 
@@ -37,6 +38,7 @@ export function canChain(a: GraphNode, b: GraphNode, consumers: readonly number[
     b.inputs.length === 1 &&
     b.inputs[0].nodeId === a.id &&
     b.inputs[0].partitioning === 'forward' &&
+    b.inputs[0].sideOutput === undefined &&
     a.parallelism === b.parallelism &&
     consumers[a.id] === 1
   );
@@ -76,6 +78,8 @@ export function planJob(graph: JobGraph): ExecutionPlan {
         partitioning,
         keyNodeId: partitioning === 'hash' ? head.id : undefined,
         inputIndex,
+        fromNodeId: input.nodeId,
+        ...(input.sideOutput !== undefined ? { sideOutput: input.sideOutput } : {}),
       };
       edges.push(edge);
       inputsOf[taskId].push(edge);

@@ -3,6 +3,7 @@ import { referenceData } from '../reference-data.ts';
 import type { KeyedStateBackend, KeyValue } from '../../state/types.ts';
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
 import type { TimerDomain } from './keyed-timers.ts';
+import type { OutputTag } from './output-tag.ts';
 import { TimerOperator } from './timer-operator.ts';
 import { userFailure } from './operator-failure.ts';
 import type {
@@ -35,7 +36,13 @@ export class KeyedProcessOperator<K extends KeyValue, I, O> extends TimerOperato
   private readonly state: KeyedStateBackend;
   private outTimestamp = NO_TIMESTAMP;
   // One mutable context object reused for every call: no allocation per record.
-  private readonly context: { key: K; timestamp: number | undefined; timerService: TimerService; timeDomain: TimerDomain };
+  private readonly context: {
+    key: K;
+    timestamp: number | undefined;
+    timerService: TimerService;
+    timeDomain: TimerDomain;
+    output: <X>(tag: OutputTag<X>, value: X) => void;
+  };
 
   constructor(
     ctx: OperatorContext,
@@ -54,7 +61,8 @@ export class KeyedProcessOperator<K extends KeyValue, I, O> extends TimerOperato
       deleteEventTimeTimer: (t) => timers.deleteEventTime(this.context.key, t),
       deleteProcessingTimeTimer: (t) => timers.deleteProcessingTime(this.context.key, t),
     };
-    this.context = { key: undefined as unknown as K, timestamp: undefined, timerService, timeDomain: 'event-time' };
+    const output = <X>(tag: OutputTag<X>, value: X): void => this.out.side?.(tag.id, value, this.outTimestamp);
+    this.context = { key: undefined as unknown as K, timestamp: undefined, timerService, timeDomain: 'event-time', output };
   }
 
   override async open(output: Output): Promise<void> {

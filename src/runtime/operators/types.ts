@@ -1,5 +1,6 @@
 // Contracts between operators and the user functions they call.
 import type { ReferenceData } from '../types.ts';
+import type { OutputTag } from './output-tag.ts';
 import type { KeyValue, ListState, MapState, ValueState } from '../../state/types.ts';
 
 /** Emits records downstream from inside a user function. */
@@ -42,6 +43,8 @@ export interface KeyedProcessContext<K extends KeyValue> {
   /** Event time of the record (or firing timer); undefined when the record has none. */
   readonly timestamp: number | undefined;
   readonly timerService: TimerService;
+  /** Emits `value` to the side output `tag` (with this record's event time); read it with `getSideOutput(tag)`. */
+  output<X>(tag: OutputTag<X>, value: X): void;
 }
 
 export interface OnTimerContext<K extends KeyValue> extends KeyedProcessContext<K> {

@@ -13,12 +13,18 @@ export interface EdgeWriters {
   readonly keySelector?: KeySelector<unknown>;
   /** uid of the keyed consumer, to attribute key selector failures. */
   readonly keyOwnerUid?: string;
+  /** The node whose output the edge carries (see PlannedEdge.fromNodeId). */
+  readonly fromNodeId?: number;
+  /** The side output the edge carries, if any. */
+  readonly sideOutput?: string;
 }
 
 export class RecordWriterOutput implements Output {
   private readonly edges: EdgeWriters[];
   private readonly single: EdgeWriters | undefined;
   private readonly roundRobin: number[];
+  /** Per edge: xorshift state of a `shuffle` edge, seeded by the producer subtask (reproducible). */
+  private readonly shuffleState: number[];
   /** Per edge: key group → consumer subtask, precomputed (a division per record showed in profiles). */
   private readonly targets: Int32Array[];
 
@@ -33,6 +39,7 @@ export class RecordWriterOutput implements Output {
     this.edges = [...edges];
     this.single = edges.length === 1 ? edges[0] : undefined;
     this.roundRobin = edges.map((e) => subtaskIndex % Math.max(1, e.writers.length));
+    this.shuffleState = edges.map((_, i) => (Math.imul(subtaskIndex + 1, 0x9e3779b1) ^ (i + 1)) | 1);
     this.targets = edges.map((e) => {
       const table = new Int32Array(maxParallelism);
       for (let kg = 0; kg < maxParallelism; kg++) table[kg] = subtaskForKeyGroup(kg, maxParallelism, e.writers.length);
@@ -84,6 +91,22 @@ export class RecordWriterOutput implements Output {
         writers[this.targets[edgeIndex][keyGroup]].add(value, timestamp);
         return;
       }
+      case 'broadcast':
+        // The same record object to every channel: a consumer must not mutate its input (the same holds across threads, where each gets a copy).
+        for (let i = 0; i < writers.length; i++) writers[i].add(value, timestamp);
+        return;
+      case 'shuffle': {
+        let x = this.shuffleState[edgeIndex];
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        this.shuffleState[edgeIndex] = x;
+        writers[(x >>> 0) % writers.length].add(value, timestamp);
+        return;
+      }
+      case 'global':
+        writers[0].add(value, timestamp);
+        return;
     }
   }
 }

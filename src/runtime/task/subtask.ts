@@ -22,6 +22,7 @@ import {
 } from '../types.ts';
 import { type AlignmentDecision, BarrierAligner } from './barrier-aligner.ts';
 import { ChainedOutput } from './chained-output.ts';
+import { SideRoutingOutput } from './side-outputs.ts';
 import { type ChannelStateData, ChannelStateRecording, type InFlightInput } from './channel-state-recorder.ts';
 import type { InFlightLog } from './in-flight-log.ts';
 import { type ProcessingTimeService, systemProcessingTime } from '../time/processing-time-service.ts';
@@ -160,6 +161,8 @@ export class Subtask {
   private output: Output | undefined;
   private entry: Output | undefined;
   private drainScheduled = false;
+  /** Set only for a two-input head: input channel → 0 or 1. */
+  private channelInputs: Uint8Array | undefined;
   /** Source: the reader said it has to wait (or the source is paused after a stop barrier). */
   private sourceWaiting = false;
   private waitingForOutput: (() => void) | undefined;
@@ -213,7 +216,10 @@ export class Subtask {
     nodes: readonly GraphNode[],
     private readonly host: SubtaskHost,
     inputChannelCount: number,
+    /** Per input channel, which input of the head it feeds (0, or 1 for a two-input operator's second). */
+    channelInputs: readonly number[] = [],
   ) {
+
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -235,6 +241,9 @@ export class Subtask {
       gate.onArrival = (channel, seq, batch) => this.recording?.onArrival(channel, seq, batch);
     }
     this.operators = this.operatorNodes.map((node) => node.operator!.create(this.operatorContext(node)));
+    // Only a two-input head tells its inputs apart; a union's several inputs all feed processElement.
+    const twoInput = typeof this.operators[0]?.processElement2 === 'function' && !this.source;
+    this.channelInputs = twoInput && channelInputs.some((i) => i !== 0) ? Uint8Array.from(channelInputs) : undefined;
     this.inFlightLog = this.gate ? host.createInFlightLog?.(this) : undefined;
     const log = this.inFlightLog;
     if (log && this.gate) this.gate.onQueued = (channel, seq, message, wire) => log.append(channel, seq, message, wire);
@@ -246,16 +255,43 @@ export class Subtask {
     const offset = this.source ? 1 : 0;
     const tailMetrics = this.metrics[this.metrics.length - 1];
     const producerUid = this.task.operators[this.task.operators.length - 1].uid;
-    this.output = new RecordWriterOutput(edges, tailMetrics, this.host.maxParallelism, this.subtaskIndex, producerUid);
+    this.output = new RecordWriterOutput(
+      edges.filter((e) => e.sideOutput === undefined),
+      tailMetrics,
+      this.host.maxParallelism,
+      this.subtaskIndex,
+      producerUid,
+    );
+    const sides = this.sideOutputs(edges);
     // Open from the tail so each operator's output is ready before anything can call it.
     for (let i = this.operators.length - 1; i >= 0; i--) {
-      const next = i + 1 < this.operators.length ? new ChainedOutput(this.metrics[i + offset], this.metrics[i + 1 + offset], this.operators[i + 1]) : this.output;
-      await this.operators[i].open(next);
+      const main = i + 1 < this.operators.length ? new ChainedOutput(this.metrics[i + offset], this.metrics[i + 1 + offset], this.operators[i + 1]) : this.output;
+      const side = sides.get(this.operatorNodes[i].id);
+      await this.operators[i].open(side ? new SideRoutingOutput(main, side) : main);
     }
     if (this.source) {
       this.entry = this.operators.length > 0 ? new ChainedOutput(this.metrics[0], this.metrics[1], this.operators[0]) : this.output;
     }
     this.state = 'open';
+  }
+
+  /** Per chained operator (node id): its side outputs by tag, each routed over that tag's edges. */
+  private sideOutputs(edges: readonly EdgeWriters[]): Map<number, Map<string, RecordWriterOutput>> {
+    const grouped = new Map<number, Map<string, EdgeWriters[]>>();
+    for (const edge of edges) {
+      if (edge.sideOutput === undefined || edge.fromNodeId === undefined) continue;
+      const byTag = grouped.get(edge.fromNodeId) ?? new Map<string, EdgeWriters[]>();
+      grouped.set(edge.fromNodeId, byTag);
+      byTag.set(edge.sideOutput, [...(byTag.get(edge.sideOutput) ?? []), edge]);
+    }
+    const routers = new Map<number, Map<string, RecordWriterOutput>>();
+    for (const [nodeId, byTag] of grouped) {
+      const uid = this.operatorNodes.find((n) => n.id === nodeId)?.uid ?? producerUidOf(this.task);
+      // Side records are not the operator's main output: counted apart from recordsOut.
+      const counted: OperatorMetrics = { recordsIn: 0, recordsOut: 0 };
+      routers.set(nodeId, new Map([...byTag].map(([tag, tagEdges]) => [tag, new RecordWriterOutput(tagEdges, counted, this.host.maxParallelism, this.subtaskIndex, uid)])));
+    }
+    return routers;
   }
 
   start(): void {
@@ -994,9 +1030,17 @@ export class Subtask {
     const timestamps = current.message.timestamps;
     const start = current.index;
     let i = start;
-    for (; i < values.length; i++) {
-      if ((i & 63) === 63 && performance.now() > deadline) break;
-      head.processElement(values[i], timestamps === null ? NO_TIMESTAMP : timestamps[i]);
+    if (this.channelInputs !== undefined && this.channelInputs[current.channel] === 1) {
+      // A two-input head, second input: decided once per batch (a batch comes from one channel).
+      for (; i < values.length; i++) {
+        if ((i & 63) === 63 && performance.now() > deadline) break;
+        head.processElement2!(values[i], timestamps === null ? NO_TIMESTAMP : timestamps[i]);
+      }
+    } else {
+      for (; i < values.length; i++) {
+        if ((i & 63) === 63 && performance.now() > deadline) break;
+        head.processElement(values[i], timestamps === null ? NO_TIMESTAMP : timestamps[i]);
+      }
     }
     this.metrics[0].recordsIn += i - start;
     if (i > start) this.recordsProcessed();
@@ -1081,4 +1125,8 @@ export class Subtask {
     for (const backend of this.backends) backend.dispose();
     this.backends.length = 0;
   }
+}
+
+function producerUidOf(task: PlannedTask): string {
+  return task.operators[task.operators.length - 1].uid;
 }

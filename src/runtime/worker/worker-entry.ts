@@ -291,7 +291,12 @@ class WorkerSession implements InThreadWorker {
     for (const task of plan.tasks) {
       if (workerIndex >= task.parallelism) continue;
       const inputs = plan.channels.filter((c) => c.toTask === task.id && c.toSubtask === workerIndex).length;
-      const subtask = new Subtask(task, workerIndex, this.graph.nodes, host, inputs);
+      // Which of the head's inputs (0 or 1) each input channel belongs to: two-input operators need it.
+      const channelInputs = plan.channels
+        .filter((c) => c.toTask === task.id && c.toSubtask === workerIndex)
+        .sort((a, b) => a.inputChannelIndex - b.inputChannelIndex)
+        .map((c) => task.inputs.find((e) => e.id === c.edgeId)?.inputIndex ?? 0);
+      const subtask = new Subtask(task, workerIndex, this.graph.nodes, host, inputs, channelInputs);
       this.subtasks.push(subtask);
       this.bySubtask.set(`${task.id}`, subtask);
     }
@@ -324,12 +329,15 @@ class WorkerSession implements InThreadWorker {
           .sort((a, b) => a.outputChannelIndex - b.outputChannelIndex);
         const writers = channels.map((channel) => this.createWriter(channel, subtask, bySubtask, encoder, isLocal(channel)));
         const keyNode = edge.keyNodeId !== undefined ? this.graph.nodes[edge.keyNodeId] : undefined;
-        const keyInput = keyNode?.inputs.find((i) => i.partitioning === 'hash');
+        // The consumer's own input of this edge: a two-input operator keys each input its own way.
+        const keyInput = keyNode?.inputs[edge.inputIndex];
         return {
           partitioning: edge.partitioning,
           writers,
           keySelector: keyInput?.keySelector,
           keyOwnerUid: keyNode?.uid ?? consumer.operators[0].uid,
+          fromNodeId: edge.fromNodeId,
+          ...(edge.sideOutput !== undefined ? { sideOutput: edge.sideOutput } : {}),
         };
       });
       await subtask.open(edges);

@@ -30,7 +30,7 @@ describe('planJob chaining', () => {
       ['n2', 'n3'],
     ]);
     expect(plan.tasks.map((t) => t.keyed)).toEqual([false, true]);
-    expect(plan.tasks[1].inputs).toEqual([{ id: 0, from: 0, to: 1, partitioning: 'hash', keyNodeId: 2, inputIndex: 0 }]);
+    expect(plan.tasks[1].inputs).toEqual([{ id: 0, from: 0, to: 1, partitioning: 'hash', keyNodeId: 2, inputIndex: 0, fromNodeId: 1 }]);
     expect(plan.tasks[0].outputs).toEqual(plan.tasks[1].inputs);
   });
 
