@@ -2,3 +2,4 @@
 export { TestDriverStateError, UnknownTestTargetError } from './errors.ts';
 export type { SinkRecord } from './sink-log.ts';
 export { TestCheckpoint, TestDriver, TestInput, type TestJobOptions, TestOutput, testJob } from './test-job.ts';
+export { type AggregateFunctionSource, type HarnessElement, type HarnessOptions, HarnessSnapshot, harness, KeyedHarness, type ProcessFunctionSource, ReduceHarness, WindowHarness } from './harness.ts';

@@ -63,7 +63,7 @@ export interface InThreadContext {
 export interface InThreadWorker {
   readonly workerIndex: number;
   readonly subtasks: readonly Subtask[];
-  /** Nothing to process: no queued input, no batch in progress, no unsent output, no source with input at hand. */
+  /** Nothing to process: no queued input, no batch in progress, no unsent output, no source with input at hand (never once it failed). */
   isQuiet(): boolean;
 }
 
@@ -117,6 +117,9 @@ class WorkerSession implements InThreadWorker {
   }
 
   isQuiet(): boolean {
+    // A failed session has reported to the coordinator, but the job fails only once that message
+    // arrives: until then a test step that settles on quiet would resolve as if nothing happened.
+    if (this.outcome === 'failed') return false;
     return this.subtasks.every((s) => s.isQuiet()) && this.writers.every((w) => w.pendingRecords === 0 && w.available);
   }
 
