@@ -119,6 +119,12 @@ export interface SubtaskHost {
    * wall clock). An in-thread test run passes a ManualProcessingTime, so timers fire when it advances.
    */
   readonly processingTime?: ProcessingTimeService;
+  /**
+   * Longest stretch (ms) a subtask processes input before it lets the event loop in (default 10).
+   * An in-thread test run passes Infinity: every drain runs to its end, so the interleaving of
+   * subtasks depends on the steps only, never on how busy the machine is (deterministic output).
+   */
+  readonly drainSliceMs?: number;
 }
 
 /** What one subtask contributes to a checkpoint, before upload. */
@@ -985,7 +991,7 @@ export class Subtask {
   private readonly drain = (): void => {
     this.drainScheduled = false;
     const gate = this.gate!;
-    const deadline = performance.now() + DRAIN_SLICE_MS;
+    const deadline = performance.now() + (this.host.drainSliceMs ?? DRAIN_SLICE_MS);
     try {
       while (this.state === 'running') {
         if (!this.outputAvailable()) {

@@ -290,6 +290,8 @@ class WorkerSession implements InThreadWorker {
       alignedTimeoutMs: this.graph.config.checkpointing?.alignedTimeoutMs,
       createInFlightLog: (subtask) => this.checkpoints?.createInFlightLog(subtask),
       ...(this.inThread?.processingTime ? { processingTime: this.inThread.processingTime } : {}),
+      // In one thread under a test: no time slicing, so the output does not depend on the machine's load.
+      ...(this.inThread ? { drainSliceMs: Number.POSITIVE_INFINITY } : {}),
     };
     for (const task of plan.tasks) {
       if (workerIndex >= task.parallelism) continue;
