@@ -58,6 +58,26 @@ test('runs the job from a test', async () => {
 });
 `;
 
+// baton/testing from the installed package: an inline job, run in the test's thread.
+const KIT_TEST = `import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defineJob, Sinks, Sources } from 'baton';
+import { testJob } from 'baton/testing';
+
+const job = defineJob((env) => {
+  env.fromSource(Sources.elements([]), 'numbers').uid('numbers').map((n) => n * 2).uid('double').sinkTo(Sinks.collect()).uid('out');
+});
+
+test('testJob runs an inline job in this thread', async () => {
+  const driver = await testJob(job, { parallelism: 2 });
+  await driver.input('numbers').pushAll([1, 2, 3]);
+  await driver.checkpoint();
+  assert.deepEqual(driver.output('out').committed.sort(), [2, 4, 6]);
+  assert.equal(driver.handle.liveWorkerThreads(), 0);
+  await driver.close();
+});
+`;
+
 describe('installed from `npm pack` into a fresh project', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     // Packed from a copy: `npm pack` builds dist/ (prepare), and the checkout's own dist/ is in use
@@ -76,6 +96,7 @@ describe('installed from `npm pack` into a fresh project', { timeout: 240_000 },
     writeFileSync(join(project, 'offset.txt'), '7');
     mkdirSync(join(project, 'test'));
     writeFileSync(join(project, 'test', 'job.test.mjs'), TEST.replace('./job.ts', '../job.ts'));
+    writeFileSync(join(project, 'test', 'kit.test.mjs'), KIT_TEST);
     // From the npm cache `npm ci` filled: the same packages the lockfile names, no network needed for them.
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(project, tarball)], { cwd: project, maxBuffer: 16 << 20 });
   }, 240_000);
@@ -93,9 +114,9 @@ describe('installed from `npm pack` into a fresh project', { timeout: 240_000 },
     expect(stdout).toMatch(/job FINISHED/);
   });
 
-  it('a test that imports `baton` runs the job (node --test, plain Node)', async () => {
+  it('tests that import `baton` and `baton/testing` run jobs (node --test, plain Node)', async () => {
     const { stdout } = await run(process.execPath, ['--test', 'test/'], { cwd: project, maxBuffer: 16 << 20 });
-    expect(stdout).toMatch(/# pass 1/);
+    expect(stdout).toMatch(/# pass 2/);
     expect(stdout).toMatch(/# fail 0/);
   });
 
