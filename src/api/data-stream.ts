@@ -99,6 +99,8 @@ export class DataStream<T> extends OperatorHandle {
       nodeId: input.nodeId,
       partitioning: 'hash' as const,
       keySelector: keySelector as (value: unknown) => KeyValue,
+      // A keyed side output still reads the side output, not the producer's main output.
+      ...(input.sideOutput !== undefined ? { sideOutput: input.sideOutput } : {}),
     }));
     return new KeyedStream<T, K>(this.context, inputs, keySelector);
   }

@@ -244,6 +244,27 @@ describe('non-keyed process and rich map', () => {
   });
 });
 
+class Sign extends ProcessFunction<number, number> {
+  processElement(n: number, ctx: ProcessContext, out: Collector<number>): void {
+    if (n < 0) ctx.output(negative, n);
+    else out.collect(n);
+  }
+}
+
+describe('a side output keyed downstream', () => {
+  it('gets only the side output records (keyBy keeps the side output it reads)', async () => {
+    const job = defineJob((env) => {
+      const split = env.fromSource(Sources.elements<number>([]), 'numbers').uid('numbers').process(new Sign()).uid('split');
+      split.keyBy((n) => n % 3).reduce((a, b) => a + b).uid('sums').sinkTo(Sinks.collect()).uid('out');
+      split.getSideOutput(negative).keyBy((n) => n % 2).reduce((a, b) => a + b).uid('negative-sums').sinkTo(Sinks.collect()).uid('negatives');
+    });
+    const driver = await testJob(job, { parallelism: 2 });
+    await driver.input<number>('numbers').pushAll([1, -1, 2, -2, -3]);
+    await driver.finish();
+    expect(driver.output<number>('negatives').committed.sort((a, b) => a - b)).toEqual([-4, -2, -1]);
+  });
+});
+
 interface Reading {
   readonly sensor: string;
   readonly celsius: number;
