@@ -9,6 +9,11 @@ export {
   KeyedProcessFunction,
   KeyedStream,
   OutputTag,
+  param,
+  ProcessFunction,
+  RichFilterFunction,
+  RichFlatMapFunction,
+  RichMapFunction,
   Sinks,
   Sources,
   StreamExecutionEnvironment,
@@ -18,7 +23,17 @@ export {
 } from './api/index.ts';
 export type {
   AggregateFunction,
+  AggregationFieldOf,
   Collector,
+  Counter,
+  JobSpec,
+  MetricGroup,
+  OperatorStateStore,
+  ParamDeclaration,
+  ParamDeclarations,
+  ParamValues,
+  ProcessContext,
+  RichRuntimeContext,
   FileSinkOptions,
   FileSourceOptions,
   KeyedProcessContext,
@@ -30,7 +45,9 @@ export type {
   TimestampAssigner,
   TimeWindow,
 } from './api/index.ts';
-export type { KeyValue, ListState, MapState, ValueState } from './state/types.ts';
+export type { AggregatingState, KeyValue, ListState, MapState, ReducingState, ValueState } from './state/types.ts';
+export type { StateOptions, StateTtlConfig, TtlUpdateType, TtlVisibility } from './state/ttl/ttl-config.ts';
+export { StateTtlMismatchError } from './state/ttl/errors.ts';
 export { StateFlushError } from './state/lmdb/errors.ts';
 
 // Running jobs
@@ -43,6 +60,7 @@ export { JobStatus } from './runtime/lifecycle/job-status.ts';
 export { runJob } from './handover/run-job.ts';
 export { referenceData } from './runtime/reference-data.ts';
 export type { ReferenceData } from './runtime/types.ts';
+export type { JobParam, JobParamSpec } from './runtime/types.ts';
 export type { HandoverMetrics, RollbackReport } from './runtime/coordinator/start-sequence.ts';
 export { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError, StaleHandoverTargetError } from './handover/errors.ts';
 export { ReferenceDataError } from './handover/reference-data/errors.ts';
@@ -66,6 +84,7 @@ export type {
 export type { CheckpointStats } from './runtime/coordinator/checkpoint-driver.ts';
 
 // Errors
+export { JobParamError } from './api/index.ts';
 export {
   BatonError,
   CheckpointFailuresExceededError,

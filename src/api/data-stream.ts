@@ -4,11 +4,15 @@ import { filterOperator } from '../runtime/operators/filter.ts';
 import { flatMapOperator } from '../runtime/operators/flat-map.ts';
 import { mapOperator } from '../runtime/operators/map.ts';
 import { OutputTag } from '../runtime/operators/output-tag.ts';
+import { processOperator } from '../runtime/operators/process.ts';
+import { richFilterOperator, richFlatMapOperator, richMapOperator } from '../runtime/operators/rich-functions.ts';
+import type { ProcessFunctionLike, RichFilterFunctionLike, RichFlatMapFunctionLike, RichMapFunctionLike } from '../runtime/operators/types.ts';
 import { sinkOperator } from '../runtime/operators/sink.ts';
 import { watermarkAssignerOperator } from '../runtime/operators/watermark-assigner.ts';
 import type { GraphInput, GraphNode, Sink } from '../runtime/types.ts';
 import type { KeyValue } from '../state/types.ts';
 import type { Collector } from './functions.ts';
+import { isRichFunction } from './rich-functions.ts';
 import type { StreamContext } from './stream-context.ts';
 import { KeyedStream } from './keyed-stream.ts';
 import type { WatermarkStrategy } from './watermark-strategy.ts';
@@ -70,15 +74,21 @@ export class DataStream<T> extends OperatorHandle {
     super(context, node);
   }
 
-  map<R>(fn: (value: T) => R): DataStream<R> {
+  /** A function, or a rich function (`map` with `open(ctx)`/`close()`, e.g. a {@link RichMapFunction}). */
+  map<R>(fn: ((value: T) => R) | RichMapFunctionLike<T, R>): DataStream<R> {
+    if (isRichFunction<RichMapFunctionLike<T, R>>(fn, 'map')) return this.transform<R>('map', richMapOperator(fn));
     return this.transform<R>('map', mapOperator(requireFunction(fn, 'map')));
   }
 
-  filter(predicate: (value: T) => boolean): DataStream<T> {
+  /** A predicate, or a rich function (`filter` with `open(ctx)`/`close()`). */
+  filter(predicate: ((value: T) => boolean) | RichFilterFunctionLike<T>): DataStream<T> {
+    if (isRichFunction<RichFilterFunctionLike<T>>(predicate, 'filter')) return this.transform<T>('filter', richFilterOperator(predicate));
     return this.transform<T>('filter', filterOperator(requireFunction(predicate, 'filter')));
   }
 
-  flatMap<R>(fn: (value: T, out: Collector<R>) => void): DataStream<R> {
+  /** A function, or a rich function (`flatMap` with `open(ctx)`/`close()`). */
+  flatMap<R>(fn: ((value: T, out: Collector<R>) => void) | RichFlatMapFunctionLike<T, R>): DataStream<R> {
+    if (isRichFunction<RichFlatMapFunctionLike<T, R>>(fn, 'flatMap')) return this.transform<R>('flatMap', richFlatMapOperator(fn));
     return this.transform<R>('flatMap', flatMapOperator(requireFunction(fn, 'flatMap')));
   }
 
@@ -89,6 +99,8 @@ export class DataStream<T> extends OperatorHandle {
       nodeId: input.nodeId,
       partitioning: 'hash' as const,
       keySelector: keySelector as (value: unknown) => KeyValue,
+      // A keyed side output still reads the side output, not the producer's main output.
+      ...(input.sideOutput !== undefined ? { sideOutput: input.sideOutput } : {}),
     }));
     return new KeyedStream<T, K>(this.context, inputs, keySelector);
   }
@@ -162,6 +174,19 @@ export class DataStream<T> extends OperatorHandle {
       operator: sinkOperator(sink),
     });
     return new DataStreamSink<T>(this.context, node);
+  }
+
+  /**
+   * Runs a ProcessFunction on every record of this (non-keyed) stream: side outputs, timestamps,
+   * processing time, watermark and operator state, no keyed state or timers.
+   *
+   * @example orders.process(new Validate()).uid('validate').getSideOutput(rejected)
+   */
+  process<R>(fn: ProcessFunctionLike<T, R>): DataStream<R> {
+    if (!isRichFunction<ProcessFunctionLike<T, R>>(fn, 'processElement')) {
+      throw new JobConfigError('process', 'expected a ProcessFunction (an object with processElement)');
+    }
+    return this.transform<R>('process', processOperator(fn));
   }
 
   protected transform<R>(type: string, operator: import('../runtime/types.ts').OperatorFactory, keyed = false): DataStream<R> {

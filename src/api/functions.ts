@@ -10,6 +10,11 @@ import type {
 export type {
   AggregateFunction,
   Collector,
+  Counter,
+  MetricGroup,
+  OperatorStateStore,
+  ProcessContext,
+  RichRuntimeContext,
   KeyedProcessContext,
   KeyedRuntimeContext,
   OnTimerContext,

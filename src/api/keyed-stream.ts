@@ -1,5 +1,6 @@
 // KeyedStream: a stream partitioned by key, where state and timers are per key.
 import { keyedProcessOperator } from '../runtime/operators/keyed-process.ts';
+import { type AggregationField, type AggregationKind, aggregationReducer, checkAggregationField } from '../runtime/operators/aggregations.ts';
 import { reduceOperator } from '../runtime/operators/reduce.ts';
 import type { KeyedProcessFunctionLike } from '../runtime/operators/types.ts';
 import type { GraphInput, OperatorFactory } from '../runtime/types.ts';
@@ -9,6 +10,19 @@ import { DataStream, requireFunction } from './data-stream.ts';
 import type { StreamContext } from './stream-context.ts';
 import { WindowedStream } from './windowed-stream.ts';
 import type { TumblingEventTimeWindows } from './windows.ts';
+
+/**
+ * The fields of T an aggregation accepts: property names whose values are V, or any index of a
+ * tuple. Records that are themselves numbers (or strings, for min/max) take no field.
+ */
+export type AggregationFieldOf<T, V> = T extends readonly unknown[] ? number : T extends object ? { [P in keyof T]-?: T[P] extends V ? P : never }[keyof T] & string : never;
+
+/** Arguments of sum: no field for a stream of numbers, else a numeric field. */
+export type SumArgs<T> = T extends number | bigint ? [] : [field: AggregationFieldOf<T, number | bigint>];
+/** Arguments of min/max: no field for a stream of numbers or strings, else a comparable field. */
+export type CompareArgs<T> = T extends number | bigint | string ? [] : [field: AggregationFieldOf<T, number | bigint | string>];
+/** Arguments of minBy/maxBy: `first` keeps the earlier record on a tie (default true). */
+export type CompareByArgs<T> = T extends number | bigint | string ? [first?: boolean] : [field: AggregationFieldOf<T, number | bigint | string>, first?: boolean];
 
 export class KeyedStream<T, K extends KeyValue> {
   constructor(
@@ -33,6 +47,51 @@ export class KeyedStream<T, K extends KeyValue> {
   /** Rolling reduce per key: emits the reduced value after each record. */
   reduce(fn: (accumulated: T, value: T) => T): DataStream<T> {
     return this.keyedTransform<T>('reduce', reduceOperator(requireFunction(fn, 'reduce'), this.keySelector));
+  }
+
+  /**
+   * Rolling sum per key of a numeric field (a property name or tuple index; none for a stream of
+   * numbers). Emits after each record the key's first record with the field summed (Flink's sum).
+   *
+   * @example orders.keyBy((o) => o.customer).sum('amount').uid('totals')
+   */
+  sum(...args: SumArgs<T>): DataStream<T> {
+    return this.aggregation('sum', args[0] as AggregationField);
+  }
+
+  /** Rolling minimum per key of a field: the key's first record with the field replaced by the minimum so far. */
+  min(...args: CompareArgs<T>): DataStream<T> {
+    return this.aggregation('min', args[0] as AggregationField);
+  }
+
+  /** Rolling maximum per key of a field: the key's first record with the field replaced by the maximum so far. */
+  max(...args: CompareArgs<T>): DataStream<T> {
+    return this.aggregation('max', args[0] as AggregationField);
+  }
+
+  /**
+   * The record with the smallest field so far, per key (on a tie the earlier one unless `first` is false).
+   *
+   * @example readings.keyBy((r) => r.sensor).minBy('celsius').uid('coldest')
+   */
+  minBy(...args: CompareByArgs<T>): DataStream<T> {
+    return this.aggregationBy('minBy', args as unknown[]);
+  }
+
+  /** The record with the largest field so far, per key (on a tie the earlier one unless `first` is false). */
+  maxBy(...args: CompareByArgs<T>): DataStream<T> {
+    return this.aggregationBy('maxBy', args as unknown[]);
+  }
+
+  private aggregationBy(kind: 'minBy' | 'maxBy', args: unknown[]): DataStream<T> {
+    const [field, first] = typeof args[0] === 'boolean' || args[0] === undefined ? [undefined, args[0]] : [args[0], args[1]];
+    if (first !== undefined && typeof first !== 'boolean') throw new JobConfigError(`${kind} first`, `must be a boolean, got ${typeof first}`);
+    return this.aggregation(kind, field as AggregationField, first as boolean | undefined);
+  }
+
+  private aggregation(kind: AggregationKind, field: AggregationField, first?: boolean): DataStream<T> {
+    checkAggregationField(kind, field);
+    return this.keyedTransform<T>(kind, reduceOperator(aggregationReducer<T>(kind, field, first), this.keySelector));
   }
 
   window(assigner: TumblingEventTimeWindows): WindowedStream<T, K> {

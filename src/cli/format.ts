@@ -12,3 +12,13 @@ export function formatOperatorsTable(operators: JobResult['operators']): string 
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+
+/** One line per operator whose functions registered counters (`ctx.metrics.counter`), e.g. `filter-bots: bots 4,653, humans 45,347`. */
+export function formatCounters(operators: JobResult['operators']): string[] {
+  const lines: string[] = [];
+  for (const o of Object.values(operators)) {
+    if (!o.counters) continue;
+    lines.push(`counters of ${o.uid}: ${Object.entries(o.counters).map(([name, n]) => `${name} ${formatCount(n)}`).join(', ')}`);
+  }
+  return lines;
+}

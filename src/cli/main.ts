@@ -59,9 +59,20 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     }
     if (error instanceof BatonError) {
       io.err(`baton: ${error.message}`);
+      for (const line of declaredParams(error)) io.err(line);
       return 1;
     }
     io.err(`baton: ${(error as Error)?.stack ?? String(error)}`);
     return 1;
   }
+}
+
+/**
+ * After a JobParamError, the params the job declares. Matched by code, not class: the job module
+ * may have loaded its own copy of baton.
+ */
+function declaredParams(error: BatonError): string[] {
+  const e = error as BatonError & { code?: unknown; declared?: unknown };
+  if (e.code !== 'BATON_ERR_JOB_PARAM' || !Array.isArray(e.declared) || e.declared.length === 0) return [];
+  return ['the job declares these params:', ...e.declared.map((d) => `  ${String(d)}`)];
 }

@@ -5,6 +5,11 @@ export class CliUsageError extends Error {
   override name = 'CliUsageError';
 }
 
+/**
+ * One `--param key=value`: `true`/`false` become booleans and numbers written the way JavaScript
+ * prints them (`42`, `-1.5`) become numbers; anything else stays the text as typed (`007`, `1e3`),
+ * so a job that declares the parameter a string gets back exactly what was typed.
+ */
 export function parseParam(entry: string, previous: Record<string, JobParam> = {}): Record<string, JobParam> {
   const at = entry.indexOf('=');
   if (at <= 0) throw new CliUsageError(`--param expects key=value, got '${entry}'`);
@@ -12,7 +17,7 @@ export function parseParam(entry: string, previous: Record<string, JobParam> = {
   const raw = entry.slice(at + 1);
   let value: JobParam = raw;
   if (raw === 'true' || raw === 'false') value = raw === 'true';
-  else if (raw.trim() !== '' && Number.isFinite(Number(raw))) value = Number(raw);
+  else if (raw.trim() !== '' && Number.isFinite(Number(raw)) && String(Number(raw)) === raw) value = Number(raw);
   return { ...previous, [key]: value };
 }
 

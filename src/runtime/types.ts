@@ -41,6 +41,8 @@ export interface OperatorContext {
   scheduleProcessingTime(atMs: number, fire: () => void): () => void;
   /** Reports a failure from an asynchronous callback (e.g. a processing-time timer). */
   fail(error: unknown): void;
+  /** This operator's counters in this subtask (reported with the job's metrics); absent outside a subtask. */
+  readonly metrics?: OperatorMetrics;
 }
 
 /** A running operator of a chain. All record-path methods are synchronous. */
@@ -293,20 +295,36 @@ export interface GraphBuildConfig {
 
 export type JobParam = string | number | boolean;
 
+/** A job parameter declared with `defineJob({ params })`, as `baton check` and the CLI describe it. */
+export interface JobParamSpec {
+  readonly type: 'string' | 'number' | 'boolean';
+  readonly required: boolean;
+  readonly default?: JobParam;
+  readonly description?: string;
+  /** Strings: the values allowed. */
+  readonly choices?: readonly string[];
+  /** Numbers: bounds (inclusive) and whether only integers are allowed. */
+  readonly min?: number;
+  readonly max?: number;
+  readonly integer?: boolean;
+}
+
 const JOB_DEFINITION = Symbol.for('baton.JobDefinition');
 
 /** The default export of a job module. Created by `defineJob`. */
 export interface JobDefinition {
   readonly [JOB_DEFINITION]: true;
   buildGraph(config: GraphBuildConfig): JobGraph;
+  /** The parameters the job declares (`defineJob({ params }, ...)`); undefined for an undeclared `env.params` bag. */
+  readonly params?: Readonly<Record<string, JobParamSpec>>;
 }
 
 export function isJobDefinition(value: unknown): value is JobDefinition {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[JOB_DEFINITION] === true;
 }
 
-export function markJobDefinition(build: (config: GraphBuildConfig) => JobGraph): JobDefinition {
-  return { [JOB_DEFINITION]: true, buildGraph: build };
+export function markJobDefinition(build: (config: GraphBuildConfig) => JobGraph, params?: Readonly<Record<string, JobParamSpec>>): JobDefinition {
+  return { [JOB_DEFINITION]: true, buildGraph: build, ...(params ? { params } : {}) };
 }
 
 // ---- the execution plan (plain data, sent to every worker) ----
@@ -371,4 +389,6 @@ export interface ExecutionPlan {
 export interface OperatorMetrics {
   recordsIn: number;
   recordsOut: number;
+  /** Counters user functions registered (`ctx.metrics.counter(name)`), by name. */
+  counters?: Record<string, number>;
 }

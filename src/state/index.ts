@@ -26,3 +26,7 @@ export {
   encodeChunk,
 } from './snapshot/delta-chunk.ts';
 export { ChunkCorruptError } from './snapshot/errors.ts';
+export { type ResolvedTtl, resolveTtl, type StateOptions, type StateTtlConfig, type TtlUpdateType, type TtlVisibility } from './ttl/ttl-config.ts';
+export { type Clock, isExpired, TtlListState, TtlMapState, type TtlStored, TtlValueState, ttlSnapshotFilter } from './ttl/ttl-state.ts';
+export { StateTtlMismatchError } from './ttl/errors.ts';
+export { type StateAggregateFunction, ValueAggregatingState, ValueReducingState } from './derived-states.ts';

@@ -39,6 +39,31 @@ export interface ListState<T> {
 
 export type StateKind = 'value' | 'map' | 'list';
 
+/** Adds values into one accumulated value per key (Flink's ReducingState); built on value state. */
+export interface ReducingState<T> {
+  /** The reduced value, or undefined when nothing was added (or it was cleared, or expired). */
+  get(): T | undefined;
+  add(value: T): void;
+  clear(): void;
+}
+
+/** Aggregates values of type IN into an accumulator per key, read as OUT (Flink's AggregatingState). */
+export interface AggregatingState<IN, OUT> {
+  /** The aggregate's result, or undefined when nothing was added (or it was cleared, or expired). */
+  get(): OUT | undefined;
+  add(value: IN): void;
+  clear(): void;
+}
+
+/**
+ * Decides at snapshot time which stored values a full snapshot (a base chunk) keeps: TTL state
+ * leaves its expired values out. `stored` is a value state's value, one map entry's value or one
+ * list element, as the backend stores it.
+ */
+export interface StateSnapshotFilter {
+  keep(stored: unknown): boolean;
+}
+
 /**
  * Keyed state of one operator subtask. The operator sets the current key before calling
  * user code; every state handle reads and writes the entry of that key.
@@ -53,6 +78,11 @@ export interface KeyedStateBackend {
   /** Number of keys holding any state, for metrics and tests. */
   keyCount(): number;
   dispose(): void;
+  /**
+   * Leaves values of state `name` out of full snapshots when `filter` says so (TTL state: expired
+   * values). Local state is not changed. Backends without it snapshot everything.
+   */
+  setSnapshotFilter?(name: string, filter: StateSnapshotFilter): void;
 }
 
 /** One immutable chunk of keyed state for a key-group range: a full base or a delta. */

@@ -8,7 +8,7 @@ import { loadGraph, toModuleUrl } from '../../runtime/coordinator/job-runner.ts'
 import { parseRunJobOptions } from '../../runtime/coordinator/run-options.ts';
 import { BatonError } from '../../runtime/errors.ts';
 import { findGraphProblems, findMissingUids } from '../../runtime/graph/index.ts';
-import type { JobGraph, JobParam } from '../../runtime/types.ts';
+import { isJobDefinition, type JobGraph, type JobParam, type JobParamSpec } from '../../runtime/types.ts';
 import { displayPath, type TypeCheckResult, typeCheckJob } from './type-check.ts';
 
 export interface CheckJobOptions {
@@ -29,6 +29,8 @@ export interface CheckJobReport {
   readonly typeCheck: TypeCheckResult | undefined;
   /** The graph, when the module loaded and built one. */
   readonly graph: JobGraph | undefined;
+  /** The parameters the job declares (`defineJob({ params }, ...)`), when the module loaded and declares any. */
+  readonly params?: Readonly<Record<string, JobParamSpec>>;
 }
 
 /**
@@ -50,24 +52,45 @@ export async function checkJob(job: string, options: CheckJobOptions = {}): Prom
   if (typeCheck?.kind === 'checked') problems.push(...typeCheck.errors);
   if (typeCheck?.kind === 'skipped') warnings.push(`type-check skipped: ${typeCheck.reason}`);
 
-  const graph = await buildGraph(jobPath, options, (line) => problems.push(`${shown}: ${line}`));
+  const built = await buildGraph(jobPath, options, (line) => problems.push(`${shown}: ${line}`));
+  const graph = built?.graph;
   if (graph) {
     for (const problem of findGraphProblems(graph)) problems.push(`${shown}: ${problem.message}`);
     for (const missing of findMissingUids(graph)) problems.push(`${shown}: ${missing.message}`);
   }
-  return { problems, warnings, typeCheck, graph };
+  return { problems, warnings, typeCheck, graph, ...(built?.params ? { params: built.params } : {}) };
 }
 
-/** The job's graph as runJob builds it on the main thread, or undefined after reporting why there is none. */
-async function buildGraph(jobPath: string, options: CheckJobOptions, report: (line: string) => void): Promise<JobGraph | undefined> {
+/**
+ * The job's graph as runJob builds it on the main thread (undefined after reporting why there is
+ * none), and the params it declares (known even when a param stops the graph from building).
+ */
+async function buildGraph(
+  jobPath: string,
+  options: CheckJobOptions,
+  report: (line: string) => void,
+): Promise<{ graph: JobGraph | undefined; params: Readonly<Record<string, JobParamSpec>> | undefined } | undefined> {
+  let params: Readonly<Record<string, JobParamSpec>> | undefined;
   try {
     const resolved = parseRunJobOptions({ parallelism: options.parallelism, maxParallelism: options.maxParallelism, params: options.params });
     const url = toModuleUrl(jobPath);
     // From baton's build there is no TypeScript loader on this thread: the job's bundle is what runJob would import too.
-    return await loadGraph(url, resolved, fromSources ? url : await bundleJob(url, await runtimeBuild()));
+    const importUrl = fromSources ? url : await bundleJob(url, await runtimeBuild());
+    params = await declaredParams(importUrl);
+    return { graph: await loadGraph(url, resolved, importUrl), params };
   } catch (error) {
     // A BatonError (JobConfigError, JobModuleError) names what is wrong; anything else was thrown by the job's own code.
     report(error instanceof BatonError ? error.message : `building the job graph threw ${describe(error)}`);
+    return { graph: undefined, params };
+  }
+}
+
+/** The params the module's job declares; undefined if it declares none or does not load (loadGraph reports that). */
+async function declaredParams(importUrl: string): Promise<Readonly<Record<string, JobParamSpec>> | undefined> {
+  try {
+    const module = (await import(importUrl)) as { default?: unknown };
+    return isJobDefinition(module.default) ? module.default.params : undefined;
+  } catch {
     return undefined;
   }
 }

@@ -1,6 +1,7 @@
 // `baton check <job>`: type-checks a job module and validates its graph without running it.
 import type { Command } from 'commander';
 import type { JobParam } from '../../runtime/types.ts';
+import { describeParams } from '../../api/job-params.ts';
 import { checkJob } from '../check/index.ts';
 import { parseParam, parsePositiveInt } from '../parse-params.ts';
 
@@ -33,7 +34,10 @@ export function registerCheckCommand(program: Command, out: (line: string) => vo
       const report = await checkJob(job, { parallelism: flags.parallelism, maxParallelism: flags.maxParallelism, params: flags.param, typeCheck: flags.typeCheck });
       for (const warning of report.warnings) err(`warning: ${warning}`);
       for (const problem of report.problems) out(problem);
+      // The declared params, with or without problems: what to pass as --param.
+      const params = report.params ? describeParams(report.params) : [];
       if (report.problems.length > 0) {
+        if (params.length > 0) for (const line of ['the job declares these params:', ...params.map((p) => `  ${p}`)]) err(line);
         setExitCode(CHECK_PROBLEMS_EXIT_CODE);
         return;
       }
@@ -42,5 +46,6 @@ export function registerCheckCommand(program: Command, out: (line: string) => vo
           ? `types checked with typescript ${report.typeCheck.typescriptVersion} (${report.typeCheck.configFile ?? "no tsconfig.json: TypeScript's defaults"})`
           : 'types not checked';
       out(`${job}: ok: ${types}; graph of ${report.graph?.nodes.length ?? 0} operators valid`);
+      for (const line of params) out(`  param ${line}`);
     });
 }

@@ -6,7 +6,7 @@ import { runJob } from '../../handover/run-job.ts';
 import { attachJobLogger, attachJobMetrics, createLifecycleLogger, type MetricsServer, startMetricsServer } from '../../metrics/index.ts';
 import type { RunJobOptions } from '../../runtime/coordinator/run-options.ts';
 import type { JobParam } from '../../runtime/types.ts';
-import { formatCount, formatOperatorsTable } from '../format.ts';
+import { formatCount, formatCounters, formatOperatorsTable } from '../format.ts';
 import { CliUsageError, parseParam, parsePositiveInt } from '../parse-params.ts';
 
 function parseStateBackend(raw: string): 'lmdb' | 'heap' {
@@ -153,6 +153,7 @@ export function registerRunCommand(program: Command, out: (line: string) => void
       }
       out('');
       out(formatOperatorsTable(result.operators));
+      for (const line of formatCounters(result.operators)) out(line);
       out('');
       out(`job '${result.jobId}' ${result.status} in ${(result.durationMs / 1000).toFixed(2)} s`);
     });

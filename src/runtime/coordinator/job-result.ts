@@ -13,6 +13,8 @@ export interface OperatorSummary {
   readonly parallelism: number;
   readonly recordsIn: number;
   readonly recordsOut: number;
+  /** Counters its user functions registered (`ctx.metrics.counter(name)`), summed over subtasks; only when there are any. */
+  readonly counters?: Readonly<Record<string, number>>;
 }
 
 /** A checkpoint a restore passed over (`restoreFrom: 'latest-valid'`), and why. */
@@ -64,12 +66,17 @@ export function summarizeOperators(graph: JobGraph, reports: readonly SubtaskMet
   for (const node of graph.nodes) {
     let recordsIn = 0;
     let recordsOut = 0;
+    let counters: Record<string, number> | undefined;
     for (const r of reports) {
       if (r.uid !== node.uid) continue;
       recordsIn += r.metrics.recordsIn;
       recordsOut += r.metrics.recordsOut;
+      for (const [name, n] of Object.entries(r.metrics.counters ?? {})) {
+        counters ??= {};
+        counters[name] = (counters[name] ?? 0) + n;
+      }
     }
-    summary[node.uid] = { uid: node.uid, name: node.name, type: node.type, parallelism: node.parallelism, recordsIn, recordsOut };
+    summary[node.uid] = { uid: node.uid, name: node.name, type: node.type, parallelism: node.parallelism, recordsIn, recordsOut, ...(counters ? { counters } : {}) };
   }
   return summary;
 }

@@ -3,6 +3,8 @@ import { referenceData } from '../reference-data.ts';
 import type { KeyedStateBackend, KeyValue } from '../../state/types.ts';
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
 import type { TimerDomain } from './keyed-timers.ts';
+import { keyedStateHandles } from './keyed-state-access.ts';
+import { operatorMetricGroup } from './operator-metrics.ts';
 import type { OutputTag } from './output-tag.ts';
 import { TimerOperator } from './timer-operator.ts';
 import { userFailure } from './operator-failure.ts';
@@ -21,9 +23,8 @@ export function keyedRuntimeContext(ctx: OperatorContext, state: KeyedStateBacke
     subtaskIndex: ctx.subtaskIndex,
     parallelism: ctx.parallelism,
     referenceData,
-    valueState: (name) => state.valueState(name),
-    mapState: (name) => state.mapState(name),
-    listState: (name) => state.listState(name),
+    ...keyedStateHandles(ctx, state),
+    metrics: operatorMetricGroup(ctx),
   };
 }
 

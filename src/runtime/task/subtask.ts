@@ -387,6 +387,7 @@ export class Subtask {
       currentProcessingTime: () => this.processingTime.now(),
       scheduleProcessingTime: (atMs, fire) => this.scheduleTimer(atMs, fire),
       fail: (error) => this.fail(error),
+      metrics: this.metrics[this.task.operators.findIndex((o) => o.nodeId === node.id)],
     };
   }
 

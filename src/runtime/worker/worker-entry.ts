@@ -483,7 +483,11 @@ class WorkerSession implements InThreadWorker {
   private metricsReport(): SubtaskMetricsReport[] {
     return this.subtasks.flatMap((s) => {
       const backpressuredMs = Math.round(s.backpressuredTime());
-      return s.task.operators.map((o, i) => ({ uid: o.uid, subtaskIndex: s.subtaskIndex, metrics: { ...s.metrics[i] }, backpressuredMs }));
+      return s.task.operators.map((o, i) => {
+        // Counters copied too: a report must not change after it was taken (in-thread runs share objects).
+        const counters = s.metrics[i].counters;
+        return { uid: o.uid, subtaskIndex: s.subtaskIndex, metrics: { ...s.metrics[i], ...(counters ? { counters: { ...counters } } : {}) }, backpressuredMs };
+      });
     });
   }
 }

@@ -49,7 +49,7 @@ class ChunkedHeapBackend extends HeapKeyedStateBackend implements ChunkedKeyedSt
   }
 
   snapshotBase(): StateChunk {
-    const entries: Array<[Uint8Array, Uint8Array]> = this.snapshotEntries().map((e) => [
+    const entries: Array<[Uint8Array, Uint8Array]> = this.snapshotEntries({ filtered: true }).map((e) => [
       heapPackr.pack([e.keyGroup, e.state, e.kind, e.key]),
       heapPackr.pack(e.kind === 'map' ? [...(e.value as Map<unknown, unknown>)] : e.value),
     ]);

@@ -7,6 +7,7 @@ import type {
   ListState,
   MapState,
   StateKind,
+  StateSnapshotFilter,
   ValueState,
 } from '../types.ts';
 
@@ -180,11 +181,18 @@ class HeapListState<T> implements ListState<T> {
   }
 }
 
+function filterMap(map: Map<unknown, unknown>, filter: StateSnapshotFilter): Map<unknown, unknown> {
+  const kept = new Map<unknown, unknown>();
+  for (const [k, v] of map) if (filter.keep(v)) kept.set(k, v);
+  return kept;
+}
+
 export class HeapKeyedStateBackend implements KeyedStateBackend {
   readonly keyGroupRange: KeyGroupRange;
   readonly maxParallelism: number;
   private readonly ctx: KeyContext = { key: undefined };
   private readonly tables = new Map<string, StateTable>();
+  private readonly filters = new Map<string, StateSnapshotFilter>();
   private disposed = false;
 
   constructor(options: HeapKeyedStateBackendOptions) {
@@ -235,18 +243,27 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return keys.size;
   }
 
+  setSnapshotFilter(name: string, filter: StateSnapshotFilter): void {
+    this.filters.set(name, filter);
+  }
+
   /**
    * Every (state, key) entry with its key group, states in registration order and keys in
    * insertion order. Map and list values are copied so the snapshot does not change when the
-   * state does; values of value state are shared as-is.
+   * state does; values of value state are shared as-is. With `filtered` (a full snapshot), the
+   * snapshot filters leave values out (see {@link setSnapshotFilter}); local state stays as it is.
    */
-  snapshotEntries(): StateSnapshotEntry[] {
+  snapshotEntries(options: { filtered?: boolean } = {}): StateSnapshotEntry[] {
     const out: StateSnapshotEntry[] = [];
     for (const [state, t] of this.tables) {
+      const filter = options.filtered ? this.filters.get(state) : undefined;
       for (const [key, stored] of t.entries) {
         let value: unknown = stored;
-        if (t.kind === 'map') value = new Map(stored as Map<unknown, unknown>);
-        else if (t.kind === 'list') value = (stored as unknown[]).slice();
+        if (t.kind === 'map') value = filter ? filterMap(stored as Map<unknown, unknown>, filter) : new Map(stored as Map<unknown, unknown>);
+        else if (t.kind === 'list') value = filter ? (stored as unknown[]).filter((v) => filter.keep(v)) : (stored as unknown[]).slice();
+        else if (filter && !filter.keep(stored)) continue;
+        // Empty maps and lists are never stored: one emptied by the filter is left out.
+        if (filter && t.kind !== 'value' && (t.kind === 'map' ? (value as Map<unknown, unknown>).size : (value as unknown[]).length) === 0) continue;
         out.push({ state, kind: t.kind, key, keyGroup: keyGroupFor(key, this.maxParallelism), value });
       }
     }
@@ -257,6 +274,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.disposed = true;
     for (const t of this.tables.values()) t.entries.clear();
     this.tables.clear();
+    this.filters.clear();
     this.ctx.key = undefined;
   }
 

@@ -2,7 +2,7 @@
 import type { Database, RootDatabase } from 'lmdb';
 import { keyGroupFor } from '../key-groups.ts';
 import type { ChunkEntries, DeltaChunk } from '../snapshot/delta-chunk.ts';
-import type { KeyedStateBackend, KeyGroupRange, KeyValue, ListState, MapState, StateKind, ValueState } from '../types.ts';
+import type { KeyedStateBackend, KeyGroupRange, KeyValue, ListState, MapState, StateKind, StateSnapshotFilter, ValueState } from '../types.ts';
 import { dbsInUse, openStateDb, openStateEnvironment } from './environment.ts';
 import { encodeKeyBinary, MAX_KEY_BYTES, u16BinaryString } from './key-codec.ts';
 import { countLiveKeys, mergedMapEntries, storedMapKeys } from './merged-reads.ts';
@@ -168,6 +168,11 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
 
   listState<T>(name: string): ListState<T> {
     return this.state(name, 'list').handle as ListState<T>;
+  }
+
+  /** Leaves values of state `name` out of {@link fullSnapshot} when `filter` says so (deltas keep everything). */
+  setSnapshotFilter(name: string, filter: StateSnapshotFilter): void {
+    this.writer.filters.set(name, filter);
   }
 
   /**

@@ -1,9 +1,9 @@
 // Overlay lifecycle: counting and spilling writes, delta and base chunk building, flushing to LMDB.
 import type { Database } from 'lmdb';
 import type { DeltaChunk } from '../snapshot/delta-chunk.ts';
-import type { KeyGroupRange } from '../types.ts';
+import type { KeyGroupRange, StateSnapshotFilter } from '../types.ts';
 import { binaryStringToBytes, u16BinaryString } from './key-codec.ts';
-import { type Bytes, type Change, collectOverlay, keyGroupOf, sortChanges, stateIdOf } from './overlay.ts';
+import { type Bytes, type Change, collectOverlay, encodeList, keyGroupOf, packr, sortChanges, stateIdOf } from './overlay.ts';
 import type { RestoredLayer } from './restored-layer.ts';
 import type { StateTable } from './state-table.ts';
 
@@ -19,6 +19,8 @@ export class SnapshotWriter {
   private overlayEntries = 0;
   /** Keys flushed to LMDB early (overlay spill) since the last snapshot; they belong to the next delta. */
   private spilled: Set<string> | undefined;
+  /** Snapshot filters by state name (TTL state): applied to full snapshots only. */
+  readonly filters = new Map<string, StateSnapshotFilter>();
 
   constructor(
     private readonly db: Database<Bytes, string>,
@@ -109,7 +111,42 @@ export class SnapshotWriter {
       }
     }
     while (p < pending.length) takePending();
+    if (this.filters.size > 0) this.applyFilters(keys, values);
     return this.chunkOf('base', range, keys, values);
+  }
+
+  /**
+   * Leaves out of a base what the snapshot filters reject (expired TTL values), in place. Only
+   * entries of filtered states are decoded; a list losing some elements is encoded again.
+   */
+  private applyFilters(keys: string[], values: Bytes[]): void {
+    const byId = new Map<number, { filter: StateSnapshotFilter; list: boolean }>();
+    for (const [name, filter] of this.filters) {
+      const info = this.table.get(name);
+      if (info !== undefined) byId.set(info.id, { filter, list: info.kind === 'list' });
+    }
+    if (byId.size === 0) return;
+    let out = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const f = byId.get(stateIdOf(keys[i]));
+      let value: Bytes | undefined = values[i];
+      if (f !== undefined) {
+        if (!f.list) {
+          if (!f.filter.keep(packr.unpack(value))) value = undefined;
+        } else {
+          const elements = packr.unpackMultiple(value) as unknown[];
+          const kept = elements.filter((e) => f.filter.keep(e));
+          if (kept.length === 0) value = undefined;
+          else if (kept.length < elements.length) value = encodeList(kept);
+        }
+      }
+      if (value === undefined) continue;
+      keys[out] = keys[i];
+      values[out] = value;
+      out++;
+    }
+    keys.length = out;
+    values.length = out;
   }
 
   private clearOverlay(): void {

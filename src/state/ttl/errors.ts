@@ -1,0 +1,19 @@
+// Errors of TTL state.
+import { BatonError } from '../../errors/index.ts';
+
+/**
+ * State read with a TTL holds a value that was not written with one (the state existed before
+ * TTL was turned on for it, as in Flink an incompatible change): use a new state name, or restore
+ * without that state. `code` is stable.
+ *
+ * @example if (e instanceof StateTtlMismatchError) console.error(e.stateName);
+ */
+export class StateTtlMismatchError extends BatonError {
+  override name = 'StateTtlMismatchError';
+  readonly code = 'BATON_ERR_STATE_TTL_MISMATCH';
+  constructor(readonly stateName: string) {
+    super(
+      `state '${stateName}' is declared with a TTL but holds a value written without one (TTL turned on for existing state): give the TTL'd state a new name`,
+    );
+  }
+}
