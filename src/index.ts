@@ -31,6 +31,18 @@ export type {
   TimeWindow,
 } from './api/index.ts';
 export type { KeyValue, ListState, MapState, ValueState } from './state/types.ts';
+// Windows (issue 14)
+export {
+  EventTimeSessionWindows,
+  ProcessingTimeSessionWindows,
+  ProcessWindowFunction,
+  ReservedWindowStateNameError,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  TumblingProcessingTimeWindows,
+  WindowStateUnsupportedError,
+} from './api/index.ts';
+export type { CountWindow, ProcessWindowContext, SessionGapExtractor, TimeWindowAssigner, Window, WindowResultFunction, WindowStateStore } from './api/index.ts';
 export { StateFlushError } from './state/lmdb/errors.ts';
 
 // Running jobs

@@ -41,6 +41,11 @@ export interface OperatorContext {
   scheduleProcessingTime(atMs: number, fire: () => void): () => void;
   /** Reports a failure from an asynchronous callback (e.g. a processing-time timer). */
   fail(error: unknown): void;
+  /**
+   * This operator's counters in its subtask's metrics reports: an operator may add its own (e.g.
+   * `lateRecordsDropped`), which then reach the job result and the metrics. Absent in unit tests.
+   */
+  readonly metrics?: OperatorMetrics;
 }
 
 /** A running operator of a chain. All record-path methods are synchronous. */
@@ -371,4 +376,6 @@ export interface ExecutionPlan {
 export interface OperatorMetrics {
   recordsIn: number;
   recordsOut: number;
+  /** Window operators: late records dropped (beyond the allowed lateness, no late side output). Absent elsewhere. */
+  lateRecordsDropped?: number;
 }

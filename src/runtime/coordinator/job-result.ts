@@ -13,6 +13,8 @@ export interface OperatorSummary {
   readonly parallelism: number;
   readonly recordsIn: number;
   readonly recordsOut: number;
+  /** Window operators only: late records dropped (beyond the allowed lateness, no late side output), summed over subtasks. */
+  readonly lateRecordsDropped?: number;
 }
 
 /** A checkpoint a restore passed over (`restoreFrom: 'latest-valid'`), and why. */
@@ -64,12 +66,22 @@ export function summarizeOperators(graph: JobGraph, reports: readonly SubtaskMet
   for (const node of graph.nodes) {
     let recordsIn = 0;
     let recordsOut = 0;
+    let lateRecordsDropped: number | undefined;
     for (const r of reports) {
       if (r.uid !== node.uid) continue;
       recordsIn += r.metrics.recordsIn;
       recordsOut += r.metrics.recordsOut;
+      if (r.metrics.lateRecordsDropped !== undefined) lateRecordsDropped = (lateRecordsDropped ?? 0) + r.metrics.lateRecordsDropped;
     }
-    summary[node.uid] = { uid: node.uid, name: node.name, type: node.type, parallelism: node.parallelism, recordsIn, recordsOut };
+    summary[node.uid] = {
+      uid: node.uid,
+      name: node.name,
+      type: node.type,
+      parallelism: node.parallelism,
+      recordsIn,
+      recordsOut,
+      ...(lateRecordsDropped !== undefined ? { lateRecordsDropped } : {}),
+    };
   }
   return summary;
 }
