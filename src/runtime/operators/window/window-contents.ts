@@ -70,6 +70,7 @@ export function listContents<T>(): WindowContents<T, T[], readonly T[]> {
     },
     merge: (a, b) => a.concat(b),
     result: (stored) => stored,
-    elements: (stored) => stored,
+    // A copy: the stored array stays in state (a window may fire again), whatever the function does with it.
+    elements: (stored) => stored.slice(),
   };
 }
