@@ -48,6 +48,18 @@ export type {
 export type { AggregatingState, KeyValue, ListState, MapState, ReducingState, ValueState } from './state/types.ts';
 export type { StateOptions, StateTtlConfig, TtlUpdateType, TtlVisibility } from './state/ttl/ttl-config.ts';
 export { StateTtlMismatchError } from './state/ttl/errors.ts';
+// Windows (issue 14)
+export {
+  EventTimeSessionWindows,
+  ProcessingTimeSessionWindows,
+  ProcessWindowFunction,
+  ReservedWindowStateNameError,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  TumblingProcessingTimeWindows,
+  WindowStateUnsupportedError,
+} from './api/index.ts';
+export type { CountWindow, ProcessWindowContext, SessionGapExtractor, TimeWindowAssigner, Window, WindowResultFunction, WindowStateStore } from './api/index.ts';
 export { StateFlushError } from './state/lmdb/errors.ts';
 
 // Running jobs

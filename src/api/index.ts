@@ -16,3 +16,14 @@ export { WatermarkStrategy } from './watermark-strategy.ts';
 export type { TimestampAssigner } from './watermark-strategy.ts';
 export { WindowedStream } from './windowed-stream.ts';
 export { TumblingEventTimeWindows } from './windows.ts';
+export {
+  EventTimeSessionWindows,
+  ProcessingTimeSessionWindows,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  TumblingProcessingTimeWindows,
+} from './windows.ts';
+export type { SessionGapExtractor, TimeWindowAssigner } from './windows.ts';
+export { ProcessWindowFunction } from './window-functions.ts';
+export type { CountWindow, ProcessWindowContext, Window, WindowResultFunction, WindowStateStore } from './window-functions.ts';
+export { ReservedWindowStateNameError, WindowStateUnsupportedError } from '../runtime/operators/window/window-state.ts';

@@ -8,8 +8,9 @@ import { JobConfigError } from '../runtime/errors.ts';
 import type { KeyValue } from '../state/types.ts';
 import { DataStream, requireFunction } from './data-stream.ts';
 import type { StreamContext } from './stream-context.ts';
+import type { CountWindow, WindowAssigner } from '../runtime/operators/window/types.ts';
 import { WindowedStream } from './windowed-stream.ts';
-import type { TumblingEventTimeWindows } from './windows.ts';
+import { isWindowAssigner } from './windows.ts';
 
 /**
  * The fields of T an aggregation accepts: property names whose values are V, or any index of a
@@ -94,11 +95,31 @@ export class KeyedStream<T, K extends KeyValue> {
     return this.keyedTransform<T>(kind, reduceOperator(aggregationReducer<T>(kind, field, first), this.keySelector));
   }
 
-  window(assigner: TumblingEventTimeWindows): WindowedStream<T, K> {
-    if (!assigner || typeof assigner.sizeMs !== 'number') {
-      throw new JobConfigError('window', 'expected a window assigner such as TumblingEventTimeWindows.of(ms)');
+  /**
+   * Cuts each key's records into time windows: tumbling, sliding or session windows, in event or
+   * processing time.
+   *
+   * @example stream.keyBy((c) => c.user).window(EventTimeSessionWindows.withGap(30 * 60_000)).aggregate(count)
+   */
+  window(assigner: WindowAssigner<T>): WindowedStream<T, K> {
+    if (!isWindowAssigner(assigner)) {
+      throw new JobConfigError('window', 'expected a window assigner such as TumblingEventTimeWindows.of(ms) or EventTimeSessionWindows.withGap(ms)');
     }
-    return new WindowedStream<T, K>((type, op) => this.keyedTransform(type, op), assigner, this.keySelector);
+    return new WindowedStream<T, K>((type, op) => this.keyedTransform(type, op), { kind: 'time', assigner }, this.keySelector);
+  }
+
+  /**
+   * Count windows per key: every `size` records (tumbling), or with `slide`, every `slide`
+   * records over the last `size` (sliding). A window not full at the end of input never fires.
+   *
+   * @example stream.keyBy((r) => r.sensor).countWindow(100).reduce((a, b) => (a.value > b.value ? a : b))
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, CountWindow> {
+    if (!Number.isInteger(size) || size < 1) throw new JobConfigError('countWindow size', `must be an integer >= 1, got ${size}`);
+    if (slide !== undefined && (!Number.isInteger(slide) || slide < 1 || slide > size)) {
+      throw new JobConfigError('countWindow slide', `must be an integer from 1 to the size (${size}), got ${slide}`);
+    }
+    return new WindowedStream<T, K, CountWindow>((type, op) => this.keyedTransform(type, op), { kind: 'count', size, slide }, this.keySelector);
   }
 
   private keyedTransform<O>(type: string, operator: OperatorFactory): DataStream<O> {

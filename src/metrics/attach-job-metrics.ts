@@ -9,9 +9,10 @@ import type { HandoverEvent, JobObserver, StopRequestEvent } from './types.ts';
 
 /**
  * Reports a job's metrics into a Prometheus registry (prom-client's global one by default), each
- * series labelled `job="<jobId>"`: status, records in/out and back-pressure per operator,
- * checkpoint counts, durations and sizes, handover stage times and downtime, reference data
- * loaded, stop requests. Several jobs may share one registry. Serve it with startMetricsServer.
+ * series labelled `job="<jobId>"`: status, records in/out and back-pressure per operator, late
+ * records dropped per window operator, checkpoint counts, durations and sizes, handover stage
+ * times and downtime, reference data loaded, stop requests. Several jobs may share one registry.
+ * Serve it with startMetricsServer.
  *
  * @example
  * const registry = new Registry();
@@ -32,11 +33,13 @@ export function attachJobMetrics(handle: JobHandle, registry: Registry = globalR
   m.checkpointsFailed.inc({ job }, 0);
   m.restarts.inc({ job }, 0);
 
-  const addRecords = (uid: string, recordsIn: number, recordsOut: number, backpressuredMs?: number): void => {
+  const addRecords = (uid: string, recordsIn: number, recordsOut: number, backpressuredMs?: number, lateRecordsDropped?: number): void => {
     const labels = { job, operator: uid };
     m.recordsIn.inc(labels, records.advance(`in/${uid}`, recordsIn));
     m.recordsOut.inc(labels, records.advance(`out/${uid}`, recordsOut));
     if (backpressuredMs !== undefined) m.backpressured.inc(labels, records.advance(`bp/${uid}`, backpressuredMs) / 1000);
+    // Only window operators count late records: other operators get no such series.
+    if (lateRecordsDropped !== undefined) m.lateRecordsDropped.inc(labels, records.advance(`late/${uid}`, lateRecordsDropped));
   };
 
   const onStatus = (event: StatusEvent): void => {
@@ -50,7 +53,7 @@ export function attachJobMetrics(handle: JobHandle, registry: Registry = globalR
     }
   };
   const onProgress = (progress: JobProgress): void => {
-    for (const [uid, op] of Object.entries(progress.operators)) addRecords(uid, op.recordsIn, op.recordsOut, op.backpressuredMs);
+    for (const [uid, op] of Object.entries(progress.operators)) addRecords(uid, op.recordsIn, op.recordsOut, op.backpressuredMs, op.lateRecordsDropped);
   };
   const onCheckpoint = recordCheckpoint.bind(null, m, job);
   const onHandover = (event: HandoverEvent): void => {
@@ -70,7 +73,7 @@ export function attachJobMetrics(handle: JobHandle, registry: Registry = globalR
   handle.done.then(
     (result: JobResult) => {
       if (!attached) return;
-      for (const op of Object.values(result.operators)) addRecords(op.uid, op.recordsIn, op.recordsOut);
+      for (const op of Object.values(result.operators)) addRecords(op.uid, op.recordsIn, op.recordsOut, undefined, op.lateRecordsDropped);
       if (result.handover) recordHandover(m, job, result.handover);
     },
     () => {},

@@ -30,6 +30,7 @@ export interface JobMetricFamilies {
   readonly referenceDataLoaded: Gauge<JobLabel | 'uri'>;
   readonly referenceDataTotal: Gauge<JobLabel | 'uri'>;
   readonly stopRequests: Counter<JobLabel | 'outcome'>;
+  readonly lateRecordsDropped: Counter<OperatorLabels>;
 }
 
 /** Checkpoints take from milliseconds (small state, local disk) to minutes (large state on S3). */
@@ -83,6 +84,11 @@ export function jobMetricFamilies(registry: Registry): JobMetricFamilies {
     referenceDataLoaded: gauge('baton_reference_data_loaded_bytes', 'Reference data loaded for pre-state-load hooks, per URI', ['job', 'uri']),
     referenceDataTotal: gauge('baton_reference_data_total_bytes', 'Size of the reference data being loaded, per URI', ['job', 'uri']),
     stopRequests: counter('baton_stop_requests_total', 'Stop requests read from storage, accepted or rejected', ['job', 'outcome']),
+    lateRecordsDropped: counter(
+      'baton_late_records_dropped_total',
+      'Window operators: late records dropped (later than the allowed lateness, no late side output), all subtasks',
+      operator,
+    ),
   };
   families.set(registry, created);
   return created;

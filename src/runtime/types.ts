@@ -41,7 +41,10 @@ export interface OperatorContext {
   scheduleProcessingTime(atMs: number, fire: () => void): () => void;
   /** Reports a failure from an asynchronous callback (e.g. a processing-time timer). */
   fail(error: unknown): void;
-  /** This operator's counters in this subtask (reported with the job's metrics); absent outside a subtask. */
+  /**
+   * This operator's counters in its subtask's metrics reports: an operator may add its own (e.g.
+   * `lateRecordsDropped`), which then reach the job result and the metrics. Absent in unit tests.
+   */
   readonly metrics?: OperatorMetrics;
 }
 
@@ -391,4 +394,6 @@ export interface OperatorMetrics {
   recordsOut: number;
   /** Counters user functions registered (`ctx.metrics.counter(name)`), by name. */
   counters?: Record<string, number>;
+  /** Window operators: late records dropped (beyond the allowed lateness, no late side output). Absent elsewhere. */
+  lateRecordsDropped?: number;
 }

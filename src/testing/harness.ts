@@ -17,7 +17,7 @@ import type { TumblingEventTimeWindows } from '../api/windows.ts';
 import type { KeyedStream } from '../api/keyed-stream.ts';
 import { JobConfigError } from '../runtime/errors.ts';
 import { isTerminal } from '../runtime/lifecycle/job-status.ts';
-import type { WindowResultFunction } from '../runtime/operators/tumbling-window.ts';
+import type { WindowResultFunction } from '../runtime/operators/window/types.ts';
 import type { AggregateFunction, KeyedProcessFunctionLike, TimeWindow } from '../runtime/operators/types.ts';
 import { parseOptions } from '../runtime/coordinator/run-options.ts';
 import { NO_TIMESTAMP, type Sink, type SinkContext, type SinkWriter } from '../runtime/types.ts';

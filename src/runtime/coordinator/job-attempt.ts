@@ -506,6 +506,7 @@ export class JobAttempt {
       entry.recordsIn += report.metrics.recordsIn;
       entry.recordsOut += report.metrics.recordsOut;
       entry.backpressuredMs += report.backpressuredMs ?? 0;
+      if (report.metrics.lateRecordsDropped !== undefined) entry.lateRecordsDropped = (entry.lateRecordsDropped ?? 0) + report.metrics.lateRecordsDropped;
     }
     this.ctx.handle.emit('progress', { at: Date.now(), operators });
   }

@@ -15,6 +15,8 @@ export interface OperatorSummary {
   readonly recordsOut: number;
   /** Counters its user functions registered (`ctx.metrics.counter(name)`), summed over subtasks; only when there are any. */
   readonly counters?: Readonly<Record<string, number>>;
+  /** Window operators only: late records dropped (beyond the allowed lateness, no late side output), summed over subtasks. */
+  readonly lateRecordsDropped?: number;
 }
 
 /** A checkpoint a restore passed over (`restoreFrom: 'latest-valid'`), and why. */
@@ -67,6 +69,7 @@ export function summarizeOperators(graph: JobGraph, reports: readonly SubtaskMet
     let recordsIn = 0;
     let recordsOut = 0;
     let counters: Record<string, number> | undefined;
+    let lateRecordsDropped: number | undefined;
     for (const r of reports) {
       if (r.uid !== node.uid) continue;
       recordsIn += r.metrics.recordsIn;
@@ -75,8 +78,18 @@ export function summarizeOperators(graph: JobGraph, reports: readonly SubtaskMet
         counters ??= {};
         counters[name] = (counters[name] ?? 0) + n;
       }
+      if (r.metrics.lateRecordsDropped !== undefined) lateRecordsDropped = (lateRecordsDropped ?? 0) + r.metrics.lateRecordsDropped;
     }
-    summary[node.uid] = { uid: node.uid, name: node.name, type: node.type, parallelism: node.parallelism, recordsIn, recordsOut, ...(counters ? { counters } : {}) };
+    summary[node.uid] = {
+      uid: node.uid,
+      name: node.name,
+      type: node.type,
+      parallelism: node.parallelism,
+      recordsIn,
+      recordsOut,
+      ...(counters ? { counters } : {}),
+      ...(lateRecordsDropped !== undefined ? { lateRecordsDropped } : {}),
+    };
   }
   return summary;
 }

@@ -148,6 +148,8 @@ export interface AggregateFunction<IN, ACC, OUT> {
   createAccumulator(): ACC;
   add(value: IN, accumulator: ACC): ACC;
   getResult(accumulator: ACC): OUT;
+  /** Combines two accumulators: needed by windows that merge (sessions). */
+  merge?(a: ACC, b: ACC): ACC;
 }
 
 /** A time window `[start, end)`. */

@@ -246,7 +246,8 @@ export class Subtask {
       gate.onBarrierQueued = (channel, id, at, seq) => this.onBarrierQueued(channel, id, at, seq);
       gate.onArrival = (channel, seq, batch) => this.recording?.onArrival(channel, seq, batch);
     }
-    this.operators = this.operatorNodes.map((node) => node.operator!.create(this.operatorContext(node)));
+    const metricsOffset = task.isSource ? 1 : 0;
+    this.operators = this.operatorNodes.map((node, i) => node.operator!.create(this.operatorContext(node, this.metrics[i + metricsOffset])));
     // Only a two-input head tells its inputs apart; a union's several inputs all feed processElement.
     const twoInput = typeof this.operators[0]?.processElement2 === 'function' && !this.source;
     this.channelInputs = twoInput && channelInputs.some((i) => i !== 0) ? Uint8Array.from(channelInputs) : undefined;
@@ -365,7 +366,7 @@ export class Subtask {
     this.wakeReader();
   }
 
-  private operatorContext(node: GraphNode): OperatorContext {
+  private operatorContext(node: GraphNode, metrics?: OperatorMetrics): OperatorContext {
     let keyedState: KeyedStateBackend | undefined;
     if (node.keyed) {
       const range = keyGroupRangeFor(this.subtaskIndex, this.task.parallelism, this.host.maxParallelism);
@@ -387,7 +388,7 @@ export class Subtask {
       currentProcessingTime: () => this.processingTime.now(),
       scheduleProcessingTime: (atMs, fire) => this.scheduleTimer(atMs, fire),
       fail: (error) => this.fail(error),
-      metrics: this.metrics[this.task.operators.findIndex((o) => o.nodeId === node.id)],
+      metrics,
     };
   }
 
