@@ -31,6 +31,36 @@ export type {
   TimeWindow,
 } from './api/index.ts';
 export type { KeyValue, ListState, MapState, ValueState } from './state/types.ts';
+// Two inputs and broadcast state
+export {
+  BroadcastConnectedStream,
+  BroadcastProcessFunction,
+  BroadcastStateDescriptor,
+  BroadcastStream,
+  CoProcessFunction,
+  ConnectedStreams,
+  IntervalJoin,
+  IntervalJoined,
+  IntervalJoinTimestampError,
+  KeyedBroadcastConnectedStream,
+  KeyedBroadcastProcessFunction,
+  KeyedCoProcessFunction,
+  KeyedConnectedStreams,
+  ProcessJoinFunction,
+  ReadOnlyBroadcastStateError,
+  UnknownBroadcastStateError,
+} from './api/index.ts';
+export type {
+  BroadcastContext,
+  BroadcastState,
+  CoProcessContext,
+  KeyedBroadcastOnTimerContext,
+  KeyedReadOnlyBroadcastContext,
+  ProcessJoinContext,
+  ReadOnlyBroadcastContext,
+  ReadOnlyBroadcastState,
+  TimeReader,
+} from './api/index.ts';
 export { StateFlushError } from './state/lmdb/errors.ts';
 
 // Running jobs
