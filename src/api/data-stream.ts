@@ -92,6 +92,8 @@ export class DataStream<T> extends OperatorHandle {
       nodeId: input.nodeId,
       partitioning: 'hash' as const,
       keySelector: keySelector as (value: unknown) => KeyValue,
+      // A side output stays that side output when keyed (getSideOutput(tag).keyBy(...)).
+      ...(input.sideOutput !== undefined ? { sideOutput: input.sideOutput } : {}),
     }));
     return new KeyedStream<T, K>(this.context, inputs, keySelector);
   }

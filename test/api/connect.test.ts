@@ -206,3 +206,31 @@ describe('connect (keyed)', () => {
     }
   });
 });
+
+describe('keyed side outputs', () => {
+  it('getSideOutput(tag).keyBy(...) keys the side output, not the main output (also as a connected input)', async () => {
+    const odd = new OutputTag<number>('odd');
+    class Split extends KeyedCoProcessFunction<number, number, number, number> {
+      processElement1(n: number, ctx: KeyedProcessContext<number>, out: Collector<number>): void {
+        if (n % 2 === 0) out.collect(n);
+        else ctx.output(odd, n);
+      }
+      processElement2(n: number, _ctx: KeyedProcessContext<number>, out: Collector<number>): void {
+        out.collect(-n);
+      }
+    }
+    const job = defineJob((env) => {
+      const a = env.fromSource(Sources.elements<number>([]), 'a').uid('a');
+      const b = env.fromSource(Sources.elements<number>([]), 'b').uid('b');
+      const split = a.keyBy((n) => n).connect(b.keyBy((n) => n)).process(new Split()).uid('split');
+      split.sinkTo(Sinks.collect()).uid('main');
+      split.getSideOutput(odd).keyBy((n) => n % 2).reduce((x, y) => x + y).uid('odd-sum').sinkTo(Sinks.collect()).uid('odd');
+    });
+    const driver = await testJob(job, { parallelism: 2 });
+    await driver.input<number>('a').pushAll([1, 2, 3, 4]);
+    await driver.input<number>('b').push(5);
+    expect(driver.output<number>('main').written.sort((x, y) => x - y)).toEqual([-5, 2, 4]);
+    expect(driver.output<number>('odd').written).toEqual([1, 4]);
+    await driver.close();
+  });
+});
