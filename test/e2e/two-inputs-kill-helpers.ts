@@ -22,7 +22,7 @@ const CRASH_AT = 1_300;
  * Runs `name` on threads at parallelism 2 with input paced by checkpoints; the worker running the
  * source chain exits at record CRASH_AT; a restart strategy restores the latest checkpoint.
  */
-export async function killedRun(name: string): Promise<{ lines: string[]; restoredFrom: number | undefined }> {
+export async function killedRun(name: string, extraParams: Record<string, string | number> = {}): Promise<{ lines: string[]; restoredFrom: number | undefined; channelStateBytes: Map<number, number> }> {
   const t = fresh(name);
   mkdirSync(t.dir, { recursive: true });
   const pacer = checkpointPacer(join(t.dir, 'paced'));
@@ -31,23 +31,28 @@ export async function killedRun(name: string): Promise<{ lines: string[]; restor
     parallelism: 2,
     checkpointStorage: t.storage,
     restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
-    params: { output: t.output, to: TO, segment: SEGMENT, pacedBy: pacer.dir, crashAt: CRASH_AT, crashMarker: join(t.dir, 'crashed') },
+    params: { output: t.output, to: TO, segment: SEGMENT, pacedBy: pacer.dir, crashAt: CRASH_AT, crashMarker: join(t.dir, 'crashed'), ...extraParams },
   });
   job.on('checkpoint', pacer.ended);
+  // Bytes of in-flight records each completed checkpoint saved as channel state (unaligned), by id.
+  const channelStateBytes = new Map<number, number>();
+  job.on('checkpoint', (c) => {
+    if (c.status === 'COMPLETED') channelStateBytes.set(c.id, c.channelStateBytes);
+  });
   const result = await job.done;
   expect(result.status).toBe('FINISHED');
   expect(result.attempts).toBe(2);
   expect(result.statusHistory.map((e) => e.status)).toContain('RESTARTING');
-  return { lines: committedLines(t.output), restoredFrom: result.restoredFrom };
+  return { lines: committedLines(t.output), restoredFrom: result.restoredFrom, channelStateBytes };
 }
 
 /** The same job uninterrupted, in this thread (testJob with its real, here unpaced, source). */
-export async function uninterruptedRun(job: JobDefinition, name: string): Promise<string[]> {
+export async function uninterruptedRun(job: JobDefinition, name: string, extraParams: Record<string, string | number> = {}): Promise<string[]> {
   const t = fresh(`${name}-uninterrupted`);
   const unpaced = join(t.dir, 'unpaced');
   mkdirSync(unpaced, { recursive: true });
   for (let i = 1; i <= Math.ceil(TO / SEGMENT); i++) writeFileSync(join(unpaced, `completed-${i}`), '');
-  const driver = await testJob(job, { parallelism: 2, inputs: [], params: { output: t.output, to: TO, segment: SEGMENT, pacedBy: unpaced } });
+  const driver = await testJob(job, { parallelism: 2, inputs: [], params: { output: t.output, to: TO, segment: SEGMENT, pacedBy: unpaced, ...extraParams } });
   await driver.finish();
   return driver.output<string>('out').committed.slice().sort();
 }

@@ -1,7 +1,7 @@
 // Interval join of two keyed streams (Flink's IntervalJoinOperator): a left record at time t joins
 // every right record of its key at time in [t + lower, t + upper]. Both sides wait in keyed state,
 // bucketed by timestamp, until the watermark says no partner can come any more.
-import type { KeyValue, MapState } from '../../state/types.ts';
+import type { KeyValue, MapState, ValueState } from '../../state/types.ts';
 import { JobConfigError } from '../errors.ts';
 import { type KeySelector, NO_TIMESTAMP, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
 import { plainRuntimeContext } from './co-process.ts';
@@ -67,10 +67,30 @@ export function cleanedBuckets(timer: number, bounds: IntervalJoinBounds): { lef
 /** Left-side buffer name in keyed state (right: `interval-join-right`), per key: timestamp → records. */
 export const LEFT_BUFFER = 'interval-join-left';
 export const RIGHT_BUFFER = 'interval-join-right';
+/** Per key and side, the buffer's timestamps, sorted (value state `<buffer>-times`). */
+export const TIMES_SUFFIX = '-times';
+
+/** One side's buffer: records by timestamp, and the sorted timestamps it holds. */
+interface Side {
+  readonly buffer: MapState<number, unknown[]>;
+  /**
+   * Why an index next to the map: finding the partners' buckets by point reads of the few times in
+   * range is much cheaper than iterating the map per record on LMDB (a merged scan of overlay and
+   * database), and the list stays short (the buckets of one interval's span).
+   */
+  readonly times: ValueState<number[]>;
+}
+
+/** `times` (sorted) with `t` inserted. */
+export function insertSorted(times: readonly number[], t: number): number[] {
+  let i = times.length;
+  while (i > 0 && times[i - 1] > t) i--;
+  return [...times.slice(0, i), t, ...times.slice(i)];
+}
 
 export class IntervalJoinOperator<K extends KeyValue, L, R, O> extends KeyedTwoInputOperator<K> {
-  private left!: MapState<number, unknown[]>;
-  private right!: MapState<number, unknown[]>;
+  private left!: Side;
+  private right!: Side;
   private readonly joinContext: { key: K; leftTimestamp: number; rightTimestamp: number; timestamp: number; output: ProcessJoinContext<K>['output'] };
 
   constructor(
@@ -85,8 +105,8 @@ export class IntervalJoinOperator<K extends KeyValue, L, R, O> extends KeyedTwoI
   }
 
   override async open(output: Output): Promise<void> {
-    this.left = this.state.mapState(LEFT_BUFFER);
-    this.right = this.state.mapState(RIGHT_BUFFER);
+    this.left = { buffer: this.state.mapState(LEFT_BUFFER), times: this.state.valueState(LEFT_BUFFER + TIMES_SUFFIX) };
+    this.right = { buffer: this.state.mapState(RIGHT_BUFFER), times: this.state.valueState(RIGHT_BUFFER + TIMES_SUFFIX) };
     this.out = output;
     try {
       // A join function gets no keyed state of its own (its key's state holds the buffers).
@@ -122,15 +142,17 @@ export class IntervalJoinOperator<K extends KeyValue, L, R, O> extends KeyedTwoI
     }
     const own = isLeft ? this.left : this.right;
     const other = isLeft ? this.right : this.left;
-    const bucket = own.get(timestamp);
-    own.put(timestamp, bucket === undefined ? [value] : [...bucket, value]);
+    const bucket = own.buffer.get(timestamp);
+    own.buffer.put(timestamp, bucket === undefined ? [value] : [...bucket, value]);
+    if (bucket === undefined) own.times.update(insertSorted(own.times.value() ?? [], timestamp));
     const { lowerMs, upperMs } = this.spec;
     // The other side's times that pair with this one.
     const from = isLeft ? timestamp + lowerMs : timestamp - upperMs;
     const to = isLeft ? timestamp + upperMs : timestamp - lowerMs;
-    for (const [otherTime, records] of other.entries()) {
-      if (otherTime < from || otherTime > to) continue;
-      for (const record of records) {
+    for (const otherTime of other.times.value() ?? []) {
+      if (otherTime < from) continue;
+      if (otherTime > to) break;
+      for (const record of other.buffer.get(otherTime) ?? []) {
         if (isLeft) this.emit(key, value as L, record as R, timestamp, otherTime);
         else this.emit(key, record as L, value as R, otherTime, timestamp);
       }
@@ -156,13 +178,21 @@ export class IntervalJoinOperator<K extends KeyValue, L, R, O> extends KeyedTwoI
     if (domain !== 'event-time') return;
     this.state.setCurrentKey(key);
     const { left, right } = cleanedBuckets(timestamp, this.spec);
-    this.left.remove(left);
-    this.right.remove(right);
+    removeBucket(this.left, left);
+    removeBucket(this.right, right);
   }
 
   override close(): Promise<unknown> {
     return this.closeFunction(this.fn);
   }
+}
+
+function removeBucket(side: Side, t: number): void {
+  if (side.buffer.get(t) === undefined) return;
+  side.buffer.remove(t);
+  const times = (side.times.value() ?? []).filter((x) => x !== t);
+  if (times.length > 0) side.times.update(times);
+  else side.times.clear();
 }
 
 export function intervalJoinOperator<K extends KeyValue, L, R, O>(

@@ -37,11 +37,20 @@ function crashOnce(at: number, marker: string): (n: number) => number {
   };
 }
 
+function spin<T>(micros: number, value: T): T {
+  const until = performance.now() + micros / 1000;
+  while (performance.now() < until) {
+    // busy: a stage that cannot keep up
+  }
+  return value;
+}
+
 export default defineJob((env) => {
   const p = env.params;
   const accounts = Number(p.accounts ?? 40);
   env.setAutoWatermarkInterval(0);
-  env.enableCheckpointing({ intervalMs: Number(p.intervalMs ?? 30), retain: 3, tolerableFailures: 100 });
+  env.enableCheckpointing({ mode: p.mode === 'unaligned' ? 'unaligned' : 'aligned', intervalMs: Number(p.intervalMs ?? 30), retain: 3, tolerableFailures: 100 });
+  const slowMicros = Number(p.slowMicros ?? 0);
   let numbers = env
     .fromSource(pacedSequence({ from: 1, to: Number(p.to), segment: Number(p.segment ?? 250), signals: String(p.pacedBy) }), 'numbers')
     .setParallelism(1)
@@ -71,7 +80,9 @@ export default defineJob((env) => {
     .connect(rules)
     .process(new RuleEngine())
     .uid('rule-engine')
-    .map(alertLine)
+    // Param slowMicros: a slow stage chained to the engine, so records wait in its input channels
+    // (both inputs) and unaligned barriers overtake them.
+    .map((alert) => (slowMicros > 0 ? spin(slowMicros, alertLine(alert)) : alertLine(alert)))
     .uid('to-line')
     .sinkTo(Sinks.file<string>({ path: String(p.output), format: (line) => line }))
     .uid('out');

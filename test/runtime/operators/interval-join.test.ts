@@ -1,7 +1,7 @@
 // Interval join: bounds, cleanup times and the shared per-key timer (pure logic), and the operator
 // on a heap backend: late records, output timestamps, snapshot of buffers' timers, missing timestamps.
 import { describe, expect, it } from 'vitest';
-import { cleanedBuckets, cleanupTime, intervalBounds, IntervalJoinOperator, LEFT_BUFFER, RIGHT_BUFFER } from '../../../src/runtime/operators/interval-join.ts';
+import { cleanedBuckets, cleanupTime, insertSorted, intervalBounds, IntervalJoinOperator, LEFT_BUFFER, RIGHT_BUFFER, TIMES_SUFFIX } from '../../../src/runtime/operators/interval-join.ts';
 import { OperatorFailure } from '../../../src/runtime/operators/operator-failure.ts';
 import { IntervalJoinTimestampError } from '../../../src/runtime/operators/two-input-errors.ts';
 import type { ProcessJoinFunctionLike } from '../../../src/runtime/operators/two-input-types.ts';
@@ -122,12 +122,31 @@ describe('IntervalJoinOperator', () => {
     state.setCurrentKey('a');
     expect([...state.mapState(LEFT_BUFFER).keys()]).toEqual([10]);
     expect([...state.mapState(RIGHT_BUFFER).keys()]).toEqual([11]);
+    j.op.processElement({ key: 'a', id: 3 }, 12); // left: cleanup at 16
+    state.setCurrentKey('a');
+    expect(state.valueState(LEFT_BUFFER + TIMES_SUFFIX).value()).toEqual([10, 12]);
     j.op.processWatermark(13);
+    state.setCurrentKey('a');
     expect(state.mapState(LEFT_BUFFER).isEmpty()).toBe(false);
     j.op.processWatermark(14);
     state.setCurrentKey('a');
-    expect(state.mapState(LEFT_BUFFER).isEmpty()).toBe(true);
+    expect([...state.mapState(LEFT_BUFFER).keys()]).toEqual([12]);
+    expect(state.valueState(LEFT_BUFFER + TIMES_SUFFIX).value()).toEqual([12]);
     expect(state.mapState(RIGHT_BUFFER).isEmpty()).toBe(true);
+    // The index goes with its last bucket: nothing is left of the key.
+    expect(state.valueState(RIGHT_BUFFER + TIMES_SUFFIX).value()).toBeUndefined();
+    j.op.processWatermark(16);
+    state.setCurrentKey('a');
+    expect(state.mapState(LEFT_BUFFER).isEmpty()).toBe(true);
+    expect(state.valueState(LEFT_BUFFER + TIMES_SUFFIX).value()).toBeUndefined();
+    expect(state.keyCount()).toBe(0);
+  });
+
+  it('keeps the bucket times of each side sorted', () => {
+    expect(insertSorted([], 5)).toEqual([5]);
+    expect(insertSorted([1, 3, 7], 4)).toEqual([1, 3, 4, 7]);
+    expect(insertSorted([1, 3], 0)).toEqual([0, 1, 3]);
+    expect(insertSorted([1, 3], 9)).toEqual([1, 3, 9]);
   });
 
   it('a record without event time fails the operator with a typed error', async () => {
