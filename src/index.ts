@@ -59,7 +59,6 @@ export type {
   ProcessJoinContext,
   ReadOnlyBroadcastContext,
   ReadOnlyBroadcastState,
-  TimeReader,
 } from './api/index.ts';
 export { StateFlushError } from './state/lmdb/errors.ts';
 

@@ -19,7 +19,6 @@ export type {
   ProcessJoinContext,
   ReadOnlyBroadcastContext,
   ReadOnlyBroadcastState,
-  TimeReader,
 } from '../runtime/operators/two-input-types.ts';
 
 /**

@@ -103,6 +103,31 @@ describe('connect (non-keyed)', () => {
     await driver.close();
   });
 
+  it('the context reads the watermark, the minimum of both inputs, and processing time', async () => {
+    class Time extends CoProcessFunction<number, number, string> {
+      processElement1(n: number, ctx: CoProcessContext, out: Collector<string>): void {
+        out.collect(`a${n} wm=${ctx.currentWatermark()} pt=${ctx.currentProcessingTime()}`);
+      }
+      processElement2(n: number, ctx: CoProcessContext, out: Collector<string>): void {
+        out.collect(`b${n} wm=${ctx.currentWatermark()}`);
+      }
+    }
+    const job = defineJob((env) => {
+      const a = env.fromSource(Sources.elements<number>([]), 'a').uid('a');
+      const b = env.fromSource(Sources.elements<number>([]), 'b').uid('b');
+      a.connect(b).process(new Time()).uid('time').sinkTo(Sinks.collect()).uid('out');
+    });
+    const driver = await testJob(job, { startTime: 5_000 });
+    await driver.input<number>('a').push(1);
+    await driver.input<number>('a').advanceWatermark(300);
+    await driver.input<number>('b').advanceWatermark(200);
+    await driver.input<number>('b').push(2);
+    await driver.input<number>('b').advanceWatermark(400);
+    await driver.input<number>('a').push(3);
+    expect(driver.output<string>('out').written).toEqual(['a1 wm=-Infinity pt=5000', 'b2 wm=200', 'a3 wm=300 pt=5000']);
+    await driver.close();
+  });
+
   it('refuses what is not a CoProcessFunction or a stream', () => {
     const build = (f: (env: Parameters<Parameters<typeof defineJob>[0]>[0]) => void) => () => defineJob(f).buildGraph({ parallelism: 1, maxParallelism: 128, params: {} });
     expect(build((env) => env.fromElements(1).connect(env.fromElements(2)).process({} as never))).toThrow(/CoProcessFunction/);

@@ -14,8 +14,8 @@ import type {
   KeyedBroadcastOnTimerContext,
   KeyedBroadcastProcessFunctionLike,
   KeyedReadOnlyBroadcastContext,
+  CoProcessContext,
   ReadOnlyBroadcastContext,
-  TimeReader,
 } from './two-input-types.ts';
 import type { Collector } from './types.ts';
 
@@ -31,8 +31,8 @@ function broadcastCopies(states: readonly unknown[]): Array<BroadcastStatesSnaps
 }
 
 /** The broadcast side's context (reused for every call): broadcast state writable, plus time and side outputs. */
-function broadcastContext(states: BroadcastStates, timerService: TimeReader, output: BroadcastContext['output']): BroadcastContext & { timestamp: number | undefined } {
-  return { timestamp: undefined, timerService, output, getBroadcastState: (descriptor) => states.writableState(descriptor) };
+function broadcastContext(states: BroadcastStates, base: CoProcessContext & { timestamp: number | undefined }): BroadcastContext & { timestamp: number | undefined } {
+  return Object.assign(base, { getBroadcastState: <K extends KeyValue, V>(descriptor: BroadcastStateDescriptor<K, V>) => states.writableState(descriptor) });
 }
 
 export class BroadcastProcessOperator<I, B, O> extends TwoInputOperator {
@@ -48,8 +48,8 @@ export class BroadcastProcessOperator<I, B, O> extends TwoInputOperator {
     super(ctx);
     const states = new BroadcastStates(ctx.uid, descriptors);
     this.broadcastStates = states;
-    this.readContext = { timestamp: undefined, timerService: this.time, output: this.sideOutput, getBroadcastState: (descriptor) => states.readOnlyState(descriptor) };
-    this.writeContext = broadcastContext(states, this.time, this.sideOutput);
+    this.readContext = Object.assign(this.newContext(), { getBroadcastState: <K extends KeyValue, V>(descriptor: BroadcastStateDescriptor<K, V>) => states.readOnlyState(descriptor) });
+    this.writeContext = broadcastContext(states, this.newContext());
   }
 
   override open(output: Output): Promise<void> {
@@ -109,8 +109,12 @@ export class KeyedBroadcastProcessOperator<K extends KeyValue, I, B, O> extends 
       KeyedBroadcastOnTimerContext<K>;
     const timers = this.timers;
     // No key on the broadcast side, so no keyed state or timers there (as in Flink); time can be read.
-    const time: TimeReader = { currentProcessingTime: () => ctx.currentProcessingTime(), currentWatermark: () => timers.currentWatermark() };
-    this.writeContext = broadcastContext(states, time, this.context.output);
+    this.writeContext = broadcastContext(states, {
+      timestamp: undefined,
+      output: this.context.output,
+      currentProcessingTime: () => ctx.currentProcessingTime(),
+      currentWatermark: () => timers.currentWatermark(),
+    });
   }
 
   override open(output: Output): Promise<void> {

@@ -4,7 +4,7 @@ import { NO_TIMESTAMP, type OperatorContext, type OperatorFactory, type Output }
 import { BaseOperator } from './base-operator.ts';
 import { userFailure } from './operator-failure.ts';
 import type { OutputTag } from './output-tag.ts';
-import type { CoProcessContext, CoProcessFunctionLike, TimeReader } from './two-input-types.ts';
+import type { CoProcessContext, CoProcessFunctionLike } from './two-input-types.ts';
 import type { Collector, RuntimeContext } from './types.ts';
 
 /** The runtime context of a non-keyed user function. */
@@ -19,11 +19,15 @@ export function plainRuntimeContext(ctx: OperatorContext): RuntimeContext {
 export abstract class TwoInputOperator extends BaseOperator implements Collector<unknown> {
   protected outTimestamp = NO_TIMESTAMP;
   protected watermark = Number.NEGATIVE_INFINITY;
-  protected readonly time: TimeReader;
 
-  constructor(ctx: OperatorContext) {
-    super(ctx);
-    this.time = { currentProcessingTime: () => ctx.currentProcessingTime(), currentWatermark: () => this.watermark };
+  /** A context for user calls (reused for every call; the operator sets `timestamp`). */
+  protected newContext(): CoProcessContext & { timestamp: number | undefined } {
+    return {
+      timestamp: undefined,
+      output: this.sideOutput,
+      currentProcessingTime: () => this.ctx.currentProcessingTime(),
+      currentWatermark: () => this.watermark,
+    };
   }
 
   abstract override processElement(value: unknown, timestamp: number): void;
@@ -62,14 +66,14 @@ export abstract class TwoInputOperator extends BaseOperator implements Collector
 }
 
 export class CoProcessOperator<I1, I2, O> extends TwoInputOperator {
-  private readonly context: { timestamp: number | undefined; timerService: TimeReader; output: CoProcessContext['output'] };
+  private readonly context: CoProcessContext & { timestamp: number | undefined };
 
   constructor(
     ctx: OperatorContext,
     private readonly fn: CoProcessFunctionLike<I1, I2, O>,
   ) {
     super(ctx);
-    this.context = { timestamp: undefined, timerService: this.time, output: this.sideOutput };
+    this.context = this.newContext();
   }
 
   override open(output: Output): Promise<void> {

@@ -9,19 +9,21 @@ import type {
   KeyedRuntimeContext,
   OnTimerContext,
   RuntimeContext,
-  TimerService,
 } from './types.ts';
 
-/** What a non-keyed function may ask of time: reading it (timers need a keyed stream, as in Flink). */
-export type TimeReader = Pick<TimerService, 'currentProcessingTime' | 'currentWatermark'>;
-
-/** Context of a non-keyed two-input function for the record being processed. */
+/**
+ * Context of a non-keyed two-input function for the record being processed (the shape of a
+ * non-keyed ProcessFunction's context): time can be read; timers need keyed streams, as in Flink.
+ */
 export interface CoProcessContext {
   /** Event time of the record; undefined when it has none. */
   readonly timestamp: number | undefined;
-  readonly timerService: TimeReader;
   /** Emits `value` to the side output `tag` (with this record's event time). */
   output<X>(tag: OutputTag<X>, value: X): void;
+  /** Processing time now (ms; the test's clock under testJob). */
+  currentProcessingTime(): number;
+  /** The operator's event-time watermark: the minimum of both inputs' (-Infinity before the first). */
+  currentWatermark(): number;
 }
 
 /** Structural shape of a CoProcessFunction: one method per input, no key, no timers. */
