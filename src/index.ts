@@ -60,6 +60,35 @@ export {
   WindowStateUnsupportedError,
 } from './api/index.ts';
 export type { CountWindow, ProcessWindowContext, SessionGapExtractor, TimeWindowAssigner, Window, WindowResultFunction, WindowStateStore } from './api/index.ts';
+// Two inputs and broadcast state
+export {
+  BroadcastConnectedStream,
+  BroadcastProcessFunction,
+  BroadcastStateDescriptor,
+  BroadcastStream,
+  CoProcessFunction,
+  ConnectedStreams,
+  IntervalJoin,
+  IntervalJoined,
+  IntervalJoinTimestampError,
+  KeyedBroadcastConnectedStream,
+  KeyedBroadcastProcessFunction,
+  KeyedCoProcessFunction,
+  KeyedConnectedStreams,
+  ProcessJoinFunction,
+  ReadOnlyBroadcastStateError,
+  UnknownBroadcastStateError,
+} from './api/index.ts';
+export type {
+  BroadcastContext,
+  BroadcastState,
+  CoProcessContext,
+  KeyedBroadcastOnTimerContext,
+  KeyedReadOnlyBroadcastContext,
+  ProcessJoinContext,
+  ReadOnlyBroadcastContext,
+  ReadOnlyBroadcastState,
+} from './api/index.ts';
 export { StateFlushError } from './state/lmdb/errors.ts';
 
 // Running jobs

@@ -15,6 +15,9 @@ import type { Collector } from './functions.ts';
 import { isRichFunction } from './rich-functions.ts';
 import type { StreamContext } from './stream-context.ts';
 import { KeyedStream } from './keyed-stream.ts';
+import { BroadcastStateDescriptor } from '../runtime/operators/broadcast-state.ts';
+import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.ts';
+import { ConnectedStreams } from './connected-streams.ts';
 import type { WatermarkStrategy } from './watermark-strategy.ts';
 
 /** Settings shared by everything that is one operator: uid, name, parallelism. */
@@ -110,9 +113,16 @@ export class DataStream<T> extends OperatorHandle {
     return this.partitionedAs('rebalance');
   }
 
-  /** Every record goes to every subtask of the next operator. */
-  broadcast(): DataStream<T> {
-    return this.partitionedAs('broadcast');
+  /**
+   * Every record goes to every subtask of the next operator. With broadcast state descriptors: a
+   * BroadcastStream to `connect` a stream to, whose operator keeps those broadcast states.
+   */
+  broadcast(): DataStream<T>;
+  broadcast(...descriptors: [BroadcastStateDescriptor<KeyValue, unknown>, ...BroadcastStateDescriptor<KeyValue, unknown>[]]): BroadcastStream<T>;
+  broadcast(...descriptors: BroadcastStateDescriptor<KeyValue, unknown>[]): DataStream<T> | BroadcastStream<T> {
+    const partitioned = this.partitionedAs('broadcast');
+    if (descriptors.length === 0) return partitioned;
+    return new BroadcastStream<T>(this.context, partitioned.inputs, checkedDescriptors(descriptors));
   }
 
   /** Records go to a pseudo-random subtask of the next operator (the same spread in every run). */
@@ -152,6 +162,24 @@ export class DataStream<T> extends OperatorHandle {
       inputs.push(...other.inputs);
     }
     return new DataStream<T>(this.context, undefined, inputs);
+  }
+
+  /**
+   * Connects a second stream (of any type) for a two-input operator; or a BroadcastStream, whose
+   * records every subtask gets and writes into broadcast state.
+   *
+   * @example
+   * orders.connect(refunds).process(new Reconcile()).uid('reconcile');
+   * events.connect(configStream.broadcast(config)).process(new ApplyConfig()).uid('apply');
+   */
+  connect<R>(other: BroadcastStream<R>): BroadcastConnectedStream<T, R>;
+  connect<R>(other: DataStream<R>): ConnectedStreams<T, R>;
+  connect<R>(other: DataStream<R> | BroadcastStream<R>): ConnectedStreams<T, R> | BroadcastConnectedStream<T, R> {
+    if (other instanceof BroadcastStream) return new BroadcastConnectedStream<T, R>(this.context, this.inputs, other);
+    if (!(other instanceof DataStream)) {
+      throw new JobConfigError('connect', 'expected a DataStream or a BroadcastStream (to connect keyed streams, key both: a.keyBy(k1).connect(b.keyBy(k2)))');
+    }
+    return new ConnectedStreams<T, R>(this.context, this.inputs, other.inputs);
   }
 
   assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): DataStream<T> {
@@ -198,6 +226,17 @@ export class DataStream<T> extends OperatorHandle {
 /** The end of a pipeline; carries the sink's uid, name and parallelism. */
 export class DataStreamSink<T> extends OperatorHandle {
   declare readonly __type?: T;
+}
+
+/** Broadcast state descriptors for `broadcast(...)`: instances, with distinct names. */
+function checkedDescriptors(descriptors: readonly unknown[]): BroadcastStateDescriptor<KeyValue, unknown>[] {
+  const names = new Set<string>();
+  for (const d of descriptors) {
+    if (!(d instanceof BroadcastStateDescriptor)) throw new JobConfigError('broadcast', 'expected BroadcastStateDescriptor arguments (or none, for a plain broadcast partitioning)');
+    if (names.has(d.name)) throw new JobConfigError('broadcast', `broadcast state '${d.name}' is declared twice`);
+    names.add(d.name);
+  }
+  return descriptors as BroadcastStateDescriptor<KeyValue, unknown>[];
 }
 
 export function requireFunction<F>(fn: F, what: string): F {

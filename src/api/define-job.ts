@@ -11,16 +11,6 @@ export interface JobSpec<D extends ParamDeclarations> {
 }
 
 /**
- * Declares a job. The builder runs once per thread, so it must be deterministic.
- *
- * @example
- * export default defineJob((env) => {
- *   env.fromElements('a b', 'b').flatMap((line, out) => line.split(' ').forEach((w) => out.collect(w)))
- *      .keyBy((w) => w).reduce((a) => a).sinkTo(Sinks.discard());
- * });
- */
-export function defineJob(build: (env: StreamExecutionEnvironment) => void): JobDefinition;
-/**
  * Declares a job with typed parameters: they are converted, defaulted and checked before anything
  * starts (a missing required one or a wrong type is a JobConfigError naming it), and the builder
  * gets them typed. `env.params` holds the same values.
@@ -31,6 +21,17 @@ export function defineJob(build: (env: StreamExecutionEnvironment) => void): Job
  * });
  */
 export function defineJob<D extends ParamDeclarations>(spec: JobSpec<D>, build: (env: StreamExecutionEnvironment, params: ParamValues<D>) => void): JobDefinition;
+// Last on purpose: `Parameters<typeof defineJob>` reads the last overload, the common form.
+/**
+ * Declares a job. The builder runs once per thread, so it must be deterministic.
+ *
+ * @example
+ * export default defineJob((env) => {
+ *   env.fromElements('a b', 'b').flatMap((line, out) => line.split(' ').forEach((w) => out.collect(w)))
+ *      .keyBy((w) => w).reduce((a) => a).sinkTo(Sinks.discard());
+ * });
+ */
+export function defineJob(build: (env: StreamExecutionEnvironment) => void): JobDefinition;
 export function defineJob(
   first: ((env: StreamExecutionEnvironment) => void) | JobSpec<ParamDeclarations>,
   second?: (env: StreamExecutionEnvironment, params: ParamValues<ParamDeclarations>) => void,

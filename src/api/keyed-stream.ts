@@ -10,6 +10,9 @@ import { DataStream, requireFunction } from './data-stream.ts';
 import type { StreamContext } from './stream-context.ts';
 import type { CountWindow, WindowAssigner } from '../runtime/operators/window/types.ts';
 import { WindowedStream } from './windowed-stream.ts';
+import { BroadcastStream, KeyedBroadcastConnectedStream } from './broadcast-stream.ts';
+import { KeyedConnectedStreams } from './connected-streams.ts';
+import { IntervalJoin } from './interval-join.ts';
 import { isWindowAssigner } from './windows.ts';
 
 /**
@@ -120,6 +123,35 @@ export class KeyedStream<T, K extends KeyValue> {
       throw new JobConfigError('countWindow slide', `must be an integer from 1 to the size (${size}), got ${slide}`);
     }
     return new WindowedStream<T, K, CountWindow>((type, op) => this.keyedTransform(type, op), { kind: 'count', size, slide }, this.keySelector);
+  }
+
+  /**
+   * Connects another stream keyed the same way (both inputs then share each key's state and
+   * timers), or a BroadcastStream (broadcast state next to this stream's keyed state).
+   *
+   * @example
+   * orders.keyBy((o) => o.id).connect(payments.keyBy((p) => p.orderId)).process(new Match()).uid('match');
+   * txs.keyBy((t) => t.account).connect(ruleStream).process(new Alert()).uid('alerts');
+   */
+  connect<R>(other: BroadcastStream<R>): KeyedBroadcastConnectedStream<T, R, K>;
+  connect<R>(other: KeyedStream<R, K>): KeyedConnectedStreams<T, R, K>;
+  connect<R>(other: KeyedStream<R, K> | BroadcastStream<R>): KeyedConnectedStreams<T, R, K> | KeyedBroadcastConnectedStream<T, R, K> {
+    if (other instanceof BroadcastStream) return new KeyedBroadcastConnectedStream<T, R, K>(this.context, this.inputs, this.keySelector, other);
+    if (!(other instanceof KeyedStream)) {
+      throw new JobConfigError('connect', 'a keyed stream connects to another keyed stream (call keyBy on it) or to a BroadcastStream (stream.broadcast(descriptor))');
+    }
+    return new KeyedConnectedStreams<T, R, K>(this.context, this.inputs, other.inputs, this.keySelector, other.keySelector);
+  }
+
+  /**
+   * Joins this keyed stream with another on the key and event time; set the interval with `between`.
+   *
+   * @example
+   * clicks.keyBy((c) => c.user).intervalJoin(orders.keyBy((o) => o.user)).between(0, 600_000).process(new Attribute()).uid('attribute');
+   */
+  intervalJoin<R>(other: KeyedStream<R, K>): IntervalJoin<T, R, K> {
+    if (!(other instanceof KeyedStream)) throw new JobConfigError('intervalJoin', 'expected a keyed stream (call keyBy on the other stream)');
+    return new IntervalJoin<T, R, K>({ context: this.context, left: this.inputs, right: other.inputs, leftKey: this.keySelector, rightKey: other.keySelector });
   }
 
   private keyedTransform<O>(type: string, operator: OperatorFactory): DataStream<O> {

@@ -193,6 +193,12 @@ export interface GraphInput {
   readonly keySelector?: KeySelector<unknown>;
   /** Reads the producer's side output with this tag id (see OutputTag), not its main output. */
   readonly sideOutput?: string;
+  /**
+   * Feeds the second input of a two-input operator (connect, interval join, broadcast state): its
+   * records go to `processElement2`. Unset on every input of a one-input node, where several inputs
+   * (a union) all feed `processElement`; a two-input node's first input may be a union too.
+   */
+  readonly second?: true;
 }
 
 export type NodeKind = 'source' | 'operator' | 'sink';

@@ -19,7 +19,12 @@ export function graphFingerprint(graph: JobGraph): string {
     n.uid,
     n.parallelism,
     n.keyed,
-    n.inputs.map((i) => (i.sideOutput === undefined ? [i.nodeId, i.partitioning] : [i.nodeId, i.partitioning, i.sideOutput])),
+    n.inputs.map((i) => {
+      const shape: unknown[] = i.sideOutput === undefined ? [i.nodeId, i.partitioning] : [i.nodeId, i.partitioning, i.sideOutput];
+      // Only two-input nodes add it: the fingerprints of every other graph stay as they were.
+      if (i.second) shape.push('second');
+      return shape;
+    }),
   ]);
   return createHash('sha256').update(JSON.stringify([graph.maxParallelism, shape, graph.hooks.map((h) => h.name)])).digest('hex').slice(0, 16);
 }

@@ -297,10 +297,15 @@ class WorkerSession implements InThreadWorker {
       if (workerIndex >= task.parallelism) continue;
       const inputs = plan.channels.filter((c) => c.toTask === task.id && c.toSubtask === workerIndex).length;
       // Which of the head's inputs (0 or 1) each input channel belongs to: two-input operators need it.
+      // The head's own graph input says (its first input may be a union of several graph inputs).
+      const headInputs = this.graph.nodes[task.operators[0].nodeId].inputs;
       const channelInputs = plan.channels
         .filter((c) => c.toTask === task.id && c.toSubtask === workerIndex)
         .sort((a, b) => a.inputChannelIndex - b.inputChannelIndex)
-        .map((c) => task.inputs.find((e) => e.id === c.edgeId)?.inputIndex ?? 0);
+        .map((c) => {
+          const edge = task.inputs.find((e) => e.id === c.edgeId);
+          return edge !== undefined && headInputs[edge.inputIndex]?.second ? 1 : 0;
+        });
       const subtask = new Subtask(task, workerIndex, this.graph.nodes, host, inputs, channelInputs);
       this.subtasks.push(subtask);
       this.bySubtask.set(`${task.id}`, subtask);
