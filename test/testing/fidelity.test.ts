@@ -1,0 +1,207 @@
+// Fidelity: the same job modules run in testJob (this thread) and by runJob on worker threads give
+// identical output — keyed value/map/list state, event-time and processing-time timers, tumbling
+// windows with bounded out-of-orderness, reduce, rebalanced channels at parallelism 1, 2 and 3,
+// file source and sink, reference data from a hook, aligned and unaligned checkpoints with a
+// checkpoint then a restore. Each job's output is deterministic (see test/testing/jobs/fidelity.ts),
+// so a difference is a difference between the runtimes, not a race. Both runs of a case go at the
+// same time: the threaded one mostly waits on thread start-up.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type JobResult, runJob, type RunJobOptions } from '../../src/index.ts';
+import type { JobDefinition } from '../../src/runtime/types.ts';
+import { type TestDriver, testJob, type TestJobOptions } from '../../src/testing/index.ts';
+import clickstream from '../../examples/clickstream.ts';
+import orders from '../../examples/orders.ts';
+import { checkpointPacer, committedLines, expectedSums, jobDirs } from '../e2e/checkpoint-helpers.ts';
+import { sortedJson } from '../e2e/helpers.ts';
+import checkpointedSum from '../e2e/jobs/checkpointed-sum.ts';
+import eventTimeWindows, { expectedWindows } from '../e2e/jobs/event-time-windows.ts';
+import wordCount from '../e2e/jobs/word-count.ts';
+import fidelity from './jobs/fidelity.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'baton-fidelity-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const fresh = jobDirs(root);
+
+const url = (path: string) => new URL(path, import.meta.url);
+const FIDELITY = url('./jobs/fidelity.ts');
+
+/** A job module run to its end on worker threads; no thread may be left. */
+async function onThreads(module: URL, options: RunJobOptions): Promise<JobResult> {
+  const job = await runJob(module, options);
+  const result = await job.done;
+  expect(job.liveWorkerThreads()).toBe(0);
+  return result;
+}
+
+/** The same job in testJob with its own (bounded) sources, run to its end. */
+async function inTestJob(job: JobDefinition, options: TestJobOptions): Promise<{ driver: TestDriver; result: JobResult }> {
+  const driver = await testJob(job, { ...options, inputs: [] });
+  const result = await driver.finish();
+  return { driver, result };
+}
+
+/** Both runtimes at once on a job of bounded sources: the threaded result and testJob's driver and result. */
+async function both(module: URL, job: JobDefinition, options: { parallelism: number; params: Record<string, string | number> }) {
+  const [threads, inThread] = await Promise.all([onThreads(module, options), inTestJob(job, options)]);
+  expect(threads.status).toBe('FINISHED');
+  expect(inThread.result.status).toBe('FINISHED');
+  return { threads, ...inThread };
+}
+
+describe('bounded jobs: identical committed output in testJob and on worker threads', () => {
+  it('keyed value, map and list state; a processing-time timer at the end of input (parallelism 2)', async () => {
+    const { threads, driver, result } = await both(FIDELITY, fidelity, { parallelism: 2, params: { case: 'state', count: 2_000 } });
+    const committed = driver.output<string>('out').committed;
+    // One line per visit plus one summary per user (11 users).
+    expect(committed).toHaveLength(2_011);
+    expect(committed.filter((l) => l.includes(',end,'))).toHaveLength(11);
+    expect([...committed].sort()).toEqual([...(threads.collected.out as string[])].sort());
+    expect(result.operators.profile).toEqual(threads.operators.profile);
+  });
+
+  it('event-time timers on assigned timestamps and processing-time timers at the end of input (parallelism 3)', async () => {
+    const { threads, driver } = await both(FIDELITY, fidelity, { parallelism: 3, params: { case: 'timers', count: 3_000 } });
+    const committed = driver.output<string>('out').committed;
+    // 3 000 visits 37 ms apart: seconds 0..110 for some user each, 11 totals.
+    expect(committed.filter((l) => l.includes(',total,'))).toHaveLength(11);
+    expect(committed.some((l) => l.includes('second 110,'))).toBe(true);
+    expect(committed.every((l) => !l.includes('watermark>=false'))).toBe(true);
+    expect([...committed].sort()).toEqual([...(threads.collected.out as string[])].sort());
+  });
+
+  for (const parallelism of [1, 2, 3]) {
+    it(`a reader rebalanced to ${parallelism} subtasks, filtered, keyed and reduced (parallelism ${parallelism})`, async () => {
+      const { threads, driver, result } = await both(FIDELITY, fidelity, { parallelism, params: { case: 'rebalance', count: 2_000 } });
+      const committed = driver.output<[string, number]>('out').committed;
+      expect(sortedJson(committed)).toEqual(sortedJson(threads.collected.out));
+      expect(committed.length).toBe(result.operators['no-blog'].recordsOut);
+      expect(result.operators).toEqual(threads.operators);
+    });
+  }
+
+  it('tumbling event-time windows over out-of-order events, bounded out-of-orderness (parallelism 2)', async () => {
+    const count = 6_000;
+    const { threads, driver } = await both(url('../e2e/jobs/event-time-windows.ts'), eventTimeWindows, { parallelism: 2, params: { count } });
+    const committed = sortedJson(driver.output('windows').committed);
+    expect(committed).toEqual(expectedWindows(count));
+    expect(committed).toEqual(sortedJson(threads.collected.windows));
+  });
+
+  it('word count: file source splits, flatMap, reduce, collect and file sinks (parallelism 3)', async () => {
+    const t = fresh('words');
+    const input = join(root, 'words.txt');
+    const words = ['stream', 'state', 'barrier', "don't", 'Key', 'window'];
+    writeFileSync(input, `${Array.from({ length: 600 }, (_, i) => `${words[i % 6]} ${words[(i * 7) % 6]}, ${words[(i * 5) % 6]}`).join('\n')}\n`);
+    const params = (output: string) => ({ input, output, splitBytes: 1_024 });
+    const [threads, inThread] = await Promise.all([
+      onThreads(url('../e2e/jobs/word-count.ts'), { parallelism: 3, params: params(join(t.dir, 'threads')) }),
+      inTestJob(wordCount, { parallelism: 3, params: params(join(t.dir, 'test-job')) }),
+    ]);
+    const committed = inThread.driver.output<[string, number]>('collected').committed;
+    expect(committed).toHaveLength(1_800);
+    expect(sortedJson(committed)).toEqual(sortedJson(threads.collected.collected));
+    // The real file sink wrote and committed the same lines in testJob.
+    expect(committedLines(join(t.dir, 'test-job'))).toEqual(committedLines(join(t.dir, 'threads')));
+    expect(committedLines(join(t.dir, 'test-job'))).toHaveLength(1_800);
+  });
+
+  it('examples/clickstream.ts: windows per user and a running count per page (parallelism 2)', async () => {
+    const { threads, driver } = await both(url('../../examples/clickstream.ts'), clickstream, { parallelism: 2, params: { clicks: 50_000 } });
+    const minutes = sortedJson(driver.output('minutes').committed);
+    const milestones = sortedJson(driver.output('milestones').committed);
+    // Every 10 000th view of a page: 2 of the 5 pages pass 10 000 views in 50 000 clicks.
+    expect(milestones).toHaveLength(2);
+    expect(minutes.length).toBeGreaterThan(100);
+    expect(minutes).toEqual(sortedJson(threads.collected.minutes));
+    expect(milestones).toEqual(sortedJson(threads.collected.milestones));
+  });
+
+  it('examples/orders.ts: reference data loaded by a hook, spend per customer, file sink (parallelism 2)', async () => {
+    const t = fresh('orders');
+    const prices = new Int32Array(64).map((_, i) => 100 + i * 3);
+    const priceFile = join(root, 'prices.bin');
+    writeFileSync(priceFile, new Uint8Array(prices.buffer));
+    const params = (output: string) => ({ priceList: pathToFileURL(priceFile).href, customers: 40, orders: 1_500, rate: 1_000_000, output });
+    const [threads, inThread] = await Promise.all([
+      onThreads(url('../../examples/orders.ts'), { parallelism: 2, params: params(join(t.dir, 'threads')) }),
+      inTestJob(orders, { parallelism: 2, params: params(join(t.dir, 'test-job')) }),
+    ]);
+    expect(threads.status).toBe('FINISHED');
+    const lines = committedLines(join(t.dir, 'test-job'));
+    expect(lines).toHaveLength(1_500);
+    expect(lines).toEqual(committedLines(join(t.dir, 'threads')));
+    expect([...inThread.driver.output<string>('out').committed].sort()).toEqual(lines);
+  });
+});
+
+describe('a checkpoint, then a restore: the same final committed output in both runtimes', () => {
+  const TO = 4_000;
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  for (const [mode, restoredParallelism] of [
+    ['aligned', 3],
+    ['unaligned', 2],
+  ] as const) {
+    it(`${mode} checkpoints, restored at parallelism 2 -> ${restoredParallelism}`, async () => {
+      // The per-key running sums depend on every earlier record of the key: a record lost or
+      // repeated by the restore changes every later line of its key.
+      // Unaligned: a slow stage keeps the channels into it full, so checkpoints hold in-flight data.
+      const slowMicros = mode === 'unaligned' ? 150 : 0;
+      const threaded = async (): Promise<string[]> => {
+        const t = fresh(`threads-${mode}`);
+        // The input advances 500 numbers per checkpoint ended: it cannot run out before the
+        // checkpoint the first run stops at, however busy the machine.
+        const pacer = checkpointPacer(join(t.dir, 'paced'));
+        const params = { output: t.output, to: TO, mode, pacedBy: pacer.dir, segment: 500, slowMicros };
+        const common = { jobId: t.jobId, checkpointStorage: t.storage, batchSize: 64, params };
+        const first = await runJob(url('../e2e/jobs/checkpointed-sum.ts'), { ...common, parallelism: 2 });
+        first.on('checkpoint', pacer.ended);
+        let inFlight = 0;
+        await new Promise<void>((resolve, reject) => {
+          first.on('checkpoint', (c) => {
+            inFlight += c.channelStateBytes;
+            // Unaligned: stop once a checkpoint held in-flight data, so the restore replays some.
+            if (c.status === 'COMPLETED' && c.id >= 2 && (mode === 'aligned' || inFlight > 0)) resolve();
+          });
+          first.done.then(() => reject(new Error('the first run ended before the checkpoint it should stop at')), reject);
+        });
+        const stopped = await first.stop({ mode: 'suspend' });
+        expect(stopped.status).toBe('SUSPENDED');
+        const partial = committedLines(t.output);
+        expect(partial.length).toBeLessThan(TO);
+        const second = await runJob(url('../e2e/jobs/checkpointed-sum.ts'), { ...common, parallelism: restoredParallelism, restoreFrom: 'latest' });
+        second.on('checkpoint', pacer.ended);
+        const result = await second.done;
+        expect(result.status).toBe('FINISHED');
+        expect(result.restoredFrom).toBe(stopped.stoppedAtCheckpoint);
+        expect(second.liveWorkerThreads()).toBe(0);
+        return committedLines(t.output);
+      };
+      const inThread = async (): Promise<string[]> => {
+        const t = fresh(`test-job-${mode}`);
+        // No slow stage: testJob's checkpoints come after settle(), with nothing in flight anyway.
+        const params = { output: t.output, to: TO, mode };
+        const first = await testJob(checkpointedSum, { parallelism: 2, params });
+        await first.input<number>('numbers').pushAll(range(1, 1_500));
+        const cp = await first.checkpoint();
+        await first.input<number>('numbers').pushAll(range(1_501, 2_250));
+        expect(first.output('out').uncommitted).toHaveLength(750);
+        await first.crash();
+        const second = await testJob(checkpointedSum, { parallelism: restoredParallelism, restoreFrom: cp, params });
+        await second.input<number>('numbers').pushAll(range(2_251, TO));
+        expect((await second.finish()).status).toBe('FINISHED');
+        // The real file sink's committed files agree with the observed commits.
+        const lines = committedLines(t.output);
+        expect([...second.output<string>('out').committed].sort()).toEqual(lines);
+        return lines;
+      };
+      const [threads, testJobLines] = await Promise.all([threaded(), inThread()]);
+      expect(testJobLines).toEqual(expectedSums(TO));
+      expect(testJobLines).toEqual(threads);
+    });
+  }
+});
