@@ -1,7 +1,6 @@
-// Jobs of the fidelity check: one module, run by testJob (imported) and by runJob on worker threads
-// (its URL), param `case` choosing the job. Every job's output is a deterministic function of its
-// input whatever the parallelism, batch boundaries or thread timing — so both runtimes must agree
-// line for line. Processing time never shows in an output: its timers are set an hour ahead and
+// The job of the fidelity check: one module, run by testJob (imported) and by runJob on worker
+// threads (its URL). Every pipeline's output is a deterministic function of its input whatever the
+// parallelism, batch boundaries or thread timing — so both runtimes must agree line for line. Processing time never shows in an output: its timers are set an hour ahead and
 // fire at the end of input, in both runtimes.
 import {
   type Collector,
@@ -18,6 +17,7 @@ import {
   type ValueState,
   WatermarkStrategy,
 } from 'baton';
+import { clicksPerMinute } from '../../e2e/jobs/event-time-windows.ts';
 
 export interface Visit {
   readonly n: number;
@@ -101,59 +101,57 @@ class VisitsPerSecond extends KeyedProcessFunction<string, Visit, string> {
   }
 }
 
-function visits(env: StreamExecutionEnvironment) {
+/** One reader of visits, in order (uids prefixed: several pipelines of the job read their own). */
+function visits(env: StreamExecutionEnvironment, prefix: string) {
   return env
-    .fromSource(Sources.sequence({ from: 0, to: Number(env.params.count ?? 2_000) - 1 }), 'numbers')
-    .uid('numbers')
+    .fromSource(Sources.sequence({ from: 0, to: Number(env.params.count ?? 2_000) - 1 }), `${prefix}-numbers`)
+    .uid(`${prefix}-numbers`)
     .setParallelism(1)
     .map(visit)
-    .uid('visits')
+    .uid(`${prefix}-visits`)
     .setParallelism(1);
 }
 
-const cases: Record<string, (env: StreamExecutionEnvironment) => void> = {
-  /** Keyed value, map and list state; a processing-time timer at the end of input. */
-  state(env) {
-    visits(env).keyBy((v) => v.user).process(new UserProfile()).uid('profile').sinkTo(Sinks.collect<string>()).uid('out');
-  },
-  /** Event-time timers on assigned timestamps, and a processing-time timer at the end of input. */
-  timers(env) {
-    env.setAutoWatermarkInterval(0);
-    visits(env)
-      .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Visit>().withTimestampAssigner((v) => v.at))
-      .uid('event-time')
-      .setParallelism(1)
-      .keyBy((v) => v.user)
-      .process(new VisitsPerSecond())
-      .uid('per-second')
-      .sinkTo(Sinks.collect<string>())
-      .uid('out');
-  },
-  /**
-   * One reader rebalanced to the job's parallelism (map), then keyed: each key's records arrive
-   * interleaved from every map subtask, in any order — a count per key (reduce) emits 1..n per key
-   * whatever the order, so the set of its lines is still deterministic.
-   */
-  rebalance(env) {
-    env
-      .fromSource(Sources.sequence({ from: 0, to: Number(env.params.count ?? 2_000) - 1 }), 'numbers')
-      .uid('numbers')
-      .setParallelism(1)
-      .map((n): [string, number] => [visit(n).page, 1])
-      .uid('pages')
-      .filter(([page]) => page !== 'blog')
-      .uid('no-blog')
-      .keyBy(([page]) => page)
-      .reduce((a, b): [string, number] => [a[0], a[1] + b[1]])
-      .uid('counts')
-      .sinkTo(Sinks.collect<[string, number]>())
-      .uid('out');
-  },
-};
-
+/**
+ * Four independent pipelines in one job (one thread start-up for all), each with its own source
+ * and sink; the keyed parts run at the job's parallelism.
+ */
 export default defineJob((env) => {
-  const name = String(env.params.case);
-  const build = cases[name];
-  if (!build) throw new Error(`no fidelity case '${name}' (cases: ${Object.keys(cases).join(', ')})`);
-  build(env);
+  env.setAutoWatermarkInterval(0);
+  // Keyed value, map and list state; a processing-time timer at the end of input.
+  visits(env, 'state').keyBy((v) => v.user).process(new UserProfile()).uid('profile').sinkTo(Sinks.collect<string>()).uid('state');
+
+  // Event-time timers on assigned timestamps, and a processing-time timer at the end of input.
+  visits(env, 'timers')
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Visit>().withTimestampAssigner((v) => v.at))
+    .uid('event-time')
+    .setParallelism(1)
+    .keyBy((v) => v.user)
+    .process(new VisitsPerSecond())
+    .uid('per-second')
+    .sinkTo(Sinks.collect<string>())
+    .uid('timers');
+
+  // One reader rebalanced to the job's parallelism (map), then keyed: each key's records arrive
+  // interleaved from every map subtask, in any order — a count per key (reduce) emits 1..n per key
+  // whatever the order, so the set of its lines is still deterministic.
+  env
+    .fromSource(Sources.sequence({ from: 0, to: Number(env.params.count ?? 2_000) - 1 }), 'rebalance-numbers')
+    .uid('rebalance-numbers')
+    .setParallelism(1)
+    .map((n): [string, number] => [visit(n).page, 1])
+    .uid('pages')
+    .filter(([page]) => page !== 'blog')
+    .uid('no-blog')
+    .keyBy(([page]) => page)
+    .reduce((a, b): [string, number] => [a[0], a[1] + b[1]])
+    .uid('counts')
+    .sinkTo(Sinks.collect<[string, number]>())
+    .uid('rebalance');
+
+  // Tumbling event-time windows over out-of-order clicks from a parallel reader, bounded
+  // out-of-orderness (the event-time-windows job of the end-to-end tests).
+  clicksPerMinute(env.fromSource(Sources.sequence({ from: 0, to: Number(env.params.clicks ?? 6_000) - 1 }), 'clicks').uid('clicks'))
+    .sinkTo(Sinks.collect())
+    .uid('windows');
 });
