@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
+import { openStorage } from '../../src/checkpoint/storage/index.ts';
 import { type JobResult, runJob, type RunJobOptions } from '../../src/index.ts';
 import type { JobDefinition } from '../../src/runtime/types.ts';
 import { type TestDriver, testJob, type TestJobOptions } from '../../src/testing/index.ts';
@@ -142,7 +144,8 @@ describe('a checkpoint, then a restore: the same final committed output in both 
   ] as const) {
     it(`${mode} checkpoints, restored at parallelism 2 -> ${restoredParallelism}`, async () => {
       // The per-key running sums depend on every earlier record of the key: a record lost or
-      // repeated by the restore changes every later line of its key.
+      // repeated by the restore changes every later line of its key. (The unaligned threaded run is
+      // also the end-to-end test of a stop at an unaligned checkpoint with in-flight data and a resume.)
       // Unaligned: a slow stage keeps the channels into it full, so checkpoints hold in-flight data.
       const slowMicros = mode === 'unaligned' ? 150 : 0;
       const threaded = async (): Promise<string[]> => {
@@ -165,6 +168,14 @@ describe('a checkpoint, then a restore: the same final committed output in both 
         });
         const stopped = await first.stop({ mode: 'suspend' });
         expect(stopped.status).toBe('SUSPENDED');
+        if (mode === 'unaligned') {
+          // The checkpoint stopped at persisted its channel state: every file it names is in storage.
+          const storage = openStorage(`${t.storage}/${t.jobId}`);
+          const meta = await readMetadata(storage, stopped.stoppedAtCheckpoint!);
+          expect(meta.channelState?.length).toBeGreaterThan(0);
+          for (const ref of meta.channelState ?? []) expect(await storage.exists(`chk-${meta.checkpointId}/${ref.file}`)).toBe(true);
+          await storage.close();
+        }
         const partial = committedLines(t.output);
         expect(partial.length).toBeLessThan(TO);
         const second = await runJob(url('../e2e/jobs/checkpointed-sum.ts'), { ...common, parallelism: restoredParallelism, restoreFrom: 'latest' });
