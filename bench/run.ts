@@ -14,6 +14,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   restore: () => import('./restore.ts'),
   micro: () => import('./micro.ts'),
   startup: () => import('./startup.ts'),
+  testing: () => import('./testing.ts'),
 };
 
 const USAGE = `usage: npm run bench -- [suite...] [--quick]

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFailedMarker } from '../../src/checkpoint/status/checkpoint-status.ts';
 import { openStorage } from '../../src/checkpoint/storage/index.ts';
 import { main } from '../../src/cli/main.ts';
-import { runJob } from '../../src/index.ts';
+import { testJob } from '../../src/testing/index.ts';
+import checkpointedSum from '../e2e/jobs/checkpointed-sum.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-cli-checkpoints-'));
 const storageUri = pathToFileURL(join(root, 'store')).href;
@@ -19,15 +20,15 @@ function capture() {
   return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
 }
 
+// A job directory with three completed checkpoints (the job ran on between them), made in
+// testJob: the CLI reads storage alone, whichever runtime wrote it.
 beforeAll(async () => {
-  const job = await runJob(new URL('../e2e/jobs/checkpointed-sum.ts', import.meta.url), {
-    jobId: 'cli-job',
-    parallelism: 2,
-    checkpointStorage: storageUri,
-    stopAfterCheckpoint: 3,
-    params: { output: join(root, 'out'), to: 100_000 },
-  });
-  await job.done;
+  const driver = await testJob(checkpointedSum, { jobId: 'cli-job', parallelism: 2, checkpointStorage: storageUri, params: { output: join(root, 'out') } });
+  for (let round = 0; round < 3; round++) {
+    await driver.input<number>('numbers').pushAll(Array.from({ length: 1_000 }, (_, i) => round * 1_000 + i + 1));
+    await driver.checkpoint();
+  }
+  await driver.close();
   await writeFailedMarker(openStorage(jobDir), 4, 'declined by 1/0: disk full');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,15 +1,16 @@
 // Exactly-once checkpoints end to end: periodic checkpoints, stop and resume, rescaling, restarts after crashes.
+// Checkpoint semantics that need no threads (windows and timers across a restore, incremental
+// chains) run in testJob: test/runtime/job-semantics.test.ts.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CorruptMetadataError } from '../../src/checkpoint/errors.ts';
 import { metadataKey } from '../../src/checkpoint/layout.ts';
-import { checkpointStatus, listCheckpoints, readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
+import { checkpointStatus, listCheckpoints } from '../../src/checkpoint/status/checkpoint-status.ts';
 import { openStorage } from '../../src/checkpoint/storage/index.ts';
 import { runJob, type RunJobOptions } from '../../src/index.ts';
 import { committedLines, expectedSums, expectedSumsPrefix, jobDirs } from './checkpoint-helpers.ts';
-import { expectedWindows } from './jobs/event-time-windows.ts';
 import { jobUrl } from './helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-checkpoints-'));
@@ -206,37 +207,9 @@ describe('on S3 (s3rver on 127.0.0.1)', () => {
   });
 });
 
-describe('windows and timers across a stop and resume', () => {
-
-  it('restores window contents and their timers: every window is emitted once with the full aggregate', async () => {
-    const t = fresh('windows');
-    // Clicks that cannot run out while the test waits: a stop ends the first run, a terminate
-    // (every open window fires) the resumed one; the clicks read in both decide the expected windows.
-    const options = { jobId: t.jobId, checkpointStorage: t.storage, params: { output: t.output, count: UNENDING, sourceParallelism: 1 } };
-    const first = await runJob(jobUrl('checkpointed-windows'), { ...options, parallelism: 2 });
-    await new Promise<void>((resolve) => {
-      first.on('checkpoint', (c) => {
-        if (c.status === 'COMPLETED' && c.id >= 3) resolve();
-      });
-    });
-    const stopped = await first.stop({ mode: 'suspend' });
-    expect(stopped.status).toBe('SUSPENDED');
-    const resumed = await runJob(jobUrl('checkpointed-windows'), { ...options, parallelism: 3, restoreFrom: 'latest' });
-    await new Promise<void>((resolve) => {
-      resumed.on('checkpoint', (c) => {
-        if (c.status === 'COMPLETED' && c.id >= stopped.stoppedAtCheckpoint! + 2) resolve();
-      });
-    });
-    const result = await resumed.stop({ mode: 'terminate' });
-    expect(result.status).toBe('FINISHED');
-    // Terminate fired every window, so the committed windows hold every click read exactly once:
-    // they must be what one uninterrupted run over that many clicks (0..read-1) emits.
-    const windows = committedLines(t.output);
-    const read = windows.reduce((a, l) => a + (JSON.parse(l) as { clicks: number }).clicks, 0);
-    expect(read).toBeGreaterThan(0);
-    expect(windows).toEqual(expectedWindows(read));
-  });
-
+describe('windows and timers across a stop', () => {
+  // Window contents and timers across a checkpoint and a restore at another parallelism: in
+  // testJob, test/runtime/job-semantics.test.ts. Terminate stays here: the stop protocol on threads.
   it('terminate fires the open windows before its final checkpoint and ends FINISHED', async () => {
     const t = fresh('terminate');
     const job = await runJob(jobUrl('checkpointed-windows'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, params: { output: t.output, count: 1_000_000, rate: 20_000 } });
@@ -331,24 +304,5 @@ describe('alignment and storage failures', () => {
     expect(['FAILED', 'UNKNOWN']).toContain(await checkpointStatus(storage, failed[0]));
     expect(result.checkpoints.filter((c) => c.status === 'COMPLETED' && c.id > failed[0]).length).toBeGreaterThan(0);
     checkUnionRead(committedLines(t.output), 2_000, 2_000);
-  });
-});
-
-describe('incremental chains', () => {
-  it('grow by one delta per checkpoint and are materialized into a new base after maxDeltas', async () => {
-    const t = fresh('chains');
-    const { result } = await run({ jobId: t.jobId, parallelism: 1, checkpointStorage: t.storage, stopAfterCheckpoint: 6, params: { output: t.output, to: 100_000, maxDeltas: 2 } });
-    expect(result.stoppedAtCheckpoint).toBe(6);
-    const storage = openStorage(`${t.storage}/${t.jobId}`);
-    const chains = [];
-    for (const id of [4, 5, 6]) {
-      const meta = await readMetadata(storage, id);
-      const sum = meta.operators.find((o) => o.uid === 'sum')!;
-      chains.push(sum.keyed[0].chain.map((c) => c.kind));
-    }
-    // Checkpoints 1..6 with at most 2 deltas per base: base | base,delta | base,delta,delta | base | ...
-    expect(chains).toEqual([['base'], ['base', 'delta'], ['base', 'delta', 'delta']]);
-    const bases = new Set((await storage.list('shared/')).filter((k) => k.includes('-base-')));
-    expect(bases.size).toBeGreaterThanOrEqual(1);
   });
 });

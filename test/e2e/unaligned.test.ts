@@ -43,31 +43,8 @@ async function killedWorkerRun(t: ReturnType<typeof fresh>, p: Record<string, st
 }
 
 describe('unaligned checkpoints', () => {
-  it('persist in-flight data, and a job resumed from them continues exactly once', async () => {
-    const t = fresh('resume');
-    const pacer = checkpointPacer(join(t.dir, 'paced'));
-    const first = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, batchSize: 64, params: paced(t.output, pacer) });
-    first.on('checkpoint', pacer.ended);
-    let inFlight = 0;
-    await new Promise<void>((resolve) => {
-      first.on('checkpoint', (c) => {
-        inFlight += c.channelStateBytes;
-        if (c.status === 'COMPLETED' && c.id >= 2 && inFlight > 0) resolve();
-      });
-    });
-    const stopped = await first.stop({ mode: 'suspend' });
-    expect(stopped.status).toBe('SUSPENDED');
-    const storage = openStorage(`${t.storage}/${t.jobId}`);
-    const meta = await readMetadata(storage, stopped.stoppedAtCheckpoint!);
-    expect(meta.channelState?.length).toBeGreaterThan(0);
-    for (const ref of meta.channelState ?? []) expect(await storage.exists(`chk-${meta.checkpointId}/${ref.file}`)).toBe(true);
-    const resumed = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, parallelism: 2, checkpointStorage: t.storage, restoreFrom: 'latest', batchSize: 64, params: paced(t.output, pacer) });
-    resumed.on('checkpoint', pacer.ended);
-    const result = await resumed.done;
-    expect(result.status).toBe('FINISHED');
-    expect(committedLines(t.output)).toEqual(expectedSums(8_000));
-  });
-
+  // A stop at an unaligned checkpoint with in-flight data and a resume (exactly once, channel-state
+  // files in storage) on worker threads: test/testing/fidelity.test.ts, beside the same in testJob.
   it('a worker killed under backpressure restarts from an unaligned checkpoint, output exactly once', async () => {
     const t = fresh('crash');
     await killedWorkerRun(t, params(t.output));

@@ -1,6 +1,6 @@
 // A record a channel would change fails the job with one typed error, whether its key stays on the thread or crosses to another.
 import { describe, expect, it } from 'vitest';
-import { runJob, UnsupportedRecordValueError, UserFunctionError } from '../../src/index.ts';
+import { runJob, UnsupportedRecordValueError } from '../../src/index.ts';
 import { keyGroupFor, subtaskForKeyGroup } from '../../src/state/index.ts';
 import { jobUrl } from './helpers.ts';
 import { KEYS } from './jobs/unsupported-values.ts';
@@ -28,20 +28,12 @@ async function failure(parallelism: number, bad: string, at: number): Promise<un
 }
 
 describe('records a channel cannot carry faithfully', () => {
-  it.each([
-    ['on the same thread (parallelism 1)', 1, () => TO / 2],
-    ['crossing to another thread (parallelism 2)', 2, crossingRecord],
-  ])('a function in a record fails the job %s with UnsupportedRecordValueError naming operator, path and type', async (_where, parallelism, at) => {
+  // Only the crossing needs worker threads (a MessagePort between them): the record on a local
+  // channel and the NaN key are checked in testJob, test/runtime/job-semantics.test.ts.
+  it.each([['crossing to another thread (parallelism 2)', 2, crossingRecord]])('a function in a record fails the job %s with UnsupportedRecordValueError naming operator, path and type', async (_where, parallelism, at) => {
     const error = await failure(parallelism, 'function', at());
     expect(error).toBeInstanceOf(UnsupportedRecordValueError);
     expect(error).toMatchObject({ code: 'BATON_ERR_UNSUPPORTED_VALUE', operatorUid: 'readings', subtaskIndex: 0, valueType: 'function', path: 'record.payload.fn' });
     expect((error as Error).message).toContain("operator 'readings' (subtask 0)");
-  });
-
-  it('a NaN key is rejected like undefined, naming the keyed operator', async () => {
-    const error = await failure(2, 'nan-key', crossingRecord());
-    expect(error).toBeInstanceOf(UserFunctionError);
-    expect(error).toMatchObject({ operatorUid: 'latest', subtaskIndex: 0 });
-    expect((error as UserFunctionError).originalMessage).toMatch(/unsupported key NaN/);
   });
 });
