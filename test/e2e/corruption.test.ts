@@ -476,7 +476,9 @@ describe('on S3 (s3rver on 127.0.0.1)', () => {
       const checkpointStorage = `s3://${s3.bucket}/checkpoints`;
       const s3Options = { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials };
       const dir = join(root, 's3');
-      const params = { output: join(dir, 'out'), to: 50_000 };
+      // Input for 40 s at the job's 12 000 records/s: the job stops after checkpoint 3 long before it
+      // ends, however slowly a busy machine takes checkpoints (with 4 s of input it once finished first).
+      const params = { output: join(dir, 'out'), to: 500_000 };
       const first = await runJob(jobUrl('checkpointed-sum'), { jobId: 's3-job', parallelism: 2, checkpointStorage, s3: s3Options, stopAfterCheckpoint: 3, params });
       const newest = (await first.done).stoppedAtCheckpoint!;
       const storage = openStorage(`${checkpointStorage}/s3-job`, { s3: s3Options });
