@@ -13,3 +13,4 @@ export { WatermarkStrategy } from './watermark-strategy.ts';
 export type { TimestampAssigner } from './watermark-strategy.ts';
 export { WindowedStream } from './windowed-stream.ts';
 export { TumblingEventTimeWindows } from './windows.ts';
+export type { AsyncFunctionContext, AsyncMapFunction, AsyncMapOptions } from '../runtime/operators/async-wait.ts';
