@@ -17,11 +17,13 @@ const fresh = jobDirs(root);
 
 const RECORDS = 4_000;
 /**
- * Records the input may read per completed checkpoint: more than the lookup (8 in flight per
- * subtask, 5 ms each) gets through between two checkpoints, so the input never runs dry before its
- * end and every checkpoint until then holds requests in flight; yet the input cannot end before
- * three checkpoints, however busy the machine.
+ * The input is steady (RATE records/s, below what the lookup gets through: 2 subtasks x 8 in
+ * flight / 5 ms), so requests are in flight at every moment until its end and any checkpoint
+ * holds some, whenever the kill lands after the first such one. It also advances one SEGMENT per
+ * completed checkpoint (far more than it reads meanwhile, so that never stops it): it cannot end
+ * before three checkpoints, however busy the machine.
  */
+const RATE = 2_000;
 const SEGMENT = 1_000;
 
 /** Elements (requests in flight or results waiting) the asyncMap subtasks stored in checkpoint `id`. */
@@ -59,7 +61,7 @@ describe('asyncMap: a worker killed with requests in flight', () => {
         parallelism: 2,
         checkpointStorage: t.storage,
         restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 },
-        params: { output: t.output, to: RECORDS, pacedBy: pacer.dir, segment: SEGMENT, mode, ordered: String(ordered), latencyMs: 5, capacity: 8, crashWhenFile: crashFile, crashMarker: marker },
+        params: { output: t.output, to: RECORDS, pacedBy: pacer.dir, segment: SEGMENT, rate: RATE, mode, ordered: String(ordered), latencyMs: 5, capacity: 8, crashWhenFile: crashFile, crashMarker: marker },
       });
       job.on('checkpoint', pacer.ended);
       // Kill once a completed checkpoint holds requests in flight (read back from its metadata).
@@ -81,13 +83,27 @@ describe('asyncMap: a worker killed with requests in flight', () => {
       });
       await whileRunning(job, armed, 'a checkpoint with requests in flight completed');
       const result = await job.done;
+      const restoredInFlight = result.restoredFrom === undefined ? -1 : await inFlightIn(storageUri, result.restoredFrom);
+      const lines = committedLines(t.output);
+      const expected = expectedEnrichment(RECORDS);
+      const context = JSON.stringify({
+        status: result.status,
+        attempts: result.attempts,
+        killedAfter: checkpointWithRequests,
+        restoredFrom: result.restoredFrom,
+        restoredInFlight,
+        committed: lines.length,
+        distinct: new Set(lines).size,
+        missing: expected.filter((l) => !lines.includes(l)).slice(0, 5),
+        history: result.statusHistory.map((e) => e.status),
+      });
 
-      expect(result.status).toBe('FINISHED');
-      expect(result.attempts).toBe(2);
-      expect(result.restoredFrom).toBeGreaterThanOrEqual(checkpointWithRequests!);
+      expect(result.status, context).toBe('FINISHED');
+      expect(result.attempts, context).toBe(2);
+      expect(result.restoredFrom, context).toBeGreaterThanOrEqual(checkpointWithRequests!);
       // The checkpoint the restart restored held requests in flight: they were issued again.
-      expect(await inFlightIn(storageUri, result.restoredFrom!)).toBeGreaterThan(0);
-      expect(committedLines(t.output)).toEqual(expectedEnrichment(RECORDS));
+      expect(restoredInFlight, context).toBeGreaterThan(0);
+      expect(lines, context).toEqual(expected);
     });
   }
 });

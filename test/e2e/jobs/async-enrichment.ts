@@ -41,7 +41,7 @@ export default defineJob((env) => {
   env.enableCheckpointing({ mode: p.mode === 'unaligned' ? 'unaligned' : 'aligned', intervalMs: 30, tolerableFailures: 100, retain: 1_000 });
   const latencyMs = Number(p.latencyMs ?? 5);
   env
-    .fromSource(pacedSequence({ from: 1, to, segment: Number(p.segment ?? 250), signals: String(p.pacedBy) }), 'numbers')
+    .fromSource(pacedSequence({ from: 1, to, segment: Number(p.segment ?? 250), signals: String(p.pacedBy), ratePerSec: p.rate === undefined ? undefined : Number(p.rate) }), 'numbers')
     .uid('numbers')
     .rebalance()
     .asyncMap(
