@@ -1,6 +1,6 @@
 // asyncMap (async I/O) in testJob: ordered and unordered results, watermarks, capacity, timeouts,
 // failures, checkpoints with requests in flight, crash and restore (exactly once, rescaled).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   AsyncTimeoutError,
   type AsyncFunctionContext,
@@ -351,6 +351,20 @@ describe('asyncMap: timeouts and failures', () => {
     ]);
     expect(service.calls.map((c) => c.ctx!.subtaskIndex).sort()).toEqual([0, 1]);
     await driver.close();
+  });
+
+  it('is typed end to end: the result type comes from the promise, onTimeout must give the same', () => {
+    const job = defineJob((env) => {
+      const numbers = env.fromSource(Sources.elements<number>([]), 'numbers');
+      const looked = numbers.asyncMap(async (n) => ({ n, label: `#${n}` }), { onTimeout: (n) => ({ n, label: '?' }) });
+      expectTypeOf(looked).toEqualTypeOf<DataStream<{ n: number; label: string }>>();
+      const withContext = numbers.asyncMap((n, ctx) => Promise.resolve(ctx.subtaskIndex + n));
+      expectTypeOf(withContext).toEqualTypeOf<DataStream<number>>();
+      // @ts-expect-error a fallback of another type than the result
+      numbers.asyncMap(async (n) => `${n}`, { onTimeout: (n) => n });
+      looked.sinkTo(Sinks.collect());
+    });
+    expect(job.buildGraph({ parallelism: 1, maxParallelism: 128, params: {} }).nodes.map((n) => n.type)).toContain('asyncMap');
   });
 
   it('options are checked when the job is built', () => {
