@@ -123,6 +123,9 @@ export type {
   StatusEvent,
 } from './runtime/index.ts';
 export type { CheckpointStats } from './runtime/coordinator/checkpoint-driver.ts';
+// Async I/O (issue 14)
+export type { AsyncFunctionContext, AsyncMapFunction, AsyncMapOptions } from './api/index.ts';
+export { AsyncTimeoutError } from './runtime/errors.ts';
 
 // Errors
 export { JobParamError } from './api/index.ts';

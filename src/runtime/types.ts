@@ -46,6 +46,18 @@ export interface OperatorContext {
    * `lateRecordsDropped`), which then reach the job result and the metrics. Absent in unit tests.
    */
   readonly metrics?: OperatorMetrics;
+  /**
+   * Stops the subtask taking input (between two records; a source between two polls) until
+   * `resumeInput`: asyncMap at capacity. Checkpoint barriers still reach the chain (see
+   * Subtask.holdInput). Optional only so that hand-made contexts of unit tests need not have it.
+   */
+  pauseInput?(): void;
+  resumeInput?(): void;
+  /**
+   * Runs `action` on the subtask from an asynchronous callback (a promise's completion): a throw
+   * fails the subtask, what it emitted is flushed, and nothing runs once the subtask stopped.
+   */
+  runOnTask?(action: () => void): void;
 }
 
 /** A running operator of a chain. All record-path methods are synchronous. */
@@ -57,8 +69,11 @@ export interface StreamOperator {
   processWatermark(watermark: number): void;
   /** Called after each input batch (or source chunk): a cheap place for periodic work. */
   endOfBatch(): void;
-  /** All input has ended; emit what is left. */
-  endInput(): void;
+  /**
+   * All input has ended; emit what is left. A promise (asyncMap: its requests in flight) holds the
+   * end of input until it settles; timers and `runOnTask` actions keep running meanwhile.
+   */
+  endInput(): void | Promise<void>;
   /**
    * The subtask ends normally, after `endInput`: its output is covered by the job's final
    * checkpoint (or checkpointing is off). Sinks make the rest visible here. Not called on a
@@ -78,6 +93,11 @@ export interface StreamOperator {
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   /** The job is being suspended: close without emitting or committing anything more. */
   suspend?(): void | Promise<void>;
+  /**
+   * False while the operator has work under way outside the record path (asyncMap requests in
+   * flight): an in-thread test run's steps wait for it. Absent: always idle.
+   */
+  isIdle?(): boolean;
 }
 
 export interface OperatorFactory {
