@@ -31,6 +31,13 @@ export type {
   TimeWindow,
 } from './api/index.ts';
 export type { KeyValue, ListState, MapState, ValueState } from './state/types.ts';
+
+// Connectors (issue 15): Redis Streams in; what a connector of one's own is written against.
+export { RedisStreamsEventTimeError, RedisStreamsReadError } from './connectors/redis-streams/index.ts';
+export type { RedisStreamEntry, RedisStreamSplit, RedisStreamsSourceOptions, RedisStreamsStart } from './connectors/redis-streams/index.ts';
+export { NO_TIMESTAMP } from './runtime/types.ts';
+export type { SinkContext, SourceReaderContext } from './runtime/types.ts';
+export type { StoredValueProblem } from './checkpoint/restore/stored-values.ts';
 export { StateFlushError } from './state/lmdb/errors.ts';
 
 // Running jobs
