@@ -32,9 +32,11 @@ export type {
 } from './api/index.ts';
 export type { KeyValue, ListState, MapState, ValueState } from './state/types.ts';
 
-// Connectors (issue 15): Redis Streams in; what a connector of one's own is written against.
+// Connectors (issue 15): Redis Streams in, PostgreSQL out; what a connector of one's own is written against.
 export { RedisStreamsEventTimeError, RedisStreamsReadError } from './connectors/redis-streams/index.ts';
 export type { RedisStreamEntry, RedisStreamSplit, RedisStreamsSourceOptions, RedisStreamsStart } from './connectors/redis-streams/index.ts';
+export { PostgresPreparedTransactionsDisabledError, PostgresSinkError } from './connectors/postgres/index.ts';
+export type { PostgresConnection, PostgresSinkOptions, PostgresSinkState } from './connectors/postgres/index.ts';
 export { NO_TIMESTAMP } from './runtime/types.ts';
 export type { SinkContext, SourceReaderContext } from './runtime/types.ts';
 export type { StoredValueProblem } from './checkpoint/restore/stored-values.ts';
