@@ -140,6 +140,24 @@ describe("Sinks.postgres mode 'exactly-once'", () => {
     }
   });
 
+  it('a handover from A to B (another parallelism): every record in the table once, nothing left prepared', async () => {
+    const table = await freshTable();
+    const job = pgJob({ mode: 'exactly-once', table, columns: ['user', 'n'], batch: 2 });
+    const a = await testJob(job, { parallelism: 2, jobId: 'pg-handover' });
+    await a.input<Click>('clicks').pushAll(clicks(0, 9));
+    await a.checkpoint();
+    // Written by A after its last regular checkpoint: A's stop checkpoint prepares and commits them.
+    await a.input<Click>('clicks').pushAll(clicks(9, 4));
+    const b = await testJob(job, { parallelism: 3, handover: { from: a } });
+    await b.input<Click>('clicks').pushAll(clicks(13, 6));
+    await b.checkpoint();
+    await a.handle.done;
+    expect(a.handle.status).toBe('SUSPENDED');
+    expect(await rows(table)).toEqual(lines(clicks(0, 19)));
+    expect(await prepared()).toEqual([]);
+    await b.close();
+  });
+
   it('fails the job with a typed error when the server has max_prepared_transactions = 0', async () => {
     const off = await startPostgresServer({ maxPreparedTransactions: 0 });
     try {

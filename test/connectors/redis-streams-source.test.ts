@@ -213,6 +213,29 @@ describe('Sources.redisStreams: unbounded, exactly once across crash and restore
     await c.close();
   });
 
+  it("a handover from A to B (another parallelism) reads on from A's stop checkpoint: every entry once", async () => {
+    const streams = keys(3);
+    const entries = new Map<string, string[]>(streams.map((s) => [s, []]));
+    const add = async (count: number) => {
+      for (const s of streams) entries.get(s)!.push(...(await append(s, count, entries.get(s)!.length)));
+    };
+    const total = () => [...entries.values()].reduce((n, ids) => n + ids.length, 0);
+    const job = countJob(streams, { batch: 20, blockMs: 50 });
+    await add(30);
+    const a = await testJob(job, { parallelism: 2, inputs: [] });
+    await until(a, () => a.output('out').written.length === total());
+    await a.checkpoint();
+    await add(10);
+    const b = await testJob(job, { parallelism: 3, inputs: [], handover: { from: a } });
+    await add(10);
+    await until(b, () => b.output('out').committed.length + b.output('out').uncommitted.length >= total());
+    await b.checkpoint();
+    await a.handle.done;
+    expect(a.handle.status).toBe('SUSPENDED');
+    expect(b.output<string>('out').committed.sort()).toEqual(expectedCounts(entries));
+    await b.close();
+  });
+
   it('takes a checkpoint at once while every read blocks on the server (wakeUp), and reads on afterwards', async () => {
     const streams = keys(2);
     // A blocking read that would outlast the test's timeout: only wakeUp lets the barrier through.
