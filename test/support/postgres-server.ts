@@ -17,6 +17,8 @@ export interface PostgresServerHandle {
   readonly database: string;
   /** e.g. `postgres://baton:…@127.0.0.1:40123/postgres` */
   readonly connectionString: string;
+  /** Its throw-away directory (data directory and Unix socket), removed by close. */
+  readonly dir: string;
   /** The same server, another database (create it first: CREATE DATABASE). */
   connectionStringFor(database: string): string;
   /** Stops the server (fast shutdown) and removes its data directory. */
@@ -147,6 +149,7 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
         database: 'postgres',
         connectionString: connectionStringFor('postgres'),
         connectionStringFor,
+        dir,
         close() {
           closing ??= (async () => {
             process.off('exit', killOnExit);

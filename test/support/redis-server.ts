@@ -12,6 +12,8 @@ export interface RedisServerHandle {
   readonly port: number;
   /** e.g. `redis://127.0.0.1:40123` */
   readonly url: string;
+  /** Its throw-away working directory, removed by close. */
+  readonly dir: string;
   /** Stops the server and removes its directory. */
   close(): Promise<void>;
 }
@@ -105,6 +107,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         host: '127.0.0.1',
         port,
         url: `redis://127.0.0.1:${port}`,
+        dir,
         close() {
           closing ??= (async () => {
             process.off('exit', killOnExit);

@@ -1,19 +1,16 @@
 // The real servers the connector tests run against: each starts on 127.0.0.1 on its own port, works,
 // and leaves nothing behind; a missing redis-server fails loudly with the command that installs it.
-import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startPostgresServer } from './postgres-server.ts';
 import { REDIS_INSTALL_COMMAND, RedisServerMissingError, startRedisServer } from './redis-server.ts';
 
-const ownDirs = (prefix: string) => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith(prefix)));
-
 describe('startRedisServer', () => {
   it('runs a real redis-server with Streams on a loopback port and removes its directory on close', async () => {
-    const before = ownDirs('baton-redis-');
     const [a, b] = await Promise.all([startRedisServer(), startRedisServer()]);
+    expect(existsSync(a.dir)).toBe(true);
     try {
       expect(a.port).not.toBe(b.port);
       expect(a.url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
@@ -30,7 +27,7 @@ describe('startRedisServer', () => {
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
-    expect(ownDirs('baton-redis-')).toEqual(before);
+    expect(existsSync(a.dir) || existsSync(b.dir)).toBe(false);
   });
 
   it('fails (does not skip) when the binary is missing, naming the install command', async () => {
@@ -43,8 +40,8 @@ describe('startRedisServer', () => {
 
 describe('startPostgresServer', () => {
   it('runs a real PostgreSQL (even as root) with prepared transactions on, and removes its data directory on close', async () => {
-    const before = ownDirs('baton-pg-');
     const server = await startPostgresServer();
+    expect(existsSync(server.dir)).toBe(true);
     const client = new pg.Client({ connectionString: server.connectionString });
     try {
       await client.connect();
@@ -62,7 +59,7 @@ describe('startPostgresServer', () => {
       await client.end();
       await server.close();
     }
-    expect(ownDirs('baton-pg-')).toEqual(before);
+    expect(existsSync(server.dir)).toBe(false);
   });
 
   it('refuses a wrong password: authentication is on', async () => {
