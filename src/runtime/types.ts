@@ -27,6 +27,8 @@ export interface OperatorContext {
   readonly parallelism: number;
   readonly maxParallelism: number;
   readonly workerIndex: number;
+  /** The job's id (runJob's `jobId`): the same in every thread, attempt and deployment of the job. */
+  readonly jobId?: string;
   /** Keyed state of this operator, present when its input is keyed. */
   readonly keyedState?: KeyedStateBackend;
   /**
@@ -82,7 +84,10 @@ export interface StreamOperator {
   finish?(): void | Promise<void>;
   /** Releases resources; the result (if any) is returned with the job's result. */
   close(): unknown | Promise<unknown>;
-  /** Small non-keyed state for checkpoint n, taken synchronously at the barrier. */
+  /**
+   * Small non-keyed state for checkpoint n, taken synchronously at the barrier (a promise of it is
+   * awaited before the checkpoint is acknowledged: see SinkWriter.prepareCommit).
+   */
   snapshotState?(checkpointId: number): unknown;
   /**
    * Restores what `snapshotState` returned, from every subtask of the snapshot (so a rescaled
@@ -162,6 +167,13 @@ export interface SinkContext {
   readonly uid: string;
   readonly subtaskIndex: number;
   readonly parallelism: number;
+  /**
+   * The job's id, the same in every attempt and deployment (A and B of a handover) of the job: a
+   * transactional sink derives ids of its external transactions from it, to find its own on recover.
+   */
+  readonly jobId?: string;
+  /** Fails the job from an asynchronous callback (a write to an external system that failed after `write` returned). */
+  fail?(error: unknown): void;
 }
 
 export interface SinkWriter<T> {
@@ -176,7 +188,12 @@ export interface SinkWriter<T> {
   abort(): void | Promise<void>;
   /** Value returned in the job's result under the sink's uid (e.g. collected records). */
   result?(): unknown;
-  /** Transactional sinks: stage everything written so far under checkpoint n; returns the state to save. */
+  /**
+   * Transactional sinks: stage everything written so far under checkpoint n; returns the state to
+   * save. It may return a promise (an external system's pre-commit, e.g. PREPARE TRANSACTION): the
+   * subtask acknowledges checkpoint n only once it resolved, and records keep flowing meanwhile; a
+   * rejection declines the checkpoint.
+   */
   prepareCommit?(checkpointId: number): unknown;
   /** Makes visible what was staged for checkpoints up to n. */
   commit?(checkpointId: number): void | Promise<void>;

@@ -88,6 +88,8 @@ export interface SubtaskResult {
 
 export interface SubtaskHost {
   readonly workerIndex: number;
+  /** The job's id (OperatorContext.jobId). */
+  readonly jobId?: string;
   readonly maxParallelism: number;
   readonly tuning: RuntimeTuning;
   /** A failure anywhere in the subtask fails the whole job. */
@@ -396,6 +398,7 @@ export class Subtask {
       parallelism: this.task.parallelism,
       maxParallelism: this.host.maxParallelism,
       workerIndex: this.host.workerIndex,
+      ...(this.host.jobId !== undefined ? { jobId: this.host.jobId } : {}),
       keyedState,
       // A call through the service, not a cached value: operators read it per batch or per timer, never per record.
       currentProcessingTime: () => this.processingTime.now(),

@@ -278,6 +278,7 @@ class WorkerSession implements InThreadWorker {
     const backends = this.stateBackends;
     const host: SubtaskHost = {
       workerIndex,
+      jobId: this.payload.jobId,
       maxParallelism: plan.maxParallelism,
       tuning,
       onFailure: (error: unknown) => this.failWith(error),
