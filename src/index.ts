@@ -89,6 +89,15 @@ export type {
   ReadOnlyBroadcastContext,
   ReadOnlyBroadcastState,
 } from './api/index.ts';
+
+// Connectors (issue 15): Redis Streams in, PostgreSQL out; what a connector of one's own is written against.
+export { RedisStreamsEventTimeError, RedisStreamsReadError } from './connectors/redis-streams/index.ts';
+export type { RedisStreamEntry, RedisStreamSplit, RedisStreamsSourceOptions, RedisStreamsStart } from './connectors/redis-streams/index.ts';
+export { PostgresPreparedTransactionsDisabledError, PostgresSinkError } from './connectors/postgres/index.ts';
+export type { PostgresConnection, PostgresSinkOptions, PostgresSinkState } from './connectors/postgres/index.ts';
+export { NO_TIMESTAMP } from './runtime/types.ts';
+export type { SinkContext, SourceReaderContext } from './runtime/types.ts';
+export type { StoredValueProblem } from './checkpoint/restore/stored-values.ts';
 export { StateFlushError } from './state/lmdb/errors.ts';
 
 // Running jobs
@@ -123,6 +132,9 @@ export type {
   StatusEvent,
 } from './runtime/index.ts';
 export type { CheckpointStats } from './runtime/coordinator/checkpoint-driver.ts';
+// Async I/O (issue 14)
+export type { AsyncFunctionContext, AsyncMapFunction, AsyncMapOptions } from './api/index.ts';
+export { AsyncTimeoutError } from './runtime/errors.ts';
 
 // Errors
 export { JobParamError } from './api/index.ts';

@@ -31,6 +31,8 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   errors: ['api', 'runtime', 'state', 'checkpoint', 'handover', 'cli', 'metrics'],
   // Metrics observe running jobs (runtime, checkpoint); the jobs never depend on being observed.
   metrics: ['api', 'handover', 'cli'],
+  // Connectors (Redis Streams, PostgreSQL) are written against the connector API only; api offers them as Sources./Sinks.
+  connectors: ['api', 'handover', 'cli', 'metrics', 'state', 'testing'],
 };
 
 describe('layering', () => {

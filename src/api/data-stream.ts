@@ -1,5 +1,6 @@
 // DataStream: a typed stream of records and the transformations users chain on it.
 import { JobConfigError } from '../runtime/errors.ts';
+import { type AsyncMapFunction, type AsyncMapOptions, asyncMapSettings, asyncWaitOperator } from '../runtime/operators/async-wait.ts';
 import { filterOperator } from '../runtime/operators/filter.ts';
 import { flatMapOperator } from '../runtime/operators/flat-map.ts';
 import { mapOperator } from '../runtime/operators/map.ts';
@@ -93,6 +94,23 @@ export class DataStream<T> extends OperatorHandle {
   flatMap<R>(fn: ((value: T, out: Collector<R>) => void) | RichFlatMapFunctionLike<T, R>): DataStream<R> {
     if (isRichFunction<RichFlatMapFunctionLike<T, R>>(fn, 'flatMap')) return this.transform<R>('flatMap', richFlatMapOperator(fn));
     return this.transform<R>('flatMap', flatMapOperator(requireFunction(fn, 'flatMap')));
+  }
+
+  /**
+   * Async I/O (Flink's AsyncDataStream): calls `fn` per record without waiting for one call to
+   * finish before the next, up to `capacity` calls in flight per subtask (then the subtask stops
+   * taking input). Results keep the input order unless `ordered: false`, carry the input's event
+   * time, and never overtake a watermark. Calls in flight are part of checkpoints: after a restore
+   * they are made again, so each record's result is committed exactly once. A call not done within
+   * `timeoutMs` (processing time) fails the job with AsyncTimeoutError, or yields `onTimeout(value)`.
+   *
+   * @example
+   * const enriched = orders
+   *   .asyncMap(async (o, ctx) => ({ ...o, customer: await lookup(o.customerId, ctx.signal) }), { capacity: 50, timeoutMs: 2_000 })
+   *   .uid('enrich');
+   */
+  asyncMap<R>(fn: AsyncMapFunction<T, R>, options?: AsyncMapOptions<T, R>): DataStream<R> {
+    return this.transform<R>('asyncMap', asyncWaitOperator(requireFunction(fn, 'asyncMap'), asyncMapSettings(options)));
   }
 
   /** Partitions by key: records with equal keys go to the same subtask and share state. */

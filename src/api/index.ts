@@ -33,3 +33,4 @@ export { IntervalJoin, IntervalJoined } from './interval-join.ts';
 export * from './two-input-functions.ts';
 export { BroadcastStateDescriptor } from '../runtime/operators/broadcast-state.ts';
 export { IntervalJoinTimestampError, ReadOnlyBroadcastStateError, UnknownBroadcastStateError } from '../runtime/operators/two-input-errors.ts';
+export type { AsyncFunctionContext, AsyncMapFunction, AsyncMapOptions } from '../runtime/operators/async-wait.ts';

@@ -170,7 +170,7 @@ export class UnsupportedRecordValueError extends BatonError {
 
 /** Plain, cloneable description of an error crossing a thread boundary. */
 export interface SerializedError {
-  readonly kind: 'user' | 'hook' | 'internal' | 'unsupported-value' | 'corrupt-checkpoint';
+  readonly kind: 'user' | 'hook' | 'internal' | 'unsupported-value' | 'corrupt-checkpoint' | 'async-timeout';
   /** kind 'corrupt-checkpoint': the fields of the CorruptCheckpointError (or HostileCheckpointError, with `expected`). */
   readonly corrupt?: SerializedCorruption;
   readonly message: string;
@@ -181,6 +181,8 @@ export interface SerializedError {
   /** With `unsupported-value`. */
   readonly valueType?: string;
   readonly path?: string;
+  /** With `async-timeout`. */
+  readonly timeoutMs?: number;
 }
 
 export function describeError(error: unknown): { message: string; stack: string } {
@@ -232,6 +234,8 @@ export function reviveError(error: SerializedError, workerIndex: number): BatonE
       return new PreStateHookError(error.hookName ?? '?', workerIndex, error.message, error.stack);
     case 'unsupported-value':
       return new UnsupportedRecordValueError(error.operatorUid ?? '?', error.subtaskIndex ?? -1, error.valueType ?? '?', error.path ?? 'record');
+    case 'async-timeout':
+      return new AsyncTimeoutError(error.operatorUid ?? '?', error.subtaskIndex ?? -1, error.timeoutMs ?? Number.NaN);
     default:
       return new WorkerFailureError(workerIndex, `${error.message}\n${error.stack}`);
   }
@@ -280,5 +284,30 @@ export class InvalidProcessingTimeError extends BatonError {
     super(`invalid processing time for the ${what}: ${String(value)} (expected ${what === 'timer' ? 'a number' : 'a finite number'} of milliseconds)`);
     this.what = what;
     this.value = value;
+  }
+}
+
+/**
+ * A request of `asyncMap` did not complete within its `timeoutMs` (processing time) and the
+ * operator has no `onTimeout` fallback: the job fails (and restarts if it has a restart strategy,
+ * re-issuing the requests of its last checkpoint). `code` is stable.
+ *
+ * @example
+ * ```ts
+ * job.done.catch((e) => { if (e instanceof AsyncTimeoutError) console.error(e.operatorUid, e.timeoutMs); });
+ * ```
+ */
+export class AsyncTimeoutError extends BatonError {
+  override name = 'AsyncTimeoutError';
+  readonly code = 'BATON_ERR_ASYNC_TIMEOUT';
+  /** uid of the asyncMap operator. */
+  readonly operatorUid: string;
+  readonly subtaskIndex: number;
+  readonly timeoutMs: number;
+  constructor(operatorUid: string, subtaskIndex: number, timeoutMs: number) {
+    super(`operator '${operatorUid}' (subtask ${subtaskIndex}): an async request did not complete within ${timeoutMs} ms; give asyncMap a longer timeoutMs or an onTimeout fallback`);
+    this.operatorUid = operatorUid;
+    this.subtaskIndex = subtaskIndex;
+    this.timeoutMs = timeoutMs;
   }
 }

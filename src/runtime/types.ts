@@ -27,6 +27,8 @@ export interface OperatorContext {
   readonly parallelism: number;
   readonly maxParallelism: number;
   readonly workerIndex: number;
+  /** The job's id (runJob's `jobId`): the same in every thread, attempt and deployment of the job. */
+  readonly jobId?: string;
   /** Keyed state of this operator, present when its input is keyed. */
   readonly keyedState?: KeyedStateBackend;
   /**
@@ -46,6 +48,18 @@ export interface OperatorContext {
    * `lateRecordsDropped`), which then reach the job result and the metrics. Absent in unit tests.
    */
   readonly metrics?: OperatorMetrics;
+  /**
+   * Stops the subtask taking input (between two records; a source between two polls) until
+   * `resumeInput`: asyncMap at capacity. Checkpoint barriers still reach the chain (see
+   * Subtask.holdInput). Optional only so that hand-made contexts of unit tests need not have it.
+   */
+  pauseInput?(): void;
+  resumeInput?(): void;
+  /**
+   * Runs `action` on the subtask from an asynchronous callback (a promise's completion): a throw
+   * fails the subtask, what it emitted is flushed, and nothing runs once the subtask stopped.
+   */
+  runOnTask?(action: () => void): void;
 }
 
 /** A running operator of a chain. All record-path methods are synchronous. */
@@ -57,8 +71,11 @@ export interface StreamOperator {
   processWatermark(watermark: number): void;
   /** Called after each input batch (or source chunk): a cheap place for periodic work. */
   endOfBatch(): void;
-  /** All input has ended; emit what is left. */
-  endInput(): void;
+  /**
+   * All input has ended; emit what is left. A promise (asyncMap: its requests in flight) holds the
+   * end of input until it settles; timers and `runOnTask` actions keep running meanwhile.
+   */
+  endInput(): void | Promise<void>;
   /**
    * The subtask ends normally, after `endInput`: its output is covered by the job's final
    * checkpoint (or checkpointing is off). Sinks make the rest visible here. Not called on a
@@ -67,7 +84,10 @@ export interface StreamOperator {
   finish?(): void | Promise<void>;
   /** Releases resources; the result (if any) is returned with the job's result. */
   close(): unknown | Promise<unknown>;
-  /** Small non-keyed state for checkpoint n, taken synchronously at the barrier. */
+  /**
+   * Small non-keyed state for checkpoint n, taken synchronously at the barrier (a promise of it is
+   * awaited before the checkpoint is acknowledged: see SinkWriter.prepareCommit).
+   */
   snapshotState?(checkpointId: number): unknown;
   /**
    * Restores what `snapshotState` returned, from every subtask of the snapshot (so a rescaled
@@ -78,6 +98,11 @@ export interface StreamOperator {
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   /** The job is being suspended: close without emitting or committing anything more. */
   suspend?(): void | Promise<void>;
+  /**
+   * False while the operator has work under way outside the record path (asyncMap requests in
+   * flight): an in-thread test run's steps wait for it. Absent: always idle.
+   */
+  isIdle?(): boolean;
 }
 
 export interface OperatorFactory {
@@ -142,6 +167,13 @@ export interface SinkContext {
   readonly uid: string;
   readonly subtaskIndex: number;
   readonly parallelism: number;
+  /**
+   * The job's id, the same in every attempt and deployment (A and B of a handover) of the job: a
+   * transactional sink derives ids of its external transactions from it, to find its own on recover.
+   */
+  readonly jobId?: string;
+  /** Fails the job from an asynchronous callback (a write to an external system that failed after `write` returned). */
+  fail?(error: unknown): void;
 }
 
 export interface SinkWriter<T> {
@@ -156,7 +188,12 @@ export interface SinkWriter<T> {
   abort(): void | Promise<void>;
   /** Value returned in the job's result under the sink's uid (e.g. collected records). */
   result?(): unknown;
-  /** Transactional sinks: stage everything written so far under checkpoint n; returns the state to save. */
+  /**
+   * Transactional sinks: stage everything written so far under checkpoint n; returns the state to
+   * save. It may return a promise (an external system's pre-commit, e.g. PREPARE TRANSACTION): the
+   * subtask acknowledges checkpoint n only once it resolved, and records keep flowing meanwhile; a
+   * rejection declines the checkpoint.
+   */
   prepareCommit?(checkpointId: number): unknown;
   /** Makes visible what was staged for checkpoints up to n. */
   commit?(checkpointId: number): void | Promise<void>;

@@ -75,12 +75,14 @@ class ObservedWriter<T> implements SinkWriter<T> {
     this.view.uncommitted.get(this.ctx.subtaskIndex)!.push(record);
   }
 
-  prepareCommit(checkpointId: number): ObservedState {
+  prepareCommit(checkpointId: number): ObservedState | Promise<ObservedState> {
     const inner = this.inner.prepareCommit?.(checkpointId);
     const txn = `${this.ctx.uid}/${this.ctx.subtaskIndex}/${this.runId}/${checkpointId}`;
     this.log.stage(txn, this.open);
     this.staged.set(checkpointId, { txn, records: this.open });
     this.open = [];
+    // An asynchronous pre-commit (a database's PREPARE) stays asynchronous: the runtime awaits it.
+    if (inner instanceof Promise) return inner.then((value: unknown) => ({ txn, inner: value ?? null }));
     return { txn, inner: inner ?? null };
   }
 

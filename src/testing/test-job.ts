@@ -262,12 +262,15 @@ export class TestDriver {
     await this.setProcessingTime(this.clock.now() + ms);
   }
 
-  /** Moves processing time to `at` (never backwards). */
+  /**
+   * Moves processing time to `at` (never backwards). Does not wait for asyncMap requests in flight,
+   * before or after: they may be waiting for this very step (to time out).
+   */
   async setProcessingTime(at: number): Promise<void> {
     this.requireRunning();
-    await this.settle();
+    await this.settleUntil(false);
     this.clock.advanceTo(at);
-    await this.settle();
+    await this.settleUntil(false);
   }
 
   /**
@@ -280,7 +283,8 @@ export class TestDriver {
    */
   async checkpoint(): Promise<TestCheckpoint> {
     this.requireRunning();
-    await this.settle();
+    // asyncMap requests still in flight are not waited for: they go into the checkpoint (Flink's AsyncWaitOperator).
+    await this.settleUntil(false);
     const stats = await this.handle.checkpoint();
     await this.until(() => this.sinksCommitted(stats.id));
     return new TestCheckpoint(stats.id, this.handle.jobId, this.storage, this.clock.now(), this.inputLogs, this.sinkLogs);
@@ -326,13 +330,20 @@ export class TestDriver {
 
   /**
    * Waits until the job has processed everything it can: no input unread, nothing queued,
-   * in progress or unsent in any channel. Each step of the driver does this itself.
+   * in progress or unsent in any channel, no asyncMap request in flight (so `await push(x)`
+   * resolves once its async results are out; a request that only a processing-time step can end,
+   * e.g. by its timeout, must not be awaited this way). Each input step of the driver does this itself.
    */
   async settle(): Promise<void> {
+    await this.settleUntil(true);
+  }
+
+  /** settle; `awaitAsync` false: asyncMap requests in flight (and the input they hold back) do not count. */
+  private async settleUntil(awaitAsync: boolean): Promise<void> {
     // Two quiet turns in a row: a message posted in the first (a control command) is seen in the second.
     let quiet = 0;
     await this.until(() => {
-      quiet = this.host?.isQuiet() ? quiet + 1 : 0;
+      quiet = this.host?.isQuiet(awaitAsync) ? quiet + 1 : 0;
       return quiet >= 2 || isTerminal(this.handle.status);
     });
   }

@@ -10,7 +10,7 @@ export class SinkOperator<T> extends BaseOperator {
 
   constructor(ctx: OperatorContext, sink: Sink<T>) {
     super(ctx);
-    this.writer = sink.createWriter({ uid: ctx.uid, subtaskIndex: ctx.subtaskIndex, parallelism: ctx.parallelism });
+    this.writer = sink.createWriter({ uid: ctx.uid, subtaskIndex: ctx.subtaskIndex, parallelism: ctx.parallelism, jobId: ctx.jobId, fail: (error) => ctx.fail(error) });
   }
 
   override open(output: Output): void {

@@ -88,6 +88,8 @@ export interface SubtaskResult {
 
 export interface SubtaskHost {
   readonly workerIndex: number;
+  /** The job's id (OperatorContext.jobId). */
+  readonly jobId?: string;
   readonly maxParallelism: number;
   readonly tuning: RuntimeTuning;
   /** A failure anywhere in the subtask fails the whole job. */
@@ -215,6 +217,17 @@ export class Subtask {
   private blockedSince = -1;
   /** Settles when the subtask has finished, failed or been canceled. */
   readonly done: Promise<SubtaskResult | undefined>;
+  /** Operators (node ids) holding the input (asyncMap at capacity): no record is taken until none does. */
+  private readonly inputHolds = new Set<number>();
+  /** `inputHolds` is not empty: read per record, so a plain field. */
+  private held = false;
+  /** A source loop waiting for the hold to end (or a checkpoint trigger to serve meanwhile). */
+  private wakeHeldSource: (() => void) | undefined;
+  /** An operator's endInput is under way asynchronously (asyncMap waits for its requests): timers and task actions still run. */
+  private endingInput = false;
+  private flushScheduled = false;
+  /** Task actions and timers due before the subtask started: they run when it starts. */
+  private readonly beforeStart: Array<() => void> = [];
 
   constructor(
     readonly task: PlannedTask,
@@ -304,6 +317,7 @@ export class Subtask {
   start(): void {
     if (this.state !== 'open') return;
     this.state = 'running';
+    for (const run of this.beforeStart.splice(0)) run();
     if (this.source) {
       this.runSource().catch((error) => this.fail(error));
     } else if (this.gate!.channelCount === 0) {
@@ -364,6 +378,7 @@ export class Subtask {
     this.resume = undefined;
     resume?.();
     this.wakeReader();
+    this.wakeHeldSource?.();
   }
 
   private operatorContext(node: GraphNode, metrics?: OperatorMetrics): OperatorContext {
@@ -383,12 +398,16 @@ export class Subtask {
       parallelism: this.task.parallelism,
       maxParallelism: this.host.maxParallelism,
       workerIndex: this.host.workerIndex,
+      ...(this.host.jobId !== undefined ? { jobId: this.host.jobId } : {}),
       keyedState,
       // A call through the service, not a cached value: operators read it per batch or per timer, never per record.
       currentProcessingTime: () => this.processingTime.now(),
       scheduleProcessingTime: (atMs, fire) => this.scheduleTimer(atMs, fire),
       fail: (error) => this.fail(error),
       metrics,
+      pauseInput: () => this.holdInput(node.id),
+      resumeInput: () => this.releaseInput(node.id),
+      runOnTask: (action) => this.runOnTask(action),
     };
   }
 
@@ -398,19 +417,28 @@ export class Subtask {
    * (the drain that follows flushes it with that input's output).
    */
   private scheduleTimer(atMs: number, fire: () => void): () => void {
+    let canceled = false;
     // The service never fires from inside schedule, so `cancel` is assigned before the callback can run.
     const cancel = this.processingTime.schedule(atMs, () => {
       this.pendingProcessingTimers.delete(cancel);
-      if (this.state !== 'running') return;
+      if (this.state === 'created' || this.state === 'open') {
+        // Due before the subtask started (a restored timer in the past): it fires at start (unless canceled by then), not never.
+        this.beforeStart.push(() => {
+          if (!canceled) this.runOnTask(fire);
+        });
+        return;
+      }
+      if (!this.takesTaskWork()) return;
       try {
         fire();
-        if (!this.gate || this.gate.queued === 0) this.flushOutputs();
+        if (!this.gate || this.gate.queued === 0 || this.held) this.flushOutputs();
       } catch (error) {
         this.fail(error);
       }
     });
     this.pendingProcessingTimers.add(cancel);
     return () => {
+      canceled = true;
       cancel();
       this.pendingProcessingTimers.delete(cancel);
     };
@@ -445,7 +473,11 @@ export class Subtask {
    * Nothing to do until something arrives: no input queued or half processed, and a source waits
    * for its reader. Workers in one thread (baton/testing) settle on this between test steps.
    */
-  isQuiet(): boolean {
+  isQuiet(awaitAsync = true): boolean {
+    // `awaitAsync` false: requests in flight (asyncMap) may wait for what the caller does next (processing time).
+    if (awaitAsync && !this.operatorsIdle()) return false;
+    // Held by an operator at capacity: nothing moves until one of its requests completes.
+    if (this.held && this.state === 'running') return true;
     if (this.drainScheduled || this.inProgress !== undefined) return false;
     if (this.gate && this.gate.queued > 0) return false;
     if (!this.source) return true;
@@ -540,6 +572,14 @@ export class Subtask {
           this.sourceWaiting = false;
           continue;
         }
+        if (this.held) {
+          // An operator of the chain stopped taking input: wait for it (or for a checkpoint trigger).
+          await new Promise<void>((resolve) => {
+            this.wakeHeldSource = resolve;
+          });
+          this.wakeHeldSource = undefined;
+          continue;
+        }
         if (!this.outputAvailable()) {
           await this.waitForOutput();
           continue;
@@ -629,6 +669,8 @@ export class Subtask {
     this.waitingForOutput = undefined;
     waiter?.();
     this.wakeReader();
+    // A source held by an operator at capacity takes its barrier now: the operator snapshots its requests in flight.
+    this.wakeHeldSource?.();
   }
 
   /** A source whose reader waits (for input that may never come) takes its barrier now, not after the wait. */
@@ -996,6 +1038,11 @@ export class Subtask {
     const deadline = performance.now() + (this.host.drainSliceMs ?? DRAIN_SLICE_MS);
     try {
       while (this.state === 'running') {
+        if (this.held) {
+          // An operator stopped taking input (e.g. asyncMap at capacity): its resumeInput drains on.
+          this.flushOutputs();
+          return;
+        }
         if (!this.outputAvailable()) {
           this.markBlocked();
           return;
@@ -1041,12 +1088,12 @@ export class Subtask {
     if (this.channelInputs !== undefined && this.channelInputs[current.channel] === 1) {
       // A two-input head, second input: decided once per batch (a batch comes from one channel).
       for (; i < values.length; i++) {
-        if ((i & 63) === 63 && performance.now() > deadline) break;
+        if (this.held || ((i & 63) === 63 && performance.now() > deadline)) break;
         head.processElement2!(values[i], timestamps === null ? NO_TIMESTAMP : timestamps[i]);
       }
     } else {
       for (; i < values.length; i++) {
-        if ((i & 63) === 63 && performance.now() > deadline) break;
+        if (this.held || ((i & 63) === 63 && performance.now() > deadline)) break;
         head.processElement(values[i], timestamps === null ? NO_TIMESTAMP : timestamps[i]);
       }
     }
@@ -1083,7 +1130,18 @@ export class Subtask {
 
   private async finishInput(): Promise<void> {
     this.state = 'finishing';
-    for (const op of this.operators) op.endInput();
+    for (const op of this.operators) {
+      const ending = op.endInput();
+      if (ending === undefined) continue;
+      // Waits (asyncMap: for its requests in flight) before the next operator's endInput, as Flink's mailbox does.
+      this.endingInput = true;
+      try {
+        await ending;
+      } finally {
+        this.endingInput = false;
+      }
+      if (this.state !== 'finishing') return;
+    }
     for (const writer of this.writers) writer.end();
     while (!this.outputAvailable()) {
       this.markBlocked();
@@ -1132,6 +1190,70 @@ export class Subtask {
   private disposeState(): void {
     for (const backend of this.backends) backend.dispose();
     this.backends.length = 0;
+  }
+
+  /**
+   * An operator stops the input (asyncMap at capacity): the drain stops between two records, a
+   * source between two polls. Barriers still pass: an unaligned barrier overtakes the held input
+   * at once; an aligned one waits behind the records before it, as in Flink, where the mailbox
+   * processes completions, not input, while an operator waits for capacity. A checkpoint trigger
+   * reaches a held source, which injects its barrier between two polls as ever.
+   */
+  private holdInput(operatorId: number): void {
+    this.inputHolds.add(operatorId);
+    this.held = true;
+  }
+
+  private releaseInput(operatorId: number): void {
+    if (!this.inputHolds.delete(operatorId) || this.inputHolds.size > 0) return;
+    this.held = false;
+    this.wakeHeldSource?.();
+    if (this.gate && this.state === 'running') this.scheduleDrain();
+  }
+
+  /** Running, or awaiting an operator's asynchronous endInput: timers and task actions run. */
+  private takesTaskWork(): boolean {
+    return this.state === 'running' || (this.state === 'finishing' && this.endingInput);
+  }
+
+  /**
+   * Work of an operator from an asynchronous callback (an asyncMap completion): runs at once
+   * (never inside a record: the record path is synchronous), a throw fails the subtask, and what it
+   * emitted is flushed unless a drain is due (which flushes it with its own output).
+   */
+  private runOnTask(action: () => void): void {
+    if (this.state === 'created' || this.state === 'open') {
+      // Before start (a request re-issued on restore completes while other workers still restore): at start.
+      this.beforeStart.push(() => this.runOnTask(action));
+      return;
+    }
+    if (!this.takesTaskWork()) return;
+    try {
+      action();
+      this.scheduleFlush();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /**
+   * Flushes what task actions emitted at the next turn of the event loop, unless a drain is due
+   * (which flushes it with its own output): completions of one turn share a batch instead of
+   * sending one each.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (!this.drainScheduled && this.takesTaskWork()) this.flushOutputs();
+    });
+  }
+
+  /** No operator has work under way outside the record path (asyncMap requests in flight). */
+  private operatorsIdle(): boolean {
+    for (const op of this.operators) if (op.isIdle?.() === false) return false;
+    return true;
   }
 }
 

@@ -41,9 +41,9 @@ export class InThreadHost implements WorkerHost {
     return this.sessions;
   }
 
-  /** Nothing is queued, in progress or unsent anywhere, and every source waits for input. */
-  isQuiet(): boolean {
-    return this.channels.undelivered === 0 && this.sessions.every((s) => s.isQuiet());
+  /** Nothing is queued, in progress or unsent anywhere, and every source waits for input (and, with `awaitAsync`, no asyncMap request is in flight). */
+  isQuiet(awaitAsync = true): boolean {
+    return this.channels.undelivered === 0 && this.sessions.every((s) => s.isQuiet(awaitAsync));
   }
 
   async destroy(): Promise<void> {}

@@ -181,6 +181,14 @@ export class WorkerCheckpoints {
     let spilledBytes = 0;
     const log = this.logs.get(subtask);
     let floorSeq: number | undefined;
+    // A sink's pre-commit may finish asynchronously (PREPARE TRANSACTION in a database): awaited
+    // alongside the uploads, and the checkpoint is acknowledged only once it has; a failure declines it.
+    const preCommitted = Promise.all(
+      operators.map(async (op) => {
+        if (op.state instanceof Promise) op.state = await op.state;
+      }),
+    );
+    preCommitted.catch(() => undefined);
     try {
       if (channelState) {
         const data = await channelState;
@@ -217,6 +225,7 @@ export class WorkerCheckpoints {
           return { ...u, ref };
         }),
       );
+      await preCommitted;
       for (const r of refs) {
         if (r.role === 'rebase') {
           const entry = this.rebasedKeys.get(`${checkpointId}/${r.key}`) ?? { from: r.from ?? [], delta: [] };

@@ -6,7 +6,7 @@ import { ChannelWriter } from '../channels/channel-writer.ts';
 import { connectInboundPort, LocalTransport, PortTransport } from '../channels/transports.ts';
 import type { ChannelStats } from '../channels/types.ts';
 import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
-import { describeError, reviveError, type SerializedError, serializeCorruption, UnsupportedRecordValueError } from '../errors.ts';
+import { AsyncTimeoutError, describeError, reviveError, type SerializedError, serializeCorruption, UnsupportedRecordValueError } from '../errors.ts';
 import { rememberReferenceData } from '../reference-data.ts';
 import { graphFingerprint } from '../graph/plan.ts';
 import { HookRunFailure, runPreStateHooks } from '../lifecycle/pre-state-hooks.ts';
@@ -29,6 +29,10 @@ export function serializeFailure(error: unknown): SerializedError {
   if (unsupported instanceof UnsupportedRecordValueError) {
     const { operatorUid, subtaskIndex, valueType, path, message, stack } = unsupported;
     return { kind: 'unsupported-value', message, stack: stack ?? message, operatorUid, subtaskIndex, valueType, path };
+  }
+  if (unsupported instanceof AsyncTimeoutError) {
+    const { operatorUid, subtaskIndex, timeoutMs, message, stack } = unsupported;
+    return { kind: 'async-timeout', message, stack: stack ?? message, operatorUid, subtaskIndex, timeoutMs };
   }
   if (error instanceof OperatorFailure) {
     const { message, stack } = describeError(error.original);
@@ -63,8 +67,11 @@ export interface InThreadContext {
 export interface InThreadWorker {
   readonly workerIndex: number;
   readonly subtasks: readonly Subtask[];
-  /** Nothing to process: no queued input, no batch in progress, no unsent output, no source with input at hand (never once it failed). */
-  isQuiet(): boolean;
+  /**
+   * Nothing to process: no queued input, no batch in progress, no unsent output, no source with
+   * input at hand (never once it failed); with `awaitAsync` (default) also no asyncMap request in flight.
+   */
+  isQuiet(awaitAsync?: boolean): boolean;
 }
 
 class WorkerSession implements InThreadWorker {
@@ -116,11 +123,11 @@ class WorkerSession implements InThreadWorker {
     return this.payload.workerIndex;
   }
 
-  isQuiet(): boolean {
+  isQuiet(awaitAsync = true): boolean {
     // A failed session has reported to the coordinator, but the job fails only once that message
     // arrives: until then a test step that settles on quiet would resolve as if nothing happened.
     if (this.outcome === 'failed') return false;
-    return this.subtasks.every((s) => s.isQuiet()) && this.writers.every((w) => w.pendingRecords === 0 && w.available);
+    return this.subtasks.every((s) => s.isQuiet(awaitAsync)) && this.writers.every((w) => w.pendingRecords === 0 && w.available);
   }
 
   private async loadGraph(): Promise<void> {
@@ -271,6 +278,7 @@ class WorkerSession implements InThreadWorker {
     const backends = this.stateBackends;
     const host: SubtaskHost = {
       workerIndex,
+      jobId: this.payload.jobId,
       maxParallelism: plan.maxParallelism,
       tuning,
       onFailure: (error: unknown) => this.failWith(error),

@@ -34,7 +34,9 @@ async function start(channels: number, awaitFinalCheckpoint: boolean) {
       },
       processWatermark() {},
       endOfBatch() {},
-      endInput: () => calls.push('endInput'),
+      endInput: () => {
+        calls.push('endInput');
+      },
       finish: () => {
         calls.push('finish');
       },

@@ -1,0 +1,126 @@
+// Test helper: a real redis-server (Debian's package, installed by .ci/run) on 127.0.0.1, a random port
+// and a throw-away directory, started by the test and removed afterwards.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.ts';
+
+/** A running redis-server. */
+export interface RedisServerHandle {
+  readonly host: string;
+  readonly port: number;
+  /** e.g. `redis://127.0.0.1:40123` */
+  readonly url: string;
+  /** Its throw-away working directory, removed by close. */
+  readonly dir: string;
+  /** Stops the server and removes its directory. */
+  close(): Promise<void>;
+}
+
+/** The one command that installs what these tests need (as root; .ci/run runs it). */
+export const REDIS_INSTALL_COMMAND = 'apt-get install -y redis-server';
+
+/**
+ * redis-server is not on the PATH. Tests that need Redis fail with this rather than skip: a silent
+ * skip would let `npm test` pass on a machine where the Redis Streams source was never run.
+ */
+export class RedisServerMissingError extends Error {
+  readonly code = 'BATON_TEST_REDIS_SERVER_MISSING';
+  constructor(detail: string) {
+    super(`redis-server is needed by this test and could not be started (${detail}). Install it with \`${REDIS_INSTALL_COMMAND}\` (.ci/run does this before npm test), or put redis-server on the PATH.`);
+    this.name = 'RedisServerMissingError';
+  }
+}
+
+export interface RedisServerOptions {
+  /** The server binary; default `$BATON_REDIS_SERVER`, else `redis-server` on the PATH. */
+  readonly binary?: string;
+}
+
+function checkBinary(binary: string): void {
+  const probe = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new RedisServerMissingError(probe.error ? `${binary}: ${(probe.error as NodeJS.ErrnoException).code ?? probe.error.message}` : `${binary} --version exited with ${probe.status}`);
+  }
+}
+
+function startServer(binary: string, args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let ready = false;
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!ready && output.includes('Ready to accept connections')) {
+        ready = true;
+        resolve({ child, output: () => output });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (!ready) reject(new Error(`redis-server exited before it was ready (code ${code}, signal ${signal}):\n${output}`));
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/**
+ * Starts redis-server for a test: 127.0.0.1 only, no persistence (no RDB snapshots, no AOF), its
+ * working directory a temp directory removed on close. Throws {@link RedisServerMissingError} when
+ * the binary is missing.
+ *
+ * @example
+ * ```ts
+ * const redis = await startRedisServer();
+ * const client = new Redis(redis.url);
+ * // ...
+ * await redis.close();
+ * ```
+ */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
+  const binary = options.binary ?? process.env.BATON_REDIS_SERVER ?? 'redis-server';
+  checkBinary(binary);
+  const dir = mkdtempSync(join(tmpdir(), 'baton-redis-'));
+  try {
+    // redis-server cannot bind port 0 (it means "no TCP"): pick one, and another if it was taken meanwhile.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'notice'];
+      let child: ChildProcess;
+      try {
+        ({ child } = await startServer(binary, args));
+      } catch (error) {
+        if (attempt < 5 && /Address already in use|Could not create server TCP listening socket/i.test(String(error))) continue;
+        throw error;
+      }
+      const killOnExit = () => child.kill('SIGKILL');
+      process.once('exit', killOnExit);
+      let closing: Promise<void> | undefined;
+      return {
+        host: '127.0.0.1',
+        port,
+        url: `redis://127.0.0.1:${port}`,
+        dir,
+        close() {
+          closing ??= (async () => {
+            process.off('exit', killOnExit);
+            child.kill('SIGTERM');
+            await exited(child);
+            rmSync(dir, { recursive: true, force: true });
+          })();
+          return closing;
+        },
+      };
+    }
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
