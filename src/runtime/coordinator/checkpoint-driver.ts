@@ -142,6 +142,8 @@ export class CheckpointDriver {
   /** Named in the metadata of the stop checkpoint of a stop-after request (the run taking over from it). */
   private nextOwner: string | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Retention's discards held back while a successor's stop checkpoint is next or done (see discardNow). */
+  private readonly deferredDiscards: number[] = [];
   readonly history: CheckpointStats[] = [];
 
   constructor(private readonly options: CheckpointDriverOptions) {
@@ -221,6 +223,20 @@ export class CheckpointDriver {
   withdrawStopAfter(id: number): void {
     this.dispatch({ type: 'stop-after-withdrawn', id, fallback: this.options.stopAfter, now: this.now() });
     if (this.state.stopAfter !== id) this.nextOwner = undefined;
+  }
+
+  /**
+   * Whether retention may delete now. Not from the moment a successor's stop checkpoint is the
+   * next one to trigger (or running, or done) until the job resumes: from the stop barrier to the
+   * successor's first record is the handover's downtime, and the successor's stage 2 reads the
+   * same store (a discard reads the pins and the retained `_metadata`, then deletes). Holding back
+   * loses nothing: after a rollback (or a withdrawn stop) the held ids go with the next discard,
+   * not at the resume (the rollback's own downtime); after the takeover the successor owns
+   * retention and its first checkpoint's sweep removes what A left.
+   */
+  private discardNow(): boolean {
+    const stop = this.state.stopAfter ?? this.state.stoppedAfter;
+    return this.nextOwner === undefined || stop === undefined || stop > this.state.nextId;
   }
 
   /** The checkpoint the job will stop after, if any. */
@@ -351,7 +367,12 @@ export class CheckpointDriver {
       case 'discard': {
         const keep = this.retained.filter((m) => !effect.ids.includes(m.checkpointId));
         this.retained.splice(0, this.retained.length, ...keep);
-        this.track(o.persistence.discard(effect.ids, keep)).catch(() => {
+        if (!this.discardNow()) {
+          this.deferredDiscards.push(...effect.ids);
+          return;
+        }
+        const ids = [...this.deferredDiscards.splice(0), ...effect.ids];
+        this.track(o.persistence.discard(ids, keep)).catch(() => {
           // Leftovers only cost space; the next discard or a cleanup run removes them.
         });
         return;

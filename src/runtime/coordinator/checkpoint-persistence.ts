@@ -97,6 +97,10 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
       await this.#withdraw(id, `fenced: ${detail}`);
       throw new FencedError(id, metadata.runId, 'newer-checkpoint', detail);
     }
+    // A handover's stop checkpoint: the successor restores from it right now, from the same store,
+    // and sweeps after its first checkpoint (it owns the directory then); after a rollback this
+    // job's next sweep comes as usual.
+    if (metadata.nextOwner !== undefined) return;
     const due = metadata.endsJob === true || this.#now() - this.#lastSweepAt >= (this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
     if (!due) return;
     this.#lastSweepAt = this.#now();
