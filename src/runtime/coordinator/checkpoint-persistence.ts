@@ -88,6 +88,7 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
     try {
       const known = new Set(fence.known ?? []);
       others = (await completedByOthers(this.storage, fence.after, id)).filter((n) => !known.has(n));
+      if (others.length > 0 && metadata.nextOwner !== undefined) others = await this.#notContinuing(others, metadata);
     } catch (error) {
       await this.#withdraw(id, `the ownership check could not list the job directory: ${(error as Error).message}`);
       throw error;
@@ -106,6 +107,25 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
     this.#lastSweepAt = this.#now();
     // Everything from the next checkpoint on may still be written by this job.
     this.sweep({ retain: this.options.retain, activeFrom: metadata.checkpointId + 1, spillSegments: false, temporariesBefore: metadata.triggeredAt });
+  }
+
+  /**
+   * A handover's stop checkpoint: its successor restores from it as soon as its `_metadata`
+   * exists, and may commit its first checkpoint before this run's check above got to list (a
+   * stalled process, a slow store). Those checkpoints continue this one (the named successor's,
+   * chained back to it through `previousCheckpoint`): no rival history. Fencing on them would
+   * withdraw the very checkpoint the successor continues, and leave this run's output up to it
+   * uncommitted. Returns the ids that are evidence of another run; one that cannot be read counts.
+   */
+  async #notContinuing(others: readonly number[], own: CheckpointMetadata): Promise<number[]> {
+    const continuing = new Set([own.checkpointId]);
+    const evidence: number[] = [];
+    for (const n of [...others].sort((a, b) => a - b)) {
+      const m = await readMetadata(this.storage, n).catch(() => undefined);
+      if (m?.runId !== undefined && m.runId === own.nextOwner && m.previousCheckpoint !== undefined && continuing.has(m.previousCheckpoint)) continuing.add(n);
+      else evidence.push(n);
+    }
+    return evidence;
   }
 
   /**
