@@ -81,7 +81,7 @@ export function stepSuccessor(state: SuccessorState, event: SuccessorEvent): Suc
     case 'stop-checkpoint':
       return onStopCheckpoint(state, event.id);
     case 'checkpoint-seen':
-      return onCheckpointSeen(state, event.id, event.endsJob);
+      return onCheckpointSeen(state, event.id, event.endsJob, event.newBase);
     case 'predecessor-ended':
       if (!inPhase(state, 'following')) return unexpected(state, event.type);
       return { state: moveSuccessor(state, 'taking-over', { takeoverFrom: event.id }), effects: [{ type: 'stage2', checkpointId: event.id }] };
@@ -148,14 +148,16 @@ function onStopCheckpoint(state: SuccessorState, id: number): SuccessorStep {
  * stop checkpoint completed while B was still downloading and writing the one before. So B passes
  * over every checkpoint that is not the stop checkpoint: stage 2 applies all chunks of the stop
  * checkpoint's chains B has not applied (and reloads a range whose base changed meanwhile), and
- * takes operator state, offsets and channel state from the stop checkpoint itself. After
- * {@link MAX_PASSED_OVER} in a row B applies the next one, which brings every chain up to it.
+ * takes operator state, offsets and channel state from the stop checkpoint itself. Two
+ * exceptions, applied at once: a checkpoint with a new base (passed over, stage 2 would reload
+ * that range from the base inside the downtime; applied now, usually just the delta stored with
+ * the base), and the one after {@link MAX_PASSED_OVER} in a row (it brings every chain up to it).
  */
-function onCheckpointSeen(state: SuccessorState, id: number, endsJob: boolean): SuccessorStep {
+function onCheckpointSeen(state: SuccessorState, id: number, endsJob: boolean, newBase: boolean): SuccessorStep {
   if (!inPhase(state, 'announced') || state.target !== 'when-ready') return unexpected(state, 'checkpoint-seen');
   if (id <= (state.applied ?? 0)) return unexpected(state, 'checkpoint-seen');
   if (endsJob && id > (state.announcedAfter ?? 0)) return { state: moveSuccessor(state, 'taking-over', { takeoverFrom: id }), effects: [{ type: 'stage2', checkpointId: id }] };
-  if (state.passedOver >= MAX_PASSED_OVER) return { state, effects: [{ type: 'follow', checkpointId: id }] };
+  if (newBase || state.passedOver >= MAX_PASSED_OVER) return { state, effects: [{ type: 'follow', checkpointId: id }] };
   return { state: { ...state, passedOver: state.passedOver + 1 }, effects: [] };
 }
 

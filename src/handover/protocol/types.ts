@@ -76,9 +76,11 @@ export type SuccessorEvent =
   | { readonly type: 'stop-checkpoint'; readonly at: number; readonly id: number }
   /**
    * `when-ready`, announced: the shell read the `_metadata` of a checkpoint A completed after
-   * `applied` (only that). The protocol says whether B takes over from it, passes over it or applies it.
+   * `applied` (only that). The protocol says whether B takes over from it, passes over it or
+   * applies it. `newBase`: some chain starts with another base than in the checkpoint B looked at
+   * before (a materialization).
    */
-  | { readonly type: 'checkpoint-seen'; readonly at: number; readonly id: number; readonly endsJob: boolean }
+  | { readonly type: 'checkpoint-seen'; readonly at: number; readonly id: number; readonly endsJob: boolean; readonly newBase: boolean }
   | { readonly type: 'lease-renewed'; readonly at: number; readonly leaseExpiresAt: number }
   /** The request is no longer B's (withdrawn by A, replaced, or B could not renew it in time). */
   | { readonly type: 'lease-lost'; readonly at: number; readonly reason: string }
@@ -93,7 +95,7 @@ export type SuccessorEffect =
   | { readonly type: 'publish-request'; readonly runId: string; readonly leaseExpiresAt: number; readonly afterCheckpoint?: number }
   | { readonly type: 'renew-lease'; readonly leaseExpiresAt: number }
   | { readonly type: 'stage2'; readonly checkpointId: number | undefined }
-  /** Apply checkpoint `checkpointId` now (then report `caught-up`): B passed over too many in a row. */
+  /** Apply checkpoint `checkpointId` now (then report `caught-up`): it has a new base, or B passed over too many in a row. */
   | { readonly type: 'follow'; readonly checkpointId: number }
   | { readonly type: 'start' }
   /** Remove B's request: its job is B's now (done), or B gives up (aborted; A resumes or goes on). */

@@ -12,7 +12,7 @@ import { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError }
 import { type FollowerDeps, followNewest, followOrSkip, PinLease } from '../follow/index.ts';
 import { checkNextOwner } from '../next-owner.ts';
 import type { ShellClock } from '../predecessor/index.ts';
-import { initialSuccessor, type SuccessorEffect, type SuccessorEvent, type SuccessorState, stepHandover } from '../protocol/index.ts';
+import { initialSuccessor, MAX_PASSED_OVER, type SuccessorEffect, type SuccessorEvent, type SuccessorState, stepHandover } from '../protocol/index.ts';
 import { checkTargetNotStale, initialTargetWatch, newestCompletedOf, stepTargetWatch } from '../watcher/index.ts';
 import type { TargetWatchState } from '../watcher/types.ts';
 import { followStep } from './follow-step.ts';
@@ -21,6 +21,23 @@ import type { HandoverEvent, HandoverOptions } from './types.ts';
 
 /** Announced, `when-ready`: B lists the job directory once every this many probe windows (`pollMs` each). */
 const LIST_EVERY = 10;
+
+/**
+ * Whether some keyed chain of `next` starts with another chunk than the same operator's chain for
+ * the same key-group range in `before` (a materialization wrote a new base in between). Without
+ * `before`, or for a range `before` did not have, nothing B holds is replaced: false.
+ */
+function hasNewBase(before: CheckpointMetadata | undefined, next: CheckpointMetadata): boolean {
+  if (!before) return false;
+  const firsts = new Map<string, string | undefined>();
+  for (const op of before.operators) for (const c of op.keyed) firsts.set(`${op.uid}/${c.range.start}-${c.range.end}`, c.chain[0]?.id);
+  return next.operators.some((op) =>
+    op.keyed.some((c) => {
+      const key = `${op.uid}/${c.range.start}-${c.range.end}`;
+      return firsts.has(key) && firsts.get(key) !== c.chain[0]?.id;
+    }),
+  );
+}
 
 const systemClock: ShellClock = {
   now: () => Date.now(),
@@ -212,7 +229,7 @@ export class HandoverSuccessor implements StartSequence {
       for (;;) {
         this.throwIfAborted();
         // when-ready and announced: from now on B looks only for A's stop checkpoint.
-        if (!watch && this.state.phase === 'announced') return await this.awaitStopCheckpoint(control, deadline, probed);
+        if (!watch && this.state.phase === 'announced') return await this.awaitStopCheckpoint(control, deadline, probed, newestApplied);
         const listing: CheckpointEntry[] = probed ? [{ id: probed.checkpointId, status: 'COMPLETED' }] : await listCheckpoints(this.storage);
         const seen = probed;
         probed = undefined;
@@ -294,9 +311,17 @@ export class HandoverSuccessor implements StartSequence {
    * one within a few ms) and passes over those that are not the stop checkpoint without applying
    * them (the protocol decides: see `checkpoint-seen`): stage 2 applies what they changed. So B is
    * idle, not downloading and writing the checkpoint before, when the stop checkpoint completes.
-   * `probed`: a checkpoint the probe already read. Returns the checkpoint stage 2 starts from.
+   * `probed`: a checkpoint the probe already read; `applied`: the metadata of the newest one B
+   * applied. Returns the checkpoint stage 2 starts from.
    */
-  private async awaitStopCheckpoint(control: AttemptRestoreControl, deadline: number, probed: CheckpointMetadata | undefined): Promise<CheckpointMetadata | undefined> {
+  private async awaitStopCheckpoint(
+    control: AttemptRestoreControl,
+    deadline: number,
+    probed: CheckpointMetadata | undefined,
+    applied: CheckpointMetadata | undefined,
+  ): Promise<CheckpointMetadata | undefined> {
+    // The checkpoint B looked at last: a chain that starts with another base than there has a new base.
+    let previous = applied;
     // The next checkpoint to look at: none up to `applied` can be the stop checkpoint.
     let next = (this.state.applied ?? 0) + 1;
     let found = probed;
@@ -323,7 +348,9 @@ export class HandoverSuccessor implements StartSequence {
         next = Math.max(next, id + 1);
         // Vanished: A's retention discarded it, so it is not the stop checkpoint (that one ends A's run).
         if (metadata === undefined) continue;
-        const effects = await this.dispatch({ type: 'checkpoint-seen', at: this.clock.now(), id, endsJob: metadata.endsJob === true });
+        const newBase = hasNewBase(previous, metadata);
+        previous = metadata;
+        const effects = await this.dispatch({ type: 'checkpoint-seen', at: this.clock.now(), id, endsJob: metadata.endsJob === true, newBase });
         this.throwIfAborted();
         if (this.state.phase === 'taking-over') {
           // The fence: a stop checkpoint that names another run as its next owner is that run's to take over.
@@ -332,7 +359,7 @@ export class HandoverSuccessor implements StartSequence {
           this.m.outcome = 'target';
           return metadata;
         }
-        if (effects.some((e) => e.type === 'follow')) await this.followSeen(control, id);
+        if (effects.some((e) => e.type === 'follow')) await this.followSeen(control, id, newBase);
         else {
           this.m.passedOverCheckpoints++;
           this.report('passed-over', id, 'not the stop checkpoint: stage 2 applies its delta');
@@ -357,8 +384,8 @@ export class HandoverSuccessor implements StartSequence {
     }
   }
 
-  /** Applies checkpoint `id` (pinned while it is read), as the protocol asked after too many passed over. */
-  private async followSeen(control: AttemptRestoreControl, id: number): Promise<void> {
+  /** Applies checkpoint `id` (pinned while it is read), as the protocol asked: it has a new base, or B passed over too many. */
+  private async followSeen(control: AttemptRestoreControl, id: number, newBase: boolean): Promise<void> {
     const outcome = await followOrSkip(this.follower(control), id);
     if (outcome.kind === 'vanished') {
       this.report('follow-skipped', outcome.id, outcome.reason);
@@ -367,7 +394,7 @@ export class HandoverSuccessor implements StartSequence {
     this.m.followedCheckpoints++;
     this.m.followBytes += outcome.applied.bytes;
     this.m.rangesReloaded += outcome.applied.reloads;
-    this.report('followed', id);
+    this.report('followed', id, newBase ? 'a new base: applied now rather than reloaded by stage 2' : `after ${MAX_PASSED_OVER} passed over`);
     await this.dispatch({ type: 'caught-up', at: this.clock.now(), applied: id });
   }
 

@@ -40,6 +40,11 @@ export interface CheckpointPersistence {
   discard(ids: readonly number[], retained: readonly CheckpointMetadata[]): Promise<void>;
   /** Resolves once housekeeping it started on its own (sweeps) has ended. */
   idle?(): Promise<void>;
+  /**
+   * `true`: housekeeping not started yet (discards, sweeps) waits until `false`, in order; what
+   * runs already finishes. A handover's successor is taking over from the same store.
+   */
+  quiet?(on: boolean): void;
 }
 
 export interface CheckpointDriverOptions {
@@ -142,8 +147,8 @@ export class CheckpointDriver {
   /** Named in the metadata of the stop checkpoint of a stop-after request (the run taking over from it). */
   private nextOwner: string | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** Retention's discards held back while a successor's stop checkpoint is next or done (see discardNow). */
-  private readonly deferredDiscards: number[] = [];
+  /** The store is kept quiet for a successor's takeover (see quietNow). */
+  private quiet = false;
   readonly history: CheckpointStats[] = [];
 
   constructor(private readonly options: CheckpointDriverOptions) {
@@ -167,6 +172,11 @@ export class CheckpointDriver {
 
   /** Waits for metadata writes, failure markers, discards and sweeps still under way (each bounded by the storage's timeouts). */
   async drain(): Promise<void> {
+    // The job ends: what housekeeping waited for the takeover runs now (the successor's sweep would otherwise find it).
+    if (this.quiet) {
+      this.quiet = false;
+      this.options.persistence.quiet?.(false);
+    }
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.options.persistence.idle?.();
   }
@@ -198,6 +208,7 @@ export class CheckpointDriver {
     this.dispatch({ type: 'stop-after', id, now: this.now() });
     // The first request the job accepted names the owner; a later one for the same stop does not replace it.
     if (this.state.stopAfter === id && this.nextOwner === undefined) this.nextOwner = nextOwner;
+    this.syncQuiet(false);
   }
 
   /**
@@ -210,6 +221,7 @@ export class CheckpointDriver {
     const id = this.state.nextId;
     this.dispatch({ type: 'stop-after', id, now: this.now(), atOnce: true });
     if (this.state.stopAfter === id && this.nextOwner === undefined) this.nextOwner = nextOwner;
+    this.syncQuiet(false);
     return id;
   }
 
@@ -226,17 +238,25 @@ export class CheckpointDriver {
   }
 
   /**
-   * Whether retention may delete now. Not from the moment a successor's stop checkpoint is the
-   * next one to trigger (or running, or done) until the job resumes: from the stop barrier to the
-   * successor's first record is the handover's downtime, and the successor's stage 2 reads the
-   * same store (a discard reads the pins and the retained `_metadata`, then deletes). Holding back
-   * loses nothing: after a rollback (or a withdrawn stop) the held ids go with the next discard,
-   * not at the resume (the rollback's own downtime); after the takeover the successor owns
-   * retention and its first checkpoint's sweep removes what A left.
+   * Whether housekeeping (retention's discards, sweeps) must wait: from the moment a successor's
+   * stop checkpoint is the next one to trigger (or running, or done) until the job resumes. From
+   * the stop barrier to the successor's first record is the handover's downtime, and the
+   * successor's stage 2 reads the same store (a discard reads the pins and every retained
+   * `_metadata`, then deletes; a backlog of them runs for a while on a slow store). Waiting loses
+   * nothing: after a rollback (or a withdrawn stop) it runs with the next completed checkpoint,
+   * not at the resume (the rollback's own downtime); when the job ends it runs before the end.
    */
-  private discardNow(): boolean {
+  private quietNow(): boolean {
     const stop = this.state.stopAfter ?? this.state.stoppedAfter;
-    return this.nextOwner === undefined || stop === undefined || stop > this.state.nextId;
+    return this.nextOwner !== undefined && stop !== undefined && stop <= this.state.nextId;
+  }
+
+  /** After each step: quiet as soon as quietNow, back to normal only once a checkpoint completed after it stopped being so. */
+  private syncQuiet(completed: boolean): void {
+    const want = this.quietNow();
+    if (want === this.quiet || (!want && !completed)) return;
+    this.quiet = want;
+    this.options.persistence.quiet?.(want);
   }
 
   /** The checkpoint the job will stop after, if any. */
@@ -283,6 +303,7 @@ export class CheckpointDriver {
     const { state, effects } = stepCoordinator(this.state, event, this.options.settings, this.options.tasks);
     this.state = state;
     for (const effect of effects) this.execute(effect);
+    this.syncQuiet(event.type === 'metadata-written');
   }
 
   private execute(effect: CoordinatorEffect<SubtaskAck>): void {
@@ -367,12 +388,7 @@ export class CheckpointDriver {
       case 'discard': {
         const keep = this.retained.filter((m) => !effect.ids.includes(m.checkpointId));
         this.retained.splice(0, this.retained.length, ...keep);
-        if (!this.discardNow()) {
-          this.deferredDiscards.push(...effect.ids);
-          return;
-        }
-        const ids = [...this.deferredDiscards.splice(0), ...effect.ids];
-        this.track(o.persistence.discard(ids, keep)).catch(() => {
+        this.track(o.persistence.discard(effect.ids, keep)).catch(() => {
           // Leftovers only cost space; the next discard or a cleanup run removes them.
         });
         return;

@@ -56,6 +56,9 @@ export interface PersistenceOptions {
  */
 export class StorageCheckpointPersistence implements CheckpointPersistence {
   #housekeeping: Promise<unknown> = Promise.resolve();
+  /** Housekeeping queued while quiet waits for this (see quiet). */
+  #gate: Promise<void> = Promise.resolve();
+  #open: (() => void) | undefined;
   #lastSweepAt = Number.NEGATIVE_INFINITY;
   /** Discards a follower's pin held back: retried with the next discard (the coordinator asks only once). */
   #held: readonly number[] = [];
@@ -181,7 +184,24 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
     );
   }
 
-  /** Resolves once every discard and sweep queued so far has ended. */
+  /**
+   * `true`: discards and sweeps queued from now on, or queued but not started, wait until
+   * `quiet(false)` (a handover's successor restores from this store; see CheckpointDriver).
+   *
+   * @example persistence.quiet(true); // ... the successor's stage 2 ... persistence.quiet(false);
+   */
+  quiet(on: boolean): void {
+    if (on && this.#open === undefined) {
+      this.#gate = new Promise((resolve) => {
+        this.#open = resolve;
+      });
+    } else if (!on && this.#open !== undefined) {
+      this.#open();
+      this.#open = undefined;
+    }
+  }
+
+  /** Resolves once every discard and sweep queued so far has ended (never while quiet with work queued). */
   async idle(): Promise<void> {
     for (let seen: Promise<unknown> | undefined; seen !== this.#housekeeping; ) {
       seen = this.#housekeeping;
@@ -190,7 +210,10 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
   }
 
   #serially<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.#housekeeping.catch(() => undefined).then(work);
+    const next = this.#housekeeping
+      .catch(() => undefined)
+      .then(() => this.#gate)
+      .then(work);
     this.#housekeeping = next;
     return next;
   }

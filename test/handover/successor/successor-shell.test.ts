@@ -19,8 +19,13 @@ const root = mkdtempSync(join(tmpdir(), 'baton-successor-shell-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 
-async function completed(storage: CheckpointStorage, id: number, endsJob = false): Promise<void> {
-  const metadata: CheckpointMetadata = { jobId: 'job', checkpointId: id, triggeredAt: id, completedAt: id, maxParallelism: 128, operators: [], exclusiveFiles: [], ...(endsJob ? { endsJob: true, lastRecordAt: 1_000 } : {}) };
+/** Checkpoint `id` completed; `chain`: the chunk ids of one operator's keyed state (range 0-127), base first. */
+async function completed(storage: CheckpointStorage, id: number, endsJob = false, chain: readonly string[] = []): Promise<void> {
+  const operators: CheckpointMetadata['operators'] =
+    chain.length === 0
+      ? []
+      : [{ uid: 'sum', parallelism: 1, subtasks: [], keyed: [{ range: { start: 0, end: 127 }, chain: chain.map((c, i) => ({ id: c, kind: i === 0 ? 'base' : 'delta', bytes: 1, entries: 1 })) }] }];
+  const metadata: CheckpointMetadata = { jobId: 'job', checkpointId: id, triggeredAt: id, completedAt: id, maxParallelism: 128, operators, exclusiveFiles: [], ...(endsJob ? { endsJob: true, lastRecordAt: 1_000 } : {}) };
   await storage.put(metadataKey(id), encodeMetadata(metadata));
 }
 
@@ -145,6 +150,22 @@ describe('successor shell (deployment B)', () => {
     expect((await taking)?.checkpointId).toBe(3);
     expect(t.applied).toEqual(['follow 1', 'state-restored', 'restore 3']);
     expect(t.b.metrics()).toMatchObject({ followedCheckpoints: 0, passedOverCheckpoints: 1, targetCheckpoint: 3, targetReadyBeforeJob: false });
+  });
+
+  it('once announced, applies a checkpoint with a new base at once (not left to stage 2 to reload)', async () => {
+    const t = setUp();
+    await completed(t.storage, 1, false, ['b1']);
+    await t.b.begin();
+    const taking = t.b.prepare(t.control);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    await completed(t.storage, 2, false, ['b1', 'd2']);
+    await completed(t.storage, 3, false, ['b3']);
+    await completed(t.storage, 4, false, ['b3', 'd4']);
+    await until(() => t.events.some((e) => e.phase === 'passed-over' && e.checkpointId === 4));
+    await completed(t.storage, 5, true, ['b3', 'd4', 'd5']);
+    expect((await taking)?.checkpointId).toBe(5);
+    expect(t.applied).toEqual(['follow 1', 'state-restored', 'follow 3', 'restore 5']);
+    expect(t.b.metrics()).toMatchObject({ followedCheckpoints: 1, passedOverCheckpoints: 2 });
   });
 
   it('once announced, probes past a checkpoint that failed (the stop checkpoint takes a later id)', async () => {
