@@ -149,6 +149,7 @@ export class CheckpointDriver {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** The store is kept quiet for a successor's takeover (see quietNow). */
   private quiet = false;
+  private draining = false;
   readonly history: CheckpointStats[] = [];
 
   constructor(private readonly options: CheckpointDriverOptions) {
@@ -168,15 +169,14 @@ export class CheckpointDriver {
   close(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.syncQuiet(false);
   }
 
   /** Waits for metadata writes, failure markers, discards and sweeps still under way (each bounded by the storage's timeouts). */
   async drain(): Promise<void> {
-    // The job ends: what housekeeping waited for the takeover runs now (the successor's sweep would otherwise find it).
-    if (this.quiet) {
-      this.quiet = false;
-      this.options.persistence.quiet?.(false);
-    }
+    // The job ends: what housekeeping waited for the takeover runs now, and nothing makes it wait again.
+    this.draining = true;
+    this.syncQuiet(false);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.options.persistence.idle?.();
   }
@@ -251,10 +251,15 @@ export class CheckpointDriver {
     return this.nextOwner !== undefined && stop !== undefined && stop <= this.state.nextId;
   }
 
-  /** After each step: quiet as soon as quietNow, back to normal only once a checkpoint completed after it stopped being so. */
+  /**
+   * After each step: quiet as soon as quietNow, back to normal only once a checkpoint completed
+   * after it stopped being so. Once closed or draining never quiet (a request accepted while the job ends,
+   * e.g. after its own stopAfterCheckpoint, must not hold back the housekeeping drain waits for).
+   */
   private syncQuiet(completed: boolean): void {
-    const want = this.quietNow();
-    if (want === this.quiet || (!want && !completed)) return;
+    const ending = this.stopped || this.draining;
+    const want = !ending && this.quietNow();
+    if (want === this.quiet || (!want && !completed && !ending)) return;
     this.quiet = want;
     this.options.persistence.quiet?.(want);
   }

@@ -31,7 +31,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 const flush = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 /** A driver keeping one checkpoint (`retain: 1`: every completion discards the one before), recording its sweeps and its calls to quiet. */
-function harness() {
+function harness(stopAfter?: number) {
   const storage = new MemoryStorage();
   const sweeps: SweepOutcome[] = [];
   const inner = new StorageCheckpointPersistence(storage, { retain: 1, runId: 'run-a', sweepIntervalMs: 1e9, onSweep: (s) => sweeps.push(s) });
@@ -56,6 +56,7 @@ function harness() {
     parallelism: new Map([['op', 1]]),
     firstId: 1,
     runId: 'run-a',
+    stopAfter,
     persistence,
     broadcast: (command) => commands.push(command),
     onCompleted: (stats) => completed.push(stats.id),
@@ -123,6 +124,20 @@ describe('housekeeping around a handover stop checkpoint', () => {
     h.driver.close();
     await h.driver.drain();
     expect(h.stored()).toEqual([stop]);
+  });
+
+  it('a request accepted once the job is ending (it stopped on its own) does not make it quiet: drain runs everything', async () => {
+    // Told where to stop (stopAfterCheckpoint), as an orchestrator does.
+    const h = harness(2);
+    h.driver.start();
+    expect(await h.next()).toBe(1);
+    expect(await h.next()).toBe(2);
+    h.driver.close();
+    // A successor asking for the checkpoint the job stopped after, while it ends.
+    h.driver.requestStopAfter(2, 'run-b');
+    expect(h.quiet).toEqual([]);
+    await h.driver.drain();
+    expect(h.stored()).toEqual([2]);
   });
 
   it("an operator's stop (no successor) discards and sweeps as before", async () => {
