@@ -36,6 +36,9 @@ interface RunRecord {
   readonly error?: string;
   readonly downtimeMs?: number;
   readonly takeoverCheckpoint?: number;
+  /** B's stage 2 (inside the downtime) and, `when-ready`, A's checkpoints it passed over after announcing. */
+  readonly stage2Ms?: number;
+  readonly passedOver?: number;
   readonly exactlyOnce: boolean;
 }
 
@@ -95,6 +98,8 @@ async function oneHandover(place: Place, root: string, index: number, mode: Mode
   let error: string | undefined;
   let downtimeMs: number | undefined;
   let takeoverCheckpoint: number | undefined;
+  let stage2Ms: number | undefined;
+  let passedOver: number | undefined;
   try {
     const b = await runJob(JOB_URL, {
       jobId,
@@ -113,6 +118,8 @@ async function oneHandover(place: Place, root: string, index: number, mode: Mode
       const result = await b.stop({ mode: 'suspend' });
       downtimeMs = result.handover?.downtimeMs;
       takeoverCheckpoint = result.handover?.targetCheckpoint;
+      stage2Ms = result.handover?.stage2Ms;
+      passedOver = result.handover?.passedOverCheckpoints;
     } else {
       error = outcome === undefined ? 'B ended before it ran' : `${(outcome as Error).name}: ${(outcome as Error).message}`;
     }
@@ -132,6 +139,8 @@ async function oneHandover(place: Place, root: string, index: number, mode: Mode
     ...(error === undefined ? {} : { error }),
     ...(downtimeMs === undefined ? {} : { downtimeMs }),
     ...(takeoverCheckpoint === undefined ? {} : { takeoverCheckpoint }),
+    ...(stage2Ms === undefined ? {} : { stage2Ms }),
+    ...(passedOver === undefined ? {} : { passedOver }),
     exactlyOnce: exactlyOnce(dir),
   };
   rmSync(dir, { recursive: true, force: true });
@@ -187,6 +196,9 @@ function summarize(records: readonly RunRecord[]) {
 async function scenario(quick: boolean): Promise<void> {
   const runsPerGroup = Number(process.env.BATON_BENCH_START_RUNS ?? (quick ? 3 : 10));
   const rollbacks = Number(process.env.BATON_BENCH_ROLLBACK_RUNS ?? (quick ? 2 : 5));
+  // One storage only (`directory` or `s3`), to look at one side: the results file is then left as it is.
+  const only = process.env.BATON_BENCH_START_STORAGE as StorageKind | undefined;
+  if (only !== undefined && only !== 'directory' && only !== 's3') throw new Error(`BATON_BENCH_START_STORAGE must be directory or s3, not ${only}`);
   const root = mkdtempSync(join(os.tmpdir(), 'baton-bench-start-'));
   let s3: S3rverHandle | undefined;
   let proxy: S3ConditionalProxy | undefined;
@@ -206,7 +218,7 @@ async function scenario(quick: boolean): Promise<void> {
     ];
     const cases: StartCase[] = ['early', 'late', 'after-target'];
     let index = 0;
-    for (const place of places) {
+    for (const place of places.filter((p) => only === undefined || p.storage === only)) {
       for (let i = 0; i < runsPerGroup; i++) {
         // The same start case for both modes in turn, so the two see the same spread of moments.
         const start = cases[i % cases.length];
@@ -214,7 +226,7 @@ async function scenario(quick: boolean): Promise<void> {
           const record = await oneHandover(place, root, index++, mode, start);
           records.push(record);
           console.log(
-            `${place.storage} ${mode.padEnd(10)} ${start.padEnd(12)} target ${String(record.target).padEnd(10)} ${record.outcome === 'took-over' ? `downtime ${record.downtimeMs} ms at chk-${record.takeoverCheckpoint}` : `refused: ${record.error}`}; exactly once: ${record.exactlyOnce}`,
+            `${place.storage} ${mode.padEnd(10)} ${start.padEnd(12)} target ${String(record.target).padEnd(10)} ${record.outcome === 'took-over' ? `downtime ${record.downtimeMs} ms at chk-${record.takeoverCheckpoint} (stage 2 ${record.stage2Ms} ms${record.passedOver ? `, ${record.passedOver} passed over` : ''})` : `refused: ${record.error}`}; exactly once: ${record.exactlyOnce}`,
           );
         }
       }
@@ -245,14 +257,22 @@ async function scenario(quick: boolean): Promise<void> {
   };
   console.table(randomStart.groups);
   console.table(randomStart.rollback);
+  if (only !== undefined) {
+    console.log(`${only} only (BATON_BENCH_START_STORAGE): results file not written`);
+  } else {
+    await writeResults(randomStart);
+  }
+  const bad = [...records, ...rollbackRecords].filter((r) => !r.exactlyOnce).length;
+  if (bad > 0) throw new Error(`${bad} run(s) were not exactly once`);
+}
+
+async function writeResults(randomStart: object): Promise<void> {
   // Beside the naive-vs-handover figures of bench/handover.ts, in the same file.
   const file = fileURLToPath(RESULTS_FILE);
   const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
   await mkdir(join(file, '..'), { recursive: true });
   await writeFile(file, `${JSON.stringify({ ...previous, random_start: randomStart }, null, 2)}\n`);
   console.log(`wrote random_start to ${file}`);
-  const bad = [...records, ...rollbackRecords].filter((r) => !r.exactlyOnce).length;
-  if (bad > 0) throw new Error(`${bad} run(s) were not exactly once`);
 }
 
 /** s3rver's paged listings need Node's legacy OpenSSL provider: the scenario runs in a child process started with it. */

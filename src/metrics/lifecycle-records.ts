@@ -70,6 +70,7 @@ export function handoverRecord(h: HandoverEvent): LifecycleRecord {
       stage1Ms: m.stage1Ms,
       waitMs: m.waitMs,
       followedCheckpoints: m.followedCheckpoints,
+      passedOverCheckpoints: m.passedOverCheckpoints,
       rangesReloaded: m.rangesReloaded,
       stage2Ms: m.stage2Ms,
       ...defined({ downtimeMs: m.downtimeMs }),

@@ -77,7 +77,7 @@ describe('attachJobLogger', () => {
       at: 0,
       checkpointId: 6,
       detail: 'password=swordfish',
-      metrics: { requestedTarget: 7, targetCheckpoint: 7, moves: [], outcome: 'pending', hookMs: 5, stage1Checkpoint: 5, stage1Ms: 10, stage1Bytes: 1, waitMs: 20, followedCheckpoints: 1, followBytes: 1, rangesReloaded: 0, stage2Ms: 0, stage2Bytes: 0, targetReadyBeforeJob: false, lastRecordAt: undefined, firstRecordAt: undefined, downtimeMs: undefined },
+      metrics: { requestedTarget: 7, targetCheckpoint: 7, moves: [], outcome: 'pending', hookMs: 5, stage1Checkpoint: 5, stage1Ms: 10, stage1Bytes: 1, waitMs: 20, followedCheckpoints: 1, passedOverCheckpoints: 0, followBytes: 1, rangesReloaded: 0, stage2Ms: 0, stage2Bytes: 0, targetReadyBeforeJob: false, lastRecordAt: undefined, firstRecordAt: undefined, downtimeMs: undefined },
     });
     const text = JSON.stringify(lines);
     for (const secret of ['hunter2', 'AKIAABCDEFGHIJKLMNOP', 'swordfish', 'X-Amz-Signature=abc']) expect(text).not.toContain(secret);

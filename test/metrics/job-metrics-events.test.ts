@@ -35,6 +35,7 @@ const handover: HandoverMetrics = {
   stage1Bytes: 10_000,
   waitMs: 2_000,
   followedCheckpoints: 3,
+  passedOverCheckpoints: 0,
   followBytes: 3_000,
   rangesReloaded: 2,
   stage2Ms: 40,

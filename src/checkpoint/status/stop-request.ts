@@ -59,17 +59,37 @@ export async function writeStopRequest(storage: CheckpointStorage, afterCheckpoi
   return request;
 }
 
-/** The pending request, or undefined; a malformed object is an InvalidStopRequestError naming it, a storage failure is thrown as is. */
-export async function readStopRequest(storage: CheckpointStorage): Promise<StopRequest | undefined> {
+/**
+ * The pending request, or undefined; a malformed object is an InvalidStopRequestError naming it, a
+ * storage failure is thrown as is. `expected`: the caller expects one (one request instead of two).
+ *
+ * @example const request = await readStopRequest(jobStorage, { expected: true });
+ */
+export async function readStopRequest(storage: CheckpointStorage, options: { readonly expected?: boolean } = {}): Promise<StopRequest | undefined> {
+  let bytes: Uint8Array;
+  if (options.expected) {
+    // Expected there (a successor's stop under way, looked at every few ms): one GET, and exists()
+    // only to tell a failed GET's "absent" from a storage error.
+    try {
+      bytes = await storage.get(STOP_REQUEST_KEY);
+    } catch (error) {
+      if (error instanceof StorageNotFoundError || !(await storage.exists(STOP_REQUEST_KEY))) return undefined;
+      throw error;
+    }
+    return parsedOrThrow(storage, bytes);
+  }
   // exists() first: every storage (and test double) agrees on it, not on the not-found error of get().
   if (!(await storage.exists(STOP_REQUEST_KEY))) return undefined;
-  let bytes: Uint8Array;
   try {
     bytes = await storage.get(STOP_REQUEST_KEY);
   } catch (error) {
     if (error instanceof StorageNotFoundError) return undefined;
     throw error;
   }
+  return parsedOrThrow(storage, bytes);
+}
+
+function parsedOrThrow(storage: CheckpointStorage, bytes: Uint8Array): StopRequest {
   const parsed = parseStopRequest(new TextDecoder().decode(bytes));
   if (!parsed) throw new InvalidStopRequestError(`${storage.uri}/${STOP_REQUEST_KEY}`);
   return parsed;

@@ -149,7 +149,7 @@ export function registerRunCommand(program: Command, out: (line: string) => void
       for (const r of result.rollbacks ?? []) out(`rollback: resumed after chk-${r.checkpointId} (${r.reason}), downtime ${r.downtimeMs ?? '?'} ms`);
       if (result.handover) {
         const h = result.handover;
-        out(`handover to chk-${h.targetCheckpoint}: hooks ${h.hookMs} ms, stage 1 ${h.stage1Ms} ms, waiting ${h.waitMs} ms (${h.followedCheckpoints} followed), stage 2 ${h.stage2Ms} ms, downtime ${h.downtimeMs ?? '?'} ms`);
+        out(`handover to chk-${h.targetCheckpoint}: hooks ${h.hookMs} ms, stage 1 ${h.stage1Ms} ms, waiting ${h.waitMs} ms (${h.followedCheckpoints} followed${h.passedOverCheckpoints > 0 ? `, ${h.passedOverCheckpoints} passed over` : ''}), stage 2 ${h.stage2Ms} ms, downtime ${h.downtimeMs ?? '?'} ms`);
       }
       out('');
       out(formatOperatorsTable(result.operators));

@@ -5,7 +5,7 @@ import { removeStopRequestOf } from '../../checkpoint/status/lease-request.ts';
 import { readStopRequest, type StopRequest } from '../../checkpoint/status/stop-request.ts';
 import type { RunningJobControl, StopRequestResponder } from '../../runtime/coordinator/start-sequence.ts';
 import { StorageProblemReporter } from '../../runtime/coordinator/storage-problem-reporter.ts';
-import { initialPredecessor, type ObservedRequest, type PredecessorEffect, type PredecessorEvent, stepHandover } from '../protocol/index.ts';
+import { initialPredecessor, type ObservedRequest, type PredecessorEffect, type PredecessorEvent, standbyNeedsListing, stepHandover } from '../protocol/index.ts';
 import type { PredecessorHandoverEvent } from './types.ts';
 
 /** Clock and timer, injected so tests drive them. */
@@ -54,6 +54,8 @@ export class StopRequestShell implements StopRequestResponder {
   private scheduled: number | undefined;
   private lastRaw: StopRequest | undefined;
   private standbyAt: number | undefined;
+  /** On standby: when the directory was last listed for the successor's first checkpoint (see standbyNeedsListing). */
+  private standbyListedAt: number | undefined;
 
   constructor(
     private readonly control: RunningJobControl,
@@ -104,7 +106,9 @@ export class StopRequestShell implements StopRequestResponder {
     try {
       let raw: StopRequest | undefined;
       try {
-        raw = await readStopRequest(this.control.jobStorage);
+        // While a successor's stop is under way its request is there: one GET per look, not two.
+        const expected = (this.state.phase === 'stopping' || this.state.phase === 'standby') && this.state.request?.runId !== undefined;
+        raw = await readStopRequest(this.control.jobStorage, { expected });
         this.storageProblems.succeeded();
         this.refused = undefined;
       } catch (error) {
@@ -117,18 +121,20 @@ export class StopRequestShell implements StopRequestResponder {
         this.refused = error.message;
         return;
       }
+      const observed: ObservedRequest | undefined = raw && {
+        ...(raw.runId !== undefined ? { runId: raw.runId, leaseExpiresAt: raw.leaseExpiresAt } : {}),
+        ...(raw.afterCheckpoint !== undefined ? { afterCheckpoint: raw.afterCheckpoint } : {}),
+      };
       const stopAt = this.state.stopAt;
       let successorCheckpoint: number | undefined;
-      if (this.state.phase === 'standby' && stopAt !== undefined) {
+      const now = this.clock.now();
+      if (stopAt !== undefined && standbyNeedsListing(this.state, observed, now, now - (this.standbyListedAt ?? now) >= this.options.pollMs)) {
+        this.standbyListedAt = now;
         const after = (await listCheckpoints(this.control.jobStorage)).filter((c) => c.status === 'COMPLETED' && c.id > stopAt);
         successorCheckpoint = after.length === 0 ? undefined : Math.min(...after.map((c) => c.id));
       }
       if (this.closed) return;
       this.lastRaw = raw;
-      const observed: ObservedRequest | undefined = raw && {
-        ...(raw.runId !== undefined ? { runId: raw.runId, leaseExpiresAt: raw.leaseExpiresAt } : {}),
-        ...(raw.afterCheckpoint !== undefined ? { afterCheckpoint: raw.afterCheckpoint } : {}),
-      };
       this.dispatch({ type: 'observed', at: this.clock.now(), request: observed, ...(successorCheckpoint === undefined ? {} : { successorCheckpoint }) });
       await Promise.all([...this.effects]);
     } catch (error) {
@@ -186,6 +192,8 @@ export class StopRequestShell implements StopRequestResponder {
         return;
       case 'enter-standby':
         this.standbyAt = effect.id;
+        // The successor's first checkpoint is a stage 2 and a checkpoint interval away: no listing for it before pollMs.
+        this.standbyListedAt = this.clock.now();
         this.report('standby', effect.id, 'warm after the stop checkpoint until the successor completes its first checkpoint');
         return;
       case 'end':

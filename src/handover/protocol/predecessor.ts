@@ -80,6 +80,22 @@ function onStopCompleted(state: PredecessorState, id: number, at: number): Prede
 }
 
 /**
+ * Standby: whether this look must also list the directory for the successor's first checkpoint.
+ * Always when the request it just read would make A resume (gone, replaced, its lease run out):
+ * the successor removes its request only after that checkpoint, so it tells "done" from "gone".
+ * While the successor's live request is up, the listing can only end A sooner, and waits until
+ * `due` (a listing is the costliest look, and the successor's stage 2 reads the same store).
+ *
+ * @example if (standbyNeedsListing(state, request, Date.now(), sinceLastListing >= pollMs)) list();
+ */
+export function standbyNeedsListing(state: PredecessorState, request: ObservedRequest | undefined, at: number, due: boolean): boolean {
+  if (state.phase !== 'standby') return false;
+  if (due) return true;
+  const mine = request !== undefined && request.runId === state.request?.runId;
+  return !mine || leaseProblem(request, at, state.revoked) !== undefined;
+}
+
+/**
  * Standby: the successor's first checkpoint (any completed checkpoint after the stop checkpoint)
  * ends A. Otherwise a missing, replaced or expired request means the successor is gone: resume.
  */

@@ -5,6 +5,21 @@ import type { HandoverTarget, Step, SuccessorEffect, SuccessorEvent, SuccessorPh
 
 type SuccessorStep = Step<SuccessorState, SuccessorEffect>;
 
+/**
+ * `when-ready`, announced: how many of A's checkpoints in a row B passes over before it applies
+ * one. A answers a request within its poll (and at most one checkpoint in flight), so a handover
+ * passes over one to three; the bound keeps stage 2's delta from growing while a predecessor that
+ * does not answer keeps checkpointing until B's timeout.
+ */
+export const MAX_PASSED_OVER = 8;
+
+/**
+ * `when-ready`, following: after this many steps in a row that each applied something, B announces
+ * although a step never came back empty. A B that applies more slowly than A checkpoints would
+ * otherwise never ask; stage 2 applies the rest.
+ */
+export const MAX_FOLLOW_ROUNDS = 4;
+
 /** The phases among P whose moves do not list 'aborted'. */
 type CannotAbort<P extends SuccessorPhase> = P extends unknown ? ('aborted' extends SuccessorMoves[P] ? never : P) : never;
 /** 'aborted' only when every phase in P may move there (a phase whose table entry lacks it breaks the build). */
@@ -27,6 +42,8 @@ export function initialSuccessor(init: { readonly runId: string; readonly target
     leaseExpiresAt: undefined,
     applied: undefined,
     announcedAfter: undefined,
+    passedOver: 0,
+    followRounds: 0,
     takeoverFrom: undefined,
     startedAt: undefined,
     failure: undefined,
@@ -59,8 +76,12 @@ export function stepSuccessor(state: SuccessorState, event: SuccessorEvent): Suc
       return { state: moveSuccessor(state, 'following', { applied: event.applied }), effects: [] };
     case 'caught-up':
       return onCaughtUp(state, event.at, event.applied);
+    case 'applied':
+      return onApplied(state, event.at, event.applied);
     case 'stop-checkpoint':
       return onStopCheckpoint(state, event.id);
+    case 'checkpoint-seen':
+      return onCheckpointSeen(state, event.id, event.endsJob, event.newBase);
     case 'predecessor-ended':
       if (!inPhase(state, 'following')) return unexpected(state, event.type);
       return { state: moveSuccessor(state, 'taking-over', { takeoverFrom: event.id }), effects: [{ type: 'stage2', checkpointId: event.id }] };
@@ -93,7 +114,21 @@ function onCaughtUp(state: SuccessorState, at: number, applied: number | undefin
     return { state: next, effects: [{ type: 'publish-request', runId: state.runId, leaseExpiresAt }] };
   }
   if (inPhase(state, 'preparing')) return unexpected(state, 'caught-up');
-  return { state: { ...state, applied }, effects: [] };
+  // Applied up to `applied`: what B passed over before it is in its state now.
+  return { state: { ...state, applied, passedOver: applied === state.applied ? state.passedOver : 0 }, effects: [] };
+}
+
+/**
+ * `when-ready`, following: a step applied A's checkpoints up to `applied`. Announcing now would
+ * leave what A completed meanwhile to stage 2 (a slow first follow of A's base can take as long
+ * as several of A's checkpoints): B announces once a step applies nothing new (`caught-up`), or
+ * after {@link MAX_FOLLOW_ROUNDS} steps in a row that did.
+ */
+function onApplied(state: SuccessorState, at: number, applied: number): SuccessorStep {
+  if (!inPhase(state, 'following')) return unexpected(state, 'applied');
+  const followRounds = state.followRounds + 1;
+  if (followRounds >= MAX_FOLLOW_ROUNDS) return onCaughtUp({ ...state, followRounds }, at, applied);
+  return { state: { ...state, applied, followRounds }, effects: [] };
 }
 
 /**
@@ -105,6 +140,25 @@ function onStopCheckpoint(state: SuccessorState, id: number): SuccessorStep {
   if (!inPhase(state, 'announced')) return unexpected(state, 'stop-checkpoint');
   if (state.target === 'when-ready' && id <= (state.announcedAfter ?? 0)) return { state, effects: [] };
   return { state: moveSuccessor(state, 'taking-over', { takeoverFrom: id }), effects: [{ type: 'stage2', checkpointId: id }] };
+}
+
+/**
+ * `when-ready`, announced: A's stop checkpoint is the next it triggers (after the one in flight,
+ * if any), and B waits for nothing else. Applying a checkpoint before it is what made B late: the
+ * stop checkpoint completed while B was still downloading and writing the one before. So B passes
+ * over every checkpoint that is not the stop checkpoint: stage 2 applies all chunks of the stop
+ * checkpoint's chains B has not applied (and reloads a range whose base changed meanwhile), and
+ * takes operator state, offsets and channel state from the stop checkpoint itself. Two
+ * exceptions, applied at once: a checkpoint with a new base (passed over, stage 2 would reload
+ * that range from the base inside the downtime; applied now, usually just the delta stored with
+ * the base), and the one after {@link MAX_PASSED_OVER} in a row (it brings every chain up to it).
+ */
+function onCheckpointSeen(state: SuccessorState, id: number, endsJob: boolean, newBase: boolean): SuccessorStep {
+  if (!inPhase(state, 'announced') || state.target !== 'when-ready') return unexpected(state, 'checkpoint-seen');
+  if (id <= (state.applied ?? 0)) return unexpected(state, 'checkpoint-seen');
+  if (endsJob && id > (state.announcedAfter ?? 0)) return { state: moveSuccessor(state, 'taking-over', { takeoverFrom: id }), effects: [{ type: 'stage2', checkpointId: id }] };
+  if (newBase || state.passedOver >= MAX_PASSED_OVER) return { state, effects: [{ type: 'follow', checkpointId: id }] };
+  return { state: { ...state, passedOver: state.passedOver + 1 }, effects: [] };
 }
 
 /** The lease is renewed while B waits and in probation; B that could not renew in time gives up itself. */

@@ -20,7 +20,10 @@ export type SuccessorPhase =
   | 'preparing'
   /** WAITING_FOR_START_SIGNAL, following A's checkpoints, not announced yet (when-ready). */
   | 'following'
-  /** Request published with a lease that B renews; following until A's stop checkpoint completes. */
+  /**
+   * Request published with a lease that B renews. `when-ready`: B looks only for A's stop checkpoint
+   * (passing over the checkpoints before it); a fixed target: B follows until the target completes.
+   */
   | 'announced'
   /** A's stop checkpoint completed: stage 2 runs with its delta. */
   | 'taking-over'
@@ -41,6 +44,13 @@ export interface SuccessorState {
   readonly applied: number | undefined;
   /** The newest checkpoint applied when B announced: A's stop checkpoint comes after it. */
   readonly announcedAfter: number | undefined;
+  /**
+   * `when-ready`, announced: checkpoints of A passed over (their `_metadata` read, their delta not
+   * applied) since B last applied one. Stage 2 applies what they changed.
+   */
+  readonly passedOver: number;
+  /** `when-ready`, following: steps in a row that applied something (B is not caught up yet). */
+  readonly followRounds: number;
   /** The checkpoint B takes over from, once known. */
   readonly takeoverFrom: number | undefined;
   readonly startedAt: number | undefined;
@@ -53,12 +63,24 @@ export type SuccessorEvent =
   /** Following step: every COMPLETED checkpoint listed is applied; `applied` is the newest. */
   | { readonly type: 'caught-up'; readonly at: number; readonly applied: number | undefined }
   /**
+   * `when-ready`, following: a step applied checkpoints up to `applied`, which took time; A may
+   * have completed more meanwhile, so B is not known to be caught up (the next step tells).
+   */
+  | { readonly type: 'applied'; readonly at: number; readonly applied: number }
+  /**
    * Before B announced, the newest completed checkpoint already ends the job (A finished or was
    * stopped): nobody runs, nothing to ask; B takes over from it.
    */
   | { readonly type: 'predecessor-ended'; readonly at: number; readonly id: number }
   /** A completed checkpoint after `applied` that ends A's job (`endsJob`). */
   | { readonly type: 'stop-checkpoint'; readonly at: number; readonly id: number }
+  /**
+   * `when-ready`, announced: the shell read the `_metadata` of a checkpoint A completed after
+   * `applied` (only that). The protocol says whether B takes over from it, passes over it or
+   * applies it. `newBase`: some chain starts with another base than in the checkpoint B looked at
+   * before (a materialization).
+   */
+  | { readonly type: 'checkpoint-seen'; readonly at: number; readonly id: number; readonly endsJob: boolean; readonly newBase: boolean }
   | { readonly type: 'lease-renewed'; readonly at: number; readonly leaseExpiresAt: number }
   /** The request is no longer B's (withdrawn by A, replaced, or B could not renew it in time). */
   | { readonly type: 'lease-lost'; readonly at: number; readonly reason: string }
@@ -73,6 +95,8 @@ export type SuccessorEffect =
   | { readonly type: 'publish-request'; readonly runId: string; readonly leaseExpiresAt: number; readonly afterCheckpoint?: number }
   | { readonly type: 'renew-lease'; readonly leaseExpiresAt: number }
   | { readonly type: 'stage2'; readonly checkpointId: number | undefined }
+  /** Apply checkpoint `checkpointId` now (then report `caught-up`): it has a new base, or B passed over too many in a row. */
+  | { readonly type: 'follow'; readonly checkpointId: number }
   | { readonly type: 'start' }
   /** Remove B's request: its job is B's now (done), or B gives up (aborted; A resumes or goes on). */
   | { readonly type: 'withdraw-request'; readonly reason: 'done' | 'aborted' }

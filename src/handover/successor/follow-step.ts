@@ -20,9 +20,11 @@ export interface FollowStep {
  * Walks the COMPLETED checkpoints of `listing` after `applied`, oldest first: `isTakeover` says
  * whether one is where B takes over (then the step ends there); any other is followed (its delta
  * applied). `below`: checkpoints at or above it are not followed (a fixed target's own delta is
- * stage 2's). Each is pinned before it is read (A's retention keeps it while B reads), a short
- * `_metadata` read is read again, and one that vanished anyway is skipped: B's state stays exact
- * chain by chain, and the next checkpoint continues it.
+ * stage 2's). `newestOnly`: only the newest of them is looked at (catching up: following it
+ * applies every chunk of its chains B has not, so the ones before it need no step of their own).
+ * Each is pinned before it is read (A's retention keeps it while B reads), a short `_metadata`
+ * read is read again, and one that vanished anyway is skipped: B's state stays exact chain by
+ * chain, and the next checkpoint continues it.
  */
 export async function followStep(
   deps: FollowerDeps,
@@ -30,12 +32,14 @@ export async function followStep(
   applied: number | undefined,
   isTakeover: (metadata: CheckpointMetadata) => boolean,
   below = Number.POSITIVE_INFINITY,
+  newestOnly = false,
 ): Promise<FollowStep> {
   const followed: Array<{ id: number; result: FollowResult }> = [];
   const skipped: Array<Extract<FollowOutcome, { kind: 'vanished' }>> = [];
   let newest = applied;
   let newestMetadata: CheckpointMetadata | undefined;
-  const pending = listing.filter((e) => e.status === 'COMPLETED' && e.id > (applied ?? 0) && e.id < below).sort((a, b) => a.id - b.id);
+  const after = listing.filter((e) => e.status === 'COMPLETED' && e.id > (applied ?? 0) && e.id < below).sort((a, b) => a.id - b.id);
+  const pending = newestOnly ? after.slice(-1) : after;
   for (const entry of pending) {
     const read = await readPinned(deps, entry.id);
     if ('kind' in read) {

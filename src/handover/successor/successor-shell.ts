@@ -1,5 +1,6 @@
 // Deployment B of a handover, the thin shell: storage, clock and the attempt in, the pure protocol's decisions out.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CheckpointNotFoundError } from '../../checkpoint/errors.ts';
 import { removeStopRequestOf, writeLeasedStopRequest } from '../../checkpoint/status/lease-request.ts';
 import { type CheckpointEntry, findLatestRestorable, listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
 import { readMetadataSettled } from '../../checkpoint/status/settled-metadata.ts';
@@ -8,15 +9,35 @@ import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../../runtime/coordinator/start-sequence.ts';
 import { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError } from '../errors.ts';
-import { type FollowerDeps, followNewest, PinLease } from '../follow/index.ts';
+import { type FollowerDeps, followNewest, followOrSkip, PinLease } from '../follow/index.ts';
 import { checkNextOwner } from '../next-owner.ts';
 import type { ShellClock } from '../predecessor/index.ts';
-import { initialSuccessor, type SuccessorEffect, type SuccessorEvent, type SuccessorState, stepHandover } from '../protocol/index.ts';
+import { initialSuccessor, MAX_PASSED_OVER, type SuccessorEffect, type SuccessorEvent, type SuccessorState, stepHandover } from '../protocol/index.ts';
 import { checkTargetNotStale, initialTargetWatch, newestCompletedOf, stepTargetWatch } from '../watcher/index.ts';
 import type { TargetWatchState } from '../watcher/types.ts';
 import { followStep } from './follow-step.ts';
 import { probeCheckpoint } from './probe.ts';
 import type { HandoverEvent, HandoverOptions } from './types.ts';
+
+/** Announced, `when-ready`: B lists the job directory once every this many probe windows (`pollMs` each). */
+const LIST_EVERY = 10;
+
+/**
+ * Whether some keyed chain of `next` starts with another chunk than the same operator's chain for
+ * the same key-group range in `before` (a materialization wrote a new base in between). Without
+ * `before`, or for a range `before` did not have, nothing B holds is replaced: false.
+ */
+function hasNewBase(before: CheckpointMetadata | undefined, next: CheckpointMetadata): boolean {
+  if (!before) return false;
+  const firsts = new Map<string, string | undefined>();
+  for (const op of before.operators) for (const c of op.keyed) firsts.set(`${op.uid}/${c.range.start}-${c.range.end}`, c.chain[0]?.id);
+  return next.operators.some((op) =>
+    op.keyed.some((c) => {
+      const key = `${op.uid}/${c.range.start}-${c.range.end}`;
+      return firsts.has(key) && firsts.get(key) !== c.chain[0]?.id;
+    }),
+  );
+}
 
 const systemClock: ShellClock = {
   now: () => Date.now(),
@@ -71,6 +92,7 @@ export class HandoverSuccessor implements StartSequence {
       stage1Bytes: 0,
       waitMs: 0,
       followedCheckpoints: 0,
+      passedOverCheckpoints: 0,
       followBytes: 0,
       rangesReloaded: 0,
       stage2Ms: 0,
@@ -192,8 +214,8 @@ export class HandoverSuccessor implements StartSequence {
 
   /**
    * WAITING_FOR_START_SIGNAL: follow every checkpoint A completes; `when-ready` announces once
-   * caught up, then takes over at A's stop checkpoint; a fixed target waits for that checkpoint
-   * (moving on when it fails). Returns the checkpoint stage 2 starts from.
+   * caught up, then waits only for A's stop checkpoint (see awaitStopCheckpoint); a fixed target
+   * follows until that checkpoint (moving on when it fails). Returns the checkpoint stage 2 starts from.
    */
   private async waitForStopCheckpoint(control: AttemptRestoreControl, stage1: CheckpointMetadata | undefined): Promise<CheckpointMetadata | undefined> {
     const fixed = this.options.targetCheckpoint === 'when-ready' ? undefined : this.options.targetCheckpoint;
@@ -206,20 +228,22 @@ export class HandoverSuccessor implements StartSequence {
     try {
       for (;;) {
         this.throwIfAborted();
+        // when-ready and announced: from now on B looks only for A's stop checkpoint.
+        if (!watch && this.state.phase === 'announced') return await this.awaitStopCheckpoint(control, deadline, probed, newestApplied);
         const listing: CheckpointEntry[] = probed ? [{ id: probed.checkpointId, status: 'COMPLETED' }] : await listCheckpoints(this.storage);
         const seen = probed;
         probed = undefined;
         if (watch) watch = this.watchTarget(watch, listing);
-        const announcedAfter = this.state.announcedAfter ?? 0;
-        const isTakeover = watch
-          ? (metadata: CheckpointMetadata) => metadata.checkpointId === watch!.target
-          : (metadata: CheckpointMetadata) => this.state.phase === 'announced' && metadata.endsJob === true && metadata.checkpointId > announcedAfter;
+        // A fixed target is taken over at; `when-ready` is still following here (it looks for its
+        // stop checkpoint in awaitStopCheckpoint once announced).
+        const isTakeover = watch ? (metadata: CheckpointMetadata) => metadata.checkpointId === watch!.target : () => false;
         // The probe read the stop checkpoint's `_metadata` already, and nothing discards a checkpoint
         // that ended A's run: no pin and no second read inside the blocking window.
         const probedStop = seen !== undefined && seen.endsJob === true && isTakeover(seen) ? seen : undefined;
         const step = probedStop
           ? { applied: this.state.applied, newest: undefined, followed: [], skipped: [], takeover: probedStop }
-          : await followStep(this.follower(control), listing, this.state.applied, isTakeover, watch ? watch.target + 1 : undefined);
+          : // when-ready, catching up: straight to A's newest checkpoint (one step, not one per checkpoint behind).
+            await followStep(this.follower(control), listing, this.state.applied, isTakeover, watch ? watch.target + 1 : undefined, !watch);
         for (const skipped of step.skipped) this.report('follow-skipped', skipped.id, skipped.reason);
         for (const f of step.followed) {
           this.m.followedCheckpoints++;
@@ -240,6 +264,14 @@ export class HandoverSuccessor implements StartSequence {
           await this.dispatch({ type: 'predecessor-ended', at: this.clock.now(), id: newestApplied.checkpointId });
           this.throwIfAborted();
           return newestApplied;
+        }
+        // when-ready, following: a step that applied something took time, and A may have completed
+        // more meanwhile. Caught up only once a step (listing again at once) applies nothing new.
+        if (!watch && this.state.phase === 'following' && step.followed.length > 0 && step.applied !== undefined) {
+          await this.dispatch({ type: 'applied', at: this.clock.now(), applied: step.applied });
+          this.throwIfAborted();
+          first = false;
+          continue;
         }
         let takeover = step.takeover;
         // A fixed target that stage 1 (or an earlier step) already applied: stage 2 restores it again.
@@ -273,6 +305,99 @@ export class HandoverSuccessor implements StartSequence {
     }
   }
 
+  /**
+   * `when-ready`, announced: A's stop checkpoint comes next (after the checkpoint A has in flight,
+   * if any). B reads only the `_metadata` of each checkpoint A completes (the probe finds the next
+   * one within a few ms) and passes over those that are not the stop checkpoint without applying
+   * them (the protocol decides: see `checkpoint-seen`): stage 2 applies what they changed. So B is
+   * idle, not downloading and writing the checkpoint before, when the stop checkpoint completes.
+   * `probed`: a checkpoint the probe already read; `applied`: the metadata of the newest one B
+   * applied. Returns the checkpoint stage 2 starts from.
+   */
+  private async awaitStopCheckpoint(
+    control: AttemptRestoreControl,
+    deadline: number,
+    probed: CheckpointMetadata | undefined,
+    applied: CheckpointMetadata | undefined,
+  ): Promise<CheckpointMetadata | undefined> {
+    // The checkpoint B looked at last: a chain that starts with another base than there has a new base.
+    let previous = applied;
+    // The next checkpoint to look at: none up to `applied` can be the stop checkpoint.
+    let next = (this.state.applied ?? 0) + 1;
+    let found = probed;
+    // A listing (slow on a large directory or a busy store) only on entry and then every
+    // LIST_EVERY probe windows: a stop checkpoint that completes during one is found late. It is
+    // also what moves B past a checkpoint that failed (rare: it costs a few windows).
+    let windows = found ? 1 : 0;
+    for (;;) {
+      this.throwIfAborted();
+      let seen: ReadonlyArray<number | CheckpointMetadata> = [];
+      if (found) seen = [found];
+      else if (windows % LIST_EVERY === 0) {
+        // What completed (or failed) before B probed, and what it missed while it could not look.
+        const listing = await listCheckpoints(this.storage);
+        seen = listing.filter((e) => e.status === 'COMPLETED' && e.id >= next).map((e) => e.id);
+        // A checkpoint that failed never completes: the stop checkpoint takes a later id.
+        const failed = new Set(listing.filter((e) => e.status === 'FAILED').map((e) => e.id));
+        while (failed.has(next)) next++;
+      }
+      found = undefined;
+      for (const entry of seen) {
+        const metadata = typeof entry === 'number' ? await this.readSeen(entry) : entry;
+        const id = typeof entry === 'number' ? entry : entry.checkpointId;
+        next = Math.max(next, id + 1);
+        // Vanished: A's retention discarded it, so it is not the stop checkpoint (that one ends A's run).
+        if (metadata === undefined) continue;
+        const newBase = hasNewBase(previous, metadata);
+        previous = metadata;
+        const effects = await this.dispatch({ type: 'checkpoint-seen', at: this.clock.now(), id, endsJob: metadata.endsJob === true, newBase });
+        this.throwIfAborted();
+        if (this.state.phase === 'taking-over') {
+          // The fence: a stop checkpoint that names another run as its next owner is that run's to take over.
+          checkNextOwner(metadata, this.runId);
+          this.m.targetCheckpoint = id;
+          this.m.outcome = 'target';
+          return metadata;
+        }
+        if (effects.some((e) => e.type === 'follow')) await this.followSeen(control, id, newBase);
+        else {
+          this.m.passedOverCheckpoints++;
+          this.report('passed-over', id, 'not the stop checkpoint: stage 2 applies its delta');
+        }
+      }
+      if (this.clock.now() >= deadline) return await this.timedOut(undefined, this.state.applied);
+      // Its completion starts the blocking window: probe just its `_metadata` every few ms (one
+      // cheap request) rather than waiting a whole listing interval.
+      found = await Promise.race([probeCheckpoint(this.storage, next, this.options.pollMs), control.failed]);
+      windows++;
+    }
+  }
+
+  /** The `_metadata` of a listed checkpoint B looks at while it waits (a short read is read again), or undefined when it vanished. */
+  private async readSeen(id: number): Promise<CheckpointMetadata | undefined> {
+    try {
+      return await readMetadataSettled(this.storage, id);
+    } catch (error) {
+      if (!(error instanceof CheckpointNotFoundError)) throw error;
+      this.report('follow-skipped', id, `chk-${id}/_metadata is gone`);
+      return undefined;
+    }
+  }
+
+  /** Applies checkpoint `id` (pinned while it is read), as the protocol asked: it has a new base, or B passed over too many. */
+  private async followSeen(control: AttemptRestoreControl, id: number, newBase: boolean): Promise<void> {
+    const outcome = await followOrSkip(this.follower(control), id);
+    if (outcome.kind === 'vanished') {
+      this.report('follow-skipped', outcome.id, outcome.reason);
+      return;
+    }
+    this.m.followedCheckpoints++;
+    this.m.followBytes += outcome.applied.bytes;
+    this.m.rangesReloaded += outcome.applied.reloads;
+    this.report('followed', id, newBase ? 'a new base: applied now rather than reloaded by stage 2' : `after ${MAX_PASSED_OVER} passed over`);
+    await this.dispatch({ type: 'caught-up', at: this.clock.now(), applied: id });
+  }
+
   private follower(control: AttemptRestoreControl): FollowerDeps {
     return { storage: this.storage, control, lease: this.lease };
   }
@@ -303,10 +428,12 @@ export class HandoverSuccessor implements StartSequence {
     if (this.failure) throw this.failure;
   }
 
-  private async dispatch(event: SuccessorEvent): Promise<void> {
+  /** Steps the protocol and runs its effects; returns them (a `follow` is the caller's to run). */
+  private async dispatch(event: SuccessorEvent): Promise<readonly SuccessorEffect[]> {
     const step = stepHandover(this.state, event);
     this.state = step.state;
     await this.execute(step.effects);
+    return step.effects;
   }
 
   private async execute(effects: readonly SuccessorEffect[]): Promise<void> {
@@ -340,6 +467,9 @@ export class HandoverSuccessor implements StartSequence {
         case 'stage2':
         case 'start':
           // The attempt does these when prepare() returns and the start signal follows.
+          break;
+        case 'follow':
+          // Run by the wait loop that asked (see awaitStopCheckpoint): it reports `caught-up` after it.
           break;
       }
     }

@@ -14,7 +14,7 @@ export interface HandoverOptions {
 
 /** One step of a handover, as deployment B's job handle 'handover' events report it. */
 export interface HandoverEvent {
-  readonly phase: 'stop-requested' | 'stage1-done' | 'followed' | 'follow-skipped' | 'target-moved' | 'announced' | 'stage2-done' | 'downtime' | 'done' | 'aborted';
+  readonly phase: 'stop-requested' | 'stage1-done' | 'followed' | 'passed-over' | 'follow-skipped' | 'target-moved' | 'announced' | 'stage2-done' | 'downtime' | 'done' | 'aborted';
   readonly at: number;
   readonly checkpointId?: number;
   readonly detail?: string;

@@ -40,6 +40,11 @@ export interface CheckpointPersistence {
   discard(ids: readonly number[], retained: readonly CheckpointMetadata[]): Promise<void>;
   /** Resolves once housekeeping it started on its own (sweeps) has ended. */
   idle?(): Promise<void>;
+  /**
+   * `true`: housekeeping not started yet (discards, sweeps) waits until `false`, in order; what
+   * runs already finishes. A handover's successor is taking over from the same store.
+   */
+  quiet?(on: boolean): void;
 }
 
 export interface CheckpointDriverOptions {
@@ -142,6 +147,9 @@ export class CheckpointDriver {
   /** Named in the metadata of the stop checkpoint of a stop-after request (the run taking over from it). */
   private nextOwner: string | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** The store is kept quiet for a successor's takeover (see quietNow). */
+  private quiet = false;
+  private draining = false;
   readonly history: CheckpointStats[] = [];
 
   constructor(private readonly options: CheckpointDriverOptions) {
@@ -161,10 +169,14 @@ export class CheckpointDriver {
   close(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.syncQuiet(false);
   }
 
   /** Waits for metadata writes, failure markers, discards and sweeps still under way (each bounded by the storage's timeouts). */
   async drain(): Promise<void> {
+    // The job ends: what housekeeping waited for the takeover runs now, and nothing makes it wait again.
+    this.draining = true;
+    this.syncQuiet(false);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.options.persistence.idle?.();
   }
@@ -196,6 +208,7 @@ export class CheckpointDriver {
     this.dispatch({ type: 'stop-after', id, now: this.now() });
     // The first request the job accepted names the owner; a later one for the same stop does not replace it.
     if (this.state.stopAfter === id && this.nextOwner === undefined) this.nextOwner = nextOwner;
+    this.syncQuiet(false);
   }
 
   /**
@@ -208,6 +221,7 @@ export class CheckpointDriver {
     const id = this.state.nextId;
     this.dispatch({ type: 'stop-after', id, now: this.now(), atOnce: true });
     if (this.state.stopAfter === id && this.nextOwner === undefined) this.nextOwner = nextOwner;
+    this.syncQuiet(false);
     return id;
   }
 
@@ -233,6 +247,33 @@ export class CheckpointDriver {
   withdrawStopAfter(id: number): void {
     this.dispatch({ type: 'stop-after-withdrawn', id, fallback: this.options.stopAfter, now: this.now() });
     if (this.state.stopAfter !== id) this.nextOwner = undefined;
+  }
+
+  /**
+   * Whether housekeeping (retention's discards, sweeps) must wait: from the moment a successor's
+   * stop checkpoint is the next one to trigger (or running, or done) until the job resumes. From
+   * the stop barrier to the successor's first record is the handover's downtime, and the
+   * successor's stage 2 reads the same store (a discard reads the pins and every retained
+   * `_metadata`, then deletes; a backlog of them runs for a while on a slow store). Waiting loses
+   * nothing: after a rollback (or a withdrawn stop) it runs with the next completed checkpoint,
+   * not at the resume (the rollback's own downtime); when the job ends it runs before the end.
+   */
+  private quietNow(): boolean {
+    const stop = this.state.stopAfter ?? this.state.stoppedAfter;
+    return this.nextOwner !== undefined && stop !== undefined && stop <= this.state.nextId;
+  }
+
+  /**
+   * After each step: quiet as soon as quietNow, back to normal only once a checkpoint completed
+   * after it stopped being so. Once closed or draining never quiet (a request accepted while the job ends,
+   * e.g. after its own stopAfterCheckpoint, must not hold back the housekeeping drain waits for).
+   */
+  private syncQuiet(completed: boolean): void {
+    const ending = this.stopped || this.draining;
+    const want = !ending && this.quietNow();
+    if (want === this.quiet || (!want && !completed && !ending)) return;
+    this.quiet = want;
+    this.options.persistence.quiet?.(want);
   }
 
   /** The checkpoint the job will stop after, if any. */
@@ -279,6 +320,7 @@ export class CheckpointDriver {
     const { state, effects } = stepCoordinator(this.state, event, this.options.settings, this.options.tasks);
     this.state = state;
     for (const effect of effects) this.execute(effect);
+    this.syncQuiet(event.type === 'metadata-written');
   }
 
   private execute(effect: CoordinatorEffect<SubtaskAck>): void {

@@ -56,6 +56,9 @@ export interface PersistenceOptions {
  */
 export class StorageCheckpointPersistence implements CheckpointPersistence {
   #housekeeping: Promise<unknown> = Promise.resolve();
+  /** Housekeeping queued while quiet waits for this (see quiet). */
+  #gate: Promise<void> = Promise.resolve();
+  #open: (() => void) | undefined;
   #lastSweepAt = Number.NEGATIVE_INFINITY;
   /** Discards a follower's pin held back: retried with the next discard (the coordinator asks only once). */
   #held: readonly number[] = [];
@@ -88,6 +91,7 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
     try {
       const known = new Set(fence.known ?? []);
       others = (await completedByOthers(this.storage, fence.after, id)).filter((n) => !known.has(n));
+      if (others.length > 0 && metadata.nextOwner !== undefined) others = await this.#notContinuing(others, metadata);
     } catch (error) {
       await this.#withdraw(id, `the ownership check could not list the job directory: ${(error as Error).message}`);
       throw error;
@@ -97,11 +101,34 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
       await this.#withdraw(id, `fenced: ${detail}`);
       throw new FencedError(id, metadata.runId, 'newer-checkpoint', detail);
     }
+    // A handover's stop checkpoint: the successor restores from it right now, from the same store,
+    // and sweeps after its first checkpoint (it owns the directory then); after a rollback this
+    // job's next sweep comes as usual.
+    if (metadata.nextOwner !== undefined) return;
     const due = metadata.endsJob === true || this.#now() - this.#lastSweepAt >= (this.options.sweepIntervalMs ?? SWEEP_INTERVAL_MS);
     if (!due) return;
     this.#lastSweepAt = this.#now();
     // Everything from the next checkpoint on may still be written by this job.
     this.sweep({ retain: this.options.retain, activeFrom: metadata.checkpointId + 1, spillSegments: false, temporariesBefore: metadata.triggeredAt });
+  }
+
+  /**
+   * A handover's stop checkpoint: its successor restores from it as soon as its `_metadata`
+   * exists, and may commit its first checkpoint before this run's check above got to list (a
+   * stalled process, a slow store). Those checkpoints continue this one (the named successor's,
+   * chained back to it through `previousCheckpoint`): no rival history. Fencing on them would
+   * withdraw the very checkpoint the successor continues, and leave this run's output up to it
+   * uncommitted. Returns the ids that are evidence of another run; one that cannot be read counts.
+   */
+  async #notContinuing(others: readonly number[], own: CheckpointMetadata): Promise<number[]> {
+    const continuing = new Set([own.checkpointId]);
+    const evidence: number[] = [];
+    for (const n of [...others].sort((a, b) => a - b)) {
+      const m = await readMetadata(this.storage, n).catch(() => undefined);
+      if (m?.runId !== undefined && m.runId === own.nextOwner && m.previousCheckpoint !== undefined && continuing.has(m.previousCheckpoint)) continuing.add(n);
+      else evidence.push(n);
+    }
+    return evidence;
   }
 
   /**
@@ -157,7 +184,24 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
     );
   }
 
-  /** Resolves once every discard and sweep queued so far has ended. */
+  /**
+   * `true`: discards and sweeps queued from now on, or queued but not started, wait until
+   * `quiet(false)` (a handover's successor restores from this store; see CheckpointDriver).
+   *
+   * @example persistence.quiet(true); // ... the successor's stage 2 ... persistence.quiet(false);
+   */
+  quiet(on: boolean): void {
+    if (on && this.#open === undefined) {
+      this.#gate = new Promise((resolve) => {
+        this.#open = resolve;
+      });
+    } else if (!on && this.#open !== undefined) {
+      this.#open();
+      this.#open = undefined;
+    }
+  }
+
+  /** Resolves once every discard and sweep queued so far has ended (never while quiet with work queued). */
   async idle(): Promise<void> {
     for (let seen: Promise<unknown> | undefined; seen !== this.#housekeeping; ) {
       seen = this.#housekeeping;
@@ -166,7 +210,10 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
   }
 
   #serially<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.#housekeeping.catch(() => undefined).then(work);
+    const next = this.#housekeeping
+      .catch(() => undefined)
+      .then(() => this.#gate)
+      .then(work);
     this.#housekeeping = next;
     return next;
   }

@@ -96,6 +96,8 @@ export interface HandoverMetrics {
   /** WAITING_FOR_START_SIGNAL until the target completed, following meanwhile. */
   readonly waitMs: number;
   readonly followedCheckpoints: number;
+  /** `when-ready`, after announcing: A's checkpoints before its stop checkpoint, read but not applied (stage 2 applies their delta). */
+  readonly passedOverCheckpoints: number;
   readonly followBytes: number;
   /** Key-group ranges following or stage 2 had to reload from a new base (0 when every materialization came with its delta). */
   readonly rangesReloaded: number;

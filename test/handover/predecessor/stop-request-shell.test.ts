@@ -118,12 +118,28 @@ describe('stop-request shell (deployment A)', () => {
     expect(live()).toEqual([]);
   });
 
-  it("standby ends once a checkpoint after the stop checkpoint completed (B's first)", async () => {
+  it("standby ends once a checkpoint after the stop checkpoint completed (B's first), looked for at the normal pace while B's request is up", async () => {
+    const t = await setUp();
+    await writeLeasedStopRequest(t.storage, { runId: 'run-b', leaseExpiresAt: 9_999_999, requestedBy: 'test' });
+    await t.shell.poll();
+    t.shell.stopCompleted(5);
+    await t.storage.put('chk-6/_metadata', new Uint8Array([1]));
+    // Within pollMs of the standby: B's live request is up, so no listing (it would only end A sooner).
+    await t.shell.poll();
+    expect(t.calls).toEqual(['stopAtOnce run-b']);
+    t.clock.set(10_000 + 1_000_000);
+    await t.shell.poll();
+    expect(t.calls).toEqual(['stopAtOnce run-b', 'end']);
+    t.shell.close();
+  });
+
+  it('standby: B removed its request after its first checkpoint; A lists at once and ends (never resumes over it)', async () => {
     const t = await setUp();
     await writeLeasedStopRequest(t.storage, { runId: 'run-b', leaseExpiresAt: 99_000, requestedBy: 'test' });
     await t.shell.poll();
     t.shell.stopCompleted(5);
     await t.storage.put('chk-6/_metadata', new Uint8Array([1]));
+    await t.storage.delete([STOP_REQUEST_KEY]);
     await t.shell.poll();
     expect(t.calls).toEqual(['stopAtOnce run-b', 'end']);
     t.shell.close();

@@ -1,6 +1,6 @@
 // Deployment A's side of the protocol: leases, stop at once, standby, end and rollback, in microseconds.
 import { describe, expect, it } from 'vitest';
-import { initialPredecessor, type ObservedRequest, type PredecessorEvent, type PredecessorState, stepHandover } from '../../../src/handover/protocol/index.ts';
+import { initialPredecessor, type ObservedRequest, type PredecessorEvent, type PredecessorState, standbyNeedsListing, stepHandover } from '../../../src/handover/protocol/index.ts';
 
 const run = (state: PredecessorState, ...events: PredecessorEvent[]) => {
   let s = state;
@@ -158,5 +158,19 @@ describe('predecessor: standby', () => {
   it('once ended, nothing moves', () => {
     const ended = run(standby(), seen(2_000, B, 9)).state;
     expect(run(ended, seen(9_000, null))).toEqual({ state: ended, effects: [] });
+  });
+});
+
+describe('predecessor: standby looks', () => {
+  it("list for the successor's first checkpoint when the request would otherwise resume A; with B's live request only when due", () => {
+    const s = standby();
+    expect(standbyNeedsListing(s, B, 1_300, false)).toBe(false);
+    expect(standbyNeedsListing(s, B, 1_300, true)).toBe(true);
+    // Gone, replaced, expired: B may be done (it removes its request only after its first checkpoint).
+    expect(standbyNeedsListing(s, undefined, 1_300, false)).toBe(true);
+    expect(standbyNeedsListing(s, { runId: 'run-c', leaseExpiresAt: 5_000 }, 1_300, false)).toBe(true);
+    expect(standbyNeedsListing(s, B, 5_000, false)).toBe(true);
+    // Only on standby.
+    expect(standbyNeedsListing(stopping(), undefined, 1_300, true)).toBe(false);
   });
 });

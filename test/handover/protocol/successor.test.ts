@@ -1,6 +1,6 @@
 // Deployment B's side of the protocol: every transition, the failures included, in microseconds.
 import { describe, expect, it } from 'vitest';
-import { initialSuccessor, type SuccessorEvent, type SuccessorState, stepHandover } from '../../../src/handover/protocol/index.ts';
+import { initialSuccessor, MAX_PASSED_OVER, type SuccessorEvent, type SuccessorState, stepHandover } from '../../../src/handover/protocol/index.ts';
 
 const LEASE = 3_000;
 const run = (state: SuccessorState, ...events: SuccessorEvent[]) => {
@@ -48,7 +48,45 @@ describe('successor: when-ready', () => {
     expect(effects).toEqual([{ type: 'stage2', checkpointId: undefined }]);
   });
 
-  it('keeps following after announcing; a stop checkpoint after the announcement starts stage 2', () => {
+  it('after announcing, passes over the checkpoints before the stop checkpoint (no effect), and takes over at the stop checkpoint', () => {
+    const passed = run(announced(), { type: 'checkpoint-seen', at: 250, id: 6, endsJob: false, newBase: false }, { type: 'checkpoint-seen', at: 260, id: 7, endsJob: false, newBase: false });
+    expect(passed.state).toMatchObject({ phase: 'announced', applied: 5, passedOver: 2 });
+    expect(passed.effects).toEqual([]);
+    const { state, effects } = run(passed.state, { type: 'checkpoint-seen', at: 300, id: 8, endsJob: true, newBase: false });
+    expect(state).toMatchObject({ phase: 'taking-over', takeoverFrom: 8 });
+    expect(effects).toEqual([{ type: 'stage2', checkpointId: 8 }]);
+  });
+
+  it(`applies the next checkpoint after ${MAX_PASSED_OVER} passed over in a row (a predecessor slow to answer), and counts again from there`, () => {
+    let s = announced();
+    for (let id = 6; id < 6 + MAX_PASSED_OVER; id++) s = run(s, { type: 'checkpoint-seen', at: 200 + id, id, endsJob: false, newBase: false }).state;
+    expect(s).toMatchObject({ phase: 'announced', passedOver: MAX_PASSED_OVER, applied: 5 });
+    const id = 6 + MAX_PASSED_OVER;
+    const follow = run(s, { type: 'checkpoint-seen', at: 300, id, endsJob: false, newBase: false });
+    expect(follow.effects).toEqual([{ type: 'follow', checkpointId: id }]);
+    expect(follow.state.passedOver).toBe(MAX_PASSED_OVER);
+    const applied = run(follow.state, { type: 'caught-up', at: 310, applied: id });
+    expect(applied.state).toMatchObject({ phase: 'announced', applied: id, passedOver: 0, announcedAfter: 5 });
+    expect(run(applied.state, { type: 'checkpoint-seen', at: 320, id: id + 1, endsJob: false, newBase: false }).effects).toEqual([]);
+  });
+
+  it('applies a checkpoint with a new base at once (stage 2 would reload that range from the base inside the downtime)', () => {
+    const passed = run(announced(), { type: 'checkpoint-seen', at: 250, id: 6, endsJob: false, newBase: false });
+    const { state, effects } = run(passed.state, { type: 'checkpoint-seen', at: 260, id: 7, endsJob: false, newBase: true });
+    expect(effects).toEqual([{ type: 'follow', checkpointId: 7 }]);
+    expect(state).toMatchObject({ phase: 'announced', passedOver: 1 });
+    expect(run(state, { type: 'caught-up', at: 270, applied: 7 }).state).toMatchObject({ applied: 7, passedOver: 0 });
+  });
+
+  it('a checkpoint seen before announcing, at or before what B applied, or for a fixed target is a shell bug: abort', () => {
+    const following = run(whenReady().state, { type: 'stage1-done', at: 100, applied: 3 }).state;
+    expect(run(following, { type: 'checkpoint-seen', at: 150, id: 4, endsJob: false, newBase: false }).state.failure).toMatch(/event 'checkpoint-seen' in phase 'following'/);
+    expect(run(announced(), { type: 'checkpoint-seen', at: 250, id: 5, endsJob: true, newBase: false }).state.phase).toBe('aborted');
+    const fixed = run(initialSuccessor({ runId: 'run-b', target: 9, leaseMs: LEASE, at: 0 }).state, { type: 'stage1-done', at: 10, applied: 4 }).state;
+    expect(run(fixed, { type: 'checkpoint-seen', at: 20, id: 5, endsJob: false, newBase: false }).state.phase).toBe('aborted');
+  });
+
+  it('still takes a caught-up (and then a stop checkpoint) after announcing', () => {
     const followed = run(announced(), { type: 'caught-up', at: 250, applied: 6 });
     expect(followed.state).toMatchObject({ phase: 'announced', applied: 6 });
     const { state, effects } = run(followed.state, { type: 'stop-checkpoint', at: 300, id: 7 });

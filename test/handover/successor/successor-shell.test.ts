@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { metadataKey } from '../../../src/checkpoint/layout.ts';
+import { failedKey, metadataKey } from '../../../src/checkpoint/layout.ts';
 import { encodeMetadata } from '../../../src/checkpoint/metadata/metadata-codec.ts';
 import { readStopRequest, STOP_REQUEST_KEY } from '../../../src/checkpoint/status/stop-request.ts';
 import { openStorage } from '../../../src/checkpoint/storage/index.ts';
 import type { CheckpointStorage } from '../../../src/checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../../src/checkpoint/types.ts';
 import { HandoverAbortedError } from '../../../src/handover/errors.ts';
+import { MAX_PASSED_OVER } from '../../../src/handover/protocol/index.ts';
 import { HandoverSuccessor, type HandoverEvent } from '../../../src/handover/successor/index.ts';
 import type { AttemptRestoreControl } from '../../../src/runtime/coordinator/start-sequence.ts';
 
@@ -18,8 +19,13 @@ const root = mkdtempSync(join(tmpdir(), 'baton-successor-shell-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 
-async function completed(storage: CheckpointStorage, id: number, endsJob = false): Promise<void> {
-  const metadata: CheckpointMetadata = { jobId: 'job', checkpointId: id, triggeredAt: id, completedAt: id, maxParallelism: 128, operators: [], exclusiveFiles: [], ...(endsJob ? { endsJob: true, lastRecordAt: 1_000 } : {}) };
+/** Checkpoint `id` completed; `chain`: the chunk ids of one operator's keyed state (range 0-127), base first. */
+async function completed(storage: CheckpointStorage, id: number, endsJob = false, chain: readonly string[] = []): Promise<void> {
+  const operators: CheckpointMetadata['operators'] =
+    chain.length === 0
+      ? []
+      : [{ uid: 'sum', parallelism: 1, subtasks: [], keyed: [{ range: { start: 0, end: 127 }, chain: chain.map((c, i) => ({ id: c, kind: i === 0 ? 'base' : 'delta', bytes: 1, entries: 1 })) }] }];
+  const metadata: CheckpointMetadata = { jobId: 'job', checkpointId: id, triggeredAt: id, completedAt: id, maxParallelism: 128, operators, exclusiveFiles: [], ...(endsJob ? { endsJob: true, lastRecordAt: 1_000 } : {}) };
   await storage.put(metadataKey(id), encodeMetadata(metadata));
 }
 
@@ -129,6 +135,72 @@ describe('successor shell (deployment B)', () => {
     const window = reads.slice(before);
     expect(window.filter((k) => k === metadataKey(2))).toHaveLength(1);
     expect(window.filter((k) => k.includes('pin-'))).toEqual([]);
+  });
+
+  it('once announced, passes over A\'s checkpoints before the stop checkpoint without applying them: stage 2 starts from the stop checkpoint', async () => {
+    const t = setUp();
+    await completed(t.storage, 1);
+    await t.b.begin();
+    const taking = t.b.prepare(t.control);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    // The checkpoint A had in flight when it accepted the request, then its stop checkpoint.
+    await completed(t.storage, 2);
+    await until(() => t.events.some((e) => e.phase === 'passed-over' && e.checkpointId === 2));
+    await completed(t.storage, 3, true);
+    expect((await taking)?.checkpointId).toBe(3);
+    expect(t.applied).toEqual(['follow 1', 'state-restored', 'restore 3']);
+    expect(t.b.metrics()).toMatchObject({ followedCheckpoints: 0, passedOverCheckpoints: 1, targetCheckpoint: 3, targetReadyBeforeJob: false });
+  });
+
+  it('once announced, applies a checkpoint with a new base at once (not left to stage 2 to reload)', async () => {
+    const t = setUp();
+    await completed(t.storage, 1, false, ['b1']);
+    await t.b.begin();
+    const taking = t.b.prepare(t.control);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    await completed(t.storage, 2, false, ['b1', 'd2']);
+    await completed(t.storage, 3, false, ['b3']);
+    await completed(t.storage, 4, false, ['b3', 'd4']);
+    await until(() => t.events.some((e) => e.phase === 'passed-over' && e.checkpointId === 4));
+    await completed(t.storage, 5, true, ['b3', 'd4', 'd5']);
+    expect((await taking)?.checkpointId).toBe(5);
+    expect(t.applied).toEqual(['follow 1', 'state-restored', 'follow 3', 'restore 5']);
+    expect(t.b.metrics()).toMatchObject({ followedCheckpoints: 1, passedOverCheckpoints: 2 });
+  });
+
+  it('once announced, probes past a checkpoint that failed (the stop checkpoint takes a later id)', async () => {
+    const t = setUp();
+    const tried: string[] = [];
+    const get = t.storage.get.bind(t.storage);
+    t.storage.get = (key: string) => {
+      tried.push(key);
+      return get(key);
+    };
+    await completed(t.storage, 1);
+    await t.b.begin();
+    const taking = t.b.prepare(t.control);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    await t.storage.put(failedKey(2), new TextEncoder().encode('declined'));
+    // B looks for chk-3's _metadata before it exists: it knows chk-2 will never complete.
+    await until(() => tried.includes(metadataKey(3)));
+    await completed(t.storage, 3, true);
+    expect((await taking)?.checkpointId).toBe(3);
+    expect(t.applied).toEqual(['follow 1', 'state-restored', 'restore 3']);
+  });
+
+  it(`once announced, applies the checkpoint after ${MAX_PASSED_OVER} passed over in a row, then passes over again`, async () => {
+    const t = setUp();
+    await completed(t.storage, 1);
+    await t.b.begin();
+    const taking = t.b.prepare(t.control);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    const last = 2 + MAX_PASSED_OVER + 1;
+    for (let id = 2; id <= last; id++) await completed(t.storage, id);
+    await until(() => t.events.some((e) => e.phase === 'passed-over' && e.checkpointId === last));
+    await completed(t.storage, last + 1, true);
+    expect((await taking)?.checkpointId).toBe(last + 1);
+    expect(t.applied).toEqual(['follow 1', 'state-restored', `follow ${last - 1}`, `restore ${last + 1}`]);
+    expect(t.b.metrics()).toMatchObject({ followedCheckpoints: 1, passedOverCheckpoints: MAX_PASSED_OVER + 1 });
   });
 
   it('the newest checkpoint ends the job already (A ended before B was ready): B takes over from it without asking', async () => {

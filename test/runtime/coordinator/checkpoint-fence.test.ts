@@ -166,6 +166,51 @@ describe('the ownership fence at the commit point', () => {
     expect((await readMetadata(storage, 6)).runId).toBe(OTHER);
   });
 
+  it("a handover's stop checkpoint is not fenced by its successor's checkpoints that continue it (the successor was faster than this run's check)", async () => {
+    const storage = new MemoryStorage();
+    const putIfAbsent = storage.putIfAbsent.bind(storage);
+    // The successor restores from chk-6 as soon as its _metadata exists, and commits 7 and 8 before this run lists.
+    storage.putIfAbsent = async (key, bytes) => {
+      const won = await putIfAbsent(key, bytes);
+      if (won && key === metadataKey(6)) {
+        storage.seed(metadataKey(7), encodeMetadata(makeMetadata(7, [], { runId: OTHER, previousCheckpoint: 6 })));
+        storage.seed(metadataKey(8), encodeMetadata(makeMetadata(8, [], { runId: OTHER, previousCheckpoint: 7 })));
+      }
+      return won;
+    };
+    const h = harness(storage, { firstId: 5, restoredFrom: 4 });
+    h.driver.requestStopAfter(6, OTHER);
+    h.driver.start();
+    expect(await h.next()).toBe(5);
+    expect(await h.next()).toBe(6);
+    h.driver.close();
+    await h.driver.drain();
+    expect(h.fenced).toEqual([]);
+    expect(h.completed).toEqual([5, 6]);
+    expect(h.notified()).toEqual([5, 6]);
+    expect(await readMetadata(storage, 6)).toMatchObject({ runId: RUN, nextOwner: OTHER, endsJob: true });
+  });
+
+  it("…but it is fenced by a checkpoint of the named successor that does not continue it, or by another run's", async () => {
+    for (const rival of [{ runId: OTHER, previousCheckpoint: 4 }, { runId: 'run-c', previousCheckpoint: 6 }]) {
+      const storage = new MemoryStorage();
+      const putIfAbsent = storage.putIfAbsent.bind(storage);
+      storage.putIfAbsent = async (key, bytes) => {
+        const won = await putIfAbsent(key, bytes);
+        if (won && key === metadataKey(6)) storage.seed(metadataKey(7), encodeMetadata(makeMetadata(7, [], rival)));
+        return won;
+      };
+      const h = harness(storage, { firstId: 5, restoredFrom: 4 });
+      h.driver.requestStopAfter(6, OTHER);
+      h.driver.start();
+      expect(await h.next()).toBe(5);
+      expect(await h.next()).toBe(6);
+      await h.driver.drain();
+      expect(h.fenced.map((e) => [e.checkpointId, e.reason])).toEqual([[6, 'newer-checkpoint']]);
+      expect(storage.objects.has(metadataKey(6))).toBe(false);
+    }
+  });
+
   it('an old run that wakes up and aborts a checkpoint whose id the owner has since committed leaves the owner’s _metadata alone', async () => {
     const storage = new MemoryStorage();
     const h = harness(storage, { firstId: 5, restoredFrom: 4 });
