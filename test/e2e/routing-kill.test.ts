@@ -1,4 +1,5 @@
-// Side outputs, shuffle/broadcast partitionings and a rolling sum on worker threads: a worker
+// Side outputs, shuffle/broadcast/global partitionings, a non-keyed process and rolling sum/minBy/maxBy
+// on worker threads: a worker
 // killed mid-run, the job restarts from its latest checkpoint, and every sink's committed output
 // equals an uninterrupted run of the same job (in testJob), record for record.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const fresh = jobDirs(root);
 const TO = 3_000;
 
-describe('side outputs, shuffle and broadcast, and a rolling sum: a worker killed', () => {
+describe('side outputs, partitionings, non-keyed process and rolling aggregations: a worker killed', () => {
   it('restarts from the latest checkpoint and commits exactly what an uninterrupted run does', async () => {
     const t = fresh('routing-kill');
     mkdirSync(t.dir, { recursive: true });
@@ -52,7 +53,15 @@ describe('side outputs, shuffle and broadcast, and a rolling sum: a worker kille
     const driver = await testJob(job, { parallelism: 2, params: { output: join(t.dir, 'uninterrupted'), pacedBy: pacer.dir, to: TO } });
     await driver.input<number>('numbers').pushAll(Array.from({ length: TO }, (_, i) => i + 1));
     await driver.finish();
-    for (const [dir, uid, count] of [['sums', 'sums-out', TO / 2], ['odds', 'odds-out', TO / 2], ['hundreds', 'hundreds-out', (TO / 100) * 2]] as const) {
+    const sinks = [
+      ['sums', 'sums-out', TO / 2],
+      ['odds', 'odds-out', TO / 2],
+      ['hundreds', 'hundreds-out', (TO / 100) * 2],
+      ['extremes', 'min-out', TO / 3],
+      ['extremes-max', 'max-out', TO / 3],
+      ['small', 'small-out', 9],
+    ] as const;
+    for (const [dir, uid, count] of sinks) {
       const uninterrupted = driver.output<string>(uid).committed.slice().sort();
       expect(uninterrupted).toHaveLength(count);
       expect(committedLines(join(t.output, dir))).toEqual(uninterrupted);

@@ -1,9 +1,9 @@
-// Side outputs, explicit partitionings and a rolling aggregation on worker threads, for a kill test:
-// evens (main output) → rolling sum per key; odds (side output) → shuffle; hundreds → broadcast.
-import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
-import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, OutputTag, param, Sinks } from 'baton';
+// Side outputs, explicit partitionings, a non-keyed process and rolling aggregations on worker threads,
+// for a kill test: evens (main output) → rolling sum per key; odds (side output) → shuffle; hundreds →
+// broadcast; multiples of 3 → global() → process (with a side output) → minBy / maxBy per sensor.
+import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, OutputTag, param, type ProcessContext, ProcessFunction, Sinks } from 'baton';
 import { pacedSequence } from '../../fault/jobs/paced-sequence.ts';
+import { crashOnceWhen } from '../../support/crash-once.ts';
 
 export const odd = new OutputTag<number>('odd');
 
@@ -14,24 +14,15 @@ class SplitParity extends KeyedProcessFunction<number, number, number> {
   }
 }
 
-/** Ends this worker thread once file `when` exists, once (the marker, created exclusively, makes later attempts pass). */
-function crashOnceWhen(when: string, marker: string): (n: number) => number {
-  const crash = () => {
-    if (!existsSync(when) || existsSync(marker)) return;
-    try {
-      closeSync(openSync(marker, 'wx'));
-    } catch {
-      return;
-    }
-    writeFileSync(marker, 'crashed');
-    process.exit(17);
-  };
-  if (!isMainThread) setInterval(crash, 2).unref();
-  let seen = 0;
-  return (n) => {
-    if (++seen % 64 === 0) crash();
-    return n;
-  };
+export const small = new OutputTag<number>('small');
+
+/** Non-keyed process: multiples of 3 as readings on the main output; those under 30 also on a side output. */
+class Readings extends ProcessFunction<number, { sensor: number; value: number }> {
+  processElement(n: number, ctx: ProcessContext, out: Collector<{ sensor: number; value: number }>): void {
+    if (n % 3 !== 0) return;
+    out.collect({ sensor: n % 5, value: (n * 7919) % 1_000 });
+    if (n < 30) ctx.output(small, n);
+  }
 }
 
 export default defineJob(
@@ -67,6 +58,32 @@ export default defineJob(
       .uid('format-odds')
       .sinkTo(Sinks.file<string>({ path: `${p.output}/odds`, format: (l) => l }))
       .uid('odds-out');
+    // A non-keyed process behind `global()` (everything to its subtask 0, in source order), then the
+    // lowest and highest reading per sensor so far: each output depends on every earlier reading of
+    // its sensor, so a lost or repeated one shows.
+    const readings = numbers.global().process(new Readings()).uid('readings').setParallelism(2);
+    const bySensor = readings.keyBy((r) => r.sensor);
+    bySensor
+      .minBy('value')
+      .uid('lowest')
+      .map((r) => `min ${r.sensor} ${r.value}`)
+      .uid('format-min')
+      .sinkTo(Sinks.file<string>({ path: `${p.output}/extremes`, format: (l) => l }))
+      .uid('min-out');
+    readings
+      .keyBy((r) => r.sensor)
+      .maxBy('value')
+      .uid('highest')
+      .map((r) => `max ${r.sensor} ${r.value}`)
+      .uid('format-max')
+      .sinkTo(Sinks.file<string>({ path: `${p.output}/extremes-max`, format: (l) => l }))
+      .uid('max-out');
+    readings
+      .getSideOutput(small)
+      .map((n) => `small ${n}`)
+      .uid('format-small')
+      .sinkTo(Sinks.file<string>({ path: `${p.output}/small`, format: (l) => l }))
+      .uid('small-out');
     numbers
       .filter((n) => n % 100 === 0)
       .uid('hundreds')

@@ -1,8 +1,6 @@
 // Keyed state with TTL and operator list state on worker threads: numbers are grouped into batches
 // of 5 by a rich flatMap whose buffer is operator state, then summed per key in TTL'd value, map,
 // list and aggregating state, into the transactional file sink. Params are declared.
-import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
 import {
   type AggregatingState,
   type Collector,
@@ -20,6 +18,7 @@ import {
   type ValueState,
 } from 'baton';
 import { pacedSequence } from '../../fault/jobs/paced-sequence.ts';
+import { crashOnceWhen } from '../../support/crash-once.ts';
 
 export const BATCH = 5;
 export const KEYS = 7;
@@ -90,26 +89,6 @@ export function expectedLines(to: number): string[] {
 
 export function keyOf(batch: readonly number[]): number {
   return ((batch[0] - 1) / BATCH) % KEYS;
-}
-
-/** Ends this worker thread once file `when` exists, once (the marker, created exclusively, makes later attempts pass). */
-function crashOnceWhen(when: string, marker: string): (n: number) => number {
-  const crash = () => {
-    if (!existsSync(when) || existsSync(marker)) return;
-    try {
-      closeSync(openSync(marker, 'wx'));
-    } catch {
-      return;
-    }
-    writeFileSync(marker, 'crashed');
-    process.exit(17);
-  };
-  if (!isMainThread) setInterval(crash, 2).unref();
-  let seen = 0;
-  return (n) => {
-    if (++seen % 64 === 0) crash();
-    return n;
-  };
 }
 
 export default defineJob(
