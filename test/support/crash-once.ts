@@ -4,13 +4,13 @@ import { isMainThread } from 'node:worker_threads';
 
 /**
  * A map stage that ends its worker thread once file `when` exists, once: the marker, created
- * exclusively, makes later attempts (and other threads) pass. Checked every 64 records and, in
+ * exclusively, makes later attempts (and other threads) pass. Checked every `every` records and, in
  * worker threads, every 2 ms, so it also lands while the input waits. The test decides the moment
  * (write `when` on an event), never a timer.
  *
  * @example numbers.map(crashOnceWhen(p.crashWhenFile, p.crashMarker)).setParallelism(1).uid('crash')
  */
-export function crashOnceWhen(when: string, marker: string): (n: number) => number {
+export function crashOnceWhen<T = number>(when: string, marker: string, every = 64): (value: T) => T {
   const crash = () => {
     if (!existsSync(when) || existsSync(marker)) return;
     try {
@@ -23,8 +23,8 @@ export function crashOnceWhen(when: string, marker: string): (n: number) => numb
   };
   if (!isMainThread) setInterval(crash, 2).unref();
   let seen = 0;
-  return (n) => {
-    if (++seen % 64 === 0) crash();
-    return n;
+  return (value) => {
+    if (++seen % every === 0) crash();
+    return value;
   };
 }

@@ -1,8 +1,7 @@
 // Redis Streams → running count per (stream, user) in keyed state → PostgreSQL, exactly once (2PC). Each
 // row depends on every earlier entry of its key, so an entry lost or read twice shows in the table.
-import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
 import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, type RedisStreamEntry, Sinks, Sources, type ValueState } from 'baton';
+import { crashOnceWhen } from '../../support/crash-once.ts';
 
 export interface CountRow {
   readonly key: string;
@@ -22,33 +21,13 @@ class RunningCount extends KeyedProcessFunction<string, RedisStreamEntry, CountR
   }
 }
 
-/** Ends this worker thread abruptly once file `when` exists, once (see redis-count.ts). */
-function crashOnceWhen(when: string, marker: string): (e: RedisStreamEntry) => RedisStreamEntry {
-  const crash = () => {
-    if (!existsSync(when) || existsSync(marker)) return;
-    try {
-      closeSync(openSync(marker, 'wx'));
-    } catch {
-      return;
-    }
-    writeFileSync(marker, 'crashed');
-    process.exit(17);
-  };
-  if (!isMainThread) setInterval(crash, 2).unref();
-  let seen = 0;
-  return (e) => {
-    if (++seen % 16 === 0) crash();
-    return e;
-  };
-}
-
 export default defineJob((env) => {
   const p = env.params;
   env.enableCheckpointing({ intervalMs: Number(p.intervalMs ?? 50), tolerableFailures: 5 });
   let entries = env
     .fromSource(Sources.redisStreams({ url: String(p.redis), streams: String(p.streams).split(','), start: 'earliest', batch: 100, blockMs: 100 }), 'redis')
     .uid('redis');
-  if (p.crashWhenFile !== undefined) entries = entries.map(crashOnceWhen(String(p.crashWhenFile), String(p.crashMarker))).uid('crash');
+  if (p.crashWhenFile !== undefined) entries = entries.map(crashOnceWhen<RedisStreamEntry>(String(p.crashWhenFile), String(p.crashMarker), 16)).uid('crash');
   entries
     .keyBy((e) => `${e.stream}/${e.fields.user}`)
     .process(new RunningCount())
