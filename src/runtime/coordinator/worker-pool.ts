@@ -1,6 +1,7 @@
 // The piscina pool that hosts a job's subtasks: one long-lived task per worker thread.
-import { Worker } from 'node:worker_threads';
+import { BroadcastChannel, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { RUNTIME_LOADED_CHANNEL } from '../worker/runtime-loaded.ts';
 import type { WorkerCode } from '../code/index.ts';
 import type { WorkerPayload, WorkerResult } from '../worker/protocol.ts';
 import type { WorkerHost, WorkerHostFactory, WorkerLaunch } from './worker-host.ts';
@@ -15,12 +16,24 @@ export class WorkerPool implements WorkerHost {
   private readonly pool: Piscina<WorkerPayload, WorkerResult>;
   private readonly threads = new Set<Worker>();
   private readonly exited = new Set<Worker>();
+  /** Thread ids whose runtime (and with it lmdb's native addon) finished loading. */
+  private readonly loaded = new Set<number>();
+  private readonly loadWaiters = new Map<number, () => void>();
+  private readonly announcements = new BroadcastChannel(RUNTIME_LOADED_CHANNEL);
 
   /** `code.workerUrl`: the compiled runtime's worker entry (see runtimeBuild); `code.jobModule`: the job's bundle. */
   constructor(
     readonly size: number,
     private readonly code: WorkerCode,
   ) {
+    // Listening before the first thread exists, so no announcement can be missed.
+    this.announcements.onmessage = (event) => {
+      const threadId = (event as MessageEvent<unknown>).data;
+      if (typeof threadId !== 'number') return;
+      this.loaded.add(threadId);
+      this.loadWaiters.get(threadId)?.();
+    };
+    this.announcements.unref();
     this.pool = new Piscina<WorkerPayload, WorkerResult>({
       filename: code.workerUrl,
       // The worker threads run compiled JavaScript: a TypeScript loader the main thread was started
@@ -43,6 +56,18 @@ export class WorkerPool implements WorkerHost {
     return result;
   }
 
+  private loadedOrExited(worker: Worker): Promise<void> {
+    if (this.exited.has(worker) || this.loaded.has(worker.threadId)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.loadWaiters.delete(worker.threadId);
+        resolve();
+      };
+      this.loadWaiters.set(worker.threadId, done);
+      worker.once('exit', done);
+    });
+  }
+
   /** Remembers every thread the pool created, so tests can check none outlives the job. */
   trackThreads(): void {
     for (const worker of this.pool.threads) {
@@ -57,12 +82,23 @@ export class WorkerPool implements WorkerHost {
     return this.threads.size - this.exited.size;
   }
 
+  /** Threads that announced their runtime loaded (see destroy). */
+  get loadedThreads(): number {
+    return this.loaded.size;
+  }
+
   get createdThreads(): number {
     return this.threads.size;
   }
 
   async destroy(): Promise<void> {
     this.trackThreads();
+    // Terminating a thread while it loads a native addon (lmdb's, imported by the runtime) can abort
+    // the whole process from inside the addon's initialization: a job that fails at start-up
+    // destroys its pool while threads are still loading. So each thread is terminated only after
+    // it announced that its runtime is loaded, or after it exited by itself.
+    await Promise.all([...this.threads].map((w) => this.loadedOrExited(w)));
+    this.announcements.close();
     await this.pool.destroy();
     // destroy() resolves once termination is requested; wait for every thread's exit event.
     await Promise.all(

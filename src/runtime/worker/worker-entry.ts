@@ -17,6 +17,7 @@ import { isJobDefinition, type JobGraph, type PlannedChannel, type ReferenceData
 import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from './protocol.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
 import { WorkerStateBackends } from './worker-state-backends.ts';
+import { announceRuntimeLoaded } from './runtime-loaded.ts';
 import type { InThreadChannels } from './in-thread-channels.ts';
 import type { ProcessingTimeService } from '../time/processing-time-service.ts';
 import type { ChannelStateRef } from '../../checkpoint/types.ts';
@@ -520,3 +521,4 @@ export function runWorkerInThread(payload: WorkerPayload, context: InThreadConte
 // the job's `import 'baton'`, and the runtime's registries (reference data, storage schemes) and
 // classes (errors checked with instanceof) must exist once per thread.
 await Promise.resolve();
+announceRuntimeLoaded();
