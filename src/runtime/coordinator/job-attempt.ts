@@ -432,7 +432,7 @@ export class JobAttempt {
         // Exactly when startCheckpointing runs a coordinator: only then can a final checkpoint come.
         awaitFinalCheckpoint: this.ctx.checkpointing !== undefined && this.ctx.jobStorage !== undefined,
       };
-      return pool.run(launch, ports[workerIndex].map((p) => p.port)).catch((error: unknown) => {
+      const result = pool.run(launch, ports[workerIndex].map((p) => p.port)).catch((error: unknown) => {
         if (error instanceof JobModuleError) {
           this.fail(error);
           throw error;
@@ -441,6 +441,10 @@ export class JobAttempt {
         this.fail(failure);
         throw failure;
       });
+      // A thread can end before anything awaits its result (while hooks, restore or a handover's
+      // stages run); the failure reaches the run through fail(), so this rejection is handled here.
+      result.catch(() => undefined);
+      return result;
     });
   }
 
