@@ -211,13 +211,15 @@ export class DataStream<T> extends OperatorHandle {
     if (!sink || typeof sink.createWriter !== 'function' || typeof sink.validate !== 'function') {
       throw new JobConfigError('sinkTo', 'expected a sink such as Sinks.collect(), Sinks.file({ path }) or Sinks.discard()');
     }
-    const node = this.context.graph.add({
+    // The shadow sink is read when the operator is created: `.shadowTo(...)` comes after sinkTo.
+    let node: GraphNode | undefined;
+    node = this.context.graph.add({
       kind: 'sink',
       type: `sink`,
       name: `sink:${sink.kind}`,
       inputs: this.inputs,
       sink: sink as Sink<unknown>,
-      operator: sinkOperator(sink),
+      operator: sinkOperator(sink, () => node?.shadowSink as Sink<T> | undefined),
     });
     return new DataStreamSink<T>(this.context, node);
   }
@@ -244,6 +246,23 @@ export class DataStream<T> extends OperatorHandle {
 /** The end of a pipeline; carries the sink's uid, name and parallelism. */
 export class DataStreamSink<T> extends OperatorHandle {
   declare readonly __type?: T;
+
+  /**
+   * Where this sink writes while the job runs in shadow mode (a handover's deployment B, beside
+   * the running job, before its cut): e.g. files in another directory, so a team can compare them
+   * with the live output. Without it, shadow output is only sampled (for the promotion guard).
+   * Shadow output is made visible whenever B is sampled and at the cut; it is not exactly-once.
+   *
+   * @example counts.sinkTo(Sinks.file({ path: './out' })).uid('out').shadowTo(Sinks.file({ path: './out-shadow' }));
+   */
+  shadowTo(sink: Sink<T>): this {
+    if (!sink || typeof sink.createWriter !== 'function' || typeof sink.validate !== 'function') {
+      throw new JobConfigError('shadowTo', 'expected a sink such as Sinks.file({ path }) or Sinks.discard()');
+    }
+    if (!this.node) throw new JobConfigError('shadowTo', 'only a sink has a shadow destination');
+    this.node.shadowSink = sink as Sink<unknown>;
+    return this;
+  }
 }
 
 /** Broadcast state descriptors for `broadcast(...)`: instances, with distinct names. */

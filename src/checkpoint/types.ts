@@ -64,6 +64,18 @@ export interface CheckpointMetadata {
   readonly previousCheckpoint?: number;
   /** Only on a stop checkpoint written for a handover: the run allowed to take over from it. */
   readonly nextOwner?: string;
+  /**
+   * The writer's counters when it wrote this checkpoint, for inspection (a shadow deployment's
+   * promotion guard compares them with its own). Informational: readers check its values before use.
+   */
+  readonly progress?: CheckpointProgress;
+}
+
+/** A job's counters as of one of its checkpoints: per operator uid, summed over subtasks, since the run's attempt started. */
+export interface CheckpointProgress {
+  /** When the counters were last reported by the workers (epoch ms). */
+  readonly at: number;
+  readonly operators: Readonly<Record<string, { readonly recordsIn: number; readonly recordsOut: number; readonly lateRecordsDropped?: number }>>;
 }
 
 export interface TaskStats {

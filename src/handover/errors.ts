@@ -75,3 +75,20 @@ export class HandoverAbortedError extends BatonError {
     this.reason = reason;
   }
 }
+
+/**
+ * The promotion guard refused deployment B (or did not answer in time under `onGuardTimeout:
+ * 'abort'`): B stops, the running deployment A stays live and its output is untouched. `reason`
+ * is the guard's. `code` is stable.
+ *
+ * @example b.done.catch((e) => { if (e instanceof PromotionRefusedError) console.warn(`not promoted: ${e.reason}`); });
+ */
+export class PromotionRefusedError extends BatonError {
+  override name = 'PromotionRefusedError';
+  readonly code = 'BATON_ERR_PROMOTION_REFUSED';
+  readonly reason: string;
+  constructor(reason: string) {
+    super(`promotion refused: ${reason}`);
+    this.reason = reason;
+  }
+}

@@ -3,9 +3,10 @@
 // target watcher and reference data. Pre-state-load hooks run as a lifecycle phase of every job
 // (src/runtime/lifecycle/pre-state-hooks.ts).
 export type { PreStateHook, PreStateHookContext } from '../runtime/types.ts';
-export { HandoverAbortedError, StaleHandoverTargetError } from './errors.ts';
+export { HandoverAbortedError, PromotionRefusedError, StaleHandoverTargetError } from './errors.ts';
 export { checkNextOwner } from './next-owner.ts';
 export * from './predecessor/index.ts';
 export * from './protocol/index.ts';
+export * from './shadow/index.ts';
 export * from './successor/index.ts';
 export * from './watcher/index.ts';

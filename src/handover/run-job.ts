@@ -26,10 +26,11 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
 export async function handoverExtensions(options: Pick<RunJobOptions, 's3'>): Promise<RunExtensions> {
   // Loaded on the first call, not with the package: worker threads import the package through
   // their job modules and never run a job themselves (see src/index.ts).
-  const [{ StopRequestShell }, { ReferenceDataCache }, { HandoverSuccessor }] = await Promise.all([
+  const [{ StopRequestShell }, { ReferenceDataCache }, { HandoverSuccessor }, { ShadowSuccessor }] = await Promise.all([
     import('./predecessor/index.ts'),
     import('./reference-data/index.ts'),
     import('./successor/index.ts'),
+    import('./shadow/index.ts'),
   ]);
   // One cache per job: every worker (and every restart) shares one copy of each object.
   const cache = new ReferenceDataCache({ s3: options.s3 });
@@ -40,13 +41,19 @@ export async function handoverExtensions(options: Pick<RunJobOptions, 's3'>): Pr
       ({ options: resolved }) =>
       (control) =>
         new StopRequestShell(control, { pollMs: resolved.stopRequestPollMs, handoverPollMs: resolved.handoverPollMs }),
-    startSequence: ({ handle, jobStorage, options: resolved }) =>
-      new HandoverSuccessor(
-        jobStorage,
-        resolved.handover!,
-        handle.runId,
-        (event) => handle.emit('handover', event),
-        () => handle.statusHistory.findLast((e) => e.status === 'RUNNING_PRE_STATE_HOOKS')?.at,
-      ),
+    startSequence: ({ handle, jobStorage, options: resolved }) => {
+      const handover = resolved.handover!;
+      const hooksStartedAt = () => handle.statusHistory.findLast((e) => e.status === 'RUNNING_PRE_STATE_HOOKS')?.at;
+      if (handover.mode === 'shadow') {
+        const options = {
+          ...handover,
+          promoteAfterMs: handover.shadow.promoteAfterMs,
+          sampleEveryMs: handover.shadow.sampleEveryMs,
+          onGuardTimeout: handover.onGuardTimeout ?? 'abort',
+        };
+        return new ShadowSuccessor(jobStorage, options, handle.runId, (event) => handle.emit('handover', event), hooksStartedAt, (uri) => cache.loaded(uri));
+      }
+      return new HandoverSuccessor(jobStorage, handover, handle.runId, (event) => handle.emit('handover', event), hooksStartedAt);
+    },
   };
 }

@@ -102,6 +102,24 @@ export class CheckpointFailuresExceededError extends BatonError {
 }
 
 /**
+ * A shadow deployment's cut checkpoint (its first, whose barrier switched its sinks from the shadow
+ * side to live) failed. The promotion fails: nothing of the deployment was committed, and the
+ * running deployment resumes from its stop checkpoint. `code` is stable.
+ *
+ * @example job.done.catch((e) => { if (e instanceof ShadowCutFailedError) console.error(e.checkpointId, e.message); });
+ */
+export class ShadowCutFailedError extends BatonError {
+  override name = 'ShadowCutFailedError';
+  readonly code = 'BATON_ERR_SHADOW_CUT_FAILED';
+  constructor(
+    readonly checkpointId: number,
+    reason: string,
+  ) {
+    super(`the cut checkpoint chk-${checkpointId} of the shadow deployment failed (${reason}): the promotion is abandoned`);
+  }
+}
+
+/**
  * A checkpoint asked for with `JobHandle.checkpoint()` could not be taken: it failed (`reason`
  * says why), or the job cannot take one any more (it is ending, stopped or failed).
  *

@@ -60,6 +60,11 @@ export interface OperatorContext {
    * fails the subtask, what it emitted is flushed, and nothing runs once the subtask stopped.
    */
   runOnTask?(action: () => void): void;
+  /**
+   * Set when the job runs in shadow mode (a handover's deployment B before its cut): sinks write
+   * to their shadow destination and keep a sample of what they wrote, `sampleSize` records each.
+   */
+  readonly shadow?: { readonly sampleSize: number };
 }
 
 /** A running operator of a chain. All record-path methods are synchronous. */
@@ -161,6 +166,15 @@ export interface Source<T> {
    * (the restore then fails naming the checkpoint and field), or undefined.
    */
   checkRestoredSplit?(split: unknown): StoredValueProblem | undefined;
+  /**
+   * Orders two offsets of one split (negative: `a` comes before `b`, 0: the same position,
+   * positive: after; it may throw for offsets that cannot be ordered, e.g. a "newest" marker). A
+   * source that has it can be cut at another deployment's positions: a handover in shadow mode
+   * reads each split exactly up to the running job's position before it switches its output.
+   *
+   * @example compareOffsets: (a, b) => (a as number) - (b as number)
+   */
+  compareOffsets?(a: unknown, b: unknown): number;
 }
 
 export interface SinkContext {
@@ -256,6 +270,11 @@ export interface GraphNode {
   readonly source?: Source<unknown>;
   readonly operator?: OperatorFactory;
   readonly sink?: Sink<unknown>;
+  /**
+   * Sinks only: where the sink writes while its job runs in shadow mode (a handover's deployment B
+   * before its cut), set with `DataStreamSink.shadowTo`; absent: shadow output is only sampled.
+   */
+  shadowSink?: Sink<unknown>;
 }
 
 export interface JobGraph {

@@ -2,6 +2,7 @@
 import { JobConfigError } from '../../runtime/errors.ts';
 import { NO_TIMESTAMP } from '../../runtime/types.ts';
 import type { Source, SourceReader, SourceReaderContext, SourceSplit } from '../../runtime/types.ts';
+import { numericOffset } from './offsets.ts';
 
 /** The only split of an elements source: `offset` is the index of the next element, `end` the count. */
 export interface ElementsSplit extends SourceSplit {
@@ -62,6 +63,11 @@ class ElementsSource<T> implements Source<T> {
 
   createSplits(_parallelism: number): ElementsSplit[] {
     return [{ id: SPLIT_ID, offset: 0, end: this.values.length }];
+  }
+
+  /** Offsets are the index of the next element. */
+  compareOffsets(a: unknown, b: unknown): number {
+    return numericOffset(a, 'Sources.elements') - numericOffset(b, 'Sources.elements');
   }
 
   createReader(split: SourceSplit, _ctx: SourceReaderContext): SourceReader<T> {

@@ -6,6 +6,7 @@ import { isConfiguredPath, isStoredIndex, type StoredValueProblem, storedCheck }
 import { JobConfigError, rejectUnknownKeys } from '../../runtime/errors.ts';
 import { NO_TIMESTAMP } from '../../runtime/types.ts';
 import type { Source, SourceReader, SourceReaderContext, SourceSplit } from '../../runtime/types.ts';
+import { numericOffset } from './offsets.ts';
 
 export interface FileSourceOptions {
   /** A file, or a directory whose regular files (not recursive) are read in name order. */
@@ -287,6 +288,11 @@ class FileSource implements Source<string> {
       }
     }
     return splits;
+  }
+
+  /** Offsets are the byte position of the next line of the split's file. */
+  compareOffsets(a: unknown, b: unknown): number {
+    return numericOffset(a, 'Sources.file') - numericOffset(b, 'Sources.file');
   }
 
   createReader(split: SourceSplit, _ctx: SourceReaderContext): SourceReader<string> {

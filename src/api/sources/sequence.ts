@@ -2,6 +2,7 @@
 import { JobConfigError, rejectUnknownKeys } from '../../runtime/errors.ts';
 import { NO_TIMESTAMP } from '../../runtime/types.ts';
 import type { Source, SourceReader, SourceReaderContext, SourceSplit } from '../../runtime/types.ts';
+import { numericOffset } from './offsets.ts';
 
 export interface SequenceOptions {
   /** First number emitted. */
@@ -188,6 +189,11 @@ class SequenceSource implements Source<number> {
       start += len;
     }
     return splits;
+  }
+
+  /** Offsets are the next number to emit. */
+  compareOffsets(a: unknown, b: unknown): number {
+    return numericOffset(a, 'Sources.sequence') - numericOffset(b, 'Sources.sequence');
   }
 
   createReader(split: SourceSplit, _ctx: SourceReaderContext): SourceReader<number> {

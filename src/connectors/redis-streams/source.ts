@@ -3,7 +3,7 @@ import { HostileCheckpointError, type Source, type SourceReader, type SourceRead
 import { redactRedisUrl } from './errors.ts';
 import { validateRedisStreamsOptions, type RedisStreamsSourceOptions, type RedisStreamsStart } from './options.ts';
 import { LATEST, RedisStreamReader, type RedisStreamEntry, type RedisStreamSplit } from './reader.ts';
-import { isStreamId, MIN_STREAM_ID, positionBeforeMs } from './stream-id.ts';
+import { compareStreamIds, isStreamId, MIN_STREAM_ID, positionBeforeMs } from './stream-id.ts';
 
 const DEFAULT_BATCH = 1000;
 const DEFAULT_BLOCK_MS = 1000;
@@ -58,6 +58,15 @@ class RedisStreamsSource implements Source<RedisStreamEntry> {
 
   checkRestoredSplit(split: unknown): StoredValueProblem | undefined {
     return redisStreamSplitProblem(split, this.options.streams);
+  }
+
+  /**
+   * Offsets are the ID of the last entry read. `'$'` (start at the newest entry, before any was
+   * read) has no place among IDs: a cut there is refused.
+   */
+  compareOffsets(a: unknown, b: unknown): number {
+    if (!isStreamId(a) || !isStreamId(b)) throw new TypeError(`Sources.redisStreams: positions ${JSON.stringify(a)} and ${JSON.stringify(b)} cannot be ordered (only entry IDs can)`);
+    return compareStreamIds(a, b);
   }
 
   createReader(split: SourceSplit, ctx: SourceReaderContext): SourceReader<RedisStreamEntry> {

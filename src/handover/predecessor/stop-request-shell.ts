@@ -14,7 +14,7 @@ export interface ShellClock {
   every(ms: number, run: () => void): () => void;
 }
 
-const systemClock: ShellClock = {
+export const systemClock: ShellClock = {
   now: () => Date.now(),
   every: (ms, run) => {
     const timer = setInterval(run, ms);

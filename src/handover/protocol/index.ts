@@ -5,3 +5,6 @@ export { stepHandover } from './step.ts';
 export { initialSuccessor, MAX_FOLLOW_ROUNDS, MAX_PASSED_OVER, stepSuccessor } from './successor.ts';
 export type { PredecessorMoves, SuccessorMoves } from './transitions.ts';
 export type * from './types.ts';
+export { checkpointPositions, type Coverage, type OffsetOrders, positionsCover, type PositionsRead } from './cut-positions.ts';
+export { initialShadow, type ShadowMoves, stepShadow } from './shadow.ts';
+export type * from './shadow-types.ts';

@@ -19,6 +19,8 @@ interface Entry {
   readonly listeners: Set<ReferenceDataProgressListener>;
   requests: number;
   loading: boolean;
+  /** The data, once loaded. */
+  buffer?: SharedArrayBuffer;
   bytes: number;
   loadMs: number;
 }
@@ -74,6 +76,16 @@ export class ReferenceDataCache {
   }
 
   /**
+   * The data behind `uri` if a load of it completed, else undefined (a promotion guard reads what
+   * the hooks loaded, never starting a load itself).
+   *
+   * @example cache.loaded('s3://ref/rates.bin')?.byteLength
+   */
+  loaded(uri: string): SharedArrayBuffer | undefined {
+    return this.#entries.get(normalizeReferenceDataUri(uri))?.buffer;
+  }
+
+  /**
    * Forgets every entry, so the next `load` reads the data again. Buffers already handed out stay
    * valid (memory is freed once no thread references them); loads under way still settle for their callers.
    */
@@ -102,6 +114,7 @@ export class ReferenceDataCache {
     entry.promise.then(
       (buffer) => {
         entry.loading = false;
+        entry.buffer = buffer;
         entry.bytes = buffer.byteLength;
         entry.loadMs = performance.now() - started;
         listeners.clear();

@@ -2,7 +2,8 @@
 import { initialCoordinatorState, stepCoordinator } from '../../checkpoint/coordinator/checkpoint-coordinator.ts';
 import type { CheckpointSettings, CoordinatorEffect, CoordinatorEvent, CoordinatorState, StopMode } from '../../checkpoint/coordinator/types.ts';
 import { FencedError } from '../../checkpoint/errors.ts';
-import type { CheckpointMetadata, OperatorSnapshot, TaskStats } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata, CheckpointProgress, OperatorSnapshot, TaskStats } from '../../checkpoint/types.ts';
+import type { CutPositions } from '../task/source-cut.ts';
 import type { CoordinatorCommand, SubtaskAck } from '../worker/protocol.ts';
 
 /** One subtask's part of a checkpoint: the metadata's task statistics plus the subtask's id (`task/subtask`). */
@@ -79,6 +80,13 @@ export interface CheckpointDriverOptions {
   /** The final checkpoint (all input ended) was triggered; called again for each retry. */
   readonly onFinalTriggered?: (id: number) => void;
   readonly now?: () => number;
+  /**
+   * A shadow deployment's promotion: the first checkpoint (`firstId`) is the cut, its sources
+   * read exactly up to these positions before they inject its barrier.
+   */
+  readonly cut?: CutPositions;
+  /** The job's counters now, recorded in each checkpoint's metadata (see CheckpointMetadata.progress). */
+  readonly progress?: () => CheckpointProgress | undefined;
 }
 
 /** Assembles a checkpoint's metadata from its acknowledgements (pure). */
@@ -326,15 +334,18 @@ export class CheckpointDriver {
   private execute(effect: CoordinatorEffect<SubtaskAck>): void {
     const o = this.options;
     switch (effect.type) {
-      case 'trigger':
+      case 'trigger': {
         // Wall-clock trigger time (not the injectable clock): barriers carry it for alignment timeouts in workers.
-        o.broadcast({ type: 'trigger-checkpoint', id: effect.id, at: Date.now(), stop: effect.stop });
+        const cut = o.cut !== undefined && effect.id === o.firstId ? { cut: o.cut } : {};
+        o.broadcast({ type: 'trigger-checkpoint', id: effect.id, at: Date.now(), stop: effect.stop, ...cut });
         if (effect.final) o.onFinalTriggered?.(effect.id);
         return;
+      }
       case 'write-metadata': {
         const completedAt = this.now();
         const acks = effect.acks.map((a) => a.snapshot);
         const built = buildMetadata(o.jobId, effect.id, effect.triggeredAt, completedAt, o.maxParallelism, o.parallelism, acks);
+        const progress = o.progress?.();
         // A stop-with-checkpoint or the final one: the job processes nothing after it (a handover may take over here).
         const metadata: CheckpointMetadata = {
           ...built,
@@ -342,6 +353,7 @@ export class CheckpointDriver {
           ...(o.runId === undefined ? {} : { runId: o.runId }),
           ...(this.previous === undefined ? {} : { previousCheckpoint: this.previous }),
           ...(effect.stop === 'after' && this.nextOwner !== undefined ? { nextOwner: this.nextOwner } : {}),
+          ...(progress === undefined ? {} : { progress }),
         };
         // A run that started empty continues nothing: anything completed from its first id on is someone else's.
         const fence = { after: this.previous ?? o.firstId - 1, known: o.passedOver };

@@ -5,7 +5,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { StopMode } from '../../checkpoint/coordinator/types.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
-import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, JobModuleError, reviveError, type SerializedError, WorkerFailureError } from '../errors.ts';
+import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, JobModuleError, reviveError, type SerializedError, ShadowCutFailedError, WorkerFailureError } from '../errors.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
@@ -26,6 +26,9 @@ import type {
   StopRequestResponderFactory,
 } from './start-sequence.ts';
 import { planWorkerRestores } from './worker-restores.ts';
+import { ShadowRun } from './shadow-run.ts';
+import type { CutPositions } from '../task/source-cut.ts';
+import type { CheckpointProgress } from '../../checkpoint/types.ts';
 import type { WorkerHost, WorkerHostFactory, WorkerLaunch } from './worker-host.ts';
 
 /** An error as a worker can revive it (name, message, stack; a BatonError keeps its message). */
@@ -132,6 +135,8 @@ export class JobAttempt {
   private readonly endedSources = new Set<string>();
   /** Epoch ms of the first record any worker processed (undefined: none yet). */
   firstRecordAt: number | undefined;
+  /** When the workers last reported their counters (epoch ms). */
+  private progressAt: number | undefined;
   private readonly referenceUris = new Set<string>();
   /** What the workers' current restore downloaded (handover stage 2). */
   private restoreApplied: FollowResult = { chunks: 0, bytes: 0, reloads: 0 };
@@ -141,6 +146,10 @@ export class JobAttempt {
   private readonly checkpointing = new Promise<void>((resolve) => {
     this.checkpointingStarted = resolve;
   });
+  /** Shadow mode: the coordinator's side of the shadow (samples, holds, the cut), until promoted. */
+  private shadowRun: ShadowRun | undefined;
+  /** Shadow mode, promoted: where the first checkpoint (the cut) reads its sources up to. */
+  private cutPositions: CutPositions | undefined;
 
   constructor(private readonly ctx: AttemptContext) {
     this.failed = new Promise<never>((_, reject) => {
@@ -184,8 +193,11 @@ export class JobAttempt {
         this.reportRestore(this.ctx.restoreFrom);
         handle.transition({ type: 'state-restored' });
       }
-      handle.transition({ type: 'start-signal' });
-      this.broadcast({ type: 'start' });
+      if (sequence?.shadow) await this.runShadow(sequence);
+      else {
+        handle.transition({ type: 'start-signal' });
+        this.broadcast({ type: 'start' });
+      }
       sequence?.started?.(this.restoreControl());
       await this.startCheckpointing();
       const results = await Promise.race([Promise.all(this.pending), this.failed]);
@@ -217,6 +229,36 @@ export class JobAttempt {
       if (this.canceled) return { kind: 'canceled', results };
       return { kind: 'failed', error: this.failure ?? error, results };
     }
+  }
+
+  /**
+   * Shadow mode: the job starts in SHADOW (its sinks write to their shadow side; no checkpoint, nothing
+   * in the job directory is written) while the start sequence decides the cut. At the cut the sinks
+   * recover the running job's stop checkpoint, and the first checkpoint (the cut's) switches them live.
+   */
+  private async runShadow(sequence: StartSequence): Promise<void> {
+    const { handle, jobStorage, graph, plan, checkpointing } = this.ctx;
+    if (!jobStorage) throw new JobConfigError('handover', 'shadow mode needs checkpoint storage');
+    const shadow = new ShadowRun({
+      jobId: handle.jobId,
+      jobStorage,
+      graph,
+      plan,
+      checkpointing,
+      send: (workerIndex, command) => this.send(this.controls[workerIndex], command),
+      broadcast: (command) => this.broadcast(command),
+      progress: () => this.progressByOperator(),
+      failed: this.failed,
+    });
+    this.shadowRun = shadow;
+    handle.transition({ type: 'shadow-start' });
+    this.broadcast({ type: 'start' });
+    const cut = await Promise.race([sequence.shadow!(shadow.control()), this.failed]);
+    await shadow.prepareCut(cut.from.checkpointId + 1, this.planWorkerRestores(cut.from));
+    // The running job's stop checkpoint is where this run's checkpoints continue (the fence's `previousCheckpoint`).
+    this.restoredCheckpoint = cut.from.checkpointId;
+    this.cutPositions = cut.positions;
+    handle.transition({ type: 'promoted' });
   }
 
   /** Every run says where its state came from: the 'restore' event (the CLI prints it). */
@@ -288,7 +330,13 @@ export class JobAttempt {
         this.resolveFirstCheckpoint(stats.id);
         this.ctx.onCheckpoint(stats);
       },
-      onFailed: (stats) => this.ctx.onCheckpoint(stats),
+      onFailed: (stats) => {
+        this.ctx.onCheckpoint(stats);
+        // The cut's checkpoint must complete: its barrier switched the sinks live, and nothing of the shadow side can be taken back.
+        if (this.cutPositions !== undefined && stats.id === firstId) this.fail(new ShadowCutFailedError(stats.id, stats.failure ?? 'it failed'));
+      },
+      ...(this.cutPositions !== undefined ? { cut: this.cutPositions } : {}),
+      progress: () => this.checkpointProgress(),
       onStopping: (id, mode) => this.onStopCheckpoint(id, mode),
       failJob: (reason) => this.fail(new CheckpointFailuresExceededError(handle.jobId, reason)),
       onStopAfterRejected: (id, reason) => this.ctx.handle.emit('stop-request', { afterCheckpoint: id, accepted: false, reason }),
@@ -431,6 +479,7 @@ export class JobAttempt {
         state: { backend: options.stateBackend, stateDir, checkpointStorage: this.ctx.checkpointStorageUri, s3: options.s3, storageTimeouts: options.storageTimeouts },
         // Exactly when startCheckpointing runs a coordinator: only then can a final checkpoint come.
         awaitFinalCheckpoint: this.ctx.checkpointing !== undefined && this.ctx.jobStorage !== undefined,
+        ...(this.ctx.startSequence?.shadow ? { shadow: { sampleSize: options.handover?.shadow?.sampleSize ?? 100 } } : {}),
       };
       const result = pool.run(launch, ports[workerIndex].map((p) => p.port)).catch((error: unknown) => {
         if (error instanceof JobModuleError) {
@@ -465,6 +514,7 @@ export class JobAttempt {
         return;
       case 'first-record':
         if (this.standby.firstRecord(event.at)) return;
+        if (this.shadowRun?.firstRecord(event.at)) return;
         if (this.firstRecordAt === undefined || event.at < this.firstRecordAt) this.firstRecordAt = event.at;
         this.resolveFirstRecord(event.at);
         return;
@@ -488,6 +538,11 @@ export class JobAttempt {
       case 'checkpoint-decline':
         this.driver?.onDecline(event.id, event.task, event.reason);
         return;
+      case 'sources-held':
+      case 'shadow-sample':
+      case 'cut-prepared':
+        this.shadowRun?.onWorkerEvent(workerIndex, event);
+        return;
       case 'source-finished':
         // Subtasks whose input ended answer checkpoints with their final state; once every source
         // ended, the final checkpoint covers everything and its completion finishes the job.
@@ -503,6 +558,12 @@ export class JobAttempt {
   }
 
   private emitProgress(): void {
+    this.progressAt = Date.now();
+    this.ctx.handle.emit('progress', { at: this.progressAt, operators: this.progressByOperator() });
+  }
+
+  /** The workers' last reports, summed per operator uid. */
+  private progressByOperator(): Record<string, OperatorProgress> {
     const operators: Record<string, OperatorProgress> = {};
     for (const report of this.latestMetrics.values()) {
       const entry = operators[report.uid] ?? { recordsIn: 0, recordsOut: 0, backpressuredMs: 0 };
@@ -512,7 +573,17 @@ export class JobAttempt {
       entry.backpressuredMs += report.backpressuredMs ?? 0;
       if (report.metrics.lateRecordsDropped !== undefined) entry.lateRecordsDropped = (entry.lateRecordsDropped ?? 0) + report.metrics.lateRecordsDropped;
     }
-    this.ctx.handle.emit('progress', { at: Date.now(), operators });
+    return operators;
+  }
+
+  /** The counters a checkpoint's metadata records (undefined before the workers' first report). */
+  private checkpointProgress(): CheckpointProgress | undefined {
+    if (this.progressAt === undefined) return undefined;
+    const operators: Record<string, { recordsIn: number; recordsOut: number; lateRecordsDropped?: number }> = {};
+    for (const [uid, op] of Object.entries(this.progressByOperator())) {
+      operators[uid] = { recordsIn: op.recordsIn, recordsOut: op.recordsOut, ...(op.lateRecordsDropped !== undefined ? { lateRecordsDropped: op.lateRecordsDropped } : {}) };
+    }
+    return { at: this.progressAt, operators };
   }
 
   private fail(error: unknown): void {

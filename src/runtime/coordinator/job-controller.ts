@@ -130,6 +130,13 @@ export class JobController implements JobHandleControl {
     return this.attempt?.liveWorkerThreads() ?? 0;
   }
 
+  promote(): boolean {
+    const sequence = this.init.startSequence;
+    if (!sequence?.promote) return false;
+    sequence.promote();
+    return true;
+  }
+
   async requestCheckpoint(): Promise<number | undefined> {
     if (!this.init.checkpointing) throw new JobConfigError('checkpoint', 'a checkpoint on demand needs checkpointing: call env.enableCheckpointing(...) in the job');
     // Before the first attempt exists (the very first turn), wait for it.

@@ -55,6 +55,8 @@ export interface JobHandleControl {
   liveWorkerThreads(): number;
   /** A checkpoint on demand: its id, or undefined when the job takes none any more. */
   requestCheckpoint(): Promise<number | undefined>;
+  /** Shadow mode: promote now (false: this job is not a shadow deployment). */
+  promote?(): boolean;
 }
 
 /**
@@ -201,6 +203,17 @@ export class JobHandle extends EventEmitter {
     } finally {
       this.off('checkpoint', onCheckpoint);
     }
+  }
+
+  /**
+   * A shadow deployment (`handover: { mode: 'shadow' }`): asks for its promotion now, whatever
+   * `promoteAfterMs` says. The promotion guard is asked first; then the output switches at a cut.
+   * Throws when this job is not a shadow deployment; does nothing once promotion began.
+   *
+   * @example b.on('status', (e) => e.status === 'SHADOW' && setTimeout(() => b.promote(), 5_000));
+   */
+  promote(): void {
+    if (!this.control?.promote?.()) throw new JobConfigError('promote', `job '${this.jobId}' is not a shadow deployment (handover: { mode: 'shadow' })`);
   }
 
   /** Stops the job; `done` then resolves with status CANCELED. */

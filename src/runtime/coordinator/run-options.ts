@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { DEFAULT_MAX_PARALLELISM, MAX_MAX_PARALLELISM } from '../../state/key-groups.ts';
 import { JobConfigError, UnknownOptionError } from '../errors.ts';
+import type { PromotionGuard } from './start-sequence.ts';
 
 /**
  * Why a `restoreFrom` string is not a checkpoint reference, or undefined when it may be one.
@@ -99,8 +100,41 @@ const RunJobOptionsSchema = z
         requestStop: z.boolean().default(true),
         /** Accept a target older than the newest completed checkpoint (start from that one). Default false. */
         allowStaleTarget: z.boolean().default(false),
+        /**
+         * `'checkpoint'` (default): B preloads and takes over at the running job's stop checkpoint.
+         * `'shadow'`: B bootstraps from the running job's newest checkpoint, processes the live input
+         * itself beside it (status SHADOW, sinks to their shadow destination), and on promotion the
+         * output switches at a cut in the input: A commits what came before, B what comes after.
+         */
+        mode: z.enum(['checkpoint', 'shadow']).default('checkpoint'),
+        /** Shadow mode settings. */
+        shadow: z
+          .object({
+            /** Promote after this long in SHADOW (ms), or `'manual'`: when `JobHandle.promote()` is called. Default 'manual'. */
+            promoteAfterMs: z.union([z.number().int().min(0), z.literal('manual')]).default('manual'),
+            /** Records each sink subtask keeps as the sample the guard sees (the newest ones). Default 100. */
+            sampleSize: z.number().int().min(0).max(100_000).default(100),
+            /** How often the shadow is sampled (shadow destinations made visible, `shadow-sample` events). Default 1000. */
+            sampleEveryMs: z.number().int().min(10).default(1_000),
+          })
+          .strict()
+          .default({ promoteAfterMs: 'manual', sampleSize: 100, sampleEveryMs: 1_000 }),
+        /**
+         * Asked before promotion (shadow mode) or before B announces itself (checkpoint mode): `true`
+         * promotes, `{ ok: false, reason }` refuses (A stays live, B stops, the reason is reported).
+         */
+        promotionGuard: z.custom<PromotionGuard>((value) => typeof value === 'function', { message: 'must be a function (ctx) => true | { ok: false, reason }' }).optional(),
+        /** How long the guard may take (ms). Default 30 000. */
+        guardTimeoutMs: z.number().int().min(1).default(30_000),
+        /** What a guard that did not answer in time means: `'abort'` (refuse) or `'promote'`. Required with a guard. */
+        onGuardTimeout: z.enum(['promote', 'abort']).optional(),
       })
       .strict()
+      .superRefine((value, ctx) => {
+        if (value.promotionGuard !== undefined && value.onGuardTimeout === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['onGuardTimeout'], message: "say what a guard that times out means: 'promote' or 'abort'" });
+        }
+      })
       .optional(),
     stateBackend: z.enum(['lmdb', 'heap']).default('lmdb'),
     /** Local working directory of the LMDB state (default: a fresh directory under the OS temp dir). */

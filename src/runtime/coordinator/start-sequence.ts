@@ -1,6 +1,12 @@
 // What a handover can do with an attempt: B's start sequence (between its hooks and RUNNING), A's stop-request responder.
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { ShadowSample } from '../operators/shadow-output.ts';
+import type { CutPositions, HeldSplit } from '../task/source-cut.ts';
+import type { OperatorProgress } from './job-handle.ts';
+
+export type { ShadowSample } from '../operators/shadow-output.ts';
+export type { CutPositions, HeldSplit } from '../task/source-cut.ts';
 
 /** Loads reference data once for the job (injected: the loader lives in src/handover). */
 export type ReferenceDataLoader = (uri: string, onProgress: (progress: ReferenceDataProgressEvent) => void) => Promise<SharedArrayBuffer>;
@@ -73,6 +79,111 @@ export interface StartSequence {
    * its probation may not (the predecessor resumes; a restart would run both on the directory).
    */
   mayRestart?(): boolean;
+  /**
+   * Shadow mode. Present: once `prepare` returned (stage 1: the running job's newest checkpoint),
+   * the attempt starts in SHADOW (sinks write to their shadow side, no checkpoint is taken, nothing
+   * of the job directory is written) and calls this; it resolves with the cut (the running job's
+   * stop checkpoint), where the attempt switches its output to live and starts RUNNING, or rejects
+   * (a refused promotion, a failure) and the job ends.
+   */
+  shadow?(control: ShadowControl): Promise<ShadowCut>;
+  /** Shadow mode: the live deployment asked for promotion now (JobHandle.promote). */
+  promote?(): void;
+}
+
+/** One deployment's counters, as a promotion guard compares them. */
+export interface DeploymentMetrics {
+  /** When the counters were taken (epoch ms). */
+  readonly at: number;
+  /** Per operator uid, summed over subtasks, since the deployment's attempt started. */
+  readonly operators: Readonly<Record<string, { readonly recordsIn: number; readonly recordsOut: number; readonly lateRecordsDropped?: number }>>;
+  /** Late records dropped by window operators, all of them. */
+  readonly lateRecordsDropped: number;
+  /** The deployment's last processed record (epoch ms), when known. */
+  readonly lastRecordAt?: number;
+}
+
+/** What a promotion guard sees. */
+export interface PromotionGuardContext {
+  readonly mode: 'checkpoint' | 'shadow';
+  readonly jobId: string;
+  /** Shadow mode: what B's sinks wrote in shadow so far (the newest records of each sink subtask); empty in checkpoint mode. */
+  readonly sample: { readonly total: number; readonly sinks: readonly ShadowSample[] };
+  /** B (this deployment): its counters now. */
+  readonly successor: DeploymentMetrics;
+  /** A (the running deployment), as of its newest completed checkpoint; undefined when none recorded counters. */
+  readonly predecessor: (DeploymentMetrics & { readonly checkpointId: number }) | undefined;
+  /** Reference data B's pre-state-load hooks loaded (the same bytes its workers read), or undefined. */
+  referenceData(uri: string): SharedArrayBuffer | undefined;
+}
+
+/** A guard's answer: promote, or refuse with a reason that is reported. */
+export type PromotionVerdict = true | { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/**
+ * `handover.promotionGuard`: asked before B is promoted (shadow mode) or before it announces
+ * itself (checkpoint mode). A refusal keeps A live and stops B.
+ *
+ * @example
+ * const promotionGuard: PromotionGuard = async (ctx) =>
+ *   ctx.sample.total > 0 ? true : { ok: false, reason: 'B wrote nothing in shadow' };
+ */
+export type PromotionGuard = (ctx: PromotionGuardContext) => PromotionVerdict | Promise<PromotionVerdict>;
+
+/** Where each split of every source subtask stands, per source uid (all subtasks together). */
+export type HeldPositions = Readonly<Record<string, readonly HeldSplit[]>>;
+
+/** A shadow deployment's running attempt, as the shadow shell in src/handover drives it. */
+export interface ShadowControl {
+  readonly jobId: string;
+  readonly jobStorage: CheckpointStorage;
+  /** Every sink subtask's shadow sample; `flush`: shadow destinations are made visible first. */
+  sample(flush: boolean): Promise<readonly ShadowSample[]>;
+  /** The job's counters as last reported by the workers, per operator uid. */
+  progress(): Readonly<Record<string, OperatorProgress>>;
+  /** Every source subtask stops reading between two polls; resolves with where each split stands. */
+  holdSources(): Promise<HeldPositions>;
+  /** The hold ends without a cut: the sources read on. */
+  releaseSources(): void;
+  /** The uids of the job's sources. */
+  readonly sourceUids: readonly string[];
+  /** The source's order of offsets (Source.compareOffsets), or undefined when it has none: then it cannot be cut. */
+  compareOffsets(sourceUid: string): ((a: unknown, b: unknown) => number) | undefined;
+  /** Whether the job takes aligned checkpoints with no alignment timeout (a cut must be an aligned barrier). */
+  readonly alignedCheckpoints: boolean;
+  /** Rejects once the attempt fails or is canceled. */
+  readonly failed: Promise<never>;
+  /** Resolves at the first live record after the cut (epoch ms). */
+  readonly firstLiveRecord: Promise<number>;
+}
+
+/** Where a shadow deployment's output switches to live: right after the running job's stop checkpoint `from`. */
+export interface ShadowCut {
+  readonly from: CheckpointMetadata;
+  /** `from`'s source positions: the shadow side reads exactly up to them, then its output is live. */
+  readonly positions: CutPositions;
+}
+
+/** A shadow deployment's figures, in HandoverMetrics. */
+export interface ShadowMetrics {
+  /** The running job's checkpoint the shadow bootstrapped from. */
+  readonly bootstrapCheckpoint: number | undefined;
+  /** SHADOW began / promotion was asked for / sources held / the cut's barrier went out / the first live record (epoch ms). */
+  readonly shadowAt?: number;
+  readonly promoteAt?: number;
+  readonly heldAt?: number;
+  readonly cutAt?: number;
+  readonly firstLiveRecordAt?: number;
+  /** How long B and A both processed the live input (SHADOW until the cut), ms. */
+  readonly overlapMs?: number;
+  /** The guard's verdict: 'promote', 'refused' (with reason), or 'timeout' (and what the policy did), and how long it took. */
+  readonly guard?: { readonly verdict: 'promote' | 'refused' | 'timeout'; readonly reason?: string; readonly ms: number };
+  /** The running job's stop checkpoint the cut is at, and the shadow's first own checkpoint (the cut's). */
+  readonly cutCheckpoint?: number;
+  /** Records written by the sinks in shadow, all subtasks (at the last sample). */
+  readonly shadowRecords: number;
+  /** From A's last record before its stop checkpoint to B's first live record, ms (the live output's gap). */
+  readonly liveGapMs?: number;
 }
 
 /** What a handover measured, on the job handle's 'handover' events and in the job's result. */
@@ -111,6 +222,9 @@ export interface HandoverMetrics {
   readonly firstRecordAt: number | undefined;
   /** From A's last processed record to B's first. */
   readonly downtimeMs: number | undefined;
+  /** `'shadow'`: B ran beside A and was promoted at a cut (see `shadow`); otherwise the checkpoint handover. */
+  readonly mode?: 'checkpoint' | 'shadow';
+  readonly shadow?: ShadowMetrics;
 }
 
 /**

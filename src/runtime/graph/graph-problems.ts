@@ -62,6 +62,7 @@ function nodeProblems(node: GraphNode, maxParallelism: number): JobConfigError[]
     }
   }
   if (node.kind === 'sink') collect(problems, () => node.sink?.validate());
+  if (node.kind === 'sink') collect(problems, () => node.shadowSink?.validate());
   // A keyed broadcast operator's second input is broadcast (rules every subtask sees), not keyed.
   if (node.keyed && node.inputs.some((i) => i.partitioning !== 'hash' && !(i.second && i.partitioning === 'broadcast'))) {
     problems.push(new JobConfigError(`operator '${node.uid}'`, 'is keyed but its input is not partitioned by keyBy'));

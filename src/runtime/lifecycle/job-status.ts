@@ -13,6 +13,12 @@ export const JobStatus = {
    * (then RUNNING again, from the stop checkpoint: the rollback).
    */
   STANDBY: 'STANDBY',
+  /**
+   * Deployment B in shadow mode: bootstrapped from the running job's checkpoint, it processes the
+   * live input with its own code while its sinks write to their shadow destination; it owns
+   * nothing in the job directory. Promotion (the cut) moves it to RUNNING.
+   */
+  SHADOW: 'SHADOW',
   RESTARTING: 'RESTARTING',
   FINISHED: 'FINISHED',
   SUSPENDED: 'SUSPENDED',
@@ -32,6 +38,8 @@ export type JobEvent =
   | { type: 'suspended' }
   | { type: 'standby' }
   | { type: 'resumed' }
+  | { type: 'shadow-start' }
+  | { type: 'promoted' }
   | { type: 'cancel' }
   | { type: 'fail'; error: unknown }
   | { type: 'restart' };
@@ -62,7 +70,8 @@ export class IllegalTransitionError extends Error {
  * Next status after `event`. Start-up walks CREATED → INITIALIZING → RUNNING_PRE_STATE_HOOKS →
  * RESTORING → WAITING_FOR_START_SIGNAL → RUNNING; a job without handover passes straight through
  * WAITING_FOR_START_SIGNAL. A handover's predecessor may pass RUNNING → STANDBY → RUNNING (rollback)
- * or STANDBY → SUSPENDED. Cancel and failure are accepted from every non-terminal status;
+ * or STANDBY → SUSPENDED. A shadow deployment passes WAITING_FOR_START_SIGNAL → SHADOW → RUNNING
+ * (promoted at the cut); it never suspends, finishes or stands by while in SHADOW. Cancel and failure are accepted from every non-terminal status;
  * a restart from every status of a started job (not CREATED, not while already RESTARTING).
  */
 export function nextJobStatus(status: JobStatus, event: JobEvent): JobStatus {
@@ -88,6 +97,8 @@ export function nextJobStatus(status: JobStatus, event: JobEvent): JobStatus {
     suspended: [JobStatus.RUNNING, JobStatus.STANDBY],
     standby: [JobStatus.RUNNING],
     resumed: [JobStatus.STANDBY],
+    'shadow-start': [JobStatus.WAITING_FOR_START_SIGNAL],
+    promoted: [JobStatus.SHADOW],
   };
   const next: Partial<Record<JobEvent['type'], JobStatus>> = {
     initialize: JobStatus.INITIALIZING,
@@ -99,6 +110,8 @@ export function nextJobStatus(status: JobStatus, event: JobEvent): JobStatus {
     suspended: JobStatus.SUSPENDED,
     standby: JobStatus.STANDBY,
     resumed: JobStatus.RUNNING,
+    'shadow-start': JobStatus.SHADOW,
+    promoted: JobStatus.RUNNING,
   };
   if (!expected[event.type]?.includes(status)) throw new IllegalTransitionError(status, event.type);
   return next[event.type]!;

@@ -27,6 +27,8 @@ import { type ChannelStateData, ChannelStateRecording, type InFlightInput } from
 import type { InFlightLog } from './in-flight-log.ts';
 import { type ProcessingTimeService, systemProcessingTime } from '../time/processing-time-service.ts';
 import { isChannelState, planUnalignedSwitch, selectChannelState } from './unaligned-cutoffs.ts';
+import { type CutPositions, cutReached, type HeldSplit } from './source-cut.ts';
+import { isShadowSinkOperator, type ShadowSinkOperator } from '../operators/sink.ts';
 
 export type { ChannelStateData } from './channel-state-recorder.ts';
 import { type EdgeWriters, RecordWriterOutput } from './record-writer-output.ts';
@@ -110,6 +112,10 @@ export interface SubtaskHost {
   readonly awaitFinalCheckpoint?: boolean;
   /** The first record this subtask processed (a handover's downtime ends at the job's first). */
   onFirstRecord?(at: number): void;
+  /** A source subtask held (see Subtask.holdSource): where each of its splits stands. */
+  onSourceHeld?(subtask: Subtask, splits: readonly HeldSplit[]): void;
+  /** The job runs in shadow mode: sinks write to their shadow destination, keeping this many records as a sample. */
+  readonly shadow?: { readonly sampleSize: number };
   /** Aligned (default) or unaligned barriers. */
   readonly checkpointMode?: 'aligned' | 'unaligned';
   /** Aligned mode: an alignment lasting longer than this switches the task to unaligned for that checkpoint. */
@@ -155,6 +161,8 @@ export interface CheckpointTrigger {
   readonly at?: number;
   /** `after`/`suspend`: stop after the barrier without draining; `terminate`: drain (max watermark) first. */
   readonly stop?: 'after' | 'suspend' | 'terminate';
+  /** A shadow deployment's cut: a source reads each split exactly up to these positions, then injects this barrier. */
+  readonly cut?: CutPositions;
 }
 
 export class Subtask {
@@ -228,6 +236,11 @@ export class Subtask {
   private flushScheduled = false;
   /** Task actions and timers due before the subtask started: they run when it starts. */
   private readonly beforeStart: Array<() => void> = [];
+  /** Source: a hold was asked for (see holdSource) and not yet taken between two polls. */
+  private holdRequested = false;
+  /** Source: held at the positions it reported, until released or a cut trigger arrives. */
+  private holding = false;
+  private wakeHold: (() => void) | undefined;
 
   constructor(
     readonly task: PlannedTask,
@@ -379,6 +392,7 @@ export class Subtask {
     resume?.();
     this.wakeReader();
     this.wakeHeldSource?.();
+    this.wakeHold?.();
   }
 
   private operatorContext(node: GraphNode, metrics?: OperatorMetrics): OperatorContext {
@@ -405,6 +419,7 @@ export class Subtask {
       scheduleProcessingTime: (atMs, fire) => this.scheduleTimer(atMs, fire),
       fail: (error) => this.fail(error),
       metrics,
+      ...(this.host.shadow ? { shadow: this.host.shadow } : {}),
       pauseInput: () => this.holdInput(node.id),
       resumeInput: () => this.releaseInput(node.id),
       runOnTask: (action) => this.runOnTask(action),
@@ -544,28 +559,93 @@ export class Subtask {
       current.reader = source.createReader(current.split, readerContext);
       active.push(current);
     };
+    const retireFinished = (): void => {
+      for (let i = active.length - 1; i >= 0; i--) {
+        const current = active[i];
+        if (current.failure) throw current.failure.error;
+        if (current.pending || !current.reader!.finished) continue;
+        current.split = current.reader!.currentSplit();
+        current.reader!.close();
+        current.reader = undefined;
+        current.finished = true;
+        active.splice(i, 1);
+        // A finished split no longer holds the watermark back.
+        combineWatermarks();
+      }
+    };
     let chunks = 0;
+    /**
+     * A shadow deployment's cut: every split is read exactly up to its position in `limits` (one
+     * record per poll, so none is read past it), unopened splits opened as needed; a split the cut
+     * does not list is read to its end. Returns once every split stands at the cut.
+     */
+    const readToCut = async (limits: Readonly<Record<string, unknown>>): Promise<void> => {
+      const compare = source.compareOffsets;
+      if (!compare) throw new Error(`source '${uid}' (${source.kind}) cannot be cut at positions: it has no compareOffsets`);
+      const reached = (c: SplitProgress): boolean => cutReached(compare, uid, this.heldSplit(c), limits);
+      for (let rounds = 1; ; rounds++) {
+        if (this.state !== 'running') return;
+        retireFinished();
+        const waiting = this.currentSplits.filter((c) => !reached(c));
+        if (waiting.length === 0) return;
+        if (waiting.some((c) => !c.reader && !c.finished) && opened < this.currentSplits.length) {
+          open();
+          continue;
+        }
+        if (!this.outputAvailable()) {
+          await this.waitForOutput();
+          continue;
+        }
+        let polledNow = false;
+        for (const current of waiting) {
+          if (current.pending || !current.reader) continue;
+          const polled = current.reader.poll(1, emit, current.emitWatermark);
+          if (typeof polled === 'number') {
+            polledNow = true;
+            if (polled > 0) this.recordsProcessed();
+            continue;
+          }
+          current.pending = polled.then(
+            (emitted) => {
+              current.pending = undefined;
+              if (emitted > 0) this.recordsProcessed();
+            },
+            (error: unknown) => {
+              current.pending = undefined;
+              current.failure = { error };
+            },
+          );
+        }
+        this.endOfBatch();
+        if (!polledNow) {
+          this.flushOutputs();
+          const pending = waiting.flatMap((c) => (c.pending ? [c.pending] : []));
+          if (pending.length > 0) await Promise.race(pending);
+          else await yieldToEventLoop();
+        } else if (rounds % 64 === 0) await yieldToEventLoop();
+      }
+    };
     try {
       for (;;) {
         if (this.state !== 'running') return;
-        for (let i = active.length - 1; i >= 0; i--) {
-          const current = active[i];
-          if (current.failure) throw current.failure.error;
-          if (current.pending || !current.reader!.finished) continue;
-          current.split = current.reader!.currentSplit();
-          current.reader!.close();
-          current.reader = undefined;
-          current.finished = true;
-          active.splice(i, 1);
-          // A finished split no longer holds the watermark back.
-          combineWatermarks();
-        }
+        retireFinished();
         if (active.length === 0) {
           if (opened >= this.currentSplits.length) break;
           open();
           continue;
         }
+        const cutTrigger = this.triggers.find((t) => t.cut !== undefined);
+        if (cutTrigger) {
+          const limits = cutTrigger.cut![uid];
+          if (!limits) throw new Error(`the cut names no position for source '${uid}'`);
+          await readToCut(limits);
+          if (this.state !== 'running') return;
+        }
         if (this.triggers.length > 0) this.takeSourceCheckpoints();
+        if (this.holdRequested) {
+          await this.takeHold(active);
+          continue;
+        }
         if (this.paused) {
           this.sourceWaiting = true;
           await this.waitForResume();
@@ -650,6 +730,8 @@ export class Subtask {
       this.performCheckpoint(trigger.id, { sourceState: { splits }, unaligned: this.host.checkpointMode === 'unaligned', barrierAt: trigger.at ?? Date.now() });
       // A stop pauses the source after its barrier; an abort of that checkpoint resumes it.
       if (trigger.stop) this.paused = trigger.id;
+      // A shadow deployment's cut: the next record is its first live one (the promotion's end).
+      if (trigger.cut) this.reportNextRecord = true;
     }
   }
 
@@ -665,12 +747,78 @@ export class Subtask {
     }
     if (!this.source || this.state !== 'running') return;
     this.triggers.push(trigger);
+    // A cut ends the hold: the source reads on exactly to the cut's positions.
+    if (trigger.cut) this.endHold();
     const waiter = this.waitingForOutput;
     this.waitingForOutput = undefined;
     waiter?.();
     this.wakeReader();
     // A source held by an operator at capacity takes its barrier now: the operator snapshots its requests in flight.
     this.wakeHeldSource?.();
+  }
+
+  /**
+   * A shadow deployment about to be promoted: the source stops reading between two polls (any poll
+   * under way settles first) and reports where each split stands (`onSourceHeld`), then holds
+   * there until released or a cut trigger arrives. A source whose input ended reports at once.
+   */
+  holdSource(): void {
+    if (!this.source) return;
+    if (this.state !== 'running') {
+      this.host.onSourceHeld?.(this, this.currentSplits.map((c) => this.heldSplit(c)));
+      return;
+    }
+    this.holdRequested = true;
+    const waiter = this.waitingForOutput;
+    this.waitingForOutput = undefined;
+    waiter?.();
+    this.wakeReader();
+    this.wakeHeldSource?.();
+  }
+
+  /** The hold ends without a cut: the source reads on. */
+  releaseSource(): void {
+    this.holdRequested = false;
+    this.endHold();
+  }
+
+  private endHold(): void {
+    this.holding = false;
+    const wake = this.wakeHold;
+    this.wakeHold = undefined;
+    wake?.();
+  }
+
+  /** Between two polls: every poll under way settles (readers are woken), the positions are reported, then the source holds. */
+  private async takeHold(active: readonly SplitProgress[]): Promise<void> {
+    this.holdRequested = false;
+    this.sourceWaiting = true;
+    try {
+      for (const current of active) current.reader?.wakeUp?.();
+      await Promise.all(active.map((c) => c.pending));
+      if (this.state !== 'running') return;
+      this.holding = true;
+      this.flushOutputs();
+      this.host.onSourceHeld?.(this, this.currentSplits.map((c) => this.heldSplit(c)));
+      while (this.holding && this.state === 'running' && !this.holdRequested) {
+        await new Promise<void>((resolve) => {
+          this.wakeHold = resolve;
+        });
+      }
+    } finally {
+      this.sourceWaiting = false;
+    }
+  }
+
+  /** Where one split stands: its reader's position while open, else the split's. */
+  private heldSplit(c: SplitProgress): HeldSplit {
+    const split = c.reader ? c.reader.currentSplit() : c.split;
+    return { id: split.id, offset: split.offset, finished: c.finished === true };
+  }
+
+  /** This subtask's sinks, for a shadow deployment's sample and cut. */
+  shadowSinks(): ShadowSinkOperator[] {
+    return this.operators.filter((op): op is StreamOperator & ShadowSinkOperator => isShadowSinkOperator(op));
   }
 
   /** A source whose reader waits (for input that may never come) takes its barrier now, not after the wait. */

@@ -6,6 +6,8 @@ import type { ChannelStateRef, KeyGroupChain } from '../../checkpoint/types.ts';
 import type { StorageTimeouts } from '../../checkpoint/storage/timeouts.ts';
 import type { S3StorageOptions } from '../../checkpoint/storage/types.ts';
 import type { ExecutionPlan, GraphBuildConfig, OperatorMetrics, RuntimeTuning } from '../types.ts';
+import type { ShadowSample } from '../operators/shadow-output.ts';
+import type { CutPositions, HeldSplit } from '../task/source-cut.ts';
 
 /** Where and how a worker keeps state and writes checkpoint chunks. */
 export interface WorkerStateConfig {
@@ -73,6 +75,8 @@ export interface WorkerPayload {
    * until the job's final checkpoint completes, instead of committing it at once.
    */
   readonly awaitFinalCheckpoint: boolean;
+  /** Shadow mode (a handover's deployment B before its cut): sinks write to their shadow side, sampling `sampleSize` records each. */
+  readonly shadow?: { readonly sampleSize: number };
 }
 
 export type CoordinatorCommand =
@@ -86,14 +90,25 @@ export type CoordinatorCommand =
   | { readonly type: 'start' }
   | { readonly type: 'cancel' }
   /** `at`: when the checkpoint was triggered (Date.now() on the main thread, the clock every worker thread shares). */
-  | { readonly type: 'trigger-checkpoint'; readonly id: number; readonly at: number; readonly stop?: 'after' | 'suspend' | 'terminate' }
+  | { readonly type: 'trigger-checkpoint'; readonly id: number; readonly at: number; readonly stop?: 'after' | 'suspend' | 'terminate'; readonly cut?: CutPositions }
   /** `final`: the job's final checkpoint (all input ended) completed: after committing, every subtask finishes. */
   | { readonly type: 'checkpoint-complete'; readonly id: number; readonly final?: boolean }
   | { readonly type: 'checkpoint-aborted'; readonly id: number }
   /** End after a stop-with-checkpoint completed: subtasks close without draining. */
   | { readonly type: 'stop' }
   /** Go on after stop-after checkpoint `id` (a handover rolled back): sources continue after its barrier; the next record is reported as a first record again. */
-  | { readonly type: 'resume'; readonly id: number };
+  | { readonly type: 'resume'; readonly id: number }
+  /** Shadow mode: every source subtask holds between two polls and reports where it stands ('sources-held'). */
+  | { readonly type: 'hold-sources' }
+  | { readonly type: 'release-sources' }
+  /** Shadow mode: each sink's sample ('shadow-sample'); `flush`: shadow destinations made visible first. */
+  | { readonly type: 'shadow-sample'; readonly requestId: number; readonly flush: boolean }
+  /**
+   * Shadow mode, promotion: sinks create their live writers and recover the running job's sink
+   * states of its stop checkpoint (`states` per sink uid, every old subtask's); output turns live at
+   * the barrier of checkpoint `cutId`. The next record is reported as a first record again.
+   */
+  | { readonly type: 'prepare-cut'; readonly cutId: number; readonly states: Readonly<Record<string, readonly unknown[]>> };
 
 export interface SubtaskMetricsReport {
   readonly uid: string;
@@ -122,7 +137,11 @@ export type WorkerEvent =
   | { readonly type: 'checkpoint-ack'; readonly id: number; readonly task: string; readonly ack: SubtaskAck }
   | { readonly type: 'checkpoint-decline'; readonly id: number; readonly task: string; readonly reason: string }
   /** A source subtask (`task/subtask`) read all its input; once every one has, the job takes its final checkpoint. */
-  | { readonly type: 'source-finished'; readonly task: string };
+  | { readonly type: 'source-finished'; readonly task: string }
+  /** A source subtask (`task/subtask`) of source `uid` holds (after 'hold-sources'): where each of its splits stands. */
+  | { readonly type: 'sources-held'; readonly task: string; readonly uid: string; readonly splits: readonly HeldSplit[] }
+  | { readonly type: 'shadow-sample'; readonly requestId: number; readonly sinks: readonly ShadowSample[] }
+  | { readonly type: 'cut-prepared' };
 
 export interface WorkerResult {
   readonly workerIndex: number;

@@ -208,7 +208,24 @@ class WorkerSession implements InThreadWorker {
       }
       case 'trigger-checkpoint':
         if (command.stop) this.checkpoints?.noteStopCheckpoint(command.id);
-        for (const subtask of this.subtasks) subtask.triggerCheckpoint({ id: command.id, stop: command.stop, at: command.at });
+        for (const subtask of this.subtasks) subtask.triggerCheckpoint({ id: command.id, stop: command.stop, at: command.at, ...(command.cut ? { cut: command.cut } : {}) });
+        return;
+      case 'hold-sources':
+        for (const subtask of this.subtasks) subtask.holdSource();
+        return;
+      case 'release-sources':
+        for (const subtask of this.subtasks) subtask.releaseSource();
+        return;
+      case 'shadow-sample': {
+        const sinks = await Promise.all(this.subtasks.flatMap((s) => s.shadowSinks().map((sink) => sink.shadowSample(command.flush))));
+        this.post({ type: 'shadow-sample', requestId: command.requestId, sinks });
+        return;
+      }
+      case 'prepare-cut':
+        await Promise.all(this.subtasks.flatMap((s) => s.shadowSinks().map((sink) => sink.prepareCut(command.cutId, command.states[sink.uid] ?? []))));
+        // The first live record (after the cut's barrier) is reported like a first record.
+        this.firstRecordReported = false;
+        this.post({ type: 'cut-prepared' });
         return;
       case 'checkpoint-complete':
         for (const subtask of this.subtasks) await subtask.notifyCheckpointComplete(command.id);
@@ -295,6 +312,8 @@ class WorkerSession implements InThreadWorker {
         this.firstRecordReported = true;
         this.post({ type: 'first-record', at });
       },
+      onSourceHeld: (subtask, splits) => this.post({ type: 'sources-held', task: `${subtask.task.id}/${subtask.subtaskIndex}`, uid: subtask.task.operators[0].uid, splits }),
+      ...(this.payload.shadow ? { shadow: this.payload.shadow } : {}),
       checkpointMode: this.graph.config.checkpointing?.mode,
       alignedTimeoutMs: this.graph.config.checkpointing?.alignedTimeoutMs,
       createInFlightLog: (subtask) => this.checkpoints?.createInFlightLog(subtask),

@@ -94,7 +94,24 @@ describe('parseRunJobOptions', () => {
       if (suggestion) expect(error.message).toContain(`did you mean '${suggestion}'?`);
     }
     // The known keys listed are the nested object's, not runJob's.
-    expect(configError({ handover: { timeoutMS: 5 } }).message).toContain('(known: targetCheckpoint, leaseMs, timeoutMs, onTimeout, pollMs, requestStop, allowStaleTarget)');
+    expect(configError({ handover: { timeoutMS: 5 } }).message).toContain(
+      '(known: targetCheckpoint, leaseMs, timeoutMs, onTimeout, pollMs, requestStop, allowStaleTarget, mode, shadow, promotionGuard, guardTimeoutMs, onGuardTimeout)',
+    );
+    expect(configError({ handover: { mode: 'shadow', shadow: { promoteAfter: 5 } } })).toMatchObject({ option: 'handover.shadow.promoteAfter', suggestion: 'promoteAfterMs' });
+  });
+
+  it('shadow mode: defaults (manual promotion, a sample of 100), and a guard must say what its timeout means', () => {
+    expect(parseRunJobOptions({ handover: { mode: 'shadow' } }).handover).toMatchObject({
+      mode: 'shadow',
+      shadow: { promoteAfterMs: 'manual', sampleSize: 100, sampleEveryMs: 1_000 },
+      guardTimeoutMs: 30_000,
+    });
+    expect(parseRunJobOptions({ handover: {} }).handover?.mode).toBe('checkpoint');
+    const guard = async () => true as const;
+    expect(configError({ handover: { promotionGuard: guard } })).toMatchObject({ option: 'handover.onGuardTimeout' });
+    expect(configError({ handover: { promotionGuard: guard } }).message).toContain("'promote' or 'abort'");
+    expect(parseRunJobOptions({ handover: { promotionGuard: guard, onGuardTimeout: 'abort', guardTimeoutMs: 50 } }).handover).toMatchObject({ onGuardTimeout: 'abort', guardTimeoutMs: 50 });
+    expect(configError({ handover: { promotionGuard: 'yes', onGuardTimeout: 'abort' } }).message).toContain('must be a function');
   });
 
   it('rejects options that are not an object', () => {

@@ -23,6 +23,8 @@ const ALL_EVENTS: JobEvent[] = [
   { type: 'suspended' },
   { type: 'standby' },
   { type: 'resumed' },
+  { type: 'shadow-start' },
+  { type: 'promoted' },
   { type: 'cancel' },
   { type: 'fail', error: new Error('boom') },
   { type: 'restart' },
@@ -86,6 +88,19 @@ describe('nextJobStatus', () => {
     expect(catchTransition(standby, event('input-ended'))).toMatchObject({ from: 'STANDBY' });
   });
 
+  it('a shadow deployment enters SHADOW from WAITING_FOR_START_SIGNAL and is promoted to RUNNING; nothing else enters or leaves SHADOW', () => {
+    const shadow = nextJobStatus(JobStatus.WAITING_FOR_START_SIGNAL, { type: 'shadow-start' });
+    expect(shadow).toBe(JobStatus.SHADOW);
+    expect(nextJobStatus(shadow, { type: 'promoted' })).toBe(JobStatus.RUNNING);
+    // A refusal or a kill in shadow ends it like any live job: canceled or failed.
+    expect(nextJobStatus(shadow, { type: 'cancel' })).toBe(JobStatus.CANCELED);
+    expect(nextJobStatus(shadow, { type: 'fail', error: new Error('refused') })).toBe(JobStatus.FAILED);
+    for (const status of NON_TERMINAL.filter((s) => s !== JobStatus.WAITING_FOR_START_SIGNAL)) expect(catchTransition(status, event('shadow-start'))).toMatchObject({ event: 'shadow-start' });
+    for (const status of NON_TERMINAL.filter((s) => s !== JobStatus.SHADOW)) expect(catchTransition(status, event('promoted'))).toMatchObject({ event: 'promoted' });
+    // In shadow nothing of the job directory is B's: it neither stands by, suspends nor finishes there.
+    for (const type of ['standby', 'suspended', 'input-ended', 'resumed', 'start-signal'] as const) expect(catchTransition(shadow, event(type))).toMatchObject({ from: 'SHADOW', event: type });
+  });
+
   it('re-initializes after a restart', () => {
     const restarting = nextJobStatus(JobStatus.RUNNING, { type: 'restart' });
     expect(restarting).toBe(JobStatus.RESTARTING);
@@ -100,7 +115,7 @@ describe('nextJobStatus', () => {
   it('knows exactly four terminal statuses', () => {
     expect([...TERMINAL_STATUSES].sort()).toEqual([...TERMINAL].sort());
     for (const s of NON_TERMINAL) expect(isTerminal(s)).toBe(false);
-    expect(NON_TERMINAL).toHaveLength(8);
+    expect(NON_TERMINAL).toHaveLength(9);
   });
 
   it.each(TERMINAL)('rejects every event in terminal status %s, naming from and event', (status) => {
