@@ -12,6 +12,11 @@ export interface GatedLogOptions {
   /** Records per segment: segment k of every split is readable once `<gate>/open-<k>` exists. */
   readonly segment: number;
   readonly gate: string;
+  /**
+   * A second gate of this reader only: a segment is readable once open in both. The records are
+   * the same for every deployment; only when one deployment may read them differs (one lags).
+   */
+  readonly ownGate?: string;
 }
 
 /** One record: split `s`, index `i` in it, event time `t` (out of order by up to JITTER_MS within its split). */
@@ -70,7 +75,7 @@ class GatedLogReader implements SourceReader<LogRecord> {
   }
 
   poll(max: number, emit: (value: LogRecord, timestamp: number) => void, emitWatermark?: (watermark: number) => void): number | Promise<number> {
-    const { perSplit, segment, gate, name } = this.options;
+    const { perSplit, segment, gate, ownGate, name } = this.options;
     if (this.next >= perSplit) {
       this.finished = true;
       return 0;
@@ -80,7 +85,8 @@ class GatedLogReader implements SourceReader<LogRecord> {
       return this.later();
     }
     const k = Math.floor(this.next / segment);
-    while (this.open < k && existsSync(join(gate, `open-${this.open + 1}`))) this.open++;
+    const opened = (n: number) => existsSync(join(gate, `open-${n}`)) && (ownGate === undefined || existsSync(join(ownGate, `open-${n}`)));
+    while (this.open < k && opened(this.open + 1)) this.open++;
     if (this.open < k) return this.later();
     const last = Math.min(perSplit, (this.open + 1) * segment, this.next + max);
     for (let i = this.next; i < last; i++) emit({ log: name, s: this.s, i, t: eventTime(this.s, i) }, eventTime(this.s, i));

@@ -35,9 +35,11 @@ export default defineJob((env) => {
   const p = env.params;
   env.enableCheckpointing({ mode: 'aligned', intervalMs: Number(p.intervalMs ?? 100), retain: Number(p.retain ?? 3) });
   const version = String(p.version ?? 'A');
-  const log = (name: string, gate: string, splits: number) => gatedLog({ name, splits, perSplit: Number(p.perSplit ?? 100_000), segment: Number(p.segment ?? 100), gate });
+  // Param `ownGate`: this deployment reads the event log only as far as that gate is open too (it lags).
+  const own = p.ownGate === undefined ? {} : { ownGate: String(p.ownGate) };
+  const log = (name: string, gate: string, splits: number, extra = {}) => gatedLog({ name, splits, perSplit: Number(p.perSplit ?? 100_000), segment: Number(p.segment ?? 100), gate, ...extra });
   const events = env
-    .fromSource(log('ev', String(p.gate), Number(p.splits ?? 4)), 'events')
+    .fromSource(log('ev', String(p.gate), Number(p.splits ?? 4), own), 'events')
     .setParallelism(Number(p.sourceParallelism ?? env.parallelism))
     .uid('events');
   let all = events;
