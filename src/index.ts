@@ -112,7 +112,11 @@ export { referenceData } from './runtime/reference-data.ts';
 export type { ReferenceData } from './runtime/types.ts';
 export type { JobParam, JobParamSpec } from './runtime/types.ts';
 export type { HandoverMetrics, RollbackReport } from './runtime/coordinator/start-sequence.ts';
-export { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError, StaleHandoverTargetError } from './handover/errors.ts';
+export { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError, PromotionRefusedError, StaleHandoverTargetError } from './handover/errors.ts';
+// Shadow mode (issue 17): the promotion guard's types and the cut's errors.
+export type { DeploymentMetrics, PromotionGuard, PromotionGuardContext, PromotionVerdict, ShadowMetrics, ShadowSample } from './runtime/coordinator/start-sequence.ts';
+export { ShadowCutFailedError } from './runtime/errors.ts';
+export { CutPassedError } from './runtime/task/source-cut.ts';
 export { ReferenceDataError } from './handover/reference-data/errors.ts';
 export { ReferenceDataNotLoadedError } from './runtime/errors.ts';
 export { readStopRequest, writeStopRequest } from './checkpoint/status/stop-request.ts';

@@ -2,6 +2,7 @@
 import type { JobHandle } from '../runtime/coordinator/job-handle.ts';
 import type { RunExtensions } from '../runtime/coordinator/job-runner.ts';
 import type { RunJobOptions } from '../runtime/coordinator/run-options.ts';
+import type { GuardReport } from './shadow/guard.ts';
 
 /**
  * Starts a job defined by `export default defineJob(...)` in `moduleUrl`. With `handover`, the job
@@ -26,7 +27,7 @@ export async function runJob(moduleUrl: string | URL, options: RunJobOptions = {
 export async function handoverExtensions(options: Pick<RunJobOptions, 's3'>): Promise<RunExtensions> {
   // Loaded on the first call, not with the package: worker threads import the package through
   // their job modules and never run a job themselves (see src/index.ts).
-  const [{ StopRequestShell }, { ReferenceDataCache }, { HandoverSuccessor }, { ShadowSuccessor }] = await Promise.all([
+  const [{ StopRequestShell }, { ReferenceDataCache }, { HandoverSuccessor }, { ShadowSuccessor, checkpointGuard }] = await Promise.all([
     import('./predecessor/index.ts'),
     import('./reference-data/index.ts'),
     import('./successor/index.ts'),
@@ -53,7 +54,9 @@ export async function handoverExtensions(options: Pick<RunJobOptions, 's3'>): Pr
         };
         return new ShadowSuccessor(jobStorage, options, handle.runId, (event) => handle.emit('handover', event), hooksStartedAt, (uri) => cache.loaded(uri));
       }
-      return new HandoverSuccessor(jobStorage, handover, handle.runId, (event) => handle.emit('handover', event), hooksStartedAt);
+      const report = (event: GuardReport) => handle.emit('handover', event);
+      const guard = checkpointGuard(handover, { storage: jobStorage, jobId: handle.jobId, referenceData: (uri) => cache.loaded(uri), report });
+      return new HandoverSuccessor(jobStorage, handover, handle.runId, (event) => handle.emit('handover', event), hooksStartedAt, undefined, guard);
     },
   };
 }

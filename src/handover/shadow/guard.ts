@@ -1,7 +1,13 @@
 // The promotion guard: asked with a deadline, its answer normalized; and the deployments' counters it compares.
+import { CheckpointNotFoundError } from '../../checkpoint/errors.ts';
+import { listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
+import { readMetadataSettled } from '../../checkpoint/status/settled-metadata.ts';
+import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
 import type { DeploymentMetrics, PromotionGuard, PromotionGuardContext } from '../../runtime/coordinator/start-sequence.ts';
+import { PromotionRefusedError } from '../errors.ts';
 import type { GuardAnswer } from '../protocol/index.ts';
+import { newestCompletedOf } from '../watcher/index.ts';
 
 /**
  * Asks `guard` (none: promote) and waits at most `timeoutMs`. `true` or `{ ok: true }` promotes;
@@ -34,6 +40,7 @@ export async function askGuard(guard: PromotionGuard | undefined, ctx: Promotion
 /** A guard's return value as an answer; anything but the two documented shapes refuses, naming what came back. */
 export function verdictAnswer(verdict: unknown): GuardAnswer {
   if (verdict === true) return { kind: 'promote' };
+  if (verdict === false) return { kind: 'refused', reason: 'the promotion guard answered false (no reason given)' };
   if (typeof verdict === 'object' && verdict !== null && 'ok' in verdict) {
     const v = verdict as { ok: unknown; reason?: unknown };
     if (v.ok === true) return { kind: 'promote' };
@@ -86,4 +93,77 @@ export function deploymentMetrics(at: number, operators: Readonly<Record<string,
     late += op.lateRecordsDropped ?? 0;
   }
   return { at, operators: clean, lateRecordsDropped: late, ...(lastRecordAt === undefined ? {} : { lastRecordAt }) };
+}
+
+/**
+ * The running deployment's counters as of its newest completed checkpoint that recorded them, or
+ * undefined (none yet, or it vanished while read).
+ *
+ * @example const a = await readPredecessorMetrics(jobStorage); a?.operators.events.recordsOut
+ */
+export async function readPredecessorMetrics(storage: CheckpointStorage): Promise<(DeploymentMetrics & { readonly checkpointId: number }) | undefined> {
+  const newest = newestCompletedOf(await listCheckpoints(storage));
+  if (newest === undefined) return undefined;
+  try {
+    return predecessorMetrics(await readMetadataSettled(storage, newest));
+  } catch (error) {
+    if (error instanceof CheckpointNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/** Reference data the hooks loaded, for a guard: undefined for a URI never loaded (or not a valid one). */
+export function loadedReferenceData(loaded: (uri: string) => SharedArrayBuffer | undefined): (uri: string) => SharedArrayBuffer | undefined {
+  return (uri) => {
+    try {
+      return loaded(uri);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** What the checkpoint handover's guard reports on the job handle ('handover' event, phase 'guard'). */
+export interface GuardReport {
+  readonly phase: 'guard';
+  readonly at: number;
+  readonly detail: string;
+}
+
+/**
+ * The promotion guard of the checkpoint handover: asked once B's hooks and stage 1 ran, before B
+ * announces itself (A is live); it sees A's counters and the reference data, no shadow sample (B
+ * processed nothing yet). Resolves to promote; a refusal (or a timeout under `onGuardTimeout:
+ * 'abort'`) throws a PromotionRefusedError, so B stops before A is asked anything.
+ *
+ * @example const check = checkpointGuard(options, { storage, jobId, referenceData, report }); await check?.();
+ */
+export function checkpointGuard(
+  options: { readonly promotionGuard?: PromotionGuard; readonly guardTimeoutMs: number; readonly onGuardTimeout?: 'promote' | 'abort' },
+  deps: { readonly storage: CheckpointStorage; readonly jobId: string; readonly referenceData: (uri: string) => SharedArrayBuffer | undefined; readonly report: (event: GuardReport) => void },
+): (() => Promise<void>) | undefined {
+  const guard = options.promotionGuard;
+  if (!guard) return undefined;
+  return async () => {
+    const predecessor = await readPredecessorMetrics(deps.storage);
+    const ctx: PromotionGuardContext = {
+      mode: 'checkpoint',
+      jobId: deps.jobId,
+      sample: { total: 0, sinks: [] },
+      successor: deploymentMetrics(Date.now(), {}),
+      predecessor,
+      referenceData: loadedReferenceData(deps.referenceData),
+    };
+    const answer = await askGuard(guard, ctx, options.guardTimeoutMs);
+    const promote = answer.kind === 'promote' || (answer.kind === 'timeout' && options.onGuardTimeout === 'promote');
+    deps.report({ phase: 'guard', at: Date.now(), detail: describeAnswer(answer, options.onGuardTimeout) });
+    if (!promote) throw new PromotionRefusedError(answer.kind === 'refused' ? answer.reason : `the promotion guard did not answer within ${options.guardTimeoutMs} ms (onGuardTimeout: 'abort')`);
+  };
+}
+
+/** One line for a guard's answer, as the 'guard' event reports it. */
+export function describeAnswer(answer: GuardAnswer, onTimeout: 'promote' | 'abort' | undefined): string {
+  if (answer.kind === 'promote') return 'promote';
+  if (answer.kind === 'refused') return `refused: ${answer.reason}`;
+  return `no answer within ${answer.timeoutMs} ms (onGuardTimeout: '${onTimeout ?? 'abort'}')`;
 }

@@ -1,5 +1,5 @@
 // A handover in shadow mode: deployment B runs beside A, a promotion guard validates it, output switches at a cut.
-export { askGuard, deploymentMetrics, predecessorMetrics, verdictAnswer } from './guard.ts';
+export { askGuard, checkpointGuard, deploymentMetrics, type GuardReport, predecessorMetrics, readPredecessorMetrics, verdictAnswer } from './guard.ts';
 export { ShadowMetricsRecorder } from './shadow-metrics.ts';
 export { ShadowSuccessor } from './shadow-successor.ts';
 export type { ShadowEventPhase, ShadowOptions } from './types.ts';

@@ -17,7 +17,7 @@ import { type ShellClock, systemClock } from '../predecessor/index.ts';
 import { checkpointPositions, initialShadow, positionsCover, type ShadowEffect, type ShadowEvent, type ShadowState, stepShadow } from '../protocol/index.ts';
 import { newestCompletedOf } from '../watcher/index.ts';
 import { probeCheckpoint } from '../successor/probe.ts';
-import { askGuard, deploymentMetrics, predecessorMetrics } from './guard.ts';
+import { askGuard, deploymentMetrics, describeAnswer, loadedReferenceData, readPredecessorMetrics } from './guard.ts';
 import { ShadowMetricsRecorder } from './shadow-metrics.ts';
 import type { ShadowEventPhase, ShadowOptions } from './types.ts';
 
@@ -214,8 +214,6 @@ export class ShadowSuccessor implements StartSequence {
     const started = this.clock.now();
     const samples = await control.sample(true);
     this.recorder.sampled(samples);
-    const newest = newestCompletedOf(await listCheckpoints(this.storage));
-    const predecessor = newest === undefined ? undefined : await this.readSeen(newest);
     const answer = await askGuard(
       this.options.promotionGuard,
       {
@@ -223,19 +221,13 @@ export class ShadowSuccessor implements StartSequence {
         jobId: control.jobId,
         sample: { total: samples.reduce((n, s) => n + s.total, 0), sinks: samples },
         successor: deploymentMetrics(this.clock.now(), control.progress()),
-        predecessor: predecessor ? predecessorMetrics(predecessor) : undefined,
-        referenceData: (uri) => {
-          try {
-            return this.referenceData(uri);
-          } catch {
-            return undefined;
-          }
-        },
+        predecessor: await readPredecessorMetrics(this.storage),
+        referenceData: loadedReferenceData(this.referenceData),
       },
       this.options.guardTimeoutMs,
     );
     this.recorder.guard(answer, this.clock.now() - started);
-    this.report('guard', undefined, answer.kind === 'promote' ? 'promote' : answer.kind === 'refused' ? `refused: ${answer.reason}` : `no answer within ${answer.timeoutMs} ms (onGuardTimeout: '${this.options.onGuardTimeout}')`);
+    this.report('guard', undefined, describeAnswer(answer, this.options.onGuardTimeout));
     await this.dispatch({ type: 'guard-answered', at: this.clock.now(), answer });
   }
 

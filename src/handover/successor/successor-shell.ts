@@ -76,6 +76,8 @@ export class HandoverSuccessor implements StartSequence {
     /** When the pre-state-load hooks started (RUNNING_PRE_STATE_HOOKS), to time them. */
     private readonly hooksStartedAt: () => number | undefined,
     private readonly clock: ShellClock = systemClock,
+    /** The promotion guard (handover.promotionGuard), asked after stage 1 while A is live; throws to refuse. */
+    private readonly guard?: () => Promise<void>,
   ) {
     this.lease = new PinLease(storage, runId);
     const t = options.targetCheckpoint;
@@ -189,6 +191,8 @@ export class HandoverSuccessor implements StartSequence {
     this.report('stage1-done', newest?.checkpointId);
     await this.dispatch({ type: 'stage1-done', at: this.clock.now(), applied: newest?.checkpointId });
     this.throwIfAborted();
+    // Before B announces itself, A still live: a refusal ends B here (prepare's catch withdraws any request).
+    await this.guard?.();
 
     const startFrom = await this.waitForStopCheckpoint(control, newest);
 

@@ -117,8 +117,8 @@ export interface PromotionGuardContext {
   referenceData(uri: string): SharedArrayBuffer | undefined;
 }
 
-/** A guard's answer: promote, or refuse with a reason that is reported. */
-export type PromotionVerdict = true | { readonly ok: true } | { readonly ok: false; readonly reason: string };
+/** A guard's answer: `true` (or `{ ok: true }`) promotes; `{ ok: false, reason }` refuses with a reason that is reported (`false`: without one). */
+export type PromotionVerdict = boolean | { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 /**
  * `handover.promotionGuard`: asked before B is promoted (shadow mode) or before it announces
