@@ -40,6 +40,9 @@ interface RunFlags {
   handoverTimeout?: number;
   handoverOnTimeout?: 'fail' | 'start-from-latest';
   handoverPoll?: number;
+  handoverMode?: 'checkpoint' | 'shadow';
+  shadowPromoteAfter?: number | 'manual';
+  shadowSampleEvery?: number;
   resultJson?: string;
   metricsPort?: number;
   metricsHost: string;
@@ -51,7 +54,18 @@ function handoverOption(flags: RunFlags): RunJobOptions['handover'] {
   if (flags.handover === undefined && flags.handoverTarget === undefined) return undefined;
   if (typeof flags.handover === 'string' && flags.handoverTarget !== undefined) throw new CliUsageError('give the target once: --handover <n> or --handover-target <n>');
   const target = typeof flags.handover === 'string' ? parsePositiveInt('--handover')(flags.handover) : (flags.handoverTarget ?? 'when-ready');
-  return { targetCheckpoint: target, leaseMs: flags.handoverLeaseMs, timeoutMs: flags.handoverTimeout, onTimeout: flags.handoverOnTimeout, pollMs: flags.handoverPoll };
+  const shadow = flags.handoverMode === 'shadow' ? { mode: 'shadow' as const, shadow: { promoteAfterMs: flags.shadowPromoteAfter, sampleEveryMs: flags.shadowSampleEvery } } : {};
+  if (flags.handoverMode !== 'shadow' && (flags.shadowPromoteAfter !== undefined || flags.shadowSampleEvery !== undefined)) throw new CliUsageError('--shadow-* flags need --handover-mode shadow');
+  return { targetCheckpoint: target, leaseMs: flags.handoverLeaseMs, timeoutMs: flags.handoverTimeout, onTimeout: flags.handoverOnTimeout, pollMs: flags.handoverPoll, ...shadow };
+}
+
+function parseHandoverMode(raw: string): 'checkpoint' | 'shadow' {
+  if (raw !== 'checkpoint' && raw !== 'shadow') throw new CliUsageError(`--handover-mode must be checkpoint or shadow, got '${raw}'`);
+  return raw;
+}
+
+function parsePromoteAfter(raw: string): number | 'manual' {
+  return raw === 'manual' ? 'manual' : parsePositiveInt('--shadow-promote-after')(raw);
 }
 
 function parseOnTimeout(raw: string): 'fail' | 'start-from-latest' {
@@ -85,6 +99,9 @@ export function registerRunCommand(program: Command, out: (line: string) => void
     .option('--handover-timeout <ms>', 'how long B waits for the target (default 600000)', parsePositiveInt('--handover-timeout'))
     .option('--handover-on-timeout <policy>', 'fail (default) or start-from-latest', parseOnTimeout)
     .option('--handover-poll <ms>', 'how often B lists the job directory (default 100)', parsePositiveInt('--handover-poll'))
+    .option('--handover-mode <mode>', 'checkpoint (default: B takes over at the running job\'s stop checkpoint) or shadow (B runs beside it, then output switches at a cut)', parseHandoverMode)
+    .option('--shadow-promote-after <ms|manual>', 'shadow mode: promote after this long in SHADOW (default manual: never, from the CLI)', parsePromoteAfter)
+    .option('--shadow-sample-every <ms>', 'shadow mode: how often the shadow output is sampled and made visible (default 1000)', parsePositiveInt('--shadow-sample-every'))
     .option('--result-json <file>', 'write the job result (status, checkpoints, handover metrics) as JSON')
     .option('--metrics-port <n>', 'serve Prometheus metrics at http://host:n/metrics (0: a free port)', parsePort)
     .option('--metrics-host <host>', 'address the metrics endpoint binds to', '127.0.0.1')
@@ -147,7 +164,10 @@ export function registerRunCommand(program: Command, out: (line: string) => void
       const result = await handle.done.finally(() => metrics?.close());
       if (flags.resultJson) await writeFile(flags.resultJson, `${JSON.stringify(result, null, 2)}\n`);
       for (const r of result.rollbacks ?? []) out(`rollback: resumed after chk-${r.checkpointId} (${r.reason}), downtime ${r.downtimeMs ?? '?'} ms`);
-      if (result.handover) {
+      if (result.handover?.mode === 'shadow') {
+        const s = result.handover.shadow;
+        out(`shadow: bootstrapped from chk-${s?.bootstrapCheckpoint ?? '?'}, ${s?.shadowRecords ?? 0} records in shadow, guard ${s?.guard?.verdict ?? 'not asked'}${s?.cutCheckpoint === undefined ? '' : `, cut at chk-${s.cutCheckpoint} after ${s.overlapMs ?? '?'} ms of overlap, first live record ${s.liveGapMs ?? '?'} ms after the running job's last`}`);
+      } else if (result.handover) {
         const h = result.handover;
         out(`handover to chk-${h.targetCheckpoint}: hooks ${h.hookMs} ms, stage 1 ${h.stage1Ms} ms, waiting ${h.waitMs} ms (${h.followedCheckpoints} followed${h.passedOverCheckpoints > 0 ? `, ${h.passedOverCheckpoints} passed over` : ''}), stage 2 ${h.stage2Ms} ms, downtime ${h.downtimeMs ?? '?'} ms`);
       }

@@ -33,7 +33,8 @@ export class RunningCount extends KeyedProcessFunction<string, LogRecord, string
 
 export default defineJob((env) => {
   const p = env.params;
-  env.enableCheckpointing({ mode: 'aligned', intervalMs: Number(p.intervalMs ?? 100), retain: Number(p.retain ?? 3) });
+  // Param `minPauseMs` (huge): this deployment never completes a checkpoint (a promoted shadow stays before its cut checkpoint).
+  env.enableCheckpointing({ mode: 'aligned', intervalMs: Number(p.intervalMs ?? 100), retain: Number(p.retain ?? 3), minPauseMs: p.minPauseMs === undefined ? undefined : Number(p.minPauseMs) });
   const version = String(p.version ?? 'A');
   // Param `ownGate`: this deployment reads the event log only as far as that gate is open too (it lags).
   const own = p.ownGate === undefined ? {} : { ownGate: String(p.ownGate) };
