@@ -7,6 +7,8 @@ import {
   type KeyedRuntimeContext,
   Sinks,
   type Source,
+  type SourceReader,
+  type SourceSplit,
   Sources,
   type StreamExecutionEnvironment,
   type ValueState,
@@ -58,12 +60,12 @@ export class CustomerSpend extends KeyedProcessFunction<number, Order, string> {
  *
  * @example pricedOrders(env, Sources.sequence({ from: 1, to: 100 }), (n) => order(n, 10), 'file:///prices.bin', './out');
  */
-export function pricedOrders(env: StreamExecutionEnvironment, source: Source<number>, toOrder: (n: number) => Order, priceList: string, output: string): void {
+export function pricedOrders(env: StreamExecutionEnvironment, source: Source<number>, toOrder: (n: number) => Order, priceList: string, output: string, shadowOutput?: string): void {
   // The slow start-up a handover hides: the whole price list (any size) into shared memory, once.
   env.onBeforeStateLoad('price-list', async (ctx) => {
     await ctx.loadReferenceData(priceList);
   });
-  env
+  const out = env
     .fromSource(source, 'orders')
     .uid('orders')
     .setParallelism(1)
@@ -75,6 +77,91 @@ export function pricedOrders(env: StreamExecutionEnvironment, source: Source<num
     .uid('spend')
     .sinkTo(Sinks.file<string>({ path: output, format: (line) => line }))
     .uid('out');
+  // Where a shadow deployment of this job writes before its promotion (a handover in shadow mode).
+  if (shadowOutput !== undefined) out.shadowTo(Sinks.file<string>({ path: shadowOutput, format: (line) => line }));
+}
+
+/**
+ * Reads a live stream of order numbers: number n arrives at `since + (n - from) / ratePerSec` ms on
+ * the wall clock, whoever reads it and whenever it started. Two deployments reading it see the
+ * same orders at the same time (like a log both consume), which a shadow handover needs; the
+ * offset is the next number, ordered by `compareOffsets` so a cut can be made at any position.
+ */
+class LiveOrderReader implements SourceReader<number> {
+  finished: boolean;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private wake: ((n: number) => void) | undefined;
+
+  constructor(
+    private readonly id: string,
+    private next: number,
+    private readonly o: LiveOrdersOptions,
+  ) {
+    this.finished = next > o.to;
+  }
+
+  poll(max: number, emit: (value: number, timestamp: number) => void): number | Promise<number> {
+    if (this.next > this.o.to) {
+      this.finished = true;
+      return 0;
+    }
+    const due = this.o.from + Math.floor(((Date.now() - this.o.since) * this.o.ratePerSec) / 1000);
+    const last = Math.min(this.o.to, due, this.next + max - 1);
+    if (last < this.next) {
+      return new Promise<number>((resolve) => {
+        this.wake = resolve;
+        this.timer = setTimeout(() => resolve(0), Math.max(1, Math.ceil(1000 / this.o.ratePerSec)));
+      });
+    }
+    for (let n = this.next; n <= last; n++) emit(n, Date.now());
+    const emitted = last - this.next + 1;
+    this.next = last + 1;
+    if (this.next > this.o.to) this.finished = true;
+    return emitted;
+  }
+
+  wakeUp(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.(0);
+  }
+
+  currentSplit(): SourceSplit {
+    return { id: this.id, offset: this.next };
+  }
+
+  close(): void {
+    this.wakeUp();
+  }
+}
+
+export interface LiveOrdersOptions {
+  readonly from: number;
+  readonly to: number;
+  readonly ratePerSec: number;
+  /** Epoch ms when number `from` arrived. */
+  readonly since: number;
+}
+
+/**
+ * Order numbers `from..to` as a live stream on the wall clock (see LiveOrderReader).
+ *
+ * @example env.fromSource(liveOrderNumbers({ from: 1, to: 60_000, ratePerSec: 2_000, since: Date.now() }), 'orders')
+ */
+export function liveOrderNumbers(options: LiveOrdersOptions): Source<number> {
+  return {
+    kind: 'live-orders',
+    maxSourceParallelism: 1,
+    validate() {},
+    createSplits: () => [{ id: 'live-orders-0', offset: options.from }],
+    createReader(split) {
+      if (typeof split.offset !== 'number' || !Number.isSafeInteger(split.offset)) throw new TypeError(`live orders: split '${split.id}' has no numeric offset`);
+      return new LiveOrderReader(split.id, split.offset, options);
+    },
+    compareOffsets: (a, b) => Number(a) - Number(b),
+  };
 }
 
 export default defineJob((env) => {
@@ -82,6 +169,9 @@ export default defineJob((env) => {
   const priceList = String(p.priceList);
   const customers = Number(p.customers ?? 10_000);
   env.enableCheckpointing({ intervalMs: Number(p.intervalMs ?? 250), retain: 5 });
-  const orders = Sources.sequence({ from: 1, to: Number(p.orders ?? 60_000), ratePerSec: Number(p.rate ?? 8_000) });
-  pricedOrders(env, orders, (n) => order(n, customers), priceList, String(p.output));
+  const to = Number(p.orders ?? 60_000);
+  const rate = Number(p.rate ?? 8_000);
+  // Param `liveSince` (epoch ms): a live stream every deployment reads at the same pace (shadow handovers).
+  const orders = p.liveSince === undefined ? Sources.sequence({ from: 1, to, ratePerSec: rate }) : liveOrderNumbers({ from: 1, to, ratePerSec: rate, since: Number(p.liveSince) });
+  pricedOrders(env, orders, (n) => order(n, customers), priceList, String(p.output), p.shadowOutput === undefined ? undefined : String(p.shadowOutput));
 });

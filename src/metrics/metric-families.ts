@@ -27,6 +27,8 @@ export interface JobMetricFamilies {
   readonly handoverRangesReloaded: Gauge<JobLabel>;
   readonly handoverTarget: Gauge<JobLabel>;
   readonly handoverDowntime: Gauge<JobLabel>;
+  readonly handoverShadowRecords: Gauge<JobLabel>;
+  readonly handoverShadowOverlap: Gauge<JobLabel>;
   readonly referenceDataLoaded: Gauge<JobLabel | 'uri'>;
   readonly referenceDataTotal: Gauge<JobLabel | 'uri'>;
   readonly stopRequests: Counter<JobLabel | 'outcome'>;
@@ -81,6 +83,8 @@ export function jobMetricFamilies(registry: Registry): JobMetricFamilies {
     handoverRangesReloaded: gauge('baton_handover_ranges_reloaded', 'Handover (deployment B): key-group ranges reloaded from a new base instead of applying a delta', job),
     handoverTarget: gauge('baton_handover_target_checkpoint', 'Handover (deployment B): the checkpoint taken over at', job),
     handoverDowntime: gauge('baton_handover_downtime_seconds', "Handover (deployment B): from the old deployment's last record to this one's first", job),
+    handoverShadowRecords: gauge('baton_handover_shadow_records', 'Shadow handover (deployment B): records its sinks wrote in SHADOW, to their shadow destination (at the last sample)', job),
+    handoverShadowOverlap: gauge('baton_handover_shadow_overlap_seconds', 'Shadow handover (deployment B): time it ran beside the old deployment, from SHADOW to the cut', job),
     referenceDataLoaded: gauge('baton_reference_data_loaded_bytes', 'Reference data loaded for pre-state-load hooks, per URI', ['job', 'uri']),
     referenceDataTotal: gauge('baton_reference_data_total_bytes', 'Size of the reference data being loaded, per URI', ['job', 'uri']),
     stopRequests: counter('baton_stop_requests_total', 'Stop requests read from storage, accepted or rejected', ['job', 'outcome']),

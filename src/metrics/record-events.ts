@@ -44,6 +44,10 @@ export function recordHandover(m: JobMetricFamilies, job: string, h: HandoverMet
   m.handoverRangesReloaded.set({ job }, h.rangesReloaded);
   m.handoverTarget.set({ job }, h.targetCheckpoint);
   if (h.downtimeMs !== undefined) m.handoverDowntime.set({ job }, h.downtimeMs / 1000);
+  if (h.shadow) {
+    m.handoverShadowRecords.set({ job }, h.shadow.shadowRecords);
+    if (h.shadow.overlapMs !== undefined) m.handoverShadowOverlap.set({ job }, h.shadow.overlapMs / 1000);
+  }
 }
 
 export function recordReferenceData(m: JobMetricFamilies, job: string, progress: ReferenceDataProgressEvent): void {

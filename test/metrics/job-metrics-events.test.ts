@@ -113,6 +113,21 @@ describe('attachJobMetrics (events)', () => {
     expect(await t.read('baton_handover_downtime_seconds')).toBe(0.12);
   });
 
+  it('a shadow deployment: status SHADOW, records written in shadow, the overlap with the old deployment', async () => {
+    const t = setup();
+    t.handle.transition({ type: 'initialize' });
+    t.handle.transition({ type: 'workers-ready' });
+    t.handle.transition({ type: 'hooks-done' });
+    t.handle.transition({ type: 'state-restored' });
+    t.handle.transition({ type: 'shadow-start' });
+    expect(await t.read('baton_job_status', { status: 'SHADOW' })).toBe(1);
+    expect(await t.read('baton_job_status', { status: 'RUNNING' })).toBe(0);
+    const shadow = { ...handover, mode: 'shadow' as const, shadow: { bootstrapCheckpoint: 5, shadowRecords: 420, overlapMs: 1_500 } };
+    t.handle.emit('handover', { phase: 'shadow-sample', at: 0, metrics: shadow });
+    expect(await t.read('baton_handover_shadow_records')).toBe(420);
+    expect(await t.read('baton_handover_shadow_overlap_seconds')).toBe(1.5);
+  });
+
   it('records reference data bytes per URI without credentials, and stop requests by outcome', async () => {
     const t = setup();
     t.handle.emit('reference-data', { uri: 's3://key:secret@bucket/ref.bin', loadedBytes: 512, totalBytes: 1_024 });

@@ -162,7 +162,7 @@ async function rollbackReport(ra: JobResult, rb: JobResult, dir: string, options
 }
 
 /** A price list of `mb` MiB: 64 int32 prices up front, the rest stands in for a big reference data set. */
-function writePriceList(dir: string, mb: number): string {
+export function writePriceList(dir: string, mb: number): string {
   const file = join(dir, 'price-list.bin');
   const data = new Int32Array((mb * 2 ** 20) / 4);
   for (let i = 0; i < data.length; i++) data[i] = i < 64 ? 100 + i * 7 : i;
@@ -170,14 +170,14 @@ function writePriceList(dir: string, mb: number): string {
   return pathToFileURL(file).href;
 }
 
-function lines(dir: string): string[] {
+export function lines(dir: string): string[] {
   return readdirSync(dir)
     .filter((f) => !f.startsWith('.'))
     .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
 }
 
 /** What one uninterrupted run commits, computed with a plain loop. */
-function expectedLines(orders: number, priceList: string): string[] {
+export function expectedLines(orders: number, priceList: string): string[] {
   const prices = new Int32Array(readFileSync(new URL(priceList)).buffer.slice(0, 256));
   const spend = new Map<number, number>();
   const result: string[] = [];
@@ -191,7 +191,7 @@ function expectedLines(orders: number, priceList: string): string[] {
 }
 
 /** The first line (in sorted order) where the output differs from one uninterrupted run, if any. */
-function firstMismatch(actual: string[], expected: string[]): { got?: string; expected?: string } | undefined {
+export function firstMismatch(actual: string[], expected: string[]): { got?: string; expected?: string } | undefined {
   const a = [...actual].sort();
   const e = [...expected].sort();
   for (let i = 0; i < Math.max(a.length, e.length); i++) if (a[i] !== e[i]) return { got: a[i], expected: e[i] };

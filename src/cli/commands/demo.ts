@@ -4,6 +4,7 @@ import { runJob } from '../../handover/run-job.ts';
 import { formatCount, formatOperatorsTable } from '../format.ts';
 import { parsePositiveInt } from '../parse-params.ts';
 import { runHandoverDemo } from './demo-handover.ts';
+import { runShadowDemo } from './demo-shadow.ts';
 import { exampleJob } from '../examples.ts';
 
 const DEMO_JOB = exampleJob('clickstream');
@@ -30,6 +31,17 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
     .option('--svg <file>', 'where to write the timeline picture', 'rollback-timeline.svg')
     .action(async (flags: { refMb: number; orders: number; rate: number; svg: string }) => {
       await runHandoverDemo({ ...flags, rollback: true, progressBar: process.stdout.isTTY === true }, out);
+    });
+  demo
+    .command('shadow')
+    .description('B runs beside A on the same live input (SHADOW, its own output aside), a guard compares it with A, and the output switches at a cut: every order committed once')
+    .option('--ref-mb <n>', 'size of the generated reference data (MiB)', parsePositiveInt('--ref-mb'), 64)
+    .option('--orders <n>', 'orders in the live stream', parsePositiveInt('--orders'), 80_000)
+    .option('--rate <n>', 'orders per second', parsePositiveInt('--rate'), 4_000)
+    .option('--shadow-ms <n>', 'how long B runs in SHADOW before it asks for promotion', parsePositiveInt('--shadow-ms'), 3_000)
+    .option('--svg <file>', 'where to write the timeline picture', 'shadow-timeline.svg')
+    .action(async (flags: { refMb: number; orders: number; rate: number; shadowMs: number; svg: string }) => {
+      await runShadowDemo(flags, out);
     });
   demo
     .command('clickstream')

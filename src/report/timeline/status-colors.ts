@@ -7,6 +7,7 @@ const LIFECYCLE_COLORS: ReadonlyMap<string, string> = new Map([
   ['RUNNING_PRE_STATE_HOOKS', '#fdae6b'],
   ['RESTORING', '#e6550d'],
   ['WAITING_FOR_START_SIGNAL', '#f2cf3a'],
+  ['SHADOW', '#756bb1'],
   ['RUNNING', '#31a354'],
   ['STANDBY', '#a1d99b'],
   ['FINISHED', '#3182bd'],
