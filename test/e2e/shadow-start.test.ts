@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listCheckpoints, openStorage, readMetadata, runJob } from '../../src/index.ts';
+import { CheckpointNotFoundError, listCheckpoints, openStorage, readMetadata, runJob } from '../../src/index.ts';
 import { committedLines, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 import { checkpointed, expectedLines, hasRecords, logGate, reached, sourceRead, untilAfter } from './shadow-helpers.ts';
@@ -42,7 +42,9 @@ describe('shadow start', { timeout: 60_000 }, () => {
     // B owns nothing: every checkpoint in the directory is A's, and no stop request is out.
     const storage = openStorage(`${t.storage}/${t.jobId}`);
     for (const c of (await listCheckpoints(storage)).filter((c) => c.status === 'COMPLETED')) {
-      expect((await readMetadata(storage, c.id)).runId).toBe(a.runId);
+      // A's retention may discard a listed checkpoint before it is read: gone, it was not B's either.
+      const metadata = await readMetadata(storage, c.id).catch((error: unknown) => (error instanceof CheckpointNotFoundError ? undefined : Promise.reject(error)));
+      if (metadata) expect(metadata.runId).toBe(a.runId);
     }
     expect(existsSync(join(t.dir, 'checkpoints', t.jobId, 'handover', 'stop-request.json'))).toBe(false);
     // Its live sinks wrote nothing; its shadow sinks did, in B's own code (version B), from A's checkpoint's positions on.
@@ -53,7 +55,8 @@ describe('shadow start', { timeout: 60_000 }, () => {
     const everything = new Set(expectedLines([{ log: 'ev', splits: SPLITS, records: 4 * SEGMENT }], undefined, 'B').lines);
     for (const line of shadowLines) expect(everything.has(line), line).toBe(true);
     // B bootstrapped from a checkpoint of A (2 or later) and processed from its positions on, not from the start.
-    const bootstrapped = (await readMetadata(storage, (await new Promise<{ metrics: { stage1Checkpoint?: number } }>((resolve) => b.once('handover', resolve))).metrics.stage1Checkpoint!)).operators.find((o) => o.uid === 'events')!;
+    const bootId = (await new Promise<{ metrics: { stage1Checkpoint?: number } }>((resolve) => b.once('handover', resolve))).metrics.stage1Checkpoint!;
+    const bootstrapped = (await readMetadata(storage, bootId)).operators.find((o) => o.uid === 'events')!;
     const from = bootstrapped.subtasks.flatMap((s) => (s.state as { splits: Array<{ id: string; offset: number }> }).splits);
     expect(from.length).toBe(SPLITS);
     for (const { id, offset } of from) {
@@ -61,8 +64,8 @@ describe('shadow start', { timeout: 60_000 }, () => {
       expect(shadowLines.some((l) => l.includes(`|ev:${s}:${offset}|`)), `B processed ${id} from ${offset}`).toBe(true);
       if (offset > 0) expect(shadowLines.some((l) => l.includes(`|ev:${s}:${offset - 1}|`)), `B did not process ${id} before ${offset}`).toBe(false);
     }
-    await b.cancel();
-    const rb = await b.done;
+    // Stopped before its cut, B ends at once: there is nothing of its own to checkpoint or commit.
+    const rb = await b.stop({ mode: 'suspend' });
     expect(rb.status).toBe('CANCELED');
     expect(rb.handover?.mode).toBe('shadow');
     // A goes on alone: the rest of the input, stop, and its committed output is the whole run's.

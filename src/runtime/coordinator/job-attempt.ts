@@ -11,7 +11,7 @@ import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerResto
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
 import { StorageCheckpointPersistence } from './checkpoint-persistence.ts';
 import { Standby } from './standby.ts';
-import type { JobHandle, OperatorProgress } from './job-handle.ts';
+import type { JobHandle } from './job-handle.ts';
 import type { RestoreFrom } from './resolve-restore.ts';
 import { restoreMessage } from './restore-event.ts';
 import type { ResolvedRunJobOptions } from './run-options.ts';
@@ -28,7 +28,7 @@ import type {
 import { planWorkerRestores } from './worker-restores.ts';
 import { ShadowRun } from './shadow-run.ts';
 import type { CutPositions } from '../task/source-cut.ts';
-import type { CheckpointProgress } from '../../checkpoint/types.ts';
+import { checkpointProgress, progressByOperator } from './operator-progress.ts';
 import type { WorkerHost, WorkerHostFactory, WorkerLaunch } from './worker-host.ts';
 
 /** An error as a worker can revive it (name, message, stack; a BatonError keeps its message). */
@@ -247,10 +247,12 @@ export class JobAttempt {
       checkpointing,
       send: (workerIndex, command) => this.send(this.controls[workerIndex], command),
       broadcast: (command) => this.broadcast(command),
-      progress: () => this.progressByOperator(),
+      progress: () => progressByOperator(this.latestMetrics),
       failed: this.failed,
     });
     this.shadowRun = shadow;
+    // Asked to stop while it was starting: a shadow has nothing to stop with, it ends.
+    if (this.stopRequest) this.cancel();
     handle.transition({ type: 'shadow-start' });
     this.broadcast({ type: 'start' });
     const cut = await Promise.race([sequence.shadow!(shadow.control()), this.failed]);
@@ -278,8 +280,10 @@ export class JobAttempt {
 
   /** Stop with a final checkpoint; before checkpointing started, the request waits for it. */
   stop(mode: 'suspend' | 'terminate'): void {
+    // In shadow (before the cut) nothing is the job's to checkpoint or commit: a stop ends it at once.
+    if (this.shadowRun && this.cutPositions === undefined) this.cancel();
     // On standby the stop checkpoint is taken already: a stop ends the job there.
-    if (this.standby.checkpointId !== undefined) this.standby.end();
+    else if (this.standby.checkpointId !== undefined) this.standby.end();
     else if (this.driver) this.driver.requestStop(mode);
     else this.stopRequest = mode;
   }
@@ -336,7 +340,7 @@ export class JobAttempt {
         if (this.cutPositions !== undefined && stats.id === firstId) this.fail(new ShadowCutFailedError(stats.id, stats.failure ?? 'it failed'));
       },
       ...(this.cutPositions !== undefined ? { cut: this.cutPositions } : {}),
-      progress: () => this.checkpointProgress(),
+      progress: () => checkpointProgress(this.latestMetrics, this.progressAt),
       onStopping: (id, mode) => this.onStopCheckpoint(id, mode),
       failJob: (reason) => this.fail(new CheckpointFailuresExceededError(handle.jobId, reason)),
       onStopAfterRejected: (id, reason) => this.ctx.handle.emit('stop-request', { afterCheckpoint: id, accepted: false, reason }),
@@ -559,31 +563,7 @@ export class JobAttempt {
 
   private emitProgress(): void {
     this.progressAt = Date.now();
-    this.ctx.handle.emit('progress', { at: this.progressAt, operators: this.progressByOperator() });
-  }
-
-  /** The workers' last reports, summed per operator uid. */
-  private progressByOperator(): Record<string, OperatorProgress> {
-    const operators: Record<string, OperatorProgress> = {};
-    for (const report of this.latestMetrics.values()) {
-      const entry = operators[report.uid] ?? { recordsIn: 0, recordsOut: 0, backpressuredMs: 0 };
-      operators[report.uid] = entry;
-      entry.recordsIn += report.metrics.recordsIn;
-      entry.recordsOut += report.metrics.recordsOut;
-      entry.backpressuredMs += report.backpressuredMs ?? 0;
-      if (report.metrics.lateRecordsDropped !== undefined) entry.lateRecordsDropped = (entry.lateRecordsDropped ?? 0) + report.metrics.lateRecordsDropped;
-    }
-    return operators;
-  }
-
-  /** The counters a checkpoint's metadata records (undefined before the workers' first report). */
-  private checkpointProgress(): CheckpointProgress | undefined {
-    if (this.progressAt === undefined) return undefined;
-    const operators: Record<string, { recordsIn: number; recordsOut: number; lateRecordsDropped?: number }> = {};
-    for (const [uid, op] of Object.entries(this.progressByOperator())) {
-      operators[uid] = { recordsIn: op.recordsIn, recordsOut: op.recordsOut, ...(op.lateRecordsDropped !== undefined ? { lateRecordsDropped: op.lateRecordsDropped } : {}) };
-    }
-    return { at: this.progressAt, operators };
+    this.ctx.handle.emit('progress', { at: this.progressAt, operators: progressByOperator(this.latestMetrics) });
   }
 
   private fail(error: unknown): void {
