@@ -1,7 +1,9 @@
 // Helpers of the shadow handover tests: the live input's gates, what one uninterrupted run commits, waiting on job events.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JobHandle, JobStatus } from '../../src/index.ts';
+import { expect } from 'vitest';
+import type { JobHandle, JobResult, JobStatus } from '../../src/index.ts';
+import { committedLines } from './checkpoint-helpers.ts';
 import { eventTime, splitWatermark } from '../support/gated-log.ts';
 import { KEY_SPREAD, WINDOW_MS } from './jobs/shadow-job.ts';
 
@@ -115,4 +117,22 @@ export function untilAfter(job: JobHandle, phase: string, test: () => boolean): 
 /** Whether `lines` hold the line of record `i` of every split 0..splits-1 of log `log`. */
 export function hasRecords(lines: readonly string[], log: string, splits: number, i: number): boolean {
   return Array.from({ length: splits }, (_, s) => `|${log}:${s}:${i}|`).every((needle) => lines.some((l) => l.includes(needle)));
+}
+
+/**
+ * A (version A, on gate `gate`, output under `<dir>/out-a`) reads segments 0-5 alone and ends with
+ * `terminate`: its committed output must be one uninterrupted run's, and B (`<dir>/out-b`)
+ * committed nothing. Resolves with A's result.
+ */
+export async function expectAWhole(dir: string, a: JobHandle, gate: { openThrough(k: number): void }, segment: number, splits: number): Promise<JobResult> {
+  gate.openThrough(5);
+  await sourceRead(a, 'events', 6 * segment * splits);
+  const ra = await a.stop({ mode: 'terminate' });
+  expect(ra.status).toBe('FINISHED');
+  const expected = expectedLines([{ log: 'ev', splits, records: 6 * segment }], undefined, 'A');
+  expect(committedLines(join(dir, 'out-a', 'lines'))).toEqual(expected.lines);
+  expect(committedLines(join(dir, 'out-a', 'windows'))).toEqual(expected.windows);
+  expect(committedLines(join(dir, 'out-b', 'lines'))).toEqual([]);
+  expect(committedLines(join(dir, 'out-b', 'windows'))).toEqual([]);
+  return ra;
 }

@@ -8,7 +8,7 @@ import { listCheckpoints, openStorage, readMetadata, runJob } from '../../src/in
 import { committedLines, jobDirs } from './checkpoint-helpers.ts';
 import { startDeployment } from './deployment.ts';
 import { jobUrl } from './helpers.ts';
-import { checkpointed, expectedLines, logGate, sourceRead } from './shadow-helpers.ts';
+import { checkpointed, expectAWhole, logGate } from './shadow-helpers.ts';
 import { SEGMENT, SPLITS } from './shadow-scenario.ts';
 
 const JOB = fileURLToPath(jobUrl('shadow-job'));
@@ -44,20 +44,6 @@ function startB(t: { dir: string; jobId: string; storage: string }, gate: string
   return startDeployment(JOB, args, join(t.dir, 'b.json'));
 }
 
-/** A reads on to segment 5 and ends: its committed output is one uninterrupted run's; B committed nothing. */
-async function expectAWhole(t: { dir: string }, a: Awaited<ReturnType<typeof startA>>['a'], gate: ReturnType<typeof logGate>) {
-  gate.openThrough(5);
-  await sourceRead(a, 'events', 6 * SEGMENT * SPLITS);
-  const ra = await a.stop({ mode: 'terminate' });
-  expect(ra.status).toBe('FINISHED');
-  const expected = expectedLines([{ log: 'ev', splits: SPLITS, records: 6 * SEGMENT }], undefined, 'A');
-  expect(committedLines(join(t.dir, 'out-a', 'lines'))).toEqual(expected.lines);
-  expect(committedLines(join(t.dir, 'out-a', 'windows'))).toEqual(expected.windows);
-  expect(committedLines(join(t.dir, 'out-b', 'lines'))).toEqual([]);
-  expect(committedLines(join(t.dir, 'out-b', 'windows'))).toEqual([]);
-  return ra;
-}
-
 describe('rollback before the cut', { timeout: 120_000 }, () => {
   it('B killed in SHADOW: A never notices (no request, no standby); its committed output equals an uninterrupted run', async () => {
     const t = fresh('killed-in-shadow');
@@ -73,7 +59,7 @@ describe('rollback before the cut', { timeout: 120_000 }, () => {
     expect(committedLines(join(t.dir, 'shadow-b', 'lines')).length).toBeGreaterThan(0);
     // B left no request behind, and every checkpoint in the directory is A's.
     expect(existsSync(join(t.dir, 'checkpoints', t.jobId, 'handover', 'stop-request.json'))).toBe(false);
-    const ra = await expectAWhole(t, a, gate);
+    const ra = await expectAWhole(t.dir, a, gate, SEGMENT, SPLITS);
     expect(ra.statusHistory.map((e) => e.status)).toEqual(['CREATED', 'INITIALIZING', 'RUNNING_PRE_STATE_HOOKS', 'RESTORING', 'WAITING_FOR_START_SIGNAL', 'RUNNING', 'FINISHED']);
     const storage = openStorage(`${t.storage}/${t.jobId}`);
     for (const c of (await listCheckpoints(storage)).filter((c) => c.status === 'COMPLETED')) expect((await readMetadata(storage, c.id)).runId).toBe(a.runId);
@@ -88,7 +74,7 @@ describe('rollback before the cut', { timeout: 120_000 }, () => {
     await b.line(/\sRUNNING$/);
     b.child.kill('SIGKILL');
     await b.exited;
-    const ra = await expectAWhole(t, a, gate);
+    const ra = await expectAWhole(t.dir, a, gate, SEGMENT, SPLITS);
     const s = ra.statusHistory.map((e) => e.status);
     expect(s.slice(s.indexOf('STANDBY'), s.indexOf('STANDBY') + 2)).toEqual(['STANDBY', 'RUNNING']);
     expect(ra.rollbacks).toHaveLength(1);

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointNotFoundError, listCheckpoints, openStorage, readMetadata, runJob } from '../../src/index.ts';
 import { committedLines, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
-import { checkpointed, expectedLines, hasRecords, logGate, reached, sourceRead, untilAfter } from './shadow-helpers.ts';
+import { checkpointed, expectAWhole, expectedLines, hasRecords, logGate, reached, untilAfter } from './shadow-helpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-shadow-start-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -69,14 +69,6 @@ describe('shadow start', { timeout: 60_000 }, () => {
     expect(rb.status).toBe('CANCELED');
     expect(rb.handover?.mode).toBe('shadow');
     // A goes on alone: the rest of the input, stop, and its committed output is the whole run's.
-    gate.openThrough(5);
-    await sourceRead(a, 'events', 6 * SEGMENT * SPLITS);
-    const ra = await a.stop({ mode: 'terminate' });
-    expect(ra.status).toBe('FINISHED');
-    const expected = expectedLines([{ log: 'ev', splits: SPLITS, records: 6 * SEGMENT }], undefined, 'A');
-    expect(committedLines(join(t.dir, 'out-a', 'lines'))).toEqual(expected.lines);
-    expect(committedLines(join(t.dir, 'out-a', 'windows'))).toEqual(expected.windows);
-    expect(committedLines(join(t.dir, 'out-b', 'lines'))).toEqual([]);
-    expect(committedLines(join(t.dir, 'out-b', 'windows'))).toEqual([]);
+    await expectAWhole(t.dir, a, gate, SEGMENT, SPLITS);
   });
 });

@@ -575,6 +575,29 @@ export class Subtask {
     };
     let chunks = 0;
     /**
+     * Polls one split for up to `max` records: true if it answered at once; a reader that has to
+     * wait keeps its promise in `pending` (a failure is kept, not thrown here: the loop may be busy
+     * with another split; it fails the source next turn).
+     */
+    const pollSplit = (current: SplitProgress, max: number): boolean => {
+      const polled = current.reader!.poll(max, emit, current.emitWatermark);
+      if (typeof polled === 'number') {
+        if (polled > 0) this.recordsProcessed();
+        return true;
+      }
+      current.pending = polled.then(
+        (emitted) => {
+          current.pending = undefined;
+          if (emitted > 0) this.recordsProcessed();
+        },
+        (error: unknown) => {
+          current.pending = undefined;
+          current.failure = { error };
+        },
+      );
+      return false;
+    };
+    /**
      * A shadow deployment's cut: every split is read exactly up to its position in `limits` (one
      * record per poll, so none is read past it), unopened splits opened as needed; a split the cut
      * does not list is read to its end. Returns once every split stands at the cut.
@@ -597,25 +620,7 @@ export class Subtask {
           continue;
         }
         let polledNow = false;
-        for (const current of waiting) {
-          if (current.pending || !current.reader) continue;
-          const polled = current.reader.poll(1, emit, current.emitWatermark);
-          if (typeof polled === 'number') {
-            polledNow = true;
-            if (polled > 0) this.recordsProcessed();
-            continue;
-          }
-          current.pending = polled.then(
-            (emitted) => {
-              current.pending = undefined;
-              if (emitted > 0) this.recordsProcessed();
-            },
-            (error: unknown) => {
-              current.pending = undefined;
-              current.failure = { error };
-            },
-          );
-        }
+        for (const current of waiting) if (!current.pending && current.reader && pollSplit(current, 1)) polledNow = true;
         this.endOfBatch();
         if (!polledNow) {
           this.flushOutputs();
@@ -665,26 +670,7 @@ export class Subtask {
           continue;
         }
         let polledNow = false;
-        for (const current of active) {
-          if (current.pending) continue;
-          const polled = current.reader!.poll(batchSize, emit, current.emitWatermark);
-          if (typeof polled === 'number') {
-            polledNow = true;
-            if (polled > 0) this.recordsProcessed();
-            continue;
-          }
-          current.pending = polled.then(
-            (emitted) => {
-              current.pending = undefined;
-              if (emitted > 0) this.recordsProcessed();
-            },
-            (error: unknown) => {
-              // Kept, not thrown here: the loop may be busy with another split; it fails the source next turn.
-              current.pending = undefined;
-              current.failure = { error };
-            },
-          );
-        }
+        for (const current of active) if (!current.pending && pollSplit(current, batchSize)) polledNow = true;
         this.endOfBatch();
         if (!polledNow) {
           // Every open reader waits: open the next split, or wait for the first reader that can go on.
