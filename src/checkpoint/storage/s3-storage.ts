@@ -1,5 +1,5 @@
 // Checkpoint storage in an S3 bucket (or any S3-compatible server) through @aws-sdk/client-s3.
-import { JobConfigError } from '../../errors/index.ts';
+import { BatonError, JobConfigError, registerErrors } from '../../errors/index.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { describeCause, redactUserInfo, type StorageOperation, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './errors.ts';
 import { resolveS3ClientConfig } from './s3-client-config.ts';
@@ -303,7 +303,8 @@ export class S3Storage implements CheckpointStorage {
 }
 
 /** A GET answered with fewer bytes than its Content-Length (the connection dropped mid-body). */
-class ShortBodyError extends Error {
+class ShortBodyError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_STORAGE_SHORT_BODY';
   override name = 'ShortBodyError';
   constructor(read: number, expected: number) {
     super(`read ${read} of ${expected} bytes`);
@@ -357,3 +358,5 @@ function errorName(error: unknown): string | undefined {
 function httpStatus(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
 }
+
+registerErrors(ShortBodyError);

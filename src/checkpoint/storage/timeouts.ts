@@ -1,5 +1,5 @@
 // Bounds on every storage call: a deadline per attempt, a bounded number of attempts, backoff between them.
-import { JobConfigError } from '../../errors/index.ts';
+import { BatonError, JobConfigError, registerErrors } from '../../errors/index.ts';
 
 /** How long one storage request may take, how often a transient failure is retried, and how long to wait between tries. */
 export interface StorageTimeouts {
@@ -53,7 +53,8 @@ export function worstCaseMs(timeouts: StorageTimeouts): number {
 }
 
 /** Thrown inside an attempt whose deadline passed; the storage turns it into a StorageTimeoutError. */
-export class AttemptTimeout extends Error {
+export class AttemptTimeout extends BatonError {
+  static override readonly code: string = 'BATON_ERR_STORAGE_ATTEMPT_TIMEOUT';
   override name = 'AttemptTimeout';
   constructor(readonly ms: number) {
     super(`no complete answer within ${ms} ms`);
@@ -120,3 +121,5 @@ export async function retrying<T>(
     }
   }
 }
+
+registerErrors(AttemptTimeout);

@@ -1,4 +1,5 @@
 // Errors of keyed-state snapshots: a chunk that fails validation is reported, never half-applied.
+import { BatonError, registerErrors } from '../../errors/index.ts';
 
 /**
  * A keyed-state chunk failed validation on decode (bad magic, unknown version or flags,
@@ -9,7 +10,8 @@
  *   if (e instanceof ChunkCorruptError) console.error(e.chunk, e.reason);
  * }
  */
-export class ChunkCorruptError extends Error {
+export class ChunkCorruptError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_CHUNK_CORRUPT';
   /** Name of the chunk (file name or id) as passed to the decoder. */
   readonly chunk: string;
   /** What was wrong, e.g. `checksum mismatch`. */
@@ -22,3 +24,5 @@ export class ChunkCorruptError extends Error {
     this.reason = reason;
   }
 }
+
+registerErrors(ChunkCorruptError);
