@@ -138,24 +138,56 @@ export { AsyncTimeoutError } from './runtime/errors.ts';
 
 // Errors
 export { JobParamError } from './api/index.ts';
+// Every class has a stable static `code` (also on each instance): see the README's "Errors".
 export {
   BatonError,
+  BatonInternalError,
   CheckpointFailuresExceededError,
   CheckpointRequestError,
+  ForeignError,
+  InvalidProcessingTimeError,
+  InvalidRestoredStateError,
   JobCanceledError,
   JobConfigError,
   JobModuleError,
+  JobNotStartedError,
+  MissingTimestampError,
   PreStateHookError,
+  ProcessingTimeBackwardsError,
+  registerErrors,
   UnsupportedRecordValueError,
   UserFunctionError,
   WorkerFailureError,
 } from './runtime/errors.ts';
-export { CheckpointNotFoundError, CorruptCheckpointError, CorruptMetadataError, FencedError, HostileCheckpointError, StateRestoreError } from './checkpoint/errors.ts';
+export type { BatonErrorClass } from './errors/index.ts';
+export {
+  CheckpointNotFoundError,
+  CorruptCheckpointError,
+  CorruptMetadataError,
+  FencedError,
+  HostileCheckpointError,
+  InvalidStopRequestError,
+  StateRestoreError,
+} from './checkpoint/errors.ts';
 export type { FenceReason } from './checkpoint/errors.ts';
+export { RestorePlanError } from './checkpoint/restore/plan-restore.ts';
+export { IllegalTransitionError } from './runtime/lifecycle/job-status.ts';
+export { NoCurrentKeyError, StateBackendDisposedError, StateKindConflictError } from './state/errors.ts';
+export { ChunkCorruptError } from './state/snapshot/errors.ts';
+export { CliUsageError } from './cli/parse-params.ts';
 
 // Checkpoints, readable from storage alone
 export { checkpointStatus, findLatestRestorable, latestCompleted, listCheckpoints, readMetadata } from './checkpoint/status/checkpoint-status.ts';
-export { openStorage, registerStorageScheme, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './checkpoint/storage/index.ts';
+export {
+  InvalidStorageKeyError,
+  openStorage,
+  registerStorageScheme,
+  StorageAttemptTimeoutError,
+  StorageIoError,
+  StorageNotFoundError,
+  StorageShortBodyError,
+  StorageTimeoutError,
+} from './checkpoint/storage/index.ts';
 export type { CheckpointStorage, S3StorageOptions, StorageTimeouts } from './checkpoint/storage/index.ts';
 export type { CheckpointMetadata, CheckpointStatus } from './checkpoint/types.ts';
 export type { JobWarningEvent } from './runtime/coordinator/job-handle.ts';

@@ -104,9 +104,11 @@ function define(target: object, key: string, value: unknown, enumerable: boolean
   Object.defineProperty(target, key, { value, enumerable, writable: true, configurable: true });
 }
 
+/** An instance of a built-in class itself (a user's `class Oops extends Error` is not, even named 'Error'). */
 function isBuiltin(error: Error): boolean {
-  if (error.name === 'AggregateError') return error instanceof AggregateError;
-  return Object.hasOwn(BUILTINS, error.name) && error instanceof BUILTINS[error.name];
+  const proto = Object.getPrototypeOf(error);
+  if (error.name === 'AggregateError') return proto === AggregateError.prototype;
+  return Object.hasOwn(BUILTINS, error.name) && proto === BUILTINS[error.name].prototype;
 }
 
 function isPlainValue(value: unknown): boolean {

@@ -1,6 +1,6 @@
 // Typed errors of the runtime: each carries the fields a caller needs to act on it.
 
-import { BatonError, ForeignError, registerErrors, reviveThrown, type SerializedThrown } from '../errors/index.ts';
+import { BatonError, registerErrors } from '../errors/index.ts';
 
 export {
   BatonError,
@@ -216,21 +216,6 @@ export function describeError(error: unknown): { message: string; stack: string 
 }
 
 /**
- * How the main thread reports what worker `workerIndex` failed with: a BatonError (a user
- * function's, a hook's, storage's, a connector's, ...) as its own class with its fields; anything
- * else (a bug's TypeError, a library's error, a thrown string) as a WorkerFailureError naming the
- * worker, with the text and stack in its message and the revived error as its `cause`.
- *
- * @example this.fail(reviveWorkerFailure(event.error, workerIndex));
- */
-export function reviveWorkerFailure(serialized: SerializedThrown, workerIndex: number): BatonError {
-  const revived = reviveThrown(serialized);
-  if (revived instanceof BatonError && !(revived instanceof ForeignError)) return revived;
-  const { message, stack } = describeError(revived);
-  return new WorkerFailureError(workerIndex, `${message}\n${stack}`, { cause: revived });
-}
-
-/**
  * A manual processing-time clock was asked to move backwards: processing time, like the wall
  * clock it stands in for, only moves forward (timers that fired cannot un-fire). `code` is stable.
  *
@@ -301,4 +286,55 @@ export class AsyncTimeoutError extends BatonError {
   }
 }
 
-registerErrors(JobModuleError, JobModuleNotFoundError, ReferenceDataNotLoadedError, UserFunctionError, PreStateHookError, WorkerFailureError, CheckpointFailuresExceededError, CheckpointRequestError, JobCanceledError, UnsupportedRecordValueError, ProcessingTimeBackwardsError, InvalidProcessingTimeError, AsyncTimeoutError);
+/**
+ * A JobHandle was asked to stop or checkpoint a job it does not control: it was made by hand,
+ * not returned by runJob (which returns a started handle).
+ *
+ * @example try { await new JobHandle('orders').checkpoint(); } catch (e) { if (e instanceof JobNotStartedError) console.error(e.jobId); }
+ */
+export class JobNotStartedError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_JOB_NOT_STARTED';
+  override name = 'JobNotStartedError';
+  constructor(readonly jobId: string) {
+    super('job not started');
+  }
+}
+
+/**
+ * A record that needs an event timestamp has none: an event-time window or a WatermarkStrategy
+ * without a timestamp assigner got a record no source or assigner stamped. Fix the job: call
+ * assignTimestampsAndWatermarks (with a timestamp assigner) before the operator.
+ *
+ * @example job.done.catch((e) => { if (e.cause instanceof MissingTimestampError) console.error(e.operatorUid); });
+ */
+export class MissingTimestampError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_NO_TIMESTAMP';
+  override name = 'MissingTimestampError';
+  /** The operator that needed the timestamp, when known. */
+  readonly operatorUid: string | undefined;
+  constructor(message: string, operatorUid?: string) {
+    super(message);
+    this.operatorUid = operatorUid;
+  }
+}
+
+/**
+ * Operator state read back from a checkpoint is not what the operator writes (a broadcast state
+ * that is not a map of states, an asyncMap snapshot of the wrong shape, a file sink's part-file
+ * name outside its pattern): storage is hostile input, so the restore stops before using it.
+ *
+ * @example job.done.catch((e) => { if (e instanceof InvalidRestoredStateError) restoreFromAnOlderCheckpoint(e.operatorUid); });
+ */
+export class InvalidRestoredStateError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_INVALID_RESTORED_STATE';
+  override name = 'InvalidRestoredStateError';
+  constructor(
+    /** The operator whose state it is. */
+    readonly operatorUid: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+registerErrors(JobModuleError, JobModuleNotFoundError, ReferenceDataNotLoadedError, UserFunctionError, PreStateHookError, WorkerFailureError, CheckpointFailuresExceededError, CheckpointRequestError, JobCanceledError, UnsupportedRecordValueError, ProcessingTimeBackwardsError, InvalidProcessingTimeError, AsyncTimeoutError, JobNotStartedError, MissingTimestampError, InvalidRestoredStateError);

@@ -104,7 +104,8 @@ export class StorageTimeoutError extends StorageIoError {
 /** `Name: message` of an underlying error (AWS SDK errors carry the S3 error code as `name`). Internal to storage. */
 export function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
-  const code = (cause as { code?: unknown }).code;
+  // A library's code (ENOENT, an S3 error code) says more than its name; a BatonError's name says more than its code.
+  const code = cause instanceof BatonError ? undefined : (cause as { code?: unknown }).code;
   const label = typeof code === 'string' && code !== '' ? code : cause.name;
   if (!cause.message) return label;
   // Node fs messages already contain their code ("ENOENT: no such file ..."); plain Errors add nothing.

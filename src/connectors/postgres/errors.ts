@@ -42,7 +42,7 @@ export class PostgresSinkError extends BatonError {
     readonly action: string,
     cause: unknown,
   ) {
-    const sqlState = typeof (cause as { code?: unknown })?.code === 'string' ? ((cause as { code: string }).code as string) : undefined;
+    const sqlState = !(cause instanceof BatonError) && typeof (cause as { code?: unknown })?.code === 'string' ? ((cause as { code: string }).code as string) : undefined;
     super(`Sinks.postgres (${target}): ${action} failed: ${cause instanceof Error ? cause.message : String(cause)}${sqlState ? ` (SQLSTATE ${sqlState})` : ''}`, { cause });
     this.sqlState = sqlState;
   }

@@ -2,7 +2,7 @@
 // in mode 'exactly-once' one transaction per checkpoint, prepared at the barrier and committed (on a second,
 // control connection) when the checkpoint completes.
 import type { Client, ClientConfig } from 'pg';
-import { BatonError, HostileCheckpointError, type SinkContext, type SinkWriter } from '../connector-api.ts';
+import { BatonError, BatonInternalError, HostileCheckpointError, type SinkContext, type SinkWriter } from '../connector-api.ts';
 import { PostgresPreparedTransactionsDisabledError, PostgresSinkError } from './errors.ts';
 import type { PostgresConnection } from './options.ts';
 import { type InsertStatements, lastPerKey } from './sql.ts';
@@ -66,7 +66,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
 
   write(value: T, _timestamp: number): void {
     if (this.failure) throw this.failure;
-    if (this.state !== 'open') throw new Error(`Sinks.postgres (${this.settings.target}): write after ${this.state}`);
+    if (this.state !== 'open') throw new BatonInternalError(`Sinks.postgres (${this.settings.target}): write after ${this.state}`);
     this.rows.push(this.settings.values(value));
     if (this.rows.length >= this.settings.batch) this.flushRows();
   }
@@ -222,7 +222,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
   private enqueue(action: string, op: () => Promise<void>): Promise<void> {
     const run = this.tail.then(async () => {
       if (this.failure) throw this.failure;
-      if (this.state === 'aborted') throw new Error(`Sinks.postgres (${this.settings.target}): aborted`);
+      if (this.state === 'aborted') throw new PostgresSinkError(this.settings.target, action, 'the sink was aborted');
       try {
         await op();
       } catch (error) {
@@ -255,7 +255,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
     const client = await this.connect();
     if (this.state !== 'open') {
       await client.end().catch(() => undefined);
-      throw new Error(`Sinks.postgres (${this.settings.target}): ${this.state}`);
+      throw new PostgresSinkError(this.settings.target, 'connect', `the sink was ${this.state} before the connection opened`);
     }
     this.data = client;
     if (this.settings.mode === 'exactly-once') {
@@ -277,7 +277,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
   /** COMMIT or ROLLBACK PREPARED; an id no longer prepared was finished already (by a predecessor, successor or earlier recover). */
   private async finishPrepared(control: Client, verb: 'COMMIT' | 'ROLLBACK', gid: string): Promise<void> {
     // The id passed parseTransactionId (letters, digits, '-'): safe as a literal.
-    if (parseTransactionId(gid) === undefined) throw new Error(`Sinks.postgres: refusing transaction id ${JSON.stringify(gid)}`);
+    if (parseTransactionId(gid) === undefined) throw new BatonInternalError(`Sinks.postgres: refusing transaction id ${JSON.stringify(gid)}`);
     try {
       await control.query(`${verb} PREPARED '${gid}'`);
     } catch (error) {

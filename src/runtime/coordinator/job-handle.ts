@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FenceReason } from '../../checkpoint/errors.ts';
-import { CheckpointRequestError, JobConfigError, rejectUnknownKeys } from '../errors.ts';
+import { CheckpointRequestError, JobConfigError, JobNotStartedError, rejectUnknownKeys } from '../errors.ts';
 import { isTerminal } from '../lifecycle/job-status.ts';
 import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';
 import type { OperatorMetrics } from '../types.ts';
@@ -145,7 +145,7 @@ export class JobHandle extends EventEmitter {
    * `terminate` first emits the maximum watermark so windows fire, and ends FINISHED.
    */
   stop(options: { mode: 'suspend' | 'terminate' } = { mode: 'suspend' }): Promise<JobResult> {
-    if (!this.control) return Promise.reject(new Error('job not started'));
+    if (!this.control) return Promise.reject(new JobNotStartedError(this.jobId));
     try {
       rejectUnknownKeys('stop ', options, ['mode']);
       if (options.mode !== 'suspend' && options.mode !== 'terminate') throw new JobConfigError('stop mode', `must be 'suspend' or 'terminate', got ${JSON.stringify(options.mode)}`);
@@ -166,7 +166,7 @@ export class JobHandle extends EventEmitter {
    * console.log(`checkpoint ${stats.id}: ${stats.stateBytes} bytes`);
    */
   async checkpoint(): Promise<CheckpointStats> {
-    if (!this.control) throw new Error('job not started');
+    if (!this.control) throw new JobNotStartedError(this.jobId);
     const seen: CheckpointStats[] = [];
     const onCheckpoint = (stats: CheckpointStats) => seen.push(stats);
     // Listening before asking: the answer can never be missed, however fast it comes.

@@ -2,6 +2,7 @@
 // Thrown inside a worker they reach the job's result as a UserFunctionError naming the operator
 // and subtask, whose message carries this error's message and `code`.
 import { BatonError, registerErrors } from '../../errors/index.ts';
+import { MissingTimestampError } from '../errors.ts';
 
 /**
  * A broadcast function asked for a broadcast state whose descriptor was not passed to
@@ -52,13 +53,13 @@ export class ReadOnlyBroadcastStateError extends BatonError {
  * @example
  * orders.assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Order>(1_000).withTimestampAssigner((o) => o.at))
  */
-export class IntervalJoinTimestampError extends BatonError {
+export class IntervalJoinTimestampError extends MissingTimestampError {
   static override readonly code: string = 'BATON_ERR_INTERVAL_JOIN_NO_TIMESTAMP';
   override name = 'IntervalJoinTimestampError';
-  readonly operatorUid: string;
+  override readonly operatorUid: string;
   readonly side: 'left' | 'right';
   constructor(operatorUid: string, side: 'left' | 'right') {
-    super(`[BATON_ERR_INTERVAL_JOIN_NO_TIMESTAMP] interval join '${operatorUid}': a ${side} record has no event time; assign timestamps to both inputs before intervalJoin`);
+    super(`[BATON_ERR_INTERVAL_JOIN_NO_TIMESTAMP] interval join '${operatorUid}': a ${side} record has no event time; assign timestamps to both inputs before intervalJoin`, operatorUid);
     this.operatorUid = operatorUid;
     this.side = side;
   }
