@@ -112,6 +112,7 @@ export { referenceData } from './runtime/reference-data.ts';
 export type { ReferenceData } from './runtime/types.ts';
 export type { JobParam, JobParamSpec } from './runtime/types.ts';
 export type { HandoverMetrics, RollbackReport } from './runtime/coordinator/start-sequence.ts';
+export type { HandoverEvent, PredecessorHandoverEvent, SuccessorHandoverEvent } from './runtime/coordinator/handover-event.ts';
 export { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError, StaleHandoverTargetError } from './handover/errors.ts';
 export { ReferenceDataError } from './handover/reference-data/errors.ts';
 export { ReferenceDataNotLoadedError } from './runtime/errors.ts';

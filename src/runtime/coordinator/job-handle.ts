@@ -10,7 +10,8 @@ import type { CheckpointStats } from './checkpoint-driver.ts';
 import type { JobResult, SkippedCheckpointReport } from './job-result.ts';
 import type { StorageSweepEvent } from './checkpoint-persistence.ts';
 import type { RestoreEvent } from './restore-event.ts';
-import type { HandoverMetrics, ReferenceDataProgressEvent } from './start-sequence.ts';
+import type { HandoverEvent } from './handover-event.ts';
+import type { ReferenceDataProgressEvent } from './start-sequence.ts';
 import type { StorageProblemEvent } from './storage-problem-reporter.ts';
 
 /** One operator's counters, summed over its subtasks. */
@@ -105,7 +106,7 @@ export class JobHandle extends EventEmitter {
   override on(event: 'progress', listener: (progress: JobProgress) => void): this;
   override on(event: 'checkpoint', listener: (stats: CheckpointStats) => void): this;
   /** Deployment B of a handover: each step (stage 1, followed checkpoints, target moves, stage 2, downtime). */
-  override on(event: 'handover', listener: (event: { phase: string; at: number; checkpointId?: number; detail?: string; metrics: HandoverMetrics }) => void): this;
+  override on(event: 'handover', listener: (event: HandoverEvent) => void): this;
   /** Loading reference data for a pre-state-load hook (once per URI for all workers). */
   override on(event: 'reference-data', listener: (progress: ReferenceDataProgressEvent) => void): this;
   /** Every source read all its input: the final checkpoint was triggered (again for each retry); the job finishes once it completes. */
