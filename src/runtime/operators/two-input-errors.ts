@@ -1,6 +1,7 @@
 // Typed errors of the two-input operators: misuse a user function can only show while running.
 // Thrown inside a worker they reach the job's result as a UserFunctionError naming the operator
-// and subtask, whose message carries this error's message and `code`.
+// and subtask, whose message carries this error's message and `code`, and whose `cause` is this
+// error (its class, code and fields kept across the thread boundary).
 import { BatonError, registerErrors } from '../../errors/index.ts';
 import { MissingTimestampError } from '../errors.ts';
 
