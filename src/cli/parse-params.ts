@@ -2,7 +2,11 @@
 import { BatonError, registerErrors } from '../errors/index.ts';
 import type { JobParam } from '../runtime/types.ts';
 
-/** A command line the CLI cannot run (a malformed flag or value); `baton` prints it with its usage. */
+/**
+ * A command line the CLI cannot run (a malformed flag or value); `baton` prints it with its usage.
+ *
+ * @example parseParam('failAt'); // throws CliUsageError: --param expects key=value, got 'failAt'
+ */
 export class CliUsageError extends BatonError {
   static override readonly code: string = 'BATON_ERR_CLI_USAGE';
   override name = 'CliUsageError';
