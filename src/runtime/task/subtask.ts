@@ -20,15 +20,15 @@ import {
   type SourceSplit,
   type StreamOperator,
 } from '../types.ts';
-import { type AlignmentDecision, BarrierAligner } from './barrier-aligner.ts';
 import { ChainedOutput } from './chained-output.ts';
 import { SideRoutingOutput } from './side-outputs.ts';
-import { type ChannelStateData, ChannelStateRecording, type InFlightInput } from './channel-state-recorder.ts';
+import { type ChannelStateData, type InFlightInput, InFlightRecording } from './in-flight-recording.ts';
 import type { InFlightLog } from './in-flight-log.ts';
+import { InputBarriers } from './input-barriers.ts';
 import { type ProcessingTimeService, systemProcessingTime } from '../time/processing-time-service.ts';
-import { isChannelState, planUnalignedSwitch, selectChannelState } from './unaligned-cutoffs.ts';
+import { isChannelState, selectChannelState } from './unaligned-cutoffs.ts';
 
-export type { ChannelStateData } from './channel-state-recorder.ts';
+export type { ChannelStateData } from './in-flight-recording.ts';
 import { type EdgeWriters, RecordWriterOutput } from './record-writer-output.ts';
 
 /** Longest an input drain runs before it lets the worker's event loop in (ms). */
@@ -56,20 +56,6 @@ interface BatchInProgress {
   readonly message: ChannelMessage;
   readonly noCredit?: boolean;
   index: number;
-}
-
-/** Checkpoint n as seen at this subtask's input before it is taken: when it was triggered, where its aligned barriers wait. */
-interface BarrierSighting {
-  /**
-   * When the checkpoint was triggered (epoch ms, from its barriers). Checkpoint timing stays on the
-   * wall clock, never processing time: it is the coordinator's clock, shared by every thread.
-   */
-  readonly at: number;
-  /** Aligned barriers n queued and not processed yet: channel → arrival number of the message carrying it. */
-  readonly queued: Map<number, number>;
-  /** The alignment timeout is armed (a timer, or a switch already queued). */
-  armed?: boolean;
-  timer?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -174,8 +160,6 @@ export class Subtask {
   /** Source: the reader said it has to wait (or the source is paused after a stop barrier). */
   private sourceWaiting = false;
   private waitingForOutput: (() => void) | undefined;
-  /** Alignment-timeout timers, on the wall clock (see armAlignmentTimeout). */
-  private readonly pendingTimers = new Set<ReturnType<typeof setTimeout>>();
   /** Cancels of the operators' processing-time timers not fired yet. */
   private readonly pendingProcessingTimers = new Set<() => void>();
   private readonly processingTime: ProcessingTimeService;
@@ -187,20 +171,16 @@ export class Subtask {
   /** Source only: splits restored from a checkpoint, replacing createSplits. */
   restoredSplits: SourceSplit[] | undefined;
   private currentSplits: SplitProgress[] = [];
-  private readonly aligner: BarrierAligner | undefined;
+  /** Input task: checkpoint barriers at its input (alignment, unaligned switches, recording of in-flight data). */
+  private readonly barriers: InputBarriers | undefined;
   /** A batch whose records are partly processed (the drain's time slice ran out). */
   private inProgress: BatchInProgress | undefined;
-  /** Unaligned checkpoint n in progress: input channels still owing barrier n and what they sent meanwhile. */
-  private recording: ChannelStateRecording | undefined;
-  private lastUnaligned = 0;
   /** Newest checkpoint aborted: its barriers still in flight are ignored (checkpoints run one at a time). */
   private lastAborted = 0;
   /** Newest checkpoint this subtask snapshotted (aligned, unaligned, by a source's trigger or once ended). */
   private lastTaken = 0;
   /** Newest checkpoint the coordinator triggered: once ended, the subtask owes it its final state if not taken. */
   private lastTriggered: CheckpointTrigger | undefined;
-  /** Checkpoints whose barriers reached the input and that are not taken yet. */
-  private readonly sightings = new Map<number, BarrierSighting>();
   /** Continuous spilling: every input batch is persisted as it arrives; channel state refers to it. */
   private readonly inFlightLog: InFlightLog | undefined;
   /** Source: paused after the barrier of a stop-with-checkpoint (its id), until stop or abort. */
@@ -253,11 +233,25 @@ export class Subtask {
       this.operatorNodes = chainNodes;
       this.gate = new InputGate(inputChannelCount, () => this.scheduleDrain());
       const gate = this.gate;
-      this.aligner = new BarrierAligner(inputChannelCount, (c) => gate.isEnded(c));
+      const barriers = new InputBarriers(
+        inputChannelCount,
+        { mode: host.checkpointMode ?? 'aligned', alignedTimeoutMs: host.alignedTimeoutMs },
+        {
+          block: (channel) => gate.block(channel),
+          releaseAll: () => gate.unblockAll(),
+          takeAligned: (id, alignmentMs, barrierAt) => this.performCheckpoint(id, { alignmentMs, barrierAt }),
+          takeUnaligned: (id, alignmentMs, barrierAt, cutoffs) => this.takeUnaligned(id, alignmentMs, barrierAt, cutoffs),
+          isRunning: () => this.state === 'running',
+          fail: (error) => this.fail(error),
+        },
+      );
+      this.barriers = barriers;
       // Also in aligned mode: an upstream task whose alignment timed out sends unaligned barriers.
-      gate.onPriorityBarrier = (channel, id, at) => this.onPriorityBarrier(channel, id, at);
-      gate.onBarrierQueued = (channel, id, at, seq) => this.onBarrierQueued(channel, id, at, seq);
-      gate.onArrival = (channel, seq, batch) => this.recording?.onArrival(channel, seq, batch);
+      gate.onPriorityBarrier = (channel, id, at) => {
+        if (this.state === 'running') barriers.priorityBarrier(channel, id, at);
+      };
+      gate.onBarrierQueued = (channel, id, at, seq) => barriers.barrierQueued(channel, id, at, seq);
+      gate.onArrival = (channel, seq, batch) => barriers.arrival(channel, seq, batch);
     }
     const metricsOffset = task.isSource ? 1 : 0;
     this.operators = this.operatorNodes.map((node, i) => node.operator!.create(this.operatorContext(node, this.metrics[i + metricsOffset])));
@@ -367,8 +361,7 @@ export class Subtask {
 
   private release(): void {
     this.markUnblocked();
-    for (const timer of this.pendingTimers) clearTimeout(timer);
-    this.pendingTimers.clear();
+    this.barriers?.dispose();
     for (const cancel of this.pendingProcessingTimers) cancel();
     this.pendingProcessingTimers.clear();
     const waiter = this.waitingForOutput;
@@ -682,9 +675,7 @@ export class Subtask {
   /** Checkpoint n was aborted: a source paused by a stop-with-checkpoint n goes on. */
   checkpointAborted(checkpointId: number): void {
     if (checkpointId > this.lastAborted) this.lastAborted = checkpointId;
-    this.forgetSightings(checkpointId);
-    if (this.aligner) this.apply(this.aligner.abort(checkpointId));
-    if (this.recording?.checkpointId === checkpointId) this.recording = undefined;
+    this.barriers?.abort(checkpointId);
     if (this.paused === checkpointId) {
       this.paused = false;
       const resume = this.resume;
@@ -768,7 +759,7 @@ export class Subtask {
   /** Snapshot of every operator of the chain, then the barrier goes downstream. */
   private performCheckpoint(
     checkpointId: number,
-    options: { sourceState?: unknown; channelState?: Promise<ChannelStateData>; unaligned?: boolean; alignmentMs?: number; barrierAt?: number } = {},
+    options: { sourceState?: unknown; recording?: InFlightRecording; unaligned?: boolean; alignmentMs?: number; barrierAt?: number } = {},
   ): void {
     if (checkpointId > this.lastTaken) this.lastTaken = checkpointId;
     const barrierAt = options.barrierAt;
@@ -782,10 +773,9 @@ export class Subtask {
     if (options.unaligned) {
       // The barrier overtakes what this subtask has not sent yet: that becomes its output state.
       const output = this.writers.map((w) => w.priorityBarrier(checkpointId, barrierAt));
-      const state = options.channelState ?? Promise.resolve({ input: [], output });
-      if (this.recording?.checkpointId === checkpointId) this.recording.setOutput(output);
+      options.recording?.setOutput(output);
+      const state = options.recording?.done ?? Promise.resolve({ input: [], output });
       this.host.onSnapshot?.(this, checkpointId, { operators, channelState: state, ...alignment });
-      this.finishRecordingIfDone();
       return;
     }
     this.host.onSnapshot?.(this, checkpointId, { operators, ...alignment });
@@ -793,92 +783,13 @@ export class Subtask {
   }
 
   /**
-   * Unaligned: the first barrier n on any channel is acted on at once, overtaking queued input.
-   * Everything queued (not yet processed) and everything the other channels deliver before their
-   * barrier n is the input channel state; it is still processed as usual afterwards. A task in
-   * aligned mode gets here too when an upstream task switched after its alignment timeout.
+   * Takes checkpoint n unaligned now (the barrier handler's decision): the snapshot at once and a
+   * priority barrier downstream. Its input channel state begins with what is queued and is channel
+   * state under `cutoffs` (see planUnalignedSwitch), the unprocessed rest of a partly processed
+   * batch first; the barrier handler adds what owing channels deliver until their barrier n.
    */
-  private onPriorityBarrier(channel: number, checkpointId: number, at: number | undefined): void {
-    if (this.state !== 'running') return;
-    if (this.recording?.checkpointId === checkpointId) {
-      this.channelDelivered(channel);
-      return;
-    }
-    if (!this.canStillTake(checkpointId)) return;
-    this.sighting(checkpointId, at);
-    this.switchToUnaligned(checkpointId, channel);
-  }
-
-  /**
-   * An aligned barrier n was queued at the input (it is processed later, in arrival order). A
-   * channel owing barrier n to an unaligned checkpoint taken meanwhile has now delivered all its
-   * part; otherwise the alignment timeout of checkpoint n counts from its trigger, from here on.
-   */
-  private onBarrierQueued(channel: number, checkpointId: number, at: number | undefined, seq: number): void {
-    if (this.recording?.checkpointId === checkpointId) {
-      this.channelDelivered(channel);
-      return;
-    }
-    if (!this.canStillTake(checkpointId)) return;
-    const sighting = this.sighting(checkpointId, at);
-    sighting.queued.set(channel, seq);
-    this.armAlignmentTimeout(checkpointId, sighting);
-  }
-
-  /** Whether checkpoint n may still be taken here: not taken or aborted, not superseded by a newer alignment. */
-  private canStillTake(checkpointId: number): boolean {
-    if (checkpointId <= this.lastUnaligned || checkpointId <= this.lastAborted) return false;
-    if (this.aligner && checkpointId <= this.aligner.lastTakenId) return false;
-    const aligning = this.aligner?.current;
-    return !aligning || aligning.id <= checkpointId;
-  }
-
-  private sighting(checkpointId: number, at: number | undefined): BarrierSighting {
-    let sighting = this.sightings.get(checkpointId);
-    if (!sighting) {
-      sighting = { at: at ?? Date.now(), queued: new Map() };
-      this.sightings.set(checkpointId, sighting);
-    }
-    return sighting;
-  }
-
-  /** Checkpoints up to n were taken or aborted: their timers and queued barriers no longer matter. */
-  private forgetSightings(upTo: number): void {
-    for (const [id, sighting] of this.sightings) {
-      if (id > upTo) continue;
-      if (sighting.timer !== undefined) {
-        clearTimeout(sighting.timer);
-        this.pendingTimers.delete(sighting.timer);
-      }
-      this.sightings.delete(id);
-    }
-  }
-
-  /**
-   * Takes checkpoint n unaligned now, the snapshot at once and a priority barrier downstream.
-   * Input channel state, per channel (see planUnalignedSwitch): nothing for a channel whose
-   * barrier n the aligner processed (what it holds back comes after it); what was queued up to
-   * its barrier for a channel whose barrier n is still queued (processed later, then ignored);
-   * everything queued on `priorityChannel`, which owes nothing more; everything queued on the
-   * others plus what they deliver until their barrier n.
-   */
-  private switchToUnaligned(checkpointId: number, priorityChannel?: number): void {
-    this.lastUnaligned = checkpointId;
+  private takeUnaligned(checkpointId: number, alignmentMs: number, barrierAt: number, cutoffs: readonly number[]): InFlightRecording {
     const gate = this.gate!;
-    const aligning = this.aligner?.current;
-    const aligningThis = aligning?.id === checkpointId;
-    const arrived = new Set<number>(aligningThis ? aligning.arrived : []);
-    const alignmentMs = aligningThis ? Date.now() - aligning.startedAt : 0;
-    const sighting = this.sightings.get(checkpointId);
-    const release = this.aligner?.switchToUnaligned(checkpointId);
-    const plan = planUnalignedSwitch({
-      channelCount: gate.channelCount,
-      arrived,
-      queuedBarriers: sighting?.queued ?? new Map(),
-      priorityChannel,
-      isEnded: (c) => gate.isEnded(c),
-    });
-    const cutoffs = plan.cutoffs;
     const log = this.inFlightLog;
     let input: InFlightInput[];
     let floorSeq: number | undefined;
@@ -904,58 +815,9 @@ export class Subtask {
         });
       }
     }
-    this.forgetSightings(checkpointId);
-    this.recording = new ChannelStateRecording(checkpointId, plan.pending, input, floorSeq);
-    const channelState = this.recording.done;
-    this.performCheckpoint(checkpointId, { channelState, unaligned: true, alignmentMs, barrierAt: sighting?.at ?? Date.now() });
-    if (release) this.apply(release);
-  }
-
-  /**
-   * Aligned with a timeout: checkpoint n may stay aligned until `alignedTimeoutMs` after its
-   * trigger (not after this task began aligning). Past that, while its barrier is still queued
-   * on some channel or the alignment still waits, this task takes it unaligned. On the wall clock,
-   * not processing time: the trigger's `at` is the coordinator's Date.now(), and the timeout bounds
-   * how long checkpointing really takes, which a job's processing time says nothing about.
-   */
-  private armAlignmentTimeout(checkpointId: number, sighting: BarrierSighting): void {
-    const timeoutMs = this.host.alignedTimeoutMs;
-    if (timeoutMs === undefined || this.host.checkpointMode === 'unaligned' || sighting.armed) return;
-    sighting.armed = true;
-    const delay = sighting.at + timeoutMs - Date.now();
-    if (delay <= 0) {
-      // Already late on arrival: switch right away, though not inside whoever pushed the barrier
-      // (a local producer's send, or this task's own credit return).
-      queueMicrotask(() => this.onAlignmentDeadline(checkpointId));
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.pendingTimers.delete(timer);
-      sighting.timer = undefined;
-      this.onAlignmentDeadline(checkpointId);
-    }, delay);
-    sighting.timer = timer;
-    this.pendingTimers.add(timer);
-  }
-
-  private onAlignmentDeadline(checkpointId: number): void {
-    if (this.state !== 'running' || !this.canStillTake(checkpointId)) return;
-    const queued = this.sightings.get(checkpointId)?.queued.size ?? 0;
-    if (queued === 0 && this.aligner?.current?.id !== checkpointId) return;
-    try {
-      this.switchToUnaligned(checkpointId);
-    } catch (error) {
-      this.fail(error);
-    }
-  }
-
-  /** A channel delivered the barrier of the checkpoint being recorded (or ended). */
-  private channelDelivered(channel: number): void {
-    if (this.recording?.channelDone(channel)) this.recording = undefined;
-  }
-
-  private finishRecordingIfDone(): void {
-    if (this.recording?.finishIfComplete()) this.recording = undefined;
+    const recording = new InFlightRecording(checkpointId, input, floorSeq);
+    this.performCheckpoint(checkpointId, { recording, unaligned: true, alignmentMs, barrierAt });
+    return recording;
   }
 
   /**
@@ -974,34 +836,6 @@ export class Subtask {
   restoreChannelState(data: RestoredChannelState): void {
     this.gate?.installRecoveredInput(data.input);
     data.output.forEach((batches, i) => this.writers[i]?.replay(batches));
-  }
-
-  private onBarrier(channel: number, checkpointId: number, at: number | undefined): void {
-    if (this.recording?.checkpointId === checkpointId) {
-      // A late barrier of a checkpoint this task took unaligned: that channel's in-flight data is complete.
-      this.channelDelivered(channel);
-      return;
-    }
-    // Also a queued barrier of a checkpoint this task switched to unaligned before processing it.
-    if (checkpointId <= this.lastUnaligned) return;
-    const sighting = this.canStillTake(checkpointId) ? this.sighting(checkpointId, at) : undefined;
-    sighting?.queued.delete(channel);
-    for (const decision of this.aligner!.onBarrier(channel, checkpointId, Date.now())) this.apply(decision);
-    if (sighting && this.aligner!.current?.id === checkpointId) this.armAlignmentTimeout(checkpointId, sighting);
-  }
-
-  /** Carries out what the aligner decided, in order. */
-  private apply(decision: AlignmentDecision | undefined): void {
-    if (!decision) return;
-    const gate = this.gate!;
-    if (decision.releaseAll) gate.unblockAll();
-    if (decision.block !== undefined) gate.block(decision.block);
-    if (decision.checkpoint !== undefined) {
-      const barrierAt = this.sightings.get(decision.checkpoint)?.at;
-      this.forgetSightings(decision.checkpoint);
-      this.performCheckpoint(decision.checkpoint, { alignmentMs: Date.now() - (decision.startedAt ?? Date.now()), barrierAt });
-      gate.unblockAll();
-    }
   }
 
   /**
@@ -1113,17 +947,17 @@ export class Subtask {
       const combined = gate.advanceWatermark(channel, message.watermark);
       if (combined !== undefined) head.processWatermark(combined);
     }
-    if (message.barrier !== undefined) this.onBarrier(channel, message.barrier, message.barrierAt);
-    if (message.end) this.channelDelivered(channel);
+    if (message.barrier !== undefined) this.barriers!.barrier(channel, message.barrier, message.barrierAt);
     if (message.end) {
       if (gate.markEnded(channel)) {
+        this.barriers!.channelEnded(channel);
         this.state = 'finishing';
         this.finishInput().catch((error) => this.fail(error));
       } else {
         const combined = gate.watermarkAfterEnd();
         if (combined !== undefined) head.processWatermark(combined);
-        // An ended channel no longer owes the barrier being aligned.
-        this.apply(this.aligner!.onChannelEnded());
+        // An ended channel no longer owes the barrier being aligned, nor in-flight data.
+        this.barriers!.channelEnded(channel);
       }
     }
   }

@@ -60,6 +60,8 @@ async function start(setup: Setup) {
     checkpointMode: 'aligned',
     alignedTimeoutMs: setup.alignedTimeoutMs,
     createInFlightLog: setup.log ? () => setup.log : undefined,
+    // No time slicing: a drain runs to its end within one settle however busy the machine is.
+    drainSliceMs: Number.POSITIVE_INFINITY,
   };
   const subtask = new Subtask(task, 0, nodes, host, setup.channels);
   running.push(subtask);

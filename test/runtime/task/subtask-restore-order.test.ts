@@ -27,7 +27,14 @@ async function consumerWithUpstream() {
     close() {},
   });
   const { task, nodes } = singleOperatorTask(operator);
-  const host: SubtaskHost = { workerIndex: 0, maxParallelism: 128, tuning: { batchSize: 4, channelCredits: 4 }, onFailure: (e) => { throw e; } };
+  const host: SubtaskHost = {
+    workerIndex: 0,
+    maxParallelism: 128,
+    tuning: { batchSize: 4, channelCredits: 4 },
+    onFailure: (e) => { throw e; },
+    // No time slicing: the drain runs to its end within one settle however busy the machine is.
+    drainSliceMs: Number.POSITIVE_INFINITY,
+  };
   const consumer = new Subtask(task, 0, nodes, host, 1);
   running.push(consumer);
   const gate = consumer.gate!;
