@@ -55,6 +55,8 @@ async function start(channels: number, awaitFinalCheckpoint: boolean) {
     onSnapshot: (_subtask, id, parts) => snapshots.push({ id, parts }),
     checkpointMode: 'aligned',
     awaitFinalCheckpoint,
+    // No time slicing: a drain runs to its end within one settle however busy the machine is.
+    drainSliceMs: Number.POSITIVE_INFINITY,
   };
   const subtask = new Subtask(task, 0, nodes, host, channels);
   running.push(subtask);

@@ -49,6 +49,8 @@ async function start(processingTime?: ProcessingTimeService) {
     tuning: { batchSize: 100, channelCredits: 4 },
     onFailure: (error) => failures.push(error),
     processingTime,
+    // No time slicing: a drain runs to its end within one settle however busy the machine is.
+    drainSliceMs: Number.POSITIVE_INFINITY,
   };
   const subtask = new Subtask(task, 0, nodes, host, 1);
   running.push(subtask);
