@@ -38,8 +38,6 @@ export class InputBarriers {
   private state: BarrierState;
   private recording: InFlightRecording | undefined;
   private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
-  /** The batch of the arrival being handled (copied only if it is channel state). */
-  private arriving: (() => RecordedBatch | undefined) | undefined;
 
   constructor(
     channelCount: number,
@@ -52,12 +50,8 @@ export class InputBarriers {
   /** A batch was queued. Per batch, so a plain check first: arrivals matter only while recording. */
   arrival(channel: number, seq: number, batch: () => RecordedBatch | undefined): void {
     if (this.state.recording === undefined) return;
-    this.arriving = batch;
-    try {
-      this.handle({ type: 'arrival', channel, seq });
-    } finally {
-      this.arriving = undefined;
-    }
+    // The batch is copied only if it is channel state (a `record` effect).
+    this.handle({ type: 'arrival', channel, seq }, batch);
   }
 
   barrierQueued(channel: number, checkpointId: number, at: number | undefined, seq: number): void {
@@ -87,13 +81,14 @@ export class InputBarriers {
     this.timers.clear();
   }
 
-  private handle(event: BarrierEvent): void {
+  /** `arriving`: the batch of an `arrival` event. */
+  private handle(event: BarrierEvent, arriving?: () => RecordedBatch | undefined): void {
     const transition = stepBarriers(this.state, event, this.settings);
     this.state = transition.state;
-    for (const effect of transition.effects) this.carryOut(effect);
+    for (const effect of transition.effects) this.carryOut(effect, arriving);
   }
 
-  private carryOut(effect: BarrierEffect): void {
+  private carryOut(effect: BarrierEffect, arriving: (() => RecordedBatch | undefined) | undefined): void {
     switch (effect.type) {
       case 'block':
         this.actions.block(effect.channel);
@@ -108,7 +103,7 @@ export class InputBarriers {
         this.recording = this.actions.takeUnaligned(effect.id, effect.alignmentMs, effect.barrierAt, effect.cutoffs);
         return;
       case 'record':
-        if (this.recording?.checkpointId === effect.id && this.arriving) this.recording.add(effect.channel, effect.seq, this.arriving);
+        if (this.recording?.checkpointId === effect.id && arriving) this.recording.add(effect.channel, effect.seq, arriving);
         return;
       case 'recording-complete':
         if (this.recording?.checkpointId !== effect.id) return;
