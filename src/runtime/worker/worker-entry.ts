@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
 import { BatchEncoder } from '../channels/batch-codec.ts';
 import { ChannelWriter } from '../channels/channel-writer.ts';
+import type { InputGate } from '../channels/input-gate.ts';
 import { connectInboundPort, LocalTransport, PortTransport } from '../channels/transports.ts';
 import type { ChannelStats } from '../channels/types.ts';
 import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
@@ -11,7 +12,9 @@ import { rememberReferenceData } from '../reference-data.ts';
 import { graphFingerprint } from '../graph/plan.ts';
 import { runPreStateHooks } from '../lifecycle/pre-state-hooks.ts';
 import type { EdgeWriters } from '../task/record-writer-output.ts';
-import { Subtask, type SubtaskHost } from '../task/subtask.ts';
+import { InputTask } from '../task/input-task.ts';
+import { SourceTask } from '../task/source-task.ts';
+import type { Subtask, SubtaskHost } from '../task/subtask.ts';
 import { isJobDefinition, type JobGraph, type PlannedChannel, type ReferenceData, type SourceSplit } from '../types.ts';
 import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from './protocol.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
@@ -73,7 +76,8 @@ class WorkerSession implements InThreadWorker {
   private finish!: (result: WorkerResult) => void;
   private metricsTimer: ReturnType<typeof setInterval> | undefined;
   private constructed = false;
-  private readonly bySubtask = new Map<string, Subtask>();
+  /** The input gate of each input task here, by task id: channels into this worker end there. */
+  private readonly gates = new Map<number, InputGate>();
   private firstRecordReported = false;
   private nextRequestId = 1;
   private readonly referenceRequests = new Map<number, { resolve: (buffer: SharedArrayBuffer) => void; reject: (error: unknown) => void }>();
@@ -302,9 +306,9 @@ class WorkerSession implements InThreadWorker {
           const edge = task.inputs.find((e) => e.id === c.edgeId);
           return edge !== undefined && headInputs[edge.inputIndex]?.second ? 1 : 0;
         });
-      const subtask = new Subtask(task, workerIndex, this.graph.nodes, host, inputs, channelInputs);
+      const subtask = task.isSource ? new SourceTask(task, workerIndex, this.graph.nodes, host) : new InputTask(task, workerIndex, this.graph.nodes, host, inputs, channelInputs);
       this.subtasks.push(subtask);
-      this.bySubtask.set(`${task.id}`, subtask);
+      if (subtask instanceof InputTask) this.gates.set(task.id, subtask.gate);
     }
     this.inThread?.register(this);
   }
@@ -313,7 +317,6 @@ class WorkerSession implements InThreadWorker {
     const { plan, workerIndex } = this.payload;
     const encoder = new BatchEncoder();
     this.constructSubtasks();
-    const bySubtask = this.bySubtask;
     const isLocal = (c: PlannedChannel) => c.fromSubtask === workerIndex && c.toSubtask === workerIndex;
     // Before any channel is connected: a subtask with channel state to restore holds its input
     // behind that state, whichever restore (its own or its upstream's) reads its file first.
@@ -322,7 +325,7 @@ class WorkerSession implements InThreadWorker {
     // Consumer ends first, so local producers can find their gate.
     for (const channel of plan.channels) {
       if (channel.toSubtask !== workerIndex || isLocal(channel)) continue;
-      const gate = bySubtask.get(`${channel.toTask}`)!.gate!;
+      const gate = this.gates.get(channel.toTask)!;
       if (this.inThread) this.inThread.channels.consumer(channel.id, gate, channel.inputChannelIndex);
       else connectInboundPort(this.requirePort(channel), gate, channel.inputChannelIndex);
     }
@@ -333,7 +336,7 @@ class WorkerSession implements InThreadWorker {
         const channels = plan.channels
           .filter((c) => c.edgeId === edge.id && c.fromSubtask === workerIndex)
           .sort((a, b) => a.outputChannelIndex - b.outputChannelIndex);
-        const writers = channels.map((channel) => this.createWriter(channel, subtask, bySubtask, encoder, isLocal(channel)));
+        const writers = channels.map((channel) => this.createWriter(channel, subtask, encoder, isLocal(channel)));
         const keyNode = edge.keyNodeId !== undefined ? this.graph.nodes[edge.keyNodeId] : undefined;
         // The consumer's own input of this edge: a two-input operator keys each input its own way.
         const keyInput = keyNode?.inputs[edge.inputIndex];
@@ -400,7 +403,7 @@ class WorkerSession implements InThreadWorker {
             await checkpoints.restoreKeyed(subtask, op.uid, op.chains, restore.checkpointId);
           }
         }
-        if (op.splits) subtask.restoredSplits = [...op.splits] as SourceSplit[];
+        if (op.splits) subtask.restoreSplits([...op.splits] as SourceSplit[]);
       }),
     );
     for (const subtask of this.subtasks) {
@@ -411,11 +414,11 @@ class WorkerSession implements InThreadWorker {
     return applied;
   }
 
-  private createWriter(channel: PlannedChannel, producer: Subtask, bySubtask: Map<string, Subtask>, encoder: BatchEncoder, local: boolean): ChannelWriter {
+  private createWriter(channel: PlannedChannel, producer: Subtask, encoder: BatchEncoder, local: boolean): ChannelWriter {
     const { tuning } = this.payload;
     const onAvailable = () => producer.onWriterAvailable();
     if (local) {
-      const gate = bySubtask.get(`${channel.toTask}`)!.gate!;
+      const gate = this.gates.get(channel.toTask)!;
       const writer = new ChannelWriter(channel.id, new LocalTransport(gate, channel.inputChannelIndex), tuning.channelCredits, tuning.batchSize, onAvailable, 'local');
       gate.connect(channel.inputChannelIndex, () => writer.addCredits(1));
       this.writers.push(writer);
