@@ -1,7 +1,7 @@
 // Sinks.postgres: rows into a PostgreSQL table, exactly once by two-phase commit per checkpoint, or as idempotent upserts.
 import { JobConfigError, type Sink, type SinkContext, type SinkWriter } from '../connector-api.ts';
 import { describeConnection } from './errors.ts';
-import { type PostgresSinkOptions, validatePostgresSinkOptions } from './options.ts';
+import { type PostgresSinkOptions, resolvePostgresSinkTimeouts, validatePostgresSinkOptions } from './options.ts';
 import { InsertStatements } from './sql.ts';
 import { postgresSinkStateProblem } from './state.ts';
 import { jobTransactionKey } from './transaction-ids.ts';
@@ -59,6 +59,7 @@ export function postgres<T>(options: PostgresSinkOptions<T>): Sink<T> {
           batch: insert ? insert.maxRows(options.batch ?? DEFAULT_BATCH) : (options.batch ?? DEFAULT_BATCH),
           keyIndexes: table !== undefined && mode === 'upsert' ? key!.map((k) => columns!.indexOf(k)) : undefined,
           jobKey: mode === 'exactly-once' ? jobTransactionKey(ctx.jobId!, ctx.uid) : undefined,
+          timeouts: resolvePostgresSinkTimeouts(options.timeouts),
         },
         ctx,
       );
