@@ -1,20 +1,16 @@
 // End to end on worker threads: Redis Streams (sharded by user over 4 stream keys) → running count per
 // user in keyed state → Sinks.postgres (2PC), against a real redis-server and PostgreSQL. After each
 // fault the table equals the table of one uninterrupted run over the same input, row for row, and no
-// prepared transaction is left.
+// prepared transaction is left. Processes (a SIGKILL, a handover): redis-postgres-processes.test.ts.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobParam, type RunJobOptions, runJob } from '../../src/index.ts';
+import { runJob } from '../../src/index.ts';
 import { nextEvent } from '../support/job-events.ts';
 import { type RedisAndPostgres, ShardedClicks, startRedisAndPostgres } from '../support/redis-postgres.ts';
 import { startTcpHoldProxy } from '../support/tcp-hold-proxy.ts';
-
-const JOB = new URL('./jobs/redis-to-postgres.ts', import.meta.url);
-/** The input arrives in three parts: before the fault, around it, after it. */
-const PARTS = [400, 400, 400] as const;
+import { E2E_JOB, e2eOptions, e2eParams, PARTS, referenceRows, TOTAL, viaPort } from './redis-postgres-e2e.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-redis-pg-e2e-'));
 let servers: RedisAndPostgres;
@@ -26,41 +22,13 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function jobOptions(name: string, table: string, clicks: ShardedClicks, params: Record<string, JobParam> = {}, postgres = servers.pgServer.connectionString): RunJobOptions {
-  return {
-    jobId: name,
-    parallelism: 2,
-    checkpointStorage: pathToFileURL(join(root, name)).href,
-    params: { redis: servers.redisServer.url, streams: clicks.streams.join(','), postgres, table, keyBy: 'user', ...params },
-  };
-}
-
-/** The rows one uninterrupted (bounded) run writes for the whole input: computed once, by the job itself. */
-let referenceRun: Promise<string[]> | undefined;
-function reference(): Promise<string[]> {
-  referenceRun ??= (async () => {
-    const clicks = new ShardedClicks(servers.redis, 'reference');
-    for (const part of PARTS) await clicks.append(part);
-    await servers.createCountTable('reference');
-    const job = await runJob(JOB, jobOptions('reference', 'reference', clicks, { end: 'bounded' }));
-    const result = await job.done;
-    expect(result.status).toBe('FINISHED');
-    const rows = await servers.rows('reference');
-    // The engine's uninterrupted run agrees with the count computed here: a wrong reference cannot pass unseen.
-    expect(rows).toEqual(clicks.expectedRows());
-    expect(rows).toHaveLength(PARTS[0] + PARTS[1] + PARTS[2]);
-    return rows;
-  })();
-  return referenceRun;
-}
-
 describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on worker threads', { timeout: 60_000 }, () => {
   it('one uninterrupted run is the reference', async () => {
-    expect(await reference()).toHaveLength(1200);
+    expect(await referenceRows(servers, root)).toHaveLength(TOTAL);
   });
 
   it('a worker thread killed while a checkpoint is being prepared: the job restarts from the latest checkpoint, the table equals the reference', async () => {
-    const expected = await reference();
+    const expected = await referenceRows(servers, root);
     const table = 'worker_kill';
     await servers.createCountTable(table);
     const clicks = new ShardedClicks(servers.redis, table);
@@ -69,8 +37,8 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on work
     const crashMarker = join(root, 'crashed');
     try {
       await clicks.append(PARTS[0]);
-      const postgres = servers.pgServer.connectionString.replace(`:${servers.pgServer.port}/`, `:${proxy.port}/`);
-      const job = await runJob(JOB, { ...jobOptions(table, table, clicks, { crashWhenFile, crashMarker }, postgres), restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 } });
+      const params = e2eParams(servers, clicks, table, { postgres: viaPort(servers, proxy.port), crashWhenFile, crashMarker });
+      const job = await runJob(E2E_JOB, { ...e2eOptions(root, table, params), restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 } });
       await nextEvent(job, 'checkpoint', async (c) => c.status === 'COMPLETED' && (await servers.rows(table)).length > 0, 'rows were committed');
       // Mid-stream: a subtask's transaction holds rows written but not prepared; its PREPARE TRANSACTION
       // is held on its way to the server, so that checkpoint cannot complete. Then a worker thread dies.
@@ -97,7 +65,7 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on work
   });
 
   it('PostgreSQL goes away for a few seconds with a prepared transaction outstanding: one restart, the restore waits for the database, the table equals the reference', async () => {
-    const expected = await reference();
+    const expected = await referenceRows(servers, root);
     const table = 'db_outage';
     await servers.createCountTable(table);
     const clicks = new ShardedClicks(servers.redis, table);
@@ -105,8 +73,8 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on work
     const proxy = await startTcpHoldProxy(pgServer.port);
     try {
       await clicks.append(PARTS[0]);
-      const postgres = pgServer.connectionString.replace(`:${pgServer.port}/`, `:${proxy.port}/`);
-      const job = await runJob(JOB, { ...jobOptions(table, table, clicks, {}, postgres), restartStrategy: { type: 'fixedDelay', attempts: 3, delayMs: 10 } });
+      const params = e2eParams(servers, clicks, table, { postgres: viaPort(servers, proxy.port) });
+      const job = await runJob(E2E_JOB, { ...e2eOptions(root, table, params), restartStrategy: { type: 'fixedDelay', attempts: 3, delayMs: 10 } });
       const failedCheckpoints: string[] = [];
       job.on('checkpoint', (c) => {
         if (c.status === 'FAILED') failedCheckpoints.push(c.failure ?? '');
@@ -120,7 +88,15 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on work
       // The database goes away (a fast shutdown: sessions ended, the prepared transaction kept on disk)
       // while input goes on arriving: the sink's next statement fails, the job restarts.
       let restarted = false;
-      const restoring = nextEvent(job, 'status', (e) => (restarted ||= e.status === 'RESTARTING') && e.status === 'RESTORING', 'the restarted job restores');
+      const restoring = nextEvent(
+        job,
+        'status',
+        (e) => {
+          if (e.status === 'RESTARTING') restarted = true;
+          return restarted && e.status === 'RESTORING';
+        },
+        'the restarted job restores',
+      );
       await pgServer.stop();
       proxy.dropHeld();
       await clicks.append(PARTS[2]);

@@ -1,0 +1,62 @@
+// Shared by the Redis Streams → PostgreSQL end-to-end tests (threads, processes): the job, the input in
+// parts, its parameters, and the reference: the rows of one uninterrupted run over the whole input.
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { expect } from 'vitest';
+import { type JobParam, type RunJobOptions, runJob } from '../../src/index.ts';
+import { type RedisAndPostgres, ShardedClicks } from '../support/redis-postgres.ts';
+
+/** Redis Streams → running count per user (keyed state) → Sinks.postgres, exactly once. */
+export const E2E_JOB = new URL('./jobs/redis-to-postgres.ts', import.meta.url);
+export const E2E_JOB_PATH = fileURLToPath(E2E_JOB);
+/** The input arrives in three parts: before the fault, around it, after it (1 200 clicks in all). */
+export const PARTS = [400, 400, 400] as const;
+export const TOTAL = PARTS[0] + PARTS[1] + PARTS[2];
+
+/** `servers`' PostgreSQL URL with another port (a proxy's in front of it). */
+export function viaPort(servers: RedisAndPostgres, port: number): string {
+  return servers.pgServer.connectionString.replace(`:${servers.pgServer.port}/`, `:${port}/`);
+}
+
+/** The job's parameters: read `clicks`' streams, count per user, write `table` (through `postgres`, default the server itself). */
+export function e2eParams(servers: RedisAndPostgres, clicks: ShardedClicks, table: string, extra: Record<string, JobParam> = {}): Record<string, JobParam> {
+  return { redis: servers.redisServer.url, streams: clicks.streams.join(','), postgres: servers.pgServer.connectionString, table, keyBy: 'user', ...extra };
+}
+
+/** runJob options of job `jobId` checkpointing under `root`, parallelism 2. */
+export function e2eOptions(root: string, jobId: string, params: Record<string, JobParam>): RunJobOptions {
+  return { jobId, parallelism: 2, checkpointStorage: pathToFileURL(join(root, 'checkpoints')).href, params };
+}
+
+/** The same job for `baton run` in a child process. */
+export function e2eCliArgs(options: RunJobOptions): string[] {
+  const params = Object.entries(options.params ?? {}).flatMap(([key, value]) => ['--param', `${key}=${String(value)}`]);
+  return ['--job-id', String(options.jobId), '-p', String(options.parallelism), '--checkpoint-storage', String(options.checkpointStorage), ...params];
+}
+
+const references = new WeakMap<RedisAndPostgres, Promise<string[]>>();
+
+/**
+ * The rows one uninterrupted (bounded) run of the job writes for the whole input (every part):
+ * computed once per servers, by the job itself, into table `reference`, and checked against the
+ * count computed here, so a wrong reference cannot pass unseen. A faulty run's table must equal it.
+ */
+export function referenceRows(servers: RedisAndPostgres, root: string): Promise<string[]> {
+  let rows = references.get(servers);
+  if (rows === undefined) {
+    rows = (async () => {
+      const clicks = new ShardedClicks(servers.redis, 'reference');
+      for (const part of PARTS) await clicks.append(part);
+      await servers.createCountTable('reference');
+      const job = await runJob(E2E_JOB, e2eOptions(join(root, 'reference'), 'reference', e2eParams(servers, clicks, 'reference', { end: 'bounded' })));
+      const result = await job.done;
+      expect(result.status).toBe('FINISHED');
+      const written = await servers.rows('reference');
+      expect(written).toEqual(clicks.expectedRows());
+      expect(written).toHaveLength(TOTAL);
+      return written;
+    })();
+    references.set(servers, rows);
+  }
+  return rows;
+}
