@@ -2,7 +2,6 @@
 // parts, its parameters, and the reference: the rows of one uninterrupted run over the whole input.
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { expect } from 'vitest';
 import { type JobParam, type RunJobOptions, runJob } from '../../src/index.ts';
 import { type RedisAndPostgres, ShardedClicks } from '../support/redis-postgres.ts';
 
@@ -39,7 +38,8 @@ const references = new WeakMap<RedisAndPostgres, Promise<string[]>>();
 /**
  * The rows one uninterrupted (bounded) run of the job writes for the whole input (every part):
  * computed once per servers, by the job itself, into table `reference`, and checked against the
- * count computed here, so a wrong reference cannot pass unseen. A faulty run's table must equal it.
+ * count computed here (it rejects otherwise), so a wrong reference cannot pass unseen. A faulty
+ * run's table must equal it.
  */
 export function referenceRows(servers: RedisAndPostgres, root: string): Promise<string[]> {
   let rows = references.get(servers);
@@ -49,11 +49,14 @@ export function referenceRows(servers: RedisAndPostgres, root: string): Promise<
       for (const part of PARTS) await clicks.append(part);
       await servers.createCountTable('reference');
       const job = await runJob(E2E_JOB, e2eOptions(join(root, 'reference'), 'reference', e2eParams(servers, clicks, 'reference', { end: 'bounded' })));
+      // Thrown, not expect()ed: this runs while other tests do (see the test files' beforeAll).
       const result = await job.done;
-      expect(result.status).toBe('FINISHED');
+      if (result.status !== 'FINISHED') throw new Error(`the reference run ended ${result.status}`);
       const written = await servers.rows('reference');
-      expect(written).toEqual(clicks.expectedRows());
-      expect(written).toHaveLength(TOTAL);
+      const computed = clicks.expectedRows();
+      if (written.length !== TOTAL || written.some((row, i) => row !== computed[i])) {
+        throw new Error(`the reference run wrote ${written.length} rows, not the ${TOTAL} computed; first difference: ${written.find((row, i) => row !== computed[i])}`);
+      }
       return written;
     })();
     references.set(servers, rows);
