@@ -2,33 +2,23 @@
 // user in keyed state → Sinks.postgres (2PC), against a real redis-server and PostgreSQL. After each
 // fault the table equals the table of one uninterrupted run over the same input, row for row, and no
 // prepared transaction is left. Processes (a SIGKILL, a handover): redis-postgres-processes.test.ts.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runJob } from '../../src/index.ts';
 import { nextEvent } from '../support/job-events.ts';
-import { type RedisAndPostgres, ShardedClicks, startRedisAndPostgres } from '../support/redis-postgres.ts';
 import { startTcpHoldProxy } from '../support/tcp-hold-proxy.ts';
-import { E2E_JOB, e2eOptions, e2eParams, PARTS, referenceRows, TOTAL, viaPort } from './redis-postgres-e2e.ts';
+import { E2E_JOB, e2eOptions, e2eParams, PARTS, TOTAL, useE2eServers, viaPort } from './redis-postgres-e2e.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'baton-redis-pg-e2e-'));
-let servers: RedisAndPostgres;
-beforeAll(async () => {
-  servers = await startRedisAndPostgres();
-  // The reference run goes on while the faulty runs start (each awaits it when it compares).
-  referenceRows(servers, root).catch(() => undefined);
-});
-afterAll(async () => {
-  await servers?.close();
-  rmSync(root, { recursive: true, force: true });
-});
+const e2e = useE2eServers('baton-redis-pg-e2e-');
 
-describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on worker threads', { timeout: 60_000 }, () => {
+// Starting a job's worker threads takes seconds on a busy 2-core machine: the timeout is a failure
+// detector; every step waits for an event.
+describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on worker threads', { timeout: 90_000 }, () => {
   it('a worker thread killed while a checkpoint is being prepared: the job restarts from the latest checkpoint, the table equals the reference', async () => {
+    const { servers, root } = e2e;
     const table = 'worker_kill';
-    await servers.createCountTable(table);
-    const clicks = new ShardedClicks(servers.redis, table);
+    const clicks = await e2e.freshRun(table);
     const proxy = await startTcpHoldProxy(servers.pgServer.port);
     const crashWhenFile = join(root, 'crash-now');
     const crashMarker = join(root, 'crashed');
@@ -53,8 +43,7 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on work
 
       expect(existsSync(crashMarker)).toBe(true);
       expect(result.attempts).toBe(2);
-      expect(await servers.rows(table)).toEqual(await referenceRows(servers, root));
-      expect(await servers.prepared()).toEqual([]);
+      await e2e.expectReference(table);
       expect(job.liveWorkerThreads()).toBe(0);
     } finally {
       await proxy.close();
@@ -62,9 +51,9 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on work
   });
 
   it('PostgreSQL goes away for a few seconds with a prepared transaction outstanding: one restart, the restore waits for the database, the table equals the reference', async () => {
+    const { servers, root } = e2e;
     const table = 'db_outage';
-    await servers.createCountTable(table);
-    const clicks = new ShardedClicks(servers.redis, table);
+    const clicks = await e2e.freshRun(table);
     const { pgServer } = servers;
     const proxy = await startTcpHoldProxy(pgServer.port);
     try {
@@ -107,14 +96,13 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on work
       // One restart for the whole outage: the restore waited, it did not spend the attempts left.
       expect(result.attempts).toBe(2);
       expect(failedCheckpoints.length).toBeGreaterThan(0);
-      expect(await servers.rows(table)).toEqual(await referenceRows(servers, root));
-      expect(await servers.prepared()).toEqual([]);
+      await e2e.expectReference(table);
     } finally {
       await proxy.close();
     }
   });
 
   it('the reference: one uninterrupted run writes the rows the test computes, every click once', async () => {
-    expect(await referenceRows(servers, root)).toHaveLength(TOTAL);
+    expect(await e2e.reference()).toHaveLength(TOTAL);
   });
 });

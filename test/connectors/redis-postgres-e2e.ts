@@ -1,9 +1,12 @@
 // Shared by the Redis Streams → PostgreSQL end-to-end tests (threads, processes): the job, the input in
 // parts, its parameters, and the reference: the rows of one uninterrupted run over the whole input.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { type JobParam, type RunJobOptions, runJob } from '../../src/index.ts';
-import { type RedisAndPostgres, ShardedClicks } from '../support/redis-postgres.ts';
+import { type RedisAndPostgres, ShardedClicks, startRedisAndPostgres } from '../support/redis-postgres.ts';
 
 /** Redis Streams → running count per user (keyed state) → Sinks.postgres, exactly once. */
 export const E2E_JOB = new URL('./jobs/redis-to-postgres.ts', import.meta.url);
@@ -62,4 +65,51 @@ export function referenceRows(servers: RedisAndPostgres, root: string): Promise<
     references.set(servers, rows);
   }
   return rows;
+}
+
+/** What a test file of these end-to-end tests works with (valid inside its tests). */
+export interface E2eContext {
+  readonly servers: RedisAndPostgres;
+  /** A throw-away directory of the file (checkpoints, result files). */
+  readonly root: string;
+  /** The reference rows (see referenceRows). */
+  reference(): Promise<string[]>;
+  /** A new count table `table`, and the (empty) clicks of streams `<table>:{0..3}` for it. */
+  freshRun(table: string): Promise<ShardedClicks>;
+  /** In a test: `table` equals the reference row for row, and no transaction is left prepared on the server. */
+  expectReference(table: string): Promise<void>;
+}
+
+/**
+ * Registers the file's beforeAll/afterAll: both servers, a temp directory, and the reference run,
+ * started at once so it goes on while the faulty runs start (each awaits it when it compares).
+ */
+export function useE2eServers(prefix: string): E2eContext {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  let servers: RedisAndPostgres | undefined;
+  beforeAll(async () => {
+    servers = await startRedisAndPostgres();
+    referenceRows(servers, root).catch(() => undefined);
+  });
+  afterAll(async () => {
+    await servers?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const context: E2eContext = {
+    get servers() {
+      if (servers === undefined) throw new Error('useE2eServers: the servers start in beforeAll');
+      return servers;
+    },
+    root,
+    reference: () => referenceRows(context.servers, root),
+    async freshRun(table) {
+      await context.servers.createCountTable(table);
+      return new ShardedClicks(context.servers.redis, table);
+    },
+    async expectReference(table) {
+      expect(await context.servers.rows(table)).toEqual(await context.reference());
+      expect(await context.servers.prepared()).toEqual([]);
+    },
+  };
+  return context;
 }

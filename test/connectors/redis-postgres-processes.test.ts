@@ -3,29 +3,16 @@
 // redis-server and PostgreSQL. The process SIGKILLed with a prepared transaction outstanding, and a
 // when-ready handover from that deployment to another process in the middle of the stream: the table
 // equals one uninterrupted run's, row for row, and no prepared transaction is left.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseTransactionId } from '../../src/connectors/postgres/index.ts';
 import { runJob } from '../../src/index.ts';
 import { type Deployment, startDeployment } from '../e2e/deployment.ts';
 import { nextEvent } from '../support/job-events.ts';
-import { type RedisAndPostgres, ShardedClicks, startRedisAndPostgres } from '../support/redis-postgres.ts';
 import { startTcpHoldProxy } from '../support/tcp-hold-proxy.ts';
-import { E2E_JOB, E2E_JOB_PATH, e2eCliArgs, e2eOptions, e2eParams, PARTS, referenceRows, viaPort } from './redis-postgres-e2e.ts';
+import { E2E_JOB, E2E_JOB_PATH, e2eCliArgs, e2eOptions, e2eParams, PARTS, useE2eServers, viaPort } from './redis-postgres-e2e.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'baton-redis-pg-proc-'));
-let servers: RedisAndPostgres;
-beforeAll(async () => {
-  servers = await startRedisAndPostgres();
-  // The reference run goes on while the faulty runs start (each awaits it when it compares).
-  referenceRows(servers, root).catch(() => undefined);
-});
-afterAll(async () => {
-  await servers?.close();
-  rmSync(root, { recursive: true, force: true });
-});
+const e2e = useE2eServers('baton-redis-pg-proc-');
 
 /** Resolves at the first line of `d` saying a checkpoint completed after which `check` holds; rejects if the process exits first. */
 function deploymentCheckpoint(d: Deployment, check: () => Promise<boolean>, what: string): Promise<void> {
@@ -48,9 +35,9 @@ function deploymentCheckpoint(d: Deployment, check: () => Promise<boolean>, what
 // 2-core machine that alone can take seconds. The timeout is a failure detector; every step waits for an event.
 describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end across processes', { timeout: 90_000 }, () => {
   it('the process SIGKILLed between PREPARE and COMMIT PREPARED: a new process restores from latest, commits that transaction, the table equals the reference', async () => {
+    const { servers, root } = e2e;
     const table = 'process_kill';
-    await servers.createCountTable(table);
-    const clicks = new ShardedClicks(servers.redis, table);
+    const clicks = await e2e.freshRun(table);
     const proxy = await startTcpHoldProxy(servers.pgServer.port);
     try {
       await clicks.append(PARTS[0]);
@@ -78,17 +65,16 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end across 
       const result = await b.stop({ mode: 'suspend' });
 
       expect(result.restoredFrom).toBeGreaterThanOrEqual(parseTransactionId(gid)!.checkpointId);
-      expect(await servers.rows(table)).toEqual(await referenceRows(servers, root));
-      expect(await servers.prepared()).toEqual([]);
+      await e2e.expectReference(table);
     } finally {
       await proxy.close();
     }
   });
 
   it('a when-ready handover from deployment A (a process) to B (another) mid-stream, more input after the takeover: the table equals the reference', async () => {
+    const { servers, root } = e2e;
     const table = 'handover';
-    await servers.createCountTable(table);
-    const clicks = new ShardedClicks(servers.redis, table);
+    const clicks = await e2e.freshRun(table);
     await clicks.append(PARTS[0]);
     const options = e2eOptions(root, table, e2eParams(servers, clicks, table));
     const a = startDeployment(E2E_JOB_PATH, e2eCliArgs(options), join(root, 'handover-a.json'));
@@ -118,7 +104,6 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end across 
     expect(result.handover!.outcome).toBe('target');
     expect(result.handover!.targetCheckpoint).toBe(ea.result!.stoppedAtCheckpoint);
     console.log(`redis → postgres handover: ${dripped} clicks arrived while B started, downtime ${result.handover!.downtimeMs} ms`);
-    expect(await servers.rows(table)).toEqual(await referenceRows(servers, root));
-    expect(await servers.prepared()).toEqual([]);
+    await e2e.expectReference(table);
   });
 });
