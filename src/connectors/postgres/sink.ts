@@ -26,6 +26,12 @@ const DEFAULT_BATCH = 500;
  * ends as after one uninterrupted run, without prepared transactions (rows become visible before
  * their checkpoint completes, and may be overwritten by the replay).
  *
+ * When the server goes away: the statement it cuts short fails the job (PostgresSinkError; its
+ * transaction is gone, a restart from the checkpoint writes its records again), and the restarted
+ * job's restore waits for the server, trying again with backoff for `timeouts.waitForServerMs`
+ * (PostgresUnavailableError past it). A COMMIT PREPARED whose connection was lost runs again on a
+ * new one. No wait is unbounded (`timeouts`): a silent network fails a statement, it does not hang.
+ *
  * @example
  * ```ts
  * counts.sinkTo(Sinks.postgres<{ user: string; n: number }>({
