@@ -219,7 +219,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
   private enqueue(action: string, op: () => Promise<void>): Promise<void> {
     const run = this.tail.then(async () => {
       if (this.failure) throw this.failure;
-      if (this.state === 'aborted') throw new Error(`Sinks.postgres (${this.settings.target}): aborted`);
+      if (this.aborted) throw this.abortedError();
       try {
         await op();
       } catch (error) {
@@ -228,6 +228,15 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
     });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** A getter, so TypeScript does not narrow it across an await (abort() may run meanwhile). */
+  private get aborted(): boolean {
+    return this.state === 'aborted';
+  }
+
+  private abortedError(): Error {
+    return new Error(`Sinks.postgres (${this.settings.target}): aborted`);
   }
 
   private failed(action: string, error: unknown): Error {
@@ -249,6 +258,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
     const started = Date.now();
     let backoff = FIRST_BACKOFF_MS;
     for (let attempt = 1; ; attempt++) {
+      if (this.aborted) throw this.abortedError();
       const client = new pg.Client(clientConfig(this.settings.connection, this.applicationName, this.settings.timeouts));
       // A connection lost while idle is reported here; the next statement on it fails and says why.
       client.on('error', () => undefined);
@@ -259,7 +269,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
         await client.end().catch(() => undefined);
         const waited = Date.now() - started;
         if (!serverUnavailable(error)) throw new PostgresSinkError(this.settings.target, 'connecting', error);
-        if (waited + backoff > this.settings.timeouts.waitForServerMs || this.state === 'aborted') {
+        if (waited + backoff > this.settings.timeouts.waitForServerMs || this.aborted) {
           throw new PostgresUnavailableError(this.settings.server, action, attempt, waited, error);
         }
         await new Promise((resolve) => setTimeout(resolve, backoff));
@@ -288,15 +298,24 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
    */
   private async onControl<R>(action: string, statement: string, op: (control: Client) => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
-      this.control ??= await this.connect(action);
+      // An aborted writer commits nothing more: a restore decides about its prepared transactions.
+      if (this.aborted) throw this.abortedError();
+      if (this.control === undefined) {
+        const client = await this.connect(action);
+        if (this.aborted) {
+          await closeWithin(client, CLOSE_MS);
+          throw this.abortedError();
+        }
+        this.control = client;
+      }
       const control = this.control;
       try {
         return await op(control);
       } catch (error) {
         if (error instanceof BatonError) throw error;
-        if (attempt === 1 && serverUnavailable(error)) {
+        if (attempt === 1 && serverUnavailable(error) && !this.aborted) {
           if (this.control === control) this.control = undefined;
-          await control.end().catch(() => undefined);
+          await closeWithin(control, CLOSE_MS);
           continue;
         }
         throw new PostgresSinkError(this.settings.target, statement, error);
