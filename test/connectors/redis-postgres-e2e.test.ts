@@ -25,7 +25,7 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on work
     try {
       await clicks.append(PARTS[0]);
       const params = e2eParams(servers, clicks, table, { postgres: viaPort(servers, proxy.port), crashWhenFile, crashMarker });
-      const job = await runJob(E2E_JOB, { ...e2eOptions(root, table, params), restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 } });
+      const job = e2e.track(await runJob(E2E_JOB, { ...e2eOptions(root, table, params), restartStrategy: { type: 'fixedDelay', attempts: 2, delayMs: 10 } }));
       await nextEvent(job, 'checkpoint', async (c) => c.status === 'COMPLETED' && (await servers.rows(table)).length > 0, 'rows were committed');
       // Mid-stream: a subtask's transaction holds rows written but not prepared; its PREPARE TRANSACTION
       // is held on its way to the server, so that checkpoint cannot complete. Then a worker thread dies.
@@ -59,7 +59,7 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end on work
     try {
       await clicks.append(PARTS[0]);
       const params = e2eParams(servers, clicks, table, { postgres: viaPort(servers, proxy.port) });
-      const job = await runJob(E2E_JOB, { ...e2eOptions(root, table, params), restartStrategy: { type: 'fixedDelay', attempts: 3, delayMs: 10 } });
+      const job = e2e.track(await runJob(E2E_JOB, { ...e2eOptions(root, table, params), restartStrategy: { type: 'fixedDelay', attempts: 3, delayMs: 10 } }));
       const failedCheckpoints: string[] = [];
       job.on('checkpoint', (c) => {
         if (c.status === 'FAILED') failedCheckpoints.push(c.failure ?? '');

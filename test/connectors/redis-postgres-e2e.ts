@@ -1,11 +1,13 @@
 // Shared by the Redis Streams → PostgreSQL end-to-end tests (threads, processes): the job, the input in
 // parts, its parameters, and the reference: the rows of one uninterrupted run over the whole input.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { type JobParam, type RunJobOptions, runJob } from '../../src/index.ts';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { type JobHandle, type JobParam, type RunJobOptions, runJob } from '../../src/index.ts';
+import { codeCacheDir } from '../../src/runtime/code/index.ts';
+import type { Deployment } from '../e2e/deployment.ts';
 import { type RedisAndPostgres, ShardedClicks, startRedisAndPostgres } from '../support/redis-postgres.ts';
 
 /** Redis Streams → running count per user (keyed state) → Sinks.postgres, exactly once. */
@@ -34,6 +36,16 @@ export function e2eOptions(root: string, jobId: string, params: Record<string, J
 export function e2eCliArgs(options: RunJobOptions): string[] {
   const params = Object.entries(options.params ?? {}).flatMap(([key, value]) => ['--param', `${key}=${String(value)}`]);
   return ['--job-id', String(options.jobId), '-p', String(options.parallelism), '--checkpoint-storage', String(options.checkpointStorage), ...params];
+}
+
+/**
+ * The environment of a `baton run` child: its temp files (the state directory a SIGKILLed process
+ * leaves behind) under `root`, removed with it; the code cache shared with this process (same builds).
+ */
+export function e2eChildEnv(root: string): NodeJS.ProcessEnv {
+  const tmp = join(root, 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  return { TMPDIR: tmp, BATON_CODE_CACHE: codeCacheDir() };
 }
 
 const references = new WeakMap<RedisAndPostgres, Promise<string[]>>();
@@ -78,6 +90,8 @@ export interface E2eContext {
   freshRun(table: string): Promise<ShardedClicks>;
   /** In a test: `table` equals the reference row for row, and no transaction is left prepared on the server. */
   expectReference(table: string): Promise<void>;
+  /** `job` (or a child process), returned: canceled (killed) after the test if it still runs then (the test failed). */
+  track<T extends JobHandle | Deployment>(job: T): T;
 }
 
 /**
@@ -87,6 +101,16 @@ export interface E2eContext {
 export function useE2eServers(prefix: string): E2eContext {
   const root = mkdtempSync(join(tmpdir(), prefix));
   let servers: RedisAndPostgres | undefined;
+  const tracked: Array<JobHandle | Deployment> = [];
+  afterEach(async () => {
+    for (const item of tracked.splice(0)) {
+      if ('child' in item) {
+        if (item.child.exitCode === null && item.child.signalCode === null) item.child.kill('SIGKILL');
+      } else {
+        await item.cancel().catch(() => undefined);
+      }
+    }
+  });
   beforeAll(async () => {
     servers = await startRedisAndPostgres();
     referenceRows(servers, root).catch(() => undefined);
@@ -105,6 +129,10 @@ export function useE2eServers(prefix: string): E2eContext {
     async freshRun(table) {
       await context.servers.createCountTable(table);
       return new ShardedClicks(context.servers.redis, table);
+    },
+    track(job) {
+      tracked.push(job);
+      return job;
     },
     async expectReference(table) {
       expect(await context.servers.rows(table)).toEqual(await context.reference());

@@ -10,7 +10,7 @@ import { runJob } from '../../src/index.ts';
 import { type Deployment, startDeployment } from '../e2e/deployment.ts';
 import { nextEvent } from '../support/job-events.ts';
 import { startTcpHoldProxy } from '../support/tcp-hold-proxy.ts';
-import { E2E_JOB, E2E_JOB_PATH, e2eCliArgs, e2eOptions, e2eParams, PARTS, useE2eServers, viaPort } from './redis-postgres-e2e.ts';
+import { E2E_JOB, E2E_JOB_PATH, e2eChildEnv, e2eCliArgs, e2eOptions, e2eParams, PARTS, useE2eServers, viaPort } from './redis-postgres-e2e.ts';
 
 const e2e = useE2eServers('baton-redis-pg-proc-');
 
@@ -42,7 +42,7 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end across 
     try {
       await clicks.append(PARTS[0]);
       const options = e2eOptions(root, table, e2eParams(servers, clicks, table, { postgres: viaPort(servers, proxy.port) }));
-      const a = startDeployment(E2E_JOB_PATH, e2eCliArgs(options), join(root, 'kill-a.json'));
+      const a = e2e.track(startDeployment(E2E_JOB_PATH, e2eCliArgs(options), join(root, 'kill-a.json'), e2eChildEnv(root)));
       await deploymentCheckpoint(a, async () => (await servers.rows(table)).length > 0, 'rows were committed');
       // A checkpoint completes; its COMMIT PREPARED is held on the way. Then the whole process dies.
       const held = proxy.holdNext(/COMMIT PREPARED/);
@@ -57,7 +57,7 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end across 
       await clicks.append(PARTS[2]);
 
       // Another process (this one) restores from the latest checkpoint.
-      const b = await runJob(E2E_JOB, { ...options, restoreFrom: 'latest' });
+      const b = e2e.track(await runJob(E2E_JOB, { ...options, restoreFrom: 'latest' }));
       await nextEvent(b, 'status', (e) => e.status === 'RUNNING', 'the restored job ran');
       // The restore resolved the outstanding transaction before any record flowed.
       expect(await servers.prepared()).not.toContain(gid);
@@ -77,7 +77,7 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end across 
     const clicks = await e2e.freshRun(table);
     await clicks.append(PARTS[0]);
     const options = e2eOptions(root, table, e2eParams(servers, clicks, table));
-    const a = startDeployment(E2E_JOB_PATH, e2eCliArgs(options), join(root, 'handover-a.json'));
+    const a = e2e.track(startDeployment(E2E_JOB_PATH, e2eCliArgs(options), join(root, 'handover-a.json'), e2eChildEnv(root)));
     await deploymentCheckpoint(a, async () => (await servers.rows(table)).length > 0, 'rows were committed');
     // Input keeps arriving while B starts, follows A and takes over: a few clicks at each of A's
     // checkpoints, so A's stop checkpoint lands mid-stream. What the drip has not used comes after.
@@ -89,7 +89,7 @@ describe('Redis Streams → keyed count → PostgreSQL (2PC), end to end across 
       dripped += 10;
       void clicks.append(10);
     });
-    const b = await runJob(E2E_JOB, { ...options, handover: {} });
+    const b = e2e.track(await runJob(E2E_JOB, { ...options, handover: {} }));
     await nextEvent(b, 'status', (e) => e.status === 'RUNNING', 'B took over');
     taken = true;
     const ea = await a.exited;
