@@ -1,5 +1,5 @@
 // Typed errors of the PostgreSQL sink; `code` is stable. Messages never carry the connection's password.
-import { BatonError } from '../connector-api.ts';
+import { BatonError, registerErrors } from '../connector-api.ts';
 
 /**
  * Mode `'exactly-once'` needs prepared transactions, and the server has `max_prepared_transactions = 0`
@@ -12,8 +12,8 @@ import { BatonError } from '../connector-api.ts';
  * ```
  */
 export class PostgresPreparedTransactionsDisabledError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_PG_PREPARED_TRANSACTIONS_DISABLED';
   override name = 'PostgresPreparedTransactionsDisabledError';
-  readonly code = 'BATON_ERR_PG_PREPARED_TRANSACTIONS_DISABLED';
   constructor(readonly server: string) {
     super(
       `BATON_ERR_PG_PREPARED_TRANSACTIONS_DISABLED: Sinks.postgres mode 'exactly-once' needs prepared transactions, and ${server} has max_prepared_transactions = 0 (PostgreSQL's default). Set max_prepared_transactions to at least twice the sink's parallelism (postgresql.conf, or -c max_prepared_transactions=N) and restart the server, or use mode 'upsert'.`,
@@ -32,8 +32,8 @@ export class PostgresPreparedTransactionsDisabledError extends BatonError {
  * ```
  */
 export class PostgresSinkError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_PG_SINK';
   override name = 'PostgresSinkError';
-  readonly code = 'BATON_ERR_PG_SINK';
   /** PostgreSQL's SQLSTATE, when the server reported the error. */
   readonly sqlState: string | undefined;
   constructor(
@@ -58,8 +58,8 @@ export class PostgresSinkError extends BatonError {
  * if (error instanceof PostgresUnavailableError) console.error(`${error.server} away for ${error.waitedMs} ms`);
  */
 export class PostgresUnavailableError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_PG_UNAVAILABLE';
   override name = 'PostgresUnavailableError';
-  readonly code = 'BATON_ERR_PG_UNAVAILABLE';
   constructor(
     /** `host:port/database`. */
     readonly server: string,
@@ -117,3 +117,5 @@ export function describeConnection(connection: string | { readonly host?: string
   }
   return `${connection.host ?? 'localhost'}:${connection.port ?? 5432}/${connection.database ?? ''}`;
 }
+
+registerErrors(PostgresPreparedTransactionsDisabledError, PostgresSinkError, PostgresUnavailableError);

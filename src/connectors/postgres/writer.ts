@@ -2,7 +2,7 @@
 // in mode 'exactly-once' one transaction per checkpoint, prepared at the barrier and committed (on a second,
 // control connection) when the checkpoint completes.
 import type { Client, ClientConfig } from 'pg';
-import { BatonError, HostileCheckpointError, type SinkContext, type SinkWriter } from '../connector-api.ts';
+import { BatonError, BatonInternalError, HostileCheckpointError, type SinkContext, type SinkWriter } from '../connector-api.ts';
 import { PostgresPreparedTransactionsDisabledError, PostgresSinkError, PostgresUnavailableError, serverUnavailable, sqlStateOf } from './errors.ts';
 import type { PostgresConnection, PostgresSinkTimeouts } from './options.ts';
 import { type InsertStatements, lastPerKey } from './sql.ts';
@@ -69,7 +69,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
 
   write(value: T, _timestamp: number): void {
     if (this.failure) throw this.failure;
-    if (this.state !== 'open') throw new Error(`Sinks.postgres (${this.settings.target}): write after ${this.state}`);
+    if (this.state !== 'open') throw new BatonInternalError(`Sinks.postgres (${this.settings.target}): write after ${this.state}`);
     this.rows.push(this.settings.values(value));
     if (this.rows.length >= this.settings.batch) this.flushRows();
   }
@@ -219,7 +219,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
   private enqueue(action: string, op: () => Promise<void>): Promise<void> {
     const run = this.tail.then(async () => {
       if (this.failure) throw this.failure;
-      if (this.aborted) throw this.abortedError();
+      if (this.aborted) throw this.abortedError(action);
       try {
         await op();
       } catch (error) {
@@ -235,8 +235,8 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
     return this.state === 'aborted';
   }
 
-  private abortedError(): Error {
-    return new Error(`Sinks.postgres (${this.settings.target}): aborted`);
+  private abortedError(action: string): PostgresSinkError {
+    return new PostgresSinkError(this.settings.target, action, 'the sink was aborted');
   }
 
   private failed(action: string, error: unknown): Error {
@@ -258,7 +258,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
     const started = Date.now();
     let backoff = FIRST_BACKOFF_MS;
     for (let attempt = 1; ; attempt++) {
-      if (this.aborted) throw this.abortedError();
+      if (this.aborted) throw this.abortedError(`connecting (${action})`);
       const client = new pg.Client(clientConfig(this.settings.connection, this.applicationName, this.settings.timeouts));
       // A connection lost while idle is reported here; the next statement on it fails and says why.
       client.on('error', () => undefined);
@@ -269,7 +269,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
         await client.end().catch(() => undefined);
         const waited = Date.now() - started;
         if (!serverUnavailable(error)) throw new PostgresSinkError(this.settings.target, 'connecting', error);
-        if (waited + backoff > this.settings.timeouts.waitForServerMs || this.aborted) {
+        if (waited + backoff > this.settings.timeouts.waitForServerMs) {
           throw new PostgresUnavailableError(this.settings.server, action, attempt, waited, error);
         }
         await new Promise((resolve) => setTimeout(resolve, backoff));
@@ -282,7 +282,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
     const client = await this.connect('start');
     if (this.state !== 'open') {
       await client.end().catch(() => undefined);
-      throw new Error(`Sinks.postgres (${this.settings.target}): ${this.state}`);
+      throw new PostgresSinkError(this.settings.target, 'connect', `the sink was ${this.state} before the connection opened`);
     }
     this.data = client;
     if (this.settings.mode === 'exactly-once') {
@@ -299,12 +299,12 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
   private async onControl<R>(action: string, statement: string, op: (control: Client) => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       // An aborted writer commits nothing more: a restore decides about its prepared transactions.
-      if (this.aborted) throw this.abortedError();
+      if (this.aborted) throw this.abortedError(statement);
       if (this.control === undefined) {
         const client = await this.connect(action);
         if (this.aborted) {
           await closeWithin(client, CLOSE_MS);
-          throw this.abortedError();
+          throw this.abortedError(statement);
         }
         this.control = client;
       }
@@ -326,7 +326,7 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
   /** COMMIT or ROLLBACK PREPARED; an id no longer prepared was finished already (by a predecessor, successor or earlier recover). */
   private async finishPrepared(verb: 'COMMIT' | 'ROLLBACK', gid: string, action: string): Promise<void> {
     // The id passed parseTransactionId (letters, digits, '-'): safe as a literal.
-    if (parseTransactionId(gid) === undefined) throw new Error(`Sinks.postgres: refusing transaction id ${JSON.stringify(gid)}`);
+    if (parseTransactionId(gid) === undefined) throw new BatonInternalError(`Sinks.postgres: refusing transaction id ${JSON.stringify(gid)}`);
     await this.onControl(action, `${verb} PREPARED '${gid}'`, async (control) => {
       try {
         await control.query(`${verb} PREPARED '${gid}'`);

@@ -6,6 +6,7 @@ import type { KeyedStateBackend, KeyGroupRange } from '../../state/types.ts';
 import type { ChannelWriter } from '../channels/channel-writer.ts';
 import { InputGate, type RecordedBatch } from '../channels/input-gate.ts';
 import type { ChannelMessage } from '../channels/types.ts';
+import { BatonInternalError } from '../errors.ts';
 import {
   MAX_WATERMARK,
   NO_TIMESTAMP,
@@ -1167,7 +1168,7 @@ export class Subtask {
   async finishAfterFinalCheckpoint(checkpointId: number): Promise<void> {
     if (this.state === 'failed' || this.state === 'canceled' || this.state === 'finished') return;
     if (this.state !== 'ended') {
-      throw new Error(`subtask ${this.task.operators[0].uid}/${this.subtaskIndex} is ${this.state}, not ended, when the final checkpoint ${checkpointId} completed`);
+      throw new BatonInternalError(`subtask ${this.task.operators[0].uid}/${this.subtaskIndex} is ${this.state}, not ended, when the final checkpoint ${checkpointId} completed`);
     }
     this.state = 'finishing';
     await this.finishOperators();

@@ -30,7 +30,7 @@ async function start(credits: number) {
     };
   };
   const { task, nodes } = singleOperatorTask(operator);
-  const host: SubtaskHost = { workerIndex: 0, maxParallelism: 128, tuning: { batchSize: 1, channelCredits: 1 }, onFailure: () => {} };
+  const host: SubtaskHost = { workerIndex: 0, maxParallelism: 128, tuning: { batchSize: 1, channelCredits: 1 }, onFailure: () => {}, drainSliceMs: Number.POSITIVE_INFINITY };
   const subtask = new Subtask(task, 0, nodes, host, 1);
   running.push(subtask);
   const writer = new ChannelWriter(0, new RecordingTransport(), credits, 1, () => subtask.onWriterAvailable(), 'local');

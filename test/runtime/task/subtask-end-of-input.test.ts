@@ -51,6 +51,8 @@ async function start(channels: number, awaitFinalCheckpoint: boolean) {
     workerIndex: 0,
     maxParallelism: 128,
     tuning: { batchSize: 10, channelCredits: 4 },
+    // Never time-sliced, so one turn of the event loop finishes a drain even on a busy machine.
+    drainSliceMs: Number.POSITIVE_INFINITY,
     onFailure: (error) => failures.push(error),
     onSnapshot: (_subtask, id, parts) => snapshots.push({ id, parts }),
     checkpointMode: 'aligned',

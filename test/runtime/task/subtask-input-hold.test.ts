@@ -63,6 +63,9 @@ async function open(mode: 'aligned' | 'unaligned' = 'aligned') {
     onFailure: (error) => failures.push(error),
     onSnapshot: (_subtask, id, parts) => snapshots.push({ id, parts }),
     checkpointMode: mode,
+    // Never time-sliced: on a busy machine a slice could end mid-batch, and the steps below would
+    // need more than one turn of the event loop to see what they check.
+    drainSliceMs: Number.POSITIVE_INFINITY,
   };
   const subtask = new Subtask(task, 0, nodes, host, 1);
   running.push(subtask);

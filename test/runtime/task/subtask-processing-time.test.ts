@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChannelWriter } from '../../../src/runtime/channels/channel-writer.ts';
 import { KeyedProcessOperator } from '../../../src/runtime/operators/keyed-process.ts';
-import { OperatorFailure } from '../../../src/runtime/operators/operator-failure.ts';
+import { UserFunctionError } from '../../../src/runtime/errors.ts';
 import type { Collector, KeyedProcessContext, KeyedProcessFunctionLike, OnTimerContext } from '../../../src/runtime/operators/types.ts';
 import { Subtask, type SubtaskHost } from '../../../src/runtime/task/subtask.ts';
 import { ManualProcessingTime } from '../../../src/runtime/time/manual-processing-time.ts';
@@ -47,6 +47,8 @@ async function start(processingTime?: ProcessingTimeService) {
     workerIndex: 0,
     maxParallelism: 128,
     tuning: { batchSize: 100, channelCredits: 4 },
+    // Never time-sliced, so one turn of the event loop finishes a drain even on a busy machine.
+    drainSliceMs: Number.POSITIVE_INFINITY,
     onFailure: (error) => failures.push(error),
     processingTime,
   };
@@ -124,8 +126,8 @@ describe('a subtask on a manual processing-time clock', () => {
     expect(() => clock.advanceTo(100)).not.toThrow();
     expect(t.subtask.state).toBe('failed');
     expect(t.failures).toHaveLength(1);
-    expect(t.failures[0]).toBeInstanceOf(OperatorFailure);
-    expect((t.failures[0] as OperatorFailure).original).toMatchObject({ message: 'timer failed' });
+    expect(t.failures[0]).toBeInstanceOf(UserFunctionError);
+    expect((t.failures[0] as UserFunctionError).original).toMatchObject({ message: 'timer failed' });
   });
 });
 

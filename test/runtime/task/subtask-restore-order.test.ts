@@ -27,7 +27,7 @@ async function consumerWithUpstream() {
     close() {},
   });
   const { task, nodes } = singleOperatorTask(operator);
-  const host: SubtaskHost = { workerIndex: 0, maxParallelism: 128, tuning: { batchSize: 4, channelCredits: 4 }, onFailure: (e) => { throw e; } };
+  const host: SubtaskHost = { workerIndex: 0, maxParallelism: 128, tuning: { batchSize: 4, channelCredits: 4 }, onFailure: (e) => { throw e; }, drainSliceMs: Number.POSITIVE_INFINITY };
   const consumer = new Subtask(task, 0, nodes, host, 1);
   running.push(consumer);
   const gate = consumer.gate!;
