@@ -93,8 +93,8 @@ export type {
 // Connectors (issue 15): Redis Streams in, PostgreSQL out; what a connector of one's own is written against.
 export { RedisStreamsEventTimeError, RedisStreamsReadError } from './connectors/redis-streams/index.ts';
 export type { RedisStreamEntry, RedisStreamSplit, RedisStreamsSourceOptions, RedisStreamsStart } from './connectors/redis-streams/index.ts';
-export { PostgresPreparedTransactionsDisabledError, PostgresSinkError } from './connectors/postgres/index.ts';
-export type { PostgresConnection, PostgresSinkOptions, PostgresSinkState } from './connectors/postgres/index.ts';
+export { PostgresPreparedTransactionsDisabledError, PostgresSinkError, PostgresUnavailableError } from './connectors/postgres/index.ts';
+export type { PostgresConnection, PostgresSinkOptions, PostgresSinkState, PostgresSinkTimeouts } from './connectors/postgres/index.ts';
 export { NO_TIMESTAMP } from './runtime/types.ts';
 export type { SinkContext, SourceReaderContext } from './runtime/types.ts';
 export type { StoredValueProblem } from './checkpoint/restore/stored-values.ts';

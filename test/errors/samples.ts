@@ -43,6 +43,7 @@ export const samples: Record<string, () => Error> = {
   NotAJobDirectoryError: () => new baton.NotAJobDirectoryError('file:///jobs', ['file:///jobs/orders'], 'it is the storage root'),
   PostgresPreparedTransactionsDisabledError: () => new baton.PostgresPreparedTransactionsDisabledError('localhost:5432/shop'),
   PostgresSinkError: () => new baton.PostgresSinkError('orders', 'COMMIT PREPARED', Object.assign(new Error('duplicate key'), { code: '23505' })),
+  PostgresUnavailableError: () => new baton.PostgresUnavailableError('localhost:5432/shop', 'restore', 9, 4_800, Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })),
   PreStateHookError: () => new baton.PreStateHookError('prices', 1, new TypeError('price list unavailable')),
   ProcessingTimeBackwardsError: () => new baton.ProcessingTimeBackwardsError(1_000, 500),
   ReadOnlyBroadcastStateError: () => new baton.ReadOnlyBroadcastStateError('rules', 'rules', 'put'),

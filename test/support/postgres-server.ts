@@ -21,6 +21,13 @@ export interface PostgresServerHandle {
   readonly dir: string;
   /** The same server, another database (create it first: CREATE DATABASE). */
   connectionStringFor(database: string): string;
+  /**
+   * The database goes away: a fast shutdown (sessions are ended, open transactions rolled back,
+   * prepared ones stay on disk); connections are refused until `start`. The data directory stays.
+   */
+  stop(): Promise<void>;
+  /** Starts the stopped server again on the same port and data directory (resolves once it accepts connections). */
+  start(): Promise<void>;
   /** Stops the server (fast shutdown) and removes its data directory. */
   close(): Promise<void>;
 }
@@ -134,10 +141,15 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
         if (attempt < 5 && /could not (bind|create listen)|Address already in use/i.test(String(error))) continue;
         throw error;
       }
-      const { child } = started;
+      let child = started.child;
       // A test process that dies without close() must not leave a server behind.
       const killOnExit = () => child.kill('SIGKILL');
-      process.once('exit', killOnExit);
+      process.on('exit', killOnExit);
+      // SIGINT: fast shutdown (open sessions are ended, prepared transactions stay on disk).
+      const shutdown = async () => {
+        child.kill('SIGINT');
+        await exited(child);
+      };
       const host = '127.0.0.1';
       const connectionStringFor = (database: string) => `postgres://baton:${password}@${host}:${port}/${encodeURIComponent(database)}`;
       let closing: Promise<void> | undefined;
@@ -150,12 +162,16 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
         connectionString: connectionStringFor('postgres'),
         connectionStringFor,
         dir,
+        stop: shutdown,
+        async start() {
+          if (child.exitCode === null && child.signalCode === null) throw new Error('postgres-server: start() while the server runs (stop() it first)');
+          // Its own port again: freed by this server a moment ago, so a clash is as unlikely as at the first start.
+          child = (await startServer(postgres, args, user)).child;
+        },
         close() {
           closing ??= (async () => {
             process.off('exit', killOnExit);
-            // SIGINT: fast shutdown (open sessions are ended, prepared transactions stay on disk).
-            child.kill('SIGINT');
-            await exited(child);
+            await shutdown();
             removeDir();
           })();
           return closing;
