@@ -24,6 +24,13 @@ export interface TaskServices {
 /**
  * A source task's chain starts with its source (no operator: the task reads it); an input task's
  * with the operator its input feeds. Metrics are per chain node, the source's included.
+ *
+ * @example
+ * ```ts
+ * const chain = new OperatorChain(plannedTask, 0, graph.nodes, host, services);
+ * const entry = await chain.open(output.connect(edges, producer)); // where a source emits
+ * host.onSnapshot?.(task, 7, { operators: chain.snapshot(7, sourceState) });
+ * ```
  */
 export class OperatorChain {
   readonly metrics: OperatorMetrics[];

@@ -27,6 +27,12 @@ export const Wake = { INPUT: 1, OUTPUT: 2, HOLD: 4, TRIGGER: 8, RESUME: 16, ALL:
  * from the event loop, never inside a record.
  *
  * Lifecycle: created → open → running → finishing → (ended →) finished, or failed / canceled.
+ *
+ * @example
+ * ```ts
+ * const task: StreamTask = planned.isSource ? new SourceTask(planned, i, nodes, host) : new InputTask(planned, i, nodes, host, inputs);
+ * await task.open(edges); task.start(); await task.done;
+ * ```
  */
 export abstract class StreamTask {
   state: SubtaskState = 'created';
@@ -111,10 +117,8 @@ export abstract class StreamTask {
   /** Checkpoint n reached a running task from the coordinator (only a source acts on it). */
   protected onTrigger(_trigger: CheckpointTrigger): void {}
 
-  /** Checkpoint n was aborted. */
+  /** Checkpoint n was aborted / stop-after checkpoint n completed and the job goes on. */
   protected onAbort(_checkpointId: number): void {}
-
-  /** Stop-after checkpoint n completed and the job goes on. */
   protected onResume(_checkpointId: number): void {}
 
   /** The task stops: whatever its input waits on is let go. */

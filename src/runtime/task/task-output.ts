@@ -24,6 +24,13 @@ export interface Producer {
  * The writers of one task, connected once when the task opens. Clock reads happen only when
  * output becomes unavailable or available again, never per record or batch, so measuring
  * back-pressure costs nothing on the hot path.
+ *
+ * @example
+ * ```ts
+ * const output = new TaskOutput();
+ * const { main } = output.connect(edges, producer); // the chain's tail collects into `main`
+ * if (!output.available()) output.markBlocked(); // until a writer's credit comes back
+ * ```
  */
 export class TaskOutput {
   private writers: readonly ChannelWriter[] = [];
