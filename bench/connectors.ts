@@ -60,7 +60,7 @@ async function prefill(redis: Redis, n: number): Promise<Map<string, number>> {
 
 /** Every entry has its row once and each user's rows count 1, 2, …, its clicks (no gap, no duplicate). */
 async function verify(db: pg.Client, table: string, n: number, counts: ReadonlyMap<string, number>): Promise<void> {
-  const total = await db.query<{ rows: number; entries: number }>(`SELECT count(*)::int AS rows, count(DISTINCT entry)::int AS entries FROM ${table}`);
+  const total = await db.query<{ rows: number; entries: number }>(`SELECT count(*)::int AS rows, count(DISTINCT (stream, entry))::int AS entries FROM ${table}`);
   const { rows, entries } = total.rows[0];
   if (rows !== n || entries !== n) throw new Error(`${table}: ${rows} rows for ${entries} distinct entries, expected ${n} of each`);
   const perUser = await db.query<{ user_id: string; n: number; top: number; sum: string }>(`SELECT user_id, count(*)::int AS n, max(clicks) AS top, sum(clicks) AS sum FROM ${table} GROUP BY user_id`);
@@ -192,10 +192,10 @@ export async function run(options: SuiteOptions): Promise<void> {
         ...Object.fromEntries(VARIANTS.map((v) => [v, { node: cpuPerMillion(v, 'node'), redis: cpuPerMillion(v, 'redis'), postgres: cpuPerMillion(v, 'postgres') }])),
       },
       variants: {
-        hand_written: `bench/references/redis-postgres-loop.ts: XREAD COUNT ${READ_BATCH} → Map count → INSERT of ${INSERT_BATCH} rows, each awaited in turn, autocommit (at-least-once)`,
+        hand_written: `bench/references/redis-postgres-loop.ts: XREAD COUNT ${READ_BATCH} → Map count → INSERT of ${INSERT_BATCH} rows (stream, entry, user_id, clicks), each awaited in turn, autocommit (at-least-once)`,
         hand_written_pipelined: 'the same loop with one INSERT in flight while it reads and counts the next entries',
         baton_exactly_once: `examples/redis-postgres/job.ts: Sources.redisStreams (bounded) → keyBy(user) → ValueState count → Sinks.postgres mode 'exactly-once' (one transaction per checkpoint, PREPARE TRANSACTION at the barrier, COMMIT PREPARED on completion); checkpoints every ${INTERVAL_MS} ms to a local directory, LMDB state backend`,
-        baton_upsert: "the same job with Sinks.postgres mode 'upsert' (INSERT … ON CONFLICT (entry) DO UPDATE, autocommit per batch; the table has a primary key on entry)",
+        baton_upsert: "the same job with Sinks.postgres mode 'upsert' (INSERT … ON CONFLICT (stream, entry) DO UPDATE, autocommit per batch; the table has a primary key on (stream, entry))",
       },
       runs,
       verified_by: 'after every run: rows = distinct entries = n, and per user the rows count 1..c (count, max and sum of clicks)',

@@ -1,5 +1,5 @@
 // Reference for the connectors bench: what a Node team writes without an engine. One loop reads a Redis
-// stream with XREAD, counts clicks per user in a Map and writes (entry, user, clicks so far) rows with
+// stream with XREAD, counts clicks per user in a Map and writes (stream, entry, user, clicks so far) rows with
 // multi-row INSERTs, each its own transaction (autocommit): at-least-once, no checkpoints, no state saved.
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -26,11 +26,13 @@ export interface LoopResult {
   readonly ms: number;
 }
 
-/** `INSERT INTO table (entry, user_id, clicks) VALUES ($1, $2, $3), …` for `rows` rows. */
+const COLUMNS = 4;
+
+/** `INSERT INTO table (stream, entry, user_id, clicks) VALUES ($1, $2, $3, $4), …` for `rows` rows. */
 function insertText(table: string, rows: number): string {
   const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) tuples.push(`($${r * 3 + 1}, $${r * 3 + 2}, $${r * 3 + 3})`);
-  return `INSERT INTO ${table} (entry, user_id, clicks) VALUES ${tuples.join(', ')}`;
+  for (let r = 0; r < rows; r++) tuples.push(`(${Array.from({ length: COLUMNS }, (_, c) => `$${r * COLUMNS + c + 1}`).join(', ')})`);
+  return `INSERT INTO ${table} (stream, entry, user_id, clicks) VALUES ${tuples.join(', ')}`;
 }
 
 type XreadReply = Array<[stream: string, entries: Array<[id: string, fields: string[]]>]> | null;
@@ -64,10 +66,10 @@ export async function runRedisPostgresLoop(options: LoopOptions): Promise<LoopRe
         for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'user') user = fields[i + 1];
         const clicks = (counts.get(user) ?? 0) + 1;
         counts.set(user, clicks);
-        params.push(id, user, clicks);
+        params.push(stream, id, user, clicks);
         entries++;
         after = id;
-        if (params.length === insertBatch * 3) {
+        if (params.length === insertBatch * COLUMNS) {
           const values = params;
           params = [];
           if (pipelined) {
@@ -81,7 +83,7 @@ export async function runRedisPostgresLoop(options: LoopOptions): Promise<LoopRe
       }
     }
     await inFlight;
-    if (params.length > 0) await db.query(insertText(options.table, params.length / 3), params);
+    if (params.length > 0) await db.query(insertText(options.table, params.length / COLUMNS), params);
     return { entries, ms: started === undefined ? 0 : performance.now() - started };
   } finally {
     redis.disconnect();

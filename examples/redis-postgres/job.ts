@@ -2,24 +2,25 @@
 // Used by `npm run demo -- redis-postgres` (a handover A → B on these servers) and `npm run bench -- connectors`.
 import { type Collector, defineJob, KeyedProcessFunction, type KeyedProcessContext, type KeyedRuntimeContext, param, type RedisStreamEntry, Sinks, Sources, type ValueState } from 'baton';
 
-/** One row of the table: the click's stream entry, its user, and that user's clicks so far. */
+/** One row of the table: the click's stream and entry ID, its user, and that user's clicks so far. */
 export interface UserClicks {
+  readonly stream: string;
   readonly entry: string;
   readonly user: string;
   readonly clicks: number;
 }
 
 /** The table's columns, in the order the sink writes them. */
-export const USER_CLICKS_COLUMNS = ['entry', 'user_id', 'clicks'] as const;
+export const USER_CLICKS_COLUMNS = ['stream', 'entry', 'user_id', 'clicks'] as const;
 
 /**
- * The table the job writes. Mode 'upsert' needs a key to overwrite replayed rows with (the entry
- * ID); mode 'exactly-once' needs none, so a duplicate would show as a second row.
+ * The table the job writes. Mode 'upsert' needs a key to overwrite replayed rows with (stream and
+ * entry ID); mode 'exactly-once' needs none, so a duplicate would show as a second row.
  *
  * @example await db.query(userClicksTableSql('user_clicks', 'exactly-once'));
  */
 export function userClicksTableSql(table: string, mode: 'exactly-once' | 'upsert'): string {
-  return `CREATE TABLE ${table} (entry text NOT NULL${mode === 'upsert' ? ' PRIMARY KEY' : ''}, user_id text NOT NULL, clicks integer NOT NULL)`;
+  return `CREATE TABLE ${table} (stream text NOT NULL, entry text NOT NULL, user_id text NOT NULL, clicks integer NOT NULL${mode === 'upsert' ? ', PRIMARY KEY (stream, entry)' : ''})`;
 }
 
 /** Counts each user's clicks in keyed state; every click becomes a row with the count so far. */
@@ -33,7 +34,7 @@ export class ClicksPerUser extends KeyedProcessFunction<string, RedisStreamEntry
   processElement(entry: RedisStreamEntry, ctx: KeyedProcessContext<string>, out: Collector<UserClicks>): void {
     const clicks = (this.clicks.value() ?? 0) + 1;
     this.clicks.update(clicks);
-    out.collect({ entry: entry.id, user: ctx.key, clicks });
+    out.collect({ stream: entry.stream, entry: entry.id, user: ctx.key, clicks });
   }
 }
 
@@ -64,8 +65,8 @@ export default defineJob(
           mode,
           table: p.table,
           columns: USER_CLICKS_COLUMNS,
-          values: (row) => [row.entry, row.user, row.clicks],
-          ...(mode === 'upsert' ? { key: ['entry'] } : {}),
+          values: (row) => [row.stream, row.entry, row.user, row.clicks],
+          ...(mode === 'upsert' ? { key: ['stream', 'entry'] } : {}),
         }),
       )
       .uid('user-clicks-pg');

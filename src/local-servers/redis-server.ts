@@ -48,12 +48,18 @@ export interface RedisServerOptions {
   readonly neededBy?: string;
 }
 
+/** The redis-server binary used: `$BATON_REDIS_SERVER`, else `redis-server` on the PATH. */
+function defaultBinary(): string {
+  return process.env.BATON_REDIS_SERVER ?? 'redis-server';
+}
+
 /**
- * Throws RedisServerMissingError unless `binary --version` runs.
+ * Throws RedisServerMissingError unless `binary --version` runs (default: the binary
+ * startRedisServer would run).
  *
- * @example checkRedisServerBinary('redis-server', 'the demo');
+ * @example checkRedisServerBinary(undefined, 'the demo');
  */
-export function checkRedisServerBinary(binary: string, neededBy?: string): void {
+export function checkRedisServerBinary(binary = defaultBinary(), neededBy?: string): void {
   const probe = spawnSync(binary, ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new RedisServerMissingError(probe.error ? `${binary}: ${(probe.error as NodeJS.ErrnoException).code ?? probe.error.message}` : `${binary} --version exited with ${probe.status}`, neededBy);
@@ -100,7 +106,7 @@ function exited(child: ChildProcess): Promise<void> {
  * ```
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
-  const binary = options.binary ?? process.env.BATON_REDIS_SERVER ?? 'redis-server';
+  const binary = options.binary ?? defaultBinary();
   checkRedisServerBinary(binary, options.neededBy);
   const dir = mkdtempSync(join(tmpdir(), 'baton-redis-'));
   try {
