@@ -34,6 +34,16 @@ const NOT_PREPARED = '42704';
 
 const sqlState = (error: unknown): string | undefined => (error as { code?: unknown } | null)?.code as string | undefined;
 
+/** The rows' values in one array, as an INSERT's parameters (a plain loop: Array.prototype.flat showed in profiles). */
+function flatten(rows: ReadonlyArray<readonly unknown[]>): unknown[] {
+  const width = rows.length === 0 ? 0 : rows[0].length;
+  const values = new Array<unknown>(rows.length * width);
+  let k = 0;
+  for (const row of rows) for (let c = 0; c < row.length; c++) values[k++] = row[c];
+  values.length = k;
+  return values;
+}
+
 function clientConfig(connection: PostgresConnection, applicationName: string): ClientConfig {
   const base = typeof connection === 'string' ? { connectionString: connection } : { ...connection };
   return { ...base, application_name: applicationName } as ClientConfig;
@@ -207,10 +217,11 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
     if (insert) {
       const batch = keyIndexes ? lastPerKey(rows, keyIndexes) : rows;
       const text = insert.text(batch.length);
+      const values = flatten(batch);
       // A full batch (nearly every statement) is a named statement: PostgreSQL parses and plans its
       // hundreds of parameters once per connection instead of once per batch (half its CPU per row).
-      if (batch.length === this.settings.batch) await client.query({ name: `baton-insert-${batch.length}`, text, values: batch.flat() });
-      else await client.query(text, batch.flat());
+      if (batch.length === this.settings.batch) await client.query({ name: `baton-insert-${batch.length}`, text, values });
+      else await client.query(text, values);
       return;
     }
     // A statement per record: in upsert mode the batch still commits once, not once per row.
