@@ -75,13 +75,13 @@ function cpuSince(before: ReturnType<typeof cpuNow>, redis: RedisServerHandle, p
   return { node: Math.round(after.node - before.node), redis: diff(after.redis, before.redis), postgres: diff(after.postgres, before.postgres) };
 }
 
-async function runBaton(mode: 'exactly-once' | 'upsert', jobId: string, table: string, root: string, redis: RedisServerHandle, postgres: PostgresServerHandle): Promise<Omit<RunMeasure, 'cpuMs' | 'load'>> {
+async function runBaton(mode: 'exactly-once' | 'upsert', jobId: string, table: string, root: string, redis: RedisServerHandle, postgres: PostgresServerHandle, stream = STREAM): Promise<Omit<RunMeasure, 'cpuMs' | 'load'>> {
   const started = performance.now();
   const job = await runJob(JOB_URL, {
     jobId,
     parallelism: 1,
     checkpointStorage: pathToFileURL(join(root, 'checkpoints')).href,
-    params: { redis: redis.url, streams: STREAM, postgres: postgres.connectionString, table, mode, end: 'bounded', intervalMs: INTERVAL_MS },
+    params: { redis: redis.url, streams: stream, postgres: postgres.connectionString, table, mode, end: 'bounded', intervalMs: INTERVAL_MS },
   });
   const result = await job.done;
   const endToEndMs = performance.now() - started;
@@ -142,6 +142,15 @@ export async function run(options: SuiteOptions): Promise<void> {
       }
     }
 
+    // baton's fixed cost: the same job on a stream with no entries (threads, modules, connections, the final checkpoint).
+    const empty: Array<{ endToEndMs: number; nodeCpuMs: number }> = [];
+    for (let i = 0; i < 3; i++) {
+      const before = process.cpuUsage();
+      const r = await runBaton('exactly-once', `connectors-empty-${i}`, tables.baton_exactly_once, root, redisServer, pgServer, 'no-such-stream');
+      const cpu = process.cpuUsage(before);
+      empty.push({ endToEndMs: r.endToEndMs!, nodeCpuMs: (cpu.user + cpu.system) / 1000 });
+    }
+
     const recordsPerS = Object.fromEntries(VARIANTS.map((v) => [v, Math.round(n / (median(runs[v].map((r) => r.ms)) / 1000))])) as Record<Variant, number>;
     const cpuPerMillion = (v: Variant, part: keyof RunMeasure['cpuMs']) => {
       const values = runs[v].map((r) => r.cpuMs[part]).filter((x): x is number => x !== null);
@@ -180,9 +189,15 @@ export async function run(options: SuiteOptions): Promise<void> {
         baton_exactly_once: Math.round(n / (median(runs.baton_exactly_once.map((r) => r.endToEndMs!)) / 1000)),
         baton_upsert: Math.round(n / (median(runs.baton_upsert.map((r) => r.endToEndMs!)) / 1000)),
       },
+      baton_fixed_cost: {
+        note: 'the baton job on a stream without entries, runJob → done (median of 3): thread start-up, job module, ioredis/pg loaded and connected, the final checkpoint. Its node CPU is part of every baton run\'s node CPU below',
+        end_to_end_ms: Math.round(median(empty.map((e) => e.endToEndMs))),
+        node_cpu_ms: Math.round(median(empty.map((e) => e.nodeCpuMs))),
+      },
       cpu_s_per_million_records: {
         note: 'median CPU seconds per million entries over each run (node: this bench process, i.e. the hand-written loop or baton\'s coordinator and worker threads, start-up included; postgres: the postmaster and every backend)',
         ...Object.fromEntries(VARIANTS.map((v) => [v, { node: cpuPerMillion(v, 'node'), redis: cpuPerMillion(v, 'redis'), postgres: cpuPerMillion(v, 'postgres') }])),
+        baton_exactly_once_node_less_fixed_cost: round(((median(runs.baton_exactly_once.map((r) => r.cpuMs.node)) - median(empty.map((e) => e.nodeCpuMs))) / n) * 1e3, 2),
       },
       variants: {
         hand_written: `bench/references/redis-postgres-loop.ts: XREAD COUNT ${READ_BATCH} → Map count → INSERT of ${INSERT_BATCH} rows (stream, entry, user_id, clicks), each awaited in turn, autocommit (at-least-once)`,
