@@ -4,7 +4,6 @@ import { runJob } from '../../handover/run-job.ts';
 import { formatCount, formatOperatorsTable } from '../format.ts';
 import { parsePositiveInt } from '../parse-params.ts';
 import { runHandoverDemo } from './demo-handover.ts';
-import { runRedisPostgresDemo } from './demo-redis-postgres.ts';
 import { exampleJob } from '../examples.ts';
 
 const DEMO_JOB = exampleJob('clickstream');
@@ -40,6 +39,8 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
     .option('--users <n>', 'distinct users', parsePositiveInt('--users'), 100)
     .option('--after <n>', 'clicks appended after B took over', parsePositiveInt('--after'), 2_000)
     .action(async (flags: { rate: number; streams: number; users: number; after: number }) => {
+      // Loaded here: every other command starts without the Redis and PostgreSQL clients.
+      const { runRedisPostgresDemo } = await import('./demo-redis-postgres.ts');
       await runRedisPostgresDemo(flags, out);
     });
   demo
