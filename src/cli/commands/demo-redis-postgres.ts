@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ClickProducer, exactlyOnceProblem, type UserClicksRow } from '../../../examples/redis-postgres/clicks.ts';
 import { userClicksTableSql } from '../../../examples/redis-postgres/job.ts';
+import { BatonInternalError } from '../../errors/index.ts';
 import { runJob } from '../../handover/run-job.ts';
 import { checkRedisServerBinary, type PostgresServerHandle, type RedisServerHandle, startPostgresServer, startRedisServer } from '../../local-servers/index.ts';
 import { renderTimelineText } from '../../report/timeline/index.ts';
@@ -51,7 +52,7 @@ function allRowsCommitted(b: JobHandle, db: pg.Client, count: () => number): Pro
     const listener = (c: { status: string }) => void check(c).catch(reject);
     b.on('checkpoint', listener);
     b.done.then(
-      (r) => reject(new Error(`B ended ${r.status} before every click was committed`)),
+      (r) => reject(new BatonInternalError(`B ended ${r.status} before every click was committed`)),
       (e: unknown) => reject(e),
     );
   });
@@ -106,7 +107,7 @@ export async function runRedisPostgresDemo(options: RedisPostgresDemoOptions, ou
     // B runs: the producer goes on for `after` more clicks, then stops; B stops once all of them are committed.
     await new Promise<void>((resolve, reject) => {
       b.on('status', (e) => e.status === 'RUNNING' && resolve());
-      b.done.then((r) => reject(new Error(`B ended ${r.status} before it took over`)), reject);
+      b.done.then((r) => reject(new BatonInternalError(`B ended ${r.status} before it took over`)), reject);
     });
     await clicks.stopAt(clicks.produced.length + options.after);
     out(`${at()}  producer stopped after ${formatCount(clicks.produced.length)} clicks; B stops once its checkpoint has committed all of them`);
@@ -124,7 +125,7 @@ export async function runRedisPostgresDemo(options: RedisPostgresDemoOptions, ou
     out(`prepared transactions left: ${prepared.rows.length}`);
     const downtimeMs = rb.handover?.downtimeMs;
     out(`downtime ${downtimeMs ?? '?'} ms (A's last record → B's first record)`);
-    if (problem !== undefined || prepared.rows.length > 0) throw new Error('the demo table is not exactly once');
+    if (problem !== undefined || prepared.rows.length > 0) throw new BatonInternalError('the demo table is not exactly once');
     return { a: ra, b: rb, clicks: clicks.produced.length, downtimeMs };
   } finally {
     // After a failure: no job or producer may outlive the servers.

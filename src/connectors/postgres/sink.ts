@@ -2,7 +2,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { JobConfigError, type Sink, type SinkContext, type SinkWriter } from '../connector-api.ts';
 import { describeConnection } from './errors.ts';
-import { type PostgresSinkOptions, validatePostgresSinkOptions } from './options.ts';
+import { type PostgresSinkOptions, resolvePostgresSinkTimeouts, validatePostgresSinkOptions } from './options.ts';
 import { InsertStatements } from './sql.ts';
 import { postgresSinkStateProblem } from './state.ts';
 import { jobTransactionKey } from './transaction-ids.ts';
@@ -26,6 +26,12 @@ const DEFAULT_BATCH = 500;
  * `ON CONFLICT (key) DO UPDATE`; a replay after a restore overwrites the same rows, so the table
  * ends as after one uninterrupted run, without prepared transactions (rows become visible before
  * their checkpoint completes, and may be overwritten by the replay).
+ *
+ * When the server goes away: the statement it cuts short fails the job (PostgresSinkError; its
+ * transaction is gone, a restart from the checkpoint writes its records again), and the restarted
+ * job's restore waits for the server, trying again with backoff for `timeouts.waitForServerMs`
+ * (PostgresUnavailableError past it). A COMMIT PREPARED whose connection was lost runs again on a
+ * new one. No wait is unbounded (`timeouts`): a silent network fails a statement, it does not hang.
  *
  * @example
  * ```ts
@@ -63,6 +69,7 @@ export function postgres<T>(options: PostgresSinkOptions<T>): Sink<T> {
           batch: insert ? insert.maxRows(options.batch ?? DEFAULT_BATCH) : (options.batch ?? DEFAULT_BATCH),
           keyIndexes: table !== undefined && mode === 'upsert' ? key!.map((k) => columns!.indexOf(k)) : undefined,
           jobKey: mode === 'exactly-once' ? jobTransactionKey(ctx.jobId!, ctx.uid) : undefined,
+          timeouts: resolvePostgresSinkTimeouts(options.timeouts),
         },
         ctx,
       );

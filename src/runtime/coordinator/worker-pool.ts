@@ -28,7 +28,7 @@ export class WorkerPool implements WorkerHost {
   ) {
     // Listening before the first thread exists, so no announcement can be missed.
     this.announcements.onmessage = (event) => {
-      const threadId = (event as MessageEvent<unknown>).data;
+      const threadId = (event as { data?: unknown }).data;
       if (typeof threadId !== 'number') return;
       this.loaded.add(threadId);
       this.loadWaiters.get(threadId)?.();
