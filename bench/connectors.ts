@@ -159,6 +159,12 @@ export async function run(options: SuiteOptions): Promise<void> {
     // The same repetition's runs follow one another: their ratio shares the machine's load of that moment.
     const pairedRatios = (a: Variant, b: Variant) => runs[a].map((r, i) => round(runs[b][i].ms / r.ms, 3));
     const ratio = round(recordsPerS.baton_exactly_once / recordsPerS.hand_written, 3);
+    const cpuTotal = (v: Variant) => {
+      const parts = [cpuPerMillion(v, 'node'), cpuPerMillion(v, 'redis'), cpuPerMillion(v, 'postgres')];
+      return parts.some((x) => x === null) ? null : parts.reduce((a, b) => a! + b!, 0)!;
+    };
+    const batonNodeLessFixed = round(((median(runs.baton_exactly_once.map((r) => r.cpuMs.node)) - median(empty.map((e) => e.nodeCpuMs))) / n) * 1e3, 2);
+    const batonCpuTotal = cpuTotal('baton_exactly_once') === null ? null : cpuTotal('baton_exactly_once')! - cpuPerMillion('baton_exactly_once', 'node')! + batonNodeLessFixed;
     const runningRate = (v: Variant) => Math.round(n / (median(runs[v].map((r) => r.runningMs!)) / 1000));
     const report = {
       suite: 'connectors',
@@ -197,7 +203,11 @@ export async function run(options: SuiteOptions): Promise<void> {
       cpu_s_per_million_records: {
         note: 'median CPU seconds per million entries over each run (node: this bench process, i.e. the hand-written loop or baton\'s coordinator and worker threads, start-up included; postgres: the postmaster and every backend)',
         ...Object.fromEntries(VARIANTS.map((v) => [v, { node: cpuPerMillion(v, 'node'), redis: cpuPerMillion(v, 'redis'), postgres: cpuPerMillion(v, 'postgres') }])),
-        baton_exactly_once_node_less_fixed_cost: round(((median(runs.baton_exactly_once.map((r) => r.cpuMs.node)) - median(empty.map((e) => e.nodeCpuMs))) / n) * 1e3, 2),
+        baton_exactly_once_node_less_fixed_cost: batonNodeLessFixed,
+      },
+      cpu_ratio_hand_written_to_baton_exactly_once: {
+        note: "CPU per record of all processes (node + redis-server + PostgreSQL), the hand-written loop's over baton exactly-once's (its fixed cost left out): what decides throughput when the machine is saturated; above 1, baton needs less",
+        value: cpuTotal('hand_written') !== null && batonCpuTotal !== null ? round(cpuTotal('hand_written')! / batonCpuTotal, 3) : null,
       },
       variants: {
         hand_written: `bench/references/redis-postgres-loop.ts: XREAD COUNT ${READ_BATCH} → Map count → INSERT of ${INSERT_BATCH} rows (stream, entry, user_id, clicks), each awaited in turn, autocommit (at-least-once)`,
