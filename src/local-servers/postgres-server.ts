@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalServerError, PostgresServerMissingError } from './errors.ts';
 import { freePort } from './free-port.ts';
+import { exited, startServerProcess } from './server-process.ts';
 
 /** A running PostgreSQL; `connectionString` is what `pg` and Sinks.postgres take. */
 export interface PostgresServerHandle {
@@ -82,30 +83,8 @@ function run(file: string, args: string[], user: { uid: number; gid: number } | 
 }
 
 /** Starts postgres and resolves once it accepts connections; rejects with its log if it exits first. */
-function startServer(postgres: string, args: string[], user: { uid: number; gid: number } | undefined): Promise<{ child: ChildProcess; log: () => string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(postgres, args, { ...user, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let ready = false;
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (!ready && output.includes('database system is ready to accept connections')) {
-        ready = true;
-        resolve({ child, log: () => output });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (!ready) reject(new LocalServerError('postgres', `exited before it was ready (code ${code}, signal ${signal}):\n${output}`));
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
+function startPostgres(postgres: string, args: string[], user: { uid: number; gid: number } | undefined): Promise<{ child: ChildProcess }> {
+  return startServerProcess('postgres', postgres, args, 'database system is ready to accept connections', { ...user, env: { ...process.env, LC_ALL: 'C' } });
 }
 
 /**
@@ -141,9 +120,9 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const args = ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', `max_prepared_transactions=${maxPrepared}`, '-c', 'fsync=off', '-c', 'full_page_writes=off'];
-      let started: { child: ChildProcess; log: () => string };
+      let started: { child: ChildProcess };
       try {
-        started = await startServer(postgres, args, user);
+        started = await startPostgres(postgres, args, user);
       } catch (error) {
         if (attempt < 5 && /could not (bind|create listen)|Address already in use/i.test(String(error))) continue;
         throw error;
@@ -176,7 +155,7 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
         async start() {
           if (child.exitCode === null && child.signalCode === null) throw new LocalServerError('postgres', 'start() while the server runs (stop() it first)');
           // Its own port again: freed by this server a moment ago, so a clash is as unlikely as at the first start.
-          child = (await startServer(postgres, args, user)).child;
+          child = (await startPostgres(postgres, args, user)).child;
         },
         close() {
           closing ??= (async () => {

@@ -1,11 +1,12 @@
 // A real redis-server (Debian's package, installed by .ci/run) on 127.0.0.1, a random port and a throw-away
 // directory, started by a test, a bench or `baton demo redis-postgres`, and removed afterwards.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalServerError, RedisServerMissingError } from './errors.ts';
+import { RedisServerMissingError } from './errors.ts';
 import { freePort } from './free-port.ts';
+import { exited, startServerProcess } from './server-process.ts';
 
 /** A running redis-server. */
 export interface RedisServerHandle {
@@ -46,32 +47,6 @@ export function checkRedisServerBinary(binary = defaultBinary(), neededBy?: stri
   }
 }
 
-function startServer(binary: string, args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let ready = false;
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (!ready && output.includes('Ready to accept connections')) {
-        ready = true;
-        resolve({ child, output: () => output });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (!ready) reject(new LocalServerError('redis-server', `exited before it was ready (code ${code}, signal ${signal}):\n${output}`));
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
 /**
  * Starts redis-server for a test (or a bench, or the demo): 127.0.0.1 only, no persistence (no RDB snapshots, no AOF), its
  * working directory a temp directory removed on close. Throws {@link RedisServerMissingError} when
@@ -96,7 +71,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'notice'];
       let child: ChildProcess;
       try {
-        ({ child } = await startServer(binary, args));
+        ({ child } = await startServerProcess('redis-server', binary, args, 'Ready to accept connections'));
       } catch (error) {
         if (attempt < 5 && /Address already in use|Could not create server TCP listening socket/i.test(String(error))) continue;
         throw error;
