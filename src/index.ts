@@ -93,8 +93,8 @@ export type {
 // Connectors (issue 15): Redis Streams in, PostgreSQL out; what a connector of one's own is written against.
 export { RedisStreamsEventTimeError, RedisStreamsReadError } from './connectors/redis-streams/index.ts';
 export type { RedisStreamEntry, RedisStreamSplit, RedisStreamsSourceOptions, RedisStreamsStart } from './connectors/redis-streams/index.ts';
-export { PostgresPreparedTransactionsDisabledError, PostgresSinkError } from './connectors/postgres/index.ts';
-export type { PostgresConnection, PostgresSinkOptions, PostgresSinkState } from './connectors/postgres/index.ts';
+export { PostgresPreparedTransactionsDisabledError, PostgresSinkError, PostgresUnavailableError } from './connectors/postgres/index.ts';
+export type { PostgresConnection, PostgresSinkOptions, PostgresSinkState, PostgresSinkTimeouts } from './connectors/postgres/index.ts';
 export { NO_TIMESTAMP } from './runtime/types.ts';
 export type { SinkContext, SourceReaderContext } from './runtime/types.ts';
 export type { StoredValueProblem } from './checkpoint/restore/stored-values.ts';
@@ -112,6 +112,7 @@ export { referenceData } from './runtime/reference-data.ts';
 export type { ReferenceData } from './runtime/types.ts';
 export type { JobParam, JobParamSpec } from './runtime/types.ts';
 export type { HandoverMetrics, RollbackReport } from './runtime/coordinator/start-sequence.ts';
+export type { HandoverEvent, PredecessorHandoverEvent, SuccessorHandoverEvent } from './runtime/coordinator/handover-event.ts';
 export { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError, PromotionRefusedError, StaleHandoverTargetError } from './handover/errors.ts';
 // Shadow mode (issue 17): the promotion guard's types and the cut's errors.
 export type { DeploymentMetrics, PromotionGuard, PromotionGuardContext, PromotionVerdict, ShadowMetrics, ShadowSample } from './runtime/coordinator/start-sequence.ts';
@@ -142,24 +143,56 @@ export { AsyncTimeoutError } from './runtime/errors.ts';
 
 // Errors
 export { JobParamError } from './api/index.ts';
+// Every class has a stable static `code` (also on each instance): see the README's "Errors".
 export {
   BatonError,
+  BatonInternalError,
   CheckpointFailuresExceededError,
   CheckpointRequestError,
+  ForeignError,
+  InvalidProcessingTimeError,
+  InvalidRestoredStateError,
   JobCanceledError,
   JobConfigError,
   JobModuleError,
+  JobNotStartedError,
+  MissingTimestampError,
   PreStateHookError,
+  ProcessingTimeBackwardsError,
+  registerErrors,
   UnsupportedRecordValueError,
   UserFunctionError,
   WorkerFailureError,
 } from './runtime/errors.ts';
-export { CheckpointNotFoundError, CorruptCheckpointError, CorruptMetadataError, FencedError, HostileCheckpointError, StateRestoreError } from './checkpoint/errors.ts';
+export type { BatonErrorClass } from './errors/index.ts';
+export {
+  CheckpointNotFoundError,
+  CorruptCheckpointError,
+  CorruptMetadataError,
+  FencedError,
+  HostileCheckpointError,
+  InvalidStopRequestError,
+  StateRestoreError,
+} from './checkpoint/errors.ts';
 export type { FenceReason } from './checkpoint/errors.ts';
+export { RestorePlanError } from './checkpoint/restore/plan-restore.ts';
+export { IllegalTransitionError } from './runtime/lifecycle/job-status.ts';
+export { NoCurrentKeyError, StateBackendDisposedError, StateKindConflictError } from './state/errors.ts';
+export { ChunkCorruptError } from './state/snapshot/errors.ts';
+export { CliUsageError } from './cli/parse-params.ts';
 
 // Checkpoints, readable from storage alone
 export { checkpointStatus, findLatestRestorable, latestCompleted, listCheckpoints, readMetadata } from './checkpoint/status/checkpoint-status.ts';
-export { openStorage, registerStorageScheme, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './checkpoint/storage/index.ts';
+export {
+  InvalidStorageKeyError,
+  openStorage,
+  registerStorageScheme,
+  StorageAttemptTimeoutError,
+  StorageIoError,
+  StorageNotFoundError,
+  StorageShortBodyError,
+  StorageTimeoutError,
+} from './checkpoint/storage/index.ts';
 export type { CheckpointStorage, S3StorageOptions, StorageTimeouts } from './checkpoint/storage/index.ts';
 export type { CheckpointMetadata, CheckpointStatus } from './checkpoint/types.ts';
 export type { JobWarningEvent } from './runtime/coordinator/job-handle.ts';

@@ -1,5 +1,5 @@
 // Declared job parameters: typed, with defaults and required flags, checked before anything starts.
-import { JobConfigError, UnknownOptionError } from '../runtime/errors.ts';
+import { JobConfigError, registerErrors, UnknownOptionError } from '../runtime/errors.ts';
 import type { JobParam, JobParamSpec } from '../runtime/types.ts';
 
 const PARAM = Symbol('baton.JobParamDeclaration');
@@ -12,8 +12,8 @@ const PARAM = Symbol('baton.JobParamDeclaration');
  * @example catch (e) { if (e instanceof JobParamError) console.error(e.param, e.declared.join('\n')); }
  */
 export class JobParamError extends JobConfigError {
+  static override readonly code: string = 'BATON_ERR_JOB_PARAM';
   override name = 'JobParamError';
-  readonly code = 'BATON_ERR_JOB_PARAM';
   constructor(
     readonly param: string,
     message: string,
@@ -212,3 +212,5 @@ export function describeParams(specs: Readonly<Record<string, JobParamSpec>>): s
     return `${name}: ${parts.join(', ')}${spec.description ? ` (${spec.description})` : ''}`;
   });
 }
+
+registerErrors(JobParamError);

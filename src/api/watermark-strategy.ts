@@ -1,5 +1,5 @@
 // How a stream's event time and watermarks are derived from its records.
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError, MissingTimestampError } from '../runtime/errors.ts';
 import type { WatermarkStrategyLike } from '../runtime/operators/types.ts';
 
 export type TimestampAssigner<T> = (value: T, previousTimestamp: number | undefined) => number;
@@ -38,6 +38,6 @@ export class WatermarkStrategy<T> implements WatermarkStrategyLike<T> {
 
 // Records that already carry a timestamp keep it; others are an error the user must fix.
 function missingAssigner(_value: unknown, previous: number | undefined): number {
-  if (previous === undefined) throw new Error('record has no timestamp and the WatermarkStrategy has no timestamp assigner');
+  if (previous === undefined) throw new MissingTimestampError('record has no timestamp and the WatermarkStrategy has no timestamp assigner');
   return previous;
 }

@@ -1,10 +1,11 @@
 // Typed errors of reading and restoring checkpoints: each names the checkpoint, file or operator at fault.
-import { BatonError } from '../errors/index.ts';
+import { BatonError, registerErrors } from '../errors/index.ts';
 import { describeKey, parseCheckpointKey } from './layout.ts';
 import type { CheckpointStatus } from './types.ts';
 
 /** A checkpoint that was asked for has no `_metadata` (it is missing, failed or still in progress). */
 export class CheckpointNotFoundError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_CHECKPOINT_NOT_FOUND';
   override name = 'CheckpointNotFoundError';
   /** URI of the job directory that was searched. */
   readonly jobDir: string;
@@ -32,8 +33,8 @@ export class CheckpointNotFoundError extends BatonError {
  * ```
  */
 export class NoCheckpointToRestoreError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_NO_CHECKPOINT';
   override name = 'NoCheckpointToRestoreError';
-  readonly code = 'BATON_ERR_NO_CHECKPOINT';
   /** URI of the job directory that was searched. */
   readonly jobDir: string;
   /** The `restoreFrom` value asked for. */
@@ -61,8 +62,8 @@ export class NoCheckpointToRestoreError extends BatonError {
  * @example if (e instanceof NotAJobDirectoryError) console.error(`try one of ${e.jobDirs.join(', ')}`);
  */
 export class NotAJobDirectoryError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_NOT_A_JOB_DIR';
   override name = 'NotAJobDirectoryError';
-  readonly code = 'BATON_ERR_NOT_A_JOB_DIR';
   /** URI of the directory given. */
   readonly dir: string;
   /** Job directories found inside it (it is a storage root), as URIs; empty when none. */
@@ -94,8 +95,8 @@ const shorten = (value: unknown): unknown => (typeof value === 'string' && value
  * @example try { await runJob(url, { restoreFrom: 'latest' }); } catch (e) { if (e instanceof CorruptCheckpointError) console.error(e.checkpointId, e.key); }
  */
 export class CorruptCheckpointError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_CORRUPT_CHECKPOINT';
   override name = 'CorruptCheckpointError';
-  readonly code: string = 'BATON_ERR_CORRUPT_CHECKPOINT';
   /** Number of the checkpoint, when the key names one (`chk-<n>/...`). */
   readonly checkpointId: number | undefined;
   /** Key of the file at fault, relative to the job directory, e.g. `chk-7/_metadata` or `shared/c-1`. */
@@ -130,6 +131,7 @@ export class CorruptCheckpointError extends BatonError {
 
 /** A `_metadata` file exists but cannot be trusted; the checkpoint must not be restored from. */
 export class CorruptMetadataError extends CorruptCheckpointError {
+  static override readonly code: string = 'BATON_ERR_CORRUPT_METADATA';
   override name = 'CorruptMetadataError';
   constructor(key: string, reason: CorruptMetadataReason, detail: string, jobDir?: string, options?: { cause?: unknown } & CheckpointFault) {
     super(key, reason, detail, jobDir, options, 'corrupt checkpoint metadata');
@@ -144,8 +146,8 @@ export class CorruptMetadataError extends CorruptCheckpointError {
  * @example new HostileCheckpointError('chk-7/_metadata', 7, "operators[1].subtasks[0].state.subtaskIndex", 'X/../../victim', 'a subtask index')
  */
 export class HostileCheckpointError extends CorruptCheckpointError {
+  static override readonly code: string = 'BATON_ERR_HOSTILE_CHECKPOINT';
   override name = 'HostileCheckpointError';
-  override readonly code: string = 'BATON_ERR_HOSTILE_CHECKPOINT';
   /** What baton writes in that field. */
   readonly expected: string;
   constructor(key: string, checkpointId: number | undefined, field: string, value: unknown, expected: string, jobDir?: string) {
@@ -164,8 +166,8 @@ export function describeValue(value: unknown): string {
 
 /** The stop request object in a job directory is not a stop request (it is refused, not obeyed). */
 export class InvalidStopRequestError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_INVALID_STOP_REQUEST';
   override name = 'InvalidStopRequestError';
-  readonly code = 'BATON_ERR_INVALID_STOP_REQUEST';
   /** Where the object is, e.g. `file:///data/jobs/a/handover/stop-request.json`. */
   readonly location: string;
   constructor(location: string) {
@@ -195,8 +197,8 @@ export type FenceReason =
  * ```
  */
 export class FencedError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_FENCED';
   override name = 'FencedError';
-  readonly code = 'BATON_ERR_FENCED';
   /** The checkpoint this run tried to commit (or, for a handover, to take over from). */
   readonly checkpointId: number;
   /** The run that was fenced (undefined when it has no run id, e.g. a tool outside a job). */
@@ -215,6 +217,7 @@ export class FencedError extends BatonError {
 
 /** A checkpoint could not be restored (unknown operator, missing chunk, bad state). */
 export class StateRestoreError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_STATE_RESTORE';
   override name = 'StateRestoreError';
   readonly checkpointId: number;
   readonly operatorUid: string | undefined;
@@ -226,3 +229,5 @@ export class StateRestoreError extends BatonError {
     this.reason = reason;
   }
 }
+
+registerErrors(CheckpointNotFoundError, NoCheckpointToRestoreError, NotAJobDirectoryError, CorruptCheckpointError, CorruptMetadataError, HostileCheckpointError, InvalidStopRequestError, FencedError, StateRestoreError);

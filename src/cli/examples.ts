@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BatonInternalError } from '../errors/index.ts';
 
 /** The folder of baton's own package.json, found upwards from this file (its depth differs between src/ and dist/). */
 function packageRoot(): string {
@@ -10,7 +11,7 @@ function packageRoot(): string {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'baton') return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`baton's package.json was not found above ${fileURLToPath(import.meta.url)}`);
+    if (parent === dir) throw new BatonInternalError(`baton's package.json was not found above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
 }
@@ -20,6 +21,6 @@ function packageRoot(): string {
  *
  * @example const job = exampleJob('clickstream');
  */
-export function exampleJob(name: 'clickstream' | 'orders'): URL {
+export function exampleJob(name: 'clickstream' | 'orders' | 'redis-postgres/job'): URL {
   return pathToFileURL(join(packageRoot(), 'examples', `${name}.ts`));
 }

@@ -1,7 +1,14 @@
 // Parses repeated `--param key=value` flags into job parameters (numbers and booleans typed).
+import { BatonError, registerErrors } from '../errors/index.ts';
 import type { JobParam } from '../runtime/types.ts';
 
-export class CliUsageError extends Error {
+/**
+ * A command line the CLI cannot run (a malformed flag or value); `baton` prints it with its usage.
+ *
+ * @example parseParam('failAt'); // throws CliUsageError: --param expects key=value, got 'failAt'
+ */
+export class CliUsageError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_CLI_USAGE';
   override name = 'CliUsageError';
 }
 
@@ -28,3 +35,5 @@ export function parsePositiveInt(name: string) {
     return value;
   };
 }
+
+registerErrors(CliUsageError);

@@ -6,4 +6,4 @@ export type { Sink, SinkContext, SinkWriter, Source, SourceReader, SourceReaderC
 export { NO_TIMESTAMP } from '../runtime/types.ts';
 export type { StoredValueProblem } from '../checkpoint/restore/stored-values.ts';
 export { HostileCheckpointError } from '../checkpoint/errors.ts';
-export { BatonError, JobConfigError, UnknownOptionError } from '../runtime/errors.ts';
+export { BatonError, BatonInternalError, JobConfigError, registerErrors, UnknownOptionError } from '../runtime/errors.ts';

@@ -1,5 +1,5 @@
 // Typed errors of the handover: each names the checkpoint at fault so a deployment can act on it.
-import { BatonError } from '../errors/index.ts';
+import { BatonError, registerErrors } from '../errors/index.ts';
 
 /**
  * The handover target is older than the newest COMPLETED checkpoint: the old deployment has already
@@ -12,6 +12,7 @@ import { BatonError } from '../errors/index.ts';
  * ```
  */
 export class StaleHandoverTargetError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_HANDOVER_STALE_TARGET';
   override name = 'StaleHandoverTargetError';
   readonly targetCheckpoint: number;
   readonly newestCompleted: number;
@@ -31,6 +32,7 @@ export class StaleHandoverTargetError extends BatonError {
  * @example if (e instanceof HandoverTargetPassedError) restartWithTarget(e.targetCheckpoint + 10);
  */
 export class HandoverTargetPassedError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_HANDOVER_TARGET_PASSED';
   override name = 'HandoverTargetPassedError';
   readonly targetCheckpoint: number;
   constructor(targetCheckpoint: number) {
@@ -47,6 +49,7 @@ export class HandoverTargetPassedError extends BatonError {
  * @example if (e instanceof HandoverTimeoutError) console.log(`chk-${e.targetCheckpoint} still ${e.lastStatus}`);
  */
 export class HandoverTimeoutError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_HANDOVER_TIMEOUT';
   override name = 'HandoverTimeoutError';
   readonly targetCheckpoint: number;
   readonly timeoutMs: number;
@@ -67,8 +70,8 @@ export class HandoverTimeoutError extends BatonError {
  * @example if (e instanceof HandoverAbortedError) console.log(e.reason);
  */
 export class HandoverAbortedError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_HANDOVER_ABORTED';
   override name = 'HandoverAbortedError';
-  readonly code = 'BATON_ERR_HANDOVER_ABORTED';
   readonly reason: string;
   constructor(reason: string) {
     super(`handover aborted: ${reason}`);
@@ -84,11 +87,13 @@ export class HandoverAbortedError extends BatonError {
  * @example b.done.catch((e) => { if (e instanceof PromotionRefusedError) console.warn(`not promoted: ${e.reason}`); });
  */
 export class PromotionRefusedError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_PROMOTION_REFUSED';
   override name = 'PromotionRefusedError';
-  readonly code = 'BATON_ERR_PROMOTION_REFUSED';
   readonly reason: string;
   constructor(reason: string) {
     super(`promotion refused: ${reason}`);
     this.reason = reason;
   }
 }
+
+registerErrors(StaleHandoverTargetError, HandoverTargetPassedError, HandoverTimeoutError, HandoverAbortedError, PromotionRefusedError);

@@ -54,9 +54,12 @@ export async function handoverExtensions(options: Pick<RunJobOptions, 's3'>): Pr
         };
         return new ShadowSuccessor(jobStorage, options, handle.runId, (event) => handle.emit('handover', event), hooksStartedAt, (uri) => cache.loaded(uri));
       }
-      const report = (event: GuardReport) => handle.emit('handover', event);
+      // The guard's verdict is reported like B's other steps, with what B measured so far.
+      let successor: InstanceType<typeof HandoverSuccessor> | undefined;
+      const report = (event: GuardReport) => handle.emit('handover', { ...event, metrics: successor!.metrics() });
       const guard = checkpointGuard(handover, { storage: jobStorage, jobId: handle.jobId, referenceData: (uri) => cache.loaded(uri), report });
-      return new HandoverSuccessor(jobStorage, handover, handle.runId, (event) => handle.emit('handover', event), hooksStartedAt, undefined, guard);
+      successor = new HandoverSuccessor(jobStorage, handover, handle.runId, (event) => handle.emit('handover', event), hooksStartedAt, undefined, guard);
+      return successor;
     },
   };
 }

@@ -1,5 +1,5 @@
 // Typed errors of the metrics module.
-import { BatonError } from '../errors/index.ts';
+import { BatonError, registerErrors } from '../errors/index.ts';
 
 /**
  * The /metrics endpoint could not listen (port taken, host not local, no permission).
@@ -9,6 +9,7 @@ import { BatonError } from '../errors/index.ts';
  * catch (e) { if (e instanceof MetricsServerError) console.error(`port ${e.port} is taken`); }
  */
 export class MetricsServerError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_METRICS_SERVER';
   override name = 'MetricsServerError';
   readonly host: string;
   readonly port: number;
@@ -19,3 +20,5 @@ export class MetricsServerError extends BatonError {
     this.port = port;
   }
 }
+
+registerErrors(MetricsServerError);

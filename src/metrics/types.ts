@@ -1,5 +1,5 @@
 // Shared types of the metrics and lifecycle-log module.
-import type { HandoverMetrics } from '../runtime/index.ts';
+export type { HandoverEvent } from '../runtime/index.ts';
 
 /** What attachJobMetrics and attachJobLogger return: stop following the job. */
 export interface JobObserver {
@@ -25,17 +25,6 @@ export interface LifecycleRecord {
   readonly level: 'info' | 'warn' | 'error';
   readonly msg: string;
   readonly fields: { readonly event: LifecycleEvent } & Readonly<Record<string, unknown>>;
-}
-
-/** A 'handover' event of a job handle: deployment B's (with its metrics) or A's (`side: 'predecessor'`, standby and rollback). */
-export interface HandoverEvent {
-  readonly phase: string;
-  readonly at: number;
-  readonly checkpointId?: number;
-  readonly detail?: string;
-  readonly metrics?: HandoverMetrics;
-  readonly side?: 'predecessor';
-  readonly rollbackDowntimeMs?: number;
 }
 
 /** A 'stop-request' event of a job handle. */

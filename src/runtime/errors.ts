@@ -1,12 +1,23 @@
 // Typed errors of the runtime: each carries the fields a caller needs to act on it.
 
-import { CorruptCheckpointError, type CorruptMetadataReason, describeValue, HostileCheckpointError } from '../checkpoint/errors.ts';
-import { BatonError } from '../errors/index.ts';
+import { BatonError, registerErrors } from '../errors/index.ts';
 
-export { BatonError, JobConfigError, rejectUnknownKeys, UnknownOptionError } from '../errors/index.ts';
+export {
+  BatonError,
+  BatonInternalError,
+  ForeignError,
+  JobConfigError,
+  registerErrors,
+  rejectUnknownKeys,
+  reviveThrown,
+  type SerializedThrown,
+  serializeThrown,
+  UnknownOptionError,
+} from '../errors/index.ts';
 
 /** The job module could not be loaded or does not export a job. */
 export class JobModuleError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_JOB_MODULE';
   override name = 'JobModuleError';
   readonly moduleUrl: string;
   constructor(moduleUrl: string, message: string, options?: { cause?: unknown }) {
@@ -22,8 +33,8 @@ export class JobModuleError extends BatonError {
  * @example try { await runJob('./jobs/orders.ts'); } catch (e) { if (e instanceof JobModuleNotFoundError) console.error(e.path); }
  */
 export class JobModuleNotFoundError extends JobModuleError {
+  static override readonly code: string = 'BATON_ERR_JOB_MODULE_NOT_FOUND';
   override name = 'JobModuleNotFoundError';
-  readonly code = 'BATON_ERR_JOB_MODULE_NOT_FOUND';
   /** The path or URL as given to runJob (or `baton run`). */
   readonly path: string;
   constructor(given: string, resolvedPath: string) {
@@ -34,6 +45,7 @@ export class JobModuleNotFoundError extends JobModuleError {
 
 /** A user function asked for reference data no pre-state-load hook of this worker loaded. */
 export class ReferenceDataNotLoadedError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_REFERENCE_DATA_NOT_LOADED';
   override name = 'ReferenceDataNotLoadedError';
   readonly uri: string;
   constructor(uri: string, loaded: readonly string[]) {
@@ -42,38 +54,65 @@ export class ReferenceDataNotLoadedError extends BatonError {
   }
 }
 
-/** A user function threw. Names the operator and subtask; `originalStack` is the user's stack. */
+/**
+ * A user function threw. Names the operator and subtask; `originalMessage` and `originalStack` are
+ * what the function threw, which is also the `cause`: across threads it keeps its class when that
+ * is a built-in or a registered BatonError class (see registerErrors), else it is a ForeignError
+ * with the same name, code and fields.
+ *
+ * @example
+ * ```ts
+ * job.done.catch((e) => { if (e instanceof UserFunctionError) console.error(e.operatorUid, e.subtaskIndex, e.cause); });
+ * ```
+ */
 export class UserFunctionError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_USER_FUNCTION';
   override name = 'UserFunctionError';
   readonly operatorUid: string;
   readonly subtaskIndex: number;
   readonly originalMessage: string;
   readonly originalStack: string;
-  constructor(operatorUid: string, subtaskIndex: number, originalMessage: string, originalStack: string) {
-    super(`operator '${operatorUid}' (subtask ${subtaskIndex}) failed: ${originalMessage}\n--- user stack ---\n${originalStack}`);
+  /** `original`: what the function threw (any value). */
+  constructor(operatorUid: string, subtaskIndex: number, original: unknown) {
+    const { message, stack } = describeError(original);
+    super(`operator '${operatorUid}' (subtask ${subtaskIndex}) failed: ${message}\n--- user stack ---\n${stack}`, { cause: original });
     this.operatorUid = operatorUid;
     this.subtaskIndex = subtaskIndex;
-    this.originalMessage = originalMessage;
-    this.originalStack = originalStack;
+    this.originalMessage = message;
+    this.originalStack = stack;
+  }
+
+  /** What the user function threw (the `cause`). */
+  get original(): unknown {
+    return this.cause;
   }
 }
 
-/** A pre-state-load hook threw; no state was loaded. */
+/** A pre-state-load hook threw; no state was loaded. The `cause` is what it threw (kept as for UserFunctionError). */
 export class PreStateHookError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_PRE_STATE_HOOK';
   override name = 'PreStateHookError';
   readonly hookName: string;
   readonly workerIndex: number;
   readonly originalStack: string;
-  constructor(hookName: string, workerIndex: number, originalMessage: string, originalStack: string) {
-    super(`pre-state-load hook '${hookName}' failed on worker ${workerIndex}: ${originalMessage}\n--- hook stack ---\n${originalStack}`);
+  /** `original`: what the hook threw (any value). */
+  constructor(hookName: string, workerIndex: number, original: unknown) {
+    const { message, stack } = describeError(original);
+    super(`pre-state-load hook '${hookName}' failed on worker ${workerIndex}: ${message}\n--- hook stack ---\n${stack}`, { cause: original });
     this.hookName = hookName;
     this.workerIndex = workerIndex;
-    this.originalStack = originalStack;
+    this.originalStack = stack;
+  }
+
+  /** What the hook threw (the `cause`). */
+  get original(): unknown {
+    return this.cause;
   }
 }
 
 /** A worker thread died or broke the protocol (not a user function error). */
 export class WorkerFailureError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_WORKER_FAILURE';
   override name = 'WorkerFailureError';
   readonly workerIndex: number;
   constructor(workerIndex: number, message: string, options?: { cause?: unknown }) {
@@ -93,9 +132,9 @@ export class WorkerFailureError extends BatonError {
  * ```
  */
 export class CheckpointFailuresExceededError extends BatonError {
-  override name = 'CheckpointFailuresExceededError';
   /** Stable identifier of this failure, for programs and log searches. */
-  readonly code = 'BATON_ERR_CHECKPOINT_FAILURES';
+  static override readonly code: string = 'BATON_ERR_CHECKPOINT_FAILURES';
+  override name = 'CheckpointFailuresExceededError';
   constructor(jobId: string, reason: string) {
     super(`job '${jobId}' failed: checkpointing failed: ${reason}`);
   }
@@ -109,8 +148,8 @@ export class CheckpointFailuresExceededError extends BatonError {
  * @example job.done.catch((e) => { if (e instanceof ShadowCutFailedError) console.error(e.checkpointId, e.message); });
  */
 export class ShadowCutFailedError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_SHADOW_CUT_FAILED';
   override name = 'ShadowCutFailedError';
-  readonly code = 'BATON_ERR_SHADOW_CUT_FAILED';
   constructor(
     readonly checkpointId: number,
     reason: string,
@@ -129,8 +168,8 @@ export class ShadowCutFailedError extends BatonError {
  * ```
  */
 export class CheckpointRequestError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_CHECKPOINT_REQUEST';
   override name = 'CheckpointRequestError';
-  readonly code = 'BATON_ERR_CHECKPOINT_REQUEST';
   constructor(
     readonly jobId: string,
     readonly reason: string,
@@ -143,6 +182,7 @@ export class CheckpointRequestError extends BatonError {
 
 /** The job was canceled before it finished. */
 export class JobCanceledError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_JOB_CANCELED';
   override name = 'JobCanceledError';
   readonly jobId: string;
   constructor(jobId: string) {
@@ -165,8 +205,8 @@ export class JobCanceledError extends BatonError {
  * ```
  */
 export class UnsupportedRecordValueError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_UNSUPPORTED_VALUE';
   override name = 'UnsupportedRecordValueError';
-  readonly code = 'BATON_ERR_UNSUPPORTED_VALUE';
   /** uid of the operator that emitted the record (the last of its chain). */
   readonly operatorUid: string;
   readonly subtaskIndex: number;
@@ -186,77 +226,11 @@ export class UnsupportedRecordValueError extends BatonError {
   }
 }
 
-/** Plain, cloneable description of an error crossing a thread boundary. */
-export interface SerializedError {
-  readonly kind: 'user' | 'hook' | 'internal' | 'unsupported-value' | 'corrupt-checkpoint' | 'async-timeout';
-  /** kind 'corrupt-checkpoint': the fields of the CorruptCheckpointError (or HostileCheckpointError, with `expected`). */
-  readonly corrupt?: SerializedCorruption;
-  readonly message: string;
-  readonly stack: string;
-  readonly operatorUid?: string;
-  readonly subtaskIndex?: number;
-  readonly hookName?: string;
-  /** With `unsupported-value`. */
-  readonly valueType?: string;
-  readonly path?: string;
-  /** With `async-timeout`. */
-  readonly timeoutMs?: number;
-}
-
+/** Message and stack of anything thrown (a non-Error value is described as text). @example describeError('boom').stack // 'thrown value: boom' */
 export function describeError(error: unknown): { message: string; stack: string } {
   if (error instanceof Error) return { message: error.message, stack: error.stack ?? `${error.name}: ${error.message}` };
   const text = typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
   return { message: text, stack: `thrown value: ${text}` };
-}
-
-/** A CorruptCheckpointError as it crosses threads (values read from storage become printable text). */
-export interface SerializedCorruption {
-  readonly key: string;
-  readonly reason: CorruptMetadataReason;
-  readonly detail: string;
-  readonly jobDir?: string;
-  readonly checkpointId?: number;
-  readonly field?: string;
-  readonly value?: string | number | boolean | null;
-  /** Set for a HostileCheckpointError. */
-  readonly expected?: string;
-}
-
-/** The fields of a CorruptCheckpointError, for a worker to send. @example serializeCorruption(error) */
-export function serializeCorruption(error: CorruptCheckpointError): SerializedCorruption {
-  const v = error.value;
-  const value = v === undefined || v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : describeValue(v);
-  return {
-    key: error.key,
-    reason: error.reason,
-    detail: error.detail,
-    jobDir: error.jobDir,
-    checkpointId: error.checkpointId,
-    field: error.field,
-    value: value ?? undefined,
-    expected: error instanceof HostileCheckpointError ? error.expected : undefined,
-  };
-}
-
-function reviveCorruption(c: SerializedCorruption): CorruptCheckpointError {
-  if (c.expected !== undefined && c.field !== undefined) return new HostileCheckpointError(c.key, c.checkpointId, c.field, c.value, c.expected, c.jobDir);
-  return new CorruptCheckpointError(c.key, c.reason, c.detail, c.jobDir, { checkpointId: c.checkpointId, field: c.field, value: c.value });
-}
-
-export function reviveError(error: SerializedError, workerIndex: number): BatonError {
-  if (error.kind === 'corrupt-checkpoint' && error.corrupt) return reviveCorruption(error.corrupt);
-  switch (error.kind) {
-    case 'user':
-      return new UserFunctionError(error.operatorUid ?? '?', error.subtaskIndex ?? -1, error.message, error.stack);
-    case 'hook':
-      return new PreStateHookError(error.hookName ?? '?', workerIndex, error.message, error.stack);
-    case 'unsupported-value':
-      return new UnsupportedRecordValueError(error.operatorUid ?? '?', error.subtaskIndex ?? -1, error.valueType ?? '?', error.path ?? 'record');
-    case 'async-timeout':
-      return new AsyncTimeoutError(error.operatorUid ?? '?', error.subtaskIndex ?? -1, error.timeoutMs ?? Number.NaN);
-    default:
-      return new WorkerFailureError(workerIndex, `${error.message}\n${error.stack}`);
-  }
 }
 
 /**
@@ -270,8 +244,8 @@ export function reviveError(error: SerializedError, workerIndex: number): BatonE
  * ```
  */
 export class ProcessingTimeBackwardsError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_PROCESSING_TIME_BACKWARDS';
   override name = 'ProcessingTimeBackwardsError';
-  readonly code = 'BATON_ERR_PROCESSING_TIME_BACKWARDS';
   /** Processing time when the advance was asked for (ms). */
   readonly nowMs: number;
   /** The time asked for, before `nowMs`. */
@@ -293,8 +267,8 @@ export class ProcessingTimeBackwardsError extends BatonError {
  * ```
  */
 export class InvalidProcessingTimeError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_INVALID_PROCESSING_TIME';
   override name = 'InvalidProcessingTimeError';
-  readonly code = 'BATON_ERR_INVALID_PROCESSING_TIME';
   /** Which time was invalid: the clock's start, an advance's target or a timer's due time. */
   readonly what: 'start' | 'target' | 'timer';
   readonly value: number;
@@ -316,8 +290,8 @@ export class InvalidProcessingTimeError extends BatonError {
  * ```
  */
 export class AsyncTimeoutError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_ASYNC_TIMEOUT';
   override name = 'AsyncTimeoutError';
-  readonly code = 'BATON_ERR_ASYNC_TIMEOUT';
   /** uid of the asyncMap operator. */
   readonly operatorUid: string;
   readonly subtaskIndex: number;
@@ -329,3 +303,56 @@ export class AsyncTimeoutError extends BatonError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/**
+ * A JobHandle was asked to stop or checkpoint a job it does not control: it was made by hand,
+ * not returned by runJob (which returns a started handle).
+ *
+ * @example try { await new JobHandle('orders').checkpoint(); } catch (e) { if (e instanceof JobNotStartedError) console.error(e.jobId); }
+ */
+export class JobNotStartedError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_JOB_NOT_STARTED';
+  override name = 'JobNotStartedError';
+  constructor(readonly jobId: string) {
+    super('job not started');
+  }
+}
+
+/**
+ * A record that needs an event timestamp has none: an event-time window or a WatermarkStrategy
+ * without a timestamp assigner got a record no source or assigner stamped. Fix the job: call
+ * assignTimestampsAndWatermarks (with a timestamp assigner) before the operator.
+ *
+ * @example job.done.catch((e) => { if (e.cause instanceof MissingTimestampError) console.error(e.operatorUid); });
+ */
+export class MissingTimestampError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_NO_TIMESTAMP';
+  override name = 'MissingTimestampError';
+  /** The operator that needed the timestamp, when known. */
+  readonly operatorUid: string | undefined;
+  constructor(message: string, operatorUid?: string) {
+    super(message);
+    this.operatorUid = operatorUid;
+  }
+}
+
+/**
+ * Operator state read back from a checkpoint is not what the operator writes (a broadcast state
+ * that is not a map of states, an asyncMap snapshot of the wrong shape, a file sink's part-file
+ * name outside its pattern): storage is hostile input, so the restore stops before using it.
+ *
+ * @example job.done.catch((e) => { if (e instanceof InvalidRestoredStateError) restoreFromAnOlderCheckpoint(e.operatorUid); });
+ */
+export class InvalidRestoredStateError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_INVALID_RESTORED_STATE';
+  override name = 'InvalidRestoredStateError';
+  constructor(
+    /** The operator whose state it is. */
+    readonly operatorUid: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+registerErrors(JobModuleError, JobModuleNotFoundError, ReferenceDataNotLoadedError, UserFunctionError, PreStateHookError, WorkerFailureError, CheckpointFailuresExceededError, CheckpointRequestError, JobCanceledError, UnsupportedRecordValueError, ProcessingTimeBackwardsError, InvalidProcessingTimeError, AsyncTimeoutError, JobNotStartedError, MissingTimestampError, InvalidRestoredStateError, ShadowCutFailedError);

@@ -8,6 +8,7 @@ export type { StorageProblemEvent } from './coordinator/storage-problem-reporter
 export { runJob } from './coordinator/job-runner.ts';
 export type { RunJobOptions } from './coordinator/run-options.ts';
 export type { HandoverMetrics, ReferenceDataProgressEvent } from './coordinator/start-sequence.ts';
+export type { HandoverEvent, PredecessorHandoverEvent, SuccessorHandoverEvent } from './coordinator/handover-event.ts';
 export type { ChannelStats } from './channels/types.ts';
 export * from './errors.ts';
 export { JobStatus, type StatusEvent } from './lifecycle/job-status.ts';

@@ -1,5 +1,5 @@
 // Errors of baton/testing, with stable codes.
-import { BatonError } from '../errors/index.ts';
+import { BatonError, registerErrors } from '../errors/index.ts';
 
 /**
  * A test named an input, output or operator the job does not have (or did not replace): the
@@ -11,8 +11,8 @@ import { BatonError } from '../errors/index.ts';
  * ```
  */
 export class UnknownTestTargetError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_TEST_UNKNOWN_TARGET';
   override name = 'UnknownTestTargetError';
-  readonly code = 'BATON_ERR_TEST_UNKNOWN_TARGET';
   constructor(
     readonly kind: 'input' | 'output' | 'keyed operator',
     readonly uid: string,
@@ -27,6 +27,8 @@ export class UnknownTestTargetError extends BatonError {
  * that was ended, or read from a driver whose job has ended).
  */
 export class TestDriverStateError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_TEST_DRIVER_STATE';
   override name = 'TestDriverStateError';
-  readonly code = 'BATON_ERR_TEST_DRIVER_STATE';
 }
+
+registerErrors(UnknownTestTargetError, TestDriverStateError);

@@ -1,6 +1,6 @@
 // What upgradeTest reports: outputs split by deployment, the handover, state compatibility, continuity.
 import { inspect } from 'node:util';
-import { BatonError } from '../errors/index.ts';
+import { BatonError, registerErrors } from '../errors/index.ts';
 import type { HandoverMetrics } from '../runtime/coordinator/start-sequence.ts';
 import type { JobStatus } from '../runtime/lifecycle/job-status.ts';
 import type { StateKind } from '../state/types.ts';
@@ -110,8 +110,8 @@ export interface UpgradeReport {
  * The upgrade was not continuous: {@link assertContinuous} names every problem.
  */
 export class UpgradeNotContinuousError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_TEST_UPGRADE_NOT_CONTINUOUS';
   override name = 'UpgradeNotContinuousError';
-  readonly code = 'BATON_ERR_TEST_UPGRADE_NOT_CONTINUOUS';
   constructor(readonly problems: readonly string[]) {
     super(`the upgrade is not continuous:\n- ${problems.join('\n- ')}`);
   }
@@ -218,3 +218,5 @@ export function compareStoredStates(from: StoredStates, to: StoredStates): State
   }
   return { fromCheckpoint: from.checkpointId, operators, droppedOperators, compatible: issues.length === 0, issues };
 }
+
+registerErrors(UpgradeNotContinuousError);

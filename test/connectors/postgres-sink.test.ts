@@ -5,8 +5,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobTransactionKey, transactionId } from '../../src/connectors/postgres/index.ts';
-import { defineJob, type PostgresSinkOptions, Sinks, Sources } from '../../src/index.ts';
+import { defineJob, PostgresSinkError, type PostgresSinkOptions, PostgresUnavailableError, Sinks, Sources } from '../../src/index.ts';
 import { TestCheckpoint, type TestDriver, testJob } from '../../src/testing/index.ts';
+import { freePort } from '../support/free-port.ts';
 import { type PostgresServerHandle, startPostgresServer } from '../support/postgres-server.ts';
 import { startTcpHoldProxy, type TcpHoldProxy } from '../support/tcp-hold-proxy.ts';
 
@@ -119,10 +120,10 @@ describe("Sinks.postgres mode 'exactly-once'", () => {
         await c.query(`PREPARE TRANSACTION '${gid}'`);
         await c.end();
       }
-      // The kill: the job goes, the held COMMIT PREPARED never reaches the server.
-      const crashed = a.crash();
+      // The kill: the job goes, the held COMMIT PREPARED never reaches the server. Released only once
+      // the job is gone, as after a real kill: a live writer would send it again on a new connection.
+      await a.crash();
       proxy.dropHeld();
-      await crashed;
       expect(await prepared()).toEqual(expect.arrayContaining([heldGid, orphan, foreign]));
       const visibleBefore = await rows(table);
       expect(visibleBefore.length).toBeLessThan(12);
@@ -178,6 +179,91 @@ describe("Sinks.postgres mode 'exactly-once'", () => {
     }
   });
 });
+
+describe('Sinks.postgres when the server is out of reach', () => {
+  const viaPort = (port: number) => server.connectionString.replace(`:${server.port}/`, `:${port}/`);
+
+  it('a network that drops everything (a partition): the statement fails within timeouts.statementMs, closing does not wait for TCP, nothing is committed twice', async () => {
+    const table = await freshTable();
+    const proxy = await startTcpHoldProxy(server.port);
+    try {
+      const job = pgJob({ mode: 'exactly-once', table, columns: ['user', 'n'], connection: viaPort(proxy.port), timeouts: { statementMs: 2_000 } });
+      const a = await testJob(job, { parallelism: 1, jobId: 'pg-partition' });
+      await a.input<Click>('clicks').pushAll(clicks(0, 4));
+      const cp = await a.checkpoint();
+      await a.input<Click>('clicks').pushAll(clicks(4, 4));
+      const partition = proxy.partition();
+      // The INSERT and PREPARE of the next checkpoint get no answer: without a bound they would wait for as long as TCP retries.
+      const error = await a.checkpoint().catch((e: unknown) => e);
+      expect(String(error)).toContain(`Sinks.postgres (${table}): INSERT failed: Query read timeout`);
+      // Both connections are still held: closing ends them at its bound, not when TCP gives up.
+      await a.close();
+      partition.heal();
+      expect(await rows(table)).toEqual(lines(clicks(0, 4)));
+      const b = await testJob(job, { parallelism: 1, restoreFrom: cp, jobId: 'pg-partition' });
+      await b.finish();
+      expect(await rows(table)).toEqual(lines(clicks(0, 8)));
+      expect(await prepared()).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('the commit’s connection lost (the server restarted, a proxy dropped it): COMMIT PREPARED runs again on a new one, the job goes on', async () => {
+    const table = await freshTable();
+    const proxy = await startTcpHoldProxy(server.port);
+    try {
+      const job = pgJob({ mode: 'exactly-once', table, columns: ['user', 'n'], connection: viaPort(proxy.port) });
+      const a = await testJob(job, { parallelism: 1, jobId: 'pg-commit-retry' });
+      await a.input<Click>('clicks').pushAll(clicks(0, 5));
+      const held = proxy.holdNext(/COMMIT PREPARED/);
+      // Resolves once the sink committed the checkpoint (its first COMMIT PREPARED never reached the server).
+      const checkpoint = a.checkpoint();
+      await held;
+      proxy.dropHeld();
+      await checkpoint;
+      expect(await rows(table)).toEqual(lines(clicks(0, 5)));
+      await a.input<Click>('clicks').pushAll(clicks(5, 3));
+      expect((await a.finish()).status).toBe('FINISHED');
+      expect(await rows(table)).toEqual(lines(clicks(0, 8)));
+      expect(await prepared()).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a server that refuses connections: the sink tries again with backoff for timeouts.waitForServerMs, then fails with PostgresUnavailableError; a wrong password fails at once', async () => {
+    const closedPort = await freePort();
+    const refused = pgJob({ mode: 'exactly-once', table: 't', columns: ['user', 'n'], connection: viaPort(closedPort), timeouts: { waitForServerMs: 500 } });
+    const a = await testJob(refused, { parallelism: 1 });
+    const error = await a.input<Click>('clicks').pushAll(clicks(0, 2)).then(() => a.finish()).catch((e: unknown) => e);
+    await a.close();
+    const unavailable = causeOf(error, PostgresUnavailableError);
+    expect(unavailable, String(error)).toBeDefined();
+    expect(unavailable!.code).toBe('BATON_ERR_PG_UNAVAILABLE');
+    expect(unavailable!.server).toBe(`127.0.0.1:${closedPort}/postgres`);
+    expect(unavailable!.action).toBe('start');
+    expect(unavailable!.attempts).toBeGreaterThan(1);
+    expect(unavailable!.message).toContain('connect ECONNREFUSED');
+    expect(String(error)).not.toContain(server.password);
+
+    const wrongPassword = server.connectionString.replace(server.password, 'not-the-password');
+    const denied = pgJob({ mode: 'exactly-once', table: 't', columns: ['user', 'n'], connection: wrongPassword, timeouts: { waitForServerMs: 60_000 } });
+    const b = await testJob(denied, { parallelism: 1 });
+    const started = Date.now();
+    const deniedError = await b.input<Click>('clicks').pushAll(clicks(0, 2)).then(() => b.finish()).catch((e: unknown) => e);
+    await b.close();
+    expect(causeOf(deniedError, PostgresSinkError)?.sqlState, String(deniedError)).toBe('28P01');
+    // Not retried for a minute: a wrong password does not get better.
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
+
+/** `error`, or the first error in its chain of causes, that is a `type`. */
+function causeOf<E extends Error>(error: unknown, type: abstract new (...args: never[]) => E): E | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) if (e instanceof type) return e;
+  return undefined;
+}
 
 describe("Sinks.postgres mode 'upsert'", () => {
   it('writes at once with ON CONFLICT: a replay after a crash leaves the table as one run would', async () => {

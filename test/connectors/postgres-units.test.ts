@@ -1,6 +1,6 @@
 // Sinks.postgres without a server: options, transaction ids, SQL text, and state read back from a checkpoint (hostile input).
 import { describe, expect, it } from 'vitest';
-import { describeConnection, jobTransactionKey, parseTransactionId, postgresSinkStateProblem, transactionId } from '../../src/connectors/postgres/index.ts';
+import { describeConnection, jobTransactionKey, parseTransactionId, PostgresSinkError, postgresSinkStateProblem, serverUnavailable, sqlStateOf, transactionId } from '../../src/connectors/postgres/index.ts';
 import { InsertStatements, lastPerKey, quoteTable } from '../../src/connectors/postgres/sql.ts';
 import { JobConfigError, Sinks, UnknownOptionError } from '../../src/index.ts';
 
@@ -38,6 +38,56 @@ describe('options', () => {
     expect(typo).toBeInstanceOf(UnknownOptionError);
     expect((typo as UnknownOptionError).suggestion).toBe('columns');
     expect(describeConnection(valid.connection)).toBe('127.0.0.1:5432/shop');
+  });
+
+  it('checks timeouts', () => {
+    expect(problem({ ...valid, timeouts: { connectMs: 500, statementMs: 1_000, waitForServerMs: 0 } })).toBeUndefined();
+    expect(problem({ ...valid, timeouts: { statementMs: 0 } })?.option).toBe('Sinks.postgres timeouts.statementMs');
+    expect(problem({ ...valid, timeouts: { waitForServerMs: -1 } })?.option).toBe('Sinks.postgres timeouts.waitForServerMs');
+    expect(problem({ ...valid, timeouts: 5 })?.option).toBe('Sinks.postgres timeouts');
+    const typo = problem({ ...valid, timeouts: { statmentMs: 5 } });
+    expect(typo).toBeInstanceOf(UnknownOptionError);
+    expect((typo as UnknownOptionError).suggestion).toBe('statementMs');
+  });
+});
+
+describe('errors', () => {
+  const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+
+  it('tell a server out of reach (worth waiting for) from a statement or login that is wrong', () => {
+    for (const error of [
+      withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'),
+      withCode('read ECONNRESET', 'ECONNRESET'),
+      withCode('terminating connection due to administrator command', '57P01'),
+      withCode('the database system is starting up', '57P03'),
+      withCode('connection failure', '08006'),
+      withCode('sorry, too many clients already', '53300'),
+      new Error('Connection terminated unexpectedly'),
+      new Error('timeout expired'),
+      new Error('Query read timeout'),
+      new Error('Client has encountered a connection error and is not queryable'),
+    ]) {
+      expect(serverUnavailable(error), error.message).toBe(true);
+    }
+    for (const error of [
+      withCode('password authentication failed for user "app"', '28P01'),
+      withCode('database "shop" does not exist', '3D000'),
+      withCode('relation "t" does not exist', '42P01'),
+      withCode('duplicate key value violates unique constraint', '23505'),
+      withCode('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'),
+      new Error('something else'),
+      'not an error',
+    ]) {
+      expect(serverUnavailable(error), String(error)).toBe(false);
+    }
+  });
+
+  it('carry a SQLSTATE only when the server sent one (a network error code is not one)', () => {
+    expect(sqlStateOf(withCode('x', '23505'))).toBe('23505');
+    expect(sqlStateOf(withCode('connect ECONNREFUSED', 'ECONNREFUSED'))).toBeUndefined();
+    const refused = new PostgresSinkError('t', 'connecting', withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'));
+    expect(refused.sqlState).toBeUndefined();
+    expect(refused.message).toBe('Sinks.postgres (t): connecting failed: connect ECONNREFUSED 127.0.0.1:5432');
   });
 });
 

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CheckpointStats, type JobHandle, runJob, type StatusEvent } from '../../src/index.ts';
+import { runJob, type StatusEvent } from '../../src/index.ts';
 import { committedLines } from '../e2e/checkpoint-helpers.ts';
+import { nextEvent as next } from '../support/job-events.ts';
 import { type RedisServerHandle, startRedisServer } from '../support/redis-server.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-redis-threads-'));
@@ -47,25 +48,6 @@ function expectedCounts(entries: ReadonlyMap<string, readonly string[]>): string
     });
   }
   return lines.sort();
-}
-
-/** Resolves once `accept` holds for an event of `job`, or rejects when the job ends first. */
-function next(job: JobHandle, event: 'checkpoint', accept: (stats: CheckpointStats) => boolean, what: string): Promise<void>;
-function next(job: JobHandle, event: 'status', accept: (status: StatusEvent) => boolean, what: string): Promise<void>;
-function next(job: JobHandle, event: 'checkpoint' | 'status', accept: (value: never) => boolean, what: string): Promise<void> {
-  const emitter = job as unknown as NodeJS.EventEmitter;
-  return new Promise<void>((resolve, reject) => {
-    const listener = (value: unknown) => {
-      if (!accept(value as never)) return;
-      emitter.off(event, listener);
-      resolve();
-    };
-    emitter.on(event, listener);
-    job.done.then(
-      (r) => reject(new Error(`job ended ${r.status} before ${what}`)),
-      (e: unknown) => reject(new Error(`job failed before ${what}: ${String(e)}`)),
-    );
-  });
 }
 
 describe('Sources.redisStreams on worker threads', () => {

@@ -6,36 +6,25 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CheckpointStats, type JobHandle, runJob, type StatusEvent } from '../../src/index.ts';
-import { type PostgresServerHandle, startPostgresServer } from '../support/postgres-server.ts';
-import { type RedisServerHandle, startRedisServer } from '../support/redis-server.ts';
+import { runJob } from '../../src/index.ts';
+import { nextEvent as next } from '../support/job-events.ts';
+import { type RedisAndPostgres, startRedisAndPostgres } from '../support/redis-postgres.ts';
 import { startTcpHoldProxy } from '../support/tcp-hold-proxy.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-redis-pg-'));
-let redisServer: RedisServerHandle;
-let pgServer: PostgresServerHandle;
-let redis: Redis;
-let db: pg.Client;
+let servers: RedisAndPostgres;
 
 beforeAll(async () => {
-  [redisServer, pgServer] = await Promise.all([startRedisServer(), startPostgresServer()]);
-  redis = new Redis(redisServer.url, { lazyConnect: true });
-  await redis.connect();
-  db = new pg.Client({ connectionString: pgServer.connectionString });
-  await db.connect();
+  servers = await startRedisAndPostgres();
 });
 afterAll(async () => {
-  redis?.disconnect();
-  await db?.end();
-  await Promise.all([redisServer?.close(), pgServer?.close()]);
+  await servers?.close();
   rmSync(root, { recursive: true, force: true });
 });
 
 async function append(stream: string, count: number, from: number): Promise<string[]> {
-  const pipeline = redis.pipeline();
+  const pipeline = servers.redis.pipeline();
   for (let i = from; i < from + count; i++) pipeline.xadd(stream, '*', 'user', `u${i % 5}`);
   return ((await pipeline.exec()) ?? []).map(([error, id]) => {
     if (error) throw error;
@@ -57,34 +46,14 @@ function expectedRows(entries: ReadonlyMap<string, readonly string[]>): string[]
   return lines.sort();
 }
 
-async function tableRows(table: string): Promise<string[]> {
-  const result = await db.query<{ key: string; n: number; entry: string }>(`SELECT key, n, entry FROM ${table}`);
-  return result.rows.map((r) => `${r.key}#${r.n}=${r.entry}`).sort();
-}
-
-function next(job: JobHandle, event: 'checkpoint', accept: (stats: CheckpointStats) => boolean | Promise<boolean>, what: string): Promise<void>;
-function next(job: JobHandle, event: 'status', accept: (status: StatusEvent) => boolean | Promise<boolean>, what: string): Promise<void>;
-function next(job: JobHandle, event: 'checkpoint' | 'status', accept: (value: never) => boolean | Promise<boolean>, what: string): Promise<void> {
-  const emitter = job as unknown as NodeJS.EventEmitter;
-  return new Promise<void>((resolve, reject) => {
-    const listener = async (value: unknown) => {
-      if (!(await accept(value as never))) return;
-      emitter.off(event, listener);
-      resolve();
-    };
-    emitter.on(event, listener);
-    job.done.then(
-      (r) => reject(new Error(`job ended ${r.status} before ${what}`)),
-      (e: unknown) => reject(new Error(`job failed before ${what}: ${String(e)}`)),
-    );
-  });
-}
+const tableRows = (table: string) => servers.rows(table);
 
 describe('Redis Streams → PostgreSQL exactly once on worker threads', () => {
   it('a worker killed between PREPARE and COMMIT PREPARED: the restore commits the prepared transaction, every row once', async () => {
     const streams = ['clicks:{0}', 'clicks:{1}', 'clicks:{2}'];
     const table = 'click_counts';
-    await db.query(`CREATE TABLE ${table} (key text NOT NULL, n int NOT NULL, entry text NOT NULL)`);
+    await servers.createCountTable(table);
+    const { redisServer, pgServer } = servers;
     const entries = new Map<string, string[]>(streams.map((s) => [s, []]));
     const add = async (count: number) => {
       for (const s of streams) entries.get(s)!.push(...(await append(s, count, entries.get(s)!.length)));
@@ -115,7 +84,7 @@ describe('Redis Streams → PostgreSQL exactly once on worker threads', () => {
       await add(200);
       const commit = await held;
       const gid = /COMMIT PREPARED '([^']+)'/.exec(commit)?.[1] ?? '';
-      expect((await db.query('SELECT gid FROM pg_prepared_xacts')).rows.map((r) => r.gid)).toContain(gid);
+      expect(await servers.prepared()).toContain(gid);
       // 2. A worker thread dies; the held statement never reaches the server.
       const restarted = next(job, 'status', (e) => e.status === 'RESTARTING', 'the job restarted');
       writeFileSync(crashFile, 'kill');
@@ -130,7 +99,7 @@ describe('Redis Streams → PostgreSQL exactly once on worker threads', () => {
       expect(existsSync(marker)).toBe(true);
       expect(result.attempts).toBe(2);
       expect(await tableRows(table)).toEqual(expectedRows(entries));
-      expect((await db.query('SELECT gid FROM pg_prepared_xacts')).rows).toEqual([]);
+      expect(await servers.prepared()).toEqual([]);
       expect(job.liveWorkerThreads()).toBe(0);
     } finally {
       await proxy.close();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CorruptCheckpointError, HostileCheckpointError } from '../../src/checkpoint/errors.ts';
+import { CorruptCheckpointError, CorruptMetadataError, HostileCheckpointError } from '../../src/checkpoint/errors.ts';
 import { encodeMetadata, FLINK_METADATA_MAGIC } from '../../src/checkpoint/metadata/metadata-codec.ts';
 import { readMetadata } from '../../src/checkpoint/status/checkpoint-status.ts';
 import { openStorage } from '../../src/checkpoint/storage/index.ts';
@@ -135,6 +135,7 @@ async function expectRefused(c: Case, expected: { type?: abstract new (...args: 
   else if (expected.field !== undefined) expect(e.field).toBe(expected.field);
   if ('value' in expected) expect(e.value).toEqual(expected.value);
   if (e instanceof HostileCheckpointError) expect(e.code).toBe('BATON_ERR_HOSTILE_CHECKPOINT');
+  else if (e instanceof CorruptMetadataError) expect(e.code).toBe('BATON_ERR_CORRUPT_METADATA');
   else expect(e.code).toBe('BATON_ERR_CORRUPT_CHECKPOINT');
   expect(snapshotTree(c.victim)).toEqual(before);
   return e;

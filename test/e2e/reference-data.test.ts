@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readStopRequest } from '../../src/checkpoint/status/stop-request.ts';
-import { openStorage, PreStateHookError, runJob } from '../../src/index.ts';
+import { openStorage, PreStateHookError, ReferenceDataError, runJob } from '../../src/index.ts';
 import { committedLines, expectedSums, jobDirs } from './checkpoint-helpers.ts';
 import { jobUrl } from './helpers.ts';
 
@@ -47,6 +47,9 @@ describe('reference data for pre-state-load hooks', () => {
     expect(error).toBeInstanceOf(PreStateHookError);
     expect((error as PreStateHookError).hookName).toBe('prices');
     expect((error as Error).message).toContain('missing.bin');
+    // Raised on the main thread, thrown to the hook on a worker, reported back: still a ReferenceDataError.
+    expect((error as PreStateHookError).cause).toBeInstanceOf(ReferenceDataError);
+    expect((error as PreStateHookError).cause).toMatchObject({ code: 'BATON_ERR_REFERENCE_DATA', uri });
   });
 });
 

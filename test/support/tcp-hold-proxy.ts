@@ -11,6 +11,14 @@ export interface TcpHoldProxy {
    * connection stops there (nothing more passes either way). Resolves with the matched text once held.
    */
   holdNext(pattern: RegExp): Promise<string>;
+  /**
+   * A network partition: from now on nothing passes on any connection, current or new (new ones are
+   * accepted and go nowhere), and nothing is closed either; until `heal`, which drops the held
+   * connections (both ends closed, as a client's timeout would) and lets new ones through again.
+   */
+  partition(): { heal(): void };
+  /** Resolves once `count` more connections have been accepted (from now), e.g. a client's retries while its server is down. */
+  accepted(count: number): Promise<void>;
   /** Connections currently held. */
   readonly heldCount: number;
   /** Drops held connections (both ends closed): what was held never reaches the server. */
@@ -37,10 +45,28 @@ interface Pair {
 export async function startTcpHoldProxy(targetPort: number): Promise<TcpHoldProxy> {
   const pairs = new Set<Pair>();
   let armed: { pattern: RegExp; resolve: (text: string) => void } | undefined;
-  const server: Server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
-    const pair: Pair = { client, upstream, held: false };
+  let partitioned = false;
+  let acceptedCount = 0;
+  const acceptWaiters: Array<{ until: number; resolve: () => void }> = [];
+  const dropHeld = () => {
+    for (const pair of [...pairs]) {
+      if (!pair.held) continue;
+      pairs.delete(pair);
+      pair.client.destroy();
+      pair.upstream.destroy();
+    }
+  };
+  // Half-open allowed, and each end's FIN forwarded by hand: on a held connection a client's FIN
+  // (pg's end()) gets no answer, as across a real partition, instead of Node closing the socket for it.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ port: targetPort, host: '127.0.0.1', allowHalfOpen: true });
+    const pair: Pair = { client, upstream, held: partitioned };
     pairs.add(pair);
+    acceptedCount++;
+    for (const w of acceptWaiters.filter((w) => w.until <= acceptedCount)) {
+      acceptWaiters.splice(acceptWaiters.indexOf(w), 1);
+      w.resolve();
+    }
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -50,6 +76,12 @@ export async function startTcpHoldProxy(targetPort: number): Promise<TcpHoldProx
     upstream.on('error', end);
     client.on('close', end);
     upstream.on('close', end);
+    client.on('end', () => {
+      if (!pair.held) upstream.end();
+    });
+    upstream.on('end', () => {
+      if (!pair.held) client.end();
+    });
     client.on('data', (chunk: Buffer) => {
       if (pair.held) return;
       const pending = armed;
@@ -82,13 +114,19 @@ export async function startTcpHoldProxy(targetPort: number): Promise<TcpHoldProx
     get heldCount() {
       return [...pairs].filter((p) => p.held).length;
     },
-    dropHeld() {
-      for (const pair of [...pairs]) {
-        if (!pair.held) continue;
-        pairs.delete(pair);
-        pair.client.destroy();
-        pair.upstream.destroy();
-      }
+    dropHeld,
+    accepted(count) {
+      return new Promise((resolve) => acceptWaiters.push({ until: acceptedCount + count, resolve }));
+    },
+    partition() {
+      partitioned = true;
+      for (const pair of pairs) pair.held = true;
+      return {
+        heal() {
+          partitioned = false;
+          dropHeld();
+        },
+      };
     },
     async close() {
       for (const pair of pairs) {

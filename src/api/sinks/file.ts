@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, sta
 import { join, resolve } from 'node:path';
 import { HostileCheckpointError } from '../../checkpoint/errors.ts';
 import { firstStoredProblem, isSafeSegment, isStoredIndex, type StoredValueProblem, storedCheck } from '../../checkpoint/restore/stored-values.ts';
-import { JobConfigError, rejectUnknownKeys } from '../../runtime/errors.ts';
+import { BatonInternalError, InvalidRestoredStateError, JobConfigError, rejectUnknownKeys } from '../../runtime/errors.ts';
 import type { Sink, SinkContext, SinkWriter } from '../../runtime/types.ts';
 
 export interface FileSinkOptions<T> {
@@ -82,7 +82,7 @@ const prefixed = (field: string, problem: StoredValueProblem | undefined): Store
 /** Throws when a part-file name (built from restored state) is not a single name of this sink's pattern. */
 function assertOwnPartName(name: string, uid: string): string {
   const pattern = new RegExp(`^\\.?part-${sanitizeForFileName(uid).replace(/[.]/g, '\\.')}-\\d+-\\d+(\\.pending|\\.inprogress)?$`);
-  if (!isSafeSegment(name, pattern)) throw new Error(`Sinks.file: refusing part file name ${JSON.stringify(name)}: not a single name of this sink's pattern`);
+  if (!isSafeSegment(name, pattern)) throw new InvalidRestoredStateError(uid, `Sinks.file: refusing part file name ${JSON.stringify(name)}: not a single name of this sink's pattern`);
   return name;
 }
 
@@ -130,7 +130,7 @@ class FileSinkWriter<T> implements SinkWriter<T> {
   }
 
   write(value: T, _timestamp: number): void {
-    if (this.state !== 'open') throw new Error(`Sinks.file: write after ${this.state} (${this.dir})`);
+    if (this.state !== 'open') throw new BatonInternalError(`Sinks.file: write after ${this.state} (${this.dir})`);
     // String concatenation builds a rope; writeSync flattens it once per flush.
     this.pending += `${this.format(value)}\n`;
     if (this.pending.length >= FLUSH_CHARS) this.flush();

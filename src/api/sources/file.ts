@@ -255,6 +255,7 @@ class FileSource implements Source<string> {
     if (typeof path !== 'string' || path === '') {
       throw new JobConfigError('Sources.file path', 'must be a non-empty string');
     }
+    let readable = true;
     try {
       const stats = statSync(path);
       if (stats.isDirectory()) {
@@ -263,11 +264,12 @@ class FileSource implements Source<string> {
       } else if (stats.isFile()) {
         accessSync(path, constants.R_OK);
       } else {
-        throw new Error(`'${path}' is neither a regular file nor a directory`);
+        readable = false;
       }
     } catch (error) {
       throw new JobConfigError('Sources.file path', `cannot read '${path}': ${message(error)}`);
     }
+    if (!readable) throw new JobConfigError('Sources.file path', `cannot read '${path}': '${path}' is neither a regular file nor a directory`);
     if (splitBytes !== undefined && (typeof splitBytes !== 'number' || !Number.isSafeInteger(splitBytes) || splitBytes < 1)) {
       throw new JobConfigError('Sources.file splitBytes', `must be a positive integer, got ${String(splitBytes)}`);
     }

@@ -1,4 +1,5 @@
 // Reference counts of shared chunks across retained checkpoints, and which checkpoints retention drops.
+import { BatonInternalError } from '../../errors/index.ts';
 import type { CheckpointMetadata } from '../types.ts';
 
 /**
@@ -21,7 +22,7 @@ export class SharedChunkRegistry {
    * same checkpoint twice throws: ids are never reused, so it would be a bookkeeping bug.
    */
   register(checkpointId: number, chunkIds: Iterable<string>): void {
-    if (this.#chunksOf.has(checkpointId)) throw new Error(`checkpoint ${checkpointId} is already registered`);
+    if (this.#chunksOf.has(checkpointId)) throw new BatonInternalError(`checkpoint ${checkpointId} is already registered`);
     const chunks = new Set(chunkIds);
     this.#chunksOf.set(checkpointId, chunks);
     for (const id of chunks) {

@@ -1,4 +1,5 @@
 // Restore planning: which chunks and states each subtask of the new job gets from a checkpoint.
+import { BatonError, registerErrors } from '../../errors/index.ts';
 import { keyGroupRangeFor } from '../../state/key-groups.ts';
 import type { KeyGroupRange } from '../../state/types.ts';
 import type { CheckpointMetadata, KeyGroupChain } from '../types.ts';
@@ -24,7 +25,8 @@ export interface SubtaskRestore {
 
 export type RestorePlan = ReadonlyMap<string, readonly SubtaskRestore[]>;
 
-export class RestorePlanError extends Error {
+export class RestorePlanError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_RESTORE_PLAN';
   override name = 'RestorePlanError';
   constructor(
     readonly checkpointId: number,
@@ -86,3 +88,5 @@ export function planRestore(
   }
   return plan;
 }
+
+registerErrors(RestorePlanError);

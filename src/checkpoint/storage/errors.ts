@@ -1,5 +1,5 @@
 // Typed errors of checkpoint storage: each names the storage URI and key at fault, never a credential.
-import { BatonError } from '../../errors/index.ts';
+import { BatonError, registerErrors } from '../../errors/index.ts';
 
 /** The storage operation that failed, as named in a {@link StorageIoError}. */
 export type StorageOperation = 'put' | 'get' | 'exists' | 'list' | 'delete';
@@ -14,6 +14,7 @@ export type StorageOperation = 'put' | 'get' | 'exists' | 'list' | 'delete';
  * ```
  */
 export class InvalidStorageKeyError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_STORAGE_INVALID_KEY';
   override name = 'InvalidStorageKeyError';
   /** The rejected key, exactly as given. */
   readonly key: string;
@@ -39,6 +40,7 @@ export class InvalidStorageKeyError extends BatonError {
  * ```
  */
 export class StorageNotFoundError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_STORAGE_NOT_FOUND';
   override name = 'StorageNotFoundError';
   /** Root of the storage, e.g. `s3://bucket/prefix`. */
   readonly uri: string;
@@ -60,6 +62,7 @@ export class StorageNotFoundError extends BatonError {
  * ```
  */
 export class StorageIoError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_STORAGE_IO';
   override name = 'StorageIoError';
   readonly uri: string;
   /** The key (or list prefix, `''` for the whole root) the operation was about. */
@@ -87,9 +90,9 @@ export class StorageIoError extends BatonError {
  * ```
  */
 export class StorageTimeoutError extends StorageIoError {
-  override name = 'StorageTimeoutError';
   /** Stable identifier of this failure, for programs and log searches. */
-  readonly code = 'BATON_ERR_STORAGE_TIMEOUT';
+  static override readonly code: string = 'BATON_ERR_STORAGE_TIMEOUT';
+  override name = 'StorageTimeoutError';
   /** The deadline of each attempt. */
   readonly timeoutMs: number;
   constructor(uri: string, key: string, operation: StorageOperation, timeoutMs: number, attempts: number, cause?: unknown) {
@@ -101,7 +104,8 @@ export class StorageTimeoutError extends StorageIoError {
 /** `Name: message` of an underlying error (AWS SDK errors carry the S3 error code as `name`). Internal to storage. */
 export function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
-  const code = (cause as { code?: unknown }).code;
+  // A library's code (ENOENT, an S3 error code) says more than its name; a BatonError's name says more than its code.
+  const code = cause instanceof BatonError ? undefined : (cause as { code?: unknown }).code;
   const label = typeof code === 'string' && code !== '' ? code : cause.name;
   if (!cause.message) return label;
   // Node fs messages already contain their code ("ENOENT: no such file ..."); plain Errors add nothing.
@@ -113,3 +117,5 @@ export function describeCause(cause: unknown): string {
 export function redactUserInfo(uri: string): string {
   return uri.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/]*@/, '$1***@');
 }
+
+registerErrors(InvalidStorageKeyError, StorageNotFoundError, StorageIoError, StorageTimeoutError);

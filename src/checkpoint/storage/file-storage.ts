@@ -8,7 +8,7 @@ import { JobConfigError } from '../../errors/index.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { type StorageOperation, redactUserInfo, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './errors.ts';
 import { compareKeys, normalizeListPrefix, storageKeyProblem, TEMP_MARKER, validateStorageKey } from './storage-key.ts';
-import { AttemptTimeout, resolveStorageTimeouts, type StorageTimeouts, withDeadline } from './timeouts.ts';
+import { resolveStorageTimeouts, StorageAttemptTimeoutError, type StorageTimeouts, withDeadline } from './timeouts.ts';
 import type { CheckpointStorage } from './types.ts';
 
 /** Parallel unlinks in one `delete` call; enough to hide latency without exhausting descriptors. */
@@ -75,7 +75,7 @@ export class FileStorage implements CheckpointStorage {
     try {
       return await this.#bounded((signal) => readFile(path, { signal }));
     } catch (error) {
-      if (error instanceof AttemptTimeout) throw this.#timedOut('get', key, error);
+      if (error instanceof StorageAttemptTimeoutError) throw this.#timedOut('get', key, error);
       // A folder or a path through a file is "no such object", as it would be on S3.
       if (isCode(error, 'ENOENT', 'EISDIR', 'ENOTDIR')) throw new StorageNotFoundError(this.uri, key);
       throw new StorageIoError(this.uri, key, 'get', error);
@@ -87,7 +87,7 @@ export class FileStorage implements CheckpointStorage {
     try {
       return (await this.#bounded(() => stat(path))).isFile();
     } catch (error) {
-      if (error instanceof AttemptTimeout) throw this.#timedOut('exists', key, error);
+      if (error instanceof StorageAttemptTimeoutError) throw this.#timedOut('exists', key, error);
       if (isCode(error, 'ENOENT', 'ENOTDIR')) return false;
       throw new StorageIoError(this.uri, key, 'exists', error);
     }
@@ -99,7 +99,7 @@ export class FileStorage implements CheckpointStorage {
     try {
       await this.#bounded(() => walk(folder === '' ? this.directory : join(this.directory, ...folder.split('/')), folder === '' ? '' : `${folder}/`, keys));
     } catch (error) {
-      if (error instanceof AttemptTimeout) throw this.#timedOut('list', prefix, error);
+      if (error instanceof StorageAttemptTimeoutError) throw this.#timedOut('list', prefix, error);
       throw new StorageIoError(this.uri, prefix, 'list', error);
     }
     return keys.sort(compareKeys);
@@ -112,7 +112,7 @@ export class FileStorage implements CheckpointStorage {
       const entries = await this.#bounded(() => readdir(dir, { withFileTypes: true }));
       return entries.filter((e) => e.isDirectory() && storageKeyProblem(e.name) === undefined).map((e) => e.name).sort(compareKeys);
     } catch (error) {
-      if (error instanceof AttemptTimeout) throw this.#timedOut('list', prefix, error);
+      if (error instanceof StorageAttemptTimeoutError) throw this.#timedOut('list', prefix, error);
       if (isCode(error, 'ENOENT', 'ENOTDIR')) return [];
       throw new StorageIoError(this.uri, prefix, 'list', error);
     }
@@ -125,7 +125,7 @@ export class FileStorage implements CheckpointStorage {
       try {
         await this.#bounded(() => rm(path, { force: true }));
       } catch (error) {
-        if (error instanceof AttemptTimeout) throw this.#timedOut('delete', keys[index], error);
+        if (error instanceof StorageAttemptTimeoutError) throw this.#timedOut('delete', keys[index], error);
         throw new StorageIoError(this.uri, keys[index], 'delete', error);
       }
       await this.#pruneEmptyParents(path);
@@ -143,7 +143,7 @@ export class FileStorage implements CheckpointStorage {
     try {
       return await this.#bounded(() => removeStaleTemps(start, modifiedBefore));
     } catch (error) {
-      if (error instanceof AttemptTimeout) throw this.#timedOut('delete', prefix, error);
+      if (error instanceof StorageAttemptTimeoutError) throw this.#timedOut('delete', prefix, error);
       throw new StorageIoError(this.uri, prefix, 'delete', error);
     }
   }
@@ -152,7 +152,7 @@ export class FileStorage implements CheckpointStorage {
     return withDeadline(this.#timeouts.requestMs, op);
   }
 
-  #timedOut(operation: StorageOperation, key: string, cause: AttemptTimeout): StorageTimeoutError {
+  #timedOut(operation: StorageOperation, key: string, cause: StorageAttemptTimeoutError): StorageTimeoutError {
     return new StorageTimeoutError(this.uri, key, operation, cause.ms, 1, cause);
   }
 

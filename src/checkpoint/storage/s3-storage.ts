@@ -1,5 +1,5 @@
 // Checkpoint storage in an S3 bucket (or any S3-compatible server) through @aws-sdk/client-s3.
-import { JobConfigError } from '../../errors/index.ts';
+import { BatonError, JobConfigError, registerErrors } from '../../errors/index.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { describeCause, redactUserInfo, type StorageOperation, StorageIoError, StorageNotFoundError, StorageTimeoutError } from './errors.ts';
 import { resolveS3ClientConfig } from './s3-client-config.ts';
@@ -154,7 +154,7 @@ export class S3Storage implements CheckpointStorage {
         // A body that stalls after the headers must not keep its socket once the deadline passed.
         abortSignal.addEventListener('abort', () => (out.Body as { destroy?: () => void } | undefined)?.destroy?.(), { once: true });
         const bytes = out.Body === undefined ? new Uint8Array(0) : await out.Body.transformToByteArray();
-        if (out.ContentLength !== undefined && out.ContentLength !== bytes.byteLength) throw new ShortBodyError(bytes.byteLength, out.ContentLength);
+        if (out.ContentLength !== undefined && out.ContentLength !== bytes.byteLength) throw new StorageShortBodyError(bytes.byteLength, out.ContentLength);
         return bytes;
       });
     } catch (error) {
@@ -302,9 +302,15 @@ export class S3Storage implements CheckpointStorage {
   }
 }
 
-/** A GET answered with fewer bytes than its Content-Length (the connection dropped mid-body). */
-class ShortBodyError extends Error {
-  override name = 'ShortBodyError';
+/**
+ * A GET answered with fewer bytes than its Content-Length (the connection dropped mid-body): a
+ * transient failure the S3 storage retries; callers see it only as the `cause` of a StorageIoError.
+ *
+ * @example if (e instanceof StorageIoError && e.cause instanceof StorageShortBodyError) console.log('body cut short');
+ */
+export class StorageShortBodyError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_STORAGE_SHORT_BODY';
+  override name = 'StorageShortBodyError';
   constructor(read: number, expected: number) {
     super(`read ${read} of ${expected} bytes`);
   }
@@ -321,7 +327,7 @@ const TRANSIENT_S3_NAMES = new Set(['InternalError', 'ServiceUnavailable', 'Slow
  * cut). A 4xx answer (missing object, denied, bad request) and missing credentials are final.
  */
 export function isTransientS3Failure(error: unknown): boolean {
-  if (error instanceof ShortBodyError) return true;
+  if (error instanceof StorageShortBodyError) return true;
   if (!(error instanceof Error)) return false;
   if (error.name === 'CredentialsProviderError') return false;
   const status = httpStatus(error);
@@ -357,3 +363,5 @@ function errorName(error: unknown): string | undefined {
 function httpStatus(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
 }
+
+registerErrors(StorageShortBodyError);

@@ -1,5 +1,5 @@
 // Bounds on every storage call: a deadline per attempt, a bounded number of attempts, backoff between them.
-import { JobConfigError } from '../../errors/index.ts';
+import { BatonError, JobConfigError, registerErrors } from '../../errors/index.ts';
 
 /** How long one storage request may take, how often a transient failure is retried, and how long to wait between tries. */
 export interface StorageTimeouts {
@@ -52,16 +52,22 @@ export function worstCaseMs(timeouts: StorageTimeouts): number {
   return total;
 }
 
-/** Thrown inside an attempt whose deadline passed; the storage turns it into a StorageTimeoutError. */
-export class AttemptTimeout extends Error {
-  override name = 'AttemptTimeout';
+/**
+ * One attempt of a storage call passed its deadline. The storage retries or gives up with a
+ * StorageTimeoutError whose `cause` is the last of these: callers see it only as that cause.
+ *
+ * @example if (e instanceof StorageTimeoutError && e.cause instanceof StorageAttemptTimeoutError) console.log(e.cause.ms);
+ */
+export class StorageAttemptTimeoutError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_STORAGE_ATTEMPT_TIMEOUT';
+  override name = 'StorageAttemptTimeoutError';
   constructor(readonly ms: number) {
     super(`no complete answer within ${ms} ms`);
   }
 }
 
 /**
- * Runs `attempt` with a fresh AbortSignal that fires after `ms`; rejects with {@link AttemptTimeout}
+ * Runs `attempt` with a fresh AbortSignal that fires after `ms`; rejects with {@link StorageAttemptTimeoutError}
  * at the deadline even if `attempt` ignores the signal (a stalled body read, a hung fs call), so the
  * caller never waits longer than `ms`.
  *
@@ -72,7 +78,7 @@ export async function withDeadline<T>(ms: number, attempt: (signal: AbortSignal)
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const timeout = new AttemptTimeout(ms);
+      const timeout = new StorageAttemptTimeoutError(ms);
       controller.abort(timeout);
       reject(timeout);
     }, ms);
@@ -114,9 +120,11 @@ export async function retrying<T>(
     try {
       return await withDeadline(timeouts.requestMs, attempt);
     } catch (error) {
-      const timedOut = error instanceof AttemptTimeout;
+      const timedOut = error instanceof StorageAttemptTimeoutError;
       if (tried >= timeouts.attempts || !(timedOut || isTransient(error))) throw giveUp({ error, attempts: tried, timedOut });
       await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(timeouts, tried)));
     }
   }
 }
+
+registerErrors(StorageAttemptTimeoutError);

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BatonInternalError } from '../../errors/index.ts';
 
 /** What the type-check did: found errors (possibly none), or why it could not run. */
 export type TypeCheckResult =
@@ -79,7 +80,7 @@ export async function typeCheckJob(jobPath: string, lookFrom: readonly string[] 
   const api = new ts.API({ cwd: dirname(jobPath) });
   try {
     const project = api.updateSnapshot({ openFiles: [jobPath] }).getDefaultProjectForFile(jobPath);
-    if (!project) throw new Error(`typescript ${found.version} put ${jobPath} in no project`);
+    if (!project) throw new BatonInternalError(`typescript ${found.version} put ${jobPath} in no project`);
     // Without a tsconfig.json TypeScript makes an "inferred" project whose config file does not exist.
     const configFile = existsSync(project.configFileName) ? project.configFileName : undefined;
     const program = project.program;

@@ -1,4 +1,5 @@
 // `baton demo shadow`: A live, B beside it in SHADOW on the same live input, the guard compares B with A, output switches at a cut.
+import { BatonInternalError } from '../../errors/index.ts';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
@@ -124,7 +125,7 @@ export async function runShadowDemo(options: ShadowDemoOptions, out: (line: stri
     out(`A committed ${formatCount(aLines.length)} lines, B ${formatCount(bLines.length)} (and ${formatCount(shadowLines)} to its shadow directory); together they equal one uninterrupted run: ${mismatch === undefined ? 'yes' : 'NO'}`);
     out(`overlap ${s.overlapMs ?? '?'} ms (B in SHADOW beside A), live output gap ${s.liveGapMs ?? '?'} ms (A's last record before the cut → B's first live record)`);
     out(`timeline written to ${svgPath}`);
-    if (mismatch !== undefined) throw new Error('the demo output is not exactly once');
+    if (mismatch !== undefined) throw new BatonInternalError('the demo output is not exactly once');
     return { a: ra, b: rb, svg: svgPath };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -41,9 +41,41 @@ export interface PostgresSinkOptions<T> {
   readonly values?: (record: T) => readonly unknown[];
   /** Rows per INSERT statement with `table` (default 500, fewer when columns × rows would pass 65 535 parameters). */
   readonly batch?: number;
+  /** How long the sink waits on the server; see PostgresSinkTimeouts. */
+  readonly timeouts?: PostgresSinkTimeouts;
 }
 
-const KNOWN = ['connection', 'mode', 'table', 'columns', 'key', 'statement', 'values', 'batch'];
+/**
+ * Bounds on waiting for the server, in ms. Nothing waits longer: a network that drops packets
+ * silently would otherwise hold the sink (and the job's checkpoints) for as long as TCP takes to
+ * give up, minutes.
+ */
+export interface PostgresSinkTimeouts {
+  /** One connection attempt (default 10 000). */
+  readonly connectMs?: number;
+  /**
+   * One statement (default 60 000). A statement unanswered by then fails the job like a lost
+   * connection: its transaction is gone, the restart from the checkpoint writes its records again.
+   */
+  readonly statementMs?: number;
+  /**
+   * How long the sink keeps trying to connect, with backoff, while the server is unreachable, shutting
+   * down or starting up: when a writer starts, restores and commits (default 60 000; 0: one attempt).
+   * A database away for a few seconds then costs the job one restart (the statement the outage cut
+   * short fails it), and the restarted job waits in its restore until the database is back, instead of
+   * spending every restart attempt on a server that refuses connections. Past it:
+   * PostgresUnavailableError.
+   */
+  readonly waitForServerMs?: number;
+}
+
+/** The timeouts with their defaults. */
+export function resolvePostgresSinkTimeouts(timeouts: PostgresSinkTimeouts | undefined): Required<PostgresSinkTimeouts> {
+  return { connectMs: timeouts?.connectMs ?? 10_000, statementMs: timeouts?.statementMs ?? 60_000, waitForServerMs: timeouts?.waitForServerMs ?? 60_000 };
+}
+
+const KNOWN = ['connection', 'mode', 'table', 'columns', 'key', 'statement', 'values', 'batch', 'timeouts'];
+const TIMEOUT_KEYS = ['connectMs', 'statementMs', 'waitForServerMs'];
 const CONNECTION_KEYS = ['host', 'port', 'user', 'password', 'database', 'ssl'];
 
 function fail(option: string, message: string): never {
@@ -109,4 +141,14 @@ export function validatePostgresSinkOptions(options: unknown): asserts options i
   }
   if (o.values !== undefined && typeof o.values !== 'function') fail('values', 'must be a function (record) => parameters');
   if (o.batch !== undefined && (typeof o.batch !== 'number' || !Number.isSafeInteger(o.batch) || o.batch < 1)) fail('batch', `must be a positive integer, got ${String(o.batch)}`);
+  if (o.timeouts !== undefined) {
+    if (typeof o.timeouts !== 'object' || o.timeouts === null || Array.isArray(o.timeouts)) fail('timeouts', 'must be an object { connectMs, statementMs, waitForServerMs }');
+    for (const key of Object.keys(o.timeouts)) if (!TIMEOUT_KEYS.includes(key)) throw new UnknownOptionError(`Sinks.postgres timeouts.${key}`, key, TIMEOUT_KEYS);
+    const t = o.timeouts as Record<string, unknown>;
+    for (const key of TIMEOUT_KEYS) {
+      const value = t[key];
+      const min = key === 'waitForServerMs' ? 0 : 1;
+      if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)) fail(`timeouts.${key}`, `must be an integer ≥ ${min} (ms), got ${String(value)}`);
+    }
+  }
 }

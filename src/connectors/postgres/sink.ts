@@ -1,7 +1,8 @@
 // Sinks.postgres: rows into a PostgreSQL table, exactly once by two-phase commit per checkpoint, or as idempotent upserts.
+import { isMainThread } from 'node:worker_threads';
 import { JobConfigError, type Sink, type SinkContext, type SinkWriter } from '../connector-api.ts';
 import { describeConnection } from './errors.ts';
-import { type PostgresSinkOptions, validatePostgresSinkOptions } from './options.ts';
+import { type PostgresSinkOptions, resolvePostgresSinkTimeouts, validatePostgresSinkOptions } from './options.ts';
 import { InsertStatements } from './sql.ts';
 import { postgresSinkStateProblem } from './state.ts';
 import { jobTransactionKey } from './transaction-ids.ts';
@@ -26,6 +27,12 @@ const DEFAULT_BATCH = 500;
  * ends as after one uninterrupted run, without prepared transactions (rows become visible before
  * their checkpoint completes, and may be overwritten by the replay).
  *
+ * When the server goes away: the statement it cuts short fails the job (PostgresSinkError; its
+ * transaction is gone, a restart from the checkpoint writes its records again), and the restarted
+ * job's restore waits for the server, trying again with backoff for `timeouts.waitForServerMs`
+ * (PostgresUnavailableError past it). A COMMIT PREPARED whose connection was lost runs again on a
+ * new one. No wait is unbounded (`timeouts`): a silent network fails a statement, it does not hang.
+ *
  * @example
  * ```ts
  * counts.sinkTo(Sinks.postgres<{ user: string; n: number }>({
@@ -37,6 +44,9 @@ const DEFAULT_BATCH = 500;
  * ```
  */
 export function postgres<T>(options: PostgresSinkOptions<T>): Sink<T> {
+  // Worker threads build the job's graph while they start: loading the driver now keeps it out of
+  // the first write (and out of a handover's downtime). The coordinator's thread never writes.
+  if (!isMainThread) void import('pg').catch(() => undefined);
   return {
     kind: 'postgres',
     validate(): void {
@@ -59,6 +69,7 @@ export function postgres<T>(options: PostgresSinkOptions<T>): Sink<T> {
           batch: insert ? insert.maxRows(options.batch ?? DEFAULT_BATCH) : (options.batch ?? DEFAULT_BATCH),
           keyIndexes: table !== undefined && mode === 'upsert' ? key!.map((k) => columns!.indexOf(k)) : undefined,
           jobKey: mode === 'exactly-once' ? jobTransactionKey(ctx.jobId!, ctx.uid) : undefined,
+          timeouts: resolvePostgresSinkTimeouts(options.timeouts),
         },
         ctx,
       );

@@ -1,5 +1,5 @@
 // Typed errors of the Redis Streams source; `code` is stable.
-import { BatonError } from '../connector-api.ts';
+import { BatonError, registerErrors } from '../connector-api.ts';
 
 /**
  * An entry's event time could not be read: the configured field is missing, or holds neither a
@@ -12,8 +12,8 @@ import { BatonError } from '../connector-api.ts';
  * ```
  */
 export class RedisStreamsEventTimeError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_REDIS_EVENT_TIME';
   override name = 'RedisStreamsEventTimeError';
-  readonly code = 'BATON_ERR_REDIS_EVENT_TIME';
   constructor(
     readonly stream: string,
     readonly entryId: string,
@@ -33,8 +33,8 @@ export class RedisStreamsEventTimeError extends BatonError {
  * ```
  */
 export class RedisStreamsReadError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_REDIS_READ';
   override name = 'RedisStreamsReadError';
-  readonly code = 'BATON_ERR_REDIS_READ';
   constructor(
     readonly stream: string,
     /** The source's URL, password redacted. */
@@ -61,3 +61,5 @@ export function redactRedisUrl(url: string): string {
     return '<unparseable url>';
   }
 }
+
+registerErrors(RedisStreamsEventTimeError, RedisStreamsReadError);

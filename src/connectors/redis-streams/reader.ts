@@ -226,7 +226,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry> {
     if (this.client) return this.client;
     // Loaded on first use: worker threads of jobs without this source never load the client.
     const { Redis: Client } = await import('ioredis');
-    if (this.closed) throw new Error('reader closed');
+    if (this.closed) throw new RedisStreamsReadError(this.stream, this.settings.shownUrl, 'the reader was closed');
     // RESP2: the reply shapes parsed here; errors reach the commands (the listener only keeps
     // ioredis from reporting them a second time as unhandled).
     const client = new Client(this.settings.url, { lazyConnect: true, protocol: 2, connectionName: this.settings.connectionName });

@@ -1,4 +1,5 @@
 // A follower's pin on the checkpoints it reads, with a lease it renews until it lets go.
+import { BatonInternalError } from '../../errors/index.ts';
 import { pinKey, writePin } from '../../checkpoint/status/follower-pin.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 
@@ -53,7 +54,7 @@ export class PinLease {
 
   /** Pins exactly `checkpoints` (replacing what was pinned); resolves once the pin is stored. Storage failures are thrown. */
   async hold(checkpoints: readonly number[]): Promise<void> {
-    if (this.#released) throw new Error(`the pin of run ${this.runId} was released`);
+    if (this.#released) throw new BatonInternalError(`the pin of run ${this.runId} was released`);
     this.#checkpoints = [...checkpoints];
     await this.#write();
     if (this.#timer === undefined) {

@@ -6,7 +6,7 @@ import { readStopRequest, type StopRequest } from '../../checkpoint/status/stop-
 import type { RunningJobControl, StopRequestResponder } from '../../runtime/coordinator/start-sequence.ts';
 import { StorageProblemReporter } from '../../runtime/coordinator/storage-problem-reporter.ts';
 import { initialPredecessor, type ObservedRequest, type PredecessorEffect, type PredecessorEvent, standbyNeedsListing, stepHandover } from '../protocol/index.ts';
-import type { PredecessorHandoverEvent } from './types.ts';
+import type { PredecessorHandoverEvent } from '../../runtime/index.ts';
 
 /** Clock and timer, injected so tests drive them. */
 export interface ShellClock {

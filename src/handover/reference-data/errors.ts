@@ -1,5 +1,5 @@
 // The one error type of reference data loading; it names the URI but never a credential.
-import { BatonError } from '../../errors/index.ts';
+import { BatonError, registerErrors } from '../../errors/index.ts';
 import type { ReferenceDataErrorKind } from './types.ts';
 
 /**
@@ -13,6 +13,7 @@ import type { ReferenceDataErrorKind } from './types.ts';
  * ```
  */
 export class ReferenceDataError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_REFERENCE_DATA';
   override name = 'ReferenceDataError';
   /** The URI at fault, normalized when it could be parsed, with any user-info part redacted. */
   readonly uri: string;
@@ -26,3 +27,5 @@ export class ReferenceDataError extends BatonError {
     this.reason = reason;
   }
 }
+
+registerErrors(ReferenceDataError);

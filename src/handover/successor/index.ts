@@ -2,4 +2,5 @@
 export { followStep, type FollowStep } from './follow-step.ts';
 export { probeCheckpoint } from './probe.ts';
 export { HandoverSuccessor } from './successor-shell.ts';
-export type { HandoverEvent, HandoverOptions } from './types.ts';
+export type { SuccessorHandoverEvent } from '../../runtime/index.ts';
+export type { HandoverOptions } from './types.ts';

@@ -17,7 +17,8 @@ import { checkTargetNotStale, initialTargetWatch, newestCompletedOf, stepTargetW
 import type { TargetWatchState } from '../watcher/types.ts';
 import { followStep } from './follow-step.ts';
 import { probeCheckpoint } from './probe.ts';
-import type { HandoverEvent, HandoverOptions } from './types.ts';
+import type { SuccessorHandoverEvent } from '../../runtime/index.ts';
+import type { HandoverOptions } from './types.ts';
 
 /** Announced, `when-ready`: B lists the job directory once every this many probe windows (`pollMs` each). */
 const LIST_EVERY = 10;
@@ -72,7 +73,7 @@ export class HandoverSuccessor implements StartSequence {
     private readonly storage: CheckpointStorage,
     private readonly options: HandoverOptions,
     private readonly runId: string,
-    private readonly emit: (event: HandoverEvent) => void,
+    private readonly emit: (event: SuccessorHandoverEvent) => void,
     /** When the pre-state-load hooks started (RUNNING_PRE_STATE_HOOKS), to time them. */
     private readonly hooksStartedAt: () => number | undefined,
     private readonly clock: ShellClock = systemClock,
@@ -503,7 +504,7 @@ export class HandoverSuccessor implements StartSequence {
     }
   }
 
-  private report(phase: HandoverEvent['phase'], checkpointId?: number, detail?: string): void {
+  private report(phase: SuccessorHandoverEvent['phase'], checkpointId?: number, detail?: string): void {
     this.emit({ phase, at: this.clock.now(), checkpointId, detail, metrics: this.metrics() });
   }
 }

@@ -13,6 +13,21 @@ interface QueueEntry {
   noCredit?: boolean;
 }
 
+/** What the consuming task hears of its input besides data, each as it happens (all optional). */
+export interface InputGateEvents {
+  /** Unaligned checkpoints: priority barriers skip the queue and go straight here (`at`: when the checkpoint was triggered). */
+  readonly onPriorityBarrier?: (channel: number, checkpointId: number, at: number | undefined) => void;
+  /**
+   * An aligned barrier was queued (at arrival, not when processed), after its message: `seq` is
+   * the arrival number of the message carrying it, `at` when the checkpoint was triggered.
+   */
+  readonly onBarrierQueued?: (channel: number, checkpointId: number, at: number | undefined, seq: number) => void;
+  /** Unaligned checkpoints: sees every batch as it arrives, to record in-flight data. */
+  readonly onArrival?: (channel: number, seq: number, batch: () => RecordedBatch | undefined) => void;
+  /** Continuous spilling: sees every queued message (replayed channel state too), before anything else. */
+  readonly onQueued?: (channel: number, seq: number, message: ChannelMessage | undefined, wire: WireMessage | undefined) => void;
+}
+
 /** Batches as channel state stores them: records only (watermarks are regenerated after a restore). */
 export interface RecordedBatch {
   readonly values: unknown[];
@@ -41,11 +56,21 @@ export class InputGate {
    */
   private deferred: Array<{ channel: number; message: ChannelMessage | undefined; wire: WireMessage | undefined }> | undefined;
 
+  private readonly onPriorityBarrier: InputGateEvents['onPriorityBarrier'];
+  private readonly onBarrierQueued: InputGateEvents['onBarrierQueued'];
+  private readonly onArrival: InputGateEvents['onArrival'];
+  private readonly onQueued: InputGateEvents['onQueued'];
+
   constructor(
     readonly channelCount: number,
     /** Called whenever a message arrives: the task schedules its input processing. */
     private readonly onData: () => void,
+    events: InputGateEvents = {},
   ) {
+    this.onPriorityBarrier = events.onPriorityBarrier;
+    this.onBarrierQueued = events.onBarrierQueued;
+    this.onArrival = events.onArrival;
+    this.onQueued = events.onQueued;
     this.watermarks = new Float64Array(channelCount).fill(MIN_WATERMARK);
     this.ended = new Uint8Array(channelCount);
     this.creditReturners = new Array(channelCount);
@@ -57,18 +82,6 @@ export class InputGate {
   connect(channel: number, returnCredit: () => void): void {
     this.creditReturners[channel] = returnCredit;
   }
-
-  /** Unaligned checkpoints: priority barriers skip the queue and go straight here (`at`: when the checkpoint was triggered). */
-  onPriorityBarrier: ((channel: number, checkpointId: number, at: number | undefined) => void) | undefined;
-  /**
-   * An aligned barrier was queued (at arrival, not when processed), after its message: `seq` is
-   * the arrival number of the message carrying it, `at` when the checkpoint was triggered.
-   */
-  onBarrierQueued: ((channel: number, checkpointId: number, at: number | undefined, seq: number) => void) | undefined;
-  /** Unaligned checkpoints: sees every batch as it arrives, to record in-flight data. */
-  onArrival: ((channel: number, seq: number, batch: () => RecordedBatch | undefined) => void) | undefined;
-  /** Continuous spilling: sees every queued message (replayed channel state too), before anything else. */
-  onQueued: ((channel: number, seq: number, message: ChannelMessage | undefined, wire: WireMessage | undefined) => void) | undefined;
 
   pushMessage(channel: number, message: ChannelMessage): void {
     if (this.deferred !== undefined) {

@@ -5,7 +5,8 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { StopMode } from '../../checkpoint/coordinator/types.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
-import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, JobModuleError, reviveError, type SerializedError, ShadowCutFailedError, WorkerFailureError } from '../errors.ts';
+import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, JobModuleError, serializeThrown, ShadowCutFailedError, WorkerFailureError } from '../errors.ts';
+import { reviveWorkerFailure } from '../worker-failure.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
 import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerRestore, WorkerResult } from '../worker/protocol.ts';
 import { CheckpointDriver, type CheckpointStats } from './checkpoint-driver.ts';
@@ -30,12 +31,6 @@ import { ShadowRun } from './shadow-run.ts';
 import type { CutPositions } from '../task/source-cut.ts';
 import { checkpointProgress, progressByOperator } from './operator-progress.ts';
 import type { WorkerHost, WorkerHostFactory, WorkerLaunch } from './worker-host.ts';
-
-/** An error as a worker can revive it (name, message, stack; a BatonError keeps its message). */
-function describeFailure(error: unknown): SerializedError {
-  const e = error as Error;
-  return { kind: 'internal', message: e?.message ?? String(error), stack: e?.stack ?? '' };
-}
 
 type Phase = 'ready' | 'hooks-done' | 'restored';
 
@@ -207,7 +202,7 @@ export class JobAttempt {
       const failedWorker = results.find((r) => r.error !== undefined) ?? results.find((r) => r.outcome !== 'finished');
       if (failedWorker) {
         const cause = failedWorker.error
-          ? reviveError(failedWorker.error, failedWorker.workerIndex)
+          ? reviveWorkerFailure(failedWorker.error, failedWorker.workerIndex)
           : new WorkerFailureError(failedWorker.workerIndex, `ended ${failedWorker.outcome}`);
         this.fail(cause);
         throw this.failure ?? cause;
@@ -436,7 +431,7 @@ export class JobAttempt {
     const loader = this.ctx.loadReferenceData;
     if (!loader) {
       const error = new JobConfigError('loadReferenceData', 'this runner has no reference-data loader (use runJob from the baton package)');
-      this.send(port, { type: 'reference-data', requestId, error: describeFailure(error) });
+      this.send(port, { type: 'reference-data', requestId, error: serializeThrown(error) });
       return;
     }
     // Every worker asks; the loader shares one load, whose progress is reported once.
@@ -444,7 +439,7 @@ export class JobAttempt {
     this.referenceUris.add(uri);
     loader(uri, (progress) => first && this.ctx.handle.emit('reference-data', progress)).then(
       (buffer) => this.send(port, { type: 'reference-data', requestId, buffer }),
-      (error: unknown) => this.send(port, { type: 'reference-data', requestId, error: describeFailure(error) }),
+      (error: unknown) => this.send(port, { type: 'reference-data', requestId, error: serializeThrown(error) }),
     );
   }
 
@@ -534,7 +529,7 @@ export class JobAttempt {
         this.emitProgress();
         return;
       case 'failed':
-        this.fail(reviveError(event.error, workerIndex));
+        this.fail(reviveWorkerFailure(event.error, workerIndex));
         return;
       case 'checkpoint-ack':
         this.driver?.onAck(event.id, event.task, event.ack);

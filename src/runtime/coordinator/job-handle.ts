@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FenceReason } from '../../checkpoint/errors.ts';
-import { CheckpointRequestError, JobConfigError, rejectUnknownKeys } from '../errors.ts';
+import { CheckpointRequestError, JobConfigError, JobNotStartedError, rejectUnknownKeys } from '../errors.ts';
 import { isTerminal } from '../lifecycle/job-status.ts';
 import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';
 import type { OperatorMetrics } from '../types.ts';
@@ -10,7 +10,8 @@ import type { CheckpointStats } from './checkpoint-driver.ts';
 import type { JobResult, SkippedCheckpointReport } from './job-result.ts';
 import type { StorageSweepEvent } from './checkpoint-persistence.ts';
 import type { RestoreEvent } from './restore-event.ts';
-import type { HandoverMetrics, ReferenceDataProgressEvent } from './start-sequence.ts';
+import type { HandoverEvent } from './handover-event.ts';
+import type { ReferenceDataProgressEvent } from './start-sequence.ts';
 import type { StorageProblemEvent } from './storage-problem-reporter.ts';
 
 /** One operator's counters, summed over its subtasks. */
@@ -107,7 +108,7 @@ export class JobHandle extends EventEmitter {
   override on(event: 'progress', listener: (progress: JobProgress) => void): this;
   override on(event: 'checkpoint', listener: (stats: CheckpointStats) => void): this;
   /** Deployment B of a handover: each step (stage 1, followed checkpoints, target moves, stage 2, downtime). */
-  override on(event: 'handover', listener: (event: { phase: string; at: number; checkpointId?: number; detail?: string; metrics: HandoverMetrics }) => void): this;
+  override on(event: 'handover', listener: (event: HandoverEvent) => void): this;
   /** Loading reference data for a pre-state-load hook (once per URI for all workers). */
   override on(event: 'reference-data', listener: (progress: ReferenceDataProgressEvent) => void): this;
   /** Every source read all its input: the final checkpoint was triggered (again for each retry); the job finishes once it completes. */
@@ -147,7 +148,7 @@ export class JobHandle extends EventEmitter {
    * `terminate` first emits the maximum watermark so windows fire, and ends FINISHED.
    */
   stop(options: { mode: 'suspend' | 'terminate' } = { mode: 'suspend' }): Promise<JobResult> {
-    if (!this.control) return Promise.reject(new Error('job not started'));
+    if (!this.control) return Promise.reject(new JobNotStartedError(this.jobId));
     try {
       rejectUnknownKeys('stop ', options, ['mode']);
       if (options.mode !== 'suspend' && options.mode !== 'terminate') throw new JobConfigError('stop mode', `must be 'suspend' or 'terminate', got ${JSON.stringify(options.mode)}`);
@@ -168,7 +169,7 @@ export class JobHandle extends EventEmitter {
    * console.log(`checkpoint ${stats.id}: ${stats.stateBytes} bytes`);
    */
   async checkpoint(): Promise<CheckpointStats> {
-    if (!this.control) throw new Error('job not started');
+    if (!this.control) throw new JobNotStartedError(this.jobId);
     const seen: CheckpointStats[] = [];
     const onCheckpoint = (stats: CheckpointStats) => seen.push(stats);
     // Listening before asking: the answer can never be missed, however fast it comes.

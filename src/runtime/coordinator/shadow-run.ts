@@ -1,4 +1,5 @@
 // An attempt in shadow mode: the coordinator's side of samples, source holds and the cut's preparation.
+import { BatonInternalError } from '../errors.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { ShadowSample } from '../operators/shadow-output.ts';
 import type { HeldSplit } from '../task/source-cut.ts';
@@ -122,7 +123,7 @@ export class ShadowRun {
   }
 
   private async holdSources(): Promise<HeldPositions> {
-    if (this.hold) throw new Error('the sources are being held already');
+    if (this.hold) throw new BatonInternalError('the sources are being held already');
     const done = this.gather<{ uid: string; splits: readonly HeldSplit[] }>((g) => {
       this.hold = g;
     });

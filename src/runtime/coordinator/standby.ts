@@ -1,4 +1,5 @@
 // A handover's predecessor after its stop checkpoint: warm and paused (STANDBY), then ended or resumed (the rollback).
+import { BatonInternalError } from '../errors.ts';
 import type { CheckpointStats } from './checkpoint-driver.ts';
 import type { RollbackReport } from './start-sequence.ts';
 
@@ -49,7 +50,7 @@ export class Standby {
 
   resume(reason: string): Promise<RollbackReport> {
     const id = this.at;
-    if (id === undefined) return Promise.reject(new Error('resume() outside standby'));
+    if (id === undefined) return Promise.reject(new BatonInternalError('resume() outside standby'));
     const resumedAt = Date.now();
     const lastRecordAt = this.host.history().find((c) => c.id === id && c.status === 'COMPLETED')?.lastRecordAt;
     this.at = undefined;

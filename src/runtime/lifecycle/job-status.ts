@@ -1,4 +1,5 @@
 // The job lifecycle as a pure transition function: which status follows which event.
+import { BatonInternalError, registerErrors } from '../../errors/index.ts';
 
 export const JobStatus = {
   CREATED: 'CREATED',
@@ -56,7 +57,8 @@ export function isTerminal(status: JobStatus): boolean {
 }
 
 /** Thrown for an event the current status does not accept: a bug in the caller, not user input. */
-export class IllegalTransitionError extends Error {
+export class IllegalTransitionError extends BatonInternalError {
+  static override readonly code: string = 'BATON_ERR_ILLEGAL_TRANSITION';
   override name = 'IllegalTransitionError';
   constructor(
     readonly from: JobStatus,
@@ -124,3 +126,5 @@ export interface StatusEvent {
   /** Wall-clock time of the transition (ms since epoch). */
   readonly at: number;
 }
+
+registerErrors(IllegalTransitionError);

@@ -1,5 +1,5 @@
 // asyncMap: calls an async function per record with a bounded number of requests in flight (Flink's AsyncWaitOperator).
-import { AsyncTimeoutError, JobConfigError, rejectUnknownKeys } from '../errors.ts';
+import { AsyncTimeoutError, InvalidRestoredStateError, JobConfigError, rejectUnknownKeys } from '../errors.ts';
 import type { OperatorContext, OperatorFactory, Output, StreamOperator } from '../types.ts';
 import { type AsyncElement, type AsyncEmission, type AsyncQueueEntry, AsyncResultQueue } from './async-queue.ts';
 import { userFailure } from './operator-failure.ts';
@@ -368,7 +368,7 @@ export class AsyncWaitOperator<I, R> implements StreamOperator {
 
 /** The elements of one old subtask's state, checked: storage is hostile input. */
 function checkedElements<I>(state: unknown, uid: string, subtask: number): AsyncElement<I>[] {
-  const bad = (what: string) => new Error(`asyncMap '${uid}': restored state of subtask ${subtask} is not an asyncMap snapshot (${what})`);
+  const bad = (what: string) => new InvalidRestoredStateError(uid, `asyncMap '${uid}': restored state of subtask ${subtask} is not an asyncMap snapshot (${what})`);
   const s = state as Partial<AsyncWaitSnapshot<I>>;
   if (typeof state !== 'object' || s.v !== 1 || !Array.isArray(s.elements)) throw bad('expected { v: 1, elements: [...] }');
   for (const e of s.elements as unknown[]) {

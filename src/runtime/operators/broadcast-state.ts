@@ -1,7 +1,7 @@
 // Broadcast state: a map per descriptor that every parallel instance of a broadcast operator holds
 // a copy of. Written by the broadcast side only, so the copies stay equal; checkpointed as operator
 // state (each subtask saves its copy) and restored by giving every new subtask one copy.
-import { JobConfigError } from '../errors.ts';
+import { InvalidRestoredStateError, JobConfigError } from '../errors.ts';
 import type { KeyValue } from '../../state/types.ts';
 import { ReadOnlyBroadcastStateError, UnknownBroadcastStateError } from './two-input-errors.ts';
 import type { BroadcastState, ReadOnlyBroadcastState } from './two-input-types.ts';
@@ -76,12 +76,12 @@ export class BroadcastStates {
     if (saved.length === 0) return;
     const copy = saved[subtaskIndex % saved.length] ?? saved.find((s) => s !== undefined);
     if (copy === undefined) return;
-    if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) throw new Error(`operator '${this.operatorUid}': stored broadcast state is not a map of states`);
+    if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) throw new InvalidRestoredStateError(this.operatorUid, `operator '${this.operatorUid}': stored broadcast state is not a map of states`);
     for (const [name, entries] of Object.entries(copy)) {
       const map = this.maps.get(name);
       if (!map) continue;
       if (!Array.isArray(entries) || entries.some((e) => !Array.isArray(e) || e.length !== 2)) {
-        throw new Error(`operator '${this.operatorUid}': stored broadcast state '${name}' is not a list of [key, value] entries`);
+        throw new InvalidRestoredStateError(this.operatorUid, `operator '${this.operatorUid}': stored broadcast state '${name}' is not a list of [key, value] entries`);
       }
       map.clear();
       for (const [key, value] of entries) map.set(key, value);

@@ -1,4 +1,5 @@
 // process on a keyed stream: user code with per-key state and timers.
+import { JobConfigError } from '../errors.ts';
 import { referenceData } from '../reference-data.ts';
 import type { KeyedStateBackend, KeyValue } from '../../state/types.ts';
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
@@ -29,7 +30,7 @@ export function keyedRuntimeContext(ctx: OperatorContext, state: KeyedStateBacke
 }
 
 export function requireKeyedState(ctx: OperatorContext): KeyedStateBackend {
-  if (!ctx.keyedState) throw new Error(`operator '${ctx.uid}' needs a keyed input (call keyBy first)`);
+  if (!ctx.keyedState) throw new JobConfigError(`operator '${ctx.uid}'`, 'needs a keyed input (call keyBy first)');
   return ctx.keyedState;
 }
 

@@ -1,7 +1,9 @@
 // Typed errors of the two-input operators: misuse a user function can only show while running.
 // Thrown inside a worker they reach the job's result as a UserFunctionError naming the operator
-// and subtask, whose message carries this error's message and `code`.
-import { BatonError } from '../../errors/index.ts';
+// and subtask, whose message carries this error's message and `code`, and whose `cause` is this
+// error (its class, code and fields kept across the thread boundary).
+import { BatonError, registerErrors } from '../../errors/index.ts';
+import { MissingTimestampError } from '../errors.ts';
 
 /**
  * A broadcast function asked for a broadcast state whose descriptor was not passed to
@@ -12,8 +14,8 @@ import { BatonError } from '../../errors/index.ts';
  * env.fromSource(src, 'rules').broadcast(rules); // declare every descriptor processBroadcastElement uses
  */
 export class UnknownBroadcastStateError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_UNKNOWN_BROADCAST_STATE';
   override name = 'UnknownBroadcastStateError';
-  readonly code = 'BATON_ERR_UNKNOWN_BROADCAST_STATE';
   readonly operatorUid: string;
   readonly stateName: string;
   constructor(operatorUid: string, stateName: string, declared: readonly string[]) {
@@ -34,8 +36,8 @@ export class UnknownBroadcastStateError extends BatonError {
  * processElement(tx, ctx, out) { ctx.getBroadcastState(rules).get(tx.kind); } // read, never put
  */
 export class ReadOnlyBroadcastStateError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_BROADCAST_STATE_READ_ONLY';
   override name = 'ReadOnlyBroadcastStateError';
-  readonly code = 'BATON_ERR_BROADCAST_STATE_READ_ONLY';
   readonly operatorUid: string;
   readonly stateName: string;
   constructor(operatorUid: string, stateName: string, method: string) {
@@ -52,14 +54,16 @@ export class ReadOnlyBroadcastStateError extends BatonError {
  * @example
  * orders.assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Order>(1_000).withTimestampAssigner((o) => o.at))
  */
-export class IntervalJoinTimestampError extends BatonError {
+export class IntervalJoinTimestampError extends MissingTimestampError {
+  static override readonly code: string = 'BATON_ERR_INTERVAL_JOIN_NO_TIMESTAMP';
   override name = 'IntervalJoinTimestampError';
-  readonly code = 'BATON_ERR_INTERVAL_JOIN_NO_TIMESTAMP';
-  readonly operatorUid: string;
+  override readonly operatorUid: string;
   readonly side: 'left' | 'right';
   constructor(operatorUid: string, side: 'left' | 'right') {
-    super(`[BATON_ERR_INTERVAL_JOIN_NO_TIMESTAMP] interval join '${operatorUid}': a ${side} record has no event time; assign timestamps to both inputs before intervalJoin`);
+    super(`[BATON_ERR_INTERVAL_JOIN_NO_TIMESTAMP] interval join '${operatorUid}': a ${side} record has no event time; assign timestamps to both inputs before intervalJoin`, operatorUid);
     this.operatorUid = operatorUid;
     this.side = side;
   }
 }
+
+registerErrors(UnknownBroadcastStateError, ReadOnlyBroadcastStateError, IntervalJoinTimestampError);

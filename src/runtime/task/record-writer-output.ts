@@ -2,8 +2,7 @@
 import { keyGroupFor, subtaskForKeyGroup } from '../../state/key-groups.ts';
 import type { ChannelWriter } from '../channels/channel-writer.ts';
 import { findUnsupportedValue } from '../channels/record-values.ts';
-import { UnsupportedRecordValueError } from '../errors.ts';
-import { OperatorFailure } from '../operators/operator-failure.ts';
+import { UnsupportedRecordValueError, UserFunctionError } from '../errors.ts';
 import type { KeySelector, OperatorMetrics, Output, Partitioning } from '../types.ts';
 
 /** The writers of one edge, indexed by consumer subtask (a single writer for forward edges). */
@@ -86,7 +85,7 @@ export class RecordWriterOutput implements Output {
         try {
           keyGroup = keyGroupFor(edge.keySelector!(value), this.maxParallelism);
         } catch (error) {
-          throw new OperatorFailure(edge.keyOwnerUid ?? 'keyBy', this.subtaskIndex, error);
+          throw new UserFunctionError(edge.keyOwnerUid ?? 'keyBy', this.subtaskIndex, error);
         }
         writers[this.targets[edgeIndex][keyGroup]].add(value, timestamp);
         return;

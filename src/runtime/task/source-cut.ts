@@ -1,5 +1,5 @@
 // A cut in a source's input: where each split stands when the source holds, and whether a split reached its cut position.
-import { BatonError } from '../../errors/index.ts';
+import { BatonError, registerErrors } from '../../errors/index.ts';
 
 /** One split of a held source subtask: its position, and whether it was read to its end. */
 export interface HeldSplit {
@@ -23,8 +23,8 @@ export type CutPositions = Readonly<Record<string, Readonly<Record<string, unkno
  * @example if (error instanceof CutPassedError) console.error(error.sourceUid, error.splitId);
  */
 export class CutPassedError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_CUT_PASSED';
   override name = 'CutPassedError';
-  readonly code = 'BATON_ERR_CUT_PASSED';
   constructor(
     readonly sourceUid: string,
     readonly splitId: string,
@@ -47,3 +47,5 @@ export function cutReached(compare: (a: unknown, b: unknown) => number, sourceUi
   if (order < 0 && split.finished) throw new CutPassedError(sourceUid, split.id, `read to its end at ${JSON.stringify(split.offset)}, before the cut at ${JSON.stringify(limits[split.id])}`);
   return order === 0;
 }
+
+registerErrors(CutPassedError);

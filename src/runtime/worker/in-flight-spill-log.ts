@@ -4,6 +4,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { frameBody, SPILL_SEGMENT_MAGIC, unframeBody } from '../../checkpoint/checked-frame.ts';
 import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
 import { sharedChunkKey } from '../../checkpoint/layout.ts';
+import { StorageIoError } from '../../checkpoint/storage/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { CODEC_OPTIONS, type WireMessage } from '../channels/batch-codec.ts';
 import type { RecordedBatch } from '../channels/input-gate.ts';
@@ -113,7 +114,10 @@ export class InFlightSpillLog implements InFlightLog {
     const ref = this.located.get(seq);
     if (ref === undefined) return undefined;
     const segment = this.segments.find((s) => s.id === ref.segment);
-    if (segment?.failed !== undefined) throw new Error(`spilled segment ${ref.segment} could not be written: ${String((segment.failed as Error).message ?? segment.failed)}`);
+    if (segment?.failed !== undefined) {
+      const detail = `spilled segment ${ref.segment} could not be written: ${String((segment.failed as Error).message ?? segment.failed)}`;
+      throw new StorageIoError(this.storage.uri, sharedChunkKey(ref.segment), 'put', segment.failed, detail);
+    }
     return ref;
   }
 
@@ -201,7 +205,7 @@ export function decodeSpillSegment(bytes: Uint8Array, id: string): RecordedBatch
   } catch (error) {
     throw new CorruptCheckpointError(`shared/${id}`, 'body', `spilled segment is not valid MessagePack: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
   }
-  if (decoded?.v !== 1 || !Array.isArray(decoded.entries)) throw new Error(`spilled segment ${id} is not a version-1 spill segment`);
+  if (decoded?.v !== 1 || !Array.isArray(decoded.entries)) throw new CorruptCheckpointError(`shared/${id}`, 'version', `spilled segment ${id} is not a version-1 spill segment`);
   return decoded.entries.map((e) => {
     const values = (e.w === 1 ? wireUnpackr.unpack(e.b) : recordPackr.unpack(e.b)) as unknown[];
     let timestamps: number[] | null = null;

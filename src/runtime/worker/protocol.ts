@@ -1,6 +1,6 @@
 // Messages between the coordinator (main thread) and a worker thread.
 import type { MessagePort } from 'node:worker_threads';
-import type { SerializedError } from '../errors.ts';
+import type { SerializedThrown } from '../errors.ts';
 import type { ChannelStats } from '../channels/types.ts';
 import type { ChannelStateRef, KeyGroupChain } from '../../checkpoint/types.ts';
 import type { StorageTimeouts } from '../../checkpoint/storage/timeouts.ts';
@@ -86,7 +86,7 @@ export type CoordinatorCommand =
   /** Handover stage 1 and following: bring keyed state to this checkpoint's (nothing else). */
   | { readonly type: 'follow'; readonly restore: WorkerRestore }
   /** Answer to a 'reference-data-request'. */
-  | { readonly type: 'reference-data'; readonly requestId: number; readonly buffer?: SharedArrayBuffer; readonly error?: SerializedError }
+  | { readonly type: 'reference-data'; readonly requestId: number; readonly buffer?: SharedArrayBuffer; readonly error?: SerializedThrown }
   | { readonly type: 'start' }
   | { readonly type: 'cancel' }
   /** `at`: when the checkpoint was triggered (Date.now() on the main thread, the clock every worker thread shares). */
@@ -133,7 +133,7 @@ export type WorkerEvent =
   /** A pre-state-load hook asked for reference data: the coordinator loads it once for all workers. */
   | { readonly type: 'reference-data-request'; readonly requestId: number; readonly uri: string }
   | { readonly type: 'metrics'; readonly operators: readonly SubtaskMetricsReport[] }
-  | { readonly type: 'failed'; readonly error: SerializedError }
+  | { readonly type: 'failed'; readonly error: SerializedThrown }
   | { readonly type: 'checkpoint-ack'; readonly id: number; readonly task: string; readonly ack: SubtaskAck }
   | { readonly type: 'checkpoint-decline'; readonly id: number; readonly task: string; readonly reason: string }
   /** A source subtask (`task/subtask`) read all its input; once every one has, the job takes its final checkpoint. */
@@ -147,7 +147,7 @@ export interface WorkerResult {
   readonly workerIndex: number;
   readonly outcome: 'finished' | 'failed' | 'canceled';
   /** Why the worker failed; also sent as a 'failed' event, but results and events travel on different ports. */
-  readonly error?: SerializedError;
+  readonly error?: SerializedThrown;
   readonly operators: readonly SubtaskMetricsReport[];
   readonly sinkResults: ReadonlyArray<{ readonly uid: string; readonly subtaskIndex: number; readonly value: unknown }>;
   readonly channels: readonly ChannelStats[];

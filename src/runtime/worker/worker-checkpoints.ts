@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { Packr } from 'msgpackr';
 import { CHANNEL_STATE_MAGIC, frameBody } from '../../checkpoint/checked-frame.ts';
+import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
+import { BatonInternalError } from '../errors.ts';
 import { channelStateFileName, exclusiveKey, sharedChunkKey } from '../../checkpoint/layout.ts';
 import type { ChannelStateRef, ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
 import { readChunkEntries } from '../../state/snapshot/delta-chunk.ts';
@@ -133,7 +135,7 @@ export class WorkerCheckpoints {
       const keyed: KeyGroupChain[] = [];
       const backend = part.keyedState;
       if (backend) {
-        if (!isChunkedBackend(backend)) throw new Error(`keyed state of operator '${part.uid}' cannot be checkpointed`);
+        if (!isChunkedBackend(backend)) throw new BatonInternalError(`keyed state of operator '${part.uid}' cannot be checkpointed`);
         const range = backend.keyGroupRange;
         const key = chainKey(part.uid, range);
         const chain = this.chains.get(key);
@@ -302,7 +304,10 @@ export class WorkerCheckpoints {
     const input = await Promise.all(
       stored.spilled.map(async (s) => {
         const batch = (await segment(s.segment))[s.index];
-        if (!batch) throw new Error(`channel state ${ref.file} of checkpoint ${checkpointId} refers to batch ${s.index} of spilled segment ${s.segment}, which has none`);
+        if (!batch) {
+          const detail = `channel state ${ref.file} of checkpoint ${checkpointId} refers to batch ${s.index} of spilled segment ${s.segment}, which has none`;
+          throw new CorruptCheckpointError(key, 'body', detail, jobDir, { checkpointId });
+        }
         const values = s.from > 0 ? batch.values.slice(s.from) : batch.values;
         const timestamps = batch.timestamps && s.from > 0 ? batch.timestamps.slice(s.from) : batch.timestamps;
         return { channel: s.channel, batch: { values, timestamps } };
@@ -329,7 +334,7 @@ export class WorkerCheckpoints {
   ): Promise<{ chunks: number; bytes: number; reloads: number }> {
     const backend = subtask.keyedStateOf(uid);
     if (!backend || chains.length === 0) return { chunks: 0, bytes: 0, reloads: 0 };
-    if (!isChunkedBackend(backend)) throw new Error(`keyed state of operator '${uid}' cannot be restored`);
+    if (!isChunkedBackend(backend)) throw new BatonInternalError(`keyed state of operator '${uid}' cannot be restored`);
     const steps = chains.map((c) => {
       const key = chainKey(uid, c.range);
       const applied = this.followed.get(key) ?? [];
@@ -392,7 +397,7 @@ export class WorkerCheckpoints {
   async restoreKeyed(subtask: Subtask, uid: string, chains: readonly KeyGroupChain[], checkpointId?: number): Promise<void> {
     const backend = subtask.keyedStateOf(uid);
     if (!backend || chains.length === 0) return;
-    if (!isChunkedBackend(backend)) throw new Error(`keyed state of operator '${uid}' cannot be restored`);
+    if (!isChunkedBackend(backend)) throw new BatonInternalError(`keyed state of operator '${uid}' cannot be restored`);
     const downloaded = await Promise.all(chains.map((c) => Promise.all(c.chain.map(async (ref) => ({ data: await this.getChunk(ref.id, checkpointId), id: ref.id })))));
     // Straight from the bytes where the backend can (LMDB): no decoded entry objects.
     if (backend.restoreEncoded) backend.restoreEncoded(this.decodeChunks(downloaded.flat(), readChunkEntries, checkpointId), backend.keyGroupRange);

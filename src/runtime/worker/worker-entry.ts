@@ -3,16 +3,18 @@ import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
 import { BatchEncoder } from '../channels/batch-codec.ts';
 import { ChannelWriter } from '../channels/channel-writer.ts';
+import type { InputGate } from '../channels/input-gate.ts';
 import { connectInboundPort, LocalTransport, PortTransport } from '../channels/transports.ts';
 import type { ChannelStats } from '../channels/types.ts';
 import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
-import { AsyncTimeoutError, describeError, reviveError, type SerializedError, serializeCorruption, UnsupportedRecordValueError } from '../errors.ts';
+import { AsyncTimeoutError, BatonInternalError, JobConfigError, JobModuleError, reviveThrown, type SerializedThrown, serializeThrown, UnsupportedRecordValueError, UserFunctionError } from '../errors.ts';
 import { rememberReferenceData } from '../reference-data.ts';
 import { graphFingerprint } from '../graph/plan.ts';
-import { HookRunFailure, runPreStateHooks } from '../lifecycle/pre-state-hooks.ts';
-import { OperatorFailure } from '../operators/operator-failure.ts';
+import { runPreStateHooks } from '../lifecycle/pre-state-hooks.ts';
 import type { EdgeWriters } from '../task/record-writer-output.ts';
-import { Subtask, type SubtaskHost } from '../task/subtask.ts';
+import { InputTask } from '../task/input-task.ts';
+import { SourceTask } from '../task/source-task.ts';
+import type { Subtask, SubtaskHost } from '../task/subtask.ts';
 import { isJobDefinition, type JobGraph, type PlannedChannel, type ReferenceData, type SourceSplit } from '../types.ts';
 import type { CoordinatorCommand, SubtaskMetricsReport, WorkerEvent, WorkerPayload, WorkerRestore, WorkerResult } from './protocol.ts';
 import { WorkerCheckpoints } from './worker-checkpoints.ts';
@@ -24,29 +26,17 @@ import type { ChannelStateRef } from '../../checkpoint/types.ts';
 import { scopeStorage } from '../../checkpoint/scoped-storage.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
 
-export function serializeFailure(error: unknown): SerializedError {
-  // Raised inside the chain, so an operator may have wrapped it on its way out.
-  const unsupported = error instanceof OperatorFailure ? error.original : error;
-  if (unsupported instanceof UnsupportedRecordValueError) {
-    const { operatorUid, subtaskIndex, valueType, path, message, stack } = unsupported;
-    return { kind: 'unsupported-value', message, stack: stack ?? message, operatorUid, subtaskIndex, valueType, path };
-  }
-  if (unsupported instanceof AsyncTimeoutError) {
-    const { operatorUid, subtaskIndex, timeoutMs, message, stack } = unsupported;
-    return { kind: 'async-timeout', message, stack: stack ?? message, operatorUid, subtaskIndex, timeoutMs };
-  }
-  if (error instanceof OperatorFailure) {
-    const { message, stack } = describeError(error.original);
-    return { kind: 'user', message, stack, operatorUid: error.operatorUid, subtaskIndex: error.subtaskIndex };
-  }
-  if (error instanceof HookRunFailure) {
-    const { message, stack } = describeError(error.original);
-    return { kind: 'hook', message, stack, hookName: error.hookName };
-  }
-  const { message, stack } = describeError(error);
-  // A damaged or tampered checkpoint keeps its type and fields across the thread boundary.
-  if (error instanceof CorruptCheckpointError) return { kind: 'corrupt-checkpoint', message, stack, corrupt: serializeCorruption(error) };
-  return { kind: 'internal', message, stack };
+/**
+ * What a worker reports it failed with: the error as thrown, its class, fields and stack kept (see
+ * serializeThrown). A record value that cannot cross a channel and an asyncMap timeout are raised
+ * by the runtime inside a user function's call, which wraps them: they are reported unwrapped.
+ *
+ * @example this.post({ type: 'failed', error: serializeFailure(error) });
+ */
+export function serializeFailure(error: unknown): SerializedThrown {
+  const inner = error instanceof UserFunctionError ? error.cause : error;
+  if (inner instanceof UnsupportedRecordValueError || inner instanceof AsyncTimeoutError) return serializeThrown(inner);
+  return serializeThrown(error);
 }
 
 /**
@@ -86,7 +76,8 @@ class WorkerSession implements InThreadWorker {
   private finish!: (result: WorkerResult) => void;
   private metricsTimer: ReturnType<typeof setInterval> | undefined;
   private constructed = false;
-  private readonly bySubtask = new Map<string, Subtask>();
+  /** The input gate of each input task here, by task id: channels into this worker end there. */
+  private readonly gates = new Map<number, InputGate>();
   private firstRecordReported = false;
   private nextRequestId = 1;
   private readonly referenceRequests = new Map<number, { resolve: (buffer: SharedArrayBuffer) => void; reject: (error: unknown) => void }>();
@@ -143,7 +134,7 @@ class WorkerSession implements InThreadWorker {
     // names their own files and lines (the runtime, loaded before this, keeps its compiled frames).
     process.setSourceMapsEnabled(true);
     const module = (await import(moduleUrl)) as { default?: unknown };
-    if (!isJobDefinition(module.default)) throw new Error(`job module ${moduleUrl} does not export a job (export default defineJob(...))`);
+    if (!isJobDefinition(module.default)) throw new JobModuleError(moduleUrl, 'does not export a job (export default defineJob(...))');
     this.graph = module.default.buildGraph(buildConfig);
     this.checkFingerprint();
   }
@@ -151,7 +142,7 @@ class WorkerSession implements InThreadWorker {
   private checkFingerprint(): void {
     const fingerprint = graphFingerprint(this.graph);
     if (fingerprint !== this.payload.plan.fingerprint) {
-      throw new Error(`the job graph built in worker ${this.payload.workerIndex} differs from the coordinator's: the function given to defineJob must build the same graph every time`);
+      throw new JobConfigError('defineJob', `the job graph built in worker ${this.payload.workerIndex} differs from the coordinator's: the function given to defineJob must build the same graph every time`);
     }
   }
 
@@ -172,7 +163,7 @@ class WorkerSession implements InThreadWorker {
         const waiter = this.referenceRequests.get(command.requestId);
         this.referenceRequests.delete(command.requestId);
         if (command.buffer) waiter?.resolve(command.buffer);
-        else waiter?.reject(reviveError(command.error ?? { kind: 'internal', message: 'reference data could not be loaded', stack: '' }, this.payload.workerIndex));
+        else waiter?.reject(command.error ? reviveThrown(command.error) : new BatonInternalError(`reference data request ${command.requestId} was answered with neither data nor an error`));
         return;
       }
       case 'follow': {
@@ -266,7 +257,7 @@ class WorkerSession implements InThreadWorker {
   }
 
   private requireCheckpoints(): WorkerCheckpoints {
-    if (!this.checkpoints) throw new Error('restoring keyed state needs checkpoint storage');
+    if (!this.checkpoints) throw new BatonInternalError('restoring keyed state needs checkpoint storage');
     return this.checkpoints;
   }
 
@@ -302,7 +293,7 @@ class WorkerSession implements InThreadWorker {
       onFailure: (error: unknown) => this.failWith(error),
       createKeyedState: (uid, subtaskIndex, range) => backends.create(uid, subtaskIndex, range),
       onSnapshot: (subtask, id, parts) => {
-        if (!this.checkpoints) throw new Error('checkpoint triggered without checkpoint storage');
+        if (!this.checkpoints) throw new BatonInternalError('checkpoint triggered without checkpoint storage');
         this.checkpoints.onSnapshot(subtask, id, parts);
       },
       onInputEnded: (subtask) => this.post({ type: 'source-finished', task: `${subtask.task.id}/${subtask.subtaskIndex}` }),
@@ -334,9 +325,9 @@ class WorkerSession implements InThreadWorker {
           const edge = task.inputs.find((e) => e.id === c.edgeId);
           return edge !== undefined && headInputs[edge.inputIndex]?.second ? 1 : 0;
         });
-      const subtask = new Subtask(task, workerIndex, this.graph.nodes, host, inputs, channelInputs);
+      const subtask = task.isSource ? new SourceTask(task, workerIndex, this.graph.nodes, host) : new InputTask(task, workerIndex, this.graph.nodes, host, inputs, channelInputs);
       this.subtasks.push(subtask);
-      this.bySubtask.set(`${task.id}`, subtask);
+      if (subtask instanceof InputTask) this.gates.set(task.id, subtask.gate);
     }
     this.inThread?.register(this);
   }
@@ -345,7 +336,6 @@ class WorkerSession implements InThreadWorker {
     const { plan, workerIndex } = this.payload;
     const encoder = new BatchEncoder();
     this.constructSubtasks();
-    const bySubtask = this.bySubtask;
     const isLocal = (c: PlannedChannel) => c.fromSubtask === workerIndex && c.toSubtask === workerIndex;
     // Before any channel is connected: a subtask with channel state to restore holds its input
     // behind that state, whichever restore (its own or its upstream's) reads its file first.
@@ -354,7 +344,7 @@ class WorkerSession implements InThreadWorker {
     // Consumer ends first, so local producers can find their gate.
     for (const channel of plan.channels) {
       if (channel.toSubtask !== workerIndex || isLocal(channel)) continue;
-      const gate = bySubtask.get(`${channel.toTask}`)!.gate!;
+      const gate = this.gates.get(channel.toTask)!;
       if (this.inThread) this.inThread.channels.consumer(channel.id, gate, channel.inputChannelIndex);
       else connectInboundPort(this.requirePort(channel), gate, channel.inputChannelIndex);
     }
@@ -365,7 +355,7 @@ class WorkerSession implements InThreadWorker {
         const channels = plan.channels
           .filter((c) => c.edgeId === edge.id && c.fromSubtask === workerIndex)
           .sort((a, b) => a.outputChannelIndex - b.outputChannelIndex);
-        const writers = channels.map((channel) => this.createWriter(channel, subtask, bySubtask, encoder, isLocal(channel)));
+        const writers = channels.map((channel) => this.createWriter(channel, subtask, encoder, isLocal(channel)));
         const keyNode = edge.keyNodeId !== undefined ? this.graph.nodes[edge.keyNodeId] : undefined;
         // The consumer's own input of this edge: a two-input operator keys each input its own way.
         const keyInput = keyNode?.inputs[edge.inputIndex];
@@ -391,7 +381,7 @@ class WorkerSession implements InThreadWorker {
       const subtask = this.subtasks.find((s) => s.task.operators[0].uid === ref.uid && s.subtaskIndex === ref.subtaskIndex);
       if (subtask) found.push({ subtask, ref });
       // The coordinator checked that such data begins a task here; a known operator without one would lose its records.
-      else if (this.graph.nodes.some((n) => n.uid === ref.uid)) throw new Error(`in-flight data of operator '${ref.uid}' (subtask ${ref.subtaskIndex}) has no task to replay into`);
+      else if (this.graph.nodes.some((n) => n.uid === ref.uid)) throw new BatonInternalError(`in-flight data of operator '${ref.uid}' (subtask ${ref.subtaskIndex}) has no task to replay into`);
     }
     return found;
   }
@@ -403,7 +393,7 @@ class WorkerSession implements InThreadWorker {
    */
   private async restoreChannelState(checkpointId: number, recovering: ReadonlyArray<{ subtask: Subtask; ref: ChannelStateRef }>): Promise<void> {
     if (recovering.length === 0) return;
-    if (!this.checkpoints) throw new Error('restoring channel state needs checkpoint storage');
+    if (!this.checkpoints) throw new BatonInternalError('restoring channel state needs checkpoint storage');
     const checkpoints = this.checkpoints;
     await Promise.all(
       recovering.map(async ({ subtask, ref }) => {
@@ -432,7 +422,7 @@ class WorkerSession implements InThreadWorker {
             await checkpoints.restoreKeyed(subtask, op.uid, op.chains, restore.checkpointId);
           }
         }
-        if (op.splits) subtask.restoredSplits = [...op.splits] as SourceSplit[];
+        if (op.splits) subtask.restoreSplits([...op.splits] as SourceSplit[]);
       }),
     );
     for (const subtask of this.subtasks) {
@@ -443,11 +433,11 @@ class WorkerSession implements InThreadWorker {
     return applied;
   }
 
-  private createWriter(channel: PlannedChannel, producer: Subtask, bySubtask: Map<string, Subtask>, encoder: BatchEncoder, local: boolean): ChannelWriter {
+  private createWriter(channel: PlannedChannel, producer: Subtask, encoder: BatchEncoder, local: boolean): ChannelWriter {
     const { tuning } = this.payload;
     const onAvailable = () => producer.onWriterAvailable();
     if (local) {
-      const gate = bySubtask.get(`${channel.toTask}`)!.gate!;
+      const gate = this.gates.get(channel.toTask)!;
       const writer = new ChannelWriter(channel.id, new LocalTransport(gate, channel.inputChannelIndex), tuning.channelCredits, tuning.batchSize, onAvailable, 'local');
       gate.connect(channel.inputChannelIndex, () => writer.addCredits(1));
       this.writers.push(writer);
@@ -469,7 +459,7 @@ class WorkerSession implements InThreadWorker {
 
   private requirePort(channel: PlannedChannel): MessagePort {
     const port = this.portsByChannel.get(channel.id);
-    if (!port) throw new Error(`no port for channel ${channel.id} on worker ${this.payload.workerIndex}`);
+    if (!port) throw new BatonInternalError(`no port for channel ${channel.id} on worker ${this.payload.workerIndex}`);
     return port;
   }
 
@@ -489,7 +479,7 @@ class WorkerSession implements InThreadWorker {
     void this.end('failed', serialized);
   }
 
-  private async end(outcome: WorkerResult['outcome'], error?: SerializedError): Promise<void> {
+  private async end(outcome: WorkerResult['outcome'], error?: SerializedThrown): Promise<void> {
     if (this.outcome) return;
     this.outcome = outcome;
     if (this.metricsTimer) clearInterval(this.metricsTimer);

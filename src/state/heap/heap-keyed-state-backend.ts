@@ -1,4 +1,5 @@
 // Keyed state held on the JS heap: one Map from key to entry per registered state name.
+import { NoCurrentKeyError, StateBackendDisposedError, StateKindConflictError } from '../errors.ts';
 import { keyGroupFor, MAX_MAX_PARALLELISM } from '../key-groups.ts';
 import type {
   KeyedStateBackend,
@@ -44,7 +45,7 @@ const EMPTY_LIST: readonly never[] = Object.freeze([]);
 const EMPTY_MAP: ReadonlyMap<never, never> = new Map<never, never>();
 
 function noCurrentKey(): never {
-  throw new Error('no current key: setCurrentKey() must be called before accessing keyed state');
+  throw new NoCurrentKeyError();
 }
 
 class HeapValueState<T> implements ValueState<T> {
@@ -282,11 +283,11 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     const existing = this.tables.get(name);
     if (existing !== undefined) {
       if (existing.kind !== kind) {
-        throw new Error(`state "${name}" is already registered as ${existing.kind} state; cannot use it as ${kind} state`);
+        throw new StateKindConflictError(name, existing.kind, kind);
       }
       return existing;
     }
-    if (this.disposed) throw new Error(`cannot create state "${name}": the keyed state backend is disposed`);
+    if (this.disposed) throw new StateBackendDisposedError(name);
     const entries = new Map<KeyValue, unknown>();
     let handle: StateTable['handle'];
     switch (kind) {

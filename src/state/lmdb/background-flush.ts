@@ -154,7 +154,7 @@ export class BackgroundFlush {
     this.waiters = [];
     for (const w of waiters) {
       if (this.layer.size === 0) w.resolve();
-      else w.reject(this.failure ?? new Error('the restored-state flush was stopped before it finished'));
+      else w.reject(this.failure ?? new StateFlushError(this.dbName, 'the restored-state flush was stopped before it finished'));
     }
   }
 }

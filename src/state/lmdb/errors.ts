@@ -1,5 +1,5 @@
 // Errors of the LMDB keyed state backend that callers may want to tell apart.
-import { BatonError } from '../../errors/index.ts';
+import { BatonError, registerErrors } from '../../errors/index.ts';
 
 /**
  * Writing restored entries into LMDB in the background failed (disk full, map full, ...). The
@@ -11,9 +11,11 @@ import { BatonError } from '../../errors/index.ts';
  * try { backend.snapshot() } catch (e) { if (e instanceof StateFlushError) console.error(e.code, e.cause) }
  */
 export class StateFlushError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_STATE_FLUSH';
   override name = 'StateFlushError';
-  readonly code = 'BATON_ERR_STATE_FLUSH';
   constructor(dbName: string, cause: unknown) {
     super(`writing restored keyed state into LMDB database "${dbName}" failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }
+
+registerErrors(StateFlushError);

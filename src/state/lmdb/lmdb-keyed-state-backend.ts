@@ -1,4 +1,6 @@
 // Keyed state in an LMDB named database, fronted by a write-back overlay that is also the change log for incremental snapshots.
+import { BatonInternalError } from '../../errors/index.ts';
+import { NoCurrentKeyError, StateBackendDisposedError } from '../errors.ts';
 import type { Database, RootDatabase } from 'lmdb';
 import { keyGroupFor } from '../key-groups.ts';
 import type { ChunkEntries, DeltaChunk } from '../snapshot/delta-chunk.ts';
@@ -46,7 +48,7 @@ export type { KeyedStateSnapshot } from './snapshot-writer.ts';
  */
 
 function noCurrentKey(): never {
-  throw new Error('no current key: setCurrentKey() must be called before accessing keyed state');
+  throw new NoCurrentKeyError();
 }
 
 function tooLong(bytes: number): never {
@@ -123,7 +125,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     let inUse = dbsInUse.get(this.env);
     if (inUse?.has(dbName)) {
       if (this.ownsEnv) void this.env.close();
-      throw new Error(`LMDB database "${dbName}" is already used by a live backend: dispose it first`);
+      throw new BatonInternalError(`LMDB database "${dbName}" is already used by a live backend: dispose it first`);
     }
     if (inUse === undefined) {
       inUse = new Set();
@@ -409,7 +411,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   // ---- private -------------------------------------------------------------------------------
 
   private checkCurrentKey(): void {
-    if (this.disposed) throw new Error('the keyed state backend is disposed');
+    if (this.disposed) throw new StateBackendDisposedError();
     const key = this.key;
     if (key === undefined) noCurrentKey();
     const kg = keyGroupFor(key, this.maxParallelism);
@@ -428,7 +430,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
   }
 
   private checkOpen(): void {
-    if (this.disposed) throw new Error('the keyed state backend is disposed');
+    if (this.disposed) throw new StateBackendDisposedError();
   }
 
   /** A background flush that failed fails the next snapshot, loudly (reads are still right). */
@@ -452,7 +454,7 @@ export class LmdbKeyedStateBackend implements KeyedStateBackend {
     const existing = this.table.get(name);
     if (existing?.handle !== undefined && existing.kind === kind) return existing;
     if (existing === undefined && this.disposed) {
-      throw new Error(`cannot create state "${name}": the keyed state backend is disposed`);
+      throw new StateBackendDisposedError(name);
     }
     const info = this.table.register(name, kind);
     if (info.handle === undefined) {

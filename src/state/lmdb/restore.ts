@@ -1,4 +1,6 @@
 // Restoring a backend's key-group range from base and delta chunks, remapping state ids by name.
+import { StateKindConflictError } from '../errors.ts';
+import { ChunkCorruptError } from '../snapshot/errors.ts';
 import type { Database } from 'lmdb';
 import { type ChunkEntries, type DeltaChunk, encodeChunk, readChunkEntries } from '../snapshot/delta-chunk.ts';
 import type { KeyGroupRange, StateKind } from '../types.ts';
@@ -35,7 +37,7 @@ function registerChunkRows(table: StateTable, rowsPerChunk: ReadonlyArray<Readon
     for (const { name, kind } of rows) {
       const known = table.get(name)?.kind ?? kinds.get(name);
       if (known !== undefined && known !== kind) {
-        throw new Error(`cannot restore state "${name}" as ${kind} state: it is registered as ${known} state`);
+        throw new StateKindConflictError(name, known, kind, true);
       }
       kinds.set(name, kind);
     }
@@ -90,7 +92,7 @@ export function restoreEncodedChunks(
     for (let i = c.count - 1; i >= 0; i--) {
       const key = c.bytes.subarray(c.keyStart[i], c.keyEnd[i]);
       if (!isStateTableKey(key)) break;
-      if (c.valueStart[i] < 0) throw new Error('corrupt chunk: a state table row is a tombstone');
+      if (c.valueStart[i] < 0) throw new ChunkCorruptError(undefined, 'a state table row is a tombstone');
       rows.push(decodeStateTableRow(key, c.bytes.subarray(c.valueStart[i], c.valueEnd[i])));
     }
     return rows;
@@ -111,7 +113,7 @@ export function restoreEncodedChunks(
         if (kg < start || kg > end) continue; // another subtask's key group, or a table row
         const id = (bytes[ks + 2] << 8) | bytes[ks + 3];
         const ours = remap[id];
-        if (ours < 0) throw new Error(`corrupt chunk: entry of state id ${id} without a state table row`);
+        if (ours < 0) throw new ChunkCorruptError(undefined, `entry of state id ${id} without a state table row`);
         let key = bytes.subarray(ks, c.keyEnd[i]);
         if (ours !== id) {
           key = Uint8Array.from(key);

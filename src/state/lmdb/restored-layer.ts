@@ -1,4 +1,6 @@
 // The restored layer: entries of a delta applied at a handover's stage 2, visible at once, written to LMDB in the background.
+import { StateKindConflictError } from '../errors.ts';
+import { ChunkCorruptError } from '../snapshot/errors.ts';
 import type { ChunkEntries } from '../snapshot/delta-chunk.ts';
 import type { KeyGroupRange, StateKind } from '../types.ts';
 import { bytesToBinaryString, decodeStateTableRow, isStateTableKey, u16BinaryString } from './key-codec.ts';
@@ -85,7 +87,7 @@ export class RestoredLayer {
         if (kg < keyGroupRange.start || kg > keyGroupRange.end) continue; // another subtask's, or a table row
         const id = (bytes[ks + 2] << 8) | bytes[ks + 3];
         const ours = remap.get(id);
-        if (ours === undefined) throw new Error(`corrupt chunk: entry of state id ${id} without a state table row`);
+        if (ours === undefined) throw new ChunkCorruptError(undefined, `entry of state id ${id} without a state table row`);
         let key = bytesToBinaryString(bytes, ks, c.keyEnd[i]);
         if (ours !== id) key = key.slice(0, 2) + u16BinaryString(ours) + key.slice(4);
         const vs = c.valueStart[i];
@@ -179,12 +181,12 @@ function remapOf(table: StateTable, c: ChunkEntries): Map<number, number> {
   for (let i = c.count - 1; i >= 0; i--) {
     const key = c.bytes.subarray(c.keyStart[i], c.keyEnd[i]);
     if (!isStateTableKey(key)) break;
-    if (c.valueStart[i] < 0) throw new Error('corrupt chunk: a state table row is a tombstone');
+    if (c.valueStart[i] < 0) throw new ChunkCorruptError(undefined, 'a state table row is a tombstone');
     rows.push(decodeStateTableRow(key, c.bytes.subarray(c.valueStart[i], c.valueEnd[i])));
   }
   for (const { name, kind } of rows) {
     const known = table.get(name);
-    if (known !== undefined && known.kind !== kind) throw new Error(`cannot restore state "${name}" as ${kind} state: it is registered as ${known.kind} state`);
+    if (known !== undefined && known.kind !== kind) throw new StateKindConflictError(name, known.kind, kind, true);
   }
   for (const { id, name, kind } of rows) remap.set(id, table.register(name, kind).id);
   return remap;

@@ -1,4 +1,5 @@
 // The state table: state name ↔ id ↔ kind, persisted as rows after every state entry in LMDB.
+import { StateKindConflictError } from '../errors.ts';
 import type { Database } from 'lmdb';
 import type { StateKind } from '../types.ts';
 import { TABLE_START } from './environment.ts';
@@ -50,7 +51,7 @@ export class StateTable {
     const existing = this.byName.get(name);
     if (existing !== undefined) {
       if (existing.kind !== kind) {
-        throw new Error(`state "${name}" is already registered as ${existing.kind} state; cannot use it as ${kind} state`);
+        throw new StateKindConflictError(name, existing.kind, kind);
       }
       return existing;
     }

@@ -1,5 +1,5 @@
 // Errors of TTL state.
-import { BatonError } from '../../errors/index.ts';
+import { BatonError, registerErrors } from '../../errors/index.ts';
 
 /**
  * State read with a TTL holds a value that was not written with one (the state existed before
@@ -9,11 +9,13 @@ import { BatonError } from '../../errors/index.ts';
  * @example if (e instanceof StateTtlMismatchError) console.error(e.stateName);
  */
 export class StateTtlMismatchError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_STATE_TTL_MISMATCH';
   override name = 'StateTtlMismatchError';
-  readonly code = 'BATON_ERR_STATE_TTL_MISMATCH';
   constructor(readonly stateName: string) {
     super(
       `state '${stateName}' is declared with a TTL but holds a value written without one (TTL turned on for existing state): give the TTL'd state a new name`,
     );
   }
 }
+
+registerErrors(StateTtlMismatchError);

@@ -12,7 +12,7 @@ import type { CheckpointStorage } from '../../../src/checkpoint/storage/types.ts
 import type { CheckpointMetadata } from '../../../src/checkpoint/types.ts';
 import { HandoverAbortedError } from '../../../src/handover/errors.ts';
 import { MAX_PASSED_OVER } from '../../../src/handover/protocol/index.ts';
-import { HandoverSuccessor, type HandoverEvent } from '../../../src/handover/successor/index.ts';
+import { HandoverSuccessor, type SuccessorHandoverEvent } from '../../../src/handover/successor/index.ts';
 import type { AttemptRestoreControl } from '../../../src/runtime/coordinator/start-sequence.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-successor-shell-'));
@@ -75,7 +75,7 @@ function setUp(options: { leaseMs?: number } = {}) {
       };
     },
   };
-  const events: HandoverEvent[] = [];
+  const events: SuccessorHandoverEvent[] = [];
   const b = new HandoverSuccessor(
     storage,
     { targetCheckpoint: 'when-ready', leaseMs: options.leaseMs ?? 3_000, timeoutMs: 60_000, onTimeout: 'fail', pollMs: 20, requestStop: true, allowStaleTarget: false },

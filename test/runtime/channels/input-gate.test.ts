@@ -137,9 +137,8 @@ describe('InputGate watermarks', () => {
 
 describe('InputGate arrival numbers (continuous spilling)', () => {
   it('numbers every queued message in arrival order, replays too, and lists what is unprocessed without decoding', () => {
-    const gate = new InputGate(2, () => {});
     const queued: Array<[number, number]> = [];
-    gate.onQueued = (channel, seq) => queued.push([channel, seq]);
+    const gate = new InputGate(2, () => {}, { onQueued: (channel, seq) => queued.push([channel, seq]) });
     gate.installRecoveredInput([{ channel: 1, batch: { values: ['r'], timestamps: null } }]);
     gate.pushMessage(0, records(['a']));
     gate.pushWire(1, new BatchEncoder().encode({ values: ['b'], timestamps: null }).wire);
@@ -186,9 +185,8 @@ describe('InputGate restore of recovered input', () => {
   });
 
   it('passes arrivals straight through once installed (also with no recovered input), priority barriers included', () => {
-    const gate = new InputGate(1, () => {});
     const barriers: number[] = [];
-    gate.onPriorityBarrier = (_channel, id) => barriers.push(id);
+    const gate = new InputGate(1, () => {}, { onPriorityBarrier: (_channel, id) => barriers.push(id) });
     gate.awaitRecoveredInput();
     gate.pushMessage(0, { values: null, timestamps: null, barrier: 4, priority: true });
     expect(barriers).toEqual([]);
@@ -199,9 +197,8 @@ describe('InputGate restore of recovered input', () => {
   });
 
   it('numbers deferred arrivals after the recovered input (continuous spilling refers to them in queue order)', () => {
-    const gate = new InputGate(1, () => {});
     const queued: Array<[number, unknown]> = [];
-    gate.onQueued = (_channel, seq, message) => queued.push([seq, message?.values?.[0]]);
+    const gate = new InputGate(1, () => {}, { onQueued: (_channel, seq, message) => queued.push([seq, message?.values?.[0]]) });
     gate.awaitRecoveredInput();
     gate.pushMessage(0, records(['later']));
     gate.installRecoveredInput([{ channel: 0, batch: { values: ['earlier'], timestamps: null } }]);
@@ -218,13 +215,14 @@ describe('InputGate restore of recovered input', () => {
 
 describe('InputGate barrier hooks (alignment timeout)', () => {
   it('reports an aligned barrier when it is queued, with its trigger time and the arrival number of its message', () => {
-    const gate = new InputGate(2, () => {});
     const queued: Array<[number, number, number | undefined, number]> = [];
-    gate.onBarrierQueued = (channel, id, at, seq) => {
-      // Called after the message is queued: a switch right here sees it among the queued entries.
-      expect(gate.queuedEntries().some((e) => e.seq === seq)).toBe(true);
-      queued.push([channel, id, at, seq]);
-    };
+    const gate: InputGate = new InputGate(2, () => {}, {
+      onBarrierQueued: (channel, id, at, seq) => {
+        // Called after the message is queued: a switch right here sees it among the queued entries.
+        expect(gate.queuedEntries().some((e) => e.seq === seq)).toBe(true);
+        queued.push([channel, id, at, seq]);
+      },
+    });
     gate.pushMessage(0, records(['a']));
     gate.pushMessage(1, { values: ['b'], timestamps: null, barrier: 3, barrierAt: 1_000 });
     gate.pushWire(0, new BatchEncoder().encode({ values: null, timestamps: null, barrier: 3, barrierAt: 1_000 }).wire);
@@ -239,11 +237,12 @@ describe('InputGate barrier hooks (alignment timeout)', () => {
   });
 
   it('priority barriers skip the queue, carry their trigger time, and are not reported as queued', () => {
-    const gate = new InputGate(2, () => {});
     const priority: Array<[number, number, number | undefined]> = [];
     let queuedBarriers = 0;
-    gate.onPriorityBarrier = (channel, id, at) => priority.push([channel, id, at]);
-    gate.onBarrierQueued = () => queuedBarriers++;
+    const gate = new InputGate(2, () => {}, {
+      onPriorityBarrier: (channel, id, at) => priority.push([channel, id, at]),
+      onBarrierQueued: () => queuedBarriers++,
+    });
     gate.pushMessage(1, { values: null, timestamps: null, barrier: 2, barrierAt: 500, priority: true });
     gate.pushWire(0, new BatchEncoder().encode({ values: null, timestamps: null, barrier: 2, barrierAt: 500, priority: true }).wire);
     expect(priority).toEqual([

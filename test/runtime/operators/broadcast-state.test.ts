@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { BroadcastProcessOperator, KeyedBroadcastProcessOperator } from '../../../src/runtime/operators/broadcast-process.ts';
 import { BroadcastStateDescriptor, BroadcastStates } from '../../../src/runtime/operators/broadcast-state.ts';
-import { OperatorFailure } from '../../../src/runtime/operators/operator-failure.ts';
+import { UserFunctionError } from '../../../src/runtime/errors.ts';
 import { ReadOnlyBroadcastStateError, UnknownBroadcastStateError } from '../../../src/runtime/operators/two-input-errors.ts';
 import { operatorContext, RecordingOutput } from '../fixtures.ts';
 
@@ -134,8 +134,8 @@ describe('broadcast operators', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(OperatorFailure);
-    expect((thrown as OperatorFailure).original).toBeInstanceOf(ReadOnlyBroadcastStateError);
+    expect(thrown).toBeInstanceOf(UserFunctionError);
+    expect((thrown as UserFunctionError).original).toBeInstanceOf(ReadOnlyBroadcastStateError);
     // Restored: timers of its key groups, and its copy of the broadcast state.
     const restored = new KeyedBroadcastProcessOperator<string, string, string, string>(operatorContext({ uid: 'alert' }), { processElement() {}, processBroadcastElement() {} }, (k) => k, [rules as never]);
     restored.initializeState([op.snapshotState()]);

@@ -2,7 +2,7 @@
 // on a heap backend: late records, output timestamps, snapshot of buffers' timers, missing timestamps.
 import { describe, expect, it } from 'vitest';
 import { cleanedBuckets, cleanupTime, insertSorted, intervalBounds, IntervalJoinOperator, LEFT_BUFFER, RIGHT_BUFFER, TIMES_SUFFIX } from '../../../src/runtime/operators/interval-join.ts';
-import { OperatorFailure } from '../../../src/runtime/operators/operator-failure.ts';
+import { UserFunctionError } from '../../../src/runtime/errors.ts';
 import { IntervalJoinTimestampError } from '../../../src/runtime/operators/two-input-errors.ts';
 import type { ProcessJoinFunctionLike } from '../../../src/runtime/operators/two-input-types.ts';
 import { NO_TIMESTAMP } from '../../../src/runtime/types.ts';
@@ -158,8 +158,8 @@ describe('IntervalJoinOperator', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(OperatorFailure);
-    const original = (thrown as OperatorFailure).original;
+    expect(thrown).toBeInstanceOf(UserFunctionError);
+    const original = (thrown as UserFunctionError).original;
     expect(original).toBeInstanceOf(IntervalJoinTimestampError);
     expect(original).toMatchObject({ code: 'BATON_ERR_INTERVAL_JOIN_NO_TIMESTAMP', side: 'right', operatorUid: 'join' });
   });

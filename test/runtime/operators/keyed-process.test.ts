@@ -1,7 +1,7 @@
 // KeyedProcessOperator: per-key state, event/processing-time timers with key and timestamps, failures.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyedProcessOperator, keyedProcessOperator } from '../../../src/runtime/operators/keyed-process.ts';
-import { OperatorFailure } from '../../../src/runtime/operators/operator-failure.ts';
+import { UserFunctionError } from '../../../src/runtime/errors.ts';
 import type {
   Collector,
   KeyedProcessContext,
@@ -177,7 +177,7 @@ describe('KeyedProcessOperator', () => {
     expect(ctx.scheduled.every((s) => s.canceled)).toBe(true);
   });
 
-  it('surfaces a throwing processElement as an OperatorFailure with uid and subtask', async () => {
+  it('surfaces a throwing processElement as an UserFunctionError with uid and subtask', async () => {
     const fn = new CountingFunction();
     const cause = new Error('bad reading');
     fn.processElement = () => {
@@ -192,17 +192,17 @@ describe('KeyedProcessOperator', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(OperatorFailure);
+    expect(error).toBeInstanceOf(UserFunctionError);
     expect(error).toMatchObject({ operatorUid: 'sensor-check', subtaskIndex: 3, original: cause });
     expect((error as Error).message).toContain("operator 'sensor-check' (subtask 3)");
   });
 
-  it('surfaces a throwing key selector, onTimer, open and close as OperatorFailure', async () => {
+  it('surfaces a throwing key selector, onTimer, open and close as UserFunctionError', async () => {
     const throwingKey = new KeyedProcessOperator<string, Reading, unknown>(operatorContext({ uid: 'k' }), new CountingFunction(), () => {
       throw new Error('no key');
     });
     await throwingKey.open(new RecordingOutput());
-    expect(() => throwingKey.processElement({ sensor: 'a', value: 1 }, 1)).toThrow(OperatorFailure);
+    expect(() => throwingKey.processElement({ sensor: 'a', value: 1 }, 1)).toThrow(UserFunctionError);
 
     const fn = new CountingFunction();
     fn.onTimer = () => {
@@ -217,7 +217,7 @@ describe('KeyedProcessOperator', () => {
       throw new Error('open failed');
     };
     const opened = new KeyedProcessOperator<string, Reading, unknown>(operatorContext({ uid: 'o' }), badOpen, (r) => r.sensor);
-    await expect(opened.open(new RecordingOutput())).rejects.toBeInstanceOf(OperatorFailure);
+    await expect(opened.open(new RecordingOutput())).rejects.toBeInstanceOf(UserFunctionError);
 
     const badClose = new CountingFunction();
     badClose.close = () => {
@@ -229,7 +229,7 @@ describe('KeyedProcessOperator', () => {
 
   it('keeps the innermost attribution when a downstream operator fails', async () => {
     const { op } = await setup();
-    const downstream = new OperatorFailure('sink', 0, new Error('disk full'));
+    const downstream = new UserFunctionError('sink', 0, new Error('disk full'));
     await op.open({
       collect() {
         throw downstream;

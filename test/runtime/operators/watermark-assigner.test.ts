@@ -1,6 +1,6 @@
 // WatermarkAssignerOperator: timestamps from the assigner, bounded-out-of-orderness watermarks at batch ends.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { OperatorFailure } from '../../../src/runtime/operators/operator-failure.ts';
+import { UserFunctionError } from '../../../src/runtime/errors.ts';
 import { WatermarkAssignerOperator } from '../../../src/runtime/operators/watermark-assigner.ts';
 import { ManualProcessingTime } from '../../../src/runtime/time/manual-processing-time.ts';
 import type { ProcessingTimeService } from '../../../src/runtime/time/processing-time-service.ts';
@@ -125,7 +125,7 @@ describe('WatermarkAssignerOperator', () => {
     expect(reads).toBe(0);
   });
 
-  it('wraps a throwing assigner in an OperatorFailure naming the uid and subtask', () => {
+  it('wraps a throwing assigner in an UserFunctionError naming the uid and subtask', () => {
     const op = new WatermarkAssignerOperator<Event>(
       operatorContext({ uid: 'stamp', keyed: false, subtaskIndex: 2 }),
       {
@@ -144,9 +144,9 @@ describe('WatermarkAssignerOperator', () => {
         return e;
       }
     })();
-    expect(error).toBeInstanceOf(OperatorFailure);
+    expect(error).toBeInstanceOf(UserFunctionError);
     expect(error).toMatchObject({ operatorUid: 'stamp', subtaskIndex: 2 });
-    expect((error as OperatorFailure).original).toBeInstanceOf(Error);
+    expect((error as UserFunctionError).original).toBeInstanceOf(Error);
   });
 
   it.each([Number.NaN, Number.POSITIVE_INFINITY, '5'])('rejects a non-finite or non-number timestamp %s', (ts) => {
@@ -157,7 +157,7 @@ describe('WatermarkAssignerOperator', () => {
     );
     const out = new RecordingOutput();
     op.open(out);
-    expect(() => op.processElement({ ts }, NO_TIMESTAMP)).toThrow(OperatorFailure);
+    expect(() => op.processElement({ ts }, NO_TIMESTAMP)).toThrow(UserFunctionError);
     expect(out.records).toEqual([]);
   });
 });

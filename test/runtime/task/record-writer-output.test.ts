@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChannelWriter } from '../../../src/runtime/channels/channel-writer.ts';
 import { UnsupportedRecordValueError } from '../../../src/runtime/errors.ts';
-import { OperatorFailure } from '../../../src/runtime/operators/operator-failure.ts';
+import { UserFunctionError } from '../../../src/runtime/errors.ts';
 import { type EdgeWriters, RecordWriterOutput } from '../../../src/runtime/task/record-writer-output.ts';
 import type { KeySelector, OperatorMetrics, Partitioning } from '../../../src/runtime/types.ts';
 import { NO_TIMESTAMP } from '../../../src/runtime/types.ts';
@@ -111,7 +111,7 @@ describe('RecordWriterOutput', () => {
     expect(metrics.recordsOut).toBe(2);
   });
 
-  it('turns a throwing key selector into an OperatorFailure naming the keyed consumer', () => {
+  it('turns a throwing key selector into an UserFunctionError naming the keyed consumer', () => {
     const cause = new Error('no key');
     const e = edge('hash', 2, {
       keySelector: () => {
@@ -126,14 +126,14 @@ describe('RecordWriterOutput', () => {
     } catch (err) {
       error = err;
     }
-    expect(error).toBeInstanceOf(OperatorFailure);
+    expect(error).toBeInstanceOf(UserFunctionError);
     expect(error).toMatchObject({ operatorUid: 'per-user-count', subtaskIndex: 4, original: cause });
   });
 
-  it('turns a key selector returning an object into an OperatorFailure naming the keyed consumer', () => {
+  it('turns a key selector returning an object into an UserFunctionError naming the keyed consumer', () => {
     const e = edge('hash', 2, { keySelector: (v) => v as KeyValue, keyOwnerUid: 'by-object' });
     const { out } = output([e]);
-    expect(() => out.collect({ not: 'a key' }, NO_TIMESTAMP)).toThrow(expect.objectContaining({ name: 'OperatorFailure', operatorUid: 'by-object' }));
+    expect(() => out.collect({ not: 'a key' }, NO_TIMESTAMP)).toThrow(expect.objectContaining({ name: 'UserFunctionError', operatorUid: 'by-object' }));
     expect(e.transports.flatMap((t) => t.records)).toEqual([]);
   });
 

@@ -1,22 +1,32 @@
 // Subtask with an alignment timeout: counted from the checkpoint's trigger, seen when a barrier is queued (not
 // processed), taken unaligned with per-channel channel state; priority barriers with aligned ones still queued.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChannelWriter } from '../../../src/runtime/channels/channel-writer.ts';
 import type { ChannelMessage } from '../../../src/runtime/channels/types.ts';
 import type { InFlightLog } from '../../../src/runtime/task/in-flight-log.ts';
-import { Subtask, type SubtaskHost, type SubtaskSnapshotParts } from '../../../src/runtime/task/subtask.ts';
+import { InputTask } from '../../../src/runtime/task/input-task.ts';
+import type { SubtaskHost, SubtaskSnapshotParts } from '../../../src/runtime/task/subtask.ts';
 import { NO_TIMESTAMP, type Output, type StreamOperator } from '../../../src/runtime/types.ts';
 import { RecordingTransport, singleOperatorTask } from '../fixtures.ts';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** The wall clock moves only here: alignment timeouts fire on time however busy the machine is. */
+async function elapse(ms: number): Promise<void> {
+  vi.advanceTimersByTime(ms);
+  await settle();
+}
 
 function records(values: unknown[], extra: Partial<ChannelMessage> = {}): ChannelMessage {
   return { values, timestamps: null, ...extra };
 }
 
-const running: Subtask[] = [];
+const running: InputTask[] = [];
+beforeEach(() => {
+  // Timeouts and trigger times on a fake wall clock; setImmediate (settle) and microtasks stay real.
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
 afterEach(() => {
+  vi.useRealTimers();
   for (const s of running.splice(0)) s.cancel();
 });
 
@@ -60,8 +70,10 @@ async function start(setup: Setup) {
     checkpointMode: 'aligned',
     alignedTimeoutMs: setup.alignedTimeoutMs,
     createInFlightLog: setup.log ? () => setup.log : undefined,
+    // No time slicing: a drain runs to its end within one settle however busy the machine is.
+    drainSliceMs: Number.POSITIVE_INFINITY,
   };
-  const subtask = new Subtask(task, 0, nodes, host, setup.channels);
+  const subtask = new InputTask(task, 0, nodes, host, setup.channels);
   running.push(subtask);
   const transport = new RecordingTransport();
   const writer = new ChannelWriter(0, transport, setup.credits ?? 100, 1, () => subtask.onWriterAvailable(), 'local');
@@ -71,7 +83,7 @@ async function start(setup: Setup) {
     writer.add('blocked', NO_TIMESTAMP);
   }
   subtask.start();
-  const gate = subtask.gate!;
+  const gate = subtask.gate;
   return {
     subtask,
     gate,
@@ -122,7 +134,7 @@ describe('alignment timeout counted from the checkpoint trigger, seen at the inp
     t.gate.pushMessage(0, records([1], { barrier: 2, barrierAt: Date.now() }));
     await settle();
     expect(t.snapshots).toHaveLength(0);
-    await sleep(90);
+    await elapse(90);
     expect(t.snapshots.map((s) => [s.id, s.parts.unaligned])).toEqual([[2, true]]);
     expect(await t.snapshots[0].parts.channelState).toMatchObject({ input: [{ channel: 0, batch: { values: [1] } }] });
   });
@@ -132,7 +144,7 @@ describe('alignment timeout counted from the checkpoint trigger, seen at the inp
     const at = Date.now();
     t.gate.pushMessage(0, records([1], { barrier: 3, barrierAt: at }));
     await settle();
-    await sleep(60);
+    await elapse(60);
     expect(t.snapshots.map((s) => [s.id, s.parts.unaligned])).toEqual([[3, false]]);
     expect(t.barriersSent()).toEqual([{ values: null, timestamps: null, watermark: undefined, end: false, barrier: 3, barrierAt: at }]);
   });
@@ -151,12 +163,12 @@ describe('alignment timeout counted from the checkpoint trigger, seen at the inp
     await settle();
     expect(t.processed).toEqual([1, 10]);
     expect(t.snapshots).toHaveLength(0);
-    await sleep(70);
+    await elapse(70);
     expect(t.snapshots).toHaveLength(1);
     const { parts } = t.snapshots[0];
     expect(parts.unaligned).toBe(true);
     expect(parts.operators[0].state).toEqual([1, 10]);
-    expect(parts.alignmentMs).toBeGreaterThanOrEqual(20);
+    expect(parts.alignmentMs).toBe(30);
     t.gate.pushMessage(2, records([21]));
     t.gate.pushMessage(2, records([22], { barrier: 5, barrierAt: at }));
     t.gate.pushMessage(2, records([23]));

@@ -1,14 +1,15 @@
 // Subtask back-pressure time: counted while its output writers have no credit, and only then.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelWriter } from '../../../src/runtime/channels/channel-writer.ts';
-import { Subtask, type SubtaskHost } from '../../../src/runtime/task/subtask.ts';
+import { InputTask } from '../../../src/runtime/task/input-task.ts';
+import type { SubtaskHost } from '../../../src/runtime/task/subtask.ts';
 import { NO_TIMESTAMP, type Output, type StreamOperator } from '../../../src/runtime/types.ts';
 import { RecordingTransport, singleOperatorTask } from '../fixtures.ts';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-const running: Subtask[] = [];
+const running: InputTask[] = [];
 afterEach(() => {
   for (const s of running.splice(0)) s.cancel();
 });
@@ -30,13 +31,20 @@ async function start(credits: number) {
     };
   };
   const { task, nodes } = singleOperatorTask(operator);
-  const host: SubtaskHost = { workerIndex: 0, maxParallelism: 128, tuning: { batchSize: 1, channelCredits: 1 }, onFailure: () => {}, drainSliceMs: Number.POSITIVE_INFINITY };
-  const subtask = new Subtask(task, 0, nodes, host, 1);
+  const host: SubtaskHost = {
+    workerIndex: 0,
+    maxParallelism: 128,
+    tuning: { batchSize: 1, channelCredits: 1 },
+    onFailure: () => {},
+    // No time slicing: a drain runs to its end within one settle however busy the machine is.
+    drainSliceMs: Number.POSITIVE_INFINITY,
+  };
+  const subtask = new InputTask(task, 0, nodes, host, 1);
   running.push(subtask);
   const writer = new ChannelWriter(0, new RecordingTransport(), credits, 1, () => subtask.onWriterAvailable(), 'local');
   await subtask.open([{ partitioning: 'forward', writers: [writer] }]);
   subtask.start();
-  return { subtask, gate: subtask.gate!, writer };
+  return { subtask, gate: subtask.gate, writer };
 }
 
 describe('back-pressure time', () => {

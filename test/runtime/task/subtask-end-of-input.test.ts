@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelWriter } from '../../../src/runtime/channels/channel-writer.ts';
 import type { ChannelMessage } from '../../../src/runtime/channels/types.ts';
 import { sinkOperator } from '../../../src/runtime/operators/sink.ts';
-import { Subtask, type SubtaskHost, type SubtaskSnapshotParts } from '../../../src/runtime/task/subtask.ts';
+import { InputTask } from '../../../src/runtime/task/input-task.ts';
+import type { SubtaskHost, SubtaskSnapshotParts } from '../../../src/runtime/task/subtask.ts';
 import { NO_TIMESTAMP, type Output, type SinkWriter, type StreamOperator } from '../../../src/runtime/types.ts';
 import { operatorContext, RecordingTransport, singleOperatorTask } from '../fixtures.ts';
 
@@ -14,7 +15,7 @@ function records(values: unknown[], extra: Partial<ChannelMessage> = {}): Channe
   return { values, timestamps: null, ...extra };
 }
 
-const running: Subtask[] = [];
+const running: InputTask[] = [];
 afterEach(() => {
   for (const s of running.splice(0)) s.cancel();
 });
@@ -51,20 +52,20 @@ async function start(channels: number, awaitFinalCheckpoint: boolean) {
     workerIndex: 0,
     maxParallelism: 128,
     tuning: { batchSize: 10, channelCredits: 4 },
-    // Never time-sliced, so one turn of the event loop finishes a drain even on a busy machine.
-    drainSliceMs: Number.POSITIVE_INFINITY,
     onFailure: (error) => failures.push(error),
     onSnapshot: (_subtask, id, parts) => snapshots.push({ id, parts }),
     checkpointMode: 'aligned',
     awaitFinalCheckpoint,
+    // No time slicing: a drain runs to its end within one settle however busy the machine is.
+    drainSliceMs: Number.POSITIVE_INFINITY,
   };
-  const subtask = new Subtask(task, 0, nodes, host, channels);
+  const subtask = new InputTask(task, 0, nodes, host, channels);
   running.push(subtask);
   const transport = new RecordingTransport();
   const writer = new ChannelWriter(0, transport, 100, 10, () => subtask.onWriterAvailable(), 'local');
   await subtask.open([{ partitioning: 'forward', writers: [writer] }]);
   subtask.start();
-  return { subtask, gate: subtask.gate!, processed, calls, snapshots, failures, transport };
+  return { subtask, gate: subtask.gate, processed, calls, snapshots, failures, transport };
 }
 
 describe('a subtask at the end of its input, checkpointing on', () => {

@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelWriter } from '../../../src/runtime/channels/channel-writer.ts';
 import type { ChannelMessage } from '../../../src/runtime/channels/types.ts';
-import { Subtask, type SubtaskHost, type SubtaskSnapshotParts } from '../../../src/runtime/task/subtask.ts';
+import { InputTask } from '../../../src/runtime/task/input-task.ts';
+import type { SubtaskHost, SubtaskSnapshotParts } from '../../../src/runtime/task/subtask.ts';
 import { NO_TIMESTAMP, type OperatorContext, type Output, type StreamOperator } from '../../../src/runtime/types.ts';
 import { RecordingTransport, singleOperatorTask } from '../fixtures.ts';
 
@@ -43,7 +44,7 @@ class HoldingOperator implements StreamOperator {
   }
 }
 
-const running: Subtask[] = [];
+const running: InputTask[] = [];
 afterEach(() => {
   for (const s of running.splice(0)) s.cancel();
 });
@@ -63,17 +64,16 @@ async function open(mode: 'aligned' | 'unaligned' = 'aligned') {
     onFailure: (error) => failures.push(error),
     onSnapshot: (_subtask, id, parts) => snapshots.push({ id, parts }),
     checkpointMode: mode,
-    // Never time-sliced: on a busy machine a slice could end mid-batch, and the steps below would
-    // need more than one turn of the event loop to see what they check.
+    // No time slicing: a drain runs to its end within one settle however busy the machine is.
     drainSliceMs: Number.POSITIVE_INFINITY,
   };
-  const subtask = new Subtask(task, 0, nodes, host, 1);
+  const subtask = new InputTask(task, 0, nodes, host, 1);
   running.push(subtask);
   const transport = new RecordingTransport();
   // Batches far larger than the output: records leave only when the subtask flushes.
   const writer = new ChannelWriter(0, transport, 100, 100, () => subtask.onWriterAvailable(), 'local');
   await subtask.open([{ partitioning: 'forward', writers: [writer] }]);
-  return { subtask, gate: subtask.gate!, op, transport, snapshots, failures };
+  return { subtask, gate: subtask.gate, op, transport, snapshots, failures };
 }
 
 describe('a subtask whose operator holds its input', () => {

@@ -3,9 +3,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChannelWriter } from '../../../src/runtime/channels/channel-writer.ts';
 import { KeyedProcessOperator } from '../../../src/runtime/operators/keyed-process.ts';
-import { OperatorFailure } from '../../../src/runtime/operators/operator-failure.ts';
+import { UserFunctionError } from '../../../src/runtime/errors.ts';
 import type { Collector, KeyedProcessContext, KeyedProcessFunctionLike, OnTimerContext } from '../../../src/runtime/operators/types.ts';
-import { Subtask, type SubtaskHost } from '../../../src/runtime/task/subtask.ts';
+import { InputTask } from '../../../src/runtime/task/input-task.ts';
+import type { SubtaskHost } from '../../../src/runtime/task/subtask.ts';
 import { ManualProcessingTime } from '../../../src/runtime/time/manual-processing-time.ts';
 import type { ProcessingTimeService } from '../../../src/runtime/time/processing-time-service.ts';
 import { RecordingTransport, singleOperatorTask } from '../fixtures.ts';
@@ -33,7 +34,7 @@ class DelayFunction implements KeyedProcessFunctionLike<string, Input, unknown> 
   }
 }
 
-const running: Subtask[] = [];
+const running: InputTask[] = [];
 afterEach(() => {
   for (const s of running.splice(0)) s.cancel();
   vi.restoreAllMocks();
@@ -47,19 +48,19 @@ async function start(processingTime?: ProcessingTimeService) {
     workerIndex: 0,
     maxParallelism: 128,
     tuning: { batchSize: 100, channelCredits: 4 },
-    // Never time-sliced, so one turn of the event loop finishes a drain even on a busy machine.
-    drainSliceMs: Number.POSITIVE_INFINITY,
     onFailure: (error) => failures.push(error),
     processingTime,
+    // No time slicing: a drain runs to its end within one settle however busy the machine is.
+    drainSliceMs: Number.POSITIVE_INFINITY,
   };
-  const subtask = new Subtask(task, 0, nodes, host, 1);
+  const subtask = new InputTask(task, 0, nodes, host, 1);
   running.push(subtask);
   const transport = new RecordingTransport();
   // A batch far larger than the output: records leave only when the subtask flushes.
   const writer = new ChannelWriter(0, transport, 100, 100, () => subtask.onWriterAvailable(), 'local');
   await subtask.open([{ partitioning: 'forward', writers: [writer] }]);
   subtask.start();
-  return { subtask, gate: subtask.gate!, transport, failures, fn };
+  return { subtask, gate: subtask.gate, transport, failures, fn };
 }
 
 describe('a subtask on a manual processing-time clock', () => {
@@ -126,8 +127,8 @@ describe('a subtask on a manual processing-time clock', () => {
     expect(() => clock.advanceTo(100)).not.toThrow();
     expect(t.subtask.state).toBe('failed');
     expect(t.failures).toHaveLength(1);
-    expect(t.failures[0]).toBeInstanceOf(OperatorFailure);
-    expect((t.failures[0] as OperatorFailure).original).toMatchObject({ message: 'timer failed' });
+    expect(t.failures[0]).toBeInstanceOf(UserFunctionError);
+    expect((t.failures[0] as UserFunctionError).original).toMatchObject({ message: 'timer failed' });
   });
 });
 

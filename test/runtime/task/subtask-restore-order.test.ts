@@ -2,13 +2,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelWriter } from '../../../src/runtime/channels/channel-writer.ts';
 import { LocalTransport } from '../../../src/runtime/channels/transports.ts';
-import { Subtask, type SubtaskHost } from '../../../src/runtime/task/subtask.ts';
+import { InputTask } from '../../../src/runtime/task/input-task.ts';
+import type { SubtaskHost } from '../../../src/runtime/task/subtask.ts';
 import { NO_TIMESTAMP, type StreamOperator } from '../../../src/runtime/types.ts';
 import { RecordingTransport, singleOperatorTask } from '../fixtures.ts';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const running: Subtask[] = [];
+const running: InputTask[] = [];
 afterEach(() => {
   for (const s of running.splice(0)) s.cancel();
 });
@@ -27,10 +28,17 @@ async function consumerWithUpstream() {
     close() {},
   });
   const { task, nodes } = singleOperatorTask(operator);
-  const host: SubtaskHost = { workerIndex: 0, maxParallelism: 128, tuning: { batchSize: 4, channelCredits: 4 }, onFailure: (e) => { throw e; }, drainSliceMs: Number.POSITIVE_INFINITY };
-  const consumer = new Subtask(task, 0, nodes, host, 1);
+  const host: SubtaskHost = {
+    workerIndex: 0,
+    maxParallelism: 128,
+    tuning: { batchSize: 4, channelCredits: 4 },
+    onFailure: (e) => { throw e; },
+    // No time slicing: the drain runs to its end within one settle however busy the machine is.
+    drainSliceMs: Number.POSITIVE_INFINITY,
+  };
+  const consumer = new InputTask(task, 0, nodes, host, 1);
   running.push(consumer);
-  const gate = consumer.gate!;
+  const gate = consumer.gate;
   const upstream = new ChannelWriter(0, new LocalTransport(gate, 0), 4, 4, () => {}, 'local');
   gate.connect(0, () => upstream.addCredits(1));
   await consumer.open([{ partitioning: 'forward', writers: [new ChannelWriter(1, new RecordingTransport(), 4, 4, () => {}, 'local')] }]);

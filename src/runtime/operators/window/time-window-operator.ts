@@ -1,4 +1,5 @@
 // Event-time and processing-time windows (tumbling, sliding, session) with allowed lateness and a late-data side output.
+import { JobConfigError, MissingTimestampError } from '../../errors.ts';
 import type { KeyedStateBackend, KeyValue, MapState } from '../../../state/types.ts';
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory, type OperatorMetrics, type Output } from '../../types.ts';
 import { requireKeyedState } from '../keyed-process.ts';
@@ -64,7 +65,7 @@ export class TimeWindowOperator<K extends KeyValue, T> extends TimerOperator {
     const { assigner } = spec;
     this.eventTime = assigner.timeDomain === 'event-time';
     this.sizeMs = assigner.sizeMs ?? 0;
-    if (assigner.kind === 'fixed' && !(this.sizeMs > 0)) throw new Error(`window operator '${ctx.uid}': a fixed window assigner needs sizeMs`);
+    if (assigner.kind === 'fixed' && !(this.sizeMs > 0)) throw new JobConfigError(`window operator '${ctx.uid}'`, 'a fixed window assigner needs sizeMs');
     this.lateness = this.eventTime ? spec.allowedLatenessMs : 0;
     this.contents = this.state.mapState<number, unknown>(spec.contents.stateName);
     const merging = assigner.kind === 'merging';
@@ -89,7 +90,7 @@ export class TimeWindowOperator<K extends KeyValue, T> extends TimerOperator {
 
   processElement(value: unknown, timestamp: number): void {
     if (this.eventTime && timestamp === NO_TIMESTAMP) {
-      throw userFailure(new Error('record has no event timestamp: call assignTimestampsAndWatermarks before an event-time window'), this.ctx);
+      throw userFailure(new MissingTimestampError('record has no event timestamp: call assignTimestampsAndWatermarks before an event-time window', this.ctx.uid), this.ctx);
     }
     const time = this.eventTime ? timestamp : this.ctx.currentProcessingTime();
     let key: K;

@@ -1,5 +1,5 @@
 // Per-window state of process window functions: all of a window's named states in one MapState entry.
-import { BatonError } from '../../../errors/index.ts';
+import { BatonError, registerErrors } from '../../../errors/index.ts';
 import type { KeyedStateBackend, KeyValue, ListState, MapState, ValueState } from '../../../state/types.ts';
 import type { WindowStateStore } from './types.ts';
 
@@ -18,8 +18,8 @@ type Record_ = Record<string, unknown>;
  * @example ctx.windowState.valueState('fired'); // in a session window's process(): throws this
  */
 export class WindowStateUnsupportedError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_WINDOW_STATE_MERGING';
   override name = 'WindowStateUnsupportedError';
-  readonly code = 'BATON_ERR_WINDOW_STATE_MERGING';
   constructor() {
     super('per-window state (ctx.windowState) is not available for merging (session) windows: keep state in ctx.globalState, keyed by what you need');
   }
@@ -31,8 +31,8 @@ export class WindowStateUnsupportedError extends BatonError {
  * @example ctx.globalState.valueState('window-count'); // throws this
  */
 export class ReservedWindowStateNameError extends BatonError {
+  static override readonly code: string = 'BATON_ERR_RESERVED_STATE_NAME';
   override name = 'ReservedWindowStateNameError';
-  readonly code = 'BATON_ERR_RESERVED_STATE_NAME';
   readonly stateName: string;
   constructor(stateName: string) {
     super(`state name '${stateName}' is reserved: names starting with '${RESERVED_PREFIX}' belong to the window operator`);
@@ -189,3 +189,5 @@ class PerWindowMapState<UK extends KeyValue, UV> implements MapState<UK, UV> {
 function sameKey(a: KeyValue, b: KeyValue): boolean {
   return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }
+
+registerErrors(WindowStateUnsupportedError, ReservedWindowStateNameError);

@@ -7,7 +7,7 @@ import {
   TumblingEventTimeWindows,
   TumblingProcessingTimeWindows,
 } from '../../../../src/api/windows.ts';
-import { OperatorFailure } from '../../../../src/runtime/operators/operator-failure.ts';
+import { UserFunctionError } from '../../../../src/runtime/errors.ts';
 import type { AggregateFunction, Collector } from '../../../../src/runtime/operators/types.ts';
 import { TimeWindowOperator, type TimeWindowSpec } from '../../../../src/runtime/operators/window/time-window-operator.ts';
 import type { ProcessWindowContext, TimeWindow, WindowAssigner } from '../../../../src/runtime/operators/window/types.ts';
@@ -140,7 +140,7 @@ describe('tumbling event-time windows', () => {
     expect(op.lateRecordsDropped).toBe(0);
   });
 
-  it('throws an OperatorFailure naming the uid for a record without timestamp', () => {
+  it('throws an UserFunctionError naming the uid for a record without timestamp', () => {
     const { op } = windowOp();
     let error: unknown;
     try {
@@ -148,9 +148,9 @@ describe('tumbling event-time windows', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(OperatorFailure);
+    expect(error).toBeInstanceOf(UserFunctionError);
     expect(error).toMatchObject({ operatorUid: 'clicks-per-user', subtaskIndex: 1 });
-    expect(String((error as OperatorFailure).original)).toContain('assignTimestampsAndWatermarks');
+    expect(String((error as UserFunctionError).original)).toContain('assignTimestampsAndWatermarks');
   });
 
   it('wraps a throwing aggregate or result function', () => {
@@ -162,7 +162,7 @@ describe('tumbling event-time windows', () => {
     };
     const { op } = windowOp({ contents: aggregateContents(failing) as WindowContents<Click, unknown, unknown> });
     op.processElement({ user: 'a', n: 1 }, 1);
-    expect(() => op.processWatermark(9)).toThrow(OperatorFailure);
+    expect(() => op.processWatermark(9)).toThrow(UserFunctionError);
   });
 
   it('requires a keyed state backend', () => {
@@ -238,7 +238,7 @@ describe('session windows', () => {
     op.processElement({ user: 'a', n: 1 }, 0);
     op.processElement({ user: 'a', n: 1 }, 5); // extends the one session: nothing to merge yet
     op.processElement({ user: 'a', n: 1 }, 20); // [0,15) and [20,30)
-    expect(() => op.processElement({ user: 'a', n: 1 }, 10)).toThrow(OperatorFailure); // [10,20) bridges the two accumulators
+    expect(() => op.processElement({ user: 'a', n: 1 }, 10)).toThrow(UserFunctionError); // [10,20) bridges the two accumulators
   });
 
   it('refuses per-window state with a typed error', () => {
@@ -258,8 +258,8 @@ describe('session windows', () => {
     } catch (e) {
       error = e;
     }
-    expect((error as OperatorFailure).original).toBeInstanceOf(WindowStateUnsupportedError);
-    expect((error as OperatorFailure).original).toMatchObject({ code: 'BATON_ERR_WINDOW_STATE_MERGING' });
+    expect((error as UserFunctionError).original).toBeInstanceOf(WindowStateUnsupportedError);
+    expect((error as UserFunctionError).original).toMatchObject({ code: 'BATON_ERR_WINDOW_STATE_MERGING' });
   });
 });
 

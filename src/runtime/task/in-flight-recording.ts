@@ -1,4 +1,4 @@
-// In-flight data of one unaligned checkpoint at one subtask: recorded until every input channel delivered its barrier.
+// In-flight data of one unaligned checkpoint at one input task: what it overtook, collected until the barrier handler says it is complete.
 import type { RecordedBatch } from '../channels/input-gate.ts';
 
 /**
@@ -17,26 +17,31 @@ export interface ChannelStateData {
   readonly floorSeq?: number;
 }
 
-export class ChannelStateRecording {
-  private readonly pending: Set<number>;
-  private readonly input: InFlightInput[];
+/**
+ * The channel state of checkpoint n as it is collected. Which batches belong to it and when it is
+ * complete is the barrier handler's decision (barrier-handler.ts); this only keeps the data.
+ *
+ * @example
+ * ```ts
+ * const r = new InFlightRecording(7, [{ channel: 0, batch: queued }]);
+ * r.setOutput(overtakenOutput);
+ * r.add(1, 12, () => arrived); // a `record` effect
+ * r.complete(); // `recording-complete`: r.done resolves
+ * ```
+ */
+export class InFlightRecording {
   private output: RecordedBatch[][] = [];
   private resolve!: (data: ChannelStateData) => void;
-  private finished = false;
   /** Settles once every channel that owed the barrier has delivered it (or ended). */
   readonly done: Promise<ChannelStateData>;
 
   constructor(
     readonly checkpointId: number,
-    /** Input channels that still owe barrier n. */
-    pending: Iterable<number>,
     /** What was queued, unprocessed, when the checkpoint was taken. */
-    queued: InFlightInput[],
+    private readonly input: InFlightInput[],
     /** Record arrivals by reference to the in-flight log (continuous spilling) instead of copying them. */
     private readonly floorSeq?: number,
   ) {
-    this.pending = new Set(pending);
-    this.input = queued;
     this.done = new Promise((resolve) => {
       this.resolve = resolve;
     });
@@ -47,9 +52,8 @@ export class ChannelStateRecording {
     this.output = output;
   }
 
-  /** A batch arrived: it is channel state if its channel still owes the barrier. */
-  onArrival(channel: number, seq: number, batch: () => RecordedBatch | undefined): void {
-    if (!this.pending.has(channel)) return;
+  /** A batch that arrived on a channel still owing the barrier: `batch` copies it (called only without a log). */
+  add(channel: number, seq: number, batch: () => RecordedBatch | undefined): void {
     if (this.floorSeq !== undefined) {
       this.input.push({ channel, seq, from: 0 });
       return;
@@ -58,17 +62,7 @@ export class ChannelStateRecording {
     if (recorded) this.input.push({ channel, batch: recorded });
   }
 
-  /** `channel` delivered barrier n or ended; true once nothing is owed any more. */
-  channelDone(channel: number): boolean {
-    this.pending.delete(channel);
-    return this.finishIfComplete();
-  }
-
-  finishIfComplete(): boolean {
-    if (this.finished) return true;
-    if (this.pending.size > 0) return false;
-    this.finished = true;
+  complete(): void {
     this.resolve(this.floorSeq === undefined ? { input: this.input, output: this.output } : { input: this.input, output: this.output, floorSeq: this.floorSeq });
-    return true;
   }
 }
