@@ -37,6 +37,12 @@ export interface AttemptRestoreControl {
    */
   follow(metadata: CheckpointMetadata): Promise<FollowResult>;
   /**
+   * Starts downloading (not applying) the chunks of `metadata` that following has not applied, so
+   * a later stage 2 takes them from memory: a checkpoint B passed over while it waits. Returns at
+   * once; a checkpoint that cannot be planned, or a download that fails, is left to stage 2.
+   */
+  prefetch(metadata: CheckpointMetadata): void;
+  /**
    * Stage 2: keyed state incrementally (what following did not apply goes to the backends'
    * overlays), then operator state, source offsets and channel state.
    */

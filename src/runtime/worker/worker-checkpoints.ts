@@ -11,6 +11,7 @@ import { readChunkEntries } from '../../state/snapshot/delta-chunk.ts';
 import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/types.ts';
 import type { ChannelStateData, RestoredChannelState, Subtask, SubtaskSnapshotParts } from '../task/subtask.ts';
 import { decodeSpillSegment, InFlightSpillLog, type SpillSettings } from './in-flight-spill-log.ts';
+import { ChunkPrefetch, chunksToApply } from './chunk-prefetch.ts';
 import { asCorruptCheckpoint, decodeStoredChannelState } from './stored-channel-state.ts';
 
 // Channel state holds arbitrary records: keep Maps, Sets, bigints and dates as they were (useRecords
@@ -87,6 +88,8 @@ export class WorkerCheckpoints {
   private readonly rebasedKeys = new Map<string, { from: readonly string[]; delta: ChunkRef[] }>();
   /** Handover: the chunk ids applied so far per (operator, chain range) of the job being followed. */
   private readonly followed = new Map<string, string[]>();
+  /** Handover: chunks of passed-over checkpoints downloaded ahead of stage 2. */
+  private readonly prefetch = new ChunkPrefetch();
   /** Continuous spilling: the in-flight log of each subtask with inputs. */
   private readonly logs = new Map<Subtask, InFlightSpillLog>();
 
@@ -338,12 +341,9 @@ export class WorkerCheckpoints {
     const steps = chains.map((c) => {
       const key = chainKey(uid, c.range);
       const applied = this.followed.get(key) ?? [];
-      const extends_ = applied.length > 0 && applied.length <= c.chain.length && applied.every((id, i) => c.chain[i].id === id);
       // A new base written from exactly the chain we hold: its delta gets us there without a reload.
-      const from = c.rebased?.from;
-      const rebase = !extends_ && from !== undefined && applied.length > 0 && from.length === applied.length && from.every((id, i) => applied[i] === id);
-      const todo = extends_ ? c.chain.slice(applied.length) : rebase ? c.rebased!.delta : c.chain;
-      return { chain: c, key, todo, replace: !extends_ && !rebase, hadState: applied.length > 0 };
+      const { todo, replace } = chunksToApply(c, applied);
+      return { chain: c, key, todo, replace, hadState: applied.length > 0 };
     });
     let bytes = 0;
     const downloaded = await Promise.all(
@@ -374,8 +374,31 @@ export class WorkerCheckpoints {
     return { chunks: steps.reduce((a, s) => a + s.todo.length, 0), bytes, reloads };
   }
 
-  /** A chunk of checkpoint `checkpointId`; missing is a CorruptCheckpointError naming it (decoding errors are mapped by the caller). */
-  private getChunk(id: string, checkpointId: number | undefined): Promise<Uint8Array> {
+  /**
+   * Handover, while B waits for the stop checkpoint: starts downloading the chunks of these chains
+   * that following has not applied (a checkpoint B passed over), so stage 2 takes them from memory
+   * instead of fetching them inside the downtime. Nothing is applied; a failed download is left to
+   * stage 2 to fetch (and report) again.
+   */
+  prefetchKeyed(uid: string, chains: readonly KeyGroupChain[]): number {
+    let started = 0;
+    for (const c of chains) {
+      for (const ref of chunksToApply(c, this.followed.get(chainKey(uid, c.range)) ?? []).todo) {
+        if (this.prefetch.start(ref, () => this.storage.get(sharedChunkKey(ref.id)))) started++;
+      }
+    }
+    return started;
+  }
+
+  /** Stage 2 is done: prefetched chunks it did not take are not needed any more. */
+  endPrefetch(): void {
+    this.prefetch.clear();
+  }
+
+  /** A chunk of checkpoint `checkpointId` (prefetched, or fetched now); missing is a CorruptCheckpointError naming it (decoding errors are mapped by the caller). */
+  private async getChunk(id: string, checkpointId: number | undefined): Promise<Uint8Array> {
+    const prefetched = await this.prefetch.take(id);
+    if (prefetched) return prefetched;
     const key = sharedChunkKey(id);
     return this.storage.get(key).catch((error: unknown) => {
       throw checkpointId === undefined ? error : asCorruptCheckpoint(error, key, checkpointId, this.storage.uri);
