@@ -272,7 +272,7 @@ export class S3Storage implements CheckpointStorage {
   async #call<T>(operation: StorageOperation, key: string, attempt: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
     // Loading the SDK is not part of any request's deadline.
     await this.#connect();
-    return retrying(this.#timeouts, attempt, isTransientS3Failure, (failure) => this.#gaveUp(operation, key, failure));
+    return retrying(this.#timeouts, attempt, isTransientS3Failure, (failure) => this.#gaveUp(operation, key, failure), { isTornRead: (error) => error instanceof StorageShortBodyError });
   }
 
   #gaveUp(operation: StorageOperation, key: string, { error, attempts, timedOut }: GaveUp): Error {
@@ -303,8 +303,10 @@ export class S3Storage implements CheckpointStorage {
 }
 
 /**
- * A GET answered with fewer bytes than its Content-Length (the connection dropped mid-body): a
- * transient failure the S3 storage retries; callers see it only as the `cause` of a StorageIoError.
+ * A GET answered with fewer bytes than its Content-Length (the connection dropped mid-body, or
+ * the object was read while a store whose writes are not atomic was still writing it): a
+ * transient failure the S3 storage retries, the first time at once (see TORN_READ_RETRY_MS);
+ * callers see it only as the `cause` of a StorageIoError.
  *
  * @example if (e instanceof StorageIoError && e.cause instanceof StorageShortBodyError) console.log('body cut short');
  */
