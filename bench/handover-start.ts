@@ -46,13 +46,16 @@ interface RunRecord {
 /**
  * The downtime in parts, from A's last record (L) on: `stopCheckpoint` = L until A's stop checkpoint
  * completed (its `_metadata` written and the ownership check done: A's checkpoint stats), of
- * which `stopUploadMs` the slowest subtask's upload; `noticed` = L until B found that `_metadata`
- * (the start of stage 2: B may find it before A's check is done); `stage2Ms`; `start` = stage 2's
- * end until B's first record.
+ * which `stopUploadMs` the slowest subtask's upload; `seen` = L until B read that `_metadata` (B
+ * may read it before A's check is done); `noticed` = L until stage 2 started (later than `seen`
+ * when B was still applying a checkpoint with a new base); `stage2Ms`; `start` = stage 2's end
+ * until B's first record.
  */
 interface Phases {
   readonly stopCheckpoint: number | undefined;
   readonly stopUploadMs: number | undefined;
+  /** L until B read the stop checkpoint's `_metadata`. */
+  readonly seen: number | undefined;
   readonly noticed: number | undefined;
   readonly stage2Ms: number | undefined;
   readonly start: number | undefined;
@@ -180,6 +183,7 @@ function phasesOf(handover: HandoverMetrics | undefined, aCheckpoints: readonly 
   return {
     stopCheckpoint: stop === undefined ? undefined : stop.endedAt - last,
     stopUploadMs: stop === undefined || stop.tasks.length === 0 ? undefined : Math.max(...stop.tasks.map((t) => t.asyncMs)),
+    seen: handover.takeoverSeenAt === undefined ? undefined : handover.takeoverSeenAt - last,
     noticed: found === undefined ? undefined : found - last,
     stage2Ms: handover.stage2Ms,
     start: stage2DoneAt === undefined || handover.firstRecordAt === undefined ? undefined : handover.firstRecordAt - stage2DoneAt,
@@ -228,7 +232,7 @@ function summarize(records: readonly RunRecord[]) {
         downtime_ms: { p50: percentile(downtimes, 50), p95: percentile(downtimes, 95), max: downtimes.length ? Math.max(...downtimes) : undefined },
         // Medians of the parts (see Phases): where the downtime goes.
         phases_p50_ms: Object.fromEntries(
-          (['stopCheckpoint', 'stopUploadMs', 'noticed', 'stage2Ms', 'start'] as const).map((k) => [k, percentile(runs.flatMap((r) => (r.phases?.[k] === undefined ? [] : [r.phases[k]])), 50)]),
+          (['stopCheckpoint', 'stopUploadMs', 'seen', 'noticed', 'stage2Ms', 'start'] as const).map((k) => [k, percentile(runs.flatMap((r) => (r.phases?.[k] === undefined ? [] : [r.phases[k]])), 50)]),
         ),
       };
     }
@@ -268,7 +272,7 @@ async function scenario(quick: boolean): Promise<void> {
           const record = await oneHandover(place, root, index++, mode, start);
           records.push(record);
           const p = record.phases;
-          const parts = p ? `; A's stop checkpoint L+${p.stopCheckpoint} (upload ${p.stopUploadMs}), B noticed L+${p.noticed}, stage 2 ${p.stage2Ms}, first record +${p.start}` : '';
+          const parts = p ? `; A's stop checkpoint L+${p.stopCheckpoint} (upload ${p.stopUploadMs}), B read it L+${p.seen}, stage 2 from L+${p.noticed} for ${p.stage2Ms}, first record +${p.start}` : '';
           console.log(
             `${place.storage} ${mode.padEnd(10)} ${start.padEnd(12)} target ${String(record.target).padEnd(10)} ${record.outcome === 'took-over' ? `downtime ${record.downtimeMs} ms at chk-${record.takeoverCheckpoint}${record.passedOver ? ` (${record.passedOver} passed over)` : ''}${parts}` : `refused: ${record.error}`}; exactly once: ${record.exactlyOnce}; load ${os.loadavg()[0].toFixed(1)}`,
           );
@@ -311,7 +315,7 @@ async function scenario(quick: boolean): Promise<void> {
             took_over: g.took_over,
             exactly_once: g.exactly_once,
             'downtime p50/p95/max': `${d.p50} / ${d.p95} / ${d.max}`,
-            'p50 parts: stop ckpt / noticed / stage 2 / start': `${p.stopCheckpoint} / ${p.noticed} / ${p.stage2Ms} / ${p.start}`,
+            'p50 parts (L+): stop ckpt / B read it / stage 2 from / stage 2 ms / start': `${p.stopCheckpoint} / ${p.seen} / ${p.noticed} / ${p.stage2Ms} / ${p.start}`,
           },
         ];
       }),

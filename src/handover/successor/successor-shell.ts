@@ -284,6 +284,7 @@ export class HandoverSuccessor implements StartSequence {
         if (takeover) {
           // Only a checkpoint the old job stopped after is a safe cutover: after any other, A went on.
           if (!takeover.endsJob && !this.options.allowStaleTarget) throw new HandoverTargetPassedError(takeover.checkpointId);
+          this.m.takeoverSeenAt = this.clock.now();
           // The fence: a stop checkpoint that names another run as its next owner is that run's to take over.
           checkNextOwner(takeover, this.runId);
           this.m.targetReadyBeforeJob = first;
@@ -367,6 +368,7 @@ export class HandoverSuccessor implements StartSequence {
         const effects = await this.dispatch({ type: 'checkpoint-seen', at: this.clock.now(), id, endsJob: metadata.endsJob === true, newBase });
         this.throwIfAborted();
         if (this.state.phase === 'taking-over') {
+          this.m.takeoverSeenAt = this.clock.now();
           // The fence: a stop checkpoint that names another run as its next owner is that run's to take over.
           checkNextOwner(metadata, this.runId);
           this.m.targetCheckpoint = id;

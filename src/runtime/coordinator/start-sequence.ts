@@ -90,6 +90,11 @@ export interface HandoverMetrics {
   readonly runId?: string;
   /** When B published its stop request (epoch ms); for when-ready, once it was caught up. */
   readonly announcedAt?: number;
+  /**
+   * When B read the `_metadata` of the checkpoint it takes over from (epoch ms). Stage 2 starts
+   * then, or once a follow B started before ends (a checkpoint with a new base it was applying).
+   */
+  readonly takeoverSeenAt?: number;
   readonly moves: ReadonlyArray<{ readonly from: number; readonly to: number; readonly at: number; readonly reason: string }>;
   /** 'target', or 'timeout-latest' when the timeout started the job from the newest completed checkpoint. */
   readonly outcome: 'target' | 'timeout-latest' | 'pending';
