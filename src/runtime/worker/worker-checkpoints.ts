@@ -35,6 +35,9 @@ export interface MaterializationPolicy {
 
 export const DEFAULT_MATERIALIZATION: MaterializationPolicy = { maxDeltas: 10, maxDeltaBytesRatio: 1 };
 
+/** Triggers remembered behind the newest (a subtask snapshots a checkpoint at most a few behind). */
+const TRIGGERS_KEPT = 16;
+
 const chainKey = (uid: string, range: KeyGroupRange) => `${uid}/${range.start}-${range.end}`;
 
 function sanitize(uid: string): string {
@@ -83,7 +86,11 @@ export class WorkerCheckpoints {
    * would otherwise append a stale delta after a newer base, and a restore would apply it last.
    */
   private readonly newestSnapshot = new Map<string, number>();
-  private readonly stopCheckpoints = new Set<number>();
+  /**
+   * The checkpoints whose trigger reached this worker, each with whether it ends the job (a
+   * stop-with-checkpoint). Kept for the recent ones: every subtask snapshots at its own time.
+   */
+  private readonly triggers = new Map<number, boolean>();
   /** Per `checkpoint/chain key`: the delta stored alongside a new base (see KeyGroupChain.rebased). */
   private readonly rebasedKeys = new Map<string, { from: readonly string[]; delta: ChunkRef[] }>();
   /** Handover: the chunk ids applied so far per (operator, chain range) of the job being followed. */
@@ -102,13 +109,27 @@ export class WorkerCheckpoints {
   ) {}
 
   /**
-   * Checkpoint `id` ends the job (a stop-with-checkpoint, e.g. a handover's target): it is on the
-   * critical path of the cutover, so it writes deltas only, never a new base.
+   * The coordinator triggered checkpoint `id`; `stop`: it ends the job (a stop-with-checkpoint, e.g.
+   * a handover's stop checkpoint), which is on the critical path of the cutover, so it writes
+   * deltas only, never a new base.
    */
-  noteStopCheckpoint(id: number): void {
-    // Kept until later checkpoints: every subtask of this worker snapshots it, at its own time.
-    for (const old of this.stopCheckpoints) if (old < id) this.stopCheckpoints.delete(old);
-    this.stopCheckpoints.add(id);
+  noteTrigger(id: number, stop: boolean): void {
+    for (const old of this.triggers.keys()) if (old < id - TRIGGERS_KEPT) this.triggers.delete(old);
+    this.triggers.set(id, stop);
+  }
+
+  /**
+   * Whether a chain that is due for a new base gets it at checkpoint `id`. Only when this worker
+   * knows `id` does not end the job: a barrier travels on a channel from another worker, and can
+   * arrive before the coordinator's trigger reaches this worker's control port; a stop checkpoint
+   * that materialized there (seen: a new base written inside a handover's downtime) is worse than
+   * one checkpoint more of delta. Past twice the policy's deltas the chain is rebased all the same,
+   * unless `id` is known to end the job.
+   */
+  private mayRebase(id: number, chain: readonly ChunkRef[]): boolean {
+    const stop = this.triggers.get(id);
+    if (stop !== undefined) return !stop;
+    return chain.length - 1 >= 2 * this.policy.maxDeltas;
   }
 
   /** Continuous spilling: the log persisting `subtask`'s input as it arrives (none when spilling at the barrier). */
@@ -143,7 +164,7 @@ export class WorkerCheckpoints {
         const key = chainKey(part.uid, range);
         const chain = this.chains.get(key);
         const clean = chain !== undefined && chain.length > 0 && backend.alwaysBase !== true && !this.broken.has(key) && !this.uploading.has(key);
-        const base = !clean || (needsNewBase(chain, this.policy) && !this.stopCheckpoints.has(checkpointId));
+        const base = !clean || (needsNewBase(chain, this.policy) && this.mayRebase(checkpointId, chain));
         // A delta is always taken: it clears the backend's record of what changed.
         const delta = backend.snapshotDelta();
         const chunks = base ? [backend.snapshotBase()] : delta;

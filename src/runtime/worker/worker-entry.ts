@@ -198,7 +198,7 @@ class WorkerSession implements InThreadWorker {
         return;
       }
       case 'trigger-checkpoint':
-        if (command.stop) this.checkpoints?.noteStopCheckpoint(command.id);
+        this.checkpoints?.noteTrigger(command.id, command.stop !== undefined);
         for (const subtask of this.subtasks) subtask.triggerCheckpoint({ id: command.id, stop: command.stop, at: command.at });
         return;
       case 'checkpoint-complete':
