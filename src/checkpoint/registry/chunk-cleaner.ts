@@ -86,7 +86,10 @@ export async function discardCheckpoint(storage: CheckpointStorage, registry: Sh
 export interface DiscardReport {
   /** Shared chunks deleted, sorted. */
   readonly deleted: readonly string[];
-  /** Checkpoints kept because a live follower pin names them (discard them again later), sorted. */
+  /**
+   * Checkpoints kept because a live follower pin names them, or not reached because the discard
+   * was told to pause (discard them again later), sorted.
+   */
   readonly held: readonly number[];
 }
 
@@ -99,21 +102,29 @@ export interface DiscardReport {
  * written before this call started is honoured; one written while it runs may be too late, which
  * the follower survives (it skips a checkpoint that vanished).
  *
+ * `paused`, asked before the registry is read and before each checkpoint goes: when it says so,
+ * the discard stops there (between two checkpoints, never inside one) and reports what it did not
+ * reach as held. The running job pauses its housekeeping while a handover's successor takes over
+ * from the same store, and a discard that had begun just before would otherwise run on inside the
+ * downtime.
+ *
  * @example const { held } = await discardUnlessPinned(jobStorage, [3, 4], Date.now());
  */
-export async function discardUnlessPinned(storage: CheckpointStorage, ids: readonly number[], now: number): Promise<DiscardReport> {
+export async function discardUnlessPinned(storage: CheckpointStorage, ids: readonly number[], now: number, paused: () => boolean = () => false): Promise<DiscardReport> {
   const pinned = pinnedCheckpoints(await readPins(storage, now));
   const held = ids.filter((id) => pinned.has(id));
   const discard = ids.filter((id) => !pinned.has(id));
-  if (discard.length === 0) return { deleted: [], held: [...held].sort((a, b) => a - b) };
+  const report = (deleted: string[], notReached: readonly number[]) => ({ deleted: deleted.sort(), held: [...held, ...notReached].sort((a, b) => a - b) });
+  if (discard.length === 0 || paused()) return report([], discard);
   const { registry, skipped } = await rebuildRegistry(storage);
   const chunksUnknown = skipped.some((s) => s.error instanceof CorruptCheckpointError);
   const deleted: string[] = [];
-  for (const id of discard) {
+  for (const [i, id] of discard.entries()) {
+    if (paused()) return report(deleted, discard.slice(i));
     if (chunksUnknown) await removeCheckpointFolder(storage, id);
     else deleted.push(...(await discardCheckpoint(storage, registry, id)));
   }
-  return { deleted: deleted.sort(), held: [...held].sort((a, b) => a - b) };
+  return report(deleted, []);
 }
 
 /**

@@ -340,6 +340,7 @@ export class JobAttempt {
       jobId: handle.jobId,
       jobStorage,
       follow: (metadata) => this.followCheckpoint(metadata),
+      prefetch: (metadata) => this.prefetchCheckpoint(metadata),
       restore: (metadata) => this.restoreWorkers(metadata, true),
       stateRestored: () => handle.transition({ type: 'state-restored' }),
       failed: this.failed,
@@ -357,6 +358,17 @@ export class JobAttempt {
     });
     this.controls.forEach((port, i) => this.send(port, { type: 'follow', restore: restores[i] }));
     return Promise.race([done, this.failed]);
+  }
+
+  private prefetchCheckpoint(metadata: CheckpointMetadata): void {
+    let restores: WorkerRestore[];
+    try {
+      restores = this.planWorkerRestores(metadata);
+    } catch {
+      // Stage 2 checks the checkpoint it restores and reports what is wrong with it.
+      return;
+    }
+    this.controls.forEach((port, i) => this.send(port, { type: 'prefetch', restore: restores[i] }));
   }
 
   private onFollowed(workerIndex: number, event: { checkpointId: number; chunks: number; bytes: number; reloads: number; missing?: string }): void {

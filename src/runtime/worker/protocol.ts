@@ -81,6 +81,8 @@ export type CoordinatorCommand =
   | { readonly type: 'restore'; readonly restore?: WorkerRestore; readonly incremental?: boolean }
   /** Handover stage 1 and following: bring keyed state to this checkpoint's (nothing else). */
   | { readonly type: 'follow'; readonly restore: WorkerRestore }
+  /** Handover, waiting for the stop checkpoint: download (not apply) the chunks of this checkpoint that following has not applied, for stage 2. No answer. */
+  | { readonly type: 'prefetch'; readonly restore: WorkerRestore }
   /** Answer to a 'reference-data-request'. */
   | { readonly type: 'reference-data'; readonly requestId: number; readonly buffer?: SharedArrayBuffer; readonly error?: SerializedThrown }
   | { readonly type: 'start' }

@@ -192,13 +192,17 @@ class WorkerSession implements InThreadWorker {
         this.post({ type: 'followed', checkpointId: command.restore.checkpointId, chunks, bytes, reloads });
         return;
       }
+      case 'prefetch':
+        this.constructSubtasks();
+        for (const op of command.restore.operators) if (op.chains.length > 0 && this.subtaskOf(op.uid)) this.checkpoints?.prefetchKeyed(op.uid, op.chains);
+        return;
       case 'restore': {
         const applied = await this.createSubtasks(command.restore, command.incremental === true);
         this.post({ type: 'restored', applied });
         return;
       }
       case 'trigger-checkpoint':
-        if (command.stop) this.checkpoints?.noteStopCheckpoint(command.id);
+        this.checkpoints?.noteTrigger(command.id, command.stop !== undefined);
         for (const subtask of this.subtasks) subtask.triggerCheckpoint({ id: command.id, stop: command.stop, at: command.at });
         return;
       case 'checkpoint-complete':
@@ -406,6 +410,7 @@ class WorkerSession implements InThreadWorker {
         if (op.splits) subtask.restoreSplits([...op.splits] as SourceSplit[]);
       }),
     );
+    this.checkpoints?.endPrefetch();
     for (const subtask of this.subtasks) {
       const states = new Map<string, readonly unknown[]>();
       for (const op of restore.operators) if (byUid.get(op.uid) === subtask && op.states.length > 0) states.set(op.uid, op.states);
