@@ -49,7 +49,7 @@ export async function readPinned(deps: FollowerDeps, id: number): Promise<{ read
   try {
     return { metadata: await readMetadataSettled(deps.storage, id, deps.settle) };
   } catch (error) {
-    if (error instanceof CheckpointNotFoundError) return { kind: 'vanished', id, reason: `chk-${id}/_metadata is gone` };
+    if (error instanceof CheckpointNotFoundError) return { kind: 'vanished', id, reason: `${metadataKey(id)} is gone` };
     throw error;
   }
 }

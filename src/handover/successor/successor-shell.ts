@@ -4,6 +4,7 @@ import { CheckpointNotFoundError } from '../../checkpoint/errors.ts';
 import { removeStopRequestOf, writeLeasedStopRequest } from '../../checkpoint/status/lease-request.ts';
 import { type CheckpointEntry, findLatestRestorable, listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
 import { readMetadataSettled } from '../../checkpoint/status/settled-metadata.ts';
+import { metadataKey } from '../../checkpoint/layout.ts';
 import { handoverReportKey, readStopRequest } from '../../checkpoint/status/stop-request.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/types.ts';
@@ -380,7 +381,7 @@ export class HandoverSuccessor implements StartSequence {
       return await readMetadataSettled(this.storage, id);
     } catch (error) {
       if (!(error instanceof CheckpointNotFoundError)) throw error;
-      this.report('follow-skipped', id, `chk-${id}/_metadata is gone`);
+      this.report('follow-skipped', id, `${metadataKey(id)} is gone`);
       return undefined;
     }
   }

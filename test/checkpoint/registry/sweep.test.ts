@@ -1,7 +1,8 @@
 // The sweep of a job directory: retention over every completed checkpoint, and only garbage no running job can still need.
 import { describe, expect, it } from 'vitest';
 import { encodeMetadata } from '../../../src/checkpoint/metadata/metadata-codec.ts';
-import { chunkCheckpointId, isSweepable, sweepJobDirectory } from '../../../src/checkpoint/registry/sweep.ts';
+import { chunkCheckpointId } from '../../../src/checkpoint/layout.ts';
+import { isSweepable, sweepJobDirectory } from '../../../src/checkpoint/registry/sweep.ts';
 import { listCheckpoints } from '../../../src/checkpoint/status/checkpoint-status.ts';
 import type { KeyGroupChain } from '../../../src/checkpoint/types.ts';
 import { MemoryStorage } from '../memory-storage.ts';
