@@ -6,9 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { order, priceOf } from '../../../examples/orders.ts';
 import { BatonInternalError } from '../../errors/index.ts';
-import { runJob } from '../../handover/run-job.ts';
+import { runJob } from '../../handover/index.ts';
 import { renderTimelineSvg, renderTimelineText, type Timeline } from '../../report/timeline/index.ts';
-import type { JobResult } from '../../runtime/coordinator/job-result.ts';
+import type { JobResult } from '../../runtime/index.ts';
 import { formatCount } from '../format.ts';
 import { exampleJob } from '../examples.ts';
 

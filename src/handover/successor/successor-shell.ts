@@ -1,13 +1,13 @@
 // Deployment B of a handover, the thin shell: storage, clock and the attempt in, the pure protocol's decisions out.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CheckpointNotFoundError } from '../../checkpoint/errors.ts';
+import { CheckpointNotFoundError } from '../../checkpoint/index.ts';
 import { removeStopRequestOf, writeLeasedStopRequest } from '../../checkpoint/status/lease-request.ts';
-import { type CheckpointEntry, findLatestRestorable, listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
+import { type CheckpointEntry, findLatestRestorable, listCheckpoints } from '../../checkpoint/index.ts';
 import { readMetadataSettled } from '../../checkpoint/status/settled-metadata.ts';
-import { metadataKey } from '../../checkpoint/layout.ts';
-import { handoverReportKey, readStopRequest } from '../../checkpoint/status/stop-request.ts';
+import { metadataKey } from '../../checkpoint/index.ts';
+import { handoverReportKey, readStopRequest } from '../../checkpoint/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../../runtime/coordinator/start-sequence.ts';
 import { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError } from '../errors.ts';
 import { type FollowerDeps, followNewest, followOrSkip, PinLease } from '../follow/index.ts';

@@ -1,8 +1,8 @@
 // Runs the pure checkpoint coordinator: a clock tick, worker acks in, storage and worker commands out.
-import { initialCoordinatorState, stepCoordinator } from '../../checkpoint/coordinator/checkpoint-coordinator.ts';
-import type { CheckpointSettings, CoordinatorEffect, CoordinatorEvent, CoordinatorState, StopMode } from '../../checkpoint/coordinator/types.ts';
-import { FencedError } from '../../checkpoint/errors.ts';
-import type { CheckpointMetadata, OperatorSnapshot, TaskStats } from '../../checkpoint/types.ts';
+import { initialCoordinatorState, stepCoordinator } from '../../checkpoint/index.ts';
+import type { CheckpointSettings, CoordinatorEffect, CoordinatorEvent, CoordinatorState, StopMode } from '../../checkpoint/index.ts';
+import { FencedError } from '../../checkpoint/index.ts';
+import type { CheckpointMetadata, OperatorSnapshot, TaskStats } from '../../checkpoint/index.ts';
 import type { CoordinatorCommand, SubtaskAck } from '../worker/protocol.ts';
 
 /** One subtask's part of a checkpoint: the metadata's task statistics plus the subtask's id (`task/subtask`). */

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { Packr, Unpackr } from 'msgpackr';
 import { frameBody, SPILL_SEGMENT_MAGIC, unframeBody } from '../../checkpoint/checked-frame.ts';
-import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
-import { sharedChunkKey, spillSegmentPrefix } from '../../checkpoint/layout.ts';
+import { CorruptCheckpointError } from '../../checkpoint/index.ts';
+import { sharedChunkKey, spillSegmentPrefix } from '../../checkpoint/index.ts';
 import { StorageIoError } from '../../checkpoint/storage/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { CODEC_OPTIONS, type WireMessage } from '../channels/batch-codec.ts';
