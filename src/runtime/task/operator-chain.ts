@@ -1,7 +1,7 @@
 // The operators of one subtask's chain: created with their contexts and keyed state, opened from the tail, snapshotted and closed together.
-import { keyGroupRangeFor } from '../../state/index.ts';
-import { HeapKeyedStateBackend } from '../../state/index.ts';
-import type { KeyedStateBackend } from '../../state/index.ts';
+import { keyGroupRangeFor } from '../../state/key-groups.ts';
+import { HeapKeyedStateBackend } from '../../state/heap/heap-keyed-state-backend.ts';
+import type { KeyedStateBackend } from '../../state/types.ts';
 import type { GraphNode, OperatorContext, OperatorMetrics, Output, PlannedTask, Source, StreamOperator } from '../types.ts';
 import { ChainedOutput } from './chained-output.ts';
 import { SideRoutingOutput } from './side-outputs.ts';

@@ -1,5 +1,5 @@
 // The tail of a chain: routes each record to a channel of every outgoing edge (forward, rebalance or by key group).
-import { keyGroupFor, subtaskForKeyGroup } from '../../state/index.ts';
+import { keyGroupFor, subtaskForKeyGroup } from '../../state/key-groups.ts';
 import type { ChannelWriter } from '../channels/channel-writer.ts';
 import { findUnsupportedValue } from '../channels/record-values.ts';
 import { UnsupportedRecordValueError, UserFunctionError } from '../errors.ts';

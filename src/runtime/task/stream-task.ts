@@ -1,6 +1,6 @@
 // What every subtask shares: its one loop (the default action: read the source or drain the input), lifecycle, task actions and checkpoint snapshot.
 import { type ProcessingTimeService, systemProcessingTime } from '../time/processing-time-service.ts';
-import type { KeyedStateBackend } from '../../state/index.ts';
+import type { KeyedStateBackend } from '../../state/types.ts';
 import type { GraphNode, OperatorMetrics, Output, PlannedTask, SourceSplit } from '../types.ts';
 import { BatonInternalError } from '../errors.ts';
 import { OperatorChain } from './operator-chain.ts';

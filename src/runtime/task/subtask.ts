@@ -1,6 +1,6 @@
 // A running subtask as the rest of the runtime sees it: its host, its states, what it contributes to a checkpoint.
 import type { RecordedBatch } from '../channels/input-gate.ts';
-import type { KeyedStateBackend, KeyGroupRange } from '../../state/index.ts';
+import type { KeyedStateBackend, KeyGroupRange } from '../../state/types.ts';
 import type { ProcessingTimeService } from '../time/processing-time-service.ts';
 import type { OperatorMetrics, RuntimeTuning } from '../types.ts';
 import type { ChannelStateData } from './in-flight-recording.ts';
