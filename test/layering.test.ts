@@ -58,7 +58,10 @@ const INDEX_BYPASSES_LEFT: Record<string, number> = { runtime: 107, checkpoint: 
 
 describe('imports across folders', () => {
   // src/index.ts and src/internal.ts are the package's faces: they pick exports from deep modules on purpose.
-  const inFolders = files(src).filter((file) => relative(src, file).includes('/'));
+  // So is connectors/connector-api.ts, and through runtime/index.ts it would close an import cycle:
+  // runtime/worker-failure.ts loads the connectors' error classes, which extend the runtime's.
+  const FACES = new Set(['connectors/connector-api.ts']);
+  const inFolders = files(src).filter((file) => relative(src, file).includes('/') && !FACES.has(relative(src, file)));
   const bypasses = inFolders.flatMap((file) => bypassedIndexes(file).map((target) => ({ from: relative(src, file), target })));
   const folders = readdirSync(src).filter((name) => existsSync(join(src, name, 'index.ts')));
 

@@ -5,5 +5,5 @@
 export type { Sink, SinkContext, SinkWriter, Source, SourceReader, SourceReaderContext, SourceSplit } from '../runtime/types.ts';
 export { NO_TIMESTAMP } from '../runtime/types.ts';
 export type { StoredValueProblem } from '../checkpoint/restore/stored-values.ts';
-export { HostileCheckpointError } from '../checkpoint/index.ts';
-export { BatonError, BatonInternalError, JobConfigError, registerErrors, UnknownOptionError } from '../runtime/index.ts';
+export { HostileCheckpointError } from '../checkpoint/errors.ts';
+export { BatonError, BatonInternalError, JobConfigError, registerErrors, UnknownOptionError } from '../runtime/errors.ts';
