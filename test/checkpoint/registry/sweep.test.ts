@@ -95,6 +95,15 @@ describe('sweepJobDirectory', () => {
     expect(shared(storage)).not.toContain('shared/spill-sum-0-0a0b0c0d-3');
   });
 
+  it('leaves keys under shared/ that are not chunk files (nested, hidden), even when nothing references them', async () => {
+    const storage = directory();
+    storage.seed('shared/nested/x', 'x');
+    storage.seed('shared/.hidden', 'x');
+    const report = await sweepJobDirectory(storage, { retain: 2, activeFrom: 9, spillSegments: true });
+    expect(report.orphans).toEqual(['spill-sum-0-0a0b0c0d-3', id(3), id(4), id(7)]);
+    expect(shared(storage)).toEqual(['shared/.hidden', 'shared/nested/x', 'shared/someone-elses-file', `shared/${id(6, 'base')}`, `shared/${id(8)}`, `shared/${id(9)}`]);
+  });
+
   it('deletes no chunk while a completed checkpoint is unreadable: its references are unknown', async () => {
     const storage = directory();
     storage.seed('chk-6/_metadata', 'BTNC garbage');
