@@ -15,6 +15,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   micro: () => import('./micro.ts'),
   startup: () => import('./startup.ts'),
   testing: () => import('./testing.ts'),
+  connectors: () => import('./connectors.ts'),
 };
 
 const USAGE = `usage: npm run bench -- [suite...] [--quick]

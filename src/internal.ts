@@ -7,3 +7,4 @@ export { decodeMetadata, encodeMetadata } from './checkpoint/metadata/metadata-c
 export { chunkCheckpointId } from './checkpoint/layout.ts';
 export { type CheckpointStorage, FileStorage, registerStorageScheme, S3Storage, StorageIoError } from './checkpoint/storage/index.ts';
 export { onRestoredFlushSlice, type RestoredFlushSlice } from './state/lmdb/flush-observers.ts';
+export { LocalServerError, PostgresServerMissingError, RedisServerMissingError } from './local-servers/index.ts';

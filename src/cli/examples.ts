@@ -21,6 +21,6 @@ function packageRoot(): string {
  *
  * @example const job = exampleJob('clickstream');
  */
-export function exampleJob(name: 'clickstream' | 'orders'): URL {
+export function exampleJob(name: 'clickstream' | 'orders' | 'redis-postgres/job'): URL {
   return pathToFileURL(join(packageRoot(), 'examples', `${name}.ts`));
 }

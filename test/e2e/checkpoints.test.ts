@@ -145,7 +145,7 @@ describe('failures', () => {
     // Not a silent restore of checkpoint 2 (whose successor's output is already committed): an error naming 3.
     const latest = await runJob(jobUrl('checkpointed-sum'), { jobId: t.jobId, checkpointStorage: t.storage, restoreFrom: 'latest', params }).then((j) => j.done).catch((e: unknown) => e);
     expect(latest).toBeInstanceOf(CorruptMetadataError);
-    expect(latest).toMatchObject({ code: 'BATON_ERR_CORRUPT_CHECKPOINT', checkpointId: 3, key: 'chk-3/_metadata', reason: 'checksum' });
+    expect(latest).toMatchObject({ code: 'BATON_ERR_CORRUPT_METADATA', checkpointId: 3, key: 'chk-3/_metadata', reason: 'checksum' });
     expect((latest as Error).message).toMatch(/chk-3\/_metadata of checkpoint 3 \(checksum\)/);
     // Nothing was restored, so nothing was committed twice.
     expect(committedLines(t.output)).toEqual(committed);

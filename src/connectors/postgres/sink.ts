@@ -1,4 +1,5 @@
 // Sinks.postgres: rows into a PostgreSQL table, exactly once by two-phase commit per checkpoint, or as idempotent upserts.
+import { isMainThread } from 'node:worker_threads';
 import { JobConfigError, type Sink, type SinkContext, type SinkWriter } from '../connector-api.ts';
 import { describeConnection } from './errors.ts';
 import { type PostgresSinkOptions, resolvePostgresSinkTimeouts, validatePostgresSinkOptions } from './options.ts';
@@ -43,6 +44,9 @@ const DEFAULT_BATCH = 500;
  * ```
  */
 export function postgres<T>(options: PostgresSinkOptions<T>): Sink<T> {
+  // Worker threads build the job's graph while they start: loading the driver now keeps it out of
+  // the first write (and out of a handover's downtime). The coordinator's thread never writes.
+  if (!isMainThread) void import('pg').catch(() => undefined);
   return {
     kind: 'postgres',
     validate(): void {

@@ -37,6 +37,16 @@ const NOT_PREPARED = '42704';
 const FIRST_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1_000;
 
+/** The rows' values in one array, as an INSERT's parameters (a plain loop: Array.prototype.flat showed in profiles). */
+function flatten(rows: ReadonlyArray<readonly unknown[]>): unknown[] {
+  const width = rows.length === 0 ? 0 : rows[0].length;
+  const values = new Array<unknown>(rows.length * width);
+  let k = 0;
+  for (const row of rows) for (let c = 0; c < row.length; c++) values[k++] = row[c];
+  values.length = k;
+  return values;
+}
+
 function clientConfig(connection: PostgresConnection, applicationName: string, timeouts: Required<PostgresSinkTimeouts>): ClientConfig {
   const base = typeof connection === 'string' ? { connectionString: connection } : { ...connection };
   return { ...base, application_name: applicationName, connectionTimeoutMillis: timeouts.connectMs, query_timeout: timeouts.statementMs } as ClientConfig;
@@ -203,7 +213,12 @@ export class PostgresSinkWriter<T> implements SinkWriter<T> {
     const { insert, statement, keyIndexes } = this.settings;
     if (insert) {
       const batch = keyIndexes ? lastPerKey(rows, keyIndexes) : rows;
-      await client.query(insert.text(batch.length), batch.flat());
+      const text = insert.text(batch.length);
+      const values = flatten(batch);
+      // A full batch (nearly every statement) is a named statement: PostgreSQL parses and plans its
+      // hundreds of parameters once per connection instead of once per batch (half its CPU per row).
+      if (batch.length === this.settings.batch) await client.query({ name: `baton-insert-${batch.length}`, text, values });
+      else await client.query(text, values);
       return;
     }
     // A statement per record: in upsert mode the batch still commits once, not once per row.

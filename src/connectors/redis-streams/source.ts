@@ -1,4 +1,5 @@
 // Sources.redisStreams: each configured stream key is a split; its position (the last entry ID read) lives in checkpoints.
+import { isMainThread } from 'node:worker_threads';
 import { HostileCheckpointError, type Source, type SourceReader, type SourceReaderContext, type SourceSplit, type StoredValueProblem } from '../connector-api.ts';
 import { redactRedisUrl } from './errors.ts';
 import { validateRedisStreamsOptions, type RedisStreamsSourceOptions, type RedisStreamsStart } from './options.ts';
@@ -92,5 +93,8 @@ class RedisStreamsSource implements Source<RedisStreamEntry> {
  * ```
  */
 export function redisStreams(options: RedisStreamsSourceOptions): Source<RedisStreamEntry> {
+  // Worker threads build the job's graph while they start: loading the client now keeps it out of
+  // the first read (and out of a handover's downtime). The coordinator's thread never reads.
+  if (!isMainThread) void import('ioredis').catch(() => undefined);
   return new RedisStreamsSource(options);
 }

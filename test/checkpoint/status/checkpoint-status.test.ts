@@ -170,7 +170,7 @@ describe("findLatestRestorable without fallback ('latest')", () => {
     storage.seed('chk-6/_metadata', flipped);
     const error = await findLatestRestorable(storage, { fallback: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptMetadataError);
-    expect(error).toMatchObject({ checkpointId: 6, key: 'chk-6/_metadata', reason: 'checksum', code: 'BATON_ERR_CORRUPT_CHECKPOINT' });
+    expect(error).toMatchObject({ checkpointId: 6, key: 'chk-6/_metadata', reason: 'checksum', code: 'BATON_ERR_CORRUPT_METADATA' });
   });
 
   it('reads a bad newest _metadata twice: a short read of an object still being written is not damage', async () => {

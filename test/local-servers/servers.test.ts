@@ -4,8 +4,7 @@ import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { startPostgresServer } from './postgres-server.ts';
-import { REDIS_INSTALL_COMMAND, RedisServerMissingError, startRedisServer } from './redis-server.ts';
+import { REDIS_INSTALL_COMMAND, RedisServerMissingError, startPostgresServer, startRedisServer } from '../../src/local-servers/index.ts';
 
 describe('startRedisServer', () => {
   it('runs a real redis-server with Streams on a loopback port and removes its directory on close', async () => {
@@ -34,7 +33,7 @@ describe('startRedisServer', () => {
     const error = await startRedisServer({ binary: '/nonexistent/redis-server' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisServerMissingError);
     expect((error as Error).message).toContain(REDIS_INSTALL_COMMAND);
-    expect((error as RedisServerMissingError).code).toBe('BATON_TEST_REDIS_SERVER_MISSING');
+    expect((error as RedisServerMissingError).code).toBe('BATON_ERR_REDIS_SERVER_MISSING');
   });
 });
 
