@@ -1,6 +1,7 @@
 // Storage side of the shared-chunk registry: rebuild it from metadata, delete what nothing references.
+// Orphans (chunks no completed checkpoint references) are found by the sweep (sweep.ts), the one place that removes them.
 import { CheckpointNotFoundError, CorruptCheckpointError } from '../errors.ts';
-import { METADATA_FILE, SHARED_DIR, checkpointDir, metadataKey, parseSharedChunkKey, sharedChunkKey } from '../layout.ts';
+import { METADATA_FILE, checkpointDir, metadataKey, sharedChunkKey } from '../layout.ts';
 import { type SkippedCheckpoint, listCheckpoints, readMetadata } from '../status/checkpoint-status.ts';
 import { pinnedCheckpoints, readPins } from '../status/follower-pin.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
@@ -12,14 +13,6 @@ export interface RebuiltRegistry {
   readonly registry: SharedChunkRegistry;
   /** Oldest first. A corrupt one's chunks are unknown; a vanished one was discarded meanwhile. */
   readonly skipped: readonly SkippedCheckpoint[];
-}
-
-/** Result of {@link orphanChunks}. */
-export interface OrphanReport {
-  /** Chunk ids under `shared/` that no completed checkpoint and nothing in flight references, sorted. */
-  readonly orphans: readonly string[];
-  /** COMPLETED checkpoints with corrupt metadata; while there are any, `orphans` is empty. */
-  readonly unreadable: readonly number[];
 }
 
 /**
@@ -127,50 +120,10 @@ export async function discardUnlessPinned(storage: CheckpointStorage, ids: reado
   return report(deleted, []);
 }
 
-/**
- * {@link discardUnlessPinned} at the current time, returning the deleted chunk ids (what a live
- * pin holds stays until a later discard or sweep).
- *
- * @example await discardCheckpoints(jobStorage, [3, 4]);
- */
-export async function discardCheckpoints(storage: CheckpointStorage, ids: readonly number[]): Promise<string[]> {
-  return [...(await discardUnlessPinned(storage, ids, Date.now())).deleted];
-}
-
 /** Deletes `chk-<n>/`, its `_metadata` first: cut short, it leaves leftovers, never a COMPLETED checkpoint missing files. */
 export async function removeCheckpointFolder(storage: CheckpointStorage, n: number): Promise<void> {
   const keys = await storage.list(checkpointDir(n));
   if (keys.includes(metadataKey(n))) await storage.delete([metadataKey(n)]);
   const rest = keys.filter((k) => !k.endsWith(`/${METADATA_FILE}`));
   if (rest.length > 0) await storage.delete(rest);
-}
-
-/**
- * Chunks under `shared/` that no COMPLETED checkpoint references and that are not in flight:
- * leftovers of checkpoints that failed or were cut off by a crash.
- *
- * Listings carry no modification time, so instead of a grace period the caller says which chunks
- * are in flight: every chunk a not-yet-completed checkpoint of the running job references
- * (uploaded or reused). It is read after `shared/` is listed and before metadata is read, so any
- * listed chunk is either in flight, or its checkpoint's metadata is seen, or it is an orphan: pass
- * the job's live set (or a function), not a copy taken earlier. Only the process that writes
- * checkpoints to this job directory may delete what this returns; any other has no in-flight set.
- *
- * While a COMPLETED checkpoint's metadata is corrupt, its chunks are unknown, so nothing is
- * reported as an orphan.
- *
- * @example const { orphans } = await orphanChunks(storage, job.inFlightChunks);
- */
-export async function orphanChunks(storage: CheckpointStorage, inFlight: ReadonlySet<string> | (() => Iterable<string>)): Promise<OrphanReport> {
-  const listed = new Set<string>();
-  for (const key of await storage.list(SHARED_DIR)) {
-    const id = parseSharedChunkKey(key);
-    if (id !== undefined) listed.add(id);
-  }
-  const busy = new Set(typeof inFlight === 'function' ? inFlight() : inFlight);
-  const { registry, skipped } = await rebuildRegistry(storage);
-  const unreadable = skipped.filter((s) => s.error instanceof CorruptCheckpointError).map((s) => s.id);
-  if (unreadable.length > 0) return { orphans: [], unreadable };
-  const orphans = [...listed].filter((id) => !busy.has(id) && !registry.isReferenced(id)).sort();
-  return { orphans, unreadable };
 }

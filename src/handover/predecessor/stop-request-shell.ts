@@ -1,8 +1,8 @@
 // Deployment A's side of the handover, the thin shell: reads the stop request and the listing, steps the pure protocol, drives the job.
-import { InvalidStopRequestError } from '../../checkpoint/errors.ts';
-import { checkpointStatus, listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
+import { InvalidStopRequestError } from '../../checkpoint/index.ts';
+import { checkpointStatus, listCheckpoints } from '../../checkpoint/index.ts';
 import { removeStopRequestOf } from '../../checkpoint/status/lease-request.ts';
-import { readStopRequest, type StopRequest } from '../../checkpoint/status/stop-request.ts';
+import { readStopRequest, type StopRequest } from '../../checkpoint/index.ts';
 import type { RunningJobControl, StopRequestResponder } from '../../runtime/coordinator/start-sequence.ts';
 import { StorageProblemReporter } from '../../runtime/coordinator/storage-problem-reporter.ts';
 import { initialPredecessor, type ObservedRequest, type PredecessorEffect, type PredecessorEvent, standbyNeedsListing, stepHandover } from '../protocol/index.ts';

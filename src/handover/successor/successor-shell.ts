@@ -1,12 +1,13 @@
 // Deployment B of a handover, the thin shell: storage, clock and the attempt in, the pure protocol's decisions out.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CheckpointNotFoundError } from '../../checkpoint/errors.ts';
+import { CheckpointNotFoundError } from '../../checkpoint/index.ts';
 import { removeStopRequestOf, writeLeasedStopRequest } from '../../checkpoint/status/lease-request.ts';
-import { type CheckpointEntry, findLatestRestorable, listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
+import { type CheckpointEntry, findLatestRestorable, listCheckpoints } from '../../checkpoint/index.ts';
 import { readMetadataSettled } from '../../checkpoint/status/settled-metadata.ts';
-import { handoverReportKey, readStopRequest } from '../../checkpoint/status/stop-request.ts';
+import { metadataKey } from '../../checkpoint/index.ts';
+import { handoverReportKey, readStopRequest } from '../../checkpoint/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../../runtime/coordinator/start-sequence.ts';
 import { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError } from '../errors.ts';
 import { applyFollowed, type FollowerDeps, followNewest, PinLease } from '../follow/index.ts';
@@ -407,7 +408,7 @@ export class HandoverSuccessor implements StartSequence {
       return await readMetadataSettled(this.storage, id);
     } catch (error) {
       if (!(error instanceof CheckpointNotFoundError)) throw error;
-      this.report('follow-skipped', id, `chk-${id}/_metadata is gone`);
+      this.report('follow-skipped', id, `${metadataKey(id)} is gone`);
       return undefined;
     }
   }

@@ -1,13 +1,13 @@
 // Writes what the checkpoint coordinator decides into storage: metadata last, failure markers, discards, sweeps.
-import { CheckpointNotFoundError, CorruptCheckpointError, FencedError } from '../../checkpoint/errors.ts';
-import { metadataKey } from '../../checkpoint/layout.ts';
-import { encodeMetadata } from '../../checkpoint/metadata/metadata-codec.ts';
-import { discardUnlessPinned } from '../../checkpoint/registry/chunk-cleaner.ts';
-import { type SweepReport, type SweepScope, sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
-import { completedByOthers } from '../../checkpoint/ownership/index.ts';
-import { readMetadata, writeFailedMarker } from '../../checkpoint/status/checkpoint-status.ts';
+import { CheckpointNotFoundError, CorruptCheckpointError, FencedError } from '../../checkpoint/index.ts';
+import { metadataKey } from '../../checkpoint/index.ts';
+import { encodeMetadata } from '../../checkpoint/index.ts';
+import { discardUnlessPinned } from '../../checkpoint/index.ts';
+import { type SweepReport, type SweepScope, sweepJobDirectory } from '../../checkpoint/index.ts';
+import { completedByOthers } from '../../checkpoint/index.ts';
+import { readMetadata, writeFailedMarker } from '../../checkpoint/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import type { CheckpointPersistence } from './checkpoint-driver.ts';
 
 /** What a sweep of the job directory did, or why it could not (it is retried at the next one). */

@@ -2,9 +2,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { StopMode } from '../../checkpoint/coordinator/types.ts';
+import type { StopMode } from '../../checkpoint/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, JobModuleError, serializeThrown, WorkerFailureError } from '../errors.ts';
 import { reviveWorkerFailure } from '../worker-failure.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';

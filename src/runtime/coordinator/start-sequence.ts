@@ -1,6 +1,6 @@
 // What a handover can do with an attempt: B's start sequence (between its hooks and RUNNING), A's stop-request responder.
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 
 /** Loads reference data once for the job (injected: the loader lives in src/handover). */
 export type ReferenceDataLoader = (uri: string, onProgress: (progress: ReferenceDataProgressEvent) => void) => Promise<SharedArrayBuffer>;

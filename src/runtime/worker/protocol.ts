@@ -2,7 +2,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedThrown } from '../errors.ts';
 import type { ChannelStats } from '../channels/types.ts';
-import type { ChannelStateRef, KeyGroupChain } from '../../checkpoint/types.ts';
+import type { ChannelStateRef, KeyGroupChain } from '../../checkpoint/index.ts';
 import type { StorageTimeouts } from '../../checkpoint/storage/timeouts.ts';
 import type { S3StorageOptions } from '../../checkpoint/storage/types.ts';
 import type { ExecutionPlan, GraphBuildConfig, OperatorMetrics, RuntimeTuning } from '../types.ts';

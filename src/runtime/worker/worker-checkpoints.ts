@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { Packr } from 'msgpackr';
 import { CHANNEL_STATE_MAGIC, frameBody } from '../../checkpoint/checked-frame.ts';
-import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
+import { CorruptCheckpointError } from '../../checkpoint/index.ts';
 import { BatonInternalError } from '../errors.ts';
-import { channelStateFileName, exclusiveKey, sharedChunkKey } from '../../checkpoint/layout.ts';
-import type { ChannelStateRef, ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
-import { readChunkEntries } from '../../state/snapshot/delta-chunk.ts';
-import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/types.ts';
+import { channelStateFileName, exclusiveKey, fileNamePart, sharedChunkKey, stateChunkId } from '../../checkpoint/index.ts';
+import type { ChannelStateRef, ChunkRef, KeyGroupChain } from '../../checkpoint/index.ts';
+import { readChunkEntries } from '../../state/index.ts';
+import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/index.ts';
 import type { ChannelStateData, RestoredChannelState, Subtask, SubtaskSnapshotParts } from '../task/subtask.ts';
 import { decodeSpillSegment, InFlightSpillLog, type SpillSettings } from './in-flight-spill-log.ts';
 import { ChunkPrefetch, chunksToApply } from './chunk-prefetch.ts';
@@ -39,10 +39,6 @@ export const DEFAULT_MATERIALIZATION: MaterializationPolicy = { maxDeltas: 10, m
 const TRIGGERS_KEPT = 16;
 
 const chainKey = (uid: string, range: KeyGroupRange) => `${uid}/${range.start}-${range.end}`;
-
-function sanitize(uid: string): string {
-  return uid.replace(/[^A-Za-z0-9_.-]/g, '_');
-}
 
 /** Decides base or delta for the next chunk of a chain (pure). */
 export function needsNewBase(chain: readonly ChunkRef[] | undefined, policy: MaterializationPolicy): boolean {
@@ -135,7 +131,7 @@ export class WorkerCheckpoints {
   /** Continuous spilling: the log persisting `subtask`'s input as it arrives (none when spilling at the barrier). */
   createInFlightLog(subtask: Subtask): InFlightSpillLog | undefined {
     if (!this.spill) return undefined;
-    const log = new InFlightSpillLog(this.storage, `${sanitize(subtask.task.operators[0].uid)}-${subtask.subtaskIndex}`, this.spill);
+    const log = new InFlightSpillLog(this.storage, `${fileNamePart(subtask.task.operators[0].uid)}-${subtask.subtaskIndex}`, this.spill);
     this.logs.set(subtask, log);
     return log;
   }
@@ -176,7 +172,7 @@ export class WorkerCheckpoints {
           this.newestSnapshot.set(key, checkpointId);
         }
         const upload = (chunk: StateChunk, role: Upload['role']) => {
-          const id = `${sanitize(part.uid)}-${range.start}-${range.end}-${checkpointId}-${chunk.kind}-${randomBytes(4).toString('hex')}`;
+          const id = stateChunkId(part.uid, range.start, range.end, checkpointId, chunk.kind, randomBytes(4).toString('hex'));
           uploads.push({ key, uid: part.uid, range, chunk, id, replaces: base, role, from: rebase?.from });
         };
         for (const chunk of chunks) upload(chunk, 'chain');
@@ -238,14 +234,14 @@ export class WorkerCheckpoints {
         }
         // Checksummed: a bit flip in stored in-flight records must fail the restore, not replay wrong data.
         const bytes = frameBody(CHANNEL_STATE_MAGIC, channelPackr.pack(content));
-        await this.storage.put(`chk-${checkpointId}/${file}`, bytes);
+        await this.storage.put(exclusiveKey(checkpointId, file), bytes);
         channelRef = { uid: head, subtaskIndex: subtask.subtaskIndex, file, bytes: bytes.length, ...(segments && segments.length > 0 ? { segments } : {}) };
       }
       if (log) spilledBytes = log.takeWrittenBytes();
       const refs = await Promise.all(
         uploads.map(async (u) => {
           const bytes = this.codec.encode(u.chunk);
-          await this.storage.put(`shared/${u.id}`, bytes);
+          await this.storage.put(sharedChunkKey(u.id), bytes);
           stateBytes += bytes.length;
           const ref: ChunkRef = { id: u.id, kind: u.chunk.kind, bytes: bytes.length, entries: u.chunk.entries.length };
           return { ...u, ref };

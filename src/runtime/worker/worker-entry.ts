@@ -6,7 +6,7 @@ import { ChannelWriter } from '../channels/channel-writer.ts';
 import type { InputGate } from '../channels/input-gate.ts';
 import { connectInboundPort, LocalTransport, PortTransport } from '../channels/transports.ts';
 import type { ChannelStats } from '../channels/types.ts';
-import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
+import { CorruptCheckpointError } from '../../checkpoint/index.ts';
 import { AsyncTimeoutError, BatonInternalError, JobConfigError, JobModuleError, reviveThrown, type SerializedThrown, serializeThrown, UnsupportedRecordValueError, UserFunctionError } from '../errors.ts';
 import { rememberReferenceData } from '../reference-data.ts';
 import { graphFingerprint } from '../graph/plan.ts';
@@ -22,7 +22,7 @@ import { WorkerStateBackends } from './worker-state-backends.ts';
 import { announceRuntimeLoaded } from './runtime-loaded.ts';
 import type { InThreadChannels } from './in-thread-channels.ts';
 import type { ProcessingTimeService } from '../time/processing-time-service.ts';
-import type { ChannelStateRef } from '../../checkpoint/types.ts';
+import type { ChannelStateRef } from '../../checkpoint/index.ts';
 import { scopeStorage } from '../../checkpoint/scoped-storage.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
 
