@@ -1,5 +1,5 @@
 // Handover: chunks of the checkpoints B passed over, downloaded while B waits, so stage 2 does not fetch them inside the downtime.
-import type { ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
+import type { ChunkRef, KeyGroupChain } from '../../checkpoint/index.ts';
 
 /**
  * Most bytes (as the chunk refs state them) held downloaded ahead of use per worker: past it, the
