@@ -7,11 +7,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type JobHandle, type RunJobOptions, runJob } from '../src/index.ts';
+import { type CheckpointStats, type HandoverMetrics, type JobHandle, type RunJobOptions, runJob } from '../src/index.ts';
 import { committedLines, expectedSumsPrefix } from '../test/e2e/checkpoint-helpers.ts';
-import { type S3ConditionalProxy, startS3ConditionalProxy } from '../test/support/s3-conditional-proxy.ts';
-import { type S3rverHandle, startS3rver } from '../test/support/s3rver.ts';
 import { runScenarioChild } from './legacy-openssl-child.ts';
+import { type S3ServerProcess, startS3ServerProcess } from './s3-server-process.ts';
 import type { SuiteOptions } from './suite.ts';
 
 const JOB_URL = new URL('../test/e2e/jobs/checkpointed-sum.ts', import.meta.url);
@@ -39,7 +38,27 @@ interface RunRecord {
   /** B's stage 2 (inside the downtime) and, `when-ready`, A's checkpoints it passed over after announcing. */
   readonly stage2Ms?: number;
   readonly passedOver?: number;
+  /** Where the downtime went (see Phases). */
+  readonly phases?: Phases;
   readonly exactlyOnce: boolean;
+}
+
+/**
+ * The downtime in parts, from A's last record (L) on: `stopCheckpoint` = L until A's stop checkpoint
+ * completed (its `_metadata` written and the ownership check done: A's checkpoint stats), of
+ * which `stopUploadMs` the slowest subtask's upload; `seen` = L until B read that `_metadata` (B
+ * may read it before A's check is done); `noticed` = L until stage 2 started (later than `seen`
+ * when B was still applying a checkpoint with a new base); `stage2Ms`; `start` = stage 2's end
+ * until B's first record.
+ */
+interface Phases {
+  readonly stopCheckpoint: number | undefined;
+  readonly stopUploadMs: number | undefined;
+  /** L until B read the stop checkpoint's `_metadata`. */
+  readonly seen: number | undefined;
+  readonly noticed: number | undefined;
+  readonly stage2Ms: number | undefined;
+  readonly start: number | undefined;
 }
 
 interface RollbackRecord {
@@ -81,6 +100,8 @@ async function oneHandover(place: Place, root: string, index: number, mode: Mode
   const dir = join(root, jobId);
   const params = { to: 400_000, rate: 4_000, intervalMs: INTERVAL_MS, retain: 3 };
   const a = await runJob(JOB_URL, { jobId, parallelism: 2, ...place.options(jobId), params: { ...params, output: join(dir, 'out-a') } });
+  const aCheckpoints: CheckpointStats[] = [];
+  a.on('checkpoint', (stats: CheckpointStats) => aCheckpoints.push(stats));
   // The moment the deployment is decided: early = while A starts; late = after A's k-th checkpoint.
   const seen = start === 'early' ? 0 : await completedCheckpoint(a, randomInt(2, 7));
   const fixedTarget = seen + AHEAD;
@@ -100,6 +121,7 @@ async function oneHandover(place: Place, root: string, index: number, mode: Mode
   let takeoverCheckpoint: number | undefined;
   let stage2Ms: number | undefined;
   let passedOver: number | undefined;
+  let phases: Phases | undefined;
   try {
     const b = await runJob(JOB_URL, {
       jobId,
@@ -107,6 +129,10 @@ async function oneHandover(place: Place, root: string, index: number, mode: Mode
       ...place.options(jobId),
       params: { ...params, output: join(dir, 'out-b') },
       handover: { targetCheckpoint: target, timeoutMs: 60_000, pollMs: 50 },
+    });
+    let stage2DoneAt: number | undefined;
+    b.on('handover', (e: { phase: string; at: number }) => {
+      if (e.phase === 'stage2-done') stage2DoneAt = e.at;
     });
     const firstCheckpoint = new Promise<void>((resolve) => b.on('status', (e: { status: string }) => e.status === 'RUNNING' && void completedCheckpoint(b, 0).then(() => resolve())));
     const ended = b.done.then(
@@ -120,6 +146,7 @@ async function oneHandover(place: Place, root: string, index: number, mode: Mode
       takeoverCheckpoint = result.handover?.targetCheckpoint;
       stage2Ms = result.handover?.stage2Ms;
       passedOver = result.handover?.passedOverCheckpoints;
+      phases = phasesOf(result.handover, aCheckpoints, stage2DoneAt);
     } else {
       error = outcome === undefined ? 'B ended before it ran' : `${(outcome as Error).name}: ${(outcome as Error).message}`;
     }
@@ -141,10 +168,26 @@ async function oneHandover(place: Place, root: string, index: number, mode: Mode
     ...(takeoverCheckpoint === undefined ? {} : { takeoverCheckpoint }),
     ...(stage2Ms === undefined ? {} : { stage2Ms }),
     ...(passedOver === undefined ? {} : { passedOver }),
+    ...(phases === undefined ? {} : { phases }),
     exactlyOnce: exactlyOnce(dir),
   };
   rmSync(dir, { recursive: true, force: true });
   return record;
+}
+
+function phasesOf(handover: HandoverMetrics | undefined, aCheckpoints: readonly CheckpointStats[], stage2DoneAt: number | undefined): Phases | undefined {
+  const last = handover?.lastRecordAt;
+  if (!handover || last === undefined) return undefined;
+  const stop = aCheckpoints.find((c) => c.id === handover.targetCheckpoint && c.status === 'COMPLETED');
+  const found = stage2DoneAt === undefined ? undefined : stage2DoneAt - handover.stage2Ms;
+  return {
+    stopCheckpoint: stop === undefined ? undefined : stop.endedAt - last,
+    stopUploadMs: stop === undefined || stop.tasks.length === 0 ? undefined : Math.max(...stop.tasks.map((t) => t.asyncMs)),
+    seen: handover.takeoverSeenAt === undefined ? undefined : handover.takeoverSeenAt - last,
+    noticed: found === undefined ? undefined : found - last,
+    stage2Ms: handover.stage2Ms,
+    start: stage2DoneAt === undefined || handover.firstRecordAt === undefined ? undefined : handover.firstRecordAt - stage2DoneAt,
+  };
 }
 
 /** B stopped once A stands by after its stop checkpoint (before B's first checkpoint): A sees B's request withdrawn and resumes by itself. */
@@ -187,6 +230,10 @@ function summarize(records: readonly RunRecord[]) {
         refused: runs.filter((r) => r.outcome === 'refused').length,
         exactly_once: runs.filter((r) => r.exactlyOnce).length,
         downtime_ms: { p50: percentile(downtimes, 50), p95: percentile(downtimes, 95), max: downtimes.length ? Math.max(...downtimes) : undefined },
+        // Medians of the parts (see Phases): where the downtime goes.
+        phases_p50_ms: Object.fromEntries(
+          (['stopCheckpoint', 'stopUploadMs', 'seen', 'noticed', 'stage2Ms', 'start'] as const).map((k) => [k, percentile(runs.flatMap((r) => (r.phases?.[k] === undefined ? [] : [r.phases[k]])), 50)]),
+        ),
       };
     }
   }
@@ -200,20 +247,19 @@ async function scenario(quick: boolean): Promise<void> {
   const only = process.env.BATON_BENCH_START_STORAGE as StorageKind | undefined;
   if (only !== undefined && only !== 'directory' && only !== 's3') throw new Error(`BATON_BENCH_START_STORAGE must be directory or s3, not ${only}`);
   const root = mkdtempSync(join(os.tmpdir(), 'baton-bench-start-'));
-  let s3: S3rverHandle | undefined;
-  let proxy: S3ConditionalProxy | undefined;
+  const loadAtStart = os.loadavg()[0];
+  let s3: S3ServerProcess | undefined;
   const records: RunRecord[] = [];
   const rollbackRecords: RollbackRecord[] = [];
   try {
-    s3 = await startS3rver();
-    proxy = await startS3ConditionalProxy(s3.endpoint);
+    // s3rver behind the conditional-write proxy, in a process of its own (as a store is).
+    s3 = await startS3ServerProcess();
     const server = s3;
-    const endpoint = proxy.endpoint;
     const places: Place[] = [
       { storage: 'directory', options: () => ({ checkpointStorage: pathToFileURL(join(root, 'checkpoints')).href }) },
       {
         storage: 's3',
-        options: () => ({ checkpointStorage: `s3://${server.bucket}/start`, s3: { endpoint, region: server.region, credentials: server.credentials } }),
+        options: () => ({ checkpointStorage: `s3://${server.bucket}/start`, s3: { endpoint: server.endpoint, region: server.region, credentials: server.credentials } }),
       },
     ];
     const cases: StartCase[] = ['early', 'late', 'after-target'];
@@ -225,8 +271,10 @@ async function scenario(quick: boolean): Promise<void> {
         for (const mode of ['when-ready', 'fixed'] as const) {
           const record = await oneHandover(place, root, index++, mode, start);
           records.push(record);
+          const p = record.phases;
+          const parts = p ? `; A's stop checkpoint L+${p.stopCheckpoint} (upload ${p.stopUploadMs}), B read it L+${p.seen}, stage 2 from L+${p.noticed} for ${p.stage2Ms}, first record +${p.start}` : '';
           console.log(
-            `${place.storage} ${mode.padEnd(10)} ${start.padEnd(12)} target ${String(record.target).padEnd(10)} ${record.outcome === 'took-over' ? `downtime ${record.downtimeMs} ms at chk-${record.takeoverCheckpoint} (stage 2 ${record.stage2Ms} ms${record.passedOver ? `, ${record.passedOver} passed over` : ''})` : `refused: ${record.error}`}; exactly once: ${record.exactlyOnce}`,
+            `${place.storage} ${mode.padEnd(10)} ${start.padEnd(12)} target ${String(record.target).padEnd(10)} ${record.outcome === 'took-over' ? `downtime ${record.downtimeMs} ms at chk-${record.takeoverCheckpoint}${record.passedOver ? ` (${record.passedOver} passed over)` : ''}${parts}` : `refused: ${record.error}`}; exactly once: ${record.exactlyOnce}; load ${os.loadavg()[0].toFixed(1)}`,
           );
         }
       }
@@ -237,14 +285,14 @@ async function scenario(quick: boolean): Promise<void> {
       }
     }
   } finally {
-    await proxy?.close();
     await s3?.close();
     rmSync(root, { recursive: true, force: true });
   }
   const rollbackDowntimes = (storage: StorageKind) => rollbackRecords.filter((r) => r.storage === storage).flatMap((r) => (r.downtimeMs === undefined ? [] : [r.downtimeMs]));
   const randomStart = {
     measured_at: new Date().toISOString(),
-    machine: `${os.cpus().length} vCPU, load average ${os.loadavg()[0].toFixed(1)} at the end`,
+    machine: `${os.cpus().length} vCPU, load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
+    store: 's3: s3rver behind the conditional-write proxy (test/support), in a child process',
     what: 'B starts early (with A), late (0-1000 ms after A completed a random checkpoint 2-6) or after a fixed target would have passed (after A completed target+1); fixed target = newest completed + 3 at the moment B is decided; downtime = B first record - A last record before the stop checkpoint (from the job result)',
     groups: summarize(records),
     rollback: Object.fromEntries(
@@ -255,7 +303,24 @@ async function scenario(quick: boolean): Promise<void> {
     ),
     runs: records,
   };
-  console.table(randomStart.groups);
+  console.table(
+    Object.fromEntries(
+      Object.entries(randomStart.groups as Record<string, Record<string, unknown>>).map(([group, g]) => {
+        const d = g.downtime_ms as Record<string, number | undefined>;
+        const p = g.phases_p50_ms as Record<string, number | undefined>;
+        return [
+          group,
+          {
+            runs: g.runs,
+            took_over: g.took_over,
+            exactly_once: g.exactly_once,
+            'downtime p50/p95/max': `${d.p50} / ${d.p95} / ${d.max}`,
+            'p50 parts (L+): stop ckpt / B read it / stage 2 from / stage 2 ms / start': `${p.stopCheckpoint} / ${p.seen} / ${p.noticed} / ${p.stage2Ms} / ${p.start}`,
+          },
+        ];
+      }),
+    ),
+  );
   console.table(randomStart.rollback);
   if (only !== undefined) {
     console.log(`${only} only (BATON_BENCH_START_STORAGE): results file not written`);

@@ -4,7 +4,7 @@
 // from the files themselves: a worker loads the compiled runtime, and only its entries are shared.
 export { METADATA_FILE, parseCheckpointKey } from './checkpoint/layout.ts';
 export { decodeMetadata, encodeMetadata } from './checkpoint/metadata/metadata-codec.ts';
-export { chunkCheckpointId } from './checkpoint/registry/sweep.ts';
+export { chunkCheckpointId } from './checkpoint/layout.ts';
 export { type CheckpointStorage, FileStorage, registerStorageScheme, S3Storage, StorageIoError } from './checkpoint/storage/index.ts';
 export { onRestoredFlushSlice, type RestoredFlushSlice } from './state/lmdb/flush-observers.ts';
 export { LocalServerError, PostgresServerMissingError, RedisServerMissingError } from './local-servers/index.ts';

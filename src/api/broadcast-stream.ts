@@ -3,9 +3,9 @@
 import type { BroadcastStateDescriptor } from '../runtime/operators/broadcast-state.ts';
 import { broadcastProcessOperator, keyedBroadcastProcessOperator } from '../runtime/operators/broadcast-process.ts';
 import type { BroadcastProcessFunctionLike, KeyedBroadcastProcessFunctionLike } from '../runtime/operators/two-input-types.ts';
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError } from '../runtime/index.ts';
 import type { GraphInput } from '../runtime/types.ts';
-import type { KeyValue } from '../state/types.ts';
+import type { KeyValue } from '../state/index.ts';
 import { addTwoInputNode } from './connected-streams.ts';
 import type { DataStream } from './data-stream.ts';
 import type { StreamContext } from './stream-context.ts';

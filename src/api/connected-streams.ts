@@ -2,9 +2,9 @@
 import { coProcessOperator } from '../runtime/operators/co-process.ts';
 import { keyedCoProcessOperator } from '../runtime/operators/keyed-co-process.ts';
 import type { CoProcessFunctionLike, KeyedCoProcessFunctionLike } from '../runtime/operators/two-input-types.ts';
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError } from '../runtime/index.ts';
 import type { GraphInput, OperatorFactory } from '../runtime/types.ts';
-import type { KeyValue } from '../state/types.ts';
+import type { KeyValue } from '../state/index.ts';
 import { DataStream, requireFunction } from './data-stream.ts';
 import type { Collector } from './functions.ts';
 import type { StreamContext } from './stream-context.ts';

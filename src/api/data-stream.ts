@@ -1,5 +1,5 @@
 // DataStream: a typed stream of records and the transformations users chain on it.
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError } from '../runtime/index.ts';
 import { type AsyncMapFunction, type AsyncMapOptions, asyncMapSettings, asyncWaitOperator } from '../runtime/operators/async-wait.ts';
 import { filterOperator } from '../runtime/operators/filter.ts';
 import { flatMapOperator } from '../runtime/operators/flat-map.ts';
@@ -11,7 +11,7 @@ import type { ProcessFunctionLike, RichFilterFunctionLike, RichFlatMapFunctionLi
 import { sinkOperator } from '../runtime/operators/sink.ts';
 import { watermarkAssignerOperator } from '../runtime/operators/watermark-assigner.ts';
 import type { GraphInput, GraphNode, Sink } from '../runtime/types.ts';
-import type { KeyValue } from '../state/types.ts';
+import type { KeyValue } from '../state/index.ts';
 import type { Collector } from './functions.ts';
 import { isRichFunction } from './rich-functions.ts';
 import type { StreamContext } from './stream-context.ts';

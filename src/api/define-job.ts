@@ -1,5 +1,5 @@
 // defineJob: the default export of a job module, built the same way in every thread.
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError } from '../runtime/index.ts';
 import { type GraphBuildConfig, type JobDefinition, type JobParam, type JobParamSpec, markJobDefinition } from '../runtime/types.ts';
 import { StreamExecutionEnvironment } from './environment.ts';
 import { type ParamDeclarations, type ParamValues, paramSpecs, resolveParams } from './job-params.ts';

@@ -1,6 +1,6 @@
 // StreamExecutionEnvironment: where a job definition creates its sources and settings.
 import { elements } from './sources/elements.ts';
-import { JobConfigError, rejectUnknownKeys } from '../runtime/errors.ts';
+import { JobConfigError, rejectUnknownKeys } from '../runtime/index.ts';
 import type { CheckpointingConfig, GraphBuildConfig, JobConfig, JobParam, PreStateHook, PreStateHookContext, Source } from '../runtime/types.ts';
 import { DataStream } from './data-stream.ts';
 import { GraphBuilder } from './graph-builder.ts';

@@ -1,5 +1,5 @@
 // User function types of the DataStream API.
-import type { KeyValue } from '../state/types.ts';
+import type { KeyValue } from '../state/index.ts';
 import type {
   Collector,
   KeyedProcessContext,

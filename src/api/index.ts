@@ -1,7 +1,7 @@
 // The DataStream API: what job modules import.
 export { DataStream, DataStreamSink } from './data-stream.ts';
 export { defineJob, type JobSpec } from './define-job.ts';
-export { JobParamError, param, type ParamDeclaration, type ParamDeclarations, type ParamValues } from './job-params.ts';
+export { describeParams, JobParamError, param, type ParamDeclaration, type ParamDeclarations, type ParamValues } from './job-params.ts';
 export { ProcessFunction, RichFilterFunction, RichFlatMapFunction, RichMapFunction } from './rich-functions.ts';
 export type { AggregationFieldOf } from './keyed-stream.ts';
 export { StreamExecutionEnvironment } from './environment.ts';

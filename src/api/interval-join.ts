@@ -2,9 +2,9 @@
 import { intervalBounds, intervalJoinOperator } from '../runtime/operators/interval-join.ts';
 import { OutputTag } from '../runtime/operators/output-tag.ts';
 import type { ProcessJoinFunctionLike } from '../runtime/operators/two-input-types.ts';
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError } from '../runtime/index.ts';
 import type { GraphInput } from '../runtime/types.ts';
-import type { KeyValue } from '../state/types.ts';
+import type { KeyValue } from '../state/index.ts';
 import { addTwoInputNode } from './connected-streams.ts';
 import type { DataStream } from './data-stream.ts';
 import type { StreamContext } from './stream-context.ts';

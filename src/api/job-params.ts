@@ -1,5 +1,5 @@
 // Declared job parameters: typed, with defaults and required flags, checked before anything starts.
-import { JobConfigError, registerErrors, UnknownOptionError } from '../runtime/errors.ts';
+import { JobConfigError, registerErrors, UnknownOptionError } from '../runtime/index.ts';
 import type { JobParam, JobParamSpec } from '../runtime/types.ts';
 
 const PARAM = Symbol('baton.JobParamDeclaration');

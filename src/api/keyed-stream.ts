@@ -4,8 +4,8 @@ import { type AggregationField, type AggregationKind, aggregationReducer, checkA
 import { reduceOperator } from '../runtime/operators/reduce.ts';
 import type { KeyedProcessFunctionLike } from '../runtime/operators/types.ts';
 import type { GraphInput, OperatorFactory } from '../runtime/types.ts';
-import { JobConfigError } from '../runtime/errors.ts';
-import type { KeyValue } from '../state/types.ts';
+import { JobConfigError } from '../runtime/index.ts';
+import type { KeyValue } from '../state/index.ts';
 import { DataStream, requireFunction } from './data-stream.ts';
 import type { StreamContext } from './stream-context.ts';
 import type { CountWindow, WindowAssigner } from '../runtime/operators/window/types.ts';

@@ -8,7 +8,7 @@ import type {
   ReadOnlyBroadcastContext,
 } from '../runtime/operators/two-input-types.ts';
 import type { Collector, KeyedProcessContext, KeyedRuntimeContext, OnTimerContext, RuntimeContext } from '../runtime/operators/types.ts';
-import type { KeyValue } from '../state/types.ts';
+import type { KeyValue } from '../state/index.ts';
 
 export type {
   BroadcastContext,

@@ -1,5 +1,5 @@
 // How a stream's event time and watermarks are derived from its records.
-import { JobConfigError, MissingTimestampError } from '../runtime/errors.ts';
+import { JobConfigError, MissingTimestampError } from '../runtime/index.ts';
 import type { WatermarkStrategyLike } from '../runtime/operators/types.ts';
 
 export type TimestampAssigner<T> = (value: T, previousTimestamp: number | undefined) => number;

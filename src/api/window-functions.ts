@@ -1,5 +1,5 @@
 // ProcessWindowFunction: the user function that evaluates a whole window with its metadata and state.
-import type { KeyValue } from '../state/types.ts';
+import type { KeyValue } from '../state/index.ts';
 import type { Collector, KeyedRuntimeContext } from '../runtime/operators/types.ts';
 import type { ProcessWindowContext, TimeWindow, Window } from '../runtime/operators/window/types.ts';
 

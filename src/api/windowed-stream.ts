@@ -1,5 +1,5 @@
 // WindowedStream: a keyed stream cut into windows (time or count), waiting for the function that evaluates them.
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError } from '../runtime/index.ts';
 import { OutputTag } from '../runtime/operators/output-tag.ts';
 import type { AggregateFunction } from '../runtime/operators/types.ts';
 import { countWindowOperator } from '../runtime/operators/window/count-window-operator.ts';
@@ -8,7 +8,7 @@ import type { CountWindow, ProcessWindowFunctionLike, TimeWindow, Window, Window
 import { aggregateContents, listContents, reduceContents, type WindowContents } from '../runtime/operators/window/window-contents.ts';
 import type { WindowFunction } from '../runtime/operators/window/window-emitter.ts';
 import type { KeySelector, OperatorFactory } from '../runtime/types.ts';
-import type { KeyValue } from '../state/types.ts';
+import type { KeyValue } from '../state/index.ts';
 import type { DataStream } from './data-stream.ts';
 
 /** How the stream is cut: by a time window assigner, or into count windows. */

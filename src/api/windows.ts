@@ -1,5 +1,5 @@
 // Window assigners for keyed streams: tumbling, sliding and session windows, in event or processing time.
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError } from '../runtime/index.ts';
 import { slidingWindows, tumblingWindows } from '../runtime/operators/window/assign.ts';
 import type { TimeWindow, WindowAssigner, WindowTimeDomain } from '../runtime/operators/window/types.ts';
 

@@ -12,4 +12,7 @@ export { SharedChunkRegistry, chunkIdsOf, planRetention } from './registry/share
 export * from './registry/sweep.ts';
 export * from './status/checkpoint-status.ts';
 export * from './status/stop-request.ts';
+export * from './status/lease-request.ts';
+export { readMetadataSettled, type SettleOptions } from './status/settled-metadata.ts';
+export type { CheckpointStorage } from './storage/types.ts';
 export type * from './types.ts';

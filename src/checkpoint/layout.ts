@@ -1,4 +1,5 @@
-// Keys of a job directory's layout (chk-<n>/_metadata, chk-<n>/_FAILED, shared/<chunk>), relative to the job dir.
+// Keys of a job directory's layout (chk-<n>/_metadata, chk-<n>/_FAILED, shared/<chunk>, handover/...), relative to the job dir,
+// and the names of the files in them: the one place keys are built (test/storage-keys.test.ts checks that).
 import { TEMP_MARKER } from './storage/storage-key.ts';
 
 /** Directory holding the immutable keyed-state chunks shared by many checkpoints. */
@@ -7,6 +8,19 @@ export const SHARED_DIR = 'shared';
 export const METADATA_FILE = '_metadata';
 /** Written when a checkpoint is aborted; holds the reason as JSON. */
 export const FAILED_FILE = '_FAILED';
+/** Directory of the handover files: the stop request, follower pins, handover reports (never a `chk-<n>` folder). */
+export const HANDOVER_DIR = 'handover';
+/** Key of the stop request in a job directory (not a `chk-<n>` folder, so checkpoint listings ignore it). */
+export const STOP_REQUEST_KEY = `${HANDOVER_DIR}/stop-request.json`;
+/** Start of every follower pin's key (`handover/pin-<runId>.json`). */
+export const PIN_PREFIX = `${HANDOVER_DIR}/pin-`;
+const PIN_SUFFIX = '.json';
+// A run id is a UUID; anything else in a pin's name is not one of baton's.
+const PIN_RUN_ID = /^[A-Za-z0-9-]{1,64}$/;
+const HANDOVER_REPORT = /^handover\/report-chk-(0|[1-9][0-9]{0,15})\.json$/;
+// `<uid>-<start>-<end>-<checkpoint>-<base|delta>-<8 hex>`: see stateChunkId.
+const STATE_CHUNK = /-(0|[1-9][0-9]*)-(?:base|delta)-[0-9a-f]{8}$/;
+const SPILL_SEGMENT = /^spill-/;
 
 const CHECKPOINT_DIR = /^chk-(0|[1-9][0-9]*)$/;
 // Names come from metadata that anyone can write, so the allowed alphabet is what keeps a
@@ -56,7 +70,84 @@ function assertSafeName(what: string, name: string): void {
  * @example channelStateFileName('count', 1) // 'channel-count-1'
  */
 export function channelStateFileName(uid: string, subtaskIndex: number): string {
-  return `channel-${String(uid).replace(/[^A-Za-z0-9_.-]/g, '_')}-${subtaskIndex}`;
+  return `channel-${fileNamePart(uid)}-${subtaskIndex}`;
+}
+
+/**
+ * An operator uid (or any name) as part of a file name: characters outside `[A-Za-z0-9_.-]` become `_`.
+ *
+ * @example fileNamePart('my op/1') // 'my_op_1'
+ */
+export function fileNamePart(name: string): string {
+  return String(name).replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/**
+ * Id of a keyed-state chunk (a file under `shared/`): operator, key-group range, the checkpoint it
+ * was written for, kind and a random `nonce` (8 hex digits). Sweeps read the checkpoint id back
+ * ({@link chunkCheckpointId}) to tell old chunks from ones the running job may still reference.
+ *
+ * @example stateChunkId('sum', 0, 127, 12, 'delta', '0a1b2c3d') // 'sum-0-127-12-delta-0a1b2c3d'
+ */
+export function stateChunkId(uid: string, start: number, end: number, checkpointId: number, kind: 'base' | 'delta', nonce: string): string {
+  return `${fileNamePart(uid)}-${start}-${end}-${checkpointId}-${kind}-${nonce}`;
+}
+
+/**
+ * The checkpoint a state chunk was written for, from its name ({@link stateChunkId}), or undefined for other names.
+ *
+ * @example chunkCheckpointId('sum-0-127-12-delta-0a1b2c3d') // 12
+ */
+export function chunkCheckpointId(chunkId: string): number | undefined {
+  const match = STATE_CHUNK.exec(chunkId);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/**
+ * Start of the ids of one in-flight log's spilled segments (shared chunks `spill-<name>-<nonce>-<n>`).
+ *
+ * @example spillSegmentPrefix('sum-0', '0a0b0c0d') // 'spill-sum-0-0a0b0c0d'
+ */
+export function spillSegmentPrefix(name: string, nonce: string): string {
+  return `spill-${name}-${nonce}`;
+}
+
+/** Whether a chunk id names a spilled in-flight segment. @example isSpillSegmentId('spill-sum-0-0a0b0c0d-3') // true */
+export function isSpillSegmentId(chunkId: string): boolean {
+  return SPILL_SEGMENT.test(chunkId);
+}
+
+/**
+ * Key of the report a deployment that took over at checkpoint `id` writes (its metrics, downtime included).
+ *
+ * @example handoverReportKey(9) // 'handover/report-chk-9.json'
+ */
+export function handoverReportKey(id: number): string {
+  return `${HANDOVER_DIR}/report-${checkpointDir(id)}.json`;
+}
+
+/** The checkpoint id of a handover report's key, or undefined for other keys. @example parseHandoverReportKey('handover/report-chk-9.json') // 9 */
+export function parseHandoverReportKey(key: string): number | undefined {
+  const match = HANDOVER_REPORT.exec(key);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** Key of run `runId`'s pin; throws RangeError for a run id that is not `[A-Za-z0-9-]{1,64}`. @example pinKey('3f2a') // 'handover/pin-3f2a.json' */
+export function pinKey(runId: string): string {
+  if (!PIN_RUN_ID.test(runId)) throw new RangeError(`invalid run id ${JSON.stringify(runId)} for a pin: expected [A-Za-z0-9-]{1,64}`);
+  return `${PIN_PREFIX}${runId}${PIN_SUFFIX}`;
+}
+
+/** The run id in a pin's key, or undefined for any other key. @example runIdOfPinKey('handover/pin-ab.json') // 'ab' */
+export function runIdOfPinKey(key: string): string | undefined {
+  if (!key.startsWith(PIN_PREFIX) || !key.endsWith(PIN_SUFFIX)) return undefined;
+  const runId = key.slice(PIN_PREFIX.length, key.length - PIN_SUFFIX.length);
+  return PIN_RUN_ID.test(runId) ? runId : undefined;
+}
+
+/** Prefix listing a folder's keys (`chk-7/`, `shared/`, `handover/`). @example folderPrefix(checkpointDir(7)) // 'chk-7/' */
+export function folderPrefix(dir: string): string {
+  return `${dir}/`;
 }
 
 /** Directory of checkpoint n. @example checkpointDir(7) // 'chk-7' */

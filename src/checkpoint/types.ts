@@ -1,5 +1,5 @@
 // Shared types of checkpointing: what a checkpoint's metadata records and how its status is read.
-import type { KeyGroupRange } from '../state/types.ts';
+import type { KeyGroupRange } from '../state/index.ts';
 
 /** CORRUPT: `_metadata` exists but fails its checks (only reported when asked to verify). */
 export type CheckpointStatus = 'COMPLETED' | 'CORRUPT' | 'FAILED' | 'IN_PROGRESS' | 'UNKNOWN';

@@ -1,5 +1,5 @@
 // Text output of the CLI: counters tables and durations.
-import type { JobResult } from '../runtime/coordinator/job-result.ts';
+import type { JobResult } from '../runtime/index.ts';
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');

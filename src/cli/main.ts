@@ -1,7 +1,7 @@
 // The `baton` command line: subcommands parsed with commander.
 import { Command, CommanderError } from 'commander';
-import { FencedError } from '../checkpoint/errors.ts';
-import { BatonError } from '../runtime/errors.ts';
+import { FencedError } from '../checkpoint/index.ts';
+import { BatonError } from '../runtime/index.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerCheckpointsCommand } from './commands/checkpoints.ts';
 import { registerDemoCommand } from './commands/demo.ts';

@@ -5,6 +5,7 @@
 export type { PreStateHook, PreStateHookContext } from '../runtime/types.ts';
 export { HandoverAbortedError, PromotionRefusedError, StaleHandoverTargetError } from './errors.ts';
 export { checkNextOwner } from './next-owner.ts';
+export { handoverExtensions, runJob } from './run-job.ts';
 export * from './predecessor/index.ts';
 export * from './protocol/index.ts';
 export * from './shadow/index.ts';

@@ -1,6 +1,6 @@
 // The handover's half of the ownership fence: only the run a stop checkpoint names may take over from it.
-import { FencedError } from '../checkpoint/errors.ts';
-import type { CheckpointMetadata } from '../checkpoint/types.ts';
+import { FencedError } from '../checkpoint/index.ts';
+import type { CheckpointMetadata } from '../checkpoint/index.ts';
 
 /**
  * Throws a FencedError (`not-next-owner`) when `metadata` (the checkpoint a deployment B is about

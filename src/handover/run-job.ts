@@ -1,8 +1,8 @@
 // runJob with everything above the runtime plugged in: reference data for hooks, and deployment B's handover.
-import type { JobHandle } from '../runtime/coordinator/job-handle.ts';
+import type { JobHandle } from '../runtime/index.ts';
 import type { RunExtensions } from '../runtime/coordinator/job-runner.ts';
-import type { RunJobOptions } from '../runtime/coordinator/run-options.ts';
-import type { GuardReport } from './shadow/guard.ts';
+import type { RunJobOptions } from '../runtime/index.ts';
+import type { GuardReport } from './shadow/index.ts';
 
 /**
  * Starts a job defined by `export default defineJob(...)` in `moduleUrl`. With `handover`, the job

@@ -8,6 +8,22 @@ export type { StorageProblemEvent } from './coordinator/storage-problem-reporter
 export { runJob } from './coordinator/job-runner.ts';
 export type { RunJobOptions } from './coordinator/run-options.ts';
 export type { HandoverMetrics, ReferenceDataProgressEvent } from './coordinator/start-sequence.ts';
+// A shadow deployment (handover mode 'shadow'): what the runtime offers its start sequence, and the promotion guard.
+export type {
+  AttemptRestoreControl,
+  CutPositions,
+  DeploymentMetrics,
+  HeldPositions,
+  HeldSplit,
+  PromotionGuard,
+  PromotionGuardContext,
+  PromotionVerdict,
+  ShadowControl,
+  ShadowCut,
+  ShadowMetrics,
+  ShadowSample,
+  StartSequence,
+} from './coordinator/start-sequence.ts';
 export type { HandoverEvent, PredecessorHandoverEvent, SuccessorHandoverEvent } from './coordinator/handover-event.ts';
 export type { ChannelStats } from './channels/types.ts';
 export * from './errors.ts';

@@ -1,8 +1,8 @@
 // Shared types of the runtime: the job graph users build, the sources/sinks/operators it runs,
 // and the execution plan the coordinator derives from it.
 import type { StoredValueProblem } from '../checkpoint/restore/stored-values.ts';
-import type { KeyValue } from '../state/types.ts';
-import type { KeyedStateBackend } from '../state/types.ts';
+import type { KeyValue } from '../state/index.ts';
+import type { KeyedStateBackend } from '../state/index.ts';
 
 /** Event time in milliseconds. Records without one carry {@link NO_TIMESTAMP}. */
 export const NO_TIMESTAMP = Number.NEGATIVE_INFINITY;

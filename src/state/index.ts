@@ -1,5 +1,6 @@
 // Public face of keyed state: types, key-group math, the heap backend and the timer queue.
 export type * from './types.ts';
+export { isChunkedBackend } from './types.ts';
 export * from './key-groups.ts';
 export {
   HeapKeyedStateBackend,
@@ -24,9 +25,13 @@ export {
   type DeltaChunk,
   decodeChunk,
   encodeChunk,
+  readChunkEntries,
 } from './snapshot/delta-chunk.ts';
 export { ChunkCorruptError } from './snapshot/errors.ts';
 export { type ResolvedTtl, resolveTtl, type StateOptions, type StateTtlConfig, type TtlUpdateType, type TtlVisibility } from './ttl/ttl-config.ts';
 export { type Clock, isExpired, TtlListState, TtlMapState, type TtlStored, TtlValueState, ttlSnapshotFilter } from './ttl/ttl-state.ts';
 export { StateTtlMismatchError } from './ttl/errors.ts';
 export { type StateAggregateFunction, ValueAggregatingState, ValueReducingState } from './derived-states.ts';
+// Stored-state decoding, for baton/testing's checkpoint readers.
+export { bytesToBinaryString, decodeStateKey, decodeStateTableRow, isStateTableKey } from './lmdb/key-codec.ts';
+export { packr as lmdbValuePackr } from './lmdb/overlay.ts';

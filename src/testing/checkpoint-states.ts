@@ -1,15 +1,15 @@
 // What a completed checkpoint holds, per operator uid and keyed state name: read from storage alone.
 import { Packr } from 'msgpackr';
-import { sharedChunkKey } from '../checkpoint/layout.ts';
+import { sharedChunkKey } from '../checkpoint/index.ts';
 import { scopeStorage } from '../checkpoint/scoped-storage.ts';
-import { readMetadata } from '../checkpoint/status/checkpoint-status.ts';
+import { readMetadata } from '../checkpoint/index.ts';
 import { openStorage } from '../checkpoint/storage/open-storage.ts';
 import type { CheckpointStorage } from '../checkpoint/storage/types.ts';
-import type { KeyGroupChain } from '../checkpoint/types.ts';
-import { bytesToBinaryString, decodeStateKey, decodeStateTableRow, isStateTableKey } from '../state/lmdb/key-codec.ts';
-import { packr as lmdbPackr } from '../state/lmdb/overlay.ts';
-import { decodeChunk } from '../state/snapshot/delta-chunk.ts';
-import type { StateKind } from '../state/types.ts';
+import type { KeyGroupChain } from '../checkpoint/index.ts';
+import { bytesToBinaryString, decodeStateKey, decodeStateTableRow, isStateTableKey } from '../state/index.ts';
+import { lmdbValuePackr as lmdbPackr } from '../state/index.ts';
+import { decodeChunk } from '../state/index.ts';
+import type { StateKind } from '../state/index.ts';
 
 /** One keyed state (by name) of one operator, as a checkpoint holds it. */
 export interface StoredStateSummary {

@@ -1,5 +1,5 @@
 // The parts of a test driver a test holds: its inputs, its outputs, and the checkpoints it restores from.
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError } from '../runtime/index.ts';
 import { TestDriverStateError } from './errors.ts';
 import type { SinkLog, SinkRecord, SinkView } from './sink-log.ts';
 import { entryTimestamp, type InputLog } from './test-input.ts';

@@ -1,5 +1,5 @@
 // A test's input: an in-memory log per source (partitions of records and watermarks), read by a real source.
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError } from '../runtime/index.ts';
 import type { StoredValueProblem } from '../checkpoint/restore/stored-values.ts';
 import type { Source, SourceReader, SourceReaderContext, SourceSplit } from '../runtime/types.ts';
 import { NO_TIMESTAMP } from '../runtime/types.ts';

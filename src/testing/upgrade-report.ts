@@ -1,9 +1,9 @@
 // What upgradeTest reports: outputs split by deployment, the handover, state compatibility, continuity.
 import { inspect } from 'node:util';
 import { BatonError, registerErrors } from '../errors/index.ts';
-import type { HandoverMetrics } from '../runtime/coordinator/start-sequence.ts';
-import type { JobStatus } from '../runtime/lifecycle/job-status.ts';
-import type { StateKind } from '../state/types.ts';
+import type { HandoverMetrics } from '../runtime/index.ts';
+import type { JobStatus } from '../runtime/index.ts';
+import type { StateKind } from '../state/index.ts';
 import type { StoredStates, StoredStateSummary } from './checkpoint-states.ts';
 
 /** One sink uid's committed output, split by the deployment that committed it. */

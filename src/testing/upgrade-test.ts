@@ -1,14 +1,14 @@
 // upgradeTest: version A runs to a cut, hands over to version B through the real protocol, B runs on; continuity and state compatibility reported.
 import * as z from 'zod';
 import { scopeStorage } from '../checkpoint/scoped-storage.ts';
-import { latestCompleted } from '../checkpoint/status/checkpoint-status.ts';
+import { latestCompleted } from '../checkpoint/index.ts';
 import { openStorage } from '../checkpoint/storage/open-storage.ts';
-import type { JobResult } from '../runtime/coordinator/job-result.ts';
+import type { JobResult } from '../runtime/index.ts';
 import { parseOptions } from '../runtime/coordinator/run-options.ts';
-import { JobConfigError } from '../runtime/errors.ts';
+import { JobConfigError } from '../runtime/index.ts';
 import { isTerminal, type JobStatus } from '../runtime/lifecycle/job-status.ts';
 import { isJobDefinition, type JobDefinition, type JobParam } from '../runtime/types.ts';
-import { DEFAULT_MAX_PARALLELISM } from '../state/key-groups.ts';
+import { DEFAULT_MAX_PARALLELISM } from '../state/index.ts';
 import { readStoredStates, type StoredStates } from './checkpoint-states.ts';
 import type { TestCheckpoint, TestDriver, TestJobOptions } from './test-job.ts';
 import { testJob } from './test-job.ts';

@@ -2,6 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkpointDir,
+  chunkCheckpointId,
+  handoverReportKey,
+  isSpillSegmentId,
+  parseHandoverReportKey,
+  spillSegmentPrefix,
+  STOP_REQUEST_KEY,
+  stateChunkId,
   describeKey,
   exclusiveKey,
   failedKey,
@@ -54,5 +61,26 @@ describe('checkpoint layout', () => {
     }
     expect(() => sharedChunkKey('../chk-1/_metadata')).toThrow(/invalid chunk id/);
     expect(() => exclusiveKey(1, 'a/b')).toThrow(/invalid exclusive file name/);
+  });
+
+  it('names state chunks so a sweep reads back the checkpoint they were written for', () => {
+    const id = stateChunkId('my op/1', 64, 127, 12, 'delta', '0a1b2c3d');
+    expect(id).toBe('my_op_1-64-127-12-delta-0a1b2c3d');
+    expect(sharedChunkKey(id)).toBe(`shared/${id}`);
+    expect(chunkCheckpointId(id)).toBe(12);
+    expect(chunkCheckpointId(stateChunkId('sum', 0, 127, 0, 'base', 'ffffffff'))).toBe(0);
+    const segment = `${spillSegmentPrefix('sum-0', '0a0b0c0d')}-3`;
+    expect(isSpillSegmentId(segment)).toBe(true);
+    expect(chunkCheckpointId(segment)).toBeUndefined();
+    expect(isSpillSegmentId(id)).toBe(false);
+  });
+
+  it('keeps handover files out of checkpoint folders, and parses report keys back', () => {
+    expect(STOP_REQUEST_KEY).toBe('handover/stop-request.json');
+    expect(handoverReportKey(9)).toBe('handover/report-chk-9.json');
+    expect(parseHandoverReportKey(handoverReportKey(9))).toBe(9);
+    expect(parseHandoverReportKey('handover/report-chk-09.json')).toBeUndefined();
+    expect(parseHandoverReportKey(STOP_REQUEST_KEY)).toBeUndefined();
+    expect(parseCheckpointKey(handoverReportKey(9))).toBeUndefined();
   });
 });

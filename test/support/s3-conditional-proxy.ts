@@ -11,6 +11,16 @@ export interface S3ConditionalProxy {
   close(): Promise<void>;
 }
 
+/** One request as the proxy saw it: from its arrival to the end of its answer (epoch ms). For benches that look at the traffic. */
+export interface ProxiedExchange {
+  readonly method: string;
+  /** The request's path and query, e.g. `/bucket/jobs/j1/chk-4/_metadata`. */
+  readonly url: string;
+  readonly status: number;
+  readonly receivedAt: number;
+  readonly answeredAt: number;
+}
+
 const PRECONDITION_FAILED =
   '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>';
 
@@ -40,7 +50,7 @@ const AUTH_HEADERS = ['authorization', 'x-amz-date', 'x-amz-security-token', 'x-
  * await storage.putIfAbsent('a', bytes); // false (412)
  * ```
  */
-export async function startS3ConditionalProxy(target: string): Promise<S3ConditionalProxy> {
+export async function startS3ConditionalProxy(target: string, options: { readonly onExchange?: (exchange: ProxiedExchange) => void } = {}): Promise<S3ConditionalProxy> {
   const upstream = upstreamOf(target);
   const queues = new Map<string, Promise<void>>();
   const sockets = new Set<Socket>();
@@ -59,6 +69,11 @@ export async function startS3ConditionalProxy(target: string): Promise<S3Conditi
 
   const server = createServer((req, res) => {
     const method = req.method ?? 'GET';
+    const observe = options.onExchange;
+    if (observe) {
+      const receivedAt = Date.now();
+      res.on('close', () => observe({ method, url: req.url ?? '/', status: res.statusCode, receivedAt, answeredAt: Date.now() }));
+    }
     if (method !== 'PUT' && method !== 'DELETE') {
       forwardRequest(upstream, req, res);
       return;

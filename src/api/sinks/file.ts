@@ -1,9 +1,9 @@
 // Sinks.file: part files per subtask, written under hidden names and renamed when a checkpoint covering them completes.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { HostileCheckpointError } from '../../checkpoint/errors.ts';
+import { HostileCheckpointError } from '../../checkpoint/index.ts';
 import { firstStoredProblem, isSafeSegment, isStoredIndex, type StoredValueProblem, storedCheck } from '../../checkpoint/restore/stored-values.ts';
-import { BatonInternalError, InvalidRestoredStateError, JobConfigError, rejectUnknownKeys } from '../../runtime/errors.ts';
+import { BatonInternalError, InvalidRestoredStateError, JobConfigError, rejectUnknownKeys } from '../../runtime/index.ts';
 import type { Sink, SinkContext, SinkWriter } from '../../runtime/types.ts';
 
 export interface FileSinkOptions<T> {

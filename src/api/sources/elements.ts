@@ -1,5 +1,5 @@
 // Sources.elements: a fixed in-memory list, read by a single subtask in order.
-import { JobConfigError } from '../../runtime/errors.ts';
+import { JobConfigError } from '../../runtime/index.ts';
 import { NO_TIMESTAMP } from '../../runtime/types.ts';
 import type { Source, SourceReader, SourceReaderContext, SourceSplit } from '../../runtime/types.ts';
 import { numericOffset } from './offsets.ts';

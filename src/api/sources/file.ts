@@ -1,9 +1,9 @@
 // Sources.file: newline-delimited text from a file or a directory of files, read as byte-range splits.
 import { accessSync, closeSync, constants, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { HostileCheckpointError } from '../../checkpoint/errors.ts';
+import { HostileCheckpointError } from '../../checkpoint/index.ts';
 import { isConfiguredPath, isStoredIndex, type StoredValueProblem, storedCheck } from '../../checkpoint/restore/stored-values.ts';
-import { JobConfigError, rejectUnknownKeys } from '../../runtime/errors.ts';
+import { JobConfigError, rejectUnknownKeys } from '../../runtime/index.ts';
 import { NO_TIMESTAMP } from '../../runtime/types.ts';
 import type { Source, SourceReader, SourceReaderContext, SourceSplit } from '../../runtime/types.ts';
 import { numericOffset } from './offsets.ts';

@@ -1,5 +1,5 @@
 // Sources.sequence: the integers from..to split into contiguous ranges, optionally rate-limited.
-import { JobConfigError, rejectUnknownKeys } from '../../runtime/errors.ts';
+import { JobConfigError, rejectUnknownKeys } from '../../runtime/index.ts';
 import { NO_TIMESTAMP } from '../../runtime/types.ts';
 import type { Source, SourceReader, SourceReaderContext, SourceSplit } from '../../runtime/types.ts';
 import { numericOffset } from './offsets.ts';

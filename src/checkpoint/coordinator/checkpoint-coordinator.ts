@@ -8,6 +8,7 @@ import type {
   StopMode,
   Transition,
 } from './types.ts';
+import { planRetention } from '../registry/shared-chunk-registry.ts';
 
 /** Initial state; `firstId` continues the numbering after a restore (ids are never reused). */
 export function initialCoordinatorState<S>(firstId: number, now: number, stopAfter?: number): CoordinatorState<S> {
@@ -178,8 +179,8 @@ function onWritten<S>(state: CoordinatorState<S>, id: number, now: number, setti
   const done = state.finalizing;
   if (!done || done.id !== id) return { state, effects: [] };
   const completed = [...state.completed, id];
-  const keep = Math.max(1, settings.retain);
-  const discard = completed.slice(0, Math.max(0, completed.length - keep));
+  // Ids complete in increasing order (one finalizes at a time), so the dropped ones lead the list.
+  const discard = planRetention(completed, settings.retain);
   // A stop-with-checkpoint ends the job its own way (the subtasks suspend); otherwise the final one finishes it.
   const finishes = done.final === true && done.stop === undefined;
   const effects: CoordinatorEffect<S>[] = [finishes ? { type: 'notify-complete', id, final: true } : { type: 'notify-complete', id }];

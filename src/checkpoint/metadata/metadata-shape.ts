@@ -1,5 +1,5 @@
 // Checks that a decoded value has the shape of CheckpointMetadata, naming the first bad field by path.
-import { MAX_MAX_PARALLELISM } from '../../state/key-groups.ts';
+import { MAX_MAX_PARALLELISM } from '../../state/index.ts';
 import { describeValue } from '../errors.ts';
 import { channelStateFileName, isValidChunkId, isValidExclusiveName } from '../layout.ts';
 // Not through ownership/index.ts: the fence there reads metadata, which would make an import cycle.

@@ -1,6 +1,7 @@
 // Storage side of the shared-chunk registry: rebuild it from metadata, delete what nothing references.
+// Orphans (chunks no completed checkpoint references) are found by the sweep (sweep.ts), the one place that removes them.
 import { CheckpointNotFoundError, CorruptCheckpointError } from '../errors.ts';
-import { METADATA_FILE, SHARED_DIR, checkpointDir, metadataKey, parseSharedChunkKey, sharedChunkKey } from '../layout.ts';
+import { METADATA_FILE, checkpointDir, metadataKey, sharedChunkKey } from '../layout.ts';
 import { type SkippedCheckpoint, listCheckpoints, readMetadata } from '../status/checkpoint-status.ts';
 import { pinnedCheckpoints, readPins } from '../status/follower-pin.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
@@ -12,14 +13,6 @@ export interface RebuiltRegistry {
   readonly registry: SharedChunkRegistry;
   /** Oldest first. A corrupt one's chunks are unknown; a vanished one was discarded meanwhile. */
   readonly skipped: readonly SkippedCheckpoint[];
-}
-
-/** Result of {@link orphanChunks}. */
-export interface OrphanReport {
-  /** Chunk ids under `shared/` that no completed checkpoint and nothing in flight references, sorted. */
-  readonly orphans: readonly string[];
-  /** COMPLETED checkpoints with corrupt metadata; while there are any, `orphans` is empty. */
-  readonly unreadable: readonly number[];
 }
 
 /**
@@ -86,7 +79,10 @@ export async function discardCheckpoint(storage: CheckpointStorage, registry: Sh
 export interface DiscardReport {
   /** Shared chunks deleted, sorted. */
   readonly deleted: readonly string[];
-  /** Checkpoints kept because a live follower pin names them (discard them again later), sorted. */
+  /**
+   * Checkpoints kept because a live follower pin names them, or not reached because the discard
+   * was told to pause (discard them again later), sorted.
+   */
   readonly held: readonly number[];
 }
 
@@ -99,31 +95,29 @@ export interface DiscardReport {
  * written before this call started is honoured; one written while it runs may be too late, which
  * the follower survives (it skips a checkpoint that vanished).
  *
+ * `paused`, asked before the registry is read and before each checkpoint goes: when it says so,
+ * the discard stops there (between two checkpoints, never inside one) and reports what it did not
+ * reach as held. The running job pauses its housekeeping while a handover's successor takes over
+ * from the same store, and a discard that had begun just before would otherwise run on inside the
+ * downtime.
+ *
  * @example const { held } = await discardUnlessPinned(jobStorage, [3, 4], Date.now());
  */
-export async function discardUnlessPinned(storage: CheckpointStorage, ids: readonly number[], now: number): Promise<DiscardReport> {
+export async function discardUnlessPinned(storage: CheckpointStorage, ids: readonly number[], now: number, paused: () => boolean = () => false): Promise<DiscardReport> {
   const pinned = pinnedCheckpoints(await readPins(storage, now));
   const held = ids.filter((id) => pinned.has(id));
   const discard = ids.filter((id) => !pinned.has(id));
-  if (discard.length === 0) return { deleted: [], held: [...held].sort((a, b) => a - b) };
+  const report = (deleted: string[], notReached: readonly number[]) => ({ deleted: deleted.sort(), held: [...held, ...notReached].sort((a, b) => a - b) });
+  if (discard.length === 0 || paused()) return report([], discard);
   const { registry, skipped } = await rebuildRegistry(storage);
   const chunksUnknown = skipped.some((s) => s.error instanceof CorruptCheckpointError);
   const deleted: string[] = [];
-  for (const id of discard) {
+  for (const [i, id] of discard.entries()) {
+    if (paused()) return report(deleted, discard.slice(i));
     if (chunksUnknown) await removeCheckpointFolder(storage, id);
     else deleted.push(...(await discardCheckpoint(storage, registry, id)));
   }
-  return { deleted: deleted.sort(), held: [...held].sort((a, b) => a - b) };
-}
-
-/**
- * {@link discardUnlessPinned} at the current time, returning the deleted chunk ids (what a live
- * pin holds stays until a later discard or sweep).
- *
- * @example await discardCheckpoints(jobStorage, [3, 4]);
- */
-export async function discardCheckpoints(storage: CheckpointStorage, ids: readonly number[]): Promise<string[]> {
-  return [...(await discardUnlessPinned(storage, ids, Date.now())).deleted];
+  return report(deleted, []);
 }
 
 /** Deletes `chk-<n>/`, its `_metadata` first: cut short, it leaves leftovers, never a COMPLETED checkpoint missing files. */
@@ -132,34 +126,4 @@ export async function removeCheckpointFolder(storage: CheckpointStorage, n: numb
   if (keys.includes(metadataKey(n))) await storage.delete([metadataKey(n)]);
   const rest = keys.filter((k) => !k.endsWith(`/${METADATA_FILE}`));
   if (rest.length > 0) await storage.delete(rest);
-}
-
-/**
- * Chunks under `shared/` that no COMPLETED checkpoint references and that are not in flight:
- * leftovers of checkpoints that failed or were cut off by a crash.
- *
- * Listings carry no modification time, so instead of a grace period the caller says which chunks
- * are in flight: every chunk a not-yet-completed checkpoint of the running job references
- * (uploaded or reused). It is read after `shared/` is listed and before metadata is read, so any
- * listed chunk is either in flight, or its checkpoint's metadata is seen, or it is an orphan: pass
- * the job's live set (or a function), not a copy taken earlier. Only the process that writes
- * checkpoints to this job directory may delete what this returns; any other has no in-flight set.
- *
- * While a COMPLETED checkpoint's metadata is corrupt, its chunks are unknown, so nothing is
- * reported as an orphan.
- *
- * @example const { orphans } = await orphanChunks(storage, job.inFlightChunks);
- */
-export async function orphanChunks(storage: CheckpointStorage, inFlight: ReadonlySet<string> | (() => Iterable<string>)): Promise<OrphanReport> {
-  const listed = new Set<string>();
-  for (const key of await storage.list(SHARED_DIR)) {
-    const id = parseSharedChunkKey(key);
-    if (id !== undefined) listed.add(id);
-  }
-  const busy = new Set(typeof inFlight === 'function' ? inFlight() : inFlight);
-  const { registry, skipped } = await rebuildRegistry(storage);
-  const unreadable = skipped.filter((s) => s.error instanceof CorruptCheckpointError).map((s) => s.id);
-  if (unreadable.length > 0) return { orphans: [], unreadable };
-  const orphans = [...listed].filter((id) => !busy.has(id) && !registry.isReferenced(id)).sort();
-  return { orphans, unreadable };
 }

@@ -1,6 +1,6 @@
 // Keeps a job directory bounded: retention over every completed checkpoint in it, and a sweep of what failed or crashed writes left.
 import { CorruptMetadataError } from '../errors.ts';
-import { parseSharedChunkKey, SHARED_DIR } from '../layout.ts';
+import { chunkCheckpointId, folderPrefix, HANDOVER_DIR, isSpillSegmentId, parseSharedChunkKey, SHARED_DIR } from '../layout.ts';
 import { listCheckpoints } from '../status/checkpoint-status.ts';
 import { pinnedCheckpoints, readPins } from '../status/follower-pin.ts';
 import { handoverReportsBeyond } from '../status/stop-request.ts';
@@ -56,20 +56,6 @@ export interface SweepReport {
 /** Handover reports (`handover/report-chk-<n>.json`) a sweep keeps, newest first: one per handover would grow without end. */
 export const HANDOVER_REPORTS_KEPT = 3;
 
-// `<uid>-<start>-<end>-<checkpoint>-<base|delta>-<8 hex>`, as WorkerCheckpoints names chunks.
-const STATE_CHUNK = /-(0|[1-9][0-9]*)-(?:base|delta)-[0-9a-f]{8}$/;
-const SPILL_SEGMENT = /^spill-/;
-
-/**
- * The checkpoint a state chunk was written for, from its name, or undefined for other names.
- *
- * @example chunkCheckpointId('sum-0-127-12-delta-0a1b2c3d') // 12
- */
-export function chunkCheckpointId(chunkId: string): number | undefined {
-  const match = STATE_CHUNK.exec(chunkId);
-  return match === null ? undefined : Number(match[1]);
-}
-
 /**
  * Whether a sweep with `scope` may delete `chunkId` once nothing references it. "Older" is decided
  * by the checkpoint id in the name, not by a modification time, so it is the same on a file
@@ -83,7 +69,7 @@ export function chunkCheckpointId(chunkId: string): number | undefined {
 export function isSweepable(chunkId: string, scope: Pick<SweepScope, 'activeFrom' | 'spillSegments'>): boolean {
   const id = chunkCheckpointId(chunkId);
   if (id !== undefined) return id < scope.activeFrom;
-  return scope.spillSegments && SPILL_SEGMENT.test(chunkId);
+  return scope.spillSegments && isSpillSegmentId(chunkId);
 }
 
 /**
@@ -134,7 +120,7 @@ export async function sweepJobDirectory(storage: CheckpointStorage, scope: Sweep
   const temporaries = scope.temporariesBefore === undefined ? 0 : ((await storage.removeTemporaries?.('', scope.temporariesBefore)) ?? 0);
   // A dead follower's pin holds nothing any more; a live one renews its own (a late renewal writes it again).
   if (pins.expired.length > 0) await storage.delete(pins.expired);
-  const reports = handoverReportsBeyond(await storage.list('handover/'), HANDOVER_REPORTS_KEPT);
+  const reports = handoverReportsBeyond(await storage.list(folderPrefix(HANDOVER_DIR)), HANDOVER_REPORTS_KEPT);
   if (reports.length > 0) await storage.delete(reports);
   return { discarded, abandoned, orphans, temporaries, unreadable, held, expiredPins: pins.expired, invalidPins: pins.invalid, reports };
 }

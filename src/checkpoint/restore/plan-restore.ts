@@ -1,7 +1,7 @@
 // Restore planning: which chunks and states each subtask of the new job gets from a checkpoint.
 import { BatonError, registerErrors } from '../../errors/index.ts';
-import { keyGroupRangeFor } from '../../state/key-groups.ts';
-import type { KeyGroupRange } from '../../state/types.ts';
+import { keyGroupRangeFor } from '../../state/index.ts';
+import type { KeyGroupRange } from '../../state/index.ts';
 import type { CheckpointMetadata, KeyGroupChain } from '../types.ts';
 
 /** What the restore planner needs to know about an operator of the job being started. */

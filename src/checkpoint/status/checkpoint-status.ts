@@ -1,6 +1,6 @@
 // Reads checkpoint status and metadata from storage alone, so any process (CLI, another deployment) can.
 import { CheckpointNotFoundError, CorruptCheckpointError, CorruptMetadataError } from '../errors.ts';
-import { FAILED_FILE, METADATA_FILE, checkpointDir, failedKey, metadataKey, parseCheckpointKey } from '../layout.ts';
+import { FAILED_FILE, METADATA_FILE, checkpointDir, failedKey, folderPrefix, metadataKey, parseCheckpointKey } from '../layout.ts';
 import { decodeMetadata } from '../metadata/metadata-codec.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
 import type { CheckpointMetadata, CheckpointStatus } from '../types.ts';
@@ -85,7 +85,7 @@ export async function checkpointStatus(storage: CheckpointStorage, n: number, op
   }
   if (await storage.exists(failedKey(n))) return 'FAILED';
   const files = new Set<string>();
-  for (const key of await storage.list(`${checkpointDir(n)}/`)) {
+  for (const key of await storage.list(folderPrefix(checkpointDir(n)))) {
     const parsed = parseCheckpointKey(key);
     if (parsed?.checkpointId === n) files.add(parsed.file);
   }

@@ -1,13 +1,11 @@
 // Pins a follower (a handover's deployment B) holds on checkpoints it restores from without claiming them: retention keeps them while the lease lives.
 import { StorageNotFoundError } from '../storage/errors.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
+import { folderPrefix, HANDOVER_DIR, PIN_PREFIX, pinKey, runIdOfPinKey } from '../layout.ts';
 
-/** Folder of the pins (next to the stop request; never a `chk-<n>` folder, so listings of checkpoints ignore it). */
-export const PIN_PREFIX = 'handover/pin-';
-const PIN_FOLDER = 'handover/';
-const PIN_SUFFIX = '.json';
-// A run id is a UUID; anything else in a pin's name or body is not one of baton's.
-const RUN_ID = /^[A-Za-z0-9-]{1,64}$/;
+// The keys are the layout's; re-exported where pins were always found.
+export { PIN_PREFIX, pinKey, runIdOfPinKey } from '../layout.ts';
+
 /** More checkpoint ids than this in one pin is not what a follower writes. */
 const MAX_PINNED = 64;
 
@@ -31,19 +29,6 @@ export interface PinCensus {
   readonly expired: readonly string[];
   /** Keys of objects named like pins that are not pins (ignored and reported; one still being written reads like this). */
   readonly invalid: readonly string[];
-}
-
-/** Key of run `runId`'s pin; throws RangeError for a run id that is not `[A-Za-z0-9-]{1,64}`. @example pinKey('3f2a…') // 'handover/pin-3f2a….json' */
-export function pinKey(runId: string): string {
-  if (!RUN_ID.test(runId)) throw new RangeError(`invalid run id ${JSON.stringify(runId)} for a pin: expected [A-Za-z0-9-]{1,64}`);
-  return `${PIN_PREFIX}${runId}${PIN_SUFFIX}`;
-}
-
-/** The run id in a pin's key, or undefined for any other key. @example runIdOfPinKey('handover/pin-ab.json') // 'ab' */
-export function runIdOfPinKey(key: string): string | undefined {
-  if (!key.startsWith(PIN_PREFIX) || !key.endsWith(PIN_SUFFIX)) return undefined;
-  const runId = key.slice(PIN_PREFIX.length, key.length - PIN_SUFFIX.length);
-  return RUN_ID.test(runId) ? runId : undefined;
 }
 
 /**
@@ -90,7 +75,7 @@ export async function readPins(storage: CheckpointStorage, now: number): Promise
   const expired: string[] = [];
   const invalid: string[] = [];
   // Listings are by folder: the stop request and handover reports are in it too.
-  for (const key of await storage.list(PIN_FOLDER)) {
+  for (const key of await storage.list(folderPrefix(HANDOVER_DIR))) {
     if (!key.startsWith(PIN_PREFIX)) continue;
     const runId = runIdOfPinKey(key);
     if (runId === undefined) {

@@ -3,16 +3,10 @@ import { InvalidStopRequestError } from '../errors.ts';
 import { isValidRunId } from '../ownership/index.ts';
 import { StorageNotFoundError } from '../storage/errors.ts';
 import type { CheckpointStorage } from '../storage/types.ts';
+import { parseHandoverReportKey, STOP_REQUEST_KEY } from '../layout.ts';
 
-/** Key of the stop request in a job directory (not a `chk-<n>` folder, so checkpoint listings ignore it). */
-export const STOP_REQUEST_KEY = 'handover/stop-request.json';
-
-/** Key of the report a deployment that took over at checkpoint `id` writes (its metrics, downtime included). */
-export function handoverReportKey(id: number): string {
-  return `handover/report-chk-${id}.json`;
-}
-
-const REPORT_KEY = /^handover\/report-chk-(0|[1-9][0-9]{0,15})\.json$/;
+// The keys are the layout's; re-exported where the stop request was always found.
+export { handoverReportKey, STOP_REQUEST_KEY } from '../layout.ts';
 
 /**
  * Of `keys` (a listing of `handover/`), the handover reports beyond the newest `keep` (by
@@ -22,8 +16,8 @@ const REPORT_KEY = /^handover\/report-chk-(0|[1-9][0-9]{0,15})\.json$/;
  */
 export function handoverReportsBeyond(keys: readonly string[], keep: number): string[] {
   const reports = keys.flatMap((key) => {
-    const match = REPORT_KEY.exec(key);
-    return match ? [{ key, id: Number(match[1]) }] : [];
+    const id = parseHandoverReportKey(key);
+    return id === undefined ? [] : [{ key, id }];
   });
   return reports
     .sort((a, b) => b.id - a.id)

@@ -153,7 +153,15 @@ export class S3Storage implements CheckpointStorage {
         const out = await this.#with(({ sdk, client }) => client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: objectKey }), { abortSignal }));
         // A body that stalls after the headers must not keep its socket once the deadline passed.
         abortSignal.addEventListener('abort', () => (out.Body as { destroy?: () => void } | undefined)?.destroy?.(), { once: true });
-        const bytes = out.Body === undefined ? new Uint8Array(0) : await out.Body.transformToByteArray();
+        let bytes: Uint8Array;
+        try {
+          bytes = out.Body === undefined ? new Uint8Array(0) : await out.Body.transformToByteArray();
+        } catch (error) {
+          // The answer began and its body broke off (a dropped connection, a store that lost the
+          // object it was still writing): torn, as when it ends short. A deadline is not.
+          if (abortSignal.aborted) throw error;
+          throw new StorageShortBodyError(undefined, out.ContentLength, { cause: error });
+        }
         if (out.ContentLength !== undefined && out.ContentLength !== bytes.byteLength) throw new StorageShortBodyError(bytes.byteLength, out.ContentLength);
         return bytes;
       });
@@ -272,7 +280,7 @@ export class S3Storage implements CheckpointStorage {
   async #call<T>(operation: StorageOperation, key: string, attempt: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
     // Loading the SDK is not part of any request's deadline.
     await this.#connect();
-    return retrying(this.#timeouts, attempt, isTransientS3Failure, (failure) => this.#gaveUp(operation, key, failure));
+    return retrying(this.#timeouts, attempt, isTransientS3Failure, (failure) => this.#gaveUp(operation, key, failure), { isTornRead: (error) => isTornRead(operation, error) });
   }
 
   #gaveUp(operation: StorageOperation, key: string, { error, attempts, timedOut }: GaveUp): Error {
@@ -303,16 +311,20 @@ export class S3Storage implements CheckpointStorage {
 }
 
 /**
- * A GET answered with fewer bytes than its Content-Length (the connection dropped mid-body): a
- * transient failure the S3 storage retries; callers see it only as the `cause` of a StorageIoError.
+ * A GET answered with fewer bytes than its Content-Length, or whose body broke off (the
+ * connection dropped mid-body, or the object was read while a store whose writes are not atomic
+ * was still writing it): a
+ * transient failure the S3 storage retries, the first time at once (see TORN_READ_RETRY_MS);
+ * callers see it only as the `cause` of a StorageIoError.
  *
  * @example if (e instanceof StorageIoError && e.cause instanceof StorageShortBodyError) console.log('body cut short');
  */
 export class StorageShortBodyError extends BatonError {
   static override readonly code: string = 'BATON_ERR_STORAGE_SHORT_BODY';
   override name = 'StorageShortBodyError';
-  constructor(read: number, expected: number) {
-    super(`read ${read} of ${expected} bytes`);
+  /** `read`: bytes that arrived (undefined: the body broke off, `cause` says how); `expected`: its Content-Length. */
+  constructor(read: number | undefined, expected: number | undefined, options?: ErrorOptions) {
+    super(read === undefined ? `the body broke off${expected === undefined ? '' : ` before its ${expected} bytes`}` : `read ${read} of ${expected} bytes`, options);
   }
 }
 
@@ -337,6 +349,20 @@ export function isTransientS3Failure(error: unknown): boolean {
   if (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code)) return true;
   // No HTTP answer at all (socket hang up, aborted stream) or a 2xx whose body could not be read.
   return status === undefined || status < 300;
+}
+
+/**
+ * A read that broke off or met its object while it was being written, on a store whose writes
+ * are not atomic: a body shorter than announced, a connection cut mid-answer (the SDK reports a
+ * reset), or (s3rver) a 500 for an object whose files it is still writing. Read again at once the
+ * first time (see TORN_READ_RETRY_MS), then with backoff. Not a 503 or 429: those ask the client
+ * to slow down.
+ */
+function isTornRead(operation: StorageOperation, error: unknown): boolean {
+  if (error instanceof StorageShortBodyError) return true;
+  if (operation !== 'get' || !(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return httpStatus(error) === 500 || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** 412: the object exists (the answer to a create-if-absent that lost). */

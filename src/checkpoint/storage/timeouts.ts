@@ -102,10 +102,29 @@ export interface GaveUp {
 }
 
 /**
+ * The wait before reading again after a torn read: a body shorter than the answer announced, as
+ * from an object read while it is being written (s3rver and other stores whose writes are not
+ * atomic) or a connection cut mid-body. Nothing is overloaded, so there is nothing to back off
+ * from, and the object is usually whole a moment later: the first such retry of a call waits this
+ * long instead of `backoffMs` (200 ms by default), the rest follow the usual backoff. A handover's
+ * successor probing the `_metadata` its predecessor is writing lost that backoff inside the downtime.
+ */
+export const TORN_READ_RETRY_MS = 10;
+
+/** What {@link retrying} may be told besides the defaults. */
+export interface RetryingOptions {
+  /** A failure that is a torn read (see {@link TORN_READ_RETRY_MS}); none by default. */
+  readonly isTornRead?: (error: unknown) => boolean;
+  /** Injected for tests. */
+  readonly sleep?: (ms: number) => Promise<unknown>;
+}
+
+/**
  * Runs `attempt` under a deadline of `timeouts.requestMs`, up to `timeouts.attempts` times while
- * `isTransient` says the failure may go away, with exponential backoff between tries. Only for
- * idempotent operations (a retried put writes the same whole object again). On giving up, throws
- * what `giveUp` makes of the last failure.
+ * `isTransient` says the failure may go away, with exponential backoff between tries (the first
+ * retry after a torn read comes at once, see {@link TORN_READ_RETRY_MS}). Only for idempotent
+ * operations (a retried put writes the same whole object again). On giving up, throws what
+ * `giveUp` makes of the last failure.
  *
  * @example
  * await retrying(timeouts, (signal) => client.send(cmd, { abortSignal: signal }), isTransientS3Error, (g) => toStorageError(g));
@@ -115,14 +134,23 @@ export async function retrying<T>(
   attempt: (signal: AbortSignal) => Promise<T>,
   isTransient: (error: unknown) => boolean,
   giveUp: (failure: GaveUp) => Error,
+  options: RetryingOptions = {},
 ): Promise<T> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  let quickRetried = false;
   for (let tried = 1; ; tried++) {
     try {
       return await withDeadline(timeouts.requestMs, attempt);
     } catch (error) {
       const timedOut = error instanceof StorageAttemptTimeoutError;
       if (tried >= timeouts.attempts || !(timedOut || isTransient(error))) throw giveUp({ error, attempts: tried, timedOut });
-      await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(timeouts, tried)));
+      if (!quickRetried && options.isTornRead?.(error) === true) {
+        quickRetried = true;
+        await sleep(Math.min(TORN_READ_RETRY_MS, timeouts.backoffMs));
+        continue;
+      }
+      // After a quick retry the usual schedule goes on from where it stood: the call's bound is unchanged.
+      await sleep(backoffDelayMs(timeouts, quickRetried ? tried - 1 : tried));
     }
   }
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleJob, fromSources, runtimeBuild } from '../../runtime/code/index.ts';
 import { loadGraph, toModuleUrl } from '../../runtime/coordinator/job-runner.ts';
 import { parseRunJobOptions } from '../../runtime/coordinator/run-options.ts';
-import { BatonError } from '../../runtime/errors.ts';
+import { BatonError } from '../../runtime/index.ts';
 import { findGraphProblems, findMissingUids } from '../../runtime/graph/index.ts';
 import { isJobDefinition, type JobGraph, type JobParam, type JobParamSpec } from '../../runtime/types.ts';
 import { displayPath, type TypeCheckResult, typeCheckJob } from './type-check.ts';

@@ -1,7 +1,7 @@
 // `baton check <job>`: type-checks a job module and validates its graph without running it.
 import type { Command } from 'commander';
 import type { JobParam } from '../../runtime/types.ts';
-import { describeParams } from '../../api/job-params.ts';
+import { describeParams } from '../../api/index.ts';
 import { checkJob } from '../check/index.ts';
 import { parseParam, parsePositiveInt } from '../parse-params.ts';
 

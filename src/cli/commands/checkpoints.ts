@@ -1,10 +1,10 @@
 // `baton checkpoints list|status|inspect <job-dir>`: reads checkpoint state from storage alone.
 import type { Command } from 'commander';
 import { describeAbsentCheckpoint, explainAbsentCheckpoint } from '../../checkpoint/status/absent-checkpoint.ts';
-import { listCheckpoints, checkpointStatus, readMetadata } from '../../checkpoint/status/checkpoint-status.ts';
+import { listCheckpoints, checkpointStatus, readMetadata } from '../../checkpoint/index.ts';
 import { jobDirectoryShape, requireJobDirectory } from '../../checkpoint/status/job-directory.ts';
 import { type CheckpointStorage, openStorage } from '../../checkpoint/storage/index.ts';
-import type { CheckpointStatus } from '../../checkpoint/types.ts';
+import type { CheckpointStatus } from '../../checkpoint/index.ts';
 import { formatCount } from '../format.ts';
 import { parsePositiveInt } from '../parse-params.ts';
 

@@ -4,10 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runJob } from '../../handover/run-job.ts';
+import { runJob } from '../../handover/index.ts';
 import { renderTimelineSvg, renderTimelineText, type Timeline, type TimelineMarker } from '../../report/timeline/index.ts';
-import type { PromotionGuard } from '../../runtime/coordinator/start-sequence.ts';
-import type { JobResult } from '../../runtime/coordinator/job-result.ts';
+import type { JobResult, PromotionGuard } from '../../runtime/index.ts';
 import { exampleJob } from '../examples.ts';
 import { formatCount } from '../format.ts';
 import { expectedLines, firstMismatch, lines, writePriceList } from './demo-handover.ts';

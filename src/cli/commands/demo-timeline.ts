@@ -1,6 +1,6 @@
 // What the handover demos share: the running commentary of A's and B's events, and the A → B timeline with B's handover metrics.
-import type { JobHandle } from '../../runtime/coordinator/job-handle.ts';
-import type { JobResult } from '../../runtime/coordinator/job-result.ts';
+import type { JobHandle } from '../../runtime/index.ts';
+import type { JobResult } from '../../runtime/index.ts';
 import type { Timeline } from '../../report/timeline/index.ts';
 
 /**

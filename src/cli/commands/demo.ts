@@ -1,6 +1,6 @@
 // `baton demo`: runs the example click-stream job end to end and explains what happened.
 import type { Command } from 'commander';
-import { runJob } from '../../handover/run-job.ts';
+import { runJob } from '../../handover/index.ts';
 import { formatCount, formatOperatorsTable } from '../format.ts';
 import { parsePositiveInt } from '../parse-params.ts';
 import { runHandoverDemo } from './demo-handover.ts';

@@ -2,9 +2,9 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { runJob } from '../../handover/run-job.ts';
+import { runJob } from '../../handover/index.ts';
 import { attachJobLogger, attachJobMetrics, createLifecycleLogger, type MetricsServer, startMetricsServer } from '../../metrics/index.ts';
-import type { RunJobOptions } from '../../runtime/coordinator/run-options.ts';
+import type { RunJobOptions } from '../../runtime/index.ts';
 import type { JobParam } from '../../runtime/types.ts';
 import { formatCount, formatCounters, formatOperatorsTable } from '../format.ts';
 import { CliUsageError, parseParam, parsePositiveInt } from '../parse-params.ts';

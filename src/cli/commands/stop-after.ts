@@ -1,7 +1,7 @@
 // `baton stop-after <job-dir> <n>`: asks the job running on a directory to end right after checkpoint n.
 import type { Command } from 'commander';
 import { requireJobDirectory } from '../../checkpoint/status/job-directory.ts';
-import { writeStopRequest } from '../../checkpoint/status/stop-request.ts';
+import { writeStopRequest } from '../../checkpoint/index.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
 import { parsePositiveInt } from '../parse-params.ts';
 

@@ -1,10 +1,10 @@
 // Following one checkpoint of the running job, or skipping it when the job's retention discarded it meanwhile.
-import { CheckpointNotFoundError, CorruptCheckpointError } from '../../checkpoint/errors.ts';
-import { metadataKey } from '../../checkpoint/layout.ts';
-import { listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
+import { CheckpointNotFoundError, CorruptCheckpointError } from '../../checkpoint/index.ts';
+import { metadataKey } from '../../checkpoint/index.ts';
+import { listCheckpoints } from '../../checkpoint/index.ts';
 import { readMetadataSettled, type SettleOptions } from '../../checkpoint/status/settled-metadata.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import type { AttemptRestoreControl, FollowResult } from '../../runtime/coordinator/start-sequence.ts';
 import type { PinLease } from './pin-lease.ts';
 
@@ -49,7 +49,7 @@ export async function readPinned(deps: FollowerDeps, id: number): Promise<{ read
   try {
     return { metadata: await readMetadataSettled(deps.storage, id, deps.settle) };
   } catch (error) {
-    if (error instanceof CheckpointNotFoundError) return { kind: 'vanished', id, reason: `chk-${id}/_metadata is gone` };
+    if (error instanceof CheckpointNotFoundError) return { kind: 'vanished', id, reason: `${metadataKey(id)} is gone` };
     throw error;
   }
 }

@@ -1,8 +1,8 @@
 // Deployment A's side of the handover, the thin shell: reads the stop request and the listing, steps the pure protocol, drives the job.
-import { InvalidStopRequestError } from '../../checkpoint/errors.ts';
-import { checkpointStatus, listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
+import { InvalidStopRequestError } from '../../checkpoint/index.ts';
+import { checkpointStatus, listCheckpoints } from '../../checkpoint/index.ts';
 import { removeStopRequestOf } from '../../checkpoint/status/lease-request.ts';
-import { readStopRequest, type StopRequest } from '../../checkpoint/status/stop-request.ts';
+import { readStopRequest, type StopRequest } from '../../checkpoint/index.ts';
 import type { RunningJobControl, StopRequestResponder } from '../../runtime/coordinator/start-sequence.ts';
 import { StorageProblemReporter } from '../../runtime/coordinator/storage-problem-reporter.ts';
 import { initialPredecessor, type ObservedRequest, type PredecessorEffect, type PredecessorEvent, standbyNeedsListing, stepHandover } from '../protocol/index.ts';
@@ -35,6 +35,7 @@ export const DEFAULT_HANDOVER_POLL_MS = 20;
  * While a successor's stop is under way (stopping, standby) it looks every `handoverPollMs`
  * instead: that window lasts a checkpoint or two, and a withdrawn request seen 250 ms late is
  * 250 ms of the rollback's downtime, where a look costs one small read (plus a listing on standby).
+ * Not while the at-once stop checkpoint itself runs (see stopCheckpointRunning).
  *
  * @example const responder = new StopRequestShell(control, { pollMs: 250, handoverPollMs: 20 });
  */
@@ -86,11 +87,22 @@ export class StopRequestShell implements StopRequestResponder {
   private pace(): void {
     const fast = !this.closed && (this.state.phase === 'stopping' || this.state.phase === 'standby') && this.state.request?.runId !== undefined;
     if (fast && this.cancelFastTimer === undefined) {
-      this.cancelFastTimer = this.clock.every(this.options.handoverPollMs ?? DEFAULT_HANDOVER_POLL_MS, () => void this.poll());
+      this.cancelFastTimer = this.clock.every(this.options.handoverPollMs ?? DEFAULT_HANDOVER_POLL_MS, () => void (this.stopCheckpointRunning() ? undefined : this.poll()));
     } else if (!fast && this.cancelFastTimer !== undefined) {
       this.cancelFastTimer();
       this.cancelFastTimer = undefined;
     }
+  }
+
+  /**
+   * A successor's at-once stop checkpoint is triggered and not complete yet: its uploads and its
+   * `_metadata` are the first half of the handover's downtime, and a look now would only compete
+   * with them for the store. Its completion comes next, and the standby's looks (fast again) see a
+   * request withdrawn meanwhile at once; the normal-pace look still runs.
+   */
+  private stopCheckpointRunning(): boolean {
+    const s = this.state;
+    return s.phase === 'stopping' && s.request?.runId !== undefined && s.request.afterCheckpoint === undefined && this.scheduled !== undefined && this.scheduled < this.control.nextCheckpointId();
   }
 
   /** One look at the directory: the request first, then (on standby) the listing; see PredecessorEvent. While one runs, its promise. */

@@ -1,6 +1,6 @@
 // The cut of a shadow promotion, pure: the running job's source positions in a checkpoint, and whether they are at or after the shadow's.
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
-import type { CutPositions, HeldPositions } from '../../runtime/coordinator/start-sequence.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
+import type { CutPositions, HeldPositions } from '../../runtime/index.ts';
 
 /** A source's order of offsets (Source.compareOffsets), by source uid; undefined when the source has none. */
 export type OffsetOrders = (sourceUid: string) => ((a: unknown, b: unknown) => number) | undefined;

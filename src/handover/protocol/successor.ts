@@ -114,8 +114,10 @@ function onCaughtUp(state: SuccessorState, at: number, applied: number | undefin
     return { state: next, effects: [{ type: 'publish-request', runId: state.runId, leaseExpiresAt }] };
   }
   if (inPhase(state, 'preparing')) return unexpected(state, 'caught-up');
-  // Applied up to `applied`: what B passed over before it is in its state now.
-  return { state: { ...state, applied, passedOver: applied === state.applied ? state.passedOver : 0 }, effects: [] };
+  // Applied up to `applied`: what B passed over before it is in its state now. A follow's report
+  // comes after B asked for it (and maybe for a later one): it never moves `applied` back.
+  if (applied === undefined || (state.applied !== undefined && applied <= state.applied)) return { state, effects: [] };
+  return { state: { ...state, applied, passedOver: 0 }, effects: [] };
 }
 
 /**
@@ -152,13 +154,17 @@ function onStopCheckpoint(state: SuccessorState, id: number): SuccessorStep {
  * exceptions, applied at once: a checkpoint with a new base (passed over, stage 2 would reload
  * that range from the base inside the downtime; applied now, usually just the delta stored with
  * the base), and the one after {@link MAX_PASSED_OVER} in a row (it brings every chain up to it).
+ * A passed-over checkpoint's chunks are downloaded meanwhile (`prefetch`), not applied: stage 2
+ * then fetches only the stop checkpoint's own. A follow runs while B goes on looking for the stop
+ * checkpoint (B counts it as applied from the moment it asks; stage 2 waits for it to end).
  */
 function onCheckpointSeen(state: SuccessorState, id: number, endsJob: boolean, newBase: boolean): SuccessorStep {
   if (!inPhase(state, 'announced') || state.target !== 'when-ready') return unexpected(state, 'checkpoint-seen');
   if (id <= (state.applied ?? 0)) return unexpected(state, 'checkpoint-seen');
   if (endsJob && id > (state.announcedAfter ?? 0)) return { state: moveSuccessor(state, 'taking-over', { takeoverFrom: id }), effects: [{ type: 'stage2', checkpointId: id }] };
-  if (newBase || state.passedOver >= MAX_PASSED_OVER) return { state, effects: [{ type: 'follow', checkpointId: id }] };
-  return { state: { ...state, passedOver: state.passedOver + 1 }, effects: [] };
+  // Applied from now on (stage 2 waits for the follow): what B passes over next is counted after it.
+  if (newBase || state.passedOver >= MAX_PASSED_OVER) return { state: { ...state, applied: id, passedOver: 0 }, effects: [{ type: 'follow', checkpointId: id }] };
+  return { state: { ...state, passedOver: state.passedOver + 1 }, effects: [{ type: 'prefetch', checkpointId: id }] };
 }
 
 /** The lease is renewed while B waits and in probation; B that could not renew in time gives up itself. */

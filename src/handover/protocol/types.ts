@@ -40,7 +40,7 @@ export interface SuccessorState {
   readonly leaseMs: number;
   /** Expiry of the lease as last written (undefined: no request published). */
   readonly leaseExpiresAt: number | undefined;
-  /** Newest checkpoint B applied (stage 1 or following). */
+  /** Newest checkpoint B applied (stage 1 or following), or is applying (a `follow` asked for, which stage 2 waits for). */
   readonly applied: number | undefined;
   /** The newest checkpoint applied when B announced: A's stop checkpoint comes after it. */
   readonly announcedAfter: number | undefined;
@@ -95,8 +95,13 @@ export type SuccessorEffect =
   | { readonly type: 'publish-request'; readonly runId: string; readonly leaseExpiresAt: number; readonly afterCheckpoint?: number }
   | { readonly type: 'renew-lease'; readonly leaseExpiresAt: number }
   | { readonly type: 'stage2'; readonly checkpointId: number | undefined }
-  /** Apply checkpoint `checkpointId` now (then report `caught-up`): it has a new base, or B passed over too many in a row. */
+  /**
+   * Apply checkpoint `checkpointId` now (then report `caught-up`): it has a new base, or B passed
+   * over too many in a row. B goes on looking for the stop checkpoint meanwhile; stage 2 waits for it.
+   */
   | { readonly type: 'follow'; readonly checkpointId: number }
+  /** Passed over: download its chunks B has not applied (not apply them) while B waits, so stage 2 finds them in memory. */
+  | { readonly type: 'prefetch'; readonly checkpointId: number }
   | { readonly type: 'start' }
   /** Remove B's request: its job is B's now (done), or B gives up (aborted; A resumes or goes on). */
   | { readonly type: 'withdraw-request'; readonly reason: 'done' | 'aborted' }

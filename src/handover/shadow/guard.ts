@@ -1,10 +1,6 @@
 // The promotion guard: asked with a deadline, its answer normalized; and the deployments' counters it compares.
-import { CheckpointNotFoundError } from '../../checkpoint/errors.ts';
-import { listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
-import { readMetadataSettled } from '../../checkpoint/status/settled-metadata.ts';
-import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
-import type { DeploymentMetrics, PromotionGuard, PromotionGuardContext } from '../../runtime/coordinator/start-sequence.ts';
+import { type CheckpointMetadata, CheckpointNotFoundError, type CheckpointStorage, listCheckpoints, readMetadataSettled } from '../../checkpoint/index.ts';
+import type { DeploymentMetrics, PromotionGuard, PromotionGuardContext } from '../../runtime/index.ts';
 import { PromotionRefusedError } from '../errors.ts';
 import type { GuardAnswer } from '../protocol/index.ts';
 import { newestCompletedOf } from '../watcher/index.ts';

@@ -1,5 +1,5 @@
 // What a shadow deployment measured, kept as it happens and given out as HandoverMetrics (mode 'shadow').
-import type { HandoverMetrics, ShadowMetrics, ShadowSample } from '../../runtime/coordinator/start-sequence.ts';
+import type { HandoverMetrics, ShadowMetrics, ShadowSample } from '../../runtime/index.ts';
 import type { GuardAnswer } from '../protocol/index.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

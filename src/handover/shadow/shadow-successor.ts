@@ -1,15 +1,19 @@
 // Deployment B in shadow mode, the thin shell: storage, clock and the attempt in, the pure shadow protocol's decisions out.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CheckpointNotFoundError } from '../../checkpoint/errors.ts';
-import { metadataKey } from '../../checkpoint/layout.ts';
-import { removeStopRequestOf, writeLeasedStopRequest } from '../../checkpoint/status/lease-request.ts';
-import { listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
-import { readMetadataSettled } from '../../checkpoint/status/settled-metadata.ts';
-import { handoverReportKey, readStopRequest } from '../../checkpoint/status/stop-request.ts';
-import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import {
+  type CheckpointMetadata,
+  CheckpointNotFoundError,
+  type CheckpointStorage,
+  handoverReportKey,
+  listCheckpoints,
+  metadataKey,
+  readMetadataSettled,
+  readStopRequest,
+  removeStopRequestOf,
+  writeLeasedStopRequest,
+} from '../../checkpoint/index.ts';
 import { JobConfigError } from '../../errors/index.ts';
-import type { AttemptRestoreControl, HandoverMetrics, HeldPositions, ShadowControl, ShadowCut, StartSequence } from '../../runtime/coordinator/start-sequence.ts';
+import type { AttemptRestoreControl, HandoverMetrics, HeldPositions, ShadowControl, ShadowCut, StartSequence } from '../../runtime/index.ts';
 import { HandoverAbortedError, PromotionRefusedError } from '../errors.ts';
 import { followNewest, PinLease } from '../follow/index.ts';
 import { checkNextOwner } from '../next-owner.ts';

@@ -1,5 +1,5 @@
 // A shadow deployment's options and the steps it reports.
-import type { PromotionGuard } from '../../runtime/coordinator/start-sequence.ts';
+import type { PromotionGuard } from '../../runtime/index.ts';
 
 /** `handover` options of runJob in shadow mode, resolved. */
 export interface ShadowOptions {

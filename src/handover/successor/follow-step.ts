@@ -1,6 +1,6 @@
 // Following: apply every checkpoint A completed since the last step, and spot the one B takes over from.
-import type { CheckpointEntry } from '../../checkpoint/status/checkpoint-status.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointEntry } from '../../checkpoint/index.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import type { FollowResult } from '../../runtime/coordinator/start-sequence.ts';
 import { applyFollowed, type FollowerDeps, type FollowOutcome, readPinned } from '../follow/index.ts';
 

@@ -1,11 +1,11 @@
 // Waiting for one checkpoint's `_metadata` every few ms: its completion starts the blocking window.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { metadataKey } from '../../checkpoint/layout.ts';
-import { decodeMetadata } from '../../checkpoint/metadata/metadata-codec.ts';
+import { metadataKey } from '../../checkpoint/index.ts';
+import { decodeMetadata } from '../../checkpoint/index.ts';
 import { settle } from '../../checkpoint/status/settled-metadata.ts';
 import { StorageNotFoundError } from '../../checkpoint/storage/errors.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 
 /** How often B checks the next checkpoint's `_metadata` while it waits for A's stop checkpoint (ms). */
 export const PROBE_EVERY_MS = 5;

@@ -1,15 +1,16 @@
 // Deployment B of a handover, the thin shell: storage, clock and the attempt in, the pure protocol's decisions out.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CheckpointNotFoundError } from '../../checkpoint/errors.ts';
+import { CheckpointNotFoundError } from '../../checkpoint/index.ts';
 import { removeStopRequestOf, writeLeasedStopRequest } from '../../checkpoint/status/lease-request.ts';
-import { type CheckpointEntry, findLatestRestorable, listCheckpoints } from '../../checkpoint/status/checkpoint-status.ts';
+import { type CheckpointEntry, findLatestRestorable, listCheckpoints } from '../../checkpoint/index.ts';
 import { readMetadataSettled } from '../../checkpoint/status/settled-metadata.ts';
-import { handoverReportKey, readStopRequest } from '../../checkpoint/status/stop-request.ts';
+import { metadataKey } from '../../checkpoint/index.ts';
+import { handoverReportKey, readStopRequest } from '../../checkpoint/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../../runtime/coordinator/start-sequence.ts';
 import { HandoverAbortedError, HandoverTargetPassedError, HandoverTimeoutError } from '../errors.ts';
-import { type FollowerDeps, followNewest, followOrSkip, PinLease } from '../follow/index.ts';
+import { applyFollowed, type FollowerDeps, followNewest, PinLease } from '../follow/index.ts';
 import { checkNextOwner } from '../next-owner.ts';
 import type { ShellClock } from '../predecessor/index.ts';
 import { initialSuccessor, MAX_PASSED_OVER, type SuccessorEffect, type SuccessorEvent, type SuccessorState, stepHandover } from '../protocol/index.ts';
@@ -154,6 +155,13 @@ export class HandoverSuccessor implements StartSequence {
   }
 
   started(control: AttemptRestoreControl): void {
+    // Everything B needs is local now; B's own retention starts with its first checkpoint. Released
+    // once B processes (or checkpoints), not at the start signal: that delete would compete with
+    // the first records, the end of the downtime.
+    void Promise.race([control.firstRecord, control.firstCheckpoint]).then(
+      () => this.lease.release().catch(() => undefined),
+      () => undefined,
+    );
     void control.firstRecord.then(async (at) => {
       this.m.firstRecordAt = at;
       const last = this.target?.lastRecordAt;
@@ -208,9 +216,6 @@ export class HandoverSuccessor implements StartSequence {
     this.m.stage2Ms = this.clock.now() - stage2Start;
     this.target = startFrom;
     this.m.lastRecordAt = startFrom?.lastRecordAt;
-    // Everything B needs is local now; B's own retention starts with its first checkpoint. Not
-    // awaited: the start signal (the end of the downtime) does not wait for a delete.
-    void this.lease.release().catch(() => undefined);
     this.throwIfAborted();
     await this.dispatch({ type: 'stage2-done', at: this.clock.now() });
     this.report('stage2-done', startFrom?.checkpointId);
@@ -284,6 +289,7 @@ export class HandoverSuccessor implements StartSequence {
         if (takeover) {
           // Only a checkpoint the old job stopped after is a safe cutover: after any other, A went on.
           if (!takeover.endsJob && !this.options.allowStaleTarget) throw new HandoverTargetPassedError(takeover.checkpointId);
+          this.m.takeoverSeenAt = this.clock.now();
           // The fence: a stop checkpoint that names another run as its next owner is that run's to take over.
           checkNextOwner(takeover, this.runId);
           this.m.targetReadyBeforeJob = first;
@@ -334,8 +340,17 @@ export class HandoverSuccessor implements StartSequence {
     // LIST_EVERY probe windows: a stop checkpoint that completes during one is found late. It is
     // also what moves B past a checkpoint that failed (rare: it costs a few windows).
     let windows = found ? 1 : 0;
+    // Follows the protocol asked for, one after the other, while the loop goes on looking; their
+    // first failure is the wait's (it surfaces at the next look, or before stage 2 at the latest).
+    let applying: Promise<void> = Promise.resolve();
+    let followFailure: { readonly error: unknown } | undefined;
+    const settled = async () => {
+      await Promise.race([applying, control.failed]);
+      if (followFailure) throw followFailure.error;
+    };
     for (;;) {
       this.throwIfAborted();
+      if (followFailure) throw followFailure.error;
       let seen: ReadonlyArray<number | CheckpointMetadata> = [];
       if (found) seen = [found];
       else if (windows % LIST_EVERY === 0) {
@@ -358,19 +373,32 @@ export class HandoverSuccessor implements StartSequence {
         const effects = await this.dispatch({ type: 'checkpoint-seen', at: this.clock.now(), id, endsJob: metadata.endsJob === true, newBase });
         this.throwIfAborted();
         if (this.state.phase === 'taking-over') {
+          this.m.takeoverSeenAt = this.clock.now();
           // The fence: a stop checkpoint that names another run as its next owner is that run's to take over.
           checkNextOwner(metadata, this.runId);
           this.m.targetCheckpoint = id;
           this.m.outcome = 'target';
+          // Stage 2 continues what following applied: the follows asked for end first.
+          await settled();
           return metadata;
         }
-        if (effects.some((e) => e.type === 'follow')) await this.followSeen(control, id, newBase);
-        else {
+        if (effects.some((e) => e.type === 'follow')) {
+          applying = applying.then(() =>
+            this.followSeen(control, metadata, newBase).catch((error: unknown) => {
+              followFailure ??= { error };
+            }),
+          );
+        } else {
           this.m.passedOverCheckpoints++;
-          this.report('passed-over', id, 'not the stop checkpoint: stage 2 applies its delta');
+          this.report('passed-over', id, 'not the stop checkpoint: stage 2 applies its delta (its chunks are downloaded meanwhile)');
+          // After the follows asked for before: a chain they rebase must not be downloaded whole again.
+          if (effects.some((e) => e.type === 'prefetch')) applying = applying.then(() => control.prefetch(metadata));
         }
       }
-      if (this.clock.now() >= deadline) return await this.timedOut(undefined, this.state.applied);
+      if (this.clock.now() >= deadline) {
+        await settled();
+        return await this.timedOut(undefined, this.state.applied);
+      }
       // Its completion starts the blocking window: probe just its `_metadata` every few ms (one
       // cheap request) rather than waiting a whole listing interval.
       found = await Promise.race([probeCheckpoint(this.storage, next, this.options.pollMs), control.failed]);
@@ -384,14 +412,20 @@ export class HandoverSuccessor implements StartSequence {
       return await readMetadataSettled(this.storage, id);
     } catch (error) {
       if (!(error instanceof CheckpointNotFoundError)) throw error;
-      this.report('follow-skipped', id, `chk-${id}/_metadata is gone`);
+      this.report('follow-skipped', id, `${metadataKey(id)} is gone`);
       return undefined;
     }
   }
 
-  /** Applies checkpoint `id` (pinned while it is read), as the protocol asked: it has a new base, or B passed over too many. */
-  private async followSeen(control: AttemptRestoreControl, id: number, newBase: boolean): Promise<void> {
-    const outcome = await followOrSkip(this.follower(control), id);
+  /**
+   * Applies a checkpoint B looked at, as the protocol asked: it has a new base, or B passed over
+   * too many. Pinned first; its `_metadata` is not read again: one discarded meanwhile shows as a
+   * chunk gone with its `_metadata` (see applyFollowed), as after a read that came just before the discard.
+   */
+  private async followSeen(control: AttemptRestoreControl, metadata: CheckpointMetadata, newBase: boolean): Promise<void> {
+    const id = metadata.checkpointId;
+    await this.lease.hold([id]);
+    const outcome = await applyFollowed(this.follower(control), metadata);
     if (outcome.kind === 'vanished') {
       this.report('follow-skipped', outcome.id, outcome.reason);
       return;
@@ -474,7 +508,8 @@ export class HandoverSuccessor implements StartSequence {
           // The attempt does these when prepare() returns and the start signal follows.
           break;
         case 'follow':
-          // Run by the wait loop that asked (see awaitStopCheckpoint): it reports `caught-up` after it.
+        case 'prefetch':
+          // Run by the wait loop that asked (see awaitStopCheckpoint): a follow reports `caught-up` after it.
           break;
       }
     }

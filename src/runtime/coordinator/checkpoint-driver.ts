@@ -1,8 +1,8 @@
 // Runs the pure checkpoint coordinator: a clock tick, worker acks in, storage and worker commands out.
-import { initialCoordinatorState, stepCoordinator } from '../../checkpoint/coordinator/checkpoint-coordinator.ts';
-import type { CheckpointSettings, CoordinatorEffect, CoordinatorEvent, CoordinatorState, StopMode } from '../../checkpoint/coordinator/types.ts';
-import { FencedError } from '../../checkpoint/errors.ts';
-import type { CheckpointMetadata, CheckpointProgress, OperatorSnapshot, TaskStats } from '../../checkpoint/types.ts';
+import { initialCoordinatorState, stepCoordinator } from '../../checkpoint/index.ts';
+import type { CheckpointSettings, CoordinatorEffect, CoordinatorEvent, CoordinatorState, StopMode } from '../../checkpoint/index.ts';
+import { FencedError } from '../../checkpoint/index.ts';
+import type { CheckpointMetadata, CheckpointProgress, OperatorSnapshot, TaskStats } from '../../checkpoint/index.ts';
 import type { CutPositions } from '../task/source-cut.ts';
 import type { CoordinatorCommand, SubtaskAck } from '../worker/protocol.ts';
 
@@ -38,7 +38,12 @@ export interface CheckpointPersistence {
    */
   writeMetadata(metadata: CheckpointMetadata, fence: { readonly after: number }): Promise<void>;
   writeFailed(id: number, reason: string): Promise<void>;
-  discard(ids: readonly number[], retained: readonly CheckpointMetadata[]): Promise<void>;
+  /**
+   * Deletes the checkpoints retention dropped. Which shared chunks go with them is decided from
+   * storage by the shared-chunk registry (`checkpoint/registry`), the one owner of chunk
+   * references: the driver keeps no reference counts of its own.
+   */
+  discard(ids: readonly number[]): Promise<void>;
   /** Resolves once housekeeping it started on its own (sweeps) has ended. */
   idle?(): Promise<void>;
   /**
@@ -148,7 +153,6 @@ export class CheckpointDriver {
   private state: CoordinatorState<SubtaskAck>;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly now: () => number;
-  private readonly retained: CheckpointMetadata[] = [];
   private stopped = false;
   /** The checkpoint the next one continues: the restored one, then the last completed one (see CheckpointMetadata.previousCheckpoint). */
   private previous: number | undefined;
@@ -364,7 +368,6 @@ export class CheckpointDriver {
         this.track(o.persistence.writeMetadata(metadata, fence)).then(
           () => {
             this.previous = effect.id;
-            this.retained.push(metadata);
             const stats: CheckpointStats = {
               id: effect.id,
               status: 'COMPLETED',
@@ -415,9 +418,7 @@ export class CheckpointDriver {
         return;
       }
       case 'discard': {
-        const keep = this.retained.filter((m) => !effect.ids.includes(m.checkpointId));
-        this.retained.splice(0, this.retained.length, ...keep);
-        this.track(o.persistence.discard(effect.ids, keep)).catch(() => {
+        this.track(o.persistence.discard(effect.ids)).catch(() => {
           // Leftovers only cost space; the next discard or a cleanup run removes them.
         });
         return;

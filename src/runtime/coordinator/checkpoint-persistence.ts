@@ -1,13 +1,13 @@
 // Writes what the checkpoint coordinator decides into storage: metadata last, failure markers, discards, sweeps.
-import { CheckpointNotFoundError, CorruptCheckpointError, FencedError } from '../../checkpoint/errors.ts';
-import { metadataKey } from '../../checkpoint/layout.ts';
-import { encodeMetadata } from '../../checkpoint/metadata/metadata-codec.ts';
-import { discardUnlessPinned } from '../../checkpoint/registry/chunk-cleaner.ts';
-import { type SweepReport, type SweepScope, sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
-import { completedByOthers } from '../../checkpoint/ownership/index.ts';
-import { readMetadata, writeFailedMarker } from '../../checkpoint/status/checkpoint-status.ts';
+import { CheckpointNotFoundError, CorruptCheckpointError, FencedError } from '../../checkpoint/index.ts';
+import { metadataKey } from '../../checkpoint/index.ts';
+import { encodeMetadata } from '../../checkpoint/index.ts';
+import { discardUnlessPinned } from '../../checkpoint/index.ts';
+import { type SweepReport, type SweepScope, sweepJobDirectory } from '../../checkpoint/index.ts';
+import { completedByOthers } from '../../checkpoint/index.ts';
+import { readMetadata, writeFailedMarker } from '../../checkpoint/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import type { CheckpointPersistence } from './checkpoint-driver.ts';
 
 /** What a sweep of the job directory did, or why it could not (it is retried at the next one). */
@@ -167,12 +167,13 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
 
   /**
    * Deletes discarded checkpoints and the shared chunks no remaining completed checkpoint (read
-   * from storage) uses; those a live follower pin names are kept and tried again next time.
+   * from storage) uses; those a live follower pin names are kept and tried again next time, and so
+   * are those a discard under way had not reached when the store was made quiet (see quiet).
    */
   async discard(ids: readonly number[]): Promise<void> {
     await this.#serially(async () => {
       const all = [...new Set([...this.#held, ...ids])].sort((a, b) => a - b);
-      this.#held = (await discardUnlessPinned(this.storage, all, this.#now())).held;
+      this.#held = (await discardUnlessPinned(this.storage, all, this.#now(), () => this.#open !== undefined)).held;
     });
   }
 
@@ -186,7 +187,8 @@ export class StorageCheckpointPersistence implements CheckpointPersistence {
 
   /**
    * `true`: discards and sweeps queued from now on, or queued but not started, wait until
-   * `quiet(false)` (a handover's successor restores from this store; see CheckpointDriver).
+   * `quiet(false)` (a handover's successor restores from this store; see CheckpointDriver); a
+   * discard under way stops before its next checkpoint and leaves the rest to the next discard.
    *
    * @example persistence.quiet(true); // ... the successor's stage 2 ... persistence.quiet(false);
    */

@@ -2,9 +2,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { StopMode } from '../../checkpoint/coordinator/types.ts';
+import type { StopMode } from '../../checkpoint/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import { CheckpointFailuresExceededError, JobCanceledError, JobConfigError, JobModuleError, serializeThrown, ShadowCutFailedError, WorkerFailureError } from '../errors.ts';
 import { reviveWorkerFailure } from '../worker-failure.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';
@@ -392,6 +392,7 @@ export class JobAttempt {
       jobId: handle.jobId,
       jobStorage,
       follow: (metadata) => this.followCheckpoint(metadata),
+      prefetch: (metadata) => this.prefetchCheckpoint(metadata),
       restore: (metadata) => this.restoreWorkers(metadata, true),
       stateRestored: () => handle.transition({ type: 'state-restored' }),
       failed: this.failed,
@@ -409,6 +410,17 @@ export class JobAttempt {
     });
     this.controls.forEach((port, i) => this.send(port, { type: 'follow', restore: restores[i] }));
     return Promise.race([done, this.failed]);
+  }
+
+  private prefetchCheckpoint(metadata: CheckpointMetadata): void {
+    let restores: WorkerRestore[];
+    try {
+      restores = this.planWorkerRestores(metadata);
+    } catch {
+      // Stage 2 checks the checkpoint it restores and reports what is wrong with it.
+      return;
+    }
+    this.controls.forEach((port, i) => this.send(port, { type: 'prefetch', restore: restores[i] }));
   }
 
   private onFollowed(workerIndex: number, event: { checkpointId: number; chunks: number; bytes: number; reloads: number; missing?: string }): void {

@@ -2,11 +2,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FencedError } from '../../checkpoint/errors.ts';
-import { sweepJobDirectory } from '../../checkpoint/registry/sweep.ts';
-import { latestCompleted, listCheckpoints, type SkippedCheckpoint } from '../../checkpoint/status/checkpoint-status.ts';
+import { FencedError } from '../../checkpoint/index.ts';
+import { sweepJobDirectory } from '../../checkpoint/index.ts';
+import { latestCompleted, listCheckpoints, type SkippedCheckpoint } from '../../checkpoint/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import type { WorkerHostFactory } from './worker-host.ts';
 import { JobConfigError } from '../errors.ts';
 import { isTerminal } from '../lifecycle/job-status.ts';

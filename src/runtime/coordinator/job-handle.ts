@@ -1,7 +1,7 @@
 // The handle runJob returns: status, status events, progress, cancel, and the final result.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { FenceReason } from '../../checkpoint/errors.ts';
+import type { FenceReason } from '../../checkpoint/index.ts';
 import { CheckpointRequestError, JobConfigError, JobNotStartedError, rejectUnknownKeys } from '../errors.ts';
 import { isTerminal } from '../lifecycle/job-status.ts';
 import { type JobEvent, type JobStatus, nextJobStatus, type StatusEvent } from '../lifecycle/job-status.ts';

@@ -1,5 +1,5 @@
 // The workers' latest counters, summed per operator: the 'progress' event, a checkpoint's `progress`, a shadow's guard.
-import type { CheckpointProgress } from '../../checkpoint/types.ts';
+import type { CheckpointProgress } from '../../checkpoint/index.ts';
 import type { SubtaskMetricsReport } from '../worker/protocol.ts';
 import type { OperatorProgress } from './job-handle.ts';
 

@@ -1,10 +1,10 @@
 // Which checkpoint a run restores: `restoreFrom` resolved against the job's directory from storage alone.
-import { NoCheckpointToRestoreError } from '../../checkpoint/errors.ts';
+import { NoCheckpointToRestoreError } from '../../checkpoint/index.ts';
 import { jobDirectoryShape } from '../../checkpoint/status/job-directory.ts';
-import { parseCheckpointDir } from '../../checkpoint/layout.ts';
-import { findLatestRestorable, listCheckpoints, readMetadata, type SkippedCheckpoint } from '../../checkpoint/status/checkpoint-status.ts';
+import { parseCheckpointDir } from '../../checkpoint/index.ts';
+import { findLatestRestorable, listCheckpoints, readMetadata, type SkippedCheckpoint } from '../../checkpoint/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import { JobConfigError } from '../errors.ts';
 import { restoreFromProblem } from './run-options.ts';
 

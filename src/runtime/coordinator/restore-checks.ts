@@ -1,9 +1,9 @@
 // Checks a checkpoint against the job about to restore it: every sink state and source split read
 // from storage is what that sink or source could have written, before any worker touches it.
-import { HostileCheckpointError } from '../../checkpoint/errors.ts';
-import { metadataKey } from '../../checkpoint/layout.ts';
+import { HostileCheckpointError } from '../../checkpoint/index.ts';
+import { metadataKey } from '../../checkpoint/index.ts';
 import { firstStoredProblem, type StoredValueProblem, storedCheck } from '../../checkpoint/restore/stored-values.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import type { GraphNode, JobGraph } from '../types.ts';
 
 /** The first problem of a source's saved state `{ splits }`, each split checked by the source. */

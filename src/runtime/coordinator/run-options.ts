@@ -1,7 +1,7 @@
 // Options of runJob, validated with zod before anything starts; errors name the option.
 // A namespace import lets the build keep only the parts of zod these schemas use (a third of its import time).
 import * as z from 'zod';
-import { DEFAULT_MAX_PARALLELISM, MAX_MAX_PARALLELISM } from '../../state/key-groups.ts';
+import { DEFAULT_MAX_PARALLELISM, MAX_MAX_PARALLELISM } from '../../state/index.ts';
 import { JobConfigError, UnknownOptionError } from '../errors.ts';
 import type { PromotionGuard } from './start-sequence.ts';
 

@@ -1,6 +1,6 @@
 // An attempt in shadow mode: the coordinator's side of samples, source holds and the cut's preparation.
 import { BatonInternalError } from '../errors.ts';
-import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
+import type { CheckpointStorage } from '../../checkpoint/index.ts';
 import type { ShadowSample } from '../operators/shadow-output.ts';
 import type { HeldSplit } from '../task/source-cut.ts';
 import type { CheckpointingConfig, ExecutionPlan, JobGraph } from '../types.ts';

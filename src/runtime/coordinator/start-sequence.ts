@@ -1,6 +1,6 @@
 // What a handover can do with an attempt: B's start sequence (between its hooks and RUNNING), A's stop-request responder.
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import type { ShadowSample } from '../operators/shadow-output.ts';
 import type { CutPositions, HeldSplit } from '../task/source-cut.ts';
 import type { OperatorProgress } from './job-handle.ts';
@@ -42,6 +42,12 @@ export interface AttemptRestoreControl {
    * was gone.
    */
   follow(metadata: CheckpointMetadata): Promise<FollowResult>;
+  /**
+   * Starts downloading (not applying) the chunks of `metadata` that following has not applied, so
+   * a later stage 2 takes them from memory: a checkpoint B passed over while it waits. Returns at
+   * once; a checkpoint that cannot be planned, or a download that fails, is left to stage 2.
+   */
+  prefetch(metadata: CheckpointMetadata): void;
   /**
    * Stage 2: keyed state incrementally (what following did not apply goes to the backends'
    * overlays), then operator state, source offsets and channel state.
@@ -195,6 +201,11 @@ export interface HandoverMetrics {
   readonly runId?: string;
   /** When B published its stop request (epoch ms); for when-ready, once it was caught up. */
   readonly announcedAt?: number;
+  /**
+   * When B read the `_metadata` of the checkpoint it takes over from (epoch ms). Stage 2 starts
+   * then, or once a follow B started before ends (a checkpoint with a new base it was applying).
+   */
+  readonly takeoverSeenAt?: number;
   readonly moves: ReadonlyArray<{ readonly from: number; readonly to: number; readonly at: number; readonly reason: string }>;
   /** 'target', or 'timeout-latest' when the timeout started the job from the newest completed checkpoint. */
   readonly outcome: 'target' | 'timeout-latest' | 'pending';

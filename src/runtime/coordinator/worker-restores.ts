@@ -1,6 +1,6 @@
 // Which checkpoint state each worker thread restores: every restore path (plain, restart, handover) passes here.
 import { planRestore } from '../../checkpoint/restore/plan-restore.ts';
-import type { CheckpointMetadata } from '../../checkpoint/types.ts';
+import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import { JobConfigError } from '../errors.ts';
 import type { ExecutionPlan, JobGraph } from '../types.ts';
 import type { OperatorRestore, WorkerRestore } from '../worker/protocol.ts';

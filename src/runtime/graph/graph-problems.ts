@@ -1,6 +1,6 @@
 // Everything wrong with a job graph, collected rather than thrown at the first: `validateGraph`
 // throws the first problem before a job starts, `baton check` reports them all.
-import { MAX_MAX_PARALLELISM } from '../../state/key-groups.ts';
+import { MAX_MAX_PARALLELISM } from '../../state/index.ts';
 import { JobConfigError } from '../errors.ts';
 import type { GraphNode, JobGraph } from '../types.ts';
 

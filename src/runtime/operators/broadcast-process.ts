@@ -1,7 +1,7 @@
 // connect(broadcastStream).process(...): the first input is processed against broadcast state that
 // only the second (broadcast) input writes. Every subtask gets every broadcast record, so every
 // subtask's copy of the state is the same; each saves its copy in a checkpoint.
-import type { KeyValue } from '../../state/types.ts';
+import type { KeyValue } from '../../state/index.ts';
 import { type KeySelector, NO_TIMESTAMP, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
 import { type BroadcastStateDescriptor, BroadcastStates, type BroadcastStatesSnapshot } from './broadcast-state.ts';
 import { TwoInputOperator } from './co-process.ts';

@@ -2,7 +2,7 @@
 // a copy of. Written by the broadcast side only, so the copies stay equal; checkpointed as operator
 // state (each subtask saves its copy) and restored by giving every new subtask one copy.
 import { InvalidRestoredStateError, JobConfigError } from '../errors.ts';
-import type { KeyValue } from '../../state/types.ts';
+import type { KeyValue } from '../../state/index.ts';
 import { ReadOnlyBroadcastStateError, UnknownBroadcastStateError } from './two-input-errors.ts';
 import type { BroadcastState, ReadOnlyBroadcastState } from './two-input-types.ts';
 

@@ -1,7 +1,7 @@
 // Interval join of two keyed streams (Flink's IntervalJoinOperator): a left record at time t joins
 // every right record of its key at time in [t + lower, t + upper]. Both sides wait in keyed state,
 // bucketed by timestamp, until the watermark says no partner can come any more.
-import type { KeyValue, MapState, ValueState } from '../../state/types.ts';
+import type { KeyValue, MapState, ValueState } from '../../state/index.ts';
 import { JobConfigError } from '../errors.ts';
 import { type KeySelector, NO_TIMESTAMP, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
 import { plainRuntimeContext } from './co-process.ts';

@@ -1,5 +1,5 @@
 // connect on keyed streams: two inputs, each keyed by its own selector, sharing each key's state and timers.
-import type { KeyedStateBackend, KeyValue } from '../../state/types.ts';
+import type { KeyedStateBackend, KeyValue } from '../../state/index.ts';
 import { type KeySelector, NO_TIMESTAMP, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
 import { keyedRuntimeContext, requireKeyedState } from './keyed-process.ts';
 import type { TimerDomain } from './keyed-timers.ts';

@@ -1,7 +1,7 @@
 // process on a keyed stream: user code with per-key state and timers.
 import { JobConfigError } from '../errors.ts';
 import { referenceData } from '../reference-data.ts';
-import type { KeyedStateBackend, KeyValue } from '../../state/types.ts';
+import type { KeyedStateBackend, KeyValue } from '../../state/index.ts';
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory, type Output } from '../types.ts';
 import type { TimerDomain } from './keyed-timers.ts';
 import { keyedStateHandles } from './keyed-state-access.ts';

@@ -1,9 +1,9 @@
 // The keyed state handles a user function gets from its runtime context: plain, with a TTL on the
 // operator's processing-time clock, and reducing/aggregating state on top of value state.
-import { ValueAggregatingState, ValueReducingState } from '../../state/derived-states.ts';
-import { resolveTtl, type StateOptions } from '../../state/ttl/ttl-config.ts';
-import { type TtlStored, TtlListState, TtlMapState, ttlSnapshotFilter, TtlValueState } from '../../state/ttl/ttl-state.ts';
-import type { KeyedStateBackend, ListState, MapState, ValueState } from '../../state/types.ts';
+import { ValueAggregatingState, ValueReducingState } from '../../state/index.ts';
+import { resolveTtl, type StateOptions } from '../../state/index.ts';
+import { type TtlStored, TtlListState, TtlMapState, ttlSnapshotFilter, TtlValueState } from '../../state/index.ts';
+import type { KeyedStateBackend, ListState, MapState, ValueState } from '../../state/index.ts';
 import type { OperatorContext } from '../types.ts';
 import type { KeyedRuntimeContext } from './types.ts';
 

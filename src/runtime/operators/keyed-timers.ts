@@ -1,7 +1,7 @@
 // Event-time and processing-time timers of one keyed operator subtask.
-import { TimerQueue } from '../../state/timers/timer-queue.ts';
-import type { KeyValue } from '../../state/types.ts';
-import { keyGroupFor, keyGroupRangeContains } from '../../state/key-groups.ts';
+import { TimerQueue } from '../../state/index.ts';
+import type { KeyValue } from '../../state/index.ts';
+import { keyGroupFor, keyGroupRangeContains } from '../../state/index.ts';
 import type { OperatorContext } from '../types.ts';
 
 /** Timers saved in a checkpoint by a keyed operator subtask. */

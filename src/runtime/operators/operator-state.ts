@@ -1,6 +1,6 @@
 // Operator (non-keyed) list state of a user function: checkpointed per subtask and redistributed on
 // restore, evenly split or as a union (Flink's OperatorStateStore list states).
-import type { ListState } from '../../state/types.ts';
+import type { ListState } from '../../state/index.ts';
 import { JobConfigError } from '../errors.ts';
 import type { OperatorStateStore } from './types.ts';
 

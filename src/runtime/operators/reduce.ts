@@ -1,5 +1,5 @@
 // reduce on a keyed stream: a rolling reduction per key, emitting each new value.
-import type { KeyedStateBackend, ValueState } from '../../state/types.ts';
+import type { KeyedStateBackend, ValueState } from '../../state/index.ts';
 import type { KeySelector, OperatorContext, OperatorFactory } from '../types.ts';
 import { BaseOperator } from './base-operator.ts';
 import { requireKeyedState } from './keyed-process.ts';

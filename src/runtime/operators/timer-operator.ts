@@ -1,7 +1,7 @@
 // Base of keyed operators with timers: timers fire on watermarks and travel in checkpoints.
 import type { OperatorContext } from '../types.ts';
 import { BaseOperator } from './base-operator.ts';
-import type { KeyValue } from '../../state/types.ts';
+import type { KeyValue } from '../../state/index.ts';
 import { KeyedTimers, restoreTimers, type TimerDomain, type TimersSnapshot } from './keyed-timers.ts';
 
 export abstract class TimerOperator extends BaseOperator {

@@ -1,6 +1,6 @@
 // Contracts between two-input operators (connect, interval join, broadcast state) and the user
 // functions they call. The api's abstract classes satisfy these shapes.
-import type { KeyValue } from '../../state/types.ts';
+import type { KeyValue } from '../../state/index.ts';
 import type { BroadcastStateDescriptor } from './broadcast-state.ts';
 import type { OutputTag } from './output-tag.ts';
 import type {

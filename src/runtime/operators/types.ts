@@ -1,8 +1,8 @@
 // Contracts between operators and the user functions they call.
 import type { ReferenceData } from '../types.ts';
 import type { OutputTag } from './output-tag.ts';
-import type { AggregatingState, KeyValue, ListState, MapState, ReducingState, ValueState } from '../../state/types.ts';
-import type { StateOptions } from '../../state/ttl/ttl-config.ts';
+import type { AggregatingState, KeyValue, ListState, MapState, ReducingState, ValueState } from '../../state/index.ts';
+import type { StateOptions } from '../../state/index.ts';
 
 /** Emits records downstream from inside a user function. */
 export interface Collector<T> {

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { Packr, Unpackr } from 'msgpackr';
 import { frameBody, SPILL_SEGMENT_MAGIC, unframeBody } from '../../checkpoint/checked-frame.ts';
-import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
-import { sharedChunkKey } from '../../checkpoint/layout.ts';
+import { CorruptCheckpointError } from '../../checkpoint/index.ts';
+import { sharedChunkKey, spillSegmentPrefix } from '../../checkpoint/index.ts';
 import { StorageIoError } from '../../checkpoint/storage/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { CODEC_OPTIONS, type WireMessage } from '../channels/batch-codec.ts';
@@ -71,7 +71,7 @@ export class InFlightSpillLog implements InFlightLog {
     name: string,
     private readonly settings: SpillSettings,
   ) {
-    this.prefix = `spill-${name}-${randomBytes(4).toString('hex')}`;
+    this.prefix = spillSegmentPrefix(name, randomBytes(4).toString('hex'));
   }
 
   append(channel: number, seq: number, message: ChannelMessage | undefined, wire: WireMessage | undefined): void {
@@ -198,14 +198,14 @@ export class InFlightSpillLog implements InFlightLog {
 /** Decodes the batches of a stored segment, by position. */
 export function decodeSpillSegment(bytes: Uint8Array, id: string): RecordedBatch[] {
   const frame = unframeBody(bytes, SPILL_SEGMENT_MAGIC);
-  if ('reason' in frame) throw new CorruptCheckpointError(`shared/${id}`, frame.reason, `spilled segment: ${frame.detail}`);
+  if ('reason' in frame) throw new CorruptCheckpointError(sharedChunkKey(id), frame.reason, `spilled segment: ${frame.detail}`);
   let decoded: { v?: number; entries?: SegmentEntry[] };
   try {
     decoded = recordPackr.unpack(frame.body) as { v?: number; entries?: SegmentEntry[] };
   } catch (error) {
-    throw new CorruptCheckpointError(`shared/${id}`, 'body', `spilled segment is not valid MessagePack: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+    throw new CorruptCheckpointError(sharedChunkKey(id), 'body', `spilled segment is not valid MessagePack: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
   }
-  if (decoded?.v !== 1 || !Array.isArray(decoded.entries)) throw new CorruptCheckpointError(`shared/${id}`, 'version', `spilled segment ${id} is not a version-1 spill segment`);
+  if (decoded?.v !== 1 || !Array.isArray(decoded.entries)) throw new CorruptCheckpointError(sharedChunkKey(id), 'version', `spilled segment ${id} is not a version-1 spill segment`);
   return decoded.entries.map((e) => {
     const values = (e.w === 1 ? wireUnpackr.unpack(e.b) : recordPackr.unpack(e.b)) as unknown[];
     let timestamps: number[] | null = null;

@@ -2,7 +2,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedThrown } from '../errors.ts';
 import type { ChannelStats } from '../channels/types.ts';
-import type { ChannelStateRef, KeyGroupChain } from '../../checkpoint/types.ts';
+import type { ChannelStateRef, KeyGroupChain } from '../../checkpoint/index.ts';
 import type { StorageTimeouts } from '../../checkpoint/storage/timeouts.ts';
 import type { S3StorageOptions } from '../../checkpoint/storage/types.ts';
 import type { ExecutionPlan, GraphBuildConfig, OperatorMetrics, RuntimeTuning } from '../types.ts';
@@ -85,6 +85,8 @@ export type CoordinatorCommand =
   | { readonly type: 'restore'; readonly restore?: WorkerRestore; readonly incremental?: boolean }
   /** Handover stage 1 and following: bring keyed state to this checkpoint's (nothing else). */
   | { readonly type: 'follow'; readonly restore: WorkerRestore }
+  /** Handover, waiting for the stop checkpoint: download (not apply) the chunks of this checkpoint that following has not applied, for stage 2. No answer. */
+  | { readonly type: 'prefetch'; readonly restore: WorkerRestore }
   /** Answer to a 'reference-data-request'. */
   | { readonly type: 'reference-data'; readonly requestId: number; readonly buffer?: SharedArrayBuffer; readonly error?: SerializedThrown }
   | { readonly type: 'start' }

@@ -1,12 +1,12 @@
 // Reading a channel-state file back: checksum first, then the shape, then every spilled segment
 // it names must be one the metadata lists, so nothing read from storage picks another file.
 import { CHANNEL_STATE_MAGIC, unframeBody } from '../../checkpoint/checked-frame.ts';
-import { CorruptCheckpointError, HostileCheckpointError } from '../../checkpoint/errors.ts';
-import { exclusiveKey } from '../../checkpoint/layout.ts';
+import { CorruptCheckpointError, HostileCheckpointError } from '../../checkpoint/index.ts';
+import { exclusiveKey } from '../../checkpoint/index.ts';
 import { isStoredIndex } from '../../checkpoint/restore/stored-values.ts';
 import { StorageNotFoundError } from '../../checkpoint/storage/errors.ts';
-import type { ChannelStateRef } from '../../checkpoint/types.ts';
-import { ChunkCorruptError } from '../../state/snapshot/errors.ts';
+import type { ChannelStateRef } from '../../checkpoint/index.ts';
+import { ChunkCorruptError } from '../../state/index.ts';
 import type { RestoredChannelState } from '../task/subtask.ts';
 
 /** A channel-state file: copies of the input, or (continuous spilling) references into spilled segments. */

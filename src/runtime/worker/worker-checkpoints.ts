@@ -3,14 +3,15 @@ import { randomBytes } from 'node:crypto';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import { Packr } from 'msgpackr';
 import { CHANNEL_STATE_MAGIC, frameBody } from '../../checkpoint/checked-frame.ts';
-import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
+import { CorruptCheckpointError } from '../../checkpoint/index.ts';
 import { BatonInternalError } from '../errors.ts';
-import { channelStateFileName, exclusiveKey, sharedChunkKey } from '../../checkpoint/layout.ts';
-import type { ChannelStateRef, ChunkRef, KeyGroupChain } from '../../checkpoint/types.ts';
-import { readChunkEntries } from '../../state/snapshot/delta-chunk.ts';
-import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/types.ts';
+import { channelStateFileName, exclusiveKey, fileNamePart, sharedChunkKey, stateChunkId } from '../../checkpoint/index.ts';
+import type { ChannelStateRef, ChunkRef, KeyGroupChain } from '../../checkpoint/index.ts';
+import { readChunkEntries } from '../../state/index.ts';
+import { isChunkedBackend, type KeyGroupRange, type StateChunk } from '../../state/index.ts';
 import type { ChannelStateData, RestoredChannelState, Subtask, SubtaskSnapshotParts } from '../task/subtask.ts';
 import { decodeSpillSegment, InFlightSpillLog, type SpillSettings } from './in-flight-spill-log.ts';
+import { ChunkPrefetch, chunksToApply } from './chunk-prefetch.ts';
 import { asCorruptCheckpoint, decodeStoredChannelState } from './stored-channel-state.ts';
 
 // Channel state holds arbitrary records: keep Maps, Sets, bigints and dates as they were (useRecords
@@ -34,11 +35,10 @@ export interface MaterializationPolicy {
 
 export const DEFAULT_MATERIALIZATION: MaterializationPolicy = { maxDeltas: 10, maxDeltaBytesRatio: 1 };
 
-const chainKey = (uid: string, range: KeyGroupRange) => `${uid}/${range.start}-${range.end}`;
+/** Triggers remembered behind the newest (a subtask snapshots a checkpoint at most a few behind). */
+const TRIGGERS_KEPT = 16;
 
-function sanitize(uid: string): string {
-  return uid.replace(/[^A-Za-z0-9_.-]/g, '_');
-}
+const chainKey = (uid: string, range: KeyGroupRange) => `${uid}/${range.start}-${range.end}`;
 
 /** Decides base or delta for the next chunk of a chain (pure). */
 export function needsNewBase(chain: readonly ChunkRef[] | undefined, policy: MaterializationPolicy): boolean {
@@ -82,11 +82,17 @@ export class WorkerCheckpoints {
    * would otherwise append a stale delta after a newer base, and a restore would apply it last.
    */
   private readonly newestSnapshot = new Map<string, number>();
-  private readonly stopCheckpoints = new Set<number>();
+  /**
+   * The checkpoints whose trigger reached this worker, each with whether it ends the job (a
+   * stop-with-checkpoint). Kept for the recent ones: every subtask snapshots at its own time.
+   */
+  private readonly triggers = new Map<number, boolean>();
   /** Per `checkpoint/chain key`: the delta stored alongside a new base (see KeyGroupChain.rebased). */
   private readonly rebasedKeys = new Map<string, { from: readonly string[]; delta: ChunkRef[] }>();
   /** Handover: the chunk ids applied so far per (operator, chain range) of the job being followed. */
   private readonly followed = new Map<string, string[]>();
+  /** Handover: chunks of passed-over checkpoints downloaded ahead of stage 2. */
+  private readonly prefetch = new ChunkPrefetch();
   /** Continuous spilling: the in-flight log of each subtask with inputs. */
   private readonly logs = new Map<Subtask, InFlightSpillLog>();
 
@@ -99,19 +105,33 @@ export class WorkerCheckpoints {
   ) {}
 
   /**
-   * Checkpoint `id` ends the job (a stop-with-checkpoint, e.g. a handover's target): it is on the
-   * critical path of the cutover, so it writes deltas only, never a new base.
+   * The coordinator triggered checkpoint `id`; `stop`: it ends the job (a stop-with-checkpoint, e.g.
+   * a handover's stop checkpoint), which is on the critical path of the cutover, so it writes
+   * deltas only, never a new base.
    */
-  noteStopCheckpoint(id: number): void {
-    // Kept until later checkpoints: every subtask of this worker snapshots it, at its own time.
-    for (const old of this.stopCheckpoints) if (old < id) this.stopCheckpoints.delete(old);
-    this.stopCheckpoints.add(id);
+  noteTrigger(id: number, stop: boolean): void {
+    for (const old of this.triggers.keys()) if (old < id - TRIGGERS_KEPT) this.triggers.delete(old);
+    this.triggers.set(id, stop);
+  }
+
+  /**
+   * Whether a chain that is due for a new base gets it at checkpoint `id`. Only when this worker
+   * knows `id` does not end the job: a barrier travels on a channel from another worker, and can
+   * arrive before the coordinator's trigger reaches this worker's control port; a stop checkpoint
+   * that materialized there (seen: a new base written inside a handover's downtime) is worse than
+   * one checkpoint more of delta. Past twice the policy's deltas the chain is rebased all the same,
+   * unless `id` is known to end the job.
+   */
+  private mayRebase(id: number, chain: readonly ChunkRef[]): boolean {
+    const stop = this.triggers.get(id);
+    if (stop !== undefined) return !stop;
+    return chain.length - 1 >= 2 * this.policy.maxDeltas;
   }
 
   /** Continuous spilling: the log persisting `subtask`'s input as it arrives (none when spilling at the barrier). */
   createInFlightLog(subtask: Subtask): InFlightSpillLog | undefined {
     if (!this.spill) return undefined;
-    const log = new InFlightSpillLog(this.storage, `${sanitize(subtask.task.operators[0].uid)}-${subtask.subtaskIndex}`, this.spill);
+    const log = new InFlightSpillLog(this.storage, `${fileNamePart(subtask.task.operators[0].uid)}-${subtask.subtaskIndex}`, this.spill);
     this.logs.set(subtask, log);
     return log;
   }
@@ -140,7 +160,7 @@ export class WorkerCheckpoints {
         const key = chainKey(part.uid, range);
         const chain = this.chains.get(key);
         const clean = chain !== undefined && chain.length > 0 && backend.alwaysBase !== true && !this.broken.has(key) && !this.uploading.has(key);
-        const base = !clean || (needsNewBase(chain, this.policy) && !this.stopCheckpoints.has(checkpointId));
+        const base = !clean || (needsNewBase(chain, this.policy) && this.mayRebase(checkpointId, chain));
         // A delta is always taken: it clears the backend's record of what changed.
         const delta = backend.snapshotDelta();
         const chunks = base ? [backend.snapshotBase()] : delta;
@@ -152,7 +172,7 @@ export class WorkerCheckpoints {
           this.newestSnapshot.set(key, checkpointId);
         }
         const upload = (chunk: StateChunk, role: Upload['role']) => {
-          const id = `${sanitize(part.uid)}-${range.start}-${range.end}-${checkpointId}-${chunk.kind}-${randomBytes(4).toString('hex')}`;
+          const id = stateChunkId(part.uid, range.start, range.end, checkpointId, chunk.kind, randomBytes(4).toString('hex'));
           uploads.push({ key, uid: part.uid, range, chunk, id, replaces: base, role, from: rebase?.from });
         };
         for (const chunk of chunks) upload(chunk, 'chain');
@@ -214,14 +234,14 @@ export class WorkerCheckpoints {
         }
         // Checksummed: a bit flip in stored in-flight records must fail the restore, not replay wrong data.
         const bytes = frameBody(CHANNEL_STATE_MAGIC, channelPackr.pack(content));
-        await this.storage.put(`chk-${checkpointId}/${file}`, bytes);
+        await this.storage.put(exclusiveKey(checkpointId, file), bytes);
         channelRef = { uid: head, subtaskIndex: subtask.subtaskIndex, file, bytes: bytes.length, ...(segments && segments.length > 0 ? { segments } : {}) };
       }
       if (log) spilledBytes = log.takeWrittenBytes();
       const refs = await Promise.all(
         uploads.map(async (u) => {
           const bytes = this.codec.encode(u.chunk);
-          await this.storage.put(`shared/${u.id}`, bytes);
+          await this.storage.put(sharedChunkKey(u.id), bytes);
           stateBytes += bytes.length;
           const ref: ChunkRef = { id: u.id, kind: u.chunk.kind, bytes: bytes.length, entries: u.chunk.entries.length };
           return { ...u, ref };
@@ -338,12 +358,9 @@ export class WorkerCheckpoints {
     const steps = chains.map((c) => {
       const key = chainKey(uid, c.range);
       const applied = this.followed.get(key) ?? [];
-      const extends_ = applied.length > 0 && applied.length <= c.chain.length && applied.every((id, i) => c.chain[i].id === id);
       // A new base written from exactly the chain we hold: its delta gets us there without a reload.
-      const from = c.rebased?.from;
-      const rebase = !extends_ && from !== undefined && applied.length > 0 && from.length === applied.length && from.every((id, i) => applied[i] === id);
-      const todo = extends_ ? c.chain.slice(applied.length) : rebase ? c.rebased!.delta : c.chain;
-      return { chain: c, key, todo, replace: !extends_ && !rebase, hadState: applied.length > 0 };
+      const { todo, replace } = chunksToApply(c, applied);
+      return { chain: c, key, todo, replace, hadState: applied.length > 0 };
     });
     let bytes = 0;
     const downloaded = await Promise.all(
@@ -374,8 +391,31 @@ export class WorkerCheckpoints {
     return { chunks: steps.reduce((a, s) => a + s.todo.length, 0), bytes, reloads };
   }
 
-  /** A chunk of checkpoint `checkpointId`; missing is a CorruptCheckpointError naming it (decoding errors are mapped by the caller). */
-  private getChunk(id: string, checkpointId: number | undefined): Promise<Uint8Array> {
+  /**
+   * Handover, while B waits for the stop checkpoint: starts downloading the chunks of these chains
+   * that following has not applied (a checkpoint B passed over), so stage 2 takes them from memory
+   * instead of fetching them inside the downtime. Nothing is applied; a failed download is left to
+   * stage 2 to fetch (and report) again.
+   */
+  prefetchKeyed(uid: string, chains: readonly KeyGroupChain[]): number {
+    let started = 0;
+    for (const c of chains) {
+      for (const ref of chunksToApply(c, this.followed.get(chainKey(uid, c.range)) ?? []).todo) {
+        if (this.prefetch.start(ref, () => this.storage.get(sharedChunkKey(ref.id)))) started++;
+      }
+    }
+    return started;
+  }
+
+  /** Stage 2 is done: prefetched chunks it did not take are not needed any more. */
+  endPrefetch(): void {
+    this.prefetch.clear();
+  }
+
+  /** A chunk of checkpoint `checkpointId` (prefetched, or fetched now); missing is a CorruptCheckpointError naming it (decoding errors are mapped by the caller). */
+  private async getChunk(id: string, checkpointId: number | undefined): Promise<Uint8Array> {
+    const prefetched = await this.prefetch.take(id);
+    if (prefetched) return prefetched;
     const key = sharedChunkKey(id);
     return this.storage.get(key).catch((error: unknown) => {
       throw checkpointId === undefined ? error : asCorruptCheckpoint(error, key, checkpointId, this.storage.uri);

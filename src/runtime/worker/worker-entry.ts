@@ -6,7 +6,7 @@ import { ChannelWriter } from '../channels/channel-writer.ts';
 import type { InputGate } from '../channels/input-gate.ts';
 import { connectInboundPort, LocalTransport, PortTransport } from '../channels/transports.ts';
 import type { ChannelStats } from '../channels/types.ts';
-import { CorruptCheckpointError } from '../../checkpoint/errors.ts';
+import { CorruptCheckpointError } from '../../checkpoint/index.ts';
 import { AsyncTimeoutError, BatonInternalError, JobConfigError, JobModuleError, reviveThrown, type SerializedThrown, serializeThrown, UnsupportedRecordValueError, UserFunctionError } from '../errors.ts';
 import { rememberReferenceData } from '../reference-data.ts';
 import { graphFingerprint } from '../graph/plan.ts';
@@ -22,7 +22,7 @@ import { WorkerStateBackends } from './worker-state-backends.ts';
 import { announceRuntimeLoaded } from './runtime-loaded.ts';
 import type { InThreadChannels } from './in-thread-channels.ts';
 import type { ProcessingTimeService } from '../time/processing-time-service.ts';
-import type { ChannelStateRef } from '../../checkpoint/types.ts';
+import type { ChannelStateRef } from '../../checkpoint/index.ts';
 import { scopeStorage } from '../../checkpoint/scoped-storage.ts';
 import { openStorage } from '../../checkpoint/storage/index.ts';
 
@@ -192,13 +192,17 @@ class WorkerSession implements InThreadWorker {
         this.post({ type: 'followed', checkpointId: command.restore.checkpointId, chunks, bytes, reloads });
         return;
       }
+      case 'prefetch':
+        this.constructSubtasks();
+        for (const op of command.restore.operators) if (op.chains.length > 0 && this.subtaskOf(op.uid)) this.checkpoints?.prefetchKeyed(op.uid, op.chains);
+        return;
       case 'restore': {
         const applied = await this.createSubtasks(command.restore, command.incremental === true);
         this.post({ type: 'restored', applied });
         return;
       }
       case 'trigger-checkpoint':
-        if (command.stop) this.checkpoints?.noteStopCheckpoint(command.id);
+        this.checkpoints?.noteTrigger(command.id, command.stop !== undefined);
         for (const subtask of this.subtasks) subtask.triggerCheckpoint({ id: command.id, stop: command.stop, at: command.at, ...(command.cut ? { cut: command.cut } : {}) });
         return;
       case 'hold-sources':
@@ -425,6 +429,7 @@ class WorkerSession implements InThreadWorker {
         if (op.splits) subtask.restoreSplits([...op.splits] as SourceSplit[]);
       }),
     );
+    this.checkpoints?.endPrefetch();
     for (const subtask of this.subtasks) {
       const states = new Map<string, readonly unknown[]>();
       for (const op of restore.operators) if (byUid.get(op.uid) === subtask && op.states.length > 0) states.set(op.uid, op.states);

@@ -1,10 +1,10 @@
 // The keyed state backends of one worker: LMDB (default, incremental) or heap, both checkpointed in chunks.
 import type { RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
-import { HeapKeyedStateBackend } from '../../state/heap/heap-keyed-state-backend.ts';
-import { LmdbKeyedStateBackend, openStateEnvironment } from '../../state/lmdb/lmdb-keyed-state-backend.ts';
-import { compareBytes, decodeChunk, encodeChunk, type DeltaChunk } from '../../state/snapshot/delta-chunk.ts';
-import type { ChunkedKeyedStateBackend, KeyGroupRange, KeyValue, StateChunk } from '../../state/types.ts';
+import { HeapKeyedStateBackend } from '../../state/index.ts';
+import { LmdbKeyedStateBackend, openStateEnvironment } from '../../state/index.ts';
+import { compareBytes, decodeChunk, encodeChunk, type DeltaChunk } from '../../state/index.ts';
+import type { ChunkedKeyedStateBackend, KeyGroupRange, KeyValue, StateChunk } from '../../state/index.ts';
 import type { ChunkCodec } from './worker-checkpoints.ts';
 import type { WorkerStateConfig } from './protocol.ts';
 

@@ -1,7 +1,7 @@
-// The registry rebuilt from storage, deletes of unreferenced chunks, discarding checkpoints, orphan chunks.
+// The registry rebuilt from storage, deletes of unreferenced chunks, discarding checkpoints (orphan chunks: sweep.test.ts).
 import { describe, expect, it } from 'vitest';
 import { encodeMetadata } from '../../../src/checkpoint/metadata/metadata-codec.ts';
-import { deleteUnreferenced, discardCheckpoint, orphanChunks, rebuildRegistry } from '../../../src/checkpoint/registry/chunk-cleaner.ts';
+import { deleteUnreferenced, discardCheckpoint, rebuildRegistry } from '../../../src/checkpoint/registry/chunk-cleaner.ts';
 import { planRetention } from '../../../src/checkpoint/registry/shared-chunk-registry.ts';
 import { checkpointStatus, findLatestRestorable, listCheckpoints } from '../../../src/checkpoint/status/checkpoint-status.ts';
 import type { KeyGroupChain } from '../../../src/checkpoint/types.ts';
@@ -119,47 +119,5 @@ describe('discardCheckpoint', () => {
     await expect(discardCheckpoint(storage, registry, 3)).rejects.toThrow('injected delete failure');
     expect(await checkpointStatus(storage, 3)).toBe('IN_PROGRESS');
     expect((await findLatestRestorable(storage)).latest?.id).toBe(6);
-  });
-});
-
-describe('orphanChunks', () => {
-  it('reports chunks referenced by no completed checkpoint and not in flight', async () => {
-    const storage = jobDir();
-    expect(await orphanChunks(storage, new Set(['g5']))).toEqual({ orphans: ['f4', 'z'], unreadable: [] });
-    expect(await orphanChunks(storage, new Set())).toEqual({ orphans: ['f4', 'g5', 'z'], unreadable: [] });
-  });
-
-  it('reads the in-flight set after listing shared/ and before reading metadata', async () => {
-    const storage = jobDir();
-    const inFlight = () => {
-      storage.calls.push('in-flight read');
-      return ['g5'];
-    };
-    storage.calls.length = 0;
-    await orphanChunks(storage, inFlight);
-    const order = storage.calls.filter((c) => c === 'list shared' || c === 'in-flight read' || c.startsWith('get '));
-    expect(order.slice(0, 2)).toEqual(['list shared', 'in-flight read']);
-    expect(order.slice(2).every((c) => c.startsWith('get chk-'))).toBe(true);
-    expect(order.length).toBe(5);
-  });
-
-  it('a chunk uploaded by a checkpoint that completed meanwhile is not an orphan', async () => {
-    const storage = jobDir();
-    writeCheckpoint(storage, 5, [chain(0, 127, 'g5')]);
-    expect((await orphanChunks(storage, new Set())).orphans).toEqual(['f4', 'z']);
-  });
-
-  it('reports nothing while a completed checkpoint is unreadable, since its chunks are unknown', async () => {
-    const storage = jobDir();
-    storage.seed('chk-3/_metadata', 'garbage');
-    expect(await orphanChunks(storage, new Set())).toEqual({ orphans: [], unreadable: [3] });
-  });
-
-  it('ignores keys under shared/ that are not chunk files', async () => {
-    const storage = new MemoryStorage();
-    storage.seed('shared/nested/x', 'x');
-    storage.seed('shared/.hidden', 'x');
-    storage.seed('shared/ok', 'x');
-    expect((await orphanChunks(storage, new Set())).orphans).toEqual(['ok']);
   });
 });

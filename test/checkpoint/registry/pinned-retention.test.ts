@@ -43,6 +43,38 @@ describe('retention under follower pins', () => {
     expect(await completed(storage)).toEqual([3]);
   });
 
+  it('a discard told to pause stops between two checkpoints (before the registry is read, or after a whole one) and reports the rest as held', async () => {
+    const storage = directory();
+    const before = await discardUnlessPinned(storage, [1, 2], 5_000, () => true);
+    expect(before).toEqual({ deleted: [], held: [1, 2] });
+    expect(storage.calls.filter((c) => c.startsWith('list ') && !c.startsWith('list handover'))).toEqual([]);
+    expect(await completed(storage)).toEqual([1, 2, 3]);
+    // Paused once checkpoint 1 went (asked before the registry, before 1, before 2): all of it went, 2 is left whole.
+    let asked = 0;
+    const mid = await discardUnlessPinned(storage, [1, 2], 5_000, () => ++asked > 2);
+    expect(mid).toEqual({ deleted: [id(1, 'base')], held: [2] });
+    expect(await completed(storage)).toEqual([2, 3]);
+    expect(storage.objects.has(`shared/${id(2, 'base')}`)).toBe(true);
+  });
+
+  it('the running job made quiet mid-discard leaves the rest to its next discard', async () => {
+    const storage = directory();
+    const persistence = new StorageCheckpointPersistence(storage, { retain: 1, now: () => 1_000 });
+    // Quiet as soon as the discard looked at the pins: it stops before reading the registry.
+    const readPin = storage.list.bind(storage);
+    storage.list = async (prefix: string) => {
+      const keys = await readPin(prefix);
+      if (prefix.startsWith('handover')) persistence.quiet(true);
+      return keys;
+    };
+    await persistence.discard([1]);
+    expect(await completed(storage)).toEqual([1, 2, 3]);
+    storage.list = readPin;
+    persistence.quiet(false);
+    await persistence.discard([2]);
+    expect(await completed(storage)).toEqual([3]);
+  });
+
   it('the running job retries what a pin held back at its next discard', async () => {
     const storage = directory();
     let now = 1_000;

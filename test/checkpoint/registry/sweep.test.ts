@@ -1,7 +1,8 @@
 // The sweep of a job directory: retention over every completed checkpoint, and only garbage no running job can still need.
 import { describe, expect, it } from 'vitest';
 import { encodeMetadata } from '../../../src/checkpoint/metadata/metadata-codec.ts';
-import { chunkCheckpointId, isSweepable, sweepJobDirectory } from '../../../src/checkpoint/registry/sweep.ts';
+import { chunkCheckpointId } from '../../../src/checkpoint/layout.ts';
+import { isSweepable, sweepJobDirectory } from '../../../src/checkpoint/registry/sweep.ts';
 import { listCheckpoints } from '../../../src/checkpoint/status/checkpoint-status.ts';
 import type { KeyGroupChain } from '../../../src/checkpoint/types.ts';
 import { MemoryStorage } from '../memory-storage.ts';
@@ -92,6 +93,15 @@ describe('sweepJobDirectory', () => {
     expect(shared(storage)).toContain(`shared/${id(5)}`);
     expect(shared(storage)).toContain(`shared/${id(1, 'base')}`);
     expect(shared(storage)).not.toContain('shared/spill-sum-0-0a0b0c0d-3');
+  });
+
+  it('leaves keys under shared/ that are not chunk files (nested, hidden), even when nothing references them', async () => {
+    const storage = directory();
+    storage.seed('shared/nested/x', 'x');
+    storage.seed('shared/.hidden', 'x');
+    const report = await sweepJobDirectory(storage, { retain: 2, activeFrom: 9, spillSegments: true });
+    expect(report.orphans).toEqual(['spill-sum-0-0a0b0c0d-3', id(3), id(4), id(7)]);
+    expect(shared(storage)).toEqual(['shared/.hidden', 'shared/nested/x', 'shared/someone-elses-file', `shared/${id(6, 'base')}`, `shared/${id(8)}`, `shared/${id(9)}`]);
   });
 
   it('deletes no chunk while a completed checkpoint is unreadable: its references are unknown', async () => {

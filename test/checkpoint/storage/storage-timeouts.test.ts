@@ -115,6 +115,21 @@ describe('S3Storage through a faulty store', () => {
     expect(proxy.injected['500'] - before['500']).toBe(3);
   });
 
+  it('reads again at once after a torn read (a 500 or a truncated body of a GET), not after the backoff', async () => {
+    const prefix = `t-${randomBytes(3).toString('hex')}`;
+    await storage(prefix).put('shared/d', data);
+    // A backoff of minutes (capped at 10 s, so at least 5 s with jitter): a read that waited for it
+    // takes seconds; one read again at once takes two small requests, even on a busy machine.
+    const patient = storage(prefix, { requestMs: 5_000, attempts: 2, backoffMs: 600_000 });
+    for (const kind of ['500', 'truncate'] as const) {
+      proxy.setPlan({ rate: 1, kinds: [kind], match: firstOnly(1, (r) => r.method === 'GET') });
+      const started = Date.now();
+      expect(Buffer.from(await patient.get('shared/d')).equals(Buffer.from(data))).toBe(true);
+      expect(Date.now() - started).toBeLessThan(4_000);
+    }
+    proxy.setPlan(undefined);
+  });
+
   it('gives up after the configured attempts on a store that keeps failing, with a StorageIoError', async () => {
     const s = storage();
     const before = proxy.requests;

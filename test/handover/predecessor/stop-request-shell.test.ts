@@ -118,6 +118,41 @@ describe('stop-request shell (deployment A)', () => {
     expect(live()).toEqual([]);
   });
 
+  it('no fast looks while its at-once stop checkpoint runs (they would compete with its uploads); fast again on standby', async () => {
+    const storage = openStorage(pathToFileURL(join(root, `job-${++dirs}`)).href);
+    const job = fakeJob(storage);
+    const fast: Array<() => void> = [];
+    const clock: ShellClock = {
+      now: () => 10_000,
+      every: (ms, run) => {
+        if (ms === 15) fast.push(run);
+        return () => {};
+      },
+    };
+    const reads: string[] = [];
+    const get = storage.get.bind(storage);
+    storage.get = (key: string) => {
+      reads.push(key);
+      return get(key);
+    };
+    const shell = new StopRequestShell(job.control, { pollMs: 250, handoverPollMs: 15 }, clock);
+    await shell.poll();
+    await writeLeasedStopRequest(storage, { runId: 'run-b', leaseExpiresAt: 99_000, requestedBy: 'test' });
+    await shell.poll();
+    expect(job.calls).toEqual(['stopAtOnce run-b']);
+    expect(fast).toHaveLength(1);
+    // Triggered (the fake's next id moved past it), not complete: the fast timer does not look
+    // (a look reads the request at once, before its first await).
+    const before = reads.length;
+    fast[0]();
+    expect(reads).toHaveLength(before);
+    expect(shell.stopCompleted(5)).toBe('standby');
+    fast[0]();
+    expect(reads).toEqual([...reads.slice(0, before), STOP_REQUEST_KEY]);
+    await shell.poll();
+    shell.close();
+  });
+
   it("standby ends once a checkpoint after the stop checkpoint completed (B's first), looked for at the normal pace while B's request is up", async () => {
     const t = await setUp();
     await writeLeasedStopRequest(t.storage, { runId: 'run-b', leaseExpiresAt: 9_999_999, requestedBy: 'test' });

@@ -48,10 +48,13 @@ describe('successor: when-ready', () => {
     expect(effects).toEqual([{ type: 'stage2', checkpointId: undefined }]);
   });
 
-  it('after announcing, passes over the checkpoints before the stop checkpoint (no effect), and takes over at the stop checkpoint', () => {
+  it('after announcing, passes over the checkpoints before the stop checkpoint (their chunks prefetched, not applied), and takes over at the stop checkpoint', () => {
     const passed = run(announced(), { type: 'checkpoint-seen', at: 250, id: 6, endsJob: false, newBase: false }, { type: 'checkpoint-seen', at: 260, id: 7, endsJob: false, newBase: false });
     expect(passed.state).toMatchObject({ phase: 'announced', applied: 5, passedOver: 2 });
-    expect(passed.effects).toEqual([]);
+    expect(passed.effects).toEqual([
+      { type: 'prefetch', checkpointId: 6 },
+      { type: 'prefetch', checkpointId: 7 },
+    ]);
     const { state, effects } = run(passed.state, { type: 'checkpoint-seen', at: 300, id: 8, endsJob: true, newBase: false });
     expect(state).toMatchObject({ phase: 'taking-over', takeoverFrom: 8 });
     expect(effects).toEqual([{ type: 'stage2', checkpointId: 8 }]);
@@ -64,18 +67,44 @@ describe('successor: when-ready', () => {
     const id = 6 + MAX_PASSED_OVER;
     const follow = run(s, { type: 'checkpoint-seen', at: 300, id, endsJob: false, newBase: false });
     expect(follow.effects).toEqual([{ type: 'follow', checkpointId: id }]);
-    expect(follow.state.passedOver).toBe(MAX_PASSED_OVER);
-    const applied = run(follow.state, { type: 'caught-up', at: 310, applied: id });
-    expect(applied.state).toMatchObject({ phase: 'announced', applied: id, passedOver: 0, announcedAfter: 5 });
-    expect(run(applied.state, { type: 'checkpoint-seen', at: 320, id: id + 1, endsJob: false, newBase: false }).effects).toEqual([]);
+    // Counted as applied from the moment B asks for it (stage 2 waits for the follow).
+    expect(follow.state).toMatchObject({ phase: 'announced', applied: id, passedOver: 0, announcedAfter: 5 });
+    const next = run(follow.state, { type: 'checkpoint-seen', at: 305, id: id + 1, endsJob: false, newBase: false });
+    expect(next.effects).toEqual([{ type: 'prefetch', checkpointId: id + 1 }]);
+    // The follow's report comes after B passed over the next one: the count after it stays.
+    const applied = run(next.state, { type: 'caught-up', at: 310, applied: id });
+    expect(applied.state).toMatchObject({ phase: 'announced', applied: id, passedOver: 1, announcedAfter: 5 });
   });
 
   it('applies a checkpoint with a new base at once (stage 2 would reload that range from the base inside the downtime)', () => {
     const passed = run(announced(), { type: 'checkpoint-seen', at: 250, id: 6, endsJob: false, newBase: false });
     const { state, effects } = run(passed.state, { type: 'checkpoint-seen', at: 260, id: 7, endsJob: false, newBase: true });
     expect(effects).toEqual([{ type: 'follow', checkpointId: 7 }]);
-    expect(state).toMatchObject({ phase: 'announced', passedOver: 1 });
+    expect(state).toMatchObject({ phase: 'announced', applied: 7, passedOver: 0 });
     expect(run(state, { type: 'caught-up', at: 270, applied: 7 }).state).toMatchObject({ applied: 7, passedOver: 0 });
+  });
+
+  it('a follow still running when the stop checkpoint comes: B takes over (stage 2 waits for the follow), and its late report changes nothing', () => {
+    const following = run(announced(), { type: 'checkpoint-seen', at: 250, id: 6, endsJob: false, newBase: true });
+    const stop = run(following.state, { type: 'checkpoint-seen', at: 260, id: 7, endsJob: true, newBase: false });
+    expect(stop.state).toMatchObject({ phase: 'taking-over', takeoverFrom: 7 });
+    expect(stop.effects).toEqual([{ type: 'stage2', checkpointId: 7 }]);
+    const late = run(stop.state, { type: 'caught-up', at: 270, applied: 6 });
+    expect(late).toEqual({ state: stop.state, effects: [] });
+  });
+
+  it('two follows asked for in a row: the first one\'s report does not move `applied` back', () => {
+    const s = run(
+      announced(),
+      { type: 'checkpoint-seen', at: 250, id: 6, endsJob: false, newBase: true },
+      { type: 'checkpoint-seen', at: 260, id: 7, endsJob: false, newBase: true },
+      { type: 'caught-up', at: 270, applied: 6 },
+    );
+    expect(s.state).toMatchObject({ phase: 'announced', applied: 7, passedOver: 0 });
+    expect(s.effects).toEqual([
+      { type: 'follow', checkpointId: 6 },
+      { type: 'follow', checkpointId: 7 },
+    ]);
   });
 
   it('a checkpoint seen before announcing, at or before what B applied, or for a fixed target is a shell bug: abort', () => {

@@ -30,8 +30,9 @@ async function completed(storage: CheckpointStorage, id: number, endsJob = false
 }
 
 /** The attempt as B's shell sees it: records what it was asked to apply; `fail` and `failed` are the test's to trigger. */
-function fakeAttempt(storage: CheckpointStorage) {
+function fakeAttempt(storage: CheckpointStorage, followGate?: (id: number) => Promise<void>) {
   const applied: string[] = [];
+  const prefetched: number[] = [];
   let failAttempt!: (error: unknown) => void;
   const failed = new Promise<never>((_, reject) => {
     failAttempt = reject;
@@ -44,8 +45,10 @@ function fakeAttempt(storage: CheckpointStorage) {
     jobStorage: storage,
     follow: async (m) => {
       applied.push(`follow ${m.checkpointId}`);
+      await followGate?.(m.checkpointId);
       return { chunks: 0, bytes: 0, reloads: 0 };
     },
+    prefetch: (m) => void prefetched.push(m.checkpointId),
     restore: async (m) => {
       applied.push(`restore ${m?.checkpointId}`);
       return { chunks: 0, bytes: 0, reloads: 0 };
@@ -58,12 +61,12 @@ function fakeAttempt(storage: CheckpointStorage) {
     }),
     fail: (error) => void failures.push(error),
   };
-  return { control, applied, failures, failAttempt, completeFirstCheckpoint: (id: number) => firstCheckpoint(id) };
+  return { control, applied, prefetched, failures, failAttempt, completeFirstCheckpoint: (id: number) => firstCheckpoint(id) };
 }
 
-function setUp(options: { leaseMs?: number } = {}) {
+function setUp(options: { leaseMs?: number; followGate?: (id: number) => Promise<void> } = {}) {
   const storage = openStorage(pathToFileURL(join(root, `job-${++dirs}`)).href);
-  const attempt = fakeAttempt(storage);
+  const attempt = fakeAttempt(storage, options.followGate);
   let now = 50_000;
   let tick: () => void = () => {};
   const clock = {
@@ -149,7 +152,47 @@ describe('successor shell (deployment B)', () => {
     await completed(t.storage, 3, true);
     expect((await taking)?.checkpointId).toBe(3);
     expect(t.applied).toEqual(['follow 1', 'state-restored', 'restore 3']);
+    // Its chunks were downloaded while B waited: stage 2 takes them from memory.
+    expect(t.prefetched).toEqual([2]);
     expect(t.b.metrics()).toMatchObject({ followedCheckpoints: 0, passedOverCheckpoints: 1, targetCheckpoint: 3, targetReadyBeforeJob: false });
+  });
+
+  it('goes on looking for the stop checkpoint while it applies a new base; stage 2 starts once that follow ended', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let followEnded = false;
+    const t = setUp({
+      followGate: async (id) => {
+        if (id !== 2) return;
+        await released;
+        followEnded = true;
+      },
+    });
+    const restore = t.control.restore;
+    t.control.restore = (m) => {
+      t.applied.push(followEnded ? 'follow 2 ended' : 'follow 2 still running');
+      return restore(m);
+    };
+    const get = t.storage.get.bind(t.storage);
+    t.storage.get = async (key: string) => {
+      const bytes = await get(key);
+      // The probe found the stop checkpoint while the follow hangs: the follow ends only a turn of
+      // the event loop later, after anything B would do at once with what it read.
+      if (key === metadataKey(3)) setImmediate(release);
+      return bytes;
+    };
+    await completed(t.storage, 1, false, ['b1']);
+    await t.b.begin();
+    const taking = t.b.prepare(t.control);
+    await until(() => t.storage.exists(STOP_REQUEST_KEY));
+    await completed(t.storage, 2, false, ['b2']);
+    await until(() => t.applied.includes('follow 2'));
+    await completed(t.storage, 3, true, ['b2', 'd3']);
+    expect((await taking)?.checkpointId).toBe(3);
+    expect(t.applied).toEqual(['follow 1', 'state-restored', 'follow 2', 'follow 2 ended', 'restore 3']);
+    expect(t.b.metrics()).toMatchObject({ followedCheckpoints: 1, passedOverCheckpoints: 0 });
   });
 
   it('once announced, applies a checkpoint with a new base at once (not left to stage 2 to reload)', async () => {

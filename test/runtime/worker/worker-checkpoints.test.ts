@@ -81,3 +81,54 @@ describe('WorkerCheckpoints with an upload that finishes late', () => {
     expect(await untilAck(4)).toEqual(['sum-0-127-3-base', 'sum-0-127-4-delta']);
   });
 });
+
+describe('WorkerCheckpoints: a new base only where the checkpoint is known not to end the job', () => {
+  /** A worker with maxDeltas 2 over one keyed backend; `take(id)` snapshots and resolves with the chain's kinds. */
+  function worker() {
+    const acks = new Map<number, SubtaskAck>();
+    const arrived: Array<() => void> = [];
+    const sink = {
+      ack: (id: number, _task: string, ack: SubtaskAck) => {
+        acks.set(id, ack);
+        for (const wake of arrived.splice(0)) wake();
+      },
+      decline: () => {},
+    };
+    const range = { start: 0, end: 127 };
+    let n = 0;
+    const chunk = (kind: 'base' | 'delta'): StateChunk => ({ kind, range, entries: [[new TextEncoder().encode(`${kind}-${++n}`), null]] });
+    const backend = { keyGroupRange: range, snapshotDelta: () => [chunk('delta')], snapshotBase: () => chunk('base'), restoreChunks: () => {}, applyChunks: () => {} };
+    const codec = { encode: (c: StateChunk) => c.entries[0][0], decode: () => ({}) as StateChunk };
+    const checkpoints = new WorkerCheckpoints(new MemoryStorage(), codec, sink, { maxDeltas: 2, maxDeltaBytesRatio: 1_000 });
+    const subtask = { task: { id: 0, operators: [{ uid: 'sum' }] }, subtaskIndex: 0 } as unknown as Subtask;
+    const parts = { operators: [{ uid: 'sum', state: null, keyedState: backend as unknown as KeyedStateBackend }] };
+    const take = async (id: number) => {
+      checkpoints.onSnapshot(subtask, id, parts);
+      while (!acks.has(id)) await new Promise<void>((resolve) => arrived.push(resolve));
+      return acks.get(id)!.operators[0].keyed[0].chain.map((c) => c.kind);
+    };
+    return { checkpoints, take };
+  }
+
+  it('a due chain waits for a barrier whose trigger has not reached this worker, and for a stop checkpoint; it rebases on a known regular one', async () => {
+    const w = worker();
+    for (const id of [1, 2, 3]) w.checkpoints.noteTrigger(id, false);
+    expect(await w.take(1)).toEqual(['base']);
+    expect(await w.take(2)).toEqual(['base', 'delta']);
+    expect(await w.take(3)).toEqual(['base', 'delta', 'delta']);
+    // Due now. The barrier of 4 came before its trigger: a delta (4 may be a stop checkpoint).
+    expect(await w.take(4)).toEqual(['base', 'delta', 'delta', 'delta']);
+    // A stop checkpoint: never a new base.
+    w.checkpoints.noteTrigger(5, true);
+    expect(await w.take(5)).toEqual(['base', 'delta', 'delta', 'delta', 'delta']);
+    w.checkpoints.noteTrigger(6, false);
+    expect(await w.take(6)).toEqual(['base']);
+  });
+
+  it('a chain twice the policy long gets its base even before the trigger arrives (never unbounded)', async () => {
+    const w = worker();
+    expect(await w.take(1)).toEqual(['base']);
+    for (let id = 2; id <= 5; id++) await w.take(id);
+    expect(await w.take(6)).toEqual(['base']);
+  });
+});

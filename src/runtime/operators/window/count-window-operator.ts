@@ -1,5 +1,5 @@
 // Count windows per key: tumbling (every `size` elements) or sliding (the last `size`, every `slide` elements).
-import type { KeyedStateBackend, KeyValue, ValueState } from '../../../state/types.ts';
+import type { KeyedStateBackend, KeyValue, ValueState } from '../../../state/index.ts';
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory, type Output } from '../../types.ts';
 import { BaseOperator } from '../base-operator.ts';
 import { requireKeyedState } from '../keyed-process.ts';

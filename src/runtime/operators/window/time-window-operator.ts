@@ -1,6 +1,6 @@
 // Event-time and processing-time windows (tumbling, sliding, session) with allowed lateness and a late-data side output.
 import { JobConfigError, MissingTimestampError } from '../../errors.ts';
-import type { KeyedStateBackend, KeyValue, MapState } from '../../../state/types.ts';
+import type { KeyedStateBackend, KeyValue, MapState } from '../../../state/index.ts';
 import { NO_TIMESTAMP, type KeySelector, type OperatorContext, type OperatorFactory, type OperatorMetrics, type Output } from '../../types.ts';
 import { requireKeyedState } from '../keyed-process.ts';
 import type { TimersSnapshot } from '../keyed-timers.ts';

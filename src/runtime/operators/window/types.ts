@@ -1,5 +1,5 @@
 // Contracts of windowing: window kinds, assigners, the functions a window calls, and their context.
-import type { KeyValue, ListState, MapState, ValueState } from '../../../state/types.ts';
+import type { KeyValue, ListState, MapState, ValueState } from '../../../state/index.ts';
 import type { OutputTag } from '../output-tag.ts';
 import type { Collector, KeyedRuntimeContext, TimeWindow } from '../types.ts';
 

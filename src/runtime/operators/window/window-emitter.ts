@@ -1,5 +1,5 @@
 // Evaluates a window: hands its contents to the window function (none, a result function, or a process window function).
-import type { KeyedStateBackend, KeyValue } from '../../../state/types.ts';
+import type { KeyedStateBackend, KeyValue } from '../../../state/index.ts';
 import type { OperatorContext, Output } from '../../types.ts';
 import { keyedRuntimeContext } from '../keyed-process.ts';
 import { userFailure } from '../operator-failure.ts';

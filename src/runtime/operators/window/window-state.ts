@@ -1,6 +1,6 @@
 // Per-window state of process window functions: all of a window's named states in one MapState entry.
 import { BatonError, registerErrors } from '../../../errors/index.ts';
-import type { KeyedStateBackend, KeyValue, ListState, MapState, ValueState } from '../../../state/types.ts';
+import type { KeyedStateBackend, KeyValue, ListState, MapState, ValueState } from '../../../state/index.ts';
 import type { WindowStateStore } from './types.ts';
 
 /** The keyed MapState holding per-window state: window id → { state name → value }. */
