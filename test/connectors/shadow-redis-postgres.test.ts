@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../../src/index.ts';
 import { checkpointed, reached, untilAfter } from '../e2e/shadow-helpers.ts';
 import { nextEvent } from '../support/job-events.ts';
-import { type RedisAndPostgres, startRedisAndPostgres } from '../support/redis-postgres.ts';
+import { type RedisAndPostgres, ShardedClicks, startRedisAndPostgres } from '../support/redis-postgres.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-shadow-redis-pg-'));
 let servers: RedisAndPostgres;
@@ -21,50 +21,24 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** What one uninterrupted run writes: per stream and user, the running count of each entry. */
-function expectedRows(entries: ReadonlyMap<string, readonly string[]>): string[] {
-  const lines: string[] = [];
-  for (const [stream, ids] of entries) {
-    const counts = new Map<string, number>();
-    ids.forEach((id, i) => {
-      const key = `${stream}/u${i % 5}`;
-      const n = (counts.get(key) ?? 0) + 1;
-      counts.set(key, n);
-      lines.push(`${key}#${n}=${id}`);
-    });
-  }
-  return lines.sort();
-}
-
 describe('shadow mode: Redis Streams → PostgreSQL (2PC)', { timeout: 120_000 }, () => {
   it('entries arrive all along; A p=2 live, B p=1 in shadow, promoted: the table holds every entry’s row exactly once, no transaction left prepared', async () => {
-    const streams = ['clicks:{0}', 'clicks:{1}'];
     const table = 'shadow_counts';
     await servers.createCountTable(table);
-    const entries = new Map<string, string[]>(streams.map((s) => [s, []]));
+    // Clicks sharded by user over two streams (each user's clicks in one stream, in order): a running count per user is deterministic.
+    const clicks = new ShardedClicks(servers.redis, 'shadow-clicks', 2, 10);
     let appends: Promise<void> = Promise.resolve();
     const add = (count: number) => {
-      appends = appends.then(async () => {
-        for (const stream of streams) {
-          const ids = entries.get(stream)!;
-          const pipeline = servers.redis.pipeline();
-          for (let i = ids.length; i < ids.length + count; i++) pipeline.xadd(stream, '*', 'user', `u${i % 5}`);
-          for (const [error, id] of (await pipeline.exec()) ?? []) {
-            if (error) throw error;
-            ids.push(id as string);
-          }
-        }
-      });
+      appends = appends.then(() => clicks.append(count));
     };
-    const total = () => [...entries.values()].reduce((n, ids) => n + ids.length, 0);
     // A live input paced by the jobs themselves: every checkpoint of A or B lets more entries in.
     let live = true;
-    const pace = () => live && add(20);
-    add(100);
+    const pace = () => live && add(40);
+    add(200);
     const common = {
       jobId: 'shadow-redis-pg',
       checkpointStorage: pathToFileURL(join(root, 'checkpoints')).href,
-      params: { redis: servers.redisServer.url, streams: streams.join(','), postgres: servers.pgServer.connectionString, table },
+      params: { redis: servers.redisServer.url, streams: clicks.streams.join(','), postgres: servers.pgServer.connectionString, table, keyBy: 'user' },
     };
     const a = await runJob(new URL('./jobs/redis-to-postgres.ts', import.meta.url), { ...common, parallelism: 2, stopRequestPollMs: 20, handoverPollMs: 10 });
     a.on('checkpoint', pace);
@@ -85,14 +59,14 @@ describe('shadow mode: Redis Streams → PostgreSQL (2PC)', { timeout: 120_000 }
     // The input stops; B commits the rest.
     live = false;
     await appends;
-    const all = total();
+    const all = clicks.total;
     await nextEvent(b, 'checkpoint', async (c) => c.status === 'COMPLETED' && (await servers.rows(table)).length >= all, 'every entry has its row');
     const rb = await b.stop({ mode: 'suspend' });
     expect(rb.status).toBe('SUSPENDED');
     const shadow = rb.handover!.shadow!;
     expect(shadow.cutCheckpoint).toBe(ra.stoppedAtCheckpoint);
     expect(shadow.shadowRecords).toBeGreaterThan(0);
-    expect(await servers.rows(table)).toEqual(expectedRows(entries));
+    expect(await servers.rows(table)).toEqual(clicks.expectedRows());
     expect(await servers.prepared()).toEqual([]);
     console.log(`Redis → PostgreSQL shadow: ${all} entries, cut at chk-${shadow.cutCheckpoint}, overlap ${shadow.overlapMs} ms, live gap ${shadow.liveGapMs} ms`);
   });
