@@ -1,6 +1,7 @@
 // What a shadow deployment measured, kept as it happens and given out as HandoverMetrics (mode 'shadow').
 import type { HandoverMetrics, ShadowMetrics, ShadowSample } from '../../runtime/index.ts';
 import type { GuardAnswer } from '../protocol/index.ts';
+import { initialHandoverMetrics } from '../successor/initial-metrics.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -15,29 +16,7 @@ export class ShadowMetricsRecorder {
   private readonly s: Mutable<ShadowMetrics> = { bootstrapCheckpoint: undefined, shadowRecords: 0 };
 
   constructor(runId: string) {
-    this.m = {
-      requestedTarget: 'when-ready',
-      targetCheckpoint: 0,
-      runId,
-      moves: [],
-      outcome: 'pending',
-      hookMs: 0,
-      stage1Checkpoint: undefined,
-      stage1Ms: 0,
-      stage1Bytes: 0,
-      waitMs: 0,
-      followedCheckpoints: 0,
-      passedOverCheckpoints: 0,
-      followBytes: 0,
-      rangesReloaded: 0,
-      stage2Ms: 0,
-      stage2Bytes: 0,
-      targetReadyBeforeJob: false,
-      lastRecordAt: undefined,
-      firstRecordAt: undefined,
-      downtimeMs: undefined,
-      mode: 'shadow',
-    };
+    this.m = { ...initialHandoverMetrics(runId, 'when-ready'), mode: 'shadow' };
   }
 
   get bootstrap(): number | undefined {

@@ -8,11 +8,11 @@ import {
   listCheckpoints,
   metadataKey,
   readMetadataSettled,
-  readStopRequest,
   removeStopRequestOf,
   writeLeasedStopRequest,
 } from '../../checkpoint/index.ts';
 import { JobConfigError } from '../../errors/index.ts';
+import { renewStopRequestLease } from '../successor/lease-renewal.ts';
 import type { AttemptRestoreControl, HandoverMetrics, HeldPositions, ShadowControl, ShadowCut, StartSequence } from '../../runtime/index.ts';
 import { HandoverAbortedError, PromotionRefusedError } from '../errors.ts';
 import { followNewest, PinLease } from '../follow/index.ts';
@@ -351,13 +351,9 @@ export class ShadowSuccessor implements StartSequence {
     if (this.renewing) return;
     this.renewing = true;
     try {
-      const current = await readStopRequest(this.storage).catch(() => undefined);
-      if (current?.runId !== this.runId) {
-        await this.dispatch({ type: 'lease-lost', at: this.clock.now(), reason: current ? `replaced by run ${current.runId ?? 'an operator'}'s request` : 'the request is gone (the running job gave up on it)' });
-        return;
-      }
-      await writeLeasedStopRequest(this.storage, { runId: this.runId, leaseExpiresAt, requestedBy: 'shadow' });
-      await this.dispatch({ type: 'lease-renewed', at: this.clock.now(), leaseExpiresAt });
+      const renewal = await renewStopRequestLease(this.storage, this.runId, leaseExpiresAt, 'shadow');
+      if (renewal.renewed) await this.dispatch({ type: 'lease-renewed', at: this.clock.now(), leaseExpiresAt });
+      else await this.dispatch({ type: 'lease-lost', at: this.clock.now(), reason: renewal.reason });
     } catch {
       // A storage problem: the next tick tries again; a lease that runs out meanwhile aborts B.
     } finally {

@@ -5,7 +5,7 @@ import { removeStopRequestOf, writeLeasedStopRequest } from '../../checkpoint/st
 import { type CheckpointEntry, findLatestRestorable, listCheckpoints } from '../../checkpoint/index.ts';
 import { readMetadataSettled } from '../../checkpoint/status/settled-metadata.ts';
 import { metadataKey } from '../../checkpoint/index.ts';
-import { handoverReportKey, readStopRequest } from '../../checkpoint/index.ts';
+import { handoverReportKey } from '../../checkpoint/index.ts';
 import type { CheckpointStorage } from '../../checkpoint/storage/types.ts';
 import type { CheckpointMetadata } from '../../checkpoint/index.ts';
 import type { AttemptRestoreControl, HandoverMetrics, StartSequence } from '../../runtime/coordinator/start-sequence.ts';
@@ -17,6 +17,8 @@ import { initialSuccessor, MAX_PASSED_OVER, type SuccessorEffect, type Successor
 import { checkTargetNotStale, initialTargetWatch, newestCompletedOf, stepTargetWatch } from '../watcher/index.ts';
 import type { TargetWatchState } from '../watcher/types.ts';
 import { followStep } from './follow-step.ts';
+import { initialHandoverMetrics } from './initial-metrics.ts';
+import { renewStopRequestLease } from './lease-renewal.ts';
 import { probeCheckpoint } from './probe.ts';
 import type { SuccessorHandoverEvent } from '../../runtime/index.ts';
 import type { HandoverOptions } from './types.ts';
@@ -84,28 +86,7 @@ export class HandoverSuccessor implements StartSequence {
     this.lease = new PinLease(storage, runId);
     const t = options.targetCheckpoint;
     this.state = initialSuccessor({ runId, target: t, leaseMs: options.leaseMs, at: clock.now() }).state;
-    this.m = {
-      requestedTarget: t,
-      targetCheckpoint: t === 'when-ready' ? 0 : t,
-      runId,
-      moves: [],
-      outcome: 'pending',
-      hookMs: 0,
-      stage1Checkpoint: undefined,
-      stage1Ms: 0,
-      stage1Bytes: 0,
-      waitMs: 0,
-      followedCheckpoints: 0,
-      passedOverCheckpoints: 0,
-      followBytes: 0,
-      rangesReloaded: 0,
-      stage2Ms: 0,
-      stage2Bytes: 0,
-      targetReadyBeforeJob: false,
-      lastRecordAt: undefined,
-      firstRecordAt: undefined,
-      downtimeMs: undefined,
-    };
+    this.m = initialHandoverMetrics(runId, t);
   }
 
   metrics(): HandoverMetrics {
@@ -520,18 +501,9 @@ export class HandoverSuccessor implements StartSequence {
     if (this.renewing) return;
     this.renewing = true;
     try {
-      const current = await readStopRequest(this.storage).catch(() => undefined);
-      if (current?.runId !== this.runId) {
-        await this.dispatch({ type: 'lease-lost', at: this.clock.now(), reason: current ? `replaced by run ${current.runId ?? 'an operator'}'s request` : 'the request is gone (the running job gave up on it)' });
-        return;
-      }
-      await writeLeasedStopRequest(this.storage, {
-        runId: this.runId,
-        leaseExpiresAt,
-        requestedBy: 'handover',
-        ...(current.afterCheckpoint !== undefined ? { afterCheckpoint: current.afterCheckpoint } : {}),
-      });
-      await this.dispatch({ type: 'lease-renewed', at: this.clock.now(), leaseExpiresAt });
+      const renewal = await renewStopRequestLease(this.storage, this.runId, leaseExpiresAt, 'handover');
+      if (renewal.renewed) await this.dispatch({ type: 'lease-renewed', at: this.clock.now(), leaseExpiresAt });
+      else await this.dispatch({ type: 'lease-lost', at: this.clock.now(), reason: renewal.reason });
     } catch {
       // A storage problem: the next tick tries again; a lease that runs out meanwhile aborts B.
     } finally {
